@@ -1,0 +1,1 @@
+"""Semantics: IR + host profile -> transition system (see the runtime-model issue)."""

@@ -1,0 +1,1 @@
+"""Properties, engines, verdicts, reports, and the command line."""

@@ -1,0 +1,69 @@
+"""One exception root, named diagnostic codes, and the caret rendering.
+
+Every problem a user can cause (bad markup, bad indentation, an unknown clause,
+a file that is not text) is a `Diagnostic` with a code from `CODES`; the CLI
+prints them and exits 2. Nothing a user wrote should ever surface as a
+traceback, so anything raised on bad input must be a `SpecError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spec.source import Loc
+
+# code -> (severity, one-line template). Templates use str.format fields.
+CODES: dict[str, tuple[str, str]] = {
+    "E001": ("error", "cannot read {path}: {reason}"),
+    "E002": ("error", "{path} is not a text file (binary content at byte {offset})"),
+    "E003": ("error", "{path} is empty"),
+    "E004": ("error", "{path} is a directory with no .html/.emu files"),
+    "E010": ("error", "unclosed <{tag}>: opened here and never closed"),
+    "E011": ("error", "unexpected </{tag}>: no open <{tag}> to close"),
+    "E012": ("error", "</{tag}> closes <{open}> opened at line {line}"),
+    "E013": ("error", "malformed tag: '<' is never closed by '>'"),
+    "E020": ("error", "bad indentation: this step is indented to column {col}, "
+                      "which matches no enclosing step (expected one of {expected})"),
+    "E021": ("error", "text before the first step of the algorithm"),
+    "E022": ("error", "empty step"),
+    "E030": ("error", "no clause with id '{clause}' in {where}"),
+    "E040": ("error", "unknown step in an algorithm the model needs: {text}"),
+    "W100": ("warning", "<emu-alg> opened here is not closed; closed implicitly at line {line}"),
+    "W101": ("warning", "misspelled keyword '{word}' read as '{meant}'"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    loc: Loc | None = None
+    source_line: str = ""
+    severity: str = "error"
+
+    def render(self) -> str:
+        where = f"{self.loc}: " if self.loc else ""
+        head = f"{where}{self.severity} {self.code}: {self.message}"
+        if self.loc is not None:
+            cite = self.loc.cite()
+            if cite:
+                head += f"\n  in {cite}"
+            if self.source_line:
+                line = self.source_line.replace("\t", " ")
+                caret = " " * max(self.loc.column - 1, 0) + "^"
+                head += f"\n  | {line}\n  | {caret}"
+        return head
+
+
+def make(code: str, loc: Loc | None = None, source_line: str = "", **fields: object) -> Diagnostic:
+    severity, template = CODES[code]
+    return Diagnostic(code, template.format(**fields), loc, source_line, severity)
+
+
+class SpecError(Exception):
+    """Raised for bad input; carries one or more located diagnostics."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))

@@ -1,0 +1,1 @@
+"""Texts the project ships: its own rendition of the WeakRef/FinalizationRegistry clauses."""
