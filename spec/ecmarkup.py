@@ -23,7 +23,12 @@ _BALANCED = ("emu-clause", "emu-annex", "emu-alg", "emu-table", "emu-grammar", "
 _CLAUSES = ("emu-clause", "emu-annex")
 _RAW_SKIP = ("pre", "script", "style", "code")
 
-_TAG = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][\w-]*)((?:\s[^<>]*?)?)(/?)>|<(?=[A-Za-z/])", re.S)
+_TAG = re.compile(
+    r"<!--.*?-->"
+    r"|<(/?)([A-Za-z][\w-]*)((?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*?)?)(/?)>"
+    r"|<(?=[A-Za-z/])",
+    re.S,
+)
 _ATTR = re.compile(r"""([\w-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _TAGS_IN_TEXT = re.compile(r"<[^>]*>")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from spec import diagnostics as diag
 from spec import ir
 from spec.diagnostics import Diagnostic, SpecError
-from spec.ecmarkup import AlgBlock, Document, read_document
+from spec.ecmarkup import AlgBlock, ClauseNode, read_document
 from spec.headers import classify, closure_info, parse_header, prose_binds
 from spec.parser import PARSE_ERRORS, StepParser, step_parser
 from spec.shapes import shape
@@ -76,20 +76,37 @@ def load_specs(paths: Sequence[str | Path], clauses: Sequence[str] = ()) -> ir.S
     warnings: list[Diagnostic] = []
     files = expand_paths(paths)
     for f in files:
-        src = read_source(f)
-        doc = read_document(src)
-        warnings.extend(doc.warnings)
-        all_clauses.extend(
-            ir.Clause(c.id, c.type, c.title, c.parent, src.loc(c.offset, clause=c.id))
-            for c in doc.clauses
-        )
-        for block in doc.blocks:
-            alg, typos = _algorithm(parser, src, doc, block)
-            algorithms.append(alg)
-            warnings.extend(typos)
+        _load_source(parser, read_source(f), all_clauses, algorithms, warnings)
     spec = ir.Spec(tuple(str(f) for f in files), tuple(all_clauses), tuple(algorithms),
                    tuple(warnings))
     return select(spec, clauses) if clauses else spec
+
+
+def load_text(name: str, text: str, clauses: Sequence[str] = ()) -> ir.Spec:
+    """Like load_specs, for text already in memory (tests, review of git revisions)."""
+    if not text.strip():
+        raise SpecError([diag.make("E003", path=name)])
+    all_clauses: list[ir.Clause] = []
+    algorithms: list[ir.Algorithm] = []
+    warnings: list[Diagnostic] = []
+    _load_source(step_parser(), SourceText.of(name, text), all_clauses, algorithms, warnings)
+    spec = ir.Spec((name,), tuple(all_clauses), tuple(algorithms), tuple(warnings))
+    return select(spec, clauses) if clauses else spec
+
+
+def _load_source(parser: StepParser, src: SourceText, all_clauses: list[ir.Clause],
+                 algorithms: list[ir.Algorithm], warnings: list[Diagnostic]) -> None:
+    doc = read_document(src)
+    warnings.extend(doc.warnings)
+    all_clauses.extend(
+        ir.Clause(c.id, c.type, c.title, c.parent, src.loc(c.offset, clause=c.id))
+        for c in doc.clauses
+    )
+    by_id = {c.id: c for c in doc.clauses}
+    for block in doc.blocks:
+        alg, typos = _algorithm(parser, src, by_id.get(block.clause), block)
+        algorithms.append(alg)
+        warnings.extend(typos)
 
 
 def select(spec: ir.Spec, clause_ids: Sequence[str]) -> ir.Spec:
@@ -115,9 +132,8 @@ def select(spec: ir.Spec, clause_ids: Sequence[str]) -> ir.Spec:
                    tuple(a for a in spec.algorithms if inside(a.clause)), spec.warnings)
 
 
-def _algorithm(parser: StepParser, src: SourceText, doc: Document,
+def _algorithm(parser: StepParser, src: SourceText, node: ClauseNode | None,
                block: AlgBlock) -> tuple[ir.Algorithm, list[Diagnostic]]:
-    node = next((c for c in doc.clauses if c.id == block.clause), None)
     title = node.title if node else ""
     aoid = node.aoid if node else ""
     ctype = node.type if node else ""

@@ -421,7 +421,7 @@ class StepParser:
             lexer="contextual",
             start=["start", "expr"],
             transformer=self.transformer,
-            cache=False,
+            cache=True,  # tables cached in the temp dir, keyed by the grammar's hash
         )
 
     def parse_stmt(self, text: str, locate: Locate = _nowhere) -> tuple[ir.Stmt, list]:

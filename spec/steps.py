@@ -18,8 +18,9 @@ from spec.diagnostics import SpecError
 from spec.source import SourceText
 
 _ITEM = re.compile(r"([ \t]*)(\d+\.|\*)[ \t]+")
-_STEP_ATTRS = re.compile(r"\[\s*([\w-]+\s*=\s*\"[^\"]*\"(?:\s*,\s*[\w-]+\s*=\s*\"[^\"]*\")*)\s*\]\s*")
-_ONE_ATTR = re.compile(r"([\w-]+)\s*=\s*\"([^\"]*)\"")
+_ATTR_ITEM = r"[\w-]+(?:\s*=\s*\"[^\"]*\")?"
+_STEP_ATTRS = re.compile(r"\[\s*(" + _ATTR_ITEM + r"(?:\s*,\s*" + _ATTR_ITEM + r")*)\s*\]\s*")
+_ONE_ATTR = re.compile(r"([\w-]+)(?:\s*=\s*\"([^\"]*)\")?")
 _PIECE = re.compile(r"<[^>]*>|&#?\w+;|\s+|[^<&\s]+|[<&]")
 
 
@@ -170,7 +171,7 @@ def _freeze(b: _Building, index: int, depth: int, prefix: str, src: SourceText,
     attrs: tuple[tuple[str, str], ...] = ()
     am = _STEP_ATTRS.match(first_text)
     if am:
-        attrs = tuple(_ONE_ATTR.findall(am.group(1)))
+        attrs = tuple((k, v) for k, v in _ONE_ATTR.findall(am.group(1)))
         first_text = first_text[am.end():]
         first_off += am.end()
     maps = [normalise(first_text, first_off)] + [normalise(t, o) for t, o in b.chunks[1:]]

@@ -1,0 +1,3 @@
+from proofs.cli import run
+
+run()

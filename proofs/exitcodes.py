@@ -1,0 +1,6 @@
+"""The exit-code table of `specmc` (documented in the README; tests assert it)."""
+
+OK = 0  # every verdict as expected / the command did what was asked
+FINDING = 1  # a verdict differs from its expectation, or a stale expectation
+INPUT_ERROR = 2  # bad input: unreadable or malformed text, bad arguments, unknown clause
+INTERNAL_ERROR = 3  # a bug in specmc (reported as such, never as a finding)

@@ -1,0 +1,97 @@
+"""End to end through the `specmc` command: JSON contracts and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proofs import exitcodes
+from tests.conftest import CURRENT, FULL, ROOT
+
+
+def specmc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+
+
+def test_parse_json_contract():
+    r = specmc("parse", str(CURRENT / "finreg-excerpt.html"), "--clause",
+               "sec-cleanup-finalization-registry", "--format", "json")
+    assert r.returncode == exitcodes.OK, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out) >= {"algorithms", "unknown_steps"} and out["unknown_steps"] == 0
+    (alg,) = out["algorithms"]
+    assert alg["clause"] == "sec-cleanup-finalization-registry"
+    assert alg["name"] == "CleanupFinalizationRegistry" and alg["kind"] == "abstract-operation"
+    assert alg["params"][0]["name"] == "finalizationRegistry"
+    numbers = [s["number"] for s in alg["steps"]]
+    assert numbers == ["1", "2", "3", "4"]
+    loop = alg["steps"][2]
+    assert loop["kind"] == "while" and [s["number"] for s in loop["steps"]] == ["3.a", "3.b", "3.c"]
+    lines = (CURRENT / "finreg-excerpt.html").read_text(encoding="utf-8").split("\n")
+    for step in [loop, *loop["steps"]]:
+        src = lines[step["line"] - 1]
+        assert src[step["column"] - 1:].startswith(step["text"][:20])
+
+
+def test_parse_embedded_default_text():
+    r = specmc("parse")
+    assert r.returncode == 0, r.stderr
+    assert "CleanupFinalizationRegistry" in r.stdout and "0 unknown" in r.stdout
+
+
+def test_parse_unknown_steps_counted(tmp_path):
+    f = tmp_path / "x.html"
+    f.write_text('<emu-clause id="sec-x"><h1>X ( )</h1><emu-alg>\n  1. Frobnicate.\n'
+                 '</emu-alg></emu-clause>\n')
+    out = json.loads(specmc("parse", str(f), "--format", "json").stdout)
+    assert out["unknown_steps"] == 1 and out["algorithms"][0]["steps"][0]["kind"] == "unknown"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("parse", "/nonexistent/spec.html"), "E001"),
+    (("parse", "--clause", "sec-does-not-exist"), "E030"),
+    (("parse", "."), "E004"),
+    (("coverage", str(ROOT / "tests")), "E004"),
+])
+def test_input_errors_exit_2(args, needle):
+    r = specmc(*args)
+    assert r.returncode == exitcodes.INPUT_ERROR
+    assert needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_malformed_file_message_is_located(tmp_path):
+    f = tmp_path / "bad.html"
+    f.write_text('<emu-clause id="sec-x">\n  <h1>X ( )</h1>\n  <emu-alg>\n    1. Return 1.\n'
+                 '      1. Return 2.\n     1. Return 3.\n  </emu-alg>\n</emu-clause>\n')
+    r = specmc("parse", str(f))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert re.search(r"bad\.html:6:6: error E020", r.stderr)
+    assert "sec-x" in r.stderr and "^" in r.stderr
+
+
+@pytest.mark.slow
+def test_coverage_json_contract():
+    r = specmc("coverage", str(FULL / "spec-2025-11-04-e936549f.html"), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out) >= {"algorithms", "steps", "typed_steps", "fully_parsed_steps", "unknown_forms"}
+    assert out["typed_steps"] / out["steps"] >= 0.95
+    for f in out["unknown_forms"]:
+        assert set(f) >= {"form", "count", "example"}
+        path, line = f["example"].rsplit(":", 1)
+        assert Path(path).name.startswith("spec-") and int(line) > 0
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    main_job, tests = blocks[0].strip(), blocks[1].strip()
+    assert "specmc" in main_job
+    assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -1,0 +1,26 @@
+"""Shared fixtures: where the real ECMA-262 text lives (../shared, never copied here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "ecma262"
+CURRENT = SHARED / "current"
+HISTORY = SHARED / "history"
+FULL = SHARED / "full"
+
+
+def snapshot_folders() -> list[Path]:
+    if not SHARED.exists():
+        return []
+    return sorted(p for p in HISTORY.iterdir() if p.is_dir()) + [CURRENT]
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.exists():
+        pytest.fail(f"the real ECMA-262 text is expected at {SHARED}")
+    return SHARED
