@@ -255,10 +255,12 @@ class Perform(Stmt):
 
 @dataclass(frozen=True, slots=True)
 class If(Stmt):
-    """`If c, then` (body = substeps) or `If c, <stmt>.` (body = `inline`)."""
+    """`If c, then` (body = substeps) or `If c, <stmt>.` (body = `inline`);
+    `If c, <stmt>; otherwise <stmt>.` fills `otherwise` too."""
 
     cond: Expr
     inline: Stmt | None = None
+    otherwise: Stmt | None = None
 
 
 @dataclass(frozen=True, slots=True)

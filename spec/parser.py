@@ -88,6 +88,11 @@ class ToIR(Transformer):
     def if_inline(self, c):
         return ir.If(c[0], c[1], loc=_loc(c[0]))
 
+    def if_inline_else(self, c):
+        """`If c, return a; otherwise return b.`: one step, two branches."""
+        cond, then, other = self._exprs(c)
+        return ir.If(cond, then, other, loc=_loc(cond))
+
     def else_if_block(self, c):
         return ir.ElseIf(c[1], loc=self._at(c[0]))
 
@@ -317,7 +322,7 @@ class ToIR(Transformer):
         return ir.ListLit(tuple(c[0]), loc=_loc(c[0][0]))
 
     def record(self, c):
-        return ir.RecordLit(c[0], c[1])
+        return ir.RecordLit(c[0], c[1], loc=_loc(c[1][0][1]) if c[1] else ir.NOWHERE)
 
     def record_anon(self, c):
         return ir.RecordLit("Record", c[0])
@@ -353,6 +358,63 @@ class ToIR(Transformer):
 
     def value_of(self, c):
         return c[0]
+
+    def method_call(self, c):
+        callee = ir.Field(c[0], c[1].value[1:], loc=_loc(c[0]))
+        return ir.Call(callee, tuple(c[2]), loc=_loc(c[0]))
+
+    def method_call0(self, c):
+        return ir.Call(ir.Field(c[0], c[1].value[1:], loc=_loc(c[0])), (), loc=_loc(c[0]))
+
+    def index(self, c):
+        return ir.Call(ir.Name("Index"), (c[0], c[1]), loc=_loc(c[0]))
+
+    def component(self, c):
+        return ir.Field(c[0], c[1].value, loc=_loc(c[0]))
+
+    def sdo(self, c):
+        """`the BoundNames of X`, `Evaluation of X with arguments a and b`: an SDO call."""
+        op, target, *rest = c
+        args = (target, *rest[0]) if rest else (target,)
+        if isinstance(op, Token):
+            return ir.Call(ir.Name(op.value, loc=self._at(op)), args, loc=self._at(op))
+        return ir.Call(ir.Name(op, loc=_loc(target)), args, loc=_loc(target))
+
+    def matched_by(self, c):
+        return ir.Call(ir.Name(f"{c[0]} matched by", loc=_loc(c[1])), (c[1],), loc=_loc(c[1]))
+
+    def substring(self, c):
+        return ir.Call(ir.Name("substring", loc=_loc(c[0])), tuple(c), loc=_loc(c[0]))
+
+    def closure(self, c):
+        return ir.Literal("closure", c[0].value, loc=self._at(c[0]))
+
+    def modulo(self, c):
+        return ir.Binary("modulo", c[0], c[1], loc=_loc(c[0]))
+
+    def with_list(self, c):
+        return tuple(c)
+
+    def concat(self, c):
+        return ir.Call(ir.Name(c[0].value, loc=self._at(c[0])), c[1], loc=self._at(c[0]))
+
+    def concat_args(self, c):
+        return tuple(self._exprs(c))
+
+    def is_one_of(self, c):
+        return ir.OneOf(c[0], c[1], loc=_loc(c[0]))
+
+    def one_of_list(self, c):
+        return tuple(self._exprs(c))
+
+    def singleton_list(self, c):
+        return ir.ListLit((c[0],), loc=_loc(c[0]))
+
+    def new_error(self, c):
+        return ir.Call(ir.Name("NewErrorObject"), (self.value(c),), loc=self._at(c[0]))
+
+    def nonterminal(self, c):
+        return ir.Literal("nonterminal", c[0].value.strip("|"), loc=self._at(c[0]))
 
     def count(self, c):
         return ir.Count(c[0], loc=_loc(c[0]))

@@ -40,7 +40,7 @@ _SHAPES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Remove (.+?) from (.+?)\.?$", re.S), "remove"),
     (re.compile(r"Throw (.+?)\.?$", re.S), "throw"),
     (re.compile(r"NOTE: (.*)$", re.S), "note"),
-    (re.compile(r"(IfAbrupt\w+)\((.*)\)\.?$", re.S), "macro"),
+    (re.compile(r"(IfAbrupt\w+)\((.*)\)(?=\.?$)", re.S), "macro"),
     (re.compile(r"(Push|Suspend|Resume|Sort|Create|Insert|Store|Add|Prepend|Call|Wait|Notify|"
                 r"Leave|Enter|Increment|Decrement|Discard|Evaluate|Reset|Initialize|Choose|"
                 r"Remove|Replace|Queue|Advance|Skip|Optionally|Copy|Update|Order|Collect) (.+)$",
@@ -123,6 +123,6 @@ _BUILD: dict[str, Callable[[_Operands], ir.Stmt]] = {
     "remove": lambda o: ir.Remove(o.expr(1), o.expr(2), loc=o.loc(1)),
     "throw": lambda o: ir.Prose("Throw", (o.expr(1),), loc=o.loc(1)),
     "note": lambda o: ir.Note(o.raw(1), loc=o.loc(1)),
-    "macro": lambda o: ir.Perform(ir.Call(ir.Name(o.raw(1)), (o.expr(2),)), loc=o.loc(1)),
+    "macro": lambda o: ir.Perform(o.expr(0), loc=o.loc(1)),
     "prose": lambda o: ir.Prose(o.raw(1), (ir.Opaque(o.raw(2), loc=o.loc(2)),), loc=o.loc(1)),
 }
