@@ -31,6 +31,7 @@ _TAG = re.compile(
 )
 _ATTR = re.compile(r"""([\w-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _TAGS_IN_TEXT = re.compile(r"<[^>]*>")
+_DT_DD = re.compile(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", re.S)
 
 
 def parse_attrs(raw: str) -> dict[str, str]:
@@ -57,6 +58,7 @@ class ClauseNode:
     parent: str
     offset: int  # of the opening tag
     depth: int
+    header: tuple[tuple[str, str], ...] = ()  # <dl class="header"> (dt, dd) pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,7 @@ def read_document(src: SourceText) -> Document:
     stack: list[_Open] = []
     clause_stack: list[str] = []
     titles: dict[str, str] = {}
+    headers: dict[str, list[tuple[str, str]]] = {}
     # What introduced the next <emu-alg> in the current clause.
     last_p = ""
     last_grammar = ""
@@ -199,6 +202,11 @@ def read_document(src: SourceText) -> Document:
             cid = current_clause()
             if cid and cid not in titles:
                 titles[cid] = plain_text(text[top.content_start:m.start()])
+        elif tag == "dl":
+            cid = current_clause()
+            if cid and cid not in headers:
+                body = text[top.content_start:m.start()]
+                headers[cid] = [(plain_text(dt), plain_text(dd)) for dt, dd in _DT_DD.findall(body)]
         elif tag == "emu-grammar":
             last_grammar = plain_text(text[top.content_start:m.start()])
         elif tag in _CLAUSES:
@@ -212,7 +220,8 @@ def read_document(src: SourceText) -> Document:
         else:
             raise _error(src, "E010", top.offset, top.clause, tag=top.tag)
     done = tuple(
-        ClauseNode(c.id, c.type, c.aoid, titles.get(c.id, ""), c.parent, c.offset, c.depth)
+        ClauseNode(c.id, c.type, c.aoid, titles.get(c.id, ""), c.parent, c.offset, c.depth,
+                   tuple(headers.get(c.id, ())))
         for c in clauses
     )
     return Document(src, done, tuple(blocks), tuple(warnings))

@@ -350,6 +350,14 @@ class HostDefined(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
+class Free(Stmt):
+    """`Free _x_.` (host profiles only): the engine releases the entity's memory; any
+    later read or write of it is a use after free."""
+
+    target: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Note(Stmt):
     text: str
 
@@ -377,7 +385,7 @@ STMT_KINDS: dict[type, str] = {
     Perform: "perform", If: "if", ElseIf: "else-if", Else: "else", Append: "append",
     Remove: "remove", Replace: "replace", ForEach: "for-each", While: "while",
     Repeat: "repeat", Choose: "choose", Optionally: "optionally",
-    HostDefined: "host-defined", Note: "note", Prose: "prose", Unknown: "unknown",
+    HostDefined: "host-defined", Free: "free", Note: "note", Prose: "prose", Unknown: "unknown",
 }
 
 # ---------------------------------------------------------------- algorithms
@@ -442,6 +450,7 @@ class Clause:
     title: str
     parent: str
     loc: Loc
+    header: tuple[tuple[str, str], ...] = ()  # <dl class="header"> entries: (dt, dd)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def _load_source(parser: StepParser, src: SourceText, all_clauses: list[ir.Claus
     doc = read_document(src)
     warnings.extend(doc.warnings)
     all_clauses.extend(
-        ir.Clause(c.id, c.type, c.title, c.parent, src.loc(c.offset, clause=c.id))
+        ir.Clause(c.id, c.type, c.title, c.parent, src.loc(c.offset, clause=c.id), c.header)
         for c in doc.clauses
     )
     by_id = {c.id: c for c in doc.clauses}

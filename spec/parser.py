@@ -185,6 +185,9 @@ class ToIR(Transformer):
         purpose = c[1].value if len(c) > 1 else "steps"
         return ir.HostDefined(purpose, loc=self._at(c[0]))
 
+    def free(self, c):
+        return ir.Free(c[0], loc=_loc(c[0]))
+
     def note(self, c):
         return ir.Note(c[0].value.strip(), loc=self._at(c[0]))
 

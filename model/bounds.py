@@ -1,0 +1,55 @@
+"""How big the modelled runtime may get. Every verdict is stated at these bounds.
+
+Bounds are validated here, once, so that a bad `--bounds` string or plan entry
+is a located message (exit 2) and never an exception deep in an engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from spec import diagnostics as diag
+from spec.diagnostics import SpecError
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Defaults are the smallest bounds at which every catalogue property can fail."""
+
+    objects: int = 3  # heap objects (plain objects, WeakRefs, registries) the mutator may allocate
+    cells: int = 2  # registrations (FinalizationRegistry cells) in the whole heap
+    frames: int = 6  # depth of the execution context stack (spec frames + user code)
+    jobs: int = 2  # queued jobs
+    steps: int = 60  # transitions in one run (explorer depth; BMC depth for `check`)
+
+    LIMITS = {"objects": (1, 8), "cells": (1, 8), "frames": (2, 16), "jobs": (1, 6),
+              "steps": (1, 10_000)}
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            lo, hi = self.LIMITS[f.name]
+            v = getattr(self, f.name)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise SpecError([diag.make("E050", key=f.name, value=v, lo=lo, hi=hi)])
+
+    def describe(self) -> str:
+        return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+
+def parse_bounds(text: str, base: Bounds | None = None) -> Bounds:
+    """`objects=3,cells=2` -> Bounds; every problem is an E05x diagnostic."""
+    base = base or Bounds()
+    changes: dict[str, int] = {}
+    names = {f.name for f in fields(Bounds)}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq:
+            raise SpecError([diag.make("E051", item=item)])
+        if key not in names:
+            raise SpecError([diag.make("E052", key=key, known=", ".join(sorted(names)))])
+        try:
+            changes[key] = int(value.strip())
+        except ValueError:
+            raise SpecError([diag.make("E053", key=key, value=value.strip())]) from None
+    return replace(base, **changes)

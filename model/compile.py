@@ -1,0 +1,1061 @@
+"""Compile IR algorithms + a host profile into transitions: the step semantics.
+
+One IR step is one transition (a call is two: push the callee, then resume when
+it returns). Every transition is written once, against `View`/`Domain`
+(model/domain.py), and so serves the reference interpreter and Z3 alike.
+
+Operations the clause set calls but does not define are modelled by hand in
+`_builtin` (each with the clause it comes from); see README "Modelled by hand".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.layout import (
+    EMPTY,
+    FALSE,
+    FREED,
+    JOBCB,
+    LIVE,
+    NEWTARGET,
+    NONE,
+    OBJ,
+    PLAIN,
+    REALM,
+    REGISTRY,
+    THROW,
+    TRUE,
+    UNDEF,
+    UNUSED,
+    USERFN,
+    WEAKREF,
+    Layout,
+)
+from model.program import Command
+from spec import diagnostics as diag
+from spec import ir
+from spec.diagnostics import SpecError
+
+USER = 1  # algorithm code of a user-code frame (the script, or a callback)
+END = 250  # pc meaning "fell off the end of the algorithm"
+
+_KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY}
+_SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": REGISTRY,
+              "Realm": REGISTRY}
+# Calls that push a frame: compiled algorithms, plus user code via Call().
+_FRAME_CALL_USER = "Call"
+
+
+_CONDITION_FORMS = (ir.Compare, ir.TypeTest, ir.Present, ir.HasSlots, ir.Logic, ir.Contains,
+                    ir.OneOf, ir.Binary)
+
+
+class ModelError(SpecError):
+    pass
+
+
+def _model_error(step: ir.Step | None, why: str) -> ModelError:
+    loc = step.loc if step else None
+    return ModelError([diag.make("E064", loc, why=why)])
+
+
+# ------------------------------------------------------------------ contexts
+
+
+@dataclass
+class Ctx:
+    """Evaluation context of one transition at one frame depth."""
+
+    S: Any  # View
+    d: int  # frame depth (compile-time constant)
+    alg: AlgCompiler
+    env: dict[str, Any] = field(default_factory=dict)  # binder variables
+    ret: Any = None  # the callee's result when resuming after a call
+    call: tuple[str, tuple[Any, ...], Any] | None = None  # (callee, args, reach) recorded in phase 0
+    abrupt: list[Any] = field(default_factory=list)  # conditions under which `?` propagates
+    prop: Any = None  # after resuming: the condition under which the frame returned abruptly
+
+    @property
+    def D(self) -> Any:
+        return self.S.d
+
+
+# ------------------------------------------------------------- the compiler
+
+
+class ModelCompiler:
+    """Shared state of one compilation: algorithm codes, locals width, layout."""
+
+    def __init__(self, algorithms: dict[str, tuple[ir.Algorithm, str]], layout_factory: Callable):
+        self.sources = algorithms  # name -> (algorithm, "spec" | "host")
+        self.codes: dict[str, int] = {}
+        self.compilers: dict[str, AlgCompiler] = {}
+        for i, name in enumerate(algorithms):
+            self.codes[name] = i + 2
+        for name, (alg, source) in algorithms.items():
+            self.compilers[name] = AlgCompiler(self, alg, self.codes[name], source)
+        width = max((len(c.locals) for c in self.compilers.values()), default=1)
+        self.layout: Layout = layout_factory(width)
+        self.hooks_on_return: dict[str, Callable[[Ctx, Any], None]] = {}
+        self.host_calls: dict[str, Callable[[Ctx, tuple[Any, ...], Any], Any]] = {}
+
+    def commands(self) -> list[Command]:
+        out: list[Command] = []
+        for c in self.compilers.values():
+            out.extend(c.commands())
+        return out
+
+    # frame operations (also used by the environment) -------------------------
+    def push(self, S: Any, d: int, name: str, args: dict[str, Any], when: Any = None) -> None:
+        """Push a frame of `name` at depth d+1 above frame d (d = -1: empty stack)."""
+        D = S.d
+        nf = self.layout.bounds.frames
+        code = USER if name == "<user>" else self.codes[name]
+        new = d + 1
+        if new >= nf:
+            S.set("err_stack", 1, when=when)
+            return
+        S.set("sp", new + 1, when=when)
+        S.set("frame_alg", code, new, when=when)
+        S.set("frame_pc", 0, new, when=when)
+        S.set("frame_phase", 0, new, when=when)
+        k = self.layout.locals_per_frame
+        names = self.compilers[name].locals if name != "<user>" else ()
+        for i in range(k):
+            v = args.get(names[i], D.num(EMPTY)) if i < len(names) else D.num(EMPTY)
+            S.set("frame_local", v, new * k + i, when=when)
+
+    def pop(self, S: Any, d: int, code: int, value: Any, when: Any = None) -> None:
+        S.set("sp", d, when=when)
+        S.set("ret", value, when=when)
+        S.set("frame_alg", 0, d, when=when)
+        S.set("frame_pc", 0, d, when=when)
+        S.set("frame_phase", 0, d, when=when)
+        k = self.layout.locals_per_frame
+        for i in range(k):
+            S.set("frame_local", 0, d * k + i, when=when)
+        if d == 0 and code != self.codes.get("ClearKeptObjects"):
+            S.set("need_clear", 1, when=when)
+
+
+class AlgCompiler:
+    """Steps of one algorithm -> commands, one set per frame depth."""
+
+    def __init__(self, mc: ModelCompiler, alg: ir.Algorithm, code: int, source: str):
+        self.mc = mc
+        self.alg = alg
+        self.code = code
+        self.source = source
+        self.steps: list[ir.Step] = list(alg.walk())
+        self.pc_of: dict[int, int] = {id(s): i for i, s in enumerate(self.steps)}
+        self.parent: dict[int, ir.Step | None] = {}
+        self.siblings: dict[int, tuple[ir.Step, ...]] = {}
+        self._index(alg.steps, None)
+        names: list[str] = ["this", "newtarget"]
+        names += [p.name for p in alg.params] + list(alg.captures) + list(alg.binds)
+        for s in self.steps:
+            for n in ir.iter_nodes(s.stmt):
+                if isinstance(n, ir.Let | ir.Choose):
+                    names.append(n.var)
+                elif isinstance(n, ir.ForEach):
+                    names.append(n.binder.var)
+                    w = _witness(n)
+                    if w is not None:
+                        names.append(w.element.var)  # type: ignore[union-attr]
+        self.locals: tuple[str, ...] = tuple(dict.fromkeys(names))
+        self.loops = [s for s in self.steps if isinstance(s.stmt, ir.ForEach)]
+        self.adv_pc = {id(s): len(self.steps) + i for i, s in enumerate(self.loops)}
+
+    def _index(self, steps: tuple[ir.Step, ...], parent: ir.Step | None) -> None:
+        for s in steps:
+            self.parent[id(s)] = parent
+            self.siblings[id(s)] = steps
+            self._index(s.substeps, s)
+
+    # control flow -------------------------------------------------------------
+    def pc(self, s: ir.Step) -> int:
+        return self.pc_of[id(s)]
+
+    def _following(self, s: ir.Step) -> ir.Step | None:
+        sib = self.siblings[id(s)]
+        i = sib.index(s)
+        return sib[i + 1] if i + 1 < len(sib) else None
+
+    def next_pc(self, s: ir.Step) -> int:
+        nxt = self._following(s)
+        if isinstance(s.stmt, ir.If | ir.ElseIf | ir.Else):
+            while nxt is not None and isinstance(nxt.stmt, ir.ElseIf | ir.Else):
+                nxt = self._following(nxt)
+        if nxt is not None:
+            return self.pc(nxt)
+        return self.end_of(self.parent[id(s)])
+
+    def end_of(self, p: ir.Step | None) -> int:
+        if p is None:
+            return END
+        if isinstance(p.stmt, ir.ForEach):
+            return self.adv_pc[id(p)]
+        if isinstance(p.stmt, ir.While | ir.Repeat):
+            return self.pc(p)
+        return self.next_pc(p)
+
+    def else_pc(self, s: ir.Step) -> int:
+        nxt = self._following(s)
+        if nxt is not None and isinstance(nxt.stmt, ir.ElseIf | ir.Else):
+            return self.pc(nxt)
+        return self.next_pc(s)
+
+    def first_child(self, s: ir.Step) -> int:
+        return self.pc(s.substeps[0]) if s.substeps else self.next_pc(s)
+
+    # locals -------------------------------------------------------------------
+    def slot(self, name: str, step: ir.Step | None = None) -> int:
+        try:
+            return self.locals.index(name)
+        except ValueError:
+            raise _model_error(step, f"_{name}_ is not defined in {self.alg.name}") from None
+
+    def get_local(self, c: Ctx, name: str, step: ir.Step | None = None) -> Any:
+        if name in c.env:
+            return c.env[name]
+        k = self.mc.layout.locals_per_frame
+        return c.S.get("frame_local", c.d * k + self.slot(name, step))
+
+    def set_local(self, c: Ctx, name: str, value: Any, when: Any, step: ir.Step | None = None) -> None:
+        k = self.mc.layout.locals_per_frame
+        c.S.set("frame_local", value, c.d * k + self.slot(name, step), when=when)
+
+    # commands -----------------------------------------------------------------
+    def commands(self) -> list[Command]:
+        out: list[Command] = []
+        nf = self.mc.layout.bounds.frames
+        for s in self.steps:
+            for variant in self._variants(s):
+                for d in range(nf):
+                    out.extend(self._step_commands(s, d, variant))
+        for loop in self.loops:
+            for d in range(nf):
+                out.append(self._advance_command(loop, d))
+        for d in range(nf):
+            out.append(self._end_command(d))
+        return out
+
+    def _variants(self, s: ir.Step) -> list[Any]:
+        st = s.stmt
+        if isinstance(st, ir.While) and st.may:
+            return ["exit", "enter"]
+        if isinstance(st, ir.Optionally):
+            return ["skip", "do"]
+        if isinstance(st, ir.Choose):
+            return list(range(self.mc.layout.bounds.cells))
+        return [None]
+
+    def _site(self, d: int, pc: int, phase: int) -> tuple[int, int, int, int]:
+        return (d, self.code, pc, phase)
+
+    def _guard(self, S: Any, d: int, pc: int, phase: int) -> None:
+        D = S.d
+        S.require(D.eq(S.get("sp"), d + 1))
+        S.require(D.eq(S.get("frame_alg", d), self.code))
+        S.require(D.eq(S.get("frame_pc", d), pc))
+        S.require(D.eq(S.get("frame_phase", d), phase))
+        S.require(D.eq(S.get("err_stack"), 0))
+
+    def _cmd(self, name: str, s: ir.Step | None, site: tuple, fire: Callable) -> Command:
+        actor = "host" if self.source == "host" else "spec"
+        return Command(name, actor, fire, site, s, self.alg.name, self.alg.clause)
+
+    def _end_command(self, d: int) -> Command:
+        def fire(S: Any) -> None:
+            self._guard(S, d, END, 0)
+            c = Ctx(S, d, self)
+            self.do_return(c, S.d.num(UNUSED), S.d.true())
+
+        return self._cmd(f"{self.alg.name} (end)", None, self._site(d, END, 0), fire)
+
+    def do_return(self, c: Ctx, value: Any, when: Any) -> None:
+        hook = self.mc.hooks_on_return.get(self.alg.name)
+        if hook is not None:
+            hook(Ctx(c.S, c.d, self), when)
+        self.mc.pop(c.S, c.d, self.code, value, when)
+
+    def _step_commands(self, s: ir.Step, d: int, variant: Any) -> list[Command]:
+        pc = self.pc(s)
+        label = f"{self.alg.name} {s.number}" + (f" [{variant}]" if variant is not None else "")
+        calls = _frame_calls(s.stmt, self.mc)
+        if len(calls) > 1:
+            raise _model_error(s, "more than one call to a modelled algorithm in one step")
+        out: list[Command] = []
+
+        def phase0(S: Any, want_call: bool) -> None:
+            self._guard(S, d, pc, 0)
+            c = Ctx(S, d, self)
+            self.run(s, c, variant, resuming=False, want_call=want_call)
+
+        if calls:
+            out.append(self._cmd(label + " (call)", s, self._site(d, pc, 0),
+                                 lambda S: phase0(S, True)))
+            out.append(self._cmd(label, s, self._site(d, pc, 0), lambda S: phase0(S, False)))
+
+            def phase1(S: Any) -> None:
+                self._guard(S, d, pc, 1)
+                c = Ctx(S, d, self, ret=S.get("ret"))
+                S.set("frame_phase", 0, d)
+                self.run(s, c, variant, resuming=True, want_call=False)
+
+            out.append(self._cmd(label + " (resume)", s, self._site(d, pc, 1), phase1))
+        else:
+            out.append(self._cmd(label, s, self._site(d, pc, 0), lambda S: phase0(S, False)))
+        return out
+
+    # one step -----------------------------------------------------------------
+    def run(self, s: ir.Step, c: Ctx, variant: Any, resuming: bool, want_call: bool) -> None:
+        """Execute step `s` (phase 0: up to its call, if any; resuming: after it)."""
+        D = c.D
+        S = c.S
+        st = s.stmt
+        T = D.true()
+        if isinstance(st, ir.ForEach):
+            self._loop(s, c, first=True)
+            return
+        if isinstance(st, ir.While) and st.may:
+            if variant == "exit":
+                S.set("frame_pc", self.next_pc(s), c.d)
+            else:
+                S.require(self.evc(st.cond, c, T, s))
+                S.set("frame_pc", self.first_child(s), c.d)
+            return
+        if isinstance(st, ir.Choose):
+            self._choose(s, c, variant)
+            return
+        if isinstance(st, ir.Optionally) and variant == "skip":
+            S.set("frame_pc", self.next_pc(s), c.d)
+            return
+        body = st.body if isinstance(st, ir.Optionally) else st
+        if isinstance(body, ir.If | ir.ElseIf) and body.inline is None:
+            cond = self.evc(body.cond, c, T, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return
+            go = D.ite(cond, D.num(self.first_child(s)), D.num(self.else_pc(s)))
+            S.set("frame_pc", go, c.d, when=D.not_(self._returned(c)))
+            return
+        if isinstance(body, ir.Else) and body.inline is None:
+            S.set("frame_pc", self.first_child(s), c.d)
+            return
+        if isinstance(body, ir.If | ir.ElseIf):
+            cond = self.evc(body.cond, c, T, s)
+            r1 = self.exec(body.inline, s, c, cond, want_call, resuming)
+            if r1 is None:
+                return
+            other = body.otherwise if isinstance(body, ir.If) else None
+            if other is not None:
+                r2 = self.exec(other, s, c, D.not_(cond), want_call, resuming)
+                if r2 is None:
+                    return
+                S.set("frame_pc", self.next_pc(s), c.d,
+                      when=D.not_(D.or_(r1, r2, self._returned(c))))
+                return
+            stay = D.not_(D.or_(r1, self._returned(c)))
+            S.set("frame_pc", self.next_pc(s), c.d, when=D.and_(cond, stay))
+            S.set("frame_pc", self.else_pc(s), c.d, when=D.and_(D.not_(cond), stay))
+            return
+        inner = body.inline if isinstance(body, ir.Else) else body
+        returned = self.exec(inner, s, c, T, want_call, resuming)
+        if returned is None:  # a frame was pushed; resume later
+            return
+        S.set("frame_pc", self.next_pc(s), c.d, when=D.not_(D.or_(returned, self._returned(c))))
+
+    def _settle_call(self, c: Ctx, want_call: bool, resuming: bool, s: ir.Step) -> bool:
+        """After evaluating a step's expressions: push the callee (and stop), or require
+        that no call was reached; an abrupt `?` operand returns from the frame.
+        Returns False if a frame was pushed."""
+        D = c.D
+        abrupt = D.or_(*c.abrupt) if c.abrupt else D.false()
+        if want_call:
+            if c.call is None:
+                c.S.require(D.false())
+                return False
+            name, args, reach = c.call
+            c.S.require(D.and_(reach, D.not_(abrupt)))
+            self._push_call(c, name, args)
+            c.S.set("frame_phase", 1, c.d)
+            return False
+        if c.call is not None and not resuming:
+            c.S.require(D.not_(c.call[2]))
+        if c.prop is None:
+            c.prop = abrupt
+            if c.abrupt:
+                self.do_return(c, D.num(THROW), abrupt)
+        c.abrupt.clear()
+        return True
+
+    def _push_call(self, c: Ctx, name: str, args: tuple[Any, ...]) -> None:
+        _deliver(c)
+        if name == _FRAME_CALL_USER:
+            # Call(F, thisArg, « held »): user code runs; it can reach its argument.
+            held = args[2] if len(args) > 2 else c.D.num(UNDEF)
+            _root_value(c, held)
+            self.mc.push(c.S, c.d, "<user>", {})
+            return
+        callee = self.mc.compilers[name]
+        params = [p.name for p in callee.alg.params]
+        if len(args) > len(params):
+            raise _model_error(None, f"{name} takes {len(params)} arguments, given {len(args)}")
+        bind = {p: args[i] if i < len(args) else c.D.num(UNDEF) for i, p in enumerate(params)}
+        self.mc.push(c.S, c.d, name, bind)
+
+    def exec(self, st: ir.Stmt, s: ir.Step, c: Ctx, when: Any, want_call: bool,
+             resuming: bool) -> Any:
+        """Effects of a (possibly inline) statement under `when`; returns the condition
+        under which the frame returned, or None if a callee frame was pushed."""
+        D = c.D
+        S = c.S
+        F = D.false()
+        if isinstance(st, ir.If | ir.ElseIf | ir.Else):
+            raise _model_error(s, "an inline If inside an inline statement is not modelled")
+        if isinstance(st, ir.Optionally):
+            return self.exec(st.body, s, c, when, want_call, resuming)
+        if isinstance(st, ir.Let):
+            v = self.ev(st.value, c, when, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            ok = self._ok(c, when)
+            self.set_local(c, st.var, v, ok, s)
+            return self._returned(c)
+        if isinstance(st, ir.Set):
+            v = self.ev(st.value, c, when, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            self.assign(st.target, v, c, self._ok(c, when), s)
+            return self._returned(c)
+        if isinstance(st, ir.Return):
+            v = self.ev(st.value, c, when, s) if st.value is not None else D.num(UNUSED)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            ok = self._ok(c, when)
+            self.do_return(c, v, ok)
+            return D.or_(ok, self._returned(c))
+        if isinstance(st, ir.Throw):
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            self.do_return(c, D.num(THROW), when)
+            return when
+        if isinstance(st, ir.Assert):
+            v = self.evc(st.cond, c, when, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            bad = D.and_(self._ok(c, when), D.not_(v))
+            S.set("err_assert", 1, when=bad)
+            return self._returned(c)
+        if isinstance(st, ir.Perform):
+            self.ev(st.value, c, when, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            return self._returned(c)
+        if isinstance(st, ir.Append):
+            item = self.ev(st.item, c, when, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            self._append(st, item, c, self._ok(c, when), s)
+            return self._returned(c)
+        if isinstance(st, ir.Remove):
+            if st.item is None:
+                raise _model_error(s, "Remove the first element is not used by this clause set")
+            item = self.ev(st.item, c, when, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            self._remove(st, item, c, self._ok(c, when), s)
+            return self._returned(c)
+        if isinstance(st, ir.Free):
+            v = self.ev(st.target, c, when, s)
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            _free(c, v, self._ok(c, when))
+            return self._returned(c)
+        if isinstance(st, ir.HostDefined | ir.Note):
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            return F
+        if isinstance(st, ir.Replace):
+            # only reached inside a loop over WeakSets, which the model has none of
+            if not self._settle_call(c, want_call, resuming, s):
+                return None
+            return F
+        raise _model_error(s, f"the model has no semantics for '{st.kind}' steps")
+
+    def _ok(self, c: Ctx, when: Any) -> Any:
+        return when if c.prop is None else c.D.and_(when, c.D.not_(c.prop))
+
+    def _returned(self, c: Ctx) -> Any:
+        return c.D.false() if c.prop is None else c.prop
+
+    # loops and choices -------------------------------------------------------------
+    def _advance_command(self, loop: ir.Step, d: int) -> Command:
+        pc = self.adv_pc[id(loop)]
+
+        def fire(S: Any) -> None:
+            self._guard(S, d, pc, 0)
+            self._loop(loop, Ctx(S, d, self), first=False)
+
+        return self._cmd(f"{self.alg.name} {loop.number} (next)", loop, self._site(d, pc, 0), fire)
+
+    def _candidates(self, loop: ir.Step, c: Ctx) -> list[tuple[Any, Any]]:
+        """(value, is-a-member condition) for each entity the loop may bind, in order."""
+        st: ir.ForEach = loop.stmt  # type: ignore[assignment]
+        D = c.D
+        lay = self.mc.layout
+        b = st.binder
+        out = []
+        if st.source is None:  # For each <Type> _x_ such that C: a quantifier over the heap
+            kind = _KIND_OF_TYPE.get(b.type_name)
+            if kind is None:
+                return []  # WeakMap / WeakSet: the model has none
+            for i in range(lay.bounds.objects):
+                v = D.num(lay.obj(i))
+                member = D.and_(D.eq(c.S.get("obj_status", i), LIVE),
+                                D.eq(c.S.get("obj_kind", i), kind))
+                env = dict(c.env)
+                env[b.var] = v
+                sub = Ctx(c.S, c.d, self, env)
+                cond = self.evc(st.such_that, sub, member, loop) if st.such_that else D.true()
+                out.append((v, D.and_(member, cond)))
+            return out
+        src = st.source
+        if isinstance(src, ir.Field) and src.name == "Cells":
+            reg = self.ev(src.base, c, D.true(), loop)
+            _check_live(c, reg, D.true())
+            for j in range(lay.bounds.cells):
+                member = D.and_(D.eq(c.S.get("cell_owner", j), reg),
+                                D.ne(c.S.get("cell_status", j), NONE))
+                out.append((D.num(lay.cell(j)), member))
+            return out
+        if isinstance(src, ir.Special) and src.kind == "global-symbol-registry":
+            return []  # the model has no Symbols
+        if isinstance(src, ir.Var) and src.name in self.alg.binds:  # the set _S_ (a bitmask)
+            mask = self.get_local(c, src.name, loop)
+            for i in range(lay.bounds.objects):
+                out.append((D.num(lay.obj(i)), D.bit(mask, i)))
+            return out
+        raise _model_error(loop, "the model cannot iterate over this source")
+
+    def _loop(self, loop: ir.Step, c: Ctx, first: bool) -> None:
+        D = c.D
+        S = c.S
+        st: ir.ForEach = loop.stmt  # type: ignore[assignment]
+        var = st.binder.var
+        cands = self._candidates(loop, c)
+        cur = self.get_local(c, var, loop)
+        witness = _witness(st)
+        # the next member after the current one (by position), or none
+        chosen = D.num(EMPTY)
+        chosen_w = D.num(EMPTY)
+        found = D.false()
+        for v, member in reversed(cands):
+            after = D.true() if first else D.lt(cur, v)
+            hit = D.and_(member, after)
+            chosen = D.ite(hit, v, chosen)
+            if witness is not None:
+                chosen_w = D.ite(hit, self._first_witness(witness, st.binder.var, v, c, loop), chosen_w)
+            found = D.or_(found, hit)
+        self.set_local(c, var, chosen, found, loop)
+        if witness is not None:
+            # Literal reading of `For each X _x_ such that L contains a Record _r_ such that C`:
+            # the body runs once per _x_, and _r_ names one matching Record (the first in list
+            # order; the text does not say which). See README, "Spec hazards".
+            self.set_local(c, witness.element.var, chosen_w, found, loop)  # type: ignore[union-attr]
+        S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
+              c.d)
+
+    def _first_witness(self, w: ir.Contains, var: str, v: Any, c: Ctx, s: ir.Step) -> Any:
+        D = c.D
+        lay = self.mc.layout
+        env = dict(c.env)
+        env[var] = v
+        sub = Ctx(c.S, c.d, self, env)
+        reg = self.ev(w.container.base, sub, D.true(), s)  # type: ignore[union-attr]
+        out = D.num(EMPTY)
+        for j in range(lay.bounds.cells - 1, -1, -1):
+            cell = D.num(lay.cell(j))
+            env2 = dict(env)
+            env2[w.element.var] = cell  # type: ignore[union-attr]
+            sub2 = Ctx(c.S, c.d, self, env2)
+            member = D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+            ok = D.and_(member, self.evc(w.such_that, sub2, member, s) if w.such_that else D.true())
+            out = D.ite(ok, cell, out)
+        return out
+
+    def _choose(self, s: ir.Step, c: Ctx, j: int) -> None:
+        """`Choose any such _cell_`: the enclosing While's condition names the binder."""
+        D = c.D
+        st: ir.Choose = s.stmt  # type: ignore[assignment]
+        loop = self.parent[id(s)]
+        cond = loop.stmt.cond if loop is not None and isinstance(loop.stmt, ir.While) else None
+        if not (isinstance(cond, ir.Contains) and isinstance(cond.element, ir.Binder)
+                and cond.element.var == st.var):
+            raise _model_error(s, "Choose any such: no enclosing While names this variable")
+        v = D.num(self.mc.layout.cell(j))
+        env = dict(c.env)
+        env[st.var] = v
+        sub = Ctx(c.S, c.d, self, env)
+        member = self._member(cond.container, v, j, sub, s)
+        ok = D.and_(member, self.evc(cond.such_that, sub, member, s) if cond.such_that else D.true())
+        c.S.require(ok)
+        self.set_local(c, st.var, v, D.true(), s)
+        c.S.set("frame_pc", self.next_pc(s), c.d)
+
+    def _member(self, container: ir.Expr, v: Any, j: int, c: Ctx, s: ir.Step) -> Any:
+        D = c.D
+        if isinstance(container, ir.Field) and container.name == "Cells":
+            reg = self.ev(container.base, c, D.true(), s)
+            return D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+        raise _model_error(s, "contains: the model only knows [[Cells]] lists")
+
+    # expressions --------------------------------------------------------------
+    def evc(self, e: ir.Expr, c: Ctx, when: Any, s: ir.Step) -> Any:
+        """A condition: boolean forms as they are, a value (e.g. a call) compared to *true*."""
+        v = self.ev(e, c, when, s)
+        if isinstance(e, _CONDITION_FORMS) and not (isinstance(e, ir.Binary) and e.op == "+"):
+            return v
+        return c.D.eq(v, TRUE)
+
+    def ev(self, e: ir.Expr | None, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        if e is None:
+            return D.num(UNDEF)
+        if isinstance(e, ir.Var):
+            return self.get_local(c, e.name, s)
+        if isinstance(e, ir.Literal):
+            return D.num(_literal(e, s))
+        if isinstance(e, ir.Special):
+            if e.kind == "this-value":
+                return self.get_local(c, "this", s)
+            if e.kind == "new-target":
+                return self.get_local(c, "newtarget", s)
+            if e.kind in ("active-function", "agent-record", "current-realm"):
+                return D.num(REALM)
+            if e.kind == "empty-list":
+                return D.num(EMPTY)
+            raise _model_error(s, f"no value for {e.kind}")
+        if isinstance(e, ir.Field):
+            base = self.ev(e.base, c, when, s)
+            return _read_field(c, base, e.name, when, s)
+        if isinstance(e, ir.Call):
+            return self._call(e, c, when, s)
+        if isinstance(e, ir.SlotName):
+            return D.num(EMPTY)  # a slot name is read statically by the operation it is passed to
+        if isinstance(e, ir.ListLit):
+            items = [self.ev(i, c, when, s) for i in e.items if not isinstance(i, ir.SlotName)]
+            return items[0] if len(items) == 1 else D.num(EMPTY)
+        if isinstance(e, ir.RecordLit):
+            return self._record(e, c, when, s)
+        if isinstance(e, ir.Compare):
+            r = D.eq(self.ev(e.left, c, when, s), self.ev(e.right, c, when, s))
+            return D.not_(r) if e.negated else r
+        if isinstance(e, ir.Binary):
+            left, right = self.ev(e.left, c, when, s), self.ev(e.right, c, when, s)
+            if e.op == "+":
+                return D.add(left, right)
+            if e.op == "=":
+                return D.eq(left, right)
+            raise _model_error(s, f"operator {e.op} is not modelled")
+        if isinstance(e, ir.TypeTest):
+            v = self.ev(e.subject, c, when, s)
+            r = _type_test(c, v, e.type_name, s)
+            return D.not_(r) if e.negated else r
+        if isinstance(e, ir.Present):
+            return D.false() if e.negated else D.true()
+        if isinstance(e, ir.HasSlots):
+            v = self.ev(e.subject, c, when, s)
+            r = D.and_(*[_has_slot(c, v, slot) for slot in e.slots])
+            return D.not_(r) if e.negated else r
+        if isinstance(e, ir.Logic):
+            acc = D.true() if e.op == "and" else D.false()
+            path = when
+            for operand in e.operands:
+                v = self.evc(operand, c, path, s)
+                if e.op == "and":
+                    acc = D.and_(acc, v)
+                    path = D.and_(path, v)
+                else:
+                    acc = D.or_(acc, v)
+                    path = D.and_(path, D.not_(v))
+            return acc
+        if isinstance(e, ir.Contains):
+            r = self._contains(e, c, when, s)
+            return D.not_(r) if e.negated else r
+        raise _model_error(s, f"the model has no semantics for {type(e).__name__} expressions")
+
+    def _contains(self, e: ir.Contains, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        if isinstance(e.container, ir.Special) and e.container.kind == "global-symbol-registry":
+            return D.false()  # the model has no Symbols
+        lay = self.mc.layout
+        if not (isinstance(e.container, ir.Field) and e.container.name == "Cells"):
+            raise _model_error(s, "contains: the model only knows [[Cells]] lists")
+        reg = self.ev(e.container.base, c, when, s)
+        _check_live(c, reg, when)
+        out = []
+        for j in range(lay.bounds.cells):
+            v = D.num(lay.cell(j))
+            member = D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+            if isinstance(e.element, ir.Binder):
+                env = dict(c.env)
+                env[e.element.var] = v
+                sub = Ctx(c.S, c.d, self, env, c.ret, c.call, c.abrupt)
+                cond = self.evc(e.such_that, sub, D.and_(when, member), s) if e.such_that else D.true()
+                out.append(D.and_(member, cond))
+            else:
+                out.append(D.and_(member, D.eq(self.ev(e.element, c, when, s), v)))
+        return D.or_(*out)
+
+    def _record(self, e: ir.RecordLit, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        fields = dict(e.fields)
+        if "Callback" in fields:  # JobCallback Record { [[Callback]]: f, [[HostDefined]]: ~empty~ }
+            return D.ite(D.eq(self.ev(fields["Callback"], c, when, s), USERFN), D.num(JOBCB),
+                         D.num(UNDEF))
+        if set(fields) == {"WeakRefTarget", "HeldValue", "UnregisterToken"}:
+            return _new_cell(c, [self.ev(fields[k], c, when, s)
+                                 for k in ("WeakRefTarget", "HeldValue", "UnregisterToken")], when)
+        raise _model_error(s, f"record {e.type_name} with fields {sorted(fields)} is not modelled")
+
+    def _call(self, e: ir.Call, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        name = e.callee.name if isinstance(e.callee, ir.Name) else ""
+        args = tuple(self.ev(a, c, when, s) for a in e.args)
+        if name == _FRAME_CALL_USER or name in self.mc.compilers:
+            if c.ret is not None:
+                v = c.ret
+            else:
+                c.call = (name, args, when)
+                _mark_delivery(c, e)
+                v = D.num(UNDEF)
+        elif name in self.mc.host_calls:
+            if c.ret is None:
+                _mark_delivery(c, e)
+                _deliver(c, when)
+            v = self.mc.host_calls[name](c, args, when)
+        else:
+            v = _builtin(name, e, args, c, when, s, self.mc)
+        if e.check == "?":
+            c.abrupt.append(D.and_(when, D.eq(v, THROW)))
+        elif e.check == "!":
+            c.S.set("err_assert", 1, when=D.and_(when, D.eq(v, THROW)))
+        return v
+
+    # writes ---------------------------------------------------------------------
+    def assign(self, target: ir.Expr, v: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+        if isinstance(target, ir.Var):
+            self.set_local(c, target.name, v, when, s)
+            return
+        if isinstance(target, ir.Field):
+            base = self.ev(target.base, c, when, s)
+            _write_field(c, base, target.name, v, when, s)
+            return
+        raise _model_error(s, "cannot assign to this expression")
+
+    def _append(self, st: ir.Append, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+        D = c.D
+        tgt = st.target
+        if isinstance(tgt, ir.Field) and tgt.name == "Cells":
+            reg = self.ev(tgt.base, c, when, s)
+            _check_live(c, reg, when)
+            lay = self.mc.layout
+            for j in range(lay.bounds.cells):
+                hit = D.and_(when, D.eq(item, lay.cell(j)))
+                _check_cell(c, j, hit)
+                c.S.set("cell_owner", reg, j, when=hit)
+            return
+        if isinstance(tgt, ir.Field) and tgt.name == "KeptAlive":
+            lay = self.mc.layout
+            for i in range(lay.bounds.objects):
+                c.S.set("kept", 1, i, when=D.and_(when, D.eq(item, lay.obj(i))))
+            return
+        raise _model_error(s, "Append: the model only knows [[Cells]] and [[KeptAlive]]")
+
+    def _remove(self, st: ir.Remove, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+        D = c.D
+        src = st.source
+        if not (isinstance(src, ir.Field) and src.name == "Cells"):
+            raise _model_error(s, "Remove: the model only knows [[Cells]] lists")
+        reg = self.ev(src.base, c, when, s)
+        _check_live(c, reg, when)
+        lay = self.mc.layout
+        for j in range(lay.bounds.cells):
+            hit = D.and_(when, D.eq(item, lay.cell(j)))
+            _check_cell(c, j, hit)
+            c.S.set("cell_owner", EMPTY, j, when=D.and_(hit, D.eq(c.S.get("cell_owner", j), reg)))
+
+
+# ------------------------------------------------------------ value helpers
+
+
+def _literal(e: ir.Literal, s: ir.Step) -> int:
+    if e.kind == "value":
+        table = {"undefined": UNDEF, "true": TRUE, "false": FALSE}
+        if e.value in table:
+            return table[e.value]
+    if e.kind == "enum":
+        table = {"empty": EMPTY, "unused": UNUSED}
+        if e.value in table:
+            return table[e.value]
+    if e.kind in ("string", "code"):
+        return UNDEF  # only passed to OrdinaryCreateFromConstructor, which reads it statically
+    raise _model_error(s, f"literal {e.kind} {e.value!r} is not modelled")
+
+
+def _is_obj(c: Ctx, v: Any) -> Any:
+    lay = c.alg.mc.layout
+    D = c.D
+    return D.and_(D.le(OBJ, v), D.lt(v, lay.cell_base))
+
+
+def _is_cell(c: Ctx, v: Any) -> Any:
+    lay = c.alg.mc.layout
+    D = c.D
+    return D.and_(D.le(lay.cell_base, v), D.lt(v, lay.cell_base + lay.bounds.cells))
+
+
+def _obj_get(c: Ctx, name: str, v: Any, default: int) -> Any:
+    """Read an object slot at a (maybe symbolic) object value; default when not an object."""
+    lay = c.alg.mc.layout
+    D = c.D
+    out = D.num(default)
+    for i in range(lay.bounds.objects - 1, -1, -1):
+        out = D.ite(D.eq(v, lay.obj(i)), c.S.get(name, i), out)
+    return out
+
+
+def _cell_get(c: Ctx, name: str, v: Any, default: int) -> Any:
+    lay = c.alg.mc.layout
+    D = c.D
+    out = D.num(default)
+    for j in range(lay.bounds.cells - 1, -1, -1):
+        out = D.ite(D.eq(v, lay.cell(j)), c.S.get(name, j), out)
+    return out
+
+
+def _check_live(c: Ctx, v: Any, when: Any) -> None:
+    """A read or write of a freed object or cell is a use after free."""
+    D = c.D
+    freed = D.or_(D.eq(_obj_get(c, "obj_status", v, LIVE), FREED),
+                  D.eq(_cell_get(c, "cell_status", v, LIVE), FREED))
+    c.S.set("err_uaf", 1, when=D.and_(when, freed))
+
+
+def _check_cell(c: Ctx, j: int, when: Any) -> None:
+    D = c.D
+    c.S.set("err_uaf", 1, when=D.and_(when, D.eq(c.S.get("cell_status", j), FREED)))
+
+
+def _kind_is(c: Ctx, v: Any, kind: int) -> Any:
+    D = c.D
+    return D.and_(_is_obj(c, v), D.eq(_obj_get(c, "obj_kind", v, PLAIN), kind),
+                  D.ne(_obj_get(c, "obj_status", v, NONE), NONE))
+
+
+def _has_slot(c: Ctx, v: Any, slot: str) -> Any:
+    kind = _SLOT_KIND.get(slot)
+    if kind is None:
+        return c.D.false()
+    return _kind_is(c, v, kind)
+
+
+def _type_test(c: Ctx, v: Any, type_name: str, s: ir.Step) -> Any:
+    D = c.D
+    if type_name == "Object":
+        return _is_obj(c, v)
+    if type_name == "Symbol":
+        return D.false()
+    if type_name in ("abrupt completion", "throw completion"):
+        return D.eq(v, THROW)
+    if type_name in _KIND_OF_TYPE:
+        return _kind_is(c, v, _KIND_OF_TYPE[type_name])
+    raise _model_error(s, f"type test 'is a {type_name}' is not modelled")
+
+
+def _read_field(c: Ctx, base: Any, name: str, when: Any, s: ir.Step) -> Any:
+    D = c.D
+    _check_live(c, base, when)
+    if name == "WeakRefTarget":
+        return D.ite(_is_cell(c, base), _cell_get(c, "cell_target", base, EMPTY),
+                     _obj_get(c, "obj_target", base, EMPTY))
+    if name == "HeldValue":
+        return _cell_get(c, "cell_held", base, UNDEF)
+    if name == "UnregisterToken":
+        return _cell_get(c, "cell_token", base, EMPTY)
+    if name == "CleanupCallback":
+        return _obj_get(c, "obj_cb", base, UNDEF)
+    if name == "Cells":
+        return base  # a registry's list is named by the registry
+    if name == "Realm":
+        return D.num(REALM)
+    if name == "Callback":
+        return D.ite(D.eq(base, JOBCB), D.num(USERFN), D.num(UNDEF))
+    if name == "KeptAlive":
+        return D.num(REALM)
+    if name in ("Symbol", "Key"):  # GlobalSymbolRegistry entries: the model has no Symbols
+        return D.num(UNDEF)
+    raise _model_error(s, f"field [[{name}]] is not modelled")
+
+
+def _write_field(c: Ctx, base: Any, name: str, v: Any, when: Any, s: ir.Step) -> None:
+    D = c.D
+    lay = c.alg.mc.layout
+    _check_live(c, base, when)
+    if name == "WeakRefTarget":
+        for j in range(lay.bounds.cells):
+            c.S.set("cell_target", v, j, when=D.and_(when, D.eq(base, lay.cell(j))))
+        for i in range(lay.bounds.objects):
+            c.S.set("obj_target", v, i, when=D.and_(when, D.eq(base, lay.obj(i))))
+        return
+    if name == "CleanupCallback":
+        for i in range(lay.bounds.objects):
+            c.S.set("obj_cb", v, i, when=D.and_(when, D.eq(base, lay.obj(i))))
+        return
+    if name in ("Realm", "Cells"):
+        return  # the realm is fixed; a new registry's cell list is already empty
+    if name == "KeptAlive":  # Set [[KeptAlive]] to a new empty List
+        for i in range(lay.bounds.objects):
+            c.S.set("kept", 0, i, when=when)
+        return
+    raise _model_error(s, f"writing [[{name}]] is not modelled")
+
+
+def _new_cell(c: Ctx, values: list[Any], when: Any) -> Any:
+    """Allocate the next unused cell Record (cells are never reused: allocation order is
+    append order). With every cell in use the run is cut (a bound, not an error)."""
+    D = c.D
+    lay = c.alg.mc.layout
+    chosen = D.num(EMPTY)
+    free_found = D.false()
+    for j in range(lay.bounds.cells - 1, -1, -1):
+        unused = D.eq(c.S.get("cell_status", j), NONE)
+        chosen = D.ite(unused, D.num(lay.cell(j)), chosen)
+        free_found = D.or_(free_found, unused)
+    c.S.require(D.or_(D.not_(when), free_found))
+    for j in range(lay.bounds.cells):
+        hit = D.and_(when, D.eq(chosen, lay.cell(j)))
+        c.S.set("cell_status", LIVE, j, when=hit)
+        c.S.set("cell_owner", EMPTY, j, when=hit)
+        c.S.set("cell_target", values[0], j, when=hit)
+        c.S.set("cell_held", values[1], j, when=hit)
+        c.S.set("cell_token", values[2], j, when=hit)
+        c.S.set("cell_delivered", 0, j, when=hit)
+    return chosen
+
+
+def new_object(S: Any, lay: Layout, kind: int, when: Any) -> Any:
+    """Allocate the lowest free object slot; with none free the run is cut."""
+    D = S.d
+    chosen = D.num(EMPTY)
+    found = D.false()
+    for i in range(lay.bounds.objects - 1, -1, -1):
+        unused = D.eq(S.get("obj_status", i), NONE)
+        chosen = D.ite(unused, D.num(lay.obj(i)), chosen)
+        found = D.or_(found, unused)
+    S.require(D.or_(D.not_(when), found))
+    for i in range(lay.bounds.objects):
+        hit = D.and_(when, D.eq(chosen, lay.obj(i)))
+        S.set("obj_status", LIVE, i, when=hit)
+        S.set("obj_kind", kind, i, when=hit)
+        S.set("obj_target", EMPTY, i, when=hit)
+        S.set("obj_cb", UNDEF, i, when=hit)
+    return chosen
+
+
+def _free(c: Ctx, v: Any, when: Any) -> None:
+    """`Free _x_` (host step): a second free is a use after free too."""
+    D = c.D
+    lay = c.alg.mc.layout
+    _check_live(c, v, when)
+    for i in range(lay.bounds.objects):
+        hit = D.and_(when, D.eq(v, lay.obj(i)))
+        c.S.set("obj_status", FREED, i, when=hit)
+        c.S.set("root", 0, i, when=hit)
+        c.S.set("kept", 0, i, when=hit)
+    for j in range(lay.bounds.cells):
+        c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
+
+
+def _root_value(c: Ctx, v: Any, when: Any = None) -> None:
+    D = c.D
+    lay = c.alg.mc.layout
+    for i in range(lay.bounds.objects):
+        hit = D.eq(v, lay.obj(i))
+        c.S.set("root", 1, i, when=hit if when is None else D.and_(when, hit))
+
+
+def _mark_delivery(c: Ctx, e: ir.Call) -> None:
+    """Remember which cell's [[HeldValue]] is passed to user code (held-value-once)."""
+    for a in e.args:
+        for n in ir.iter_nodes(a):
+            if isinstance(n, ir.Field) and n.name == "HeldValue":
+                c.env["__delivered__"] = c.alg.ev(n.base, c, c.D.true(), None)  # type: ignore[arg-type]
+
+
+def _deliver(c: Ctx, when: Any = None) -> None:
+    cell = c.env.pop("__delivered__", None)
+    if cell is None:
+        return
+    D = c.D
+    when = D.true() if when is None else when
+    lay = c.alg.mc.layout
+    for j in range(lay.bounds.cells):
+        hit = D.and_(when, D.eq(cell, lay.cell(j)))
+        old = c.S.get("cell_delivered", j)
+        c.S.set("cell_delivered", D.ite(D.eq(old, 0), D.num(1), D.num(2)), j, when=hit)
+
+
+def _witness(st: ir.ForEach) -> ir.Contains | None:
+    """The `contains a Record _r_ such that ...` inside a heap quantifier, whose _r_ the
+    loop body goes on to use."""
+    c = st.such_that
+    if isinstance(c, ir.Contains) and isinstance(c.element, ir.Binder) and \
+            isinstance(c.container, ir.Field) and st.source is None:
+        return c
+    return None
+
+
+def _frame_calls(st: ir.Stmt, mc: ModelCompiler) -> list[ir.Call]:
+    out = []
+    for n in ir.iter_nodes(st):
+        if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
+            if n.callee.name == _FRAME_CALL_USER or n.callee.name in mc.compilers:
+                out.append(n)
+    return out
+
+
+def _builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s: ir.Step,
+             mc: ModelCompiler) -> Any:
+    """Operations the clause set calls but defines elsewhere in ECMA-262."""
+    D = c.D
+    if name == "OrdinaryCreateFromConstructor":
+        # sec-ordinarycreatefromconstructor: a new object with the listed internal slots;
+        # the prototype string decides which kind of object it is.
+        proto = e.args[1] if len(e.args) > 1 else None
+        text = proto.value if isinstance(proto, ir.Literal) else ""
+        kind = WEAKREF if "WeakRef" in text else REGISTRY if "FinalizationRegistry" in text else PLAIN
+        return new_object(c.S, mc.layout, kind, when)
+    if name == "IsCallable":  # sec-iscallable: only the user function is callable here
+        return D.ite(D.or_(D.eq(args[0], USERFN)), D.num(TRUE), D.num(FALSE))
+    if name == "SameValue":  # sec-samevalue: on this model's values, identity
+        return D.ite(D.eq(args[0], args[1]), D.num(TRUE), D.num(FALSE))
+    if name == "RequireInternalSlot":  # sec-requireinternalslot
+        slot = e.args[1] if len(e.args) > 1 else None
+        has = _has_slot(c, args[0], slot.name) if isinstance(slot, ir.SlotName) else D.false()
+        return D.ite(has, D.num(UNUSED), D.num(THROW))
+    if name in ("Completion", "NormalCompletion"):
+        return args[0] if args else D.num(UNUSED)
+    raise _model_error(s, f"{name} is neither compiled from the text nor modelled by hand")
+
+
+def as_bool(D: Any, v: Any) -> Any:
+    return D.eq(v, TRUE)
+
+
+__all__ = ["ModelCompiler", "AlgCompiler", "Ctx", "USER", "END", "new_object", "ModelError",
+           "NEWTARGET"]

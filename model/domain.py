@@ -1,0 +1,246 @@
+"""The abstract value interface the semantics is written against, and its two domains.
+
+Every transition of the model (spec steps, mutator, collector, event loop) is a
+Python function over a `View` of the state that only ever combines values through
+a `Domain`. Run it with `Concrete` and it computes one successor state; run it
+with `Symbolic` and the same code builds the Z3 terms of the transition relation.
+There is no second semantics to drift from the first.
+
+State variables are small unsigned integers (booleans are 0/1). Conditions are
+domain booleans. A transition states what it requires with `View.require`; the
+concrete view stops at the first requirement that is false.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import z3
+
+WIDTH = 8  # bits per state variable; every encoded value is < 2**WIDTH
+
+
+class Disabled(Exception):
+    """Raised by the concrete view when a transition's guard is false."""
+
+
+class Concrete:
+    """Python ints and bools."""
+
+    symbolic = False
+
+    def num(self, n: int) -> int:
+        return n
+
+    def true(self) -> bool:
+        return True
+
+    def false(self) -> bool:
+        return False
+
+    def eq(self, a: Any, b: Any) -> bool:
+        return a == b
+
+    def ne(self, a: Any, b: Any) -> bool:
+        return a != b
+
+    def lt(self, a: Any, b: Any) -> bool:
+        return a < b
+
+    def le(self, a: Any, b: Any) -> bool:
+        return a <= b
+
+    def add(self, a: Any, b: Any) -> int:
+        return (a + b) % (1 << WIDTH)
+
+    def sub(self, a: Any, b: Any) -> int:
+        return (a - b) % (1 << WIDTH)
+
+    def bit(self, mask: Any, i: int) -> bool:
+        return bool((mask >> i) & 1)
+
+    def and_(self, *bs: Any) -> bool:
+        return all(bs)
+
+    def or_(self, *bs: Any) -> bool:
+        return any(bs)
+
+    def not_(self, b: Any) -> bool:
+        return not b
+
+    def ite(self, c: Any, a: Any, b: Any) -> Any:
+        return a if c else b
+
+    def truth(self, v: Any) -> bool:
+        return v != 0
+
+    def as_num(self, b: Any) -> int:
+        return 1 if b else 0
+
+    def known(self, b: Any) -> bool | None:
+        return bool(b)
+
+
+class Symbolic:
+    """Z3 bit-vector terms; booleans are Z3 Bool terms."""
+
+    symbolic = True
+
+    def __init__(self) -> None:
+        self._nums = [z3.BitVecVal(i, WIDTH) for i in range(1 << WIDTH)]
+        self._true = z3.BoolVal(True)
+        self._false = z3.BoolVal(False)
+        self._one = self._nums[1]
+        self._zero = self._nums[0]
+
+    def num(self, n: int) -> Any:
+        return self._nums[n % (1 << WIDTH)]
+
+    def true(self) -> Any:
+        return self._true
+
+    def false(self) -> Any:
+        return self._false
+
+    def _v(self, a: Any) -> Any:
+        return self._nums[a] if isinstance(a, int) else a
+
+    def eq(self, a: Any, b: Any) -> Any:
+        return self._v(a) == self._v(b)
+
+    def ne(self, a: Any, b: Any) -> Any:
+        return self._v(a) != self._v(b)
+
+    def lt(self, a: Any, b: Any) -> Any:
+        return z3.ULT(self._v(a), self._v(b))
+
+    def le(self, a: Any, b: Any) -> Any:
+        return z3.ULE(self._v(a), self._v(b))
+
+    def add(self, a: Any, b: Any) -> Any:
+        return self._v(a) + self._v(b)
+
+    def sub(self, a: Any, b: Any) -> Any:
+        return self._v(a) - self._v(b)
+
+    def bit(self, mask: Any, i: int) -> Any:
+        return z3.Extract(i, i, self._v(mask)) == z3.BitVecVal(1, 1)
+
+    def and_(self, *bs: Any) -> Any:
+        bs = tuple(b for b in bs if not z3.is_true(b))
+        if any(z3.is_false(b) for b in bs):
+            return self._false
+        if not bs:
+            return self._true
+        return bs[0] if len(bs) == 1 else z3.And(*bs)
+
+    def or_(self, *bs: Any) -> Any:
+        bs = tuple(b for b in bs if not z3.is_false(b))
+        if any(z3.is_true(b) for b in bs):
+            return self._true
+        if not bs:
+            return self._false
+        return bs[0] if len(bs) == 1 else z3.Or(*bs)
+
+    def not_(self, b: Any) -> Any:
+        return z3.Not(b)
+
+    def ite(self, c: Any, a: Any, b: Any) -> Any:
+        if z3.is_true(c):
+            return a
+        if z3.is_false(c):
+            return b
+        if isinstance(a, bool) or isinstance(b, bool) or z3.is_bool(a):
+            return z3.If(c, a, b)
+        return z3.If(c, self._v(a), self._v(b))
+
+    def truth(self, v: Any) -> Any:
+        return self._v(v) != self._zero
+
+    def as_num(self, b: Any) -> Any:
+        return z3.If(b, self._one, self._zero)
+
+    def known(self, b: Any) -> bool | None:
+        if z3.is_true(b):
+            return True
+        if z3.is_false(b):
+            return False
+        return None
+
+
+class View:
+    """One transition's window on a state: reads, buffered writes, requirements.
+
+    `values` is the state vector (ints or Z3 terms), indexed through `layout`.
+    Writes are buffered so that reads later in the same transition see them; an
+    array access with a symbolic index becomes an if-then-else over the slots.
+    """
+
+    def __init__(self, d: Concrete | Symbolic, layout: Any, values: Any) -> None:
+        self.d = d
+        self.layout = layout
+        self.values = values
+        self.writes: dict[int, Any] = {}
+        self.requires: list[Any] = []
+
+    # guard ------------------------------------------------------------------
+    def require(self, b: Any) -> None:
+        if self.d.known(b) is False:
+            if not self.d.symbolic:
+                raise Disabled
+        self.requires.append(b)
+
+    def guard(self) -> Any:
+        return self.d.and_(*self.requires)
+
+    # state access -------------------------------------------------------------
+    def _slot(self, i: int) -> Any:
+        return self.writes[i] if i in self.writes else self.values[i]
+
+    def get(self, name: str, index: Any = None) -> Any:
+        base, size = self.layout.where(name)
+        if index is None:
+            return self._slot(base)
+        if isinstance(index, int):
+            if not 0 <= index < size:
+                raise IndexError(f"{name}[{index}]")
+            return self._slot(base + index)
+        if not self.d.symbolic:
+            if not 0 <= index < size:
+                raise IndexError(f"{name}[{index}]")
+            return self._slot(base + index)
+        out = self._slot(base + size - 1)
+        for i in range(size - 2, -1, -1):
+            out = self.d.ite(self.d.eq(index, i), self._slot(base + i), out)
+        return out
+
+    def set(self, name: str, value: Any, index: Any = None, when: Any = None) -> None:
+        base, size = self.layout.where(name)
+        if index is None:
+            self._put(base, value, when)
+            return
+        if isinstance(index, int) or not self.d.symbolic:
+            if not 0 <= index < size:
+                raise IndexError(f"{name}[{index}]")
+            self._put(base + index, value, when)
+            return
+        for i in range(size):
+            cond = self.d.eq(index, i) if when is None else self.d.and_(when, self.d.eq(index, i))
+            self._put(base + i, value, cond)
+
+    def _put(self, i: int, value: Any, when: Any) -> None:
+        if when is None:
+            self.writes[i] = value
+            return
+        k = self.d.known(when)
+        if k is True:
+            self.writes[i] = value
+        elif k is None:
+            self.writes[i] = self.d.ite(when, value, self._slot(i))
+
+    def successor(self) -> Any:
+        """The next state vector (concrete: a tuple)."""
+        vals = list(self.values)
+        for i, v in self.writes.items():
+            vals[i] = v
+        return tuple(vals) if not self.d.symbolic else vals

@@ -1,0 +1,313 @@
+"""The environment around the compiled algorithms: mutator, collector, event loop.
+
+All of it is written over `View`/`Domain`, like the steps, so the explorer and Z3
+see the same environment.
+
+- mutator: whenever user code runs (the script, or a cleanup callback) it may
+  allocate, construct a FinalizationRegistry or WeakRef, register, unregister,
+  deref, drop a reference, return or throw, with arguments ranging over what it
+  holds (`root`). Built-ins it calls are the compiled spec algorithms.
+- collector, tracing hosts (sec-liveness, sec-weakref-execution): at any time,
+  for any non-empty set S of objects none of which is live, run the Execution
+  algorithm atomically with S bound; afterwards S's memory is reclaimed.
+- collector, reference-counting hosts: when the mutator drops the last
+  reference to an object, the profile's free path runs on that same stack.
+- event loop (sec-jobs): on an empty stack, ClearKeptObjects after the script or
+  a job; otherwise the next queued job.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+from model.compile import USER, Ctx, ModelCompiler, new_object
+from model.hosts import HostProfile
+from model.layout import (
+    EMPTY,
+    FREED,
+    LIVE,
+    NEWTARGET,
+    PLAIN,
+    THROW,
+    UNDEF,
+    USERFN,
+)
+from model.program import Command
+
+EXECUTION = "Execution"
+JOB_CLEANUP, JOB_CALLBACK = 0, 1  # queue_kind
+CLEANUP_JOB = "cleanupJob"
+
+
+def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = ()) -> list[Any]:
+    """Object i is live: reachable from user variables, [[KeptAlive]], queued jobs or
+    frame locals, directly or through the held values of live registries' cells
+    (cells do not hold their targets; registries hold held values)."""
+    D = S.d
+    no, nc = lay.bounds.objects, lay.bounds.cells
+    k = lay.locals_per_frame
+
+    def direct(j: int) -> Any:
+        v = lay.obj(j)
+        terms = [D.eq(S.get("root", j), 1), D.eq(S.get("kept", j), 1)]
+        terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue", q), v))
+                  for q in range(lay.bounds.jobs)]
+        for f in range(lay.bounds.frames):
+            counted = D.and_(*[D.ne(S.get("frame_alg", f), code) for code in raw_frames])
+            terms += [D.and_(counted, D.eq(S.get("frame_local", f * k + x), v)) for x in range(k)]
+        return D.or_(*terms)
+
+    level = [direct(j) for j in range(no)]
+    for _ in range(no):
+        nxt = []
+        for j in range(no):
+            held = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_held", c), lay.obj(j)),
+                           D.or_(*[D.and_(D.eq(S.get("cell_owner", c), lay.obj(r)), level[r])
+                                   for r in range(no)]))
+                    for c in range(nc)]
+            nxt.append(D.or_(direct(j), *held))
+        level = nxt
+    return level
+
+
+class Environment:
+    def __init__(self, mc: ModelCompiler, host: HostProfile):
+        self.mc = mc
+        self.host = host
+        self.lay = mc.layout
+        mc.host_calls["HostEnqueueFinalizationRegistryCleanupJob"] = self._enqueue
+        mc.host_calls["HostEnqueueCallbackJob"] = self._enqueue_callback
+        mc.hooks_on_return[EXECUTION] = self._reclaim
+        self.raw_frames = tuple(mc.codes[a.name] for a in host.algorithms if a.name in mc.codes)
+
+    # the host hook ---------------------------------------------------------------
+    def _enqueue(self, c: Ctx, args: tuple[Any, ...], when: Any) -> Any:
+        """HostEnqueueFinalizationRegistryCleanupJob: schedule _cleanupJob_ (sec-jobs)."""
+        S, D = c.S, c.D
+        fg = args[0]
+        qlen = S.get("qlen")
+        already = D.or_(*[D.and_(D.lt(q, qlen), D.eq(S.get("queue", q), fg))
+                          for q in range(self.lay.bounds.jobs)])
+        add = when if self.host.scheduling == "fifo" else D.and_(when, D.not_(already))
+        S.require(D.or_(D.not_(add), D.lt(qlen, self.lay.bounds.jobs)))  # a full queue cuts the run
+        S.set("queue", fg, qlen, when=add)
+        S.set("queue_kind", JOB_CLEANUP, qlen, when=add)
+        S.set("qlen", D.add(qlen, 1), when=add)
+        return D.num(0)
+
+    def _enqueue_callback(self, c: Ctx, args: tuple[Any, ...], when: Any) -> Any:
+        """HostEnqueueCallbackJob(_callback_, _heldValue_) (host profiles): queue a job that
+        calls the callback with the held value; the job holds the held value, not the registry."""
+        S, D = c.S, c.D
+        qlen = S.get("qlen")
+        S.require(D.or_(D.not_(when), D.lt(qlen, self.lay.bounds.jobs)))
+        S.set("queue", args[1], qlen, when=when)
+        S.set("queue_kind", JOB_CALLBACK, qlen, when=when)
+        S.set("qlen", D.add(qlen, 1), when=when)
+        return D.num(0)
+
+    def _reclaim(self, c: Ctx, when: Any) -> None:
+        """After Execution(S): the collector reclaims the members of S that are still not
+        live (a registry captured by a newly queued cleanup job is live again), and the
+        cells of reclaimed registries."""
+        S, D = c.S, c.D
+        mask = self.mc.compilers[EXECUTION].get_local(c, self.mc.compilers[EXECUTION].alg.binds[0])
+        frame_base = self.lay.where("frame_local")[0] + c.d * self.lay.locals_per_frame
+        # the Execution frame itself is about to be popped: its locals do not keep anything alive
+        for i in range(self.lay.locals_per_frame):
+            S.writes[frame_base + i] = D.num(0) if D.symbolic else 0
+        alive = live_all(S, self.lay)
+        for i in range(self.lay.bounds.objects):
+            hit = D.and_(when, D.bit(mask, i), D.not_(alive[i]))
+            S.set("obj_status", FREED, i, when=hit)
+            for j in range(self.lay.bounds.cells):
+                S.set("cell_status", FREED, j,
+                      when=D.and_(hit, D.eq(S.get("cell_owner", j), self.lay.obj(i))))
+
+    # commands ---------------------------------------------------------------------------
+    def commands(self) -> list[Command]:
+        out: list[Command] = []
+        nf = self.lay.bounds.frames
+        for d in range(nf):
+            out.extend(self._mutator(d))
+        out.extend(self._event_loop())
+        if self.host.collector == "tracing":
+            for d in range(nf):
+                out.extend(self._collector(d))
+        return out
+
+    def _user_guard(self, S: Any, d: int, phase: int) -> None:
+        D = S.d
+        S.require(D.eq(S.get("sp"), d + 1))
+        S.require(D.eq(S.get("frame_alg", d), USER))
+        S.require(D.eq(S.get("frame_phase", d), phase))
+        S.require(D.eq(S.get("err_stack"), 0))
+
+    def _cmd(self, name: str, d: int, phase: int, body: Any) -> Command:
+        def fire(S: Any) -> None:
+            self._user_guard(S, d, phase)
+            body(S)
+
+        return Command(name, "mutator", fire, (d, USER, 0, phase))
+
+    def _call(self, S: Any, d: int, builtin: str, args: dict[str, Any]) -> None:
+        self.mc.push(S, d, builtin, args)
+        S.set("frame_phase", 1, d)
+
+    def _held(self, S: Any, i: int) -> Any:
+        D = S.d
+        return D.and_(D.eq(S.get("root", i), 1), D.eq(S.get("obj_status", i), LIVE))
+
+    def _mutator(self, d: int) -> list[Command]:
+        lay = self.lay
+        no = lay.bounds.objects
+        D0 = None  # noqa: F841 - values are built inside fire functions
+        out: list[Command] = []
+        objs = list(range(no))
+        values = [("undefined", None)] + [(f"obj{i}", i) for i in objs]
+
+        def held_or_undef(S: Any, choice: int | None) -> Any:
+            if choice is None:
+                return S.d.num(UNDEF)
+            S.require(self._held(S, choice))
+            return S.d.num(lay.obj(choice))
+
+        def new_registry(S: Any) -> None:
+            self._call(S, d, "FinalizationRegistry",
+                       {"cleanupCallback": S.d.num(USERFN), "newtarget": S.d.num(NEWTARGET)})
+
+        out.append(self._cmd("new FinalizationRegistry(callback)", d, 0, new_registry))
+        for name, t in values:
+            def new_weakref(S: Any, t: int | None = t) -> None:
+                self._call(S, d, "WeakRef", {"target": held_or_undef(S, t),
+                                             "newtarget": S.d.num(NEWTARGET)})
+
+            out.append(self._cmd(f"new WeakRef({name})", d, 0, new_weakref))
+        for r in objs:
+            def deref(S: Any, r: int = r) -> None:
+                self._call(S, d, "WeakRef.prototype.deref", {"this": held_or_undef(S, r)})
+
+            out.append(self._cmd(f"obj{r}.deref()", d, 0, deref))
+            for tn, t in values:
+                def unregister(S: Any, r: int = r, t: int | None = t) -> None:
+                    self._call(S, d, "FinalizationRegistry.prototype.unregister",
+                               {"this": held_or_undef(S, r), "unregisterToken": held_or_undef(S, t)})
+
+                out.append(self._cmd(f"obj{r}.unregister({tn})", d, 0, unregister))
+                for hn, h in values:
+                    for kn, k in values:
+                        def register(S: Any, r: int = r, t: int | None = t, h: int | None = h,
+                                     k: int | None = k) -> None:
+                            self._call(S, d, "FinalizationRegistry.prototype.register", {
+                                "this": held_or_undef(S, r), "target": held_or_undef(S, t),
+                                "heldValue": held_or_undef(S, h),
+                                "unregisterToken": held_or_undef(S, k)})
+
+                        out.append(self._cmd(f"obj{r}.register({tn}, {hn}, {kn})", d, 0, register))
+
+        def alloc(S: Any) -> None:
+            v = new_object(S, lay, PLAIN, S.d.true())
+            for i in objs:
+                S.set("root", 1, i, when=S.d.eq(v, lay.obj(i)))
+
+        out.append(self._cmd("allocate {}", d, 0, alloc))
+        for i in objs:
+            def drop(S: Any, i: int = i) -> None:
+                D = S.d
+                S.require(D.eq(S.get("root", i), 1))
+                S.set("root", 0, i)
+                if self.host.collector == "reference counting":
+                    alive = live_all(S, lay, self.raw_frames)[i]
+                    gone = D.and_(D.eq(S.get("obj_status", i), LIVE), D.not_(alive))
+                    self.mc.push(S, d, self.host.free_path, {"obj": D.num(lay.obj(i))}, when=gone)
+                    S.set("frame_phase", 1, d, when=gone)
+
+            out.append(self._cmd(f"drop obj{i}", d, 0, drop))
+
+        def ret(S: Any) -> None:
+            self.mc.pop(S, d, USER, S.d.num(UNDEF))
+
+        out.append(self._cmd("return", d, 0, ret))
+        if d > 0:
+            def throw(S: Any) -> None:
+                self.mc.pop(S, d, USER, S.d.num(THROW))
+
+            out.append(self._cmd("throw", d, 0, throw))
+
+        def resume(S: Any) -> None:
+            D = S.d
+            r = S.get("ret")
+            for i in objs:
+                S.set("root", 1, i, when=D.eq(r, lay.obj(i)))
+            S.set("frame_phase", 0, d)
+
+        out.append(self._cmd("(built-in returned)", d, 1, resume))
+        return out
+
+    def _event_loop(self) -> list[Command]:
+        mc = self.mc
+
+        def clear(S: Any) -> None:
+            D = S.d
+            S.require(D.eq(S.get("sp"), 0))
+            S.require(D.eq(S.get("need_clear"), 1))
+            S.set("need_clear", 0)
+            mc.push(S, -1, "ClearKeptObjects", {})
+
+        def next_job(S: Any) -> None:
+            D = S.d
+            S.require(D.eq(S.get("sp"), 0))
+            S.require(D.eq(S.get("need_clear"), 0))
+            qlen = S.get("qlen")
+            S.require(D.lt(0, qlen))
+            job = S.get("queue", 0)
+            kind = S.get("queue_kind", 0)
+            nj = self.lay.bounds.jobs
+            for q in range(nj - 1):
+                S.set("queue", S.get("queue", q + 1), q)
+                S.set("queue_kind", S.get("queue_kind", q + 1), q)
+            S.set("queue", EMPTY, nj - 1)
+            S.set("queue_kind", 0, nj - 1)
+            S.set("qlen", D.sub(qlen, 1))
+            cleanup = D.eq(kind, JOB_CLEANUP)
+            mc.push(S, -1, CLEANUP_JOB, {"finalizationRegistry": job}, when=cleanup)
+            # a callback job: user code runs with the held value it was given
+            mc.push(S, -1, "<user>", {}, when=D.not_(cleanup))
+            for i in range(self.lay.bounds.objects):
+                S.set("root", 1, i, when=D.and_(D.not_(cleanup), D.eq(job, self.lay.obj(i))))
+
+        return [Command("event loop: ClearKeptObjects", "event-loop", clear, None),
+                Command("event loop: run the next job", "event-loop", next_job, None)]
+
+    def _collector(self, d: int) -> list[Command]:
+        lay = self.lay
+        no = lay.bounds.objects
+        exec_code = self.mc.codes[EXECUTION]
+        out = []
+        for size in range(1, no + 1):
+            for subset in combinations(range(no), size):
+                mask = sum(1 << i for i in subset)
+
+                def collect(S: Any, subset: tuple[int, ...] = subset, mask: int = mask) -> None:
+                    D = S.d
+                    S.require(D.eq(S.get("sp"), d))
+                    S.require(D.eq(S.get("err_stack"), 0))
+                    if d > 0:  # between steps of user code (see the reduction in the README)
+                        S.require(D.eq(S.get("frame_alg", d - 1), USER))
+                        S.require(D.eq(S.get("frame_phase", d - 1), 0))
+                    for k in range(d):
+                        S.require(D.ne(S.get("frame_alg", k), exec_code))
+                    for i in subset:
+                        S.require(D.eq(S.get("obj_status", i), LIVE))
+                    alive = live_all(S, lay)
+                    for i in subset:
+                        S.require(D.not_(alive[i]))
+                    binds = self.mc.compilers[EXECUTION].alg.binds
+                    self.mc.push(S, d - 1, EXECUTION, {binds[0]: D.num(mask)})
+
+                names = ", ".join(f"obj{i}" for i in subset)
+                site = (d - 1, USER, 0, 0) if d > 0 else None
+                out.append(Command(f"collector: S = {{{names}}} is not live", "collector", collect,
+                                   site))
+        return out

@@ -1,0 +1,101 @@
+"""The reference interpreter and the explicit-state explorer (breadth first).
+
+Successors come from running every command's `fire` in the concrete domain, so
+the explorer executes exactly the transitions Z3 reasons about. Breadth-first
+order makes the first violation found a shortest one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from model.domain import Concrete, Disabled, View
+from model.program import Command, Program
+
+CONCRETE = Concrete()
+Predicate = Callable[[View], Any]  # a state property: View -> bool (True = holds)
+
+
+def enabled(program: Program, state: tuple[int, ...]) -> Iterable[Command]:
+    lay = program.layout
+    sp = state[lay.where("sp")[0]]
+    if sp > 0:
+        d = sp - 1
+        alg = state[lay.where("frame_alg")[0] + d]
+        pc = state[lay.where("frame_pc")[0] + d]
+        phase = state[lay.where("frame_phase")[0] + d]
+        yield from program.by_site.get((d, alg, pc, phase), ())
+    yield from program.unsited
+
+
+def successors(program: Program, state: tuple[int, ...]) -> list[tuple[Command, tuple[int, ...]]]:
+    out = []
+    for cmd in enabled(program, state):
+        view = View(CONCRETE, program.layout, state)
+        try:
+            cmd.fire(view)
+        except Disabled:
+            continue
+        out.append((cmd, view.successor()))
+    return out
+
+
+def holds(program: Program, pred: Predicate, state: tuple[int, ...]) -> bool:
+    return bool(pred(View(CONCRETE, program.layout, state)))
+
+
+@dataclass(frozen=True)
+class Exploration:
+    states: int
+    transitions: int
+    complete: bool  # False if the step bound cut some run
+    violations: dict[str, list[tuple[Command | None, tuple[int, ...]]]]  # property -> shortest trace
+
+
+def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
+            max_states: int = 2_000_000) -> Exploration:
+    init = program.init
+    parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
+    frontier = deque([(init, 0)])
+    transitions = 0
+    complete = True
+    violations: dict[str, list] = {}
+    pending = dict(properties)
+
+    def check(state: tuple[int, ...]) -> None:
+        for pid, pred in list(pending.items()):
+            if not holds(program, pred, state):
+                violations[pid] = _trace(parent, state)
+                del pending[pid]
+
+    check(init)
+    while frontier and pending:
+        state, depth = frontier.popleft()
+        if depth >= max_depth:
+            complete = False
+            continue
+        for cmd, nxt in successors(program, state):
+            transitions += 1
+            if nxt in parent:
+                continue
+            parent[nxt] = (state, cmd)
+            check(nxt)
+            if len(parent) >= max_states:
+                complete = False
+                frontier.clear()
+                break
+            frontier.append((nxt, depth + 1))
+    return Exploration(len(parent), transitions, complete and not frontier, violations)
+
+
+def _trace(parent: dict, state: tuple[int, ...]) -> list[tuple[Command | None, tuple[int, ...]]]:
+    out = []
+    cur: tuple[int, ...] | None = state
+    while cur is not None:
+        prev, cmd = parent[cur]
+        out.append((cmd, cur))
+        cur = prev
+    return list(reversed(out))

@@ -1,0 +1,94 @@
+"""The bounded state: which variables exist, how values are encoded as small integers.
+
+Value encoding (one unsigned byte per variable):
+
+    0 ~empty~        1 *undefined*    2 *false*     3 *true*      4 ~unused~
+    5 throw completion (a *TypeError*; abrupt completions carry no other payload)
+    6 the user function (every callback is the most general client)
+    7 the JobCallback Record of that function     8 the realm / active function
+    9 NewTarget (built-ins are always called with `new`)
+    OBJ .. OBJ+objects-1      heap objects (plain, WeakRef, FinalizationRegistry)
+    CELL .. CELL+cells-1      FinalizationRegistry cell Records (heap entities: a
+                              removed or freed cell can still be read via a stale alias)
+
+Records and lists as heap entities: a registry's [[Cells]] List is the set of
+cells whose `cell_owner` is that registry, in allocation order (cells are never
+reused, so allocation order is append order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model.bounds import Bounds
+
+EMPTY, UNDEF, FALSE, TRUE, UNUSED, THROW, USERFN, JOBCB, REALM, NEWTARGET = range(10)
+OBJ = 10
+
+# object / cell status
+NONE, LIVE, FREED = 0, 1, 2
+# object kinds
+PLAIN, WEAKREF, REGISTRY = 0, 1, 2
+KIND_NAMES = {PLAIN: "Object", WEAKREF: "WeakRef", REGISTRY: "FinalizationRegistry"}
+
+NAMED_VALUES = {EMPTY: "~empty~", UNDEF: "undefined", FALSE: "false", TRUE: "true",
+                UNUSED: "~unused~", THROW: "throw", USERFN: "callback", JOBCB: "JobCallback",
+                REALM: "realm", NEWTARGET: "NewTarget"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    bounds: Bounds
+    locals_per_frame: int
+    names: tuple[tuple[str, int, int], ...] = field(default=())  # (name, base, size)
+    index: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    @staticmethod
+    def build(bounds: Bounds, locals_per_frame: int) -> Layout:
+        no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
+        spec = [
+            ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1), ("started", 1),
+            ("err_uaf", 1), ("err_assert", 1), ("err_stack", 1), ("err_model", 1),
+            ("obj_status", no), ("obj_kind", no), ("obj_target", no), ("obj_cb", no),
+            ("root", no), ("kept", no),
+            ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
+            ("cell_token", nc), ("cell_delivered", nc),
+            ("queue", nj), ("queue_kind", nj),
+            ("frame_alg", nf), ("frame_pc", nf), ("frame_phase", nf),
+            ("frame_local", nf * locals_per_frame),
+        ]
+        names = []
+        index = {}
+        base = 0
+        for name, size in spec:
+            names.append((name, base, size))
+            index[name] = (base, size)
+            base += size
+        return Layout(bounds, locals_per_frame, tuple(names), index)
+
+    @property
+    def size(self) -> int:
+        last = self.names[-1]
+        return last[1] + last[2]
+
+    def where(self, name: str) -> tuple[int, int]:
+        return self.index[name]
+
+    @property
+    def cell_base(self) -> int:
+        return OBJ + self.bounds.objects
+
+    def obj(self, i: int) -> int:
+        return OBJ + i
+
+    def cell(self, i: int) -> int:
+        return self.cell_base + i
+
+    def describe(self, v: int) -> str:
+        if v in NAMED_VALUES:
+            return NAMED_VALUES[v]
+        if OBJ <= v < self.cell_base:
+            return f"obj{v - OBJ}"
+        if self.cell_base <= v < self.cell_base + self.bounds.cells:
+            return f"cell{v - self.cell_base}"
+        return str(v)

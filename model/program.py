@@ -1,0 +1,67 @@
+"""A compiled model: the state layout, its initial state, and its transitions.
+
+A transition (`Command`) is a function over a `View`; see model/domain.py for why
+that single function serves as both the concrete and the symbolic semantics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.layout import Layout
+from spec import ir
+
+Fire = Callable[[Any], None]  # (View) -> None; states requirements and writes
+
+
+@dataclass(frozen=True)
+class Command:
+    """One kind of transition.
+
+    actor: spec (a step of the text), host (a step of the host profile), mutator,
+    collector or event-loop. `site` lets the concrete explorer skip commands that
+    cannot be enabled (depth, algorithm code, pc, phase) without evaluating them;
+    the guard inside `fire` states the same condition, so skipping is only a speed-up.
+    """
+
+    name: str
+    actor: str
+    fire: Fire
+    site: tuple[int, int, int, int] | None = None
+    step: ir.Step | None = None
+    algorithm: str = ""
+    clause: str = ""
+
+
+@dataclass(frozen=True)
+class AlgInfo:
+    code: int
+    name: str
+    clause: str
+    kind: str
+    locals: tuple[str, ...]
+    pcs: tuple[ir.Step | None, ...]  # pc -> step (None for synthetic pcs)
+    source: str  # "spec" or "host"
+
+
+@dataclass(frozen=True)
+class Program:
+    layout: Layout
+    init: tuple[int, ...]
+    commands: tuple[Command, ...]
+    algorithms: tuple[AlgInfo, ...]  # index = code
+    host: str
+    free_path: str
+    by_site: dict[tuple[int, int, int, int], tuple[Command, ...]] = field(compare=False)
+    unsited: tuple[Command, ...] = field(compare=False)
+
+    def alg(self, code: int) -> AlgInfo:
+        return self.algorithms[code]
+
+    def code_of(self, name: str) -> int:
+        for a in self.algorithms:
+            if a.name == name:
+                return a.code
+        raise KeyError(name)

@@ -1,0 +1,205 @@
+"""The property catalogue: named state predicates, evaluable concretely and symbolically.
+
+A property is a function `(program, view) -> domain boolean` written with the
+same `Domain` operations as the semantics, so the explorer and Z3 check the very
+same definition. Users add their own in a Python file (see README, "Adding a
+property") by calling `register` with a new `Property`; nothing in model/ or the
+engines changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from model.compile import USER
+from model.env import CLEANUP_JOB
+from model.layout import FREED, LIVE, WEAKREF
+from model.program import Program
+from spec import diagnostics as diag
+from spec.diagnostics import SpecError
+
+
+@dataclass(frozen=True)
+class Property:
+    id: str
+    meaning: str
+    clause: str
+    holds: Callable[[Program, Any], Any]  # (program, View) -> domain boolean
+
+
+CATALOGUE: dict[str, Property] = {}
+
+
+def register(p: Property) -> Property:
+    CATALOGUE[p.id] = p
+    return p
+
+
+def _frames(prog: Program, S: Any) -> range:
+    return range(prog.layout.bounds.frames)
+
+
+def _code(prog: Program, name: str) -> int:
+    try:
+        return prog.code_of(name)
+    except KeyError:
+        return -1  # the algorithm is not in this model: no frame can have its code
+
+
+def _active(S: Any, d: int) -> Any:
+    return S.d.lt(d, S.get("sp"))
+
+
+def _frame_is(S: Any, d: int, code: int) -> Any:
+    D = S.d
+    return D.and_(_active(S, d), D.eq(S.get("frame_alg", d), code))
+
+
+def _cleanup_or_callback_above_free(prog: Program, S: Any) -> Any:
+    D = S.d
+    free = _code(prog, prog.free_path) if prog.free_path else -1
+    cleanup = _code(prog, "CleanupFinalizationRegistry")
+    bad = []
+    for lo in _frames(prog, S):
+        for hi in range(lo + 1, prog.layout.bounds.frames):
+            bad.append(D.and_(_frame_is(S, lo, free),
+                              D.or_(_frame_is(S, hi, cleanup), _frame_is(S, hi, USER))))
+    return D.not_(D.or_(*bad))
+
+
+register(Property(
+    "cleanup-not-on-free-stack",
+    "no frame of CleanupFinalizationRegistry, or of a callback, is ever above a frame of the host's "
+    "free operation",
+    "sec-weakref-invariants",
+    _cleanup_or_callback_above_free,
+))
+
+
+def _no_dangling(prog: Program, S: Any) -> Any:
+    D = S.d
+    lay = prog.layout
+    bad = [D.eq(S.get("err_uaf"), 1)]
+    for c in range(lay.bounds.cells):
+        for r in range(lay.bounds.objects):
+            owned = D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), lay.obj(r)),
+                           D.eq(S.get("obj_status", r), LIVE))
+            for t in range(lay.bounds.objects):
+                bad.append(D.and_(owned, D.eq(S.get("cell_target", c), lay.obj(t)),
+                                  D.eq(S.get("obj_status", t), FREED)))
+    return D.not_(D.or_(*bad))
+
+
+register(Property(
+    "no-dangling-cell",
+    "no step reads or writes a freed cell, list, registry or target; no live registry holds a cell "
+    "that refers to a freed object",
+    "sec-weakref-execution",
+    _no_dangling,
+))
+
+
+def _cleanup_only_from_job(prog: Program, S: Any) -> Any:
+    D = S.d
+    cleanup = _code(prog, "CleanupFinalizationRegistry")
+    job = _code(prog, CLEANUP_JOB)
+    bad = [_frame_is(S, d, cleanup) for d in _frames(prog, S) if d != 1]
+    bad.append(D.and_(_frame_is(S, 1, cleanup), D.ne(S.get("frame_alg", 0), job)))
+    return D.not_(D.or_(*bad))
+
+
+register(Property(
+    "cleanup-only-from-job",
+    "CleanupFinalizationRegistry starts only when the stack holds nothing but the job that invoked it",
+    "sec-jobs",
+    _cleanup_only_from_job,
+))
+
+
+def _held_value_once(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.and_(*[D.le(S.get("cell_delivered", c), 1) for c in range(prog.layout.bounds.cells)])
+
+
+register(Property(
+    "held-value-once",
+    "each cell's held value is passed to the cleanup callback at most once",
+    "sec-cleanup-finalization-registry",
+    _held_value_once,
+))
+
+
+def _no_reentrant(prog: Program, S: Any) -> Any:
+    D = S.d
+    cleanup = _code(prog, "CleanupFinalizationRegistry")
+    frames = list(_frames(prog, S))
+    pairs = [D.and_(_frame_is(S, a, cleanup), _frame_is(S, b, cleanup))
+             for a in frames for b in frames if a < b]
+    return D.and_(D.not_(D.or_(*pairs)), D.eq(S.get("err_stack"), 0))
+
+
+register(Property(
+    "no-reentrant-cleanup",
+    "at most one CleanupFinalizationRegistry frame is on the stack; the stack bound is never reached",
+    "sec-weakref-invariants",
+    _no_reentrant,
+))
+
+
+def _kept_alive(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.and_(*[D.or_(D.eq(S.get("kept", i), 0), D.eq(S.get("obj_status", i), LIVE))
+                    for i in range(prog.layout.bounds.objects)])
+
+
+register(Property(
+    "kept-alive-until-clear",
+    "a value returned by deref or passed to new WeakRef is not emptied or freed before the next "
+    "ClearKeptObjects",
+    "sec-addtokeptobjects",
+    _kept_alive,
+))
+
+
+def _weakref_not_dangling(prog: Program, S: Any) -> Any:
+    D = S.d
+    lay = prog.layout
+    bad = []
+    for w in range(lay.bounds.objects):
+        is_wr = D.and_(D.eq(S.get("obj_status", w), LIVE), D.eq(S.get("obj_kind", w), WEAKREF))
+        for t in range(lay.bounds.objects):
+            bad.append(D.and_(is_wr, D.eq(S.get("obj_target", w), lay.obj(t)),
+                              D.eq(S.get("obj_status", t), FREED)))
+    return D.not_(D.or_(*bad))
+
+
+register(Property(
+    "weakref-not-dangling",
+    "a WeakRef's target is ~empty~ or an allocated object",
+    "sec-weak-ref-objects",
+    _weakref_not_dangling,
+))
+
+
+register(Property(
+    "spec-asserts",
+    "every Assert: step of the compiled text holds (and no `!` call completes abruptly)",
+    "(every Assert: step)",
+    lambda prog, S: S.d.eq(S.get("err_assert"), 0),
+))
+
+
+def select(ids: list[str] | tuple[str, ...]) -> list[Property]:
+    if not ids:
+        return list(CATALOGUE.values())
+    out = []
+    for i in ids:
+        if i not in CATALOGUE:
+            raise SpecError([diag.make("E061", name=i, known=", ".join(CATALOGUE))])
+        out.append(CATALOGUE[i])
+    return out
+
+
+__all__ = ["Property", "CATALOGUE", "register", "select", "USER"]
