@@ -14,13 +14,14 @@ from spec.diagnostics import SpecError
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """Defaults are the smallest bounds at which every catalogue property can fail."""
+    """Defaults: small enough for the explicit explorer to be exhaustive in under a minute,
+    large enough for a registry, a separate target and one registration (see README)."""
 
-    objects: int = 3  # heap objects (plain objects, WeakRefs, registries) the mutator may allocate
-    cells: int = 2  # registrations (FinalizationRegistry cells) in the whole heap
-    frames: int = 6  # depth of the execution context stack (spec frames + user code)
-    jobs: int = 2  # queued jobs
-    steps: int = 60  # transitions in one run (explorer depth; BMC depth for `check`)
+    objects: int = 2  # heap objects (plain objects, WeakRefs, registries) the mutator may allocate
+    cells: int = 1  # registrations (FinalizationRegistry cells) in the whole heap; never reused
+    frames: int = 6  # execution context stack depth: the deepest non-recursive nesting is 6
+    jobs: int = 1  # queued jobs
+    steps: int = 10_000  # transitions in one run (explorer depth); above the diameter: exhaustive
 
     LIMITS = {"objects": (1, 8), "cells": (1, 8), "frames": (2, 16), "jobs": (1, 6),
               "steps": (1, 10_000)}

@@ -61,11 +61,23 @@ def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, s
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
                     callee = n.callee.name
+                    if callee in by_name and by_name[callee][0].steps:
+                        _check_arity(step, n, by_name[callee][0])
                     if callee in by_name and callee not in out and by_name[callee][0].steps:
                         if callee == "HostEnqueueFinalizationRegistryCleanupJob":
                             continue  # the hook schedules the closure; it is not called
                         todo.append(callee)
     return out
+
+
+def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
+    if callee.kind in ("job-closure", "closure"):
+        return
+    takes = len(callee.params)
+    needs = sum(1 for p in callee.params if not p.optional)
+    if not needs <= len(call.args) <= takes:
+        raise SpecError([diag.make("E063", step.loc, name=callee.name, given=len(call.args),
+                                   takes=takes if needs == takes else f"{needs} to {takes}")])
 
 
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds) -> Program:

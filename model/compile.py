@@ -229,14 +229,31 @@ class AlgCompiler:
         c.S.set("frame_local", value, c.d * k + self.slot(name, step), when=when)
 
     # commands -----------------------------------------------------------------
+    def dead(self) -> set[int]:
+        """Steps inside a loop over entities the model has none of (WeakMaps, WeakSets, the
+        GlobalSymbolRegistry): statically unreachable, so no transitions are made for them."""
+        out: set[int] = set()
+        for s in self.steps:
+            st = s.stmt
+            if isinstance(st, ir.ForEach) and (
+                    (st.source is None and st.binder.type_name not in _KIND_OF_TYPE)
+                    or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry")):
+                out.update(id(x) for x in s.walk() if x is not s)
+        return out
+
     def commands(self) -> list[Command]:
         out: list[Command] = []
         nf = self.mc.layout.bounds.frames
+        dead = self.dead()
         for s in self.steps:
+            if id(s) in dead:
+                continue
             for variant in self._variants(s):
                 for d in range(nf):
                     out.extend(self._step_commands(s, d, variant))
         for loop in self.loops:
+            if id(loop) in dead:
+                continue
             for d in range(nf):
                 out.append(self._advance_command(loop, d))
         for d in range(nf):

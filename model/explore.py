@@ -66,8 +66,9 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
     pending = dict(properties)
 
     def check(state: tuple[int, ...]) -> None:
+        view = View(CONCRETE, program.layout, state)
         for pid, pred in list(pending.items()):
-            if not holds(program, pred, state):
+            if not pred(view):
                 violations[pid] = _trace(parent, state)
                 del pending[pid]
 

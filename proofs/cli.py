@@ -31,7 +31,74 @@ def _parser() -> argparse.ArgumentParser:
     cov.add_argument("path", metavar="PATH")
     cov.add_argument("--format", choices=("text", "json"), default="text")
     cov.add_argument("--top", type=int, default=20, help="how many forms to list")
+    ex = sub.add_parser("explore", help="explore every reachable state (reference interpreter, BFS)")
+    ex.add_argument("--spec", metavar="PATH", help="spec text (default: the embedded rendition)")
+    ex.add_argument("--host", action="append", default=[], metavar="H",
+                    help="host profile name or file (repeatable; default: every shipped profile)")
+    ex.add_argument("--property", action="append", default=[], metavar="P",
+                    help="property id (repeatable; default: the whole catalogue)")
+    ex.add_argument("--properties-file", action="append", default=[], metavar="FILE",
+                    help="a Python file that registers more properties")
+    ex.add_argument("--bounds", default="", metavar="K=V,...", help="objects, cells, frames, jobs, steps")
+    ex.add_argument("--max-states", type=int, default=2_000_000)
+    ex.add_argument("--format", choices=("text", "json"), default="text")
     return p
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from model.bounds import parse_bounds
+    from model.build import build
+    from model.explore import explore
+    from model.hosts import load_host, shipped
+    from model.trace import build_trace
+    from proofs.properties import load_properties_file, select
+    from spec.load import EMBEDDED, load_specs
+
+    bounds = parse_bounds(args.bounds)
+    for f in args.properties_file:
+        load_properties_file(f)
+    props = select(args.property)
+    hosts = [load_host(h) for h in (args.host or shipped())]
+    spec = load_specs([args.spec or EMBEDDED])
+    _warn(spec.warnings)
+    results = []
+    total = 0
+    for host in hosts:
+        program = build(spec, host, bounds)
+        preds = {p.id: (lambda S, p=p, program=program: p.holds(program, S)) for p in props}
+        r = explore(program, preds, bounds.steps, args.max_states)
+        total += r.states
+        for p in props:
+            path = r.violations.get(p.id)
+            if path is not None:
+                verdict = "VIOLATED"
+            elif r.complete:
+                verdict = "HOLDS"
+            else:
+                verdict = "UNKNOWN"
+            entry = {"host": host.name, "property": p.id, "verdict": verdict, "states": r.states,
+                     "trace": [t.to_json() for t in build_trace(program, path)] if path else []}
+            if verdict == "UNKNOWN":
+                entry["reason"] = (f"exploration cut at depth {bounds.steps} or "
+                                   f"{args.max_states} states")
+            results.append(entry)
+    out = {"states": total, "bounds": bounds.describe(), "results": results}
+    if args.format == "json":
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return exitcodes.OK
+    print(f"bounds {bounds.describe()}; {total} states explored")
+    for r in results:
+        print(f"{r['verdict']:9} {r['host']:16} {r['property']}")
+    for r in results:
+        if r["trace"]:
+            print(f"\n{r['property']} VIOLATED under {r['host']}: shortest trace, "
+                  f"{len(r['trace'])} steps")
+            for i, t in enumerate(r["trace"]):
+                where = f"{t['clause']} {t['step']}".strip() or t["actor"]
+                stack = " > ".join(t["stack"]) or "(empty stack)"
+                print(f"  {i:3}  {where:48} {t['text']}")
+                print(f"       {'':48} stack: {stack}")
+    return exitcodes.OK
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -77,7 +144,7 @@ def _warn(warnings: Sequence) -> None:
         print(w.render(), file=sys.stderr)
 
 
-_COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage}
+_COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

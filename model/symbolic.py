@@ -1,0 +1,58 @@
+"""The transition relation as Z3 terms: the same commands, run in the symbolic domain.
+
+`relation(program)` returns the current and next state variables, the initial-state
+formula and T(x, x') = OR over commands of (guard AND every variable's next value).
+Nothing here restates a step's meaning: `fire` builds the terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from model.domain import WIDTH, Symbolic, View
+from model.program import Program
+
+SYMBOLIC = Symbolic()
+
+
+@dataclass(frozen=True)
+class Relation:
+    current: tuple[Any, ...]
+    next: tuple[Any, ...]
+    init: Any
+    trans: Any
+    commands: tuple[tuple[str, Any], ...]  # (command name, its disjunct)
+
+
+def state_vars(program: Program, suffix: str = "") -> tuple[Any, ...]:
+    out = []
+    for name, _base, size in program.layout.names:
+        for i in range(size):
+            label = f"{name}[{i}]" if size > 1 else name
+            out.append(z3.BitVec(label + suffix, WIDTH))
+    return tuple(out)
+
+
+def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
+    """(name, guard, writes) for every command, over the current-state variables."""
+    out = []
+    for cmd in program.commands:
+        view = View(SYMBOLIC, program.layout, cur)
+        cmd.fire(view)
+        out.append((cmd.name, view.guard(), dict(view.writes)))
+    return out
+
+
+def relation(program: Program) -> Relation:
+    cur = state_vars(program)
+    nxt = state_vars(program, "'")
+    disjuncts = []
+    for name, guard, writes in command_terms(program, cur):
+        eqs = [nxt[i] == (writes[i] if i in writes else cur[i]) for i in range(len(cur))]
+        disjuncts.append((name, z3.And(guard, *eqs)))
+    init = z3.And(*[v == program.init[i] for i, v in enumerate(cur)])
+    trans = z3.Or(*[d for _, d in disjuncts])
+    return Relation(cur, nxt, init, trans, tuple(disjuncts))

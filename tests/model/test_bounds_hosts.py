@@ -1,0 +1,82 @@
+"""Bounds and host profiles: validated input, located messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.bounds import Bounds, parse_bounds
+from model.hosts import load_host, shipped
+from spec.diagnostics import SpecError
+
+
+def test_defaults_and_overrides():
+    b = parse_bounds("objects=3, cells=2")
+    assert (b.objects, b.cells, b.frames) == (3, 2, Bounds().frames)
+
+
+@pytest.mark.parametrize("text,code", [
+    ("objects=0", "E050"), ("objects=-1", "E050"), ("frames=99", "E050"),
+    ("objects", "E051"), ("widgets=2", "E052"), ("objects=two", "E053"), ("cells=1.5", "E053"),
+])
+def test_bad_bounds(text, code):
+    with pytest.raises(SpecError) as e:
+        parse_bounds(text)
+    assert e.value.diagnostics[0].code == code
+
+
+def test_shipped_profiles():
+    assert shipped() == ["ecma262", "quickjs-ng-0.5", "quickjs-ng-0.6", "v8"]
+    qjs = load_host("quickjs-ng-0.5")
+    assert qjs.collector == "reference counting" and qjs.free_path == "FreeObject"
+    assert load_host("v8").scheduling == "one task per registry"
+    assert load_host("ecma262").algorithms == ()
+
+
+def test_unknown_profile():
+    with pytest.raises(SpecError) as e:
+        load_host("spidermonkey")
+    assert e.value.diagnostics[0].code == "E060" and "quickjs-ng-0.5" in e.value.diagnostics[0].message
+
+
+PROFILE = """<emu-clause id="host-x" type="host profile">
+  <h1>X</h1>
+  <dl class="header"><dt>collector</dt><dd>{collector}</dd><dt>free path</dt><dd>FreeObject</dd></dl>
+  <emu-clause id="host-x-free" type="host operation">
+    <h1>FreeObject ( _obj_ )</h1>
+    <emu-alg>
+      {step}
+      1. Return ~unused~.
+    </emu-alg>
+  </emu-clause>
+</emu-clause>
+"""
+
+
+def _build(tmp_path, collector="reference counting", step="1. Free _obj_."):
+    from model.build import build
+    from spec.load import load_spec
+
+    f = tmp_path / "x.html"
+    f.write_text(PROFILE.format(collector=collector, step=step))
+    return build(load_spec(), load_host(str(f)), Bounds(objects=1))
+
+
+def test_bad_profile_option(tmp_path):
+    with pytest.raises(SpecError) as e:
+        _build(tmp_path, collector="magic")
+    d = e.value.diagnostics[0]
+    assert d.code == "E066" and d.loc.line == 1
+
+
+def test_unknown_step_in_profile_is_located(tmp_path):
+    with pytest.raises(SpecError) as e:
+        _build(tmp_path, step="1. Frobnicate _obj_.")
+    d = e.value.diagnostics[0]
+    assert d.code == "E040" and d.loc.line == 7 and d.loc.step == "1"
+
+
+def test_wrong_arity_is_located(tmp_path):
+    with pytest.raises(SpecError) as e:
+        _build(tmp_path, step="1. Perform CleanupFinalizationRegistry(_obj_, _obj_).")
+    d = e.value.diagnostics[0]
+    assert d.code == "E063" and d.loc.line == 7 and "CleanupFinalizationRegistry" in d.message

@@ -1,0 +1,83 @@
+"""Verdicts of the explicit explorer on the shipped profiles (the issue's acceptance runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.bounds import Bounds
+from model.build import build
+from model.explore import explore
+from model.hosts import load_host, shipped
+from model.trace import build_trace
+from proofs.properties import CATALOGUE
+from spec.load import load_spec
+from tests.conftest import CURRENT
+
+
+def run(host: str, bounds: Bounds, props=None, spec=None):
+    program = build(spec or load_spec(), load_host(host), bounds)
+    chosen = [CATALOGUE[p] for p in (props or CATALOGUE)]
+    preds = {p.id: (lambda S, p=p: p.holds(program, S)) for p in chosen}
+    return program, explore(program, preds, bounds.steps)
+
+
+def test_quickjs_05_calls_cleanup_on_the_stack_of_a_free():
+    program, r = run("quickjs-ng-0.5", Bounds(), ["cleanup-not-on-free-stack", "no-dangling-cell"])
+    assert set(r.violations) == {"cleanup-not-on-free-stack", "no-dangling-cell"}
+    trace = build_trace(program, r.violations["cleanup-not-on-free-stack"])
+    last = trace[-1]
+    assert last.stack[-3:] == ("FreeObject", "HostCallJobCallback", "user code")
+    assert any(t.clause == "host-quickjs-ng-0.5-free-object" for t in trace)
+    assert any(t.text.startswith("Append _cell_ to") for t in trace)
+    uaf = build_trace(program, r.violations["no-dangling-cell"])
+    assert dict(uaf[-1].changed).get("err_uaf") == 1
+
+
+@pytest.mark.parametrize("host", ["quickjs-ng-0.6"])
+def test_fixed_hosts_hold_the_seed_properties(host):
+    _, r = run(host, Bounds(), ["cleanup-not-on-free-stack", "no-dangling-cell",
+                                "cleanup-only-from-job"])
+    assert r.violations == {} and r.complete
+
+
+@pytest.mark.slow
+def test_ecma262_holds_every_property_at_default_bounds():
+    _, r = run("ecma262", Bounds())
+    assert r.violations == {} and r.complete
+    assert r.states > 100_000
+
+
+def test_excerpt_and_rendition_compile_to_the_same_models():
+    ours, theirs = load_spec(), load_spec(CURRENT / "finreg-excerpt.html")
+    b = Bounds(objects=1)
+    for host in shipped():
+        _, a = run(host, b, spec=ours)
+        _, c = run(host, b, spec=theirs)
+        assert (a.states, a.transitions, sorted(a.violations)) == \
+            (c.states, c.transitions, sorted(c.violations)), host
+
+
+@pytest.mark.slow
+def test_excerpt_and_rendition_agree_at_default_bounds():
+    ours, theirs = load_spec(), load_spec(CURRENT / "finreg-excerpt.html")
+    props = ["cleanup-not-on-free-stack", "no-dangling-cell", "held-value-once"]
+    for host in ("quickjs-ng-0.5", "quickjs-ng-0.6"):
+        _, a = run(host, Bounds(), props, spec=ours)
+        _, c = run(host, Bounds(), props, spec=theirs)
+        assert (a.states, sorted(a.violations)) == (c.states, sorted(c.violations)), host
+
+
+def test_a_text_that_runs_cleanup_synchronously_is_caught():
+    """Mutation check: Execution calling CleanupFinalizationRegistry directly, instead of
+    enqueueing the host hook's job, violates cleanup-only-from-job under the spec's own host."""
+    from spec.load import load_text
+
+    text = (CURRENT / "finreg-excerpt.html").read_text(encoding="utf-8")
+    hook = "Optionally, perform HostEnqueueFinalizationRegistryCleanupJob(_fg_)."
+    assert hook in text
+    spec = load_text("mutant.html", text.replace(hook, "Perform CleanupFinalizationRegistry(_fg_)."))
+    program, r = run("ecma262", Bounds(objects=1), ["cleanup-only-from-job"], spec=spec)
+    trace = build_trace(program, r.violations["cleanup-only-from-job"])
+    assert trace[-1].stack[-2:] == ("Execution", "CleanupFinalizationRegistry")
+    _, clean = run("ecma262", Bounds(objects=1), ["cleanup-only-from-job"])
+    assert clean.violations == {}
