@@ -154,6 +154,42 @@ register(Property(
 ))
 
 
+def _unregister_complete(prog: Program, S: Any) -> Any:
+    """Checked in the state where unregister is about to execute its final `Return`."""
+    D = S.d
+    code = _code(prog, "FinalizationRegistry.prototype.unregister")
+    if code < 0:
+        return D.true()
+    info = prog.alg(code)
+    returns = [pc for pc, step in enumerate(info.pcs)
+               if step is not None and step.kind == "return" and "." not in step.number]
+    lay = prog.layout
+    k = lay.locals_per_frame
+    try:
+        reg_slot = info.locals.index("finalizationRegistry")
+        tok_slot = info.locals.index("unregisterToken")
+    except ValueError:
+        return D.true()
+    bad = []
+    for d in _frames(prog, S):
+        at_return = D.and_(_frame_is(S, d, code), D.eq(S.get("sp"), d + 1),
+                           D.or_(*[D.eq(S.get("frame_pc", d), pc) for pc in returns]))
+        reg = S.get("frame_local", d * k + reg_slot)
+        tok = S.get("frame_local", d * k + tok_slot)
+        for c in range(lay.bounds.cells):
+            bad.append(D.and_(at_return, D.eq(S.get("cell_status", c), LIVE),
+                              D.eq(S.get("cell_owner", c), reg), D.eq(S.get("cell_token", c), tok)))
+    return D.not_(D.or_(*bad))
+
+
+register(Property(
+    "unregister-complete",
+    "when unregister(token) returns normally, no cell of that registry has that token",
+    "sec-finalization-registry.prototype.unregister",
+    _unregister_complete,
+))
+
+
 def _kept_alive(prog: Program, S: Any) -> Any:
     D = S.d
     return D.and_(*[D.or_(D.eq(S.get("kept", i), 0), D.eq(S.get("obj_status", i), LIVE))

@@ -95,3 +95,46 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     main_job, tests = blocks[0].strip(), blocks[1].strip()
     assert "specmc" in main_job
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_explore_json_contract():
+    r = specmc("explore", "--host", "quickjs-ng-0.5", "--host", "ecma262", "--property",
+               "cleanup-not-on-free-stack", "--bounds", "objects=1", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["states"] > 0
+    verdicts = {(x["host"], x["property"]): x["verdict"] for x in out["results"]}
+    assert verdicts == {("quickjs-ng-0.5", "cleanup-not-on-free-stack"): "VIOLATED",
+                        ("ecma262", "cleanup-not-on-free-stack"): "HOLDS"}
+    trace = next(x["trace"] for x in out["results"] if x["verdict"] == "VIOLATED")
+    for t in trace:
+        assert set(t) >= {"clause", "step", "text", "stack"}
+    assert trace[-1]["stack"][-3:] == ["FreeObject", "HostCallJobCallback", "user code"]
+    assert any(t["clause"] == "sec-finalization-registry.prototype.register" and t["step"] == "7"
+               for t in trace)
+
+
+@pytest.mark.parametrize("args,code", [
+    (("explore", "--bounds", "objects=0"), "E050"),
+    (("explore", "--bounds", "widgets=1"), "E052"),
+    (("explore", "--host", "spidermonkey"), "E060"),
+    (("explore", "--property", "no-such-property"), "E061"),
+])
+def test_explore_bad_input_exit_2(args, code):
+    r = specmc(*args)
+    assert r.returncode == 2 and code in r.stderr and "Traceback" not in r.stderr
+
+
+def test_user_property_file(tmp_path):
+    f = tmp_path / "mine.py"
+    f.write_text(
+        "from proofs.properties import Property, register\n"
+        "register(Property('no-registry-ever', 'no FinalizationRegistry is ever allocated',\n"
+        "                  'sec-finalization-registry-objects',\n"
+        "                  lambda prog, S: S.d.and_(*[S.d.ne(S.get('obj_kind', i), 2)\n"
+        "                      for i in range(prog.layout.bounds.objects)])))\n")
+    r = specmc("explore", "--host", "ecma262", "--properties-file", str(f), "--property",
+               "no-registry-ever", "--bounds", "objects=1", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    (res,) = json.loads(r.stdout)["results"]
+    assert res["verdict"] == "VIOLATED" and res["trace"][1]["text"] == "new FinalizationRegistry(callback)"

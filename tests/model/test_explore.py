@@ -81,3 +81,17 @@ def test_a_text_that_runs_cleanup_synchronously_is_caught():
     assert trace[-1].stack[-2:] == ("Execution", "CleanupFinalizationRegistry")
     _, clean = run("ecma262", Bounds(objects=1), ["cleanup-only-from-job"])
     assert clean.violations == {}
+
+
+def test_unregister_complete_catches_an_unregister_that_forgets_to_remove():
+    from spec.load import load_text
+
+    text = (CURRENT / "finreg-excerpt.html").read_text(encoding="utf-8")
+    start = text.index('id="sec-finalization-registry.prototype.unregister"')
+    step = "1. Remove _cell_ from _finalizationRegistry_.[[Cells]]."
+    at = text.index(step, start)
+    mutant = text[:at] + "1. Set _removed_ to *true*." + text[at + len(step):]
+    _, r = run("ecma262", Bounds(objects=1), ["unregister-complete"], spec=load_text("m.html", mutant))
+    assert "unregister-complete" in r.violations
+    _, clean = run("ecma262", Bounds(objects=1), ["unregister-complete"])
+    assert clean.violations == {}
