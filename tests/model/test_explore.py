@@ -95,3 +95,19 @@ def test_unregister_complete_catches_an_unregister_that_forgets_to_remove():
     assert "unregister-complete" in r.violations
     _, clean = run("ecma262", Bounds(objects=1), ["unregister-complete"])
     assert clean.violations == {}
+
+
+@pytest.mark.parametrize("host", shipped())
+def test_excerpt_and_rendition_compile_to_identical_programs_at_default_bounds(host):
+    """The same transitions (names, sites, IR of every step) and the same layout and initial
+    state: the two models then have the same states and verdicts at any bounds."""
+    from spec.render import node_json
+
+    a = build(load_spec(), load_host(host), Bounds())
+    b = build(load_spec(CURRENT / "finreg-excerpt.html"), load_host(host), Bounds())
+    assert a.layout.names == b.layout.names and a.init == b.init
+    assert [(c.name, c.site, c.actor) for c in a.commands] == \
+        [(c.name, c.site, c.actor) for c in b.commands]
+    assert [(x.name, x.locals, [node_json(s.stmt) if s else None for s in x.pcs])
+            for x in a.algorithms] == \
+        [(x.name, x.locals, [node_json(s.stmt) if s else None for s in x.pcs]) for x in b.algorithms]

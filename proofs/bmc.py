@@ -1,0 +1,71 @@
+"""Bounded model checking: unroll T from the initial state, shortest counterexample first.
+
+Each depth adds one copy of T (the relation is built once over state variables and
+renamed per step with `substitute`) and asks, under an assumption literal, whether the
+property can fail in the newest state. A model is read back as concrete states and
+replayed by the reference interpreter before it is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from model.domain import View
+from model.explore import successors
+from model.program import Command, Program
+from model.symbolic import SYMBOLIC, Relation, state_vars
+from proofs.solver import make_solver
+
+
+class ReplayError(Exception):
+    """A solver trace the interpreter cannot reproduce: a bug in specmc, never a finding."""
+
+
+@dataclass(frozen=True)
+class BmcResult:
+    violated: bool
+    depth: int  # length of the counterexample, or the depth reached without one
+    path: list[tuple[Command | None, tuple[int, ...]]]
+
+
+def prop_term(program: Program, holds: Callable[[Program, Any], Any], xs: tuple[Any, ...]) -> Any:
+    return holds(program, View(SYMBOLIC, program.layout, xs))
+
+
+def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], max_depth: int,
+        timeout_s: float | None = None) -> BmcResult:
+    solver = make_solver(timeout_s)
+    frames = [state_vars(program, "@0")]
+    solver.add(z3.substitute(rel.init, *zip(rel.current, frames[0], strict=True)))
+    for k in range(max_depth + 1):
+        bad = z3.Bool(f"bad@{k}")
+        solver.add(z3.Implies(bad, z3.Not(prop_term(program, holds, frames[k]))))
+        from proofs.solver import is_sat
+
+        if is_sat(solver, bad):
+            m = solver.model()
+            states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in frames]
+            return BmcResult(True, k, replay(program, states))
+        if k == max_depth:
+            break
+        nxt = state_vars(program, f"@{k + 1}")
+        pairs = list(zip(rel.current, frames[k], strict=True)) + list(zip(rel.next, nxt, strict=True))
+        solver.add(z3.substitute(rel.trans, *pairs))
+        frames.append(nxt)
+    return BmcResult(False, max_depth, [])
+
+
+def replay(program: Program, states: list[tuple[int, ...]]) -> list[tuple[Command | None, tuple[int, ...]]]:
+    if states[0] != program.init:
+        raise ReplayError("the solver's first state is not the initial state")
+    path: list[tuple[Command | None, tuple[int, ...]]] = [(None, states[0])]
+    for a, b in zip(states, states[1:], strict=False):
+        step = next((cmd for cmd, nxt in successors(program, a) if nxt == b), None)
+        if step is None:
+            raise ReplayError(f"no transition of the interpreter leads to state {len(path)}")
+        path.append((step, b))
+    return path
