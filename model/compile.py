@@ -20,7 +20,6 @@ from model.layout import (
     FREED,
     JOBCB,
     LIVE,
-    NEWTARGET,
     NONE,
     OBJ,
     PLAIN,
@@ -836,23 +835,23 @@ def _is_cell(c: Ctx, v: Any) -> Any:
     return D.and_(D.le(lay.cell_base, v), D.lt(v, lay.cell_base + lay.bounds.cells))
 
 
-def _obj_get(c: Ctx, name: str, v: Any, default: int) -> Any:
-    """Read an object slot at a (maybe symbolic) object value; default when not an object."""
-    lay = c.alg.mc.layout
+def _select(c: Ctx, name: str, v: Any, first: int, count: int, default: int) -> Any:
+    """Read slot `name` of the entity whose value is v (values first..first+count-1);
+    default when v is not one of them. With a symbolic v this is an if-then-else chain."""
     D = c.D
     out = D.num(default)
-    for i in range(lay.bounds.objects - 1, -1, -1):
-        out = D.ite(D.eq(v, lay.obj(i)), c.S.get(name, i), out)
+    for i in range(count - 1, -1, -1):
+        out = D.ite(D.eq(v, first + i), c.S.get(name, i), out)
     return out
+
+
+def _obj_get(c: Ctx, name: str, v: Any, default: int) -> Any:
+    return _select(c, name, v, OBJ, c.alg.mc.layout.bounds.objects, default)
 
 
 def _cell_get(c: Ctx, name: str, v: Any, default: int) -> Any:
     lay = c.alg.mc.layout
-    D = c.D
-    out = D.num(default)
-    for j in range(lay.bounds.cells - 1, -1, -1):
-        out = D.ite(D.eq(v, lay.cell(j)), c.S.get(name, j), out)
-    return out
+    return _select(c, name, v, lay.cell_base, lay.bounds.cells, default)
 
 
 def _check_live(c: Ctx, v: Any, when: Any) -> None:
@@ -1070,9 +1069,4 @@ def _builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s:
     raise _model_error(s, f"{name} is neither compiled from the text nor modelled by hand")
 
 
-def as_bool(D: Any, v: Any) -> Any:
-    return D.eq(v, TRUE)
-
-
-__all__ = ["ModelCompiler", "AlgCompiler", "Ctx", "USER", "END", "new_object", "ModelError",
-           "NEWTARGET"]
+__all__ = ["ModelCompiler", "AlgCompiler", "Ctx", "USER", "END", "new_object", "ModelError"]

@@ -162,7 +162,6 @@ class Environment:
     def _mutator(self, d: int) -> list[Command]:
         lay = self.lay
         no = lay.bounds.objects
-        D0 = None  # noqa: F841 - values are built inside fire functions
         out: list[Command] = []
         objs = list(range(no))
         values = [("undefined", None)] + [(f"obj{i}", i) for i in objs]

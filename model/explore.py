@@ -43,10 +43,6 @@ def successors(program: Program, state: tuple[int, ...]) -> list[tuple[Command, 
     return out
 
 
-def holds(program: Program, pred: Predicate, state: tuple[int, ...]) -> bool:
-    return bool(pred(View(CONCRETE, program.layout, state)))
-
-
 @dataclass(frozen=True)
 class Exploration:
     states: int

@@ -47,8 +47,8 @@ class Layout:
     def build(bounds: Bounds, locals_per_frame: int) -> Layout:
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         spec = [
-            ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1), ("started", 1),
-            ("err_uaf", 1), ("err_assert", 1), ("err_stack", 1), ("err_model", 1),
+            ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1),
+            ("err_uaf", 1), ("err_assert", 1), ("err_stack", 1),
             ("obj_status", no), ("obj_kind", no), ("obj_target", no), ("obj_cb", no),
             ("root", no), ("kept", no),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),

@@ -18,7 +18,7 @@ from model.domain import View
 from model.explore import successors
 from model.program import Command, Program
 from model.symbolic import SYMBOLIC, Relation, state_vars
-from proofs.solver import make_solver
+from proofs.solver import is_sat, make_solver
 
 
 class ReplayError(Exception):
@@ -44,8 +44,6 @@ def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], m
     for k in range(max_depth + 1):
         bad = z3.Bool(f"bad@{k}")
         solver.add(z3.Implies(bad, z3.Not(prop_term(program, holds, frames[k]))))
-        from proofs.solver import is_sat
-
         if is_sat(solver, bad):
             m = solver.model()
             states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in frames]
