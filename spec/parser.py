@@ -383,6 +383,26 @@ class ToIR(Transformer):
             return ir.Call(ir.Name(op.value, loc=self._at(op)), args, loc=self._at(op))
         return ir.Call(ir.Name(op, loc=_loc(target)), args, loc=_loc(target))
 
+    def covered_by(self, c):
+        nt = self.nonterminal(c[:1])
+        return ir.Call(ir.Name("covered by", loc=nt.loc), (nt, c[1]), loc=nt.loc)
+
+    def sdo_nt(self, c):
+        nt = self.nonterminal(c[:1])
+        return ir.Call(ir.Name("of", loc=nt.loc), (nt, c[1]), loc=nt.loc)
+
+    def clamp(self, c):
+        return ir.Call(ir.Name("clamp", loc=_loc(c[0])), tuple(c), loc=_loc(c[0]))
+
+    def copy(self, c):
+        return ir.Call(ir.Name("copy", loc=_loc(c[0])), (c[0],), loc=_loc(c[0]))
+
+    def count_of(self, c):
+        return ir.Call(ir.Name(f"number of {c[0]}", loc=_loc(c[1])), (c[1],), loc=_loc(c[1]))
+
+    def sdo_contains(self, c):
+        return ir.Call(ir.Name("Contains", loc=_loc(c[0])), (c[0], c[1]), loc=_loc(c[0]))
+
     def matched_by(self, c):
         return ir.Call(ir.Name(f"{c[0]} matched by", loc=_loc(c[1])), (c[1],), loc=_loc(c[1]))
 
@@ -417,7 +437,8 @@ class ToIR(Transformer):
         return ir.Call(ir.Name("NewErrorObject"), (self.value(c),), loc=self._at(c[0]))
 
     def nonterminal(self, c):
-        return ir.Literal("nonterminal", c[0].value.strip("|"), loc=self._at(c[0]))
+        tok = next(t for t in c if isinstance(t, Token) and t.type == "NONTERMINAL")
+        return ir.Literal("nonterminal", tok.value.strip("|"), loc=self._at(tok))
 
     def count(self, c):
         return ir.Count(c[0], loc=_loc(c[0]))
