@@ -63,10 +63,16 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     _warn(spec.warnings)
     results = []
     total = 0
+    import time
+
     for host in hosts:
+        started = time.perf_counter()
+        print(f"exploring {host.name} at {bounds.describe()} ...", file=sys.stderr, flush=True)
         program = build(spec, host, bounds)
         preds = {p.id: (lambda S, p=p, program=program: p.holds(program, S)) for p in props}
         r = explore(program, preds, bounds.steps, args.max_states)
+        print(f"  {r.states:,} states, {r.transitions:,} transitions, "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         total += r.states
         for p in props:
             path = r.violations.get(p.id)
