@@ -110,6 +110,7 @@ class _Building:
     offset: int
     chunks: list[tuple[str, int]]
     children: list[_Building]
+    number: str = ""  # as cited, for diagnostics (the frozen tree recomputes it)
 
 
 def build_steps(src: SourceText, body: str, body_offset: int, clause: str) -> tuple[RawStep, ...]:
@@ -147,13 +148,16 @@ def build_steps(src: SourceText, body: str, body_offset: int, clause: str) -> tu
         else:
             if roots:  # dedented past every open item, to a column no item used
                 expected = ", ".join(str(c + 1) for c in sorted({roots[0].indent}))
-                loc = src.loc(new.offset, clause=clause)
+                loc = src.loc(new.offset, clause=clause, step=ordinal(0, len(roots) + 1))
                 raise SpecError([diag.make("E020", loc, src.line_text(loc.line),
                                            col=indent + 1, expected=expected)])
             siblings = roots
+        parent = open_items[-1] if open_items and siblings is open_items[-1].children else None
+        new.number = (parent.number + "." if parent else "") + ordinal(
+            len(open_items) if parent else 0, len(siblings) + 1)
         if siblings and siblings[-1].indent != indent:
             expected = str(siblings[-1].indent + 1)
-            loc = src.loc(new.offset, clause=clause)
+            loc = src.loc(new.offset, clause=clause, step=new.number)
             raise SpecError([diag.make("E020", loc, src.line_text(loc.line),
                                        col=indent + 1, expected=expected)])
         siblings.append(new)

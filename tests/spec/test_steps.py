@@ -73,6 +73,7 @@ def test_bad_indentation_is_located():
         load_text("t.html", alg(body))
     d = e.value.diagnostics[0]
     assert d.code == "E020" and (d.loc.line, d.loc.column) == (6, 6)
+    assert d.loc.step == "1.b" and "step 1.b" in d.render()
     assert "^" in d.render()
 
 
