@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import spec as spec_package
 from spec import diagnostics as diag
 from spec import ir
 from spec.diagnostics import SpecError
 from spec.load import load_specs
 
-HOSTS_DIR = Path(__file__).resolve().parent.parent / "spec" / "hosts"
+HOSTS_DIR = Path(spec_package.__file__).resolve().parent / "hosts"
 
 
 @dataclass(frozen=True)
