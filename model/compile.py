@@ -426,81 +426,63 @@ class AlgCompiler:
     def exec(self, st: ir.Stmt, s: ir.Step, c: Ctx, when: Any, want_call: bool,
              resuming: bool) -> Any:
         """Effects of a (possibly inline) statement under `when`; returns the condition
-        under which the frame returned, or None if a callee frame was pushed."""
+        under which the frame returned, or None if a callee frame was pushed.
+
+        Every statement goes the same way: evaluate its operands, settle the call they
+        reached (push it and stop, or go on), then apply its effect."""
         D = c.D
-        S = c.S
-        F = D.false()
-        if isinstance(st, ir.If | ir.ElseIf | ir.Else):
-            raise _model_error(s, "an inline If inside an inline statement is not modelled")
         if isinstance(st, ir.Optionally):
             return self.exec(st.body, s, c, when, want_call, resuming)
-        if isinstance(st, ir.Let):
-            v = self.ev(st.value, c, when, s)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            ok = self._ok(c, when)
-            self.set_local(c, st.var, v, ok, s)
-            return self._returned(c)
-        if isinstance(st, ir.Set):
-            v = self.ev(st.value, c, when, s)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            self.assign(st.target, v, c, self._ok(c, when), s)
-            return self._returned(c)
+        if isinstance(st, ir.If | ir.ElseIf | ir.Else):
+            raise _model_error(s, "an inline If inside an inline statement is not modelled")
+        values = self._operands(st, s, c, when)
+        if not self._settle_call(c, want_call, resuming, s):
+            return None
+        returned = self._effect(st, values, s, c, self._ok(c, when))
+        return D.or_(returned, self._returned(c))
+
+    def _operands(self, st: ir.Stmt, s: ir.Step, c: Ctx, when: Any) -> tuple[Any, ...]:
+        if isinstance(st, ir.Let | ir.Set | ir.Perform):
+            return (self.ev(st.value, c, when, s),)
         if isinstance(st, ir.Return):
-            v = self.ev(st.value, c, when, s) if st.value is not None else D.num(UNUSED)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            ok = self._ok(c, when)
-            self.do_return(c, v, ok)
-            return D.or_(ok, self._returned(c))
-        if isinstance(st, ir.Throw):
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            self.do_return(c, D.num(THROW), when)
-            return when
+            return (self.ev(st.value, c, when, s) if st.value is not None else c.D.num(UNUSED),)
         if isinstance(st, ir.Assert):
-            v = self.evc(st.cond, c, when, s)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            bad = D.and_(self._ok(c, when), D.not_(v))
-            S.set("err_assert", 1, when=bad)
-            return self._returned(c)
-        if isinstance(st, ir.Perform):
-            self.ev(st.value, c, when, s)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            return self._returned(c)
+            return (self.evc(st.cond, c, when, s),)
         if isinstance(st, ir.Append):
-            item = self.ev(st.item, c, when, s)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            self._append(st, item, c, self._ok(c, when), s)
-            return self._returned(c)
+            return (self.ev(st.item, c, when, s),)
         if isinstance(st, ir.Remove):
             if st.item is None:
                 raise _model_error(s, "Remove the first element is not used by this clause set")
-            item = self.ev(st.item, c, when, s)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            self._remove(st, item, c, self._ok(c, when), s)
-            return self._returned(c)
+            return (self.ev(st.item, c, when, s),)
         if isinstance(st, ir.Free):
-            v = self.ev(st.target, c, when, s)
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            _free(c, v, self._ok(c, when))
-            return self._returned(c)
-        if isinstance(st, ir.HostDefined | ir.Note):
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            return F
-        if isinstance(st, ir.Replace):
-            # only reached inside a loop over WeakSets, which the model has none of
-            if not self._settle_call(c, want_call, resuming, s):
-                return None
-            return F
+            return (self.ev(st.target, c, when, s),)
+        if isinstance(st, ir.Throw | ir.HostDefined | ir.Note | ir.Replace):
+            # Replace is only reached inside a loop over WeakSets, which the model has none of
+            return ()
         raise _model_error(s, f"the model has no semantics for '{st.kind}' steps")
+
+    def _effect(self, st: ir.Stmt, values: tuple[Any, ...], s: ir.Step, c: Ctx, ok: Any) -> Any:
+        """Apply the statement under `ok`; returns the condition under which it returned."""
+        D = c.D
+        if isinstance(st, ir.Let):
+            self.set_local(c, st.var, values[0], ok, s)
+        elif isinstance(st, ir.Set):
+            self.assign(st.target, values[0], c, ok, s)
+        elif isinstance(st, ir.Return):
+            self.do_return(c, values[0], ok)
+            return ok
+        elif isinstance(st, ir.Throw):
+            self.do_return(c, D.num(THROW), ok)
+            return ok
+        elif isinstance(st, ir.Assert):
+            c.S.set("err_assert", 1, when=D.and_(ok, D.not_(values[0])))
+        elif isinstance(st, ir.Append):
+            self._append(st, values[0], c, ok, s)
+        elif isinstance(st, ir.Remove):
+            self._remove(st, values[0], c, ok, s)
+        elif isinstance(st, ir.Free):
+            _free(c, values[0], ok)
+        return D.false()
 
     def _ok(self, c: Ctx, when: Any) -> Any:
         return when if c.prop is None else c.D.and_(when, c.D.not_(c.prop))

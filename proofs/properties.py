@@ -37,8 +37,16 @@ def register(p: Property) -> Property:
     return p
 
 
-def _frames(prog: Program, S: Any) -> range:
+def _frames(prog: Program) -> range:
     return range(prog.layout.bounds.frames)
+
+
+def _is_freed_object(prog: Program, S: Any, v: Any) -> Any:
+    """v names an object whose memory has been reclaimed."""
+    D = S.d
+    lay = prog.layout
+    return D.or_(*[D.and_(D.eq(v, lay.obj(t)), D.eq(S.get("obj_status", t), FREED))
+                   for t in range(lay.bounds.objects)])
 
 
 def _code(prog: Program, name: str) -> int:
@@ -65,7 +73,7 @@ def _cleanup_or_callback_above_free(prog: Program, S: Any) -> Any:
     cleanup = _code(prog, "CleanupFinalizationRegistry")
     bad = []
     free_below = D.false()
-    for d in _frames(prog, S):
+    for d in _frames(prog):
         above = D.or_(_frame_is(S, d, cleanup), _frame_is(S, d, USER))
         bad.append(D.and_(free_below, above))
         free_below = D.or_(free_below, _frame_is(S, d, free))
@@ -89,9 +97,7 @@ def _no_dangling(prog: Program, S: Any) -> Any:
         for r in range(lay.bounds.objects):
             owned = D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), lay.obj(r)),
                            D.eq(S.get("obj_status", r), LIVE))
-            for t in range(lay.bounds.objects):
-                bad.append(D.and_(owned, D.eq(S.get("cell_target", c), lay.obj(t)),
-                                  D.eq(S.get("obj_status", t), FREED)))
+            bad.append(D.and_(owned, _is_freed_object(prog, S, S.get("cell_target", c))))
     return D.not_(D.or_(*bad))
 
 
@@ -108,7 +114,7 @@ def _cleanup_only_from_job(prog: Program, S: Any) -> Any:
     D = S.d
     cleanup = _code(prog, "CleanupFinalizationRegistry")
     job = _code(prog, CLEANUP_JOB)
-    bad = [_frame_is(S, d, cleanup) for d in _frames(prog, S) if d != 1]
+    bad = [_frame_is(S, d, cleanup) for d in _frames(prog) if d != 1]
     bad.append(D.and_(_frame_is(S, 1, cleanup), D.ne(S.get("frame_alg", 0), job)))
     return D.not_(D.or_(*bad))
 
@@ -139,7 +145,7 @@ def _no_reentrant(prog: Program, S: Any) -> Any:
     cleanup = _code(prog, "CleanupFinalizationRegistry")
     bad = []
     seen = D.false()
-    for d in _frames(prog, S):
+    for d in _frames(prog):
         here = _frame_is(S, d, cleanup)
         bad.append(D.and_(seen, here))
         seen = D.or_(seen, here)
@@ -171,7 +177,7 @@ def _unregister_complete(prog: Program, S: Any) -> Any:
     except ValueError:
         return D.true()
     bad = []
-    for d in _frames(prog, S):
+    for d in _frames(prog):
         at_return = D.and_(_frame_is(S, d, code), D.eq(S.get("sp"), d + 1),
                            D.or_(*[D.eq(S.get("frame_pc", d), pc) for pc in returns]))
         reg = S.get("frame_local", d * k + reg_slot)
@@ -198,8 +204,8 @@ def _kept_alive(prog: Program, S: Any) -> Any:
 
 register(Property(
     "kept-alive-until-clear",
-    "a value returned by deref or passed to new WeakRef is not emptied or freed before the next "
-    "ClearKeptObjects",
+    "an object in [[KeptAlive]] (returned by deref or passed to new WeakRef) is not freed before "
+    "the next ClearKeptObjects",
     "sec-addtokeptobjects",
     _kept_alive,
 ))
@@ -211,9 +217,7 @@ def _weakref_not_dangling(prog: Program, S: Any) -> Any:
     bad = []
     for w in range(lay.bounds.objects):
         is_wr = D.and_(D.eq(S.get("obj_status", w), LIVE), D.eq(S.get("obj_kind", w), WEAKREF))
-        for t in range(lay.bounds.objects):
-            bad.append(D.and_(is_wr, D.eq(S.get("obj_target", w), lay.obj(t)),
-                              D.eq(S.get("obj_status", t), FREED)))
+        bad.append(D.and_(is_wr, _is_freed_object(prog, S, S.get("obj_target", w))))
     return D.not_(D.or_(*bad))
 
 
