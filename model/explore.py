@@ -49,10 +49,11 @@ class Exploration:
     transitions: int
     complete: bool  # False if the step bound cut some run
     violations: dict[str, list[tuple[Command | None, tuple[int, ...]]]]  # property -> shortest trace
+    reached: frozenset[tuple[int, ...]] = frozenset()  # every state visited, when asked for
 
 
 def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
-            max_states: int = 2_000_000) -> Exploration:
+            max_states: int = 2_000_000, keep: bool = False) -> Exploration:
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
     frontier = deque([(init, 0)])
@@ -85,7 +86,8 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
                 frontier.clear()
                 break
             frontier.append((nxt, depth + 1))
-    return Exploration(len(parent), transitions, complete and not frontier, violations)
+    return Exploration(len(parent), transitions, complete and not frontier, violations,
+                       frozenset(parent) if keep else frozenset())
 
 
 def _trace(parent: dict, state: tuple[int, ...]) -> list[tuple[Command | None, tuple[int, ...]]]:

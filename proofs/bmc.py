@@ -12,13 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import time
+
 import z3
 
 from model.domain import View
 from model.explore import successors
 from model.program import Command, Program
-from model.symbolic import SYMBOLIC, Relation, state_vars
-from proofs.solver import is_sat, make_solver
+from model.symbolic import SYMBOLIC, Relation, relation, state_vars
+from model.trace import build_trace
+from proofs.job import Loaded
+from proofs.solver import SolverUnknown, is_sat, make_solver, remaining
+from proofs.verdict import BOUNDED, UNKNOWN, VIOLATED, Outcome
 
 
 class ReplayError(Exception):
@@ -37,13 +42,15 @@ def prop_term(program: Program, holds: Callable[[Program, Any], Any], xs: tuple[
 
 
 def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], max_depth: int,
-        timeout_s: float | None = None) -> BmcResult:
-    solver = make_solver(timeout_s)
+        deadline: float | None = None) -> BmcResult:
+    """Shortest counterexample first; raises SolverUnknown when the deadline passes."""
+    solver = make_solver()
     frames = [state_vars(program, "@0")]
     solver.add(z3.substitute(rel.init, *zip(rel.current, frames[0], strict=True)))
     for k in range(max_depth + 1):
         bad = z3.Bool(f"bad@{k}")
         solver.add(z3.Implies(bad, z3.Not(prop_term(program, holds, frames[k]))))
+        solver.set("timeout", remaining(deadline))
         if is_sat(solver, bad):
             m = solver.model()
             states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in frames]
@@ -67,3 +74,26 @@ def replay(program: Program, states: list[tuple[int, ...]]) -> list[tuple[Comman
             raise ReplayError(f"no transition of the interpreter leads to state {len(path)}")
         path.append((step, b))
     return path
+
+
+def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+    """Each property in turn, up to the job's depth; no violation is BOUNDED, never PROVED."""
+    program = job.program
+    rel = relation(program)
+    deadline = time.monotonic() + job.job.timeout
+    for p in job.properties:
+        started = time.perf_counter()
+        try:
+            r = bmc(program, rel, p.holds, job.job.depth, deadline=deadline)
+        except SolverUnknown as e:
+            report(Outcome(p.id, UNKNOWN, "bmc", reason=f"solver: {e.reason}")
+                   .timed(time.perf_counter() - started))
+            continue
+        report(outcome(program, p.id, "bmc", r).timed(time.perf_counter() - started))
+
+
+def outcome(program: Program, prop: str, engine: str, r: BmcResult) -> Outcome:
+    if r.violated:
+        trace = tuple(t.to_json() for t in build_trace(program, r.path))
+        return Outcome(prop, VIOLATED, engine, r.depth, trace=trace)
+    return Outcome(prop, BOUNDED, engine, r.depth, reason=f"no violation in {r.depth} steps")

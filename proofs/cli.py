@@ -11,7 +11,10 @@ import json
 import sys
 from collections.abc import Sequence
 
+from pathlib import Path
+
 from proofs import exitcodes
+from spec import diagnostics as diag
 from spec.diagnostics import SpecError
 
 
@@ -42,7 +45,75 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--bounds", default="", metavar="K=V,...", help="objects, cells, frames, jobs, steps")
     ex.add_argument("--max-states", type=int, default=2_000_000)
     ex.add_argument("--format", choices=("text", "json"), default="text")
+
+    ck = sub.add_parser("check", help="run a verification plan: every verdict against its expectation")
+    ck.add_argument("--plan", metavar="FILE",
+                    help="specmc.toml or pyproject.toml (default: ./specmc.toml, ./pyproject.toml with "
+                         "[tool.specmc], else the embedded plan)")
+    ck.add_argument("--spec", action="append", default=[], metavar="PATH",
+                    help="spec text for every run (repeatable; 'embedded' is the shipped rendition)")
+    ck.add_argument("--host", action="append", default=[], metavar="H", help="only these hosts (repeatable)")
+    ck.add_argument("--property", action="append", default=[], metavar="P",
+                    help="only these properties (repeatable)")
+    ck.add_argument("--engine", choices=("portfolio", "explicit", "bmc", "kind", "pdr"))
+    ck.add_argument("--bounds", metavar="K=V,...", help="override bounds (objects, cells, frames, jobs, steps)")
+    ck.add_argument("--depth", type=int, metavar="N", help="BMC / k-induction depth limit")
+    ck.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
+    ck.add_argument("--format", choices=("text", "json", "junit", "sarif", "markdown"), default="text")
+    ck.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    ck.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
+                    help="where proof certificates are written (default: proofs/certificates)")
     return p
+
+
+def _find_plan(given: str | None) -> str | None:
+    import tomllib
+    from pathlib import Path
+
+    if given:
+        return given
+    if Path("specmc.toml").is_file():
+        return "specmc.toml"
+    py = Path("pyproject.toml")
+    if py.is_file():
+        try:
+            if "specmc" in tomllib.loads(py.read_text(encoding="utf-8")).get("tool", {}):
+                return str(py)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from proofs.check import Overrides, check
+    from proofs.plan import load_plan
+    from proofs.report import render, write_atomic
+
+    if args.depth is not None and args.depth < 0:
+        raise SpecError([diag.make("E075", key="--depth")])
+    if args.timeout is not None and args.timeout <= 0:
+        raise SpecError([diag.make("E075", key="--timeout")])
+    plan = load_plan(_find_plan(args.plan))
+    specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
+    hosts = tuple(h if "/" not in h and not h.endswith(".html") else str(Path(h).resolve())
+                  for h in args.host)
+    over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout)
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    report = check(plan, over, args.certificates, progress)
+    internal = [r for r in report.rows if r.outcome.reason.startswith("internal error")]
+    out = render(report, args.format)
+    if args.out:
+        write_atomic(args.out, out)
+    else:
+        sys.stdout.write(out)
+    for r in internal:
+        print(f"specmc: {r.host} / {r.property}: {r.outcome.reason}", file=sys.stderr)
+    if internal:
+        return exitcodes.INTERNAL_ERROR
+    return exitcodes.OK if report.ok else exitcodes.FINDING
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
@@ -150,7 +221,7 @@ def _warn(warnings: Sequence) -> None:
         print(w.render(), file=sys.stderr)
 
 
-_COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore}
+_COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore, "check": _cmd_check}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import time
+
 import z3
+
+
+NO_LIMIT = 4_294_967_295  # Z3's own default: no timeout
 
 
 class SolverUnknown(Exception):
@@ -24,6 +29,16 @@ def make_solver(timeout_s: float | None = None) -> z3.Solver:
     if timeout_s is not None:
         s.set("timeout", max(1, int(timeout_s * 1000)))
     return s
+
+
+def remaining(deadline: float | None) -> int:
+    """Milliseconds left before a `time.monotonic()` deadline, for Z3's `timeout` parameter."""
+    if deadline is None:
+        return NO_LIMIT
+    left = int((deadline - time.monotonic()) * 1000)
+    if left <= 0:
+        raise SolverUnknown("time limit reached")
+    return left
 
 
 def is_sat(solver: z3.Solver, *assumptions: Any) -> bool:

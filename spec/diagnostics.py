@@ -40,6 +40,13 @@ CODES: dict[str, tuple[str, str]] = {
     "E064": ("error", "the model cannot execute this step: {why}"),
     "E065": ("error", "{path} has no <emu-clause type=\"host profile\">"),
     "E066": ("error", "host profile option '{key}' is '{value}'; allowed: {allowed}"),
+    "E070": ("error", "the plan is not valid TOML: {reason}"),
+    "E071": ("error", "the plan has {what}"),
+    "E072": ("error", "unknown plan key '{key}' (known: {known})"),
+    "E073": ("error", "plan key '{key}' must be {want}, not {got}"),
+    "E074": ("error", "unknown engine '{name}' (known: {known})"),
+    "E075": ("error", "plan key '{key}' must be positive"),
+    "E076": ("error", "expected verdict '{value}' is not one of {known}"),
     "W100": ("warning", "<emu-alg> opened here is not closed; closed implicitly at line {line}"),
     "W101": ("warning", "misspelled keyword '{word}' read as '{meant}'"),
 }

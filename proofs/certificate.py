@@ -1,0 +1,177 @@
+"""Proof certificates: an inductive invariant in SMT-LIB2, and its re-check by a fresh solver.
+
+A PROVED verdict is only printed after the certificate on disk has been read back and
+three obligations discharged by solvers that share nothing with the engine that wrote it:
+
+    initiation   Init(x)                 -> Inv(x)
+    consecution  Inv(x) and T_c(x, x')  -> Inv(x')     for every command c
+    safety       Inv(x)                  -> P(x)
+
+A certificate that fails any obligation, names another model, or cannot be parsed is
+refused (`CertificateError`); the verdict then falls back to UNKNOWN with that reason.
+Certificates are gzip-compressed (they can run to megabytes as text) and named by a
+content hash of spec + host + property + bounds, so a stale file is never mistaken
+for the current proof.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import z3
+
+from model.domain import WIDTH, View
+from model.program import Program
+from model.symbolic import SYMBOLIC, command_terms, state_vars
+from proofs.solver import SolverUnknown, is_sat, make_solver
+
+FORMAT = "specmc certificate 1"
+
+
+class CertificateError(Exception):
+    """The certificate does not prove what it claims; never a PROVED."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a certificate is about; its digest names the file."""
+
+    spec_digest: str
+    host: str
+    host_digest: str
+    property: str
+    bounds: str
+
+    def digest(self) -> str:
+        text = "\n".join((FORMAT, self.spec_digest, self.host, self.host_digest, self.property,
+                          self.bounds))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def header(self) -> dict[str, str]:
+        return {"format": FORMAT, "spec": self.spec_digest, "host": self.host,
+                "host-profile": self.host_digest, "property": self.property, "bounds": self.bounds}
+
+
+def file_digest(*paths: str | Path) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+def write(folder: str | Path, subject: Subject, program: Program, invariant: Any, method: str) -> str:
+    """Write the invariant (a Z3 Bool over the state variables) atomically; returns the path."""
+    s = z3.Solver()
+    s.add(invariant)
+    head = dict(subject.header(), method=method, variables=str(program.layout.size))
+    text = "".join(f"; {k}: {v}\n" for k, v in head.items()) + s.sexpr()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{subject.digest()}.smt2.gz"
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(gzip.compress(text.encode(), compresslevel=6, mtime=0))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return str(path)
+
+
+def read(path: str | Path) -> tuple[dict[str, str], str]:
+    try:
+        text = gzip.decompress(Path(path).read_bytes()).decode()
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as e:
+        raise CertificateError(f"{path}: unreadable ({e})") from None
+    head = {}
+    for line in text.splitlines():
+        if not line.startswith("; "):
+            break
+        k, _, v = line[2:].partition(": ")
+        head[k] = v
+    return head, text
+
+
+# consecution depends only on the invariant and the model, not on the property: one check
+# per (invariant text, model) per process
+_CONSECUTIVE: set[tuple[str, str]] = set()
+
+
+def recheck(path: str | Path, subject: Subject, program: Program,
+            holds: Callable[[Program, Any], Any], timeout_s: float | None = None) -> None:
+    """Discharge the three obligations with fresh solvers, or raise CertificateError."""
+    head, text = read(path)
+    for k, v in subject.header().items():
+        if head.get(k) != v:
+            raise CertificateError(f"{path}: certificate is for {k} {head.get(k)!r}, not {v!r}")
+    xs = state_vars(program)
+    try:
+        parsed = z3.parse_smt2_string(text)  # constants are identified by name and sort
+    except z3.Z3Exception as e:
+        first = str(e).strip("b'\"").split("\\n")[0][:200]
+        raise CertificateError(f"{path}: not SMT-LIB2 ({first})") from None
+    inv = z3.And(*parsed) if len(parsed) != 1 else parsed[0]
+    free = {str(v) for v in _constants(inv)} - {str(x) for x in xs}
+    if free:
+        raise CertificateError(f"{path}: mentions {sorted(free)[:3]}, which are not state variables")
+    try:
+        init = [(x, z3.BitVecVal(v, WIDTH)) for x, v in zip(xs, program.init, strict=True)]
+        if _sat(z3.Not(z3.substitute(inv, *init)), timeout_s=timeout_s):
+            raise CertificateError("initiation fails: the initial state is not in the invariant")
+        bad = z3.Not(holds(program, View(SYMBOLIC, program.layout, xs)))
+        if _sat(inv, bad, timeout_s=timeout_s):
+            raise CertificateError("safety fails: the invariant admits a state violating the property")
+        key = (hashlib.sha256(text.split("\n(", 1)[-1].encode()).hexdigest(), _model_key(subject))
+        if key not in _CONSECUTIVE:
+            _consecution(inv, xs, program, timeout_s)
+            _CONSECUTIVE.add(key)
+    except SolverUnknown as e:
+        raise CertificateError(f"the solver could not decide an obligation: {e.reason}") from None
+
+
+def _model_key(subject: Subject) -> str:
+    return "\n".join((subject.spec_digest, subject.host_digest, subject.bounds))
+
+
+def _consecution(inv: Any, xs: tuple[Any, ...], program: Program, timeout_s: float | None) -> None:
+    solver = make_solver(timeout_s)
+    solver.add(inv)
+    for name, guard, writes in command_terms(program, xs):
+        pairs = [(xs[i], w if not isinstance(w, int) else z3.BitVecVal(w, WIDTH)) for i, w in writes.items()]
+        after = z3.substitute(inv, *pairs) if pairs else inv
+        solver.push()
+        solver.add(guard, z3.Not(after))
+        try:
+            if is_sat(solver):
+                raise CertificateError(f"consecution fails: command '{name}' leaves the invariant")
+        finally:
+            solver.pop()
+
+
+def _sat(*terms: Any, timeout_s: float | None) -> bool:
+    s = make_solver(timeout_s)
+    s.add(*terms)
+    return is_sat(s)
+
+
+def _constants(term: Any) -> set[Any]:
+    seen: set[int] = set()
+    out: set[Any] = set()
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            out.add(t)
+        stack.extend(t.children())
+    return out

@@ -1,0 +1,133 @@
+"""`specmc check`: run every combination of a plan and compare each verdict with its expectation.
+
+A row fails when its verdict differs from the expectation; with no expectation, only a
+VIOLATED verdict fails. An expectation is stale when its host or property no longer
+exists: that fails too, so that a plan cannot silently stop checking something.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from model.bounds import Bounds, parse_bounds
+from proofs import portfolio
+from proofs.job import Job
+from proofs.plan import Plan, Run
+from proofs.verdict import VIOLATED, Outcome
+
+
+@dataclass(frozen=True)
+class Row:
+    run: str
+    spec: str
+    host: str
+    property: str
+    bounds: str
+    outcome: Outcome
+    expected: str | None
+
+    @property
+    def ok(self) -> bool:
+        if self.expected is None:
+            return self.outcome.verdict != VIOLATED
+        return self.outcome.verdict == self.expected
+
+    def to_json(self) -> dict[str, Any]:
+        o = self.outcome
+        return {"run": self.run, "spec": self.spec, "host": self.host, "property": self.property,
+                "bounds": self.bounds, "verdict": o.verdict, "engine": o.engine, "depth": o.depth,
+                "seconds": o.seconds, "expected": self.expected, "certificate": o.certificate,
+                "method": o.method or None, "reason": o.reason or None, "ok": self.ok,
+                "trace": list(o.trace)}
+
+
+@dataclass(frozen=True)
+class Stale:
+    run: str
+    host: str
+    property: str
+    expected: str
+    where: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Report:
+    plan: str
+    rows: tuple[Row, ...]
+    stale: tuple[Stale, ...] = field(default=())
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows) and not self.stale
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plan": self.plan, "ok": self.ok, "seconds": self.seconds,
+                "results": [r.to_json() for r in self.rows],
+                "stale": [s.__dict__ for s in self.stale]}
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Command-line choices that replace the plan's, for every run."""
+
+    specs: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    properties: tuple[str, ...] = ()
+    engine: str | None = None
+    bounds: str | None = None
+    depth: int | None = None
+    timeout: float | None = None
+
+    def apply(self, run: Run) -> Run:
+        bounds: Bounds = parse_bounds(self.bounds, run.bounds) if self.bounds else run.bounds
+        return replace(run, specs=self.specs or run.specs, hosts=self.hosts or run.hosts,
+                       properties=self.properties or run.properties, engine=self.engine or run.engine,
+                       bounds=bounds, depth=self.depth if self.depth is not None else run.depth,
+                       timeout=self.timeout or run.timeout)
+
+
+def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "proofs/certificates",
+          progress: Callable[[str], None] = lambda _m: None) -> Report:
+    from model.hosts import load_host
+    from proofs.properties import CATALOGUE, load_properties_file, select
+
+    started = time.monotonic()
+    rows: list[Row] = []
+    stale: list[Stale] = []
+    for run in (overrides.apply(r) for r in plan.runs):
+        for f in run.properties_files:
+            load_properties_file(f)
+        props = tuple(p.id for p in select(list(run.properties)))
+        hosts = [load_host(h) for h in run.hosts]  # every host is validated before any engine runs
+        names = {h.name for h in hosts}
+        expected = {(e.host, e.property): e for e in run.expect}
+        for e in run.expect:
+            if e.property not in CATALOGUE:
+                stale.append(Stale(run.name, e.host, e.property, e.verdict, str(e.loc), "no such property"))
+            elif e.host not in names and not _host_exists(e.host):
+                stale.append(Stale(run.name, e.host, e.property, e.verdict, str(e.loc), "no such host"))
+        engines = portfolio.portfolio_members() if run.engine == "portfolio" else (run.engine,)
+        for host in hosts:
+            spec_label = ", ".join(run.specs)
+            progress(f"[{run.name}] {host.name} at {run.bounds.describe()}: {', '.join(engines)} ...")
+            job = Job(run.specs, host.path, run.bounds, props, run.properties_files, run.depth, run.timeout,
+                      certificates)
+            t0 = time.monotonic()
+            outcomes = portfolio.run(job, props, engines, progress=lambda m: progress("  " + m))
+            progress(f"  done in {time.monotonic() - t0:.1f} s")
+            for pid in props:
+                e = expected.get((host.name, pid))
+                rows.append(Row(run.name, spec_label, host.name, pid, run.bounds.describe(), outcomes[pid],
+                                e.verdict if e else None))
+    return Report(plan.path, tuple(rows), tuple(stale), round(time.monotonic() - started, 3))
+
+
+def _host_exists(name: str) -> bool:
+    from model.hosts import shipped
+
+    return name in shipped()

@@ -1,0 +1,108 @@
+"""k-induction with simple-path constraints.
+
+For k = 0, 1, ...: the base case is BMC at depth k (a model is a counterexample); the
+step case asks for k+1 pairwise distinct states linked by T, the property holding in
+the first k and failing in the last. Unsatisfiable means every run, of any length,
+keeps the property: PROVED. Because the states of a path are distinct and the bounded
+state space is finite, some k always succeeds: complete at the bounds, though that k
+can be far beyond what the time limit allows, and then the answer is BOUNDED.
+
+The PROVED verdict is re-derived before it is reported: a fresh solver repeats the
+step case at the k found, from the relation rebuilt from the model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import z3
+
+from model.program import Program
+from model.symbolic import Relation, relation, state_vars
+from proofs.bmc import outcome, prop_term, replay
+from proofs.job import Loaded
+from proofs.solver import SolverUnknown, is_sat, make_solver, remaining
+from proofs.verdict import BOUNDED, PROVED, UNKNOWN, Outcome
+
+
+def _link(rel: Relation, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
+    return z3.substitute(rel.trans, *zip(rel.current, a, strict=True), *zip(rel.next, b, strict=True))
+
+
+def _distinct(a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
+    return z3.Or(*[x != y for x, y in zip(a, b, strict=True)])
+
+
+def step_case(program: Program, rel: Relation, holds: Callable, k: int, deadline: float | None) -> bool:
+    """True when the step case at k is unsatisfiable (the property is k-inductive)."""
+    s = make_solver()
+    xs = [state_vars(program, f"#{i}") for i in range(k + 1)]
+    for i in range(k):
+        s.add(_link(rel, xs[i], xs[i + 1]), prop_term(program, holds, xs[i]))
+    for i in range(k + 1):
+        for j in range(i):
+            s.add(_distinct(xs[i], xs[j]))
+    s.add(z3.Not(prop_term(program, holds, xs[k])))
+    s.set("timeout", remaining(deadline))
+    return not is_sat(s)
+
+
+def kind(program: Program, rel: Relation, holds: Callable, max_k: int, deadline: float | None):
+    """(verdict, k, bmc result or None)."""
+    base = make_solver()
+    frames = [state_vars(program, "@0")]
+    base.add(z3.substitute(rel.init, *zip(rel.current, frames[0], strict=True)))
+    step = make_solver()
+    sx = [state_vars(program, "#0")]
+    for k in range(max_k + 1):
+        bad = z3.Bool(f"bad@{k}")
+        base.add(z3.Implies(bad, z3.Not(prop_term(program, holds, frames[k]))))
+        base.set("timeout", remaining(deadline))
+        if is_sat(base, bad):
+            m = base.model()
+            states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in frames]
+            return "violated", k, replay(program, states)
+        # step case at k: sx[0..k] distinct, linked, P in sx[0..k-1], not P in sx[k]
+        goal = z3.Bool(f"goal#{k}")
+        step.add(z3.Implies(goal, z3.Not(prop_term(program, holds, sx[k]))))
+        step.set("timeout", remaining(deadline))
+        if not is_sat(step, goal):
+            if not step_case(program, rel, holds, k, deadline):  # a fresh solver agrees
+                raise SolverUnknown(f"a fresh solver does not confirm the step case at k={k}")
+            return "proved", k, None
+        if k == max_k:
+            break
+        frames.append(state_vars(program, f"@{k + 1}"))
+        base.add(_link(rel, frames[k], frames[k + 1]))
+        nxt = state_vars(program, f"#{k + 1}")
+        step.add(_link(rel, sx[k], nxt), prop_term(program, holds, sx[k]))
+        for earlier in sx:
+            step.add(_distinct(nxt, earlier))
+        sx.append(nxt)
+    return "bounded", max_k, None
+
+
+def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+    from proofs.bmc import BmcResult
+
+    program = job.program
+    rel = relation(program)
+    deadline = time.monotonic() + job.job.timeout
+    for p in job.properties:
+        started = time.perf_counter()
+        try:
+            what, k, path = kind(program, rel, p.holds, job.job.depth, deadline)
+        except SolverUnknown as e:
+            report(Outcome(p.id, UNKNOWN, "kind", reason=f"solver: {e.reason}")
+                   .timed(time.perf_counter() - started))
+            continue
+        if what == "violated":
+            out = outcome(program, p.id, "kind", BmcResult(True, k, path))
+        elif what == "proved":
+            out = Outcome(p.id, PROVED, "kind", k, method=f"k-induction, k={k} (step case re-checked "
+                          "by a fresh solver)")
+        else:
+            out = Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps")
+        report(out.timed(time.perf_counter() - started))

@@ -1,0 +1,79 @@
+"""PDR/IC3 by Z3's Spacer engine over constrained Horn clauses.
+
+One uninterpreted predicate Inv over the state variables, one clause per command
+(`Inv(x) and guard(x) -> Inv(writes(x))`: each command's next state is a term, so
+no next-state variables are needed), and the query `Inv(x) and not P(x)`. Spacer's
+answer on `unsat` is an inductive invariant; it is written as a certificate and
+re-checked by fresh solvers (proofs/certificate.py) before PROVED is reported. On
+`sat`, the counterexample is recovered by BMC so that the interpreter can replay it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import z3
+
+from model.domain import WIDTH
+from model.symbolic import command_terms, relation, state_vars
+from proofs import certificate
+from proofs.bmc import bmc, outcome, prop_term
+from proofs.job import Loaded, certificate_dir
+from proofs.solver import SolverUnknown, remaining
+from proofs.verdict import PROVED, UNKNOWN, Outcome
+
+
+def spacer(job: Loaded, holds: Callable, deadline: float | None) -> tuple[str, object]:
+    """("proved", invariant term) | ("violated", None); SolverUnknown otherwise."""
+    program = job.program
+    xs = state_vars(program)
+    inv = z3.Function("Inv", *[z3.BitVecSort(WIDTH)] * len(xs), z3.BoolSort())
+    fp = z3.Fixedpoint()
+    fp.set(engine="spacer")
+    fp.set("timeout", remaining(deadline))
+    fp.register_relation(inv)
+    fp.declare_var(*xs)
+    fp.rule(inv(*[z3.BitVecVal(v, WIDTH) for v in program.init]))
+    for _name, guard, writes in command_terms(program, xs):
+        after = [writes.get(i, x) for i, x in enumerate(xs)]
+        after = [z3.BitVecVal(v, WIDTH) if isinstance(v, int) else v for v in after]
+        fp.rule(inv(*after), [inv(*xs), guard])
+    bad = z3.Bool("bad")
+    fp.register_relation(bad.decl())
+    fp.rule(bad, [inv(*xs), z3.Not(prop_term(program, holds, xs))])
+    try:
+        r = fp.query(bad)
+    except z3.Z3Exception as e:  # Spacer signals its time limit as "canceled"
+        raise SolverUnknown("time limit reached" if "cancel" in str(e) else str(e)[:200]) from None
+    if r == z3.sat:
+        return "violated", None
+    if r == z3.unsat:
+        cover = fp.get_cover_delta(-1, inv)
+        return "proved", z3.substitute_vars(cover, *xs)
+    raise SolverUnknown(fp.reason_unknown() or "unknown")
+
+
+def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+    program = job.program
+    deadline = time.monotonic() + job.job.timeout
+    for p in job.properties:
+        started = time.perf_counter()
+        try:
+            what, inv = spacer(job, p.holds, deadline)
+            if what == "violated":
+                r = bmc(program, relation(program), p.holds, job.job.depth, deadline=deadline)
+                if not r.violated:
+                    raise SolverUnknown(f"Spacer reports a violation deeper than depth {job.job.depth}")
+                out = outcome(program, p.id, "pdr", r)
+            else:
+                subject = job.subject(p)
+                path = certificate.write(certificate_dir(job.job), subject, program, inv, "pdr (Z3 Spacer)")
+                certificate.recheck(path, subject, program, p.holds, timeout_s=max(1.0, deadline - time.monotonic()))
+                out = Outcome(p.id, PROVED, "pdr", method="pdr (Z3 Spacer): inductive invariant",
+                              certificate=path)
+        except SolverUnknown as e:
+            out = Outcome(p.id, UNKNOWN, "pdr", reason=f"solver: {e.reason}")
+        except certificate.CertificateError as e:
+            out = Outcome(p.id, UNKNOWN, "pdr", reason=f"certificate refused: {e}")
+        report(out.timed(time.perf_counter() - started))

@@ -1,0 +1,201 @@
+"""A verification plan: what to check, at which bounds, and what each verdict should be.
+
+A plan is TOML: `specmc.toml`, or the `[tool.specmc]` table of a pyproject.toml. It holds
+one or more runs; a run names spec texts, host profiles, properties, bounds, an engine,
+limits and the expected verdict of each host x property. Every mistake in it is a located
+diagnostic (file:line:col), never a traceback: a plan is input a user wrote.
+
+    [[run]]
+    name = "default bounds"
+    spec = ["embedded"]                    # paths relative to the plan, or "embedded"
+    hosts = ["ecma262", "quickjs-ng-0.5"]   # shipped names or profile files
+    properties = []                        # empty: the whole catalogue
+    bounds = "objects=2,cells=1"
+    engine = "portfolio"
+    depth = 80                             # BMC / k-induction depth limit
+    timeout = 600                          # seconds per host (all engines)
+
+    [run.expect."quickjs-ng-0.5"]
+    cleanup-not-on-free-stack = "VIOLATED"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from model.bounds import Bounds, parse_bounds
+from spec import diagnostics as diag
+from spec.diagnostics import SpecError
+from spec.source import Loc
+
+VERDICTS = ("VIOLATED", "PROVED", "BOUNDED", "UNKNOWN")
+ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr")
+EMBEDDED_PLAN = Path(__file__).parent / "plans" / "default.toml"
+RUN_KEYS = {"name", "spec", "hosts", "properties", "properties_files", "bounds", "engine", "depth",
+            "timeout", "expect"}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    host: str
+    property: str
+    verdict: str
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    specs: tuple[str, ...]  # resolved paths, or "embedded"
+    hosts: tuple[str, ...]
+    properties: tuple[str, ...]
+    properties_files: tuple[str, ...]
+    bounds: Bounds
+    engine: str
+    depth: int
+    timeout: float
+    expect: tuple[Expectation, ...] = ()
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: str
+    runs: tuple[Run, ...] = field(default=())
+
+
+class _Locator:
+    """Finds where a key or value was written, for messages about a plan that parsed."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.lines = text.splitlines()
+
+    def find(self, *needles: str, start: int = 0) -> Loc:
+        for needle in needles:
+            pat = re.compile(r'(?<![\w-])"?' + re.escape(needle) + r'"?(?![\w-])')
+            for i in range(start, len(self.lines)):
+                m = pat.search(self.lines[i])
+                if m:
+                    return Loc(self.path, i + 1, m.start() + 1)
+        return Loc(self.path, max(start, 0) + 1, 1)
+
+    def line(self, loc: Loc) -> str:
+        return self.lines[loc.line - 1] if 0 < loc.line <= len(self.lines) else ""
+
+
+def _error(code: str, loc: Loc, where: _Locator, **fields: Any) -> SpecError:
+    return SpecError([diag.make(code, loc=loc, source_line=where.line(loc), **fields)])
+
+
+def load_plan(path: str | Path | None = None) -> Plan:
+    """Read a plan file (or the embedded default); every problem is an E07x diagnostic."""
+    p = Path(path) if path is not None else EMBEDDED_PLAN
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError([diag.make("E001", path=str(p), reason=getattr(e, "strerror", None) or str(e))]) \
+            from None
+    return parse_plan(str(p), text)
+
+
+def parse_plan(path: str, text: str) -> Plan:
+    where = _Locator(path, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+), column (\d+)", str(e))
+        loc = Loc(path, int(m.group(1)), int(m.group(2))) if m else Loc(path, 1, 1)
+        reason = re.sub(r"\s*\(at .*\)$", "", str(e))
+        raise _error("E070", loc, where, reason=reason) from None
+    if path.endswith("pyproject.toml"):
+        data = data.get("tool", {}).get("specmc")
+        if data is None:
+            raise _error("E071", Loc(path, 1, 1), where, what="no [tool.specmc] table")
+    runs = data.get("run")
+    if not isinstance(runs, list) or not runs:
+        raise _error("E071", Loc(path, 1, 1), where, what="no [[run]] table")
+    base = Path(path).parent
+    out = []
+    start = 0
+    for n, raw in enumerate(runs):
+        loc = where.find("[[run]]", "[[tool.specmc.run]]", start=start)
+        start = loc.line
+        out.append(_run(raw, n, loc, base, where))
+    return Plan(path, tuple(out))
+
+
+def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> Run:
+    from model.hosts import shipped
+
+    for key in raw:
+        if key not in RUN_KEYS:
+            raise _error("E072", where.find(key, start=loc.line - 1), where, key=key,
+                         known=", ".join(sorted(RUN_KEYS)))
+
+    def typed(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        v = raw.get(key, default)
+        if not isinstance(v, kind) or isinstance(v, bool):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise _error("E073", where.find(key, start=loc.line - 1), where, key=key, want=names,
+                         got=type(v).__name__)
+        return v
+
+    def strings(key: str, default: list[str]) -> tuple[str, ...]:
+        v = raw.get(key, default)
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise _error("E073", where.find(key, start=loc.line - 1), where, key=key,
+                         want="a list of strings", got=type(v).__name__)
+        return tuple(v)
+
+    name = typed("name", str, f"run {n + 1}")
+    specs = tuple(s if s == "embedded" else str((base / s).resolve()) for s in strings("spec", ["embedded"]))
+    hosts = tuple(h if h in shipped() else str((base / h).resolve()) if h.endswith(".html") else h
+                  for h in strings("hosts", list(shipped())))
+    for h in hosts:
+        if h not in shipped() and not h.endswith(".html"):
+            raise _error("E060", where.find(h, start=loc.line - 1), where, name=h, known=", ".join(shipped()))
+    props = strings("properties", [])
+    pfiles = tuple(str((base / f).resolve()) for f in strings("properties_files", []))
+    bounds_raw = raw.get("bounds", "")
+    try:
+        if isinstance(bounds_raw, dict):
+            bounds = replace(Bounds(), **bounds_raw) if all(k in Bounds.LIMITS for k in bounds_raw) \
+                else parse_bounds(",".join(f"{k}={v}" for k, v in bounds_raw.items()))
+        elif isinstance(bounds_raw, str):
+            bounds = parse_bounds(bounds_raw)
+        else:
+            raise _error("E073", where.find("bounds", start=loc.line - 1), where, key="bounds",
+                         want="a string or a table", got=type(bounds_raw).__name__)
+    except SpecError as e:
+        if e.diagnostics[0].loc is not None:
+            raise
+        bloc = where.find("bounds", start=loc.line - 1)
+        raise SpecError([replace(d, loc=bloc, source_line=where.line(bloc)) for d in e.diagnostics]) from None
+    engine = typed("engine", str, "portfolio")
+    if engine not in ENGINES:
+        raise _error("E074", where.find(engine, start=loc.line - 1), where, name=engine,
+                     known=", ".join(ENGINES))
+    depth = typed("depth", int, 60)
+    timeout = typed("timeout", (int, float), 600)
+    if depth < 0 or timeout <= 0:
+        key = "depth" if depth < 0 else "timeout"
+        raise _error("E075", where.find(key, start=loc.line - 1), where, key=key)
+    expect = []
+    table = typed("expect", dict, {})
+    for host, row in table.items():
+        hloc = where.find(host, start=loc.line - 1)
+        if not isinstance(row, dict):
+            raise _error("E073", hloc, where, key=f"expect.{host}", want="a table", got=type(row).__name__)
+        for prop, verdict in row.items():
+            ploc = where.find(prop, start=hloc.line - 1)
+            if verdict not in VERDICTS:
+                raise _error("E076", ploc, where, value=verdict, known=", ".join(VERDICTS))
+            expect.append(Expectation(host, prop, verdict, ploc))
+    return Run(name, specs, hosts, props, pfiles, bounds, engine, depth, float(timeout), tuple(expect), loc)

@@ -1,0 +1,177 @@
+"""A check report rendered for people (text, Markdown) and for tools (JSON, JUnit XML, SARIF).
+
+The report is data (`proofs.check.Report`); each format is one function of it. Files are
+written atomically: a reader never sees half a report, and a failed run leaves the
+previous file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from proofs.check import Report, Row
+from proofs.properties import CATALOGUE
+
+FORMATS = ("text", "json", "junit", "sarif", "markdown")
+
+
+def render(report: Report, fmt: str) -> str:
+    return {"text": text, "json": as_json, "junit": junit, "sarif": sarif, "markdown": markdown}[fmt](report)
+
+
+def write_atomic(path: str | Path, content: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _detail(r: Row) -> str:
+    o = r.outcome
+    if o.verdict == "VIOLATED":
+        return f"{len(o.trace)}-step trace ({o.engine})"
+    if o.verdict == "PROVED":
+        return f"{o.engine}: {o.method}"
+    if o.verdict == "BOUNDED":
+        return f"{o.engine}: no violation up to depth {o.depth}"
+    return o.reason
+
+
+def text(report: Report) -> str:
+    lines = []
+    for run in dict.fromkeys(r.run for r in report.rows):
+        rows = [r for r in report.rows if r.run == run]
+        lines.append(f"{run} ({rows[0].bounds})")
+        for r in rows:
+            mark = "ok  " if r.ok else "FAIL"
+            exp = "" if r.expected is None or r.ok else f"  (expected {r.expected})"
+            lines.append(f"  {mark} {r.outcome.verdict:8} {r.host:16} {r.property:28} "
+                         f"{r.outcome.seconds:7.1f} s  {_detail(r)}{exp}")
+    for s in report.stale:
+        lines.append(f"  FAIL stale expectation at {s.where}: {s.host} / {s.property} = {s.expected} "
+                     f"({s.why})")
+    for r in report.rows:
+        if r.outcome.verdict == "VIOLATED":
+            lines.append("")
+            lines.append(f"{r.property} VIOLATED under {r.host} [{r.run}]: {len(r.outcome.trace)} steps, "
+                         "replayed by the reference interpreter")
+            lines.extend(trace_lines(r.outcome.trace))
+    for r in report.rows:
+        if r.outcome.certificate:
+            lines.append(f"certificate {r.host} / {r.property}: {r.outcome.certificate}")
+    bad = sum(not r.ok for r in report.rows) + len(report.stale)
+    lines.append("")
+    lines.append(f"{len(report.rows)} results, {bad} not as expected, {report.seconds:.1f} s")
+    return "\n".join(lines) + "\n"
+
+
+def trace_lines(trace: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:
+    out = []
+    for i, t in enumerate(trace):
+        where = f"{t['clause']} {t['step']}".strip() or t["actor"]
+        stack = " > ".join(t["stack"]) or "(empty stack)"
+        out.append(f"  {i:3}  {where:48} {t['text']}")
+        out.append(f"       {'':48} stack: {stack}")
+    return out
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def markdown(report: Report) -> str:
+    lines = ["| run | host | property | verdict | expected | engine | seconds | detail |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in report.rows:
+        verdict = f"**{r.outcome.verdict}**" if not r.ok else r.outcome.verdict
+        lines.append(f"| {r.run} | {r.host} | `{r.property}` | {verdict} | {r.expected or ''} | "
+                     f"{r.outcome.engine} | {r.outcome.seconds:.1f} | {_detail(r).replace('|', '/')} |")
+    for s in report.stale:
+        lines.append(f"\nStale expectation at `{s.where}`: {s.host} / `{s.property}` ({s.why}).")
+    for r in report.rows:
+        if r.outcome.verdict == "VIOLATED":
+            lines += ["", f"<details><summary>{r.property} VIOLATED under {r.host}: "
+                      f"{len(r.outcome.trace)} steps</summary>", "", "```"]
+            lines += trace_lines(r.outcome.trace)
+            lines += ["```", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def junit(report: Report) -> str:
+    suites = ET.Element("testsuites", name="specmc check", time=f"{report.seconds:.3f}")
+    for run in dict.fromkeys(r.run for r in report.rows):
+        rows = [r for r in report.rows if r.run == run]
+        stale = [s for s in report.stale if s.run == run]
+        suite = ET.SubElement(suites, "testsuite", name=run, tests=str(len(rows) + len(stale)),
+                              failures=str(sum(not r.ok for r in rows) + len(stale)))
+        for r in rows:
+            case = ET.SubElement(suite, "testcase", classname=f"{run}.{r.host}", name=r.property,
+                                 time=f"{r.outcome.seconds:.3f}")
+            if not r.ok:
+                want = r.expected or "not VIOLATED"
+                fail = ET.SubElement(case, "failure", message=f"{r.outcome.verdict}, expected {want}")
+                fail.text = "\n".join(trace_lines(r.outcome.trace)) or r.outcome.reason
+            ET.SubElement(case, "system-out").text = _detail(r)
+        for s in stale:
+            case = ET.SubElement(suite, "testcase", classname=f"{run}.{s.host}", name=s.property)
+            ET.SubElement(case, "failure", message=f"stale expectation at {s.where}: {s.why}")
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def sarif(report: Report) -> str:
+    rules = [{"id": p.id, "name": p.id, "shortDescription": {"text": p.meaning},
+              "helpUri": f"https://tc39.es/ecma262/#{p.clause}" if p.clause.startswith("sec-") else None}
+             for p in CATALOGUE.values()]
+    rules = [{k: v for k, v in r.items() if v is not None} for r in rules]
+    rules.append({"id": "stale-expectation", "shortDescription":
+                  {"text": "a plan expectation names a host or property that no longer exists"}})
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    results = []
+    for r in report.rows:
+        if r.outcome.verdict != "VIOLATED" and r.ok:
+            continue
+        msg = (f"{r.property} is {r.outcome.verdict} under {r.host} at {r.bounds}"
+               + (f" (expected {r.expected})" if r.expected else ""))
+        res: dict[str, Any] = {"ruleId": r.property, "ruleIndex": index.get(r.property, 0),
+                               "level": "error" if not r.ok else "warning", "message": {"text": msg}}
+        loc = next((t for t in r.outcome.trace if t.get("file")), None)
+        if loc:
+            res["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _uri(loc["file"])},
+                                                      "region": {"startLine": loc["line"]}}}]
+            res["codeFlows"] = [{"threadFlows": [{"locations": [
+                {"location": {"physicalLocation": {"artifactLocation": {"uri": _uri(t["file"])},
+                                                   "region": {"startLine": t["line"]}},
+                              "message": {"text": f"{t['clause']} {t['step']}: {t['text']}"}}}
+                for t in r.outcome.trace if t.get("file")]}]}]
+        results.append(res)
+    for s in report.stale:
+        path, _, rest = s.where.rpartition(":")
+        path, _, line = path.rpartition(":")
+        results.append({"ruleId": "stale-expectation", "ruleIndex": index["stale-expectation"],
+                        "level": "error", "message": {"text": f"{s.host} / {s.property}: {s.why}"},
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)},
+                                                            "region": {"startLine": int(line or 1)}}}]})
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "specmc", "informationUri": "https://github.com/specmc",
+                                         "rules": rules}},
+                     "results": results}]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return p.resolve().as_uri()

@@ -1,0 +1,41 @@
+"""What an engine concludes about one property, as a plain value that crosses processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+VIOLATED, PROVED, BOUNDED, UNKNOWN = "VIOLATED", "PROVED", "BOUNDED", "UNKNOWN"
+DEFINITE = (VIOLATED, PROVED)
+# when no engine is definite, the most informative answer is reported
+RANK = {VIOLATED: 3, PROVED: 3, BOUNDED: 2, UNKNOWN: 1}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """verdict: VIOLATED (trace replayed), PROVED (certificate re-checked), BOUNDED (no
+    violation up to `depth`), UNKNOWN (`reason` says why)."""
+
+    property: str
+    verdict: str
+    engine: str
+    depth: int | None = None
+    seconds: float = 0.0
+    method: str = ""  # how PROVED was reached: "reachable set", "k-induction, k=3", "pdr"
+    certificate: str | None = None
+    reason: str = ""
+    trace: tuple[dict[str, Any], ...] = field(default=())
+
+    def timed(self, seconds: float) -> Outcome:
+        return replace(self, seconds=round(seconds, 3))
+
+
+def better(a: Outcome | None, b: Outcome) -> Outcome:
+    """The more informative of two outcomes for the same property."""
+    if a is None:
+        return b
+    if RANK[b.verdict] > RANK[a.verdict]:
+        return b
+    if b.verdict == BOUNDED and a.verdict == BOUNDED and (b.depth or 0) > (a.depth or 0):
+        return b
+    return a
