@@ -8,11 +8,10 @@ replayed by the reference interpreter before it is reported.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import time
 
 import z3
 

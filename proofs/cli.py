@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-
 from pathlib import Path
 
 from proofs import exitcodes
@@ -56,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--property", action="append", default=[], metavar="P",
                     help="only these properties (repeatable)")
     ck.add_argument("--engine", choices=("portfolio", "explicit", "bmc", "kind", "pdr"))
-    ck.add_argument("--bounds", metavar="K=V,...", help="override bounds (objects, cells, frames, jobs, steps)")
+    ck.add_argument("--bounds", metavar="K=V,...",
+                    help="override bounds (objects, cells, frames, jobs, steps)")
     ck.add_argument("--depth", type=int, metavar="N", help="BMC / k-induction depth limit")
     ck.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
     ck.add_argument("--format", choices=("text", "json", "junit", "sarif", "markdown"), default="text")

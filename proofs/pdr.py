@@ -69,7 +69,8 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
             else:
                 subject = job.subject(p)
                 path = certificate.write(certificate_dir(job.job), subject, program, inv, "pdr (Z3 Spacer)")
-                certificate.recheck(path, subject, program, p.holds, timeout_s=max(1.0, deadline - time.monotonic()))
+                left = max(1.0, deadline - time.monotonic())
+                certificate.recheck(path, subject, program, p.holds, timeout_s=left)
                 out = Outcome(p.id, PROVED, "pdr", method="pdr (Z3 Spacer): inductive invariant",
                               certificate=path)
         except SolverUnknown as e:

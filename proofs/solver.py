@@ -7,12 +7,10 @@ UNKNOWN verdict.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-import time
-
 import z3
-
 
 NO_LIMIT = 4_294_967_295  # Z3's own default: no timeout
 
