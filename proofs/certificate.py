@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import multiprocessing as mp
 import os
 import tempfile
 from collections.abc import Callable
@@ -113,6 +114,30 @@ def recheck(path: str | Path, subject: Subject, program: Program,
         if head.get(k) != v:
             raise CertificateError(f"{path}: certificate is for {k} {head.get(k)!r}, not {v!r}")
     xs = state_vars(program)
+    body = text.split("\n(", 1)[-1]
+    key = (hashlib.sha256(body.encode()).hexdigest(), _model_key(subject))
+    try:
+        inv = _PARSED.get(key)
+        if inv is None:
+            inv = _parse(path, text, xs, program, timeout_s)
+            _PARSED.clear()
+            _PARSED[key] = inv
+        bad = z3.Not(holds(program, View(SYMBOLIC, program.layout, xs)))
+        if _sat(inv, bad, timeout_s=timeout_s):
+            raise CertificateError("safety fails: the invariant admits a state violating the property")
+        if key not in _CONSECUTIVE:
+            _consecution(inv, xs, program, timeout_s)
+            _CONSECUTIVE.add(key)
+    except SolverUnknown as e:
+        raise CertificateError(f"the solver could not decide an obligation: {e.reason}") from None
+
+
+# the last invariant parsed, with its initiation already checked (one per model and text)
+_PARSED: dict[tuple[str, str], Any] = {}
+
+
+def _parse(path: str | Path, text: str, xs: tuple[Any, ...], program: Program,
+           timeout_s: float | None) -> Any:
     try:
         parsed = z3.parse_smt2_string(text)  # constants are identified by name and sort
     except z3.Z3Exception as e:
@@ -122,19 +147,10 @@ def recheck(path: str | Path, subject: Subject, program: Program,
     free = {str(v) for v in _constants(inv)} - {str(x) for x in xs}
     if free:
         raise CertificateError(f"{path}: mentions {sorted(free)[:3]}, which are not state variables")
-    try:
-        init = [(x, z3.BitVecVal(v, WIDTH)) for x, v in zip(xs, program.init, strict=True)]
-        if _sat(z3.Not(z3.substitute(inv, *init)), timeout_s=timeout_s):
-            raise CertificateError("initiation fails: the initial state is not in the invariant")
-        bad = z3.Not(holds(program, View(SYMBOLIC, program.layout, xs)))
-        if _sat(inv, bad, timeout_s=timeout_s):
-            raise CertificateError("safety fails: the invariant admits a state violating the property")
-        key = (hashlib.sha256(text.split("\n(", 1)[-1].encode()).hexdigest(), _model_key(subject))
-        if key not in _CONSECUTIVE:
-            _consecution(inv, xs, program, timeout_s)
-            _CONSECUTIVE.add(key)
-    except SolverUnknown as e:
-        raise CertificateError(f"the solver could not decide an obligation: {e.reason}") from None
+    init = [(x, z3.BitVecVal(v, WIDTH)) for x, v in zip(xs, program.init, strict=True)]
+    if _sat(z3.Not(z3.substitute(inv, *init)), timeout_s=timeout_s):
+        raise CertificateError("initiation fails: the initial state is not in the invariant")
+    return inv
 
 
 def _model_key(subject: Subject) -> str:
@@ -142,18 +158,69 @@ def _model_key(subject: Subject) -> str:
 
 
 def _consecution(inv: Any, xs: tuple[Any, ...], program: Program, timeout_s: float | None) -> None:
-    solver = make_solver(timeout_s)
-    solver.add(inv)
-    for name, guard, writes in command_terms(program, xs):
-        pairs = [(xs[i], w if not isinstance(w, int) else z3.BitVecVal(w, WIDTH)) for i, w in writes.items()]
-        after = z3.substitute(inv, *pairs) if pairs else inv
-        solver.push()
-        solver.add(guard, z3.Not(after))
+    """One query per command, split over the machine's cores (forked workers, each with its own
+    solvers). The invariant over the next state is asserted once, behind a literal, and each
+    command adds only its guard and next-state equations: no per-command copy of the invariant."""
+    commands = command_terms(program, xs)
+    workers = max(1, min(os.cpu_count() or 1, 4, len(commands) // 50))
+    if workers == 1:
+        failure = _consecution_slice(inv, xs, program, commands, 0, 1, timeout_s, None)
+    else:
+        ctx = mp.get_context("fork")  # the children inherit the terms; Z3 objects cannot be pickled
+        pipes, procs = [], []
+        for i in range(workers):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_slice_worker, args=(send, inv, xs, program, commands, i, workers,
+                                                           timeout_s, os.getpid()))
+            proc.start()
+            pipes.append(recv)
+            procs.append(proc)
+        failures = []
         try:
-            if is_sat(solver):
-                raise CertificateError(f"consecution fails: command '{name}' leaves the invariant")
+            for recv in pipes:
+                try:
+                    failures.append(recv.recv())
+                except EOFError:
+                    failures.append("unknown: a consecution worker died")
+        finally:
+            for proc in procs:
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.kill()
+        failure = next((f for f in failures if f), None)
+    if failure:
+        if failure.startswith("unknown: "):
+            raise SolverUnknown(failure.removeprefix("unknown: "))
+        raise CertificateError(f"consecution fails: command '{failure}' leaves the invariant")
+
+
+def _slice_worker(send: Any, *args: Any) -> None:
+    send.send(_consecution_slice(*args))
+    send.close()
+
+
+def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, commands: list, first: int,
+                       step: int, timeout_s: float | None, parent: int | None = None) -> str | None:
+    nxt = state_vars(program, "'")
+    solver = z3.Solver()  # the general solver: faster than the QF_BV bit-blaster on these queries
+    solver.set("random_seed", 0)
+    if timeout_s is not None:
+        solver.set("timeout", max(1, int(timeout_s * 1000)))
+    leaves = z3.Bool("leaves")
+    solver.add(inv, z3.Implies(leaves, z3.Not(z3.substitute(inv, *zip(xs, nxt, strict=True)))))
+    for name, guard, writes in commands[first::step]:
+        if parent is not None and os.getppid() != parent:
+            return "unknown: the checking process was stopped"
+        solver.push()
+        solver.add(guard, *[n == (writes[i] if i in writes else xs[i]) for i, n in enumerate(nxt)])
+        try:
+            if is_sat(solver, leaves):
+                return name
+        except SolverUnknown as e:
+            return f"unknown: {e.reason}"
         finally:
             solver.pop()
+    return None
 
 
 def _sat(*terms: Any, timeout_s: float | None) -> bool:

@@ -54,7 +54,7 @@ def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
     ctx = mp.get_context("fork")
     out: mp.Queue = ctx.Queue()
     started = time.monotonic()
-    procs = {name: ctx.Process(target=_worker, args=(name, job, out), daemon=True) for name in engines}
+    procs = {name: ctx.Process(target=_worker, args=(name, job, out)) for name in engines}
     for p in procs.values():
         p.start()
     best: dict[str, Outcome] = {}

@@ -1,0 +1,108 @@
+"""The engines side by side, in one run: time to the seed counterexample, time to prove every
+property under ecma262, and explicit against symbolic as the heap bound grows.
+
+    python -m bench.engines_bench [--budget S] [--objects 1,2,3] [--plot FILE.png]
+
+Each engine runs in this process with the same time budget; a run that does not finish
+within it is reported as such (never as a verdict). The plot needs matplotlib
+(`pip install -e '.[bench]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+from bench.parse_bench import machine
+from model.bounds import Bounds
+from proofs import bmc, explicit, kind, pdr
+from proofs.job import Job, load
+from proofs.verdict import Outcome
+
+ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run}
+
+
+def timed(engine: str, job: Job) -> tuple[float, list[Outcome]]:
+    loaded = load(job)
+    got: list[Outcome] = []
+    t = time.perf_counter()
+    try:
+        ENGINES[engine](loaded, got.append)
+    except Exception as e:  # a bench reports, it does not stop
+        got.append(Outcome("*", "UNKNOWN", engine, reason=f"{type(e).__name__}: {e}"))
+    return time.perf_counter() - t, got
+
+
+def summary(outs: list[Outcome]) -> str:
+    counts: dict[str, int] = {}
+    for o in outs:
+        counts[o.verdict] = counts.get(o.verdict, 0) + 1
+    return ", ".join(f"{v} {n}" for v, n in sorted(counts.items())) or "none"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--budget", type=float, default=120.0, help="seconds per engine and row")
+    ap.add_argument("--objects", default="1,2,3")
+    ap.add_argument("--certificates", default="/tmp/specmc-bench-certs")
+    ap.add_argument("--plot", default="")
+    args = ap.parse_args()
+    print(f"machine: {machine()}")
+    base = Job(("embedded",), "quickjs-ng-0.5", Bounds(), ("cleanup-not-on-free-stack",),
+               timeout=args.budget, depth=60, certificates=args.certificates)
+    rows = []
+    print("\n1. seed counterexample: quickjs-ng-0.5, cleanup-not-on-free-stack, default bounds")
+    print("| engine | seconds | verdict | depth |")
+    print("| --- | --- | --- | --- |")
+    for engine in ("explicit", "bmc"):
+        dt, outs = timed(engine, base)
+        o = outs[0] if outs else None
+        print(f"| {engine} | {dt:.1f} | {o.verdict if o else '-'} | {o.depth if o else '-'} |", flush=True)
+    print("\n2. every catalogue property under ecma262, default bounds")
+    print("| engine | seconds | verdicts |")
+    print("| --- | --- | --- |")
+    proof = replace(base, host="ecma262", properties=())
+    for engine in ("explicit", "kind", "pdr"):
+        dt, outs = timed(engine, proof)
+        print(f"| {engine} | {dt:.1f} | {summary(outs)} |", flush=True)
+    print("\n3. held-value-once under ecma262 as objects grow (cells=1, frames=6, jobs=1)")
+    print("| objects | engine | seconds | verdict |")
+    print("| --- | --- | --- | --- |")
+    for n in (int(x) for x in args.objects.split(",")):
+        job = replace(base, host="ecma262", properties=("held-value-once",), bounds=Bounds(objects=n))
+        for engine in ("explicit", "kind", "pdr"):
+            dt, outs = timed(engine, job)
+            verdict = outs[0].verdict if outs else "-"
+            rows.append((n, engine, dt, verdict))
+            print(f"| {n} | {engine} | {dt:.1f} | {verdict} |", flush=True)
+    if args.plot:
+        plot(rows, args.plot, args.budget)
+
+
+def plot(rows: list[tuple[int, str, float, str]], path: str, budget: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    for engine, marker in (("explicit", "o"), ("kind", "s"), ("pdr", "^")):
+        pts = [(n, dt, v) for n, e, dt, v in rows if e == engine]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=engine)
+        for n, dt, v in pts:
+            if v not in ("PROVED", "VIOLATED"):
+                ax.annotate(v.lower(), (n, dt), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.axhline(budget, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("objects bound")
+    ax.set_ylabel("seconds to a verdict")
+    ax.set_yscale("log")
+    ax.set_title("held-value-once under ecma262")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""`specmc check` end to end: plan discovery, the JSON contract, every output format, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from proofs import exitcodes
+from tests.conftest import ROOT
+
+SMALL = "objects=1,frames=3"
+
+
+def specmc(*args: str, cwd=ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+PLAN = """
+[[run]]
+name = "small"
+hosts = ["ecma262", "quickjs-ng-0.5"]
+properties = ["held-value-once", "no-reentrant-cleanup"]
+bounds = "{bounds}"
+engine = "explicit"
+timeout = 300
+
+[run.expect.ecma262]
+held-value-once = "PROVED"
+no-reentrant-cleanup = "{reentrant}"
+
+[run.expect."quickjs-ng-0.5"]
+no-reentrant-cleanup = "VIOLATED"
+"""
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("plan")
+    (d / "specmc.toml").write_text(PLAN.format(bounds=SMALL, reentrant="VIOLATED"))
+    return d
+
+
+@pytest.fixture(scope="module")
+def json_run(plan_dir):
+    r = specmc("check", "--format", "json", "--certificates", str(plan_dir / "certs"), cwd=plan_dir)
+    return r, json.loads(r.stdout)
+
+
+def test_json_contract_and_plan_discovery(json_run, plan_dir):
+    r, out = json_run
+    assert r.returncode == exitcodes.OK, r.stdout + r.stderr
+    rows = {(x["host"], x["property"]): x for x in out["results"]}
+    assert len(rows) == 4
+    for x in out["results"]:
+        assert set(x) >= {"spec", "host", "property", "verdict", "engine", "depth", "seconds", "expected",
+                          "certificate", "trace"}
+        assert x["verdict"] in ("VIOLATED", "PROVED", "BOUNDED", "UNKNOWN")
+    proved = rows[("ecma262", "held-value-once")]
+    assert proved["verdict"] == "PROVED" and proved["expected"] == "PROVED"
+    assert proved["certificate"].startswith(str(plan_dir / "certs"))
+    # frames=3 is too shallow for a callback inside cleanup: the stack bound is reported
+    bad = rows[("ecma262", "no-reentrant-cleanup")]
+    assert bad["verdict"] == "VIOLATED" and bad["trace"] and bad["depth"] == len(bad["trace"]) - 1
+    assert all(set(t) >= {"clause", "step", "text", "stack"} for t in bad["trace"])
+    assert rows[("quickjs-ng-0.5", "held-value-once")]["expected"] is None
+    assert "ecma262" in r.stderr  # progress goes to stderr
+
+
+def test_verdict_differing_from_expectation_exits_1(tmp_path):
+    (tmp_path / "specmc.toml").write_text(PLAN.format(bounds=SMALL, reentrant="PROVED"))
+    r = specmc("check", "--host", "ecma262", "--format", "junit", "--out", str(tmp_path / "r.xml"),
+               "--certificates", str(tmp_path / "c"), cwd=tmp_path)
+    assert r.returncode == exitcodes.FINDING, r.stderr
+    suites = ET.parse(tmp_path / "r.xml").getroot()
+    fails = suites.findall(".//failure")
+    assert len(fails) == 1 and "VIOLATED, expected PROVED" in fails[0].get("message")
+    assert r.stdout == ""  # the report went to --out
+
+
+def test_stale_expectation_exits_1(tmp_path):
+    plan = PLAN.format(bounds=SMALL, reentrant="VIOLATED")
+    plan += '\n[run.expect."gone-engine"]\nheld-value-once = "PROVED"\n'
+    (tmp_path / "specmc.toml").write_text(plan)
+    r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--certificates",
+               str(tmp_path / "c"), cwd=tmp_path)
+    assert r.returncode == exitcodes.FINDING
+    assert "stale expectation" in r.stdout and "gone-engine" in r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "markdown", "text"])
+def test_formats(plan_dir, fmt):
+    r = specmc("check", "--property", "no-reentrant-cleanup", "--host", "ecma262", "--format", fmt,
+               "--certificates", str(plan_dir / "certs"), cwd=plan_dir)
+    assert r.returncode == exitcodes.OK, r.stderr
+    if fmt == "sarif":
+        doc = json.loads(r.stdout)
+        assert doc["version"] == "2.1.0" and doc["runs"][0]["tool"]["driver"]["name"] == "specmc"
+        (res,) = doc["runs"][0]["results"]
+        assert res["ruleId"] == "no-reentrant-cleanup"
+        rules = [x["id"] for x in doc["runs"][0]["tool"]["driver"]["rules"]]
+        assert rules[res["ruleIndex"]] == "no-reentrant-cleanup"
+        assert res["locations"][0]["physicalLocation"]["region"]["startLine"] > 0
+    elif fmt == "markdown":
+        assert r.stdout.startswith("| run | host | property |") and "<details>" in r.stdout
+    else:
+        assert "VIOLATED" in r.stdout and "replayed by the reference interpreter" in r.stdout
+
+
+@pytest.mark.parametrize("args, code", [
+    (("--bounds", "objects=0"), "E050"),
+    (("--host", "nosuch"), "E060"),
+    (("--property", "nosuch"), "E061"),
+    (("--plan", "/nonexistent/specmc.toml"), "E001"),
+    (("--depth", "-1"), "E075"),
+])
+def test_bad_input_exits_2(plan_dir, args, code):
+    r = specmc("check", *args, cwd=plan_dir)
+    assert r.returncode == exitcodes.INPUT_ERROR and code in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_plan_file_is_located(tmp_path):
+    (tmp_path / "specmc.toml").write_text("[[run]]\nhosts = ['ecma262']\nengine = 'magic'\n")
+    r = specmc("check", cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR
+    assert "specmc.toml:3:11: error E074" in r.stderr and "engine = 'magic'" in r.stderr
+
+
+def test_out_file_is_replaced_atomically(plan_dir, tmp_path):
+    out = tmp_path / "report.json"
+    out.write_text("old")
+    r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--format", "json", "--out",
+               str(out), "--certificates", str(plan_dir / "certs"), cwd=plan_dir)
+    assert r.returncode == exitcodes.OK
+    assert json.loads(out.read_text())["results"][0]["verdict"] == "PROVED"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

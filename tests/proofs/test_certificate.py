@@ -1,0 +1,96 @@
+"""Certificates: a stored proof is re-checked by fresh solvers, and anything wrong with it is
+refused, so a corrupted, foreign or non-inductive certificate never yields PROVED."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import replace
+
+import pytest
+import z3
+
+from model.bounds import Bounds
+from model.symbolic import state_vars
+from proofs import certificate, explicit
+from proofs.certificate import CertificateError
+from proofs.invariant import diagram, to_term
+from proofs.job import Job, load
+
+BOUNDS = Bounds(objects=1, frames=3)
+
+
+@pytest.fixture(scope="module")
+def proved(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("certs")
+    job = load(Job(("embedded",), "ecma262", BOUNDS, ("held-value-once", "spec-asserts"),
+                   certificates=str(folder)))
+    got = []
+    explicit.run(job, got.append)
+    return job, {o.property: o for o in got}
+
+
+def test_explicit_proof_writes_a_certificate_that_rechecks(proved):
+    job, out = proved
+    o = out["held-value-once"]
+    assert o.verdict == "PROVED" and o.certificate and o.certificate.endswith(".smt2.gz")
+    p = job.properties[0]
+    certificate.recheck(o.certificate, job.subject(p), job.program, p.holds)  # raises if refused
+    head, text = certificate.read(o.certificate)
+    assert head["property"] == "held-value-once" and "(assert" in text
+
+
+def _rewrite(path: str, change) -> None:
+    with open(path, "rb") as f:
+        text = gzip.decompress(f.read()).decode()
+    with open(path, "wb") as f:
+        f.write(gzip.compress(change(text).encode()))
+
+
+def test_corrupted_certificate_is_refused(proved, tmp_path):
+    job, out = proved
+    p = job.properties[0]
+    path = tmp_path / "c.smt2.gz"
+    path.write_bytes(open(out[p.id].certificate, "rb").read())
+    # flip one value in the invariant: some reachable state drops out of it
+    _rewrite(str(path), lambda t: t.replace("(= #x01 sp)", "(= #x07 sp)", 1))
+    with pytest.raises(CertificateError):
+        certificate.recheck(path, job.subject(p), job.program, p.holds)
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(CertificateError, match="unreadable"):
+        certificate.recheck(path, job.subject(p), job.program, p.holds)
+
+
+def test_certificate_for_another_subject_is_refused(proved):
+    job, out = proved
+    p = job.properties[0]
+    other = replace(job.subject(p), property="spec-asserts")
+    with pytest.raises(CertificateError, match="property"):
+        certificate.recheck(out[p.id].certificate, other, job.program, p.holds)
+
+
+def test_non_inductive_invariant_fails_consecution(proved, tmp_path):
+    """The reachable set minus its deepest states contains the initial state and is safe,
+    but it is not closed under the transition relation."""
+    from model.explore import explore
+
+    job, _ = proved
+    program = job.program
+    r = explore(program, {"t": lambda S: True}, 10_000, keep=True)
+    init = program.init
+    fewer = [s for s in r.reached if s == init or hash(s) % 7]
+    inv = to_term(diagram(fewer, program.layout.size), state_vars(program))
+    p = job.properties[1]
+    subject = replace(job.subject(p), bounds=BOUNDS.describe() + ",test")
+    path = certificate.write(tmp_path, subject, program, inv, "test")
+    with pytest.raises(CertificateError, match="consecution"):
+        certificate.recheck(path, subject, program, p.holds)
+
+
+def test_unsafe_invariant_fails_safety(proved, tmp_path):
+    job, _ = proved
+    program = job.program
+    p = job.properties[1]  # spec-asserts: err_assert stays 0
+    subject = job.subject(p)
+    path = certificate.write(tmp_path, subject, program, z3.BoolVal(True), "test")
+    with pytest.raises(CertificateError, match="safety"):
+        certificate.recheck(path, subject, program, p.holds)

@@ -1,0 +1,54 @@
+"""Plan files: the embedded default loads; every kind of mistake is a located E07x/E05x/E06x."""
+
+from __future__ import annotations
+
+import pytest
+
+from proofs.plan import EMBEDDED_PLAN, load_plan, parse_plan
+from spec.diagnostics import SpecError
+
+
+def test_embedded_plan_names_every_shipped_host_and_the_hazard():
+    from model.hosts import shipped
+
+    plan = load_plan()
+    assert plan.path == str(EMBEDDED_PLAN)
+    main = plan.runs[0]
+    assert set(main.hosts) == set(shipped())
+    exp = {(e.host, e.property): e.verdict for e in main.expect}
+    assert exp[("quickjs-ng-0.5", "cleanup-not-on-free-stack")] == "VIOLATED"
+    assert exp[("ecma262", "no-dangling-cell")] == "PROVED"
+    hazard = plan.runs[1]
+    assert hazard.bounds.cells == 2 and hazard.expect[0].verdict == "VIOLATED"
+
+
+def _error(text: str, name: str = "specmc.toml"):
+    with pytest.raises(SpecError) as e:
+        parse_plan(f"/tmp/x/{name}", text)
+    return e.value.diagnostics[0]
+
+
+@pytest.mark.parametrize("text, code, line", [
+    ("[[run]\nname = 1\n", "E070", 1),
+    ("[[run]]\nhosts = ['ecma262']\nbogus = 3\n", "E072", 3),
+    ("[[run]]\nhosts = ['nosuchhost']\n", "E060", 2),
+    ("[[run]]\nbounds = 'objects=99'\n", "E050", 2),
+    ("[[run]]\nbounds = 'objects'\n", "E051", 2),
+    ("[[run]]\nengine = 'magic'\n", "E074", 2),
+    ("[[run]]\ndepth = 'ten'\n", "E073", 2),
+    ("[[run]]\ntimeout = -1\n", "E075", 2),
+    ("[[run]]\nhosts = ['ecma262']\n[run.expect.ecma262]\nheld-value-once = 'FINE'\n", "E076", 4),
+    ("name = 'no runs'\n", "E071", 1),
+])
+def test_bad_plans_are_located(text, code, line):
+    d = _error(text)
+    assert d.code == code
+    assert d.loc is not None and d.loc.line == line and d.loc.file.endswith("specmc.toml")
+    assert str(d.loc).count(":") == 2  # file:line:col
+
+
+def test_pyproject_table():
+    plan = parse_plan("/tmp/x/pyproject.toml",
+                      "[project]\nname='x'\n[[tool.specmc.run]]\nhosts=['v8']\nbounds={objects=1}\n")
+    assert plan.runs[0].hosts == ("v8",) and plan.runs[0].bounds.objects == 1
+    assert _error("[project]\nname='x'\n", "pyproject.toml").code == "E071"
