@@ -38,6 +38,8 @@ def _worker(name: str, job: Job, out: mp.Queue) -> None:
     from proofs.bmc import ReplayError
     from proofs.job import load
 
+    if name != "explicit" and hasattr(os, "nice"):
+        os.nice(10)  # the explicit engine and its certificate check come first for the cores
     try:
         loaded = load(job)
         _engine(name)(loaded, out.put)
