@@ -49,11 +49,22 @@ class Exploration:
     transitions: int
     complete: bool  # False if the step bound cut some run
     violations: dict[str, list[tuple[Command | None, tuple[int, ...]]]]  # property -> shortest trace
-    reached: frozenset[tuple[int, ...]] = frozenset()  # every state visited, when asked for
+    # every state visited -> (its BFS parent, the command taken), in discovery order; when asked for
+    parents: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] | None = None
+
+    @property
+    def reached(self) -> Iterable[tuple[int, ...]]:
+        return self.parents.keys() if self.parents is not None else ()
+
+    def path_to(self, state: tuple[int, ...]) -> list[tuple[Command | None, tuple[int, ...]]]:
+        assert self.parents is not None
+        return _trace(self.parents, state)
 
 
 def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
             max_states: int = 2_000_000, keep: bool = False) -> Exploration:
+    """Breadth first until every property is violated or nothing is left (with no properties:
+    the whole reachable space). `keep` returns the parent map, i.e. every state visited."""
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
     frontier = deque([(init, 0)])
@@ -70,7 +81,7 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
                 del pending[pid]
 
     check(init)
-    while frontier and pending:
+    while frontier and (pending or not properties):
         state, depth = frontier.popleft()
         if depth >= max_depth:
             complete = False
@@ -87,7 +98,7 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
                 break
             frontier.append((nxt, depth + 1))
     return Exploration(len(parent), transitions, complete and not frontier, violations,
-                       frozenset(parent) if keep else frozenset())
+                       parent if keep else None)
 
 
 def _trace(parent: dict, state: tuple[int, ...]) -> list[tuple[Command | None, tuple[int, ...]]]:

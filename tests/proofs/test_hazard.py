@@ -15,15 +15,18 @@ from model.hosts import load_host
 from proofs.properties import CATALOGUE
 from spec.load import EMBEDDED, load_text
 
-LITERAL = """          1. For each FinalizationRegistry _fg_ such that _fg_.[[Cells]] contains a Record _cell_ \
-such that _cell_.[[WeakRefTarget]] is _value_, do
-            1. Set _cell_.[[WeakRefTarget]] to ~empty~.
-            1. Optionally, perform HostEnqueueFinalizationRegistryCleanupJob(_fg_)."""
-MEANT = """          1. For each FinalizationRegistry _fg_ such that _fg_.[[Cells]] contains a Record _r_ such \
-that _r_.[[WeakRefTarget]] is _value_, do
-            1. For each element _cell_ of _fg_.[[Cells]], do
-              1. If _cell_.[[WeakRefTarget]] is _value_, set _cell_.[[WeakRefTarget]] to ~empty~.
-            1. Optionally, perform HostEnqueueFinalizationRegistryCleanupJob(_fg_)."""
+IND = " " * 10
+LITERAL = "\n".join([
+    IND + "1. For each FinalizationRegistry _fg_ such that _fg_.[[Cells]] contains a Record _cell_ "
+          "such that _cell_.[[WeakRefTarget]] is _value_, do",
+    IND + "  1. Set _cell_.[[WeakRefTarget]] to ~empty~.",
+    IND + "  1. Optionally, perform HostEnqueueFinalizationRegistryCleanupJob(_fg_)."])
+MEANT = "\n".join([
+    IND + "1. For each FinalizationRegistry _fg_ such that _fg_.[[Cells]] contains a Record _r_ "
+          "such that _r_.[[WeakRefTarget]] is _value_, do",
+    IND + "  1. For each element _cell_ of _fg_.[[Cells]], do",
+    IND + "    1. If _cell_.[[WeakRefTarget]] is _value_, set _cell_.[[WeakRefTarget]] to ~empty~.",
+    IND + "  1. Optionally, perform HostEnqueueFinalizationRegistryCleanupJob(_fg_)."])
 BOUNDS = Bounds(objects=2, cells=2, frames=3)  # the smallest bounds at which the hazard exists
 PROP = CATALOGUE["no-dangling-cell"]
 

@@ -1,0 +1,82 @@
+"""Each engine end to end on small models: PDR's invariant becomes a certificate that re-checks,
+k-induction proves what is inductive, BMC bounds what it cannot refute, the portfolio keeps the
+first definite answer and a time limit is UNKNOWN, never PROVED."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.bounds import Bounds
+from proofs import bmc, certificate, kind, pdr, portfolio
+from proofs.job import Job, load
+from proofs.properties import CATALOGUE, Property, register
+
+TINY = Bounds(objects=1, frames=2)
+TEST_PROPS = (
+    Property("test-queue-bounded", "the job queue never holds more than its bound", "test",
+             lambda prog, S: S.d.le(S.get("qlen"), prog.layout.bounds.jobs)),
+    Property("test-no-registry", "no FinalizationRegistry is ever allocated (false)", "test",
+             lambda prog, S: S.d.and_(*[S.d.ne(S.get("obj_kind", i), 2)
+                                        for i in range(prog.layout.bounds.objects)])),
+)
+
+
+@pytest.fixture(autouse=True)
+def test_properties():
+    for p in TEST_PROPS:
+        register(p)
+    yield
+    for p in TEST_PROPS:
+        CATALOGUE.pop(p.id, None)
+
+
+def _run(engine, job: Job):
+    got = []
+    engine(load(job), got.append)
+    return {o.property: o for o in got}
+
+
+def test_pdr_invariant_is_a_certificate_that_rechecks(tmp_path):
+    job = Job(("embedded",), "ecma262", TINY, ("test-queue-bounded",), timeout=120,
+              certificates=str(tmp_path))
+    o = _run(pdr.run, job)["test-queue-bounded"]
+    assert o.verdict == "PROVED" and o.engine == "pdr", o.reason
+    loaded = load(job)
+    p = loaded.properties[0]
+    certificate.recheck(o.certificate, loaded.subject(p), loaded.program, p.holds)
+    assert certificate.read(o.certificate)[0]["method"] == "pdr (Z3 Spacer)"
+
+
+def test_kind_proves_an_inductive_property_and_bmc_only_bounds_it():
+    job = Job(("embedded",), "ecma262", TINY, ("test-queue-bounded",), depth=4, timeout=120)
+    k = _run(kind.run, job)["test-queue-bounded"]
+    assert k.verdict == "PROVED" and "k-induction" in k.method
+    b = _run(bmc.run, job)["test-queue-bounded"]
+    assert b.verdict == "BOUNDED" and b.depth == 4
+
+
+def test_bmc_and_kind_find_the_same_shortest_violation():
+    job = Job(("embedded",), "ecma262", TINY, ("test-no-registry",), depth=8, timeout=120)
+    b = _run(bmc.run, job)["test-no-registry"]
+    k = _run(kind.run, job)["test-no-registry"]
+    assert b.verdict == k.verdict == "VIOLATED"
+    assert b.depth == k.depth == len(b.trace) - 1
+    assert b.trace[-1]["stack"]  # a trace entry carries the stack
+
+
+def test_portfolio_first_definite_answer_wins_and_stops_the_rest():
+    job = Job(("embedded",), "ecma262", TINY, ("test-queue-bounded", "test-no-registry"), depth=30,
+              timeout=300)
+    out = portfolio.run(job, job.properties, ("explicit", "bmc"))
+    assert out["test-queue-bounded"].verdict == "PROVED"  # bmc alone could only bound it
+    assert out["test-no-registry"].verdict == "VIOLATED"
+    import multiprocessing
+
+    assert not multiprocessing.active_children()  # bmc (depth 30) was stopped, not left running
+
+
+def test_time_limit_is_unknown_never_proved():
+    job = Job(("embedded",), "ecma262", Bounds(objects=1, frames=3), ("spec-asserts",), timeout=3)
+    out = portfolio.run(job, job.properties, ("pdr",))
+    assert out["spec-asserts"].verdict == "UNKNOWN"
+    assert "time limit" in out["spec-asserts"].reason
