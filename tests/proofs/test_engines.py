@@ -64,9 +64,9 @@ def test_bmc_and_kind_find_the_same_shortest_violation():
     assert b.trace[-1]["stack"]  # a trace entry carries the stack
 
 
-def test_portfolio_first_definite_answer_wins_and_stops_the_rest():
+def test_portfolio_first_definite_answer_wins_and_stops_the_rest(tmp_path):
     job = Job(("embedded",), "ecma262", TINY, ("test-queue-bounded", "test-no-registry"), depth=30,
-              timeout=300)
+              timeout=300, certificates=str(tmp_path))
     out = portfolio.run(job, job.properties, ("explicit", "bmc"))
     assert out["test-queue-bounded"].verdict == "PROVED"  # bmc alone could only bound it
     assert out["test-no-registry"].verdict == "VIOLATED"
