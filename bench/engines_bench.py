@@ -93,9 +93,10 @@ def plot(rows: list[tuple[int, str, float, str]], path: str, budget: float) -> N
         for n, dt, v in pts:
             if v not in ("PROVED", "VIOLATED"):
                 ax.annotate(v.lower(), (n, dt), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.axhline(budget, color="grey", linestyle=":", linewidth=1)
+    ax.axhline(budget, color="grey", linestyle=":", linewidth=1, label="budget")
     ax.set_xlabel("objects bound")
-    ax.set_ylabel("seconds to a verdict")
+    ax.set_xticks(sorted({n for n, *_ in rows}))
+    ax.set_ylabel("seconds (to a verdict, or budget spent)")
     ax.set_yscale("log")
     ax.set_title("held-value-once under ecma262")
     ax.legend()
