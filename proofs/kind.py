@@ -7,8 +7,9 @@ keeps the property: PROVED. Because the states of a path are distinct and the bo
 state space is finite, some k always succeeds: complete at the bounds, though that k
 can be far beyond what the time limit allows, and then the answer is BOUNDED.
 
-The PROVED verdict is re-derived before it is reported: a fresh solver repeats the
-step case at the k found, from the relation rebuilt from the model.
+The PROVED verdict is re-derived before it is reported: a fresh, non-incremental solver
+repeats the step case at the k found (the incremental one carries every earlier query's
+assumptions and learned clauses; the repeat carries nothing).
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def step_case(program: Program, rel: Relation, holds: Callable, k: int, deadline
     return not is_sat(s)
 
 
-def kind(program: Program, rel: Relation, holds: Callable, max_k: int, deadline: float | None):
-    """(verdict, k, bmc result or None)."""
+def kind(program: Program, rel: Relation, holds: Callable, max_k: int,
+         deadline: float | None) -> tuple[str, int, list | None]:
+    """("violated", k, replayed path) | ("proved", k, None) | ("bounded", max_k, None)."""
     base = make_solver()
     frames = [state_vars(program, "@0")]
     base.add(z3.substitute(rel.init, *zip(rel.current, frames[0], strict=True)))

@@ -40,7 +40,7 @@ def write_atomic(path: str | Path, content: str) -> None:
 def _detail(r: Row) -> str:
     o = r.outcome
     if o.verdict == "VIOLATED":
-        return f"{len(o.trace)}-step trace ({o.engine})"
+        return f"{o.depth} transitions ({o.engine})"
     if o.verdict == "PROVED":
         return f"{o.engine}: {o.method}"
     if o.verdict == "BOUNDED":
@@ -64,7 +64,7 @@ def text(report: Report) -> str:
     for r in report.rows:
         if r.outcome.verdict == "VIOLATED":
             lines.append("")
-            lines.append(f"{r.property} VIOLATED under {r.host} [{r.run}]: {len(r.outcome.trace)} steps, "
+            lines.append(f"{r.property} VIOLATED under {r.host} [{r.run}]: {r.outcome.depth} transitions, "
                          "replayed by the reference interpreter")
             lines.extend(trace_lines(r.outcome.trace))
     for r in report.rows:
@@ -102,7 +102,7 @@ def markdown(report: Report) -> str:
     for r in report.rows:
         if r.outcome.verdict == "VIOLATED":
             lines += ["", f"<details><summary>{r.property} VIOLATED under {r.host}: "
-                      f"{len(r.outcome.trace)} steps</summary>", "", "```"]
+                      f"{r.outcome.depth} transitions</summary>", "", "```"]
             lines += trace_lines(r.outcome.trace)
             lines += ["```", "</details>"]
     return "\n".join(lines) + "\n"
