@@ -14,7 +14,7 @@ from typing import Any
 
 from model.bounds import Bounds, parse_bounds
 from proofs import portfolio
-from proofs.job import Job
+from proofs.job import Job, spec_paths
 from proofs.plan import Plan, Run
 from proofs.verdict import VIOLATED, Outcome
 
@@ -113,10 +113,10 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "p
                 stale.append(Stale(run.name, e.host, e.property, e.verdict, str(e.loc), "no such host"))
         engines = portfolio.portfolio_members() if run.engine == "portfolio" else (run.engine,)
         for host in hosts:
-            spec_label = ", ".join(run.specs)
             progress(f"[{run.name}] {host.name} at {run.bounds.describe()}: {', '.join(engines)} ...")
             job = Job(run.specs, host.path, run.bounds, props, run.properties_files, run.depth, run.timeout,
                       certificates)
+            spec_label = ", ".join(spec_paths(job))
             t0 = time.monotonic()
             outcomes = portfolio.run(job, props, engines, progress=lambda m: progress("  " + m))
             progress(f"  done in {time.monotonic() - t0:.1f} s")

@@ -60,6 +60,7 @@ def test_json_contract_and_plan_discovery(json_run, plan_dir):
         assert set(x) >= {"spec", "host", "property", "verdict", "engine", "depth", "seconds", "expected",
                           "certificate", "trace"}
         assert x["verdict"] in ("VIOLATED", "PROVED", "BOUNDED", "UNKNOWN")
+        assert x["spec"].endswith("spec/texts/finreg.html")  # "embedded" is reported as its path
     proved = rows[("ecma262", "held-value-once")]
     assert proved["verdict"] == "PROVED" and proved["expected"] == "PROVED"
     assert proved["certificate"].startswith(str(plan_dir / "certs"))
