@@ -122,6 +122,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     from model.explore import explore
     from model.hosts import load_host, shipped
     from model.trace import build_trace
+    from proofs.job import predicate
     from proofs.properties import load_properties_file, select
     from spec.load import EMBEDDED, load_specs
 
@@ -140,7 +141,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         print(f"exploring {host.name} at {bounds.describe()} ...", file=sys.stderr, flush=True)
         program = build(spec, host, bounds)
-        preds = {p.id: (lambda S, p=p, program=program: p.holds(program, S)) for p in props}
+        preds = {p.id: predicate(program, p) for p in props}
         r = explore(program, preds, bounds.steps, args.max_states)
         print(f"  {r.states:,} states, {r.transitions:,} transitions, "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)

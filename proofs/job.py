@@ -63,7 +63,37 @@ def load(job: Job) -> Loaded:
 
 
 def predicate(program: Program, prop: Property) -> Any:
-    return lambda S: prop.holds(program, S)
+    """The property as an explorer predicate, memoised on the state variables it reads.
+
+    Which variables those are is read off the property's own Z3 term (built by the same code
+    over symbolic inputs, so no variable the concrete evaluation depends on can be missing);
+    most properties read a handful of the ~100 variables, so most states hit the memo."""
+    import operator
+
+    import z3
+
+    from model.domain import View
+    from model.symbolic import SYMBOLIC, state_vars
+
+    xs = state_vars(program)
+    term = prop.holds(program, View(SYMBOLIC, program.layout, xs))
+    names = {str(x): i for i, x in enumerate(xs)}
+    used = sorted({names[str(c)] for c in z3.z3util.get_vars(term)} if not z3.is_bool(term) or
+                  not (z3.is_true(term) or z3.is_false(term)) else set())
+    if not used:
+        value = bool(z3.is_true(z3.simplify(term)))
+        return lambda S: value
+    project = operator.itemgetter(*used) if len(used) > 1 else (lambda st: st[used[0]])
+    memo: dict[Any, bool] = {}
+
+    def holds(S: Any) -> bool:
+        key = project(S.values)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = bool(prop.holds(program, S))
+        return hit
+
+    return holds
 
 
 def certificate_dir(job: Job) -> Path:
