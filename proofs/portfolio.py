@@ -20,7 +20,6 @@ from dataclasses import replace
 from proofs.job import Job
 from proofs.verdict import DEFINITE, UNKNOWN, Outcome, better
 
-ENGINES = ("explicit", "bmc", "kind", "pdr")
 PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
 
 
@@ -89,7 +88,8 @@ def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
                     progress(f"{msg.property}: {msg.verdict} by {msg.engine} in {msg.seconds:.1f} s")
             elif msg[0] == "internal":
                 errors.append(f"{msg[1]}: {msg[2]}")
-                progress(f"internal error in engine {msg[1]}")
+                last = msg[2].strip().splitlines()[-1] if msg[2].strip() else ""
+                progress(f"internal error in engine {msg[1]}: {last}")
             elif msg[0] == "done":
                 running.discard(msg[1])
     finally:
@@ -104,6 +104,8 @@ def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
         if o is None:
             why = "internal error: " + errors[0] if errors else f"time limit ({job.timeout:g} s) reached"
             o = Outcome(prop, UNKNOWN, "+".join(engines), reason=why, seconds=round(elapsed, 3))
+        elif o.verdict not in DEFINITE and errors:  # a crashed engine might have decided it
+            o = replace(o, reason="internal error: " + errors[0])
         elif o.verdict not in DEFINITE and time.monotonic() >= deadline:
             o = replace(o, reason=(o.reason + "; " if o.reason else "") + f"time limit ({job.timeout:g} s)")
         result[prop] = o

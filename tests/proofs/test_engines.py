@@ -80,3 +80,18 @@ def test_time_limit_is_unknown_never_proved():
     out = portfolio.run(job, job.properties, ("pdr",))
     assert out["spec-asserts"].verdict == "UNKNOWN"
     assert "time limit" in out["spec-asserts"].reason
+
+
+def test_an_engine_crash_is_an_internal_error_not_a_verdict(tmp_path):
+    def broken(prog, S):
+        raise RuntimeError("bug in a property")
+
+    register(Property("test-broken", "raises", "test", broken))
+    try:
+        job = Job(("embedded",), "ecma262", TINY, ("test-broken",), timeout=60, certificates=str(tmp_path))
+        out = portfolio.run(job, job.properties, ("explicit",))
+    finally:
+        CATALOGUE.pop("test-broken", None)
+    o = out["test-broken"]
+    assert o.verdict == "UNKNOWN"
+    assert o.reason.startswith("internal error") and "bug in a property" in o.reason
