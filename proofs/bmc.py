@@ -8,7 +8,6 @@ replayed by the reference interpreter before it is reported.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +19,10 @@ from model.explore import successors
 from model.program import Command, Program
 from model.symbolic import SYMBOLIC, Relation, relation, state_vars
 from model.trace import build_trace
-from proofs.job import Loaded
-from proofs.solver import SolverUnknown, is_sat, make_solver, remaining
-from proofs.verdict import BOUNDED, UNKNOWN, VIOLATED, Outcome
+from proofs.job import Loaded, each_property
+from proofs.properties import Property
+from proofs.solver import is_sat, make_solver, remaining
+from proofs.verdict import BOUNDED, VIOLATED, Outcome
 
 
 class ReplayError(Exception):
@@ -79,16 +79,11 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     """Each property in turn, up to the job's depth; no violation is BOUNDED, never PROVED."""
     program = job.program
     rel = relation(program)
-    deadline = time.monotonic() + job.job.timeout
-    for p in job.properties:
-        started = time.perf_counter()
-        try:
-            r = bmc(program, rel, p.holds, job.job.depth, deadline=deadline)
-        except SolverUnknown as e:
-            report(Outcome(p.id, UNKNOWN, "bmc", reason=f"solver: {e.reason}")
-                   .timed(time.perf_counter() - started))
-            continue
-        report(outcome(program, p.id, "bmc", r).timed(time.perf_counter() - started))
+
+    def decide(p: Property, deadline: float) -> Outcome:
+        return outcome(program, p.id, "bmc", bmc(program, rel, p.holds, job.job.depth, deadline=deadline))
+
+    each_property(job, "bmc", decide, report)
 
 
 def outcome(program: Program, prop: str, engine: str, r: BmcResult) -> Outcome:

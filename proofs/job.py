@@ -3,6 +3,8 @@ sent to an engine in another process, which builds the model for itself."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from model.bounds import Bounds
 from model.program import Program
 from proofs.certificate import Subject, file_digest
 from proofs.properties import Property
+from proofs.verdict import Outcome
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,23 @@ def predicate(program: Program, prop: Property) -> Any:
         return hit
 
     return holds
+
+
+def each_property(job: Loaded, engine: str, decide: Callable[[Property, float], Outcome],
+                  report: Callable[[Outcome], None]) -> None:
+    """The symbolic engines' loop: one shared deadline, each property decided in turn and timed;
+    a solver that gives up (time limit, `unknown`) makes that property UNKNOWN, never PROVED."""
+    from proofs.solver import SolverUnknown
+    from proofs.verdict import UNKNOWN
+
+    deadline = time.monotonic() + job.job.timeout
+    for p in job.properties:
+        started = time.perf_counter()
+        try:
+            out = decide(p, deadline)
+        except SolverUnknown as e:
+            out = Outcome(p.id, UNKNOWN, engine, reason=f"solver: {e.reason}")
+        report(out.timed(time.perf_counter() - started))
 
 
 def certificate_dir(job: Job) -> Path:

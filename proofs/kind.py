@@ -14,7 +14,6 @@ assumptions and learned clauses; the repeat carries nothing).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +22,10 @@ import z3
 from model.program import Program
 from model.symbolic import Relation, relation, state_vars
 from proofs.bmc import outcome, prop_term, replay
-from proofs.job import Loaded
+from proofs.job import Loaded, each_property
+from proofs.properties import Property
 from proofs.solver import SolverUnknown, is_sat, make_solver, remaining
-from proofs.verdict import BOUNDED, PROVED, UNKNOWN, Outcome
+from proofs.verdict import BOUNDED, PROVED, Outcome
 
 
 def _link(rel: Relation, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
@@ -91,20 +91,14 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
 
     program = job.program
     rel = relation(program)
-    deadline = time.monotonic() + job.job.timeout
-    for p in job.properties:
-        started = time.perf_counter()
-        try:
-            what, k, path = kind(program, rel, p.holds, job.job.depth, deadline)
-        except SolverUnknown as e:
-            report(Outcome(p.id, UNKNOWN, "kind", reason=f"solver: {e.reason}")
-                   .timed(time.perf_counter() - started))
-            continue
+
+    def decide(p: Property, deadline: float) -> Outcome:
+        what, k, path = kind(program, rel, p.holds, job.job.depth, deadline)
         if what == "violated":
-            out = outcome(program, p.id, "kind", BmcResult(True, k, path))
-        elif what == "proved":
-            out = Outcome(p.id, PROVED, "kind", k, method=f"k-induction, k={k} (step case re-checked "
-                          "by a fresh solver)")
-        else:
-            out = Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps")
-        report(out.timed(time.perf_counter() - started))
+            return outcome(program, p.id, "kind", BmcResult(True, k, path))
+        if what == "proved":
+            return Outcome(p.id, PROVED, "kind", k, method=f"k-induction, k={k} (step case re-checked "
+                           "by a fresh solver)")
+        return Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps")
+
+    each_property(job, "kind", decide, report)

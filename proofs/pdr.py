@@ -19,7 +19,8 @@ from model.domain import WIDTH
 from model.symbolic import command_terms, relation, state_vars
 from proofs import certificate
 from proofs.bmc import bmc, outcome, prop_term
-from proofs.job import Loaded, certificate_dir
+from proofs.job import Loaded, certificate_dir, each_property
+from proofs.properties import Property
 from proofs.solver import SolverUnknown, remaining
 from proofs.verdict import PROVED, UNKNOWN, Outcome
 
@@ -56,25 +57,21 @@ def spacer(job: Loaded, holds: Callable, deadline: float | None) -> tuple[str, o
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     program = job.program
-    deadline = time.monotonic() + job.job.timeout
-    for p in job.properties:
-        started = time.perf_counter()
+
+    def decide(p: Property, deadline: float) -> Outcome:
+        what, inv = spacer(job, p.holds, deadline)
+        if what == "violated":
+            r = bmc(program, relation(program), p.holds, job.job.depth, deadline=deadline)
+            if not r.violated:
+                raise SolverUnknown(f"Spacer reports a violation deeper than depth {job.job.depth}")
+            return outcome(program, p.id, "pdr", r)
+        subject = job.subject(p)
+        path = certificate.write(certificate_dir(job.job), subject, program, inv, "pdr (Z3 Spacer)")
+        left = max(1.0, deadline - time.monotonic())
         try:
-            what, inv = spacer(job, p.holds, deadline)
-            if what == "violated":
-                r = bmc(program, relation(program), p.holds, job.job.depth, deadline=deadline)
-                if not r.violated:
-                    raise SolverUnknown(f"Spacer reports a violation deeper than depth {job.job.depth}")
-                out = outcome(program, p.id, "pdr", r)
-            else:
-                subject = job.subject(p)
-                path = certificate.write(certificate_dir(job.job), subject, program, inv, "pdr (Z3 Spacer)")
-                left = max(1.0, deadline - time.monotonic())
-                certificate.recheck(path, subject, program, p.holds, timeout_s=left)
-                out = Outcome(p.id, PROVED, "pdr", method="pdr (Z3 Spacer): inductive invariant",
-                              certificate=path)
-        except SolverUnknown as e:
-            out = Outcome(p.id, UNKNOWN, "pdr", reason=f"solver: {e.reason}")
+            certificate.recheck(path, subject, program, p.holds, timeout_s=left)
         except certificate.CertificateError as e:
-            out = Outcome(p.id, UNKNOWN, "pdr", reason=f"certificate refused: {e}")
-        report(out.timed(time.perf_counter() - started))
+            return Outcome(p.id, UNKNOWN, "pdr", reason=f"certificate refused: {e}")
+        return Outcome(p.id, PROVED, "pdr", method="pdr (Z3 Spacer): inductive invariant", certificate=path)
+
+    each_property(job, "pdr", decide, report)
