@@ -40,26 +40,49 @@ def prop_term(program: Program, holds: Callable[[Program, Any], Any], xs: tuple[
     return holds(program, View(SYMBOLIC, program.layout, xs))
 
 
+def link(rel: Relation, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
+    """T(a, b): the relation renamed onto two copies of the state variables."""
+    return z3.substitute(rel.trans, *zip(rel.current, a, strict=True), *zip(rel.next, b, strict=True))
+
+
+class Unrolling:
+    """Init and k copies of T in one incremental solver, asked about the newest state under an
+    assumption literal: BMC itself, and the base case of k-induction."""
+
+    def __init__(self, program: Program, rel: Relation, holds: Callable[[Program, Any], Any]):
+        self.program, self.rel, self.holds = program, rel, holds
+        self.solver = make_solver()
+        self.frames = [state_vars(program, "@0")]
+        self.solver.add(z3.substitute(rel.init, *zip(rel.current, self.frames[0], strict=True)))
+
+    def violation(self, deadline: float | None) -> list[tuple[Command | None, tuple[int, ...]]] | None:
+        """A replayed path to a violation in exactly len(frames) - 1 steps, or None."""
+        k = len(self.frames) - 1
+        bad = z3.Bool(f"bad@{k}")
+        self.solver.add(z3.Implies(bad, z3.Not(prop_term(self.program, self.holds, self.frames[k]))))
+        self.solver.set("timeout", remaining(deadline))
+        if not is_sat(self.solver, bad):
+            return None
+        m = self.solver.model()
+        states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in self.frames]
+        return replay(self.program, states)
+
+    def extend(self) -> None:
+        nxt = state_vars(self.program, f"@{len(self.frames)}")
+        self.solver.add(link(self.rel, self.frames[-1], nxt))
+        self.frames.append(nxt)
+
+
 def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], max_depth: int,
         deadline: float | None = None) -> BmcResult:
     """Shortest counterexample first; raises SolverUnknown when the deadline passes."""
-    solver = make_solver()
-    frames = [state_vars(program, "@0")]
-    solver.add(z3.substitute(rel.init, *zip(rel.current, frames[0], strict=True)))
+    unrolling = Unrolling(program, rel, holds)
     for k in range(max_depth + 1):
-        bad = z3.Bool(f"bad@{k}")
-        solver.add(z3.Implies(bad, z3.Not(prop_term(program, holds, frames[k]))))
-        solver.set("timeout", remaining(deadline))
-        if is_sat(solver, bad):
-            m = solver.model()
-            states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in frames]
-            return BmcResult(True, k, replay(program, states))
-        if k == max_depth:
-            break
-        nxt = state_vars(program, f"@{k + 1}")
-        pairs = list(zip(rel.current, frames[k], strict=True)) + list(zip(rel.next, nxt, strict=True))
-        solver.add(z3.substitute(rel.trans, *pairs))
-        frames.append(nxt)
+        path = unrolling.violation(deadline)
+        if path is not None:
+            return BmcResult(True, k, path)
+        if k < max_depth:
+            unrolling.extend()
     return BmcResult(False, max_depth, [])
 
 

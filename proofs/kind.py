@@ -21,15 +21,11 @@ import z3
 
 from model.program import Program
 from model.symbolic import Relation, relation, state_vars
-from proofs.bmc import outcome, prop_term, replay
+from proofs.bmc import Unrolling, link, outcome, prop_term
 from proofs.job import Loaded, each_property
 from proofs.properties import Property
 from proofs.solver import SolverUnknown, is_sat, make_solver, remaining
 from proofs.verdict import BOUNDED, PROVED, Outcome
-
-
-def _link(rel: Relation, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
-    return z3.substitute(rel.trans, *zip(rel.current, a, strict=True), *zip(rel.next, b, strict=True))
 
 
 def _distinct(a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
@@ -41,7 +37,7 @@ def step_case(program: Program, rel: Relation, holds: Callable, k: int, deadline
     s = make_solver()
     xs = [state_vars(program, f"#{i}") for i in range(k + 1)]
     for i in range(k):
-        s.add(_link(rel, xs[i], xs[i + 1]), prop_term(program, holds, xs[i]))
+        s.add(link(rel, xs[i], xs[i + 1]), prop_term(program, holds, xs[i]))
     for i in range(k + 1):
         for j in range(i):
             s.add(_distinct(xs[i], xs[j]))
@@ -53,19 +49,13 @@ def step_case(program: Program, rel: Relation, holds: Callable, k: int, deadline
 def kind(program: Program, rel: Relation, holds: Callable, max_k: int,
          deadline: float | None) -> tuple[str, int, list | None]:
     """("violated", k, replayed path) | ("proved", k, None) | ("bounded", max_k, None)."""
-    base = make_solver()
-    frames = [state_vars(program, "@0")]
-    base.add(z3.substitute(rel.init, *zip(rel.current, frames[0], strict=True)))
+    base = Unrolling(program, rel, holds)
     step = make_solver()
     sx = [state_vars(program, "#0")]
     for k in range(max_k + 1):
-        bad = z3.Bool(f"bad@{k}")
-        base.add(z3.Implies(bad, z3.Not(prop_term(program, holds, frames[k]))))
-        base.set("timeout", remaining(deadline))
-        if is_sat(base, bad):
-            m = base.model()
-            states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in frames]
-            return "violated", k, replay(program, states)
+        path = base.violation(deadline)
+        if path is not None:
+            return "violated", k, path
         # step case at k: sx[0..k] distinct, linked, P in sx[0..k-1], not P in sx[k]
         goal = z3.Bool(f"goal#{k}")
         step.add(z3.Implies(goal, z3.Not(prop_term(program, holds, sx[k]))))
@@ -76,10 +66,9 @@ def kind(program: Program, rel: Relation, holds: Callable, max_k: int,
             return "proved", k, None
         if k == max_k:
             break
-        frames.append(state_vars(program, f"@{k + 1}"))
-        base.add(_link(rel, frames[k], frames[k + 1]))
+        base.extend()
         nxt = state_vars(program, f"#{k + 1}")
-        step.add(_link(rel, sx[k], nxt), prop_term(program, holds, sx[k]))
+        step.add(link(rel, sx[k], nxt), prop_term(program, holds, sx[k]))
         for earlier in sx:
             step.add(_distinct(nxt, earlier))
         sx.append(nxt)
