@@ -59,8 +59,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="override bounds (objects, cells, frames, jobs, steps)")
     ck.add_argument("--depth", type=int, metavar="N", help="BMC / k-induction depth limit")
     ck.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
-    ck.add_argument("--format", choices=("text", "json", "junit", "sarif", "markdown"), default="text")
-    ck.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    ck.add_argument("--format", choices=("text", "json", "junit", "sarif", "markdown", "html"),
+                    default="text")
+    ck.add_argument("--out", metavar="FILE",
+                    help="write the report here (atomically) instead of stdout; with --format html, a "
+                         "folder that gets index.html and one trace-N.json per counterexample")
     ck.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
                     help="where proof certificates are written (default: proofs/certificates)")
     return p
@@ -93,6 +96,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise SpecError([diag.make("E075", key="--depth")])
     if args.timeout is not None and args.timeout <= 0:
         raise SpecError([diag.make("E075", key="--timeout")])
+    if args.format == "html" and not args.out:
+        print("specmc: --format html writes a folder (index.html and the traces as JSON): "
+              "give it with --out DIR", file=sys.stderr)
+        return exitcodes.INPUT_ERROR
+    if args.format == "html" and Path(args.out).exists() and not Path(args.out).is_dir():
+        print(f"specmc: --out {args.out}: not a folder (--format html writes DIR/index.html)",
+              file=sys.stderr)
+        return exitcodes.INPUT_ERROR
     plan = load_plan(_find_plan(args.plan))
     specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
     hosts = tuple(h if "/" not in h and not h.endswith(".html") else str(Path(h).resolve())
@@ -105,7 +116,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     report = check(plan, over, args.certificates, progress)
     internal = [r for r in report.rows if r.outcome.reason.startswith("internal error")]
     out = render(report, args.format)
-    if args.out:
+    if args.format == "html":
+        from proofs.html import trace_files
+
+        for name, doc in trace_files(report).items():
+            write_atomic(Path(args.out) / name, doc)
+        write_atomic(Path(args.out) / "index.html", out)  # last: the page never links to a missing trace
+    elif args.out:
         write_atomic(args.out, out)
     else:
         sys.stdout.write(out)

@@ -17,11 +17,18 @@ from xml.etree import ElementTree as ET
 from proofs.check import Report, Row
 from proofs.properties import CATALOGUE
 
-FORMATS = ("text", "json", "junit", "sarif", "markdown")
+FORMATS = ("text", "json", "junit", "sarif", "markdown", "html")
 
 
 def render(report: Report, fmt: str) -> str:
-    return {"text": text, "json": as_json, "junit": junit, "sarif": sarif, "markdown": markdown}[fmt](report)
+    return {"text": text, "json": as_json, "junit": junit, "sarif": sarif, "markdown": markdown,
+            "html": _html}[fmt](report)
+
+
+def _html(report: Report) -> str:
+    from proofs.html import render_html  # a page of its own, kept out of the text formats' module
+
+    return render_html(report)
 
 
 def write_atomic(path: str | Path, content: str) -> None:
