@@ -9,6 +9,8 @@ never a skipped step.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from model.bounds import Bounds
 from model.compile import USER, ModelCompiler
 from model.env import CLEANUP_JOB, EXECUTION, Environment
@@ -29,45 +31,84 @@ ENTRY_POINTS = (
 )
 
 
-def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:
+HOOK = "HostEnqueueFinalizationRegistryCleanupJob"
+
+
+def _named(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:
     by_name: dict[str, tuple[ir.Algorithm, str]] = {}
-    for a in spec.algorithms:
-        if a.kind == "job-closure" and a.name == "HostEnqueueFinalizationRegistryCleanupJob":
-            by_name[CLEANUP_JOB] = (a, "spec")
+
+    def offer(a: ir.Algorithm, source: str) -> None:
+        if a.kind == "job-closure" and a.name == HOOK:
+            by_name.setdefault(CLEANUP_JOB, (a, source))
         elif a.kind == "implementation-steps" and a.clause == "sec-weakref-execution":
-            by_name[EXECUTION] = (a, "spec")
-        elif a.name not in by_name:
-            by_name[a.name] = (a, "spec")
+            by_name.setdefault(EXECUTION, (a, source))
+        elif a.name not in by_name or not by_name[a.name][0].steps:
+            by_name[a.name] = (a, source)
+
+    for a in spec.algorithms:
+        offer(a, "spec")
+    for a in host.defaults:  # only where the text left the algorithm as prose
+        offer(a, "host")
     for a in host.algorithms:
         by_name[a.name] = (a, "host")
-    roots = list(ENTRY_POINTS) + [CLEANUP_JOB]
-    if host.collector == "tracing":
-        roots.append(EXECUTION)
-    else:
-        roots.append(host.free_path)
+    return by_name
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The algorithms a model of (spec, host) runs, and what stops it from being built."""
+
+    algorithms: dict[str, tuple[ir.Algorithm, str]]
+    missing: tuple[str, ...]  # names the model needs that nothing defines
+    unknown: tuple[ir.Step, ...]  # steps of needed algorithms the grammar could not read
+
+
+def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
+    by_name = _named(spec, host)
+    roots = list(ENTRY_POINTS)
+    hook = by_name.get(HOOK)
+    if hook is None or not hook[0].steps:  # the hook schedules a job; otherwise it is called
+        roots.append(CLEANUP_JOB)
+    roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
+    missing: list[str] = []
+    unknown: list[ir.Step] = []
     todo = list(roots)
     while todo:
         name = todo.pop(0)
-        if name in out:
+        if name in out or name in missing:
             continue
         if name not in by_name:
-            raise SpecError([diag.make("E062", name=name)])
+            missing.append(name)
+            continue
         alg, source = by_name[name]
         out[name] = (alg, source)
         for step in alg.walk():
             if isinstance(step.stmt, ir.Unknown):
-                raise SpecError([diag.make("E040", step.loc, text=step.text)])
+                unknown.append(step)
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
                     callee = n.callee.name
-                    if callee in by_name and by_name[callee][0].steps:
-                        _check_arity(step, n, by_name[callee][0])
-                    if callee in by_name and callee not in out and by_name[callee][0].steps:
-                        if callee == "HostEnqueueFinalizationRegistryCleanupJob":
-                            continue  # the hook schedules the closure; it is not called
+                    if callee in by_name and by_name[callee][0].steps and callee not in out:
                         todo.append(callee)
-    return out
+    return Selection(out, tuple(missing), tuple(unknown))
+
+
+def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:
+    sel = select_algorithms(spec, host)
+    if sel.missing:
+        raise SpecError([diag.make("E062", name=sel.missing[0])])
+    if sel.unknown:
+        step = sel.unknown[0]
+        raise SpecError([diag.make("E040", step.loc, text=step.text)])
+    for alg, _ in sel.algorithms.values():
+        for step in alg.walk():
+            for n in ir.iter_nodes(step.stmt):
+                if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
+                    callee = sel.algorithms.get(n.callee.name)
+                    if callee is not None and callee[0].steps:
+                        _check_arity(step, n, callee[0])
+    return sel.algorithms
 
 
 def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:

@@ -233,10 +233,7 @@ class AlgCompiler:
         GlobalSymbolRegistry): statically unreachable, so no transitions are made for them."""
         out: set[int] = set()
         for s in self.steps:
-            st = s.stmt
-            if isinstance(st, ir.ForEach) and (
-                    (st.source is None and st.binder.type_name not in _KIND_OF_TYPE)
-                    or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry")):
+            if dead_loop(s.stmt):
                 out.update(id(x) for x in s.walk() if x is not s)
         return out
 
@@ -791,6 +788,13 @@ class AlgCompiler:
 # ------------------------------------------------------------ value helpers
 
 
+def dead_loop(st: ir.Stmt) -> bool:
+    """A loop over entities the model has none of: its body makes no transitions."""
+    return isinstance(st, ir.ForEach) and (
+        (st.source is None and st.binder.type_name not in _KIND_OF_TYPE)
+        or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"))
+
+
 def _literal(e: ir.Literal, s: ir.Step) -> int:
     if e.kind == "value":
         table = {"undefined": UNDEF, "true": TRUE, "false": FALSE}
@@ -1051,4 +1055,4 @@ def _builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s:
     raise _model_error(s, f"{name} is neither compiled from the text nor modelled by hand")
 
 
-__all__ = ["ModelCompiler", "AlgCompiler", "Ctx", "USER", "END", "new_object", "ModelError"]
+__all__ = ["dead_loop", "ModelCompiler", "AlgCompiler", "Ctx", "USER", "END", "new_object", "ModelError"]

@@ -10,6 +10,10 @@ Options (dt -> dd):
     collector           tracing | reference counting
     free path           name of the host algorithm run when a count reaches zero
     cleanup scheduling  fifo | one task per registry
+
+A clause of type "host default" inside the profile holds algorithms the host uses only where
+the spec text leaves that algorithm as prose (e.g. the cleanup job before ECMA-262 gave the
+hook a body): the text's own steps always win over a default.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class HostProfile:
     scheduling: str  # "fifo" | "one task per registry"
     algorithms: tuple[ir.Algorithm, ...]
     path: str
+    defaults: tuple[ir.Algorithm, ...] = ()  # used only where the text gives no steps
 
 
 def shipped() -> list[str]:
@@ -63,8 +68,10 @@ def load_host(name_or_path: str) -> HostProfile:
     collector = option("collector", ("tracing", "reference counting"), "tracing")
     free_path = opts.get("free path", "")
     scheduling = option("cleanup scheduling", ("fifo", "one task per registry"), "fifo")
-    algs = tuple(a for a in spec.algorithms)
+    default_clauses = {c.id for c in spec.clauses if c.type == "host default"}
+    algs = tuple(a for a in spec.algorithms if a.clause not in default_clauses)
+    defaults = tuple(a for a in spec.algorithms if a.clause in default_clauses)
     if collector == "reference counting":
         if not free_path or not any(a.name == free_path for a in algs):
             raise SpecError([diag.make("E062", profile.loc, name=free_path or "(free path)")])
-    return HostProfile(p.stem, profile.title, collector, free_path, scheduling, algs, str(p))
+    return HostProfile(p.stem, profile.title, collector, free_path, scheduling, algs, str(p), defaults)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from model.bounds import Bounds, parse_bounds
@@ -111,20 +112,27 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "p
                 stale.append(Stale(run.name, e.host, e.property, e.verdict, str(e.loc), "no such property"))
             elif e.host not in names and not _host_exists(e.host):
                 stale.append(Stale(run.name, e.host, e.property, e.verdict, str(e.loc), "no such host"))
-        engines = portfolio.portfolio_members() if run.engine == "portfolio" else (run.engine,)
         for host in hosts:
-            progress(f"[{run.name}] {host.name} at {run.bounds.describe()}: {', '.join(engines)} ...")
-            job = Job(run.specs, host.path, run.bounds, props, run.properties_files, run.depth, run.timeout,
-                      certificates)
-            spec_label = ", ".join(spec_paths(job))
-            t0 = time.monotonic()
-            outcomes = portfolio.run(job, props, engines, progress=lambda m: progress("  " + m))
-            progress(f"  done in {time.monotonic() - t0:.1f} s")
+            outcomes = decide(run, host.path, props, certificates, progress)
+            spec_label = ", ".join(spec_paths(Job(run.specs, host.path, run.bounds, props)))
             for pid in props:
                 e = expected.get((host.name, pid))
                 rows.append(Row(run.name, spec_label, host.name, pid, run.bounds.describe(), outcomes[pid],
                                 e.verdict if e else None))
     return Report(plan.path, tuple(rows), tuple(stale), round(time.monotonic() - started, 3))
+
+
+def decide(run: Run, host_path: str, props: tuple[str, ...], certificates: str,
+           progress: Callable[[str], None]) -> dict[str, Outcome]:
+    """The run's engines on one host: an outcome for every property."""
+    engines = portfolio.portfolio_members() if run.engine == "portfolio" else (run.engine,)
+    progress(f"[{run.name}] {Path(host_path).stem} at {run.bounds.describe()}: {', '.join(engines)} ...")
+    job = Job(run.specs, host_path, run.bounds, props, run.properties_files, run.depth, run.timeout,
+              certificates)
+    t0 = time.monotonic()
+    outcomes = portfolio.run(job, props, engines, progress=lambda m: progress("  " + m))
+    progress(f"  done in {time.monotonic() - t0:.1f} s")
+    return outcomes
 
 
 def _host_exists(name: str) -> bool:

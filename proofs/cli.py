@@ -66,6 +66,23 @@ def _parser() -> argparse.ArgumentParser:
                          "folder that gets index.html and one trace-N.json per counterexample")
     ck.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
                     help="where proof certificates are written (default: proofs/certificates)")
+
+    rv = sub.add_parser("review", help="what a spec change did to the algorithms, the model and the verdicts")
+    rv.add_argument("base", metavar="BASE", help="file, folder of clause files, or REV:path with --repo")
+    rv.add_argument("head", metavar="HEAD", help="file, folder of clause files, or REV:path with --repo")
+    rv.add_argument("--repo", metavar="PATH", help="git repository that BASE and HEAD name revisions of")
+    rv.add_argument("--plan", metavar="FILE", help="the plan whose combinations are checked on both sides "
+                                                   "(found as for check)")
+    rv.add_argument("--host", action="append", default=[], metavar="H", help="only these hosts (repeatable)")
+    rv.add_argument("--property", action="append", default=[], metavar="P",
+                    help="only these properties (repeatable)")
+    rv.add_argument("--engine", choices=("portfolio", "explicit", "bmc", "kind", "pdr"))
+    rv.add_argument("--bounds", metavar="K=V,...", help="override bounds for every run")
+    rv.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
+    rv.add_argument("--format", choices=("text", "json", "markdown", "sarif", "github"), default="text")
+    rv.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    rv.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
+                    help="where proof certificates are written")
     return p
 
 
@@ -131,6 +148,38 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if internal:
         return exitcodes.INTERNAL_ERROR
     return exitcodes.OK if report.ok else exitcodes.FINDING
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from proofs.check import Overrides
+    from proofs.plan import load_plan
+    from proofs.report import write_atomic
+    from proofs.review import review
+    from proofs.review_report import render
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise SpecError([diag.make("E075", key="--timeout")])
+    plan = load_plan(_find_plan(args.plan))
+    hosts = tuple(h if "/" not in h and not h.endswith(".html") else str(Path(h).resolve())
+                  for h in args.host)
+    over = Overrides((), hosts, tuple(args.property), args.engine, args.bounds, None, args.timeout)
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress)
+    out = render(result, args.format)
+    if args.out:
+        write_atomic(args.out, out)
+    else:
+        sys.stdout.write(out)
+    internal = [v for v in result.verdicts
+                if v.base.reason.startswith("internal error") or v.head.reason.startswith("internal error")]
+    for v in internal:
+        print(f"specmc: {v.host} / {v.property}: {(v.head.reason or v.base.reason)}", file=sys.stderr)
+    if internal:
+        return exitcodes.INTERNAL_ERROR
+    return exitcodes.FINDING if result.failing else exitcodes.OK
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
@@ -239,7 +288,8 @@ def _warn(warnings: Sequence) -> None:
         print(w.render(), file=sys.stderr)
 
 
-_COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore, "check": _cmd_check}
+_COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore, "check": _cmd_check,
+             "review": _cmd_review}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,6 +47,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E074": ("error", "unknown engine '{name}' (known: {known})"),
     "E075": ("error", "plan key '{key}' must be positive"),
     "E076": ("error", "expected verdict '{value}' is not one of {known}"),
+    "E080": ("error", "cannot read {what} from the git repository {repo}: {reason}"),
+    "E081": ("error", "'{arg}' names a git revision (REV:path); give the repository with --repo PATH"),
     "W100": ("warning", "<emu-alg> opened here is not closed; closed implicitly at line {line}"),
     "W101": ("warning", "misspelled keyword '{word}' read as '{meant}'"),
 }

@@ -1,0 +1,408 @@
+"""`specmc review BASE HEAD`: what a spec change did to the algorithms, the model and the verdicts.
+
+A review is data (`Review`), rendered by proofs/review_report.py. It answers, in this order:
+which algorithms changed and how (a step-level diff with step numbers on both sides); whether
+the model compiled from the text changed at all (`model.normal`: equal normal forms compile to
+the same transitions); which unknown steps the change brought in; and for every combination of
+the plan, the verdict on BASE and on HEAD, with the counterexample of each new violation and the
+steps on its path that the change touched.
+
+Verdicts are never carried over by guessing: a host whose model is identical on both sides
+(equal normal forms) has, by construction, the same transition system and so the same verdicts;
+every other host is checked on HEAD by the plan's engines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from model.build import build, select_algorithms
+from model.hosts import HostProfile, load_host
+from model.normal import ModelForm, model_form
+from proofs.check import Overrides, decide
+from proofs.plan import Plan
+from proofs.properties import select
+from proofs.verdict import UNKNOWN, VIOLATED, Outcome
+from spec import diagnostics as diag
+from spec import ir
+from spec.diagnostics import SpecError
+from spec.load import SPEC_SUFFIXES, load_specs, load_text
+
+RANK = {VIOLATED: 0, UNKNOWN: 1, "BOUNDED": 2, "PROVED": 3}  # worse verdicts rank lower
+
+
+# ------------------------------------------------------------------------------ the two sides
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the review: the text as the user named it, and files an engine can read."""
+
+    label: str
+    paths: tuple[str, ...]  # on disk (git revisions are written to a private folder)
+    spec: ir.Spec
+    shown: dict[str, str] = field(default_factory=dict, compare=False)  # disk path -> path shown
+
+
+def open_side(arg: str, repo: str | None, scratch: Path) -> Side:
+    """A file, a folder of clause files, or REV:path inside --repo."""
+    if repo is None:
+        if not Path(arg).exists() and ":" in arg and not Path(arg.split(":", 1)[1]).is_absolute():
+            raise SpecError([diag.make("E081", arg=arg)])
+        spec = load_specs([arg])
+        return Side(arg, spec.files, spec)
+    rev, sep, path = arg.partition(":")
+    if not sep:
+        rev, path = arg, ""
+    path = path.strip("/")
+    listed = _git(repo, ["ls-tree", "-r", "--name-only", rev, "--", path or "."], f"{rev}:{path}")
+    files = [f for f in listed.splitlines() if f == path or Path(f).suffix in SPEC_SUFFIXES]
+    if not files:
+        raise SpecError([diag.make("E080", what=f"{rev}:{path}", repo=repo,
+                                   reason="no spec files (.html, .emu) at that path")])
+    if len(files) > 1 and any(Path(f).name == "finreg-excerpt.html" for f in files):
+        files = [f for f in files if Path(f).name == "finreg-excerpt.html"]
+    folder = scratch / f"side{len(list(scratch.iterdir()))}"
+    shown: dict[str, str] = {}
+    texts = []
+    for f in files:
+        text = _git(repo, ["show", f"{rev}:{f}"], f"{rev}:{f}")
+        disk = folder / f
+        disk.parent.mkdir(parents=True, exist_ok=True)
+        disk.write_text(text, encoding="utf-8")
+        shown[str(disk)] = f
+        texts.append((f, text))
+    parts = [load_text(name, text) for name, text in texts]
+    spec = ir.Spec(tuple(f for f, _ in texts), tuple(c for p in parts for c in p.clauses),
+                   tuple(a for p in parts for a in p.algorithms), tuple(w for p in parts for w in p.warnings))
+    return Side(arg, tuple(shown), spec, shown)
+
+
+def _git(repo: str, args: list[str], what: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SpecError([diag.make("E080", what=what, repo=repo, reason=str(e))]) from None
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["git failed"])[-1]
+        raise SpecError([diag.make("E080", what=what, repo=repo, reason=reason)])
+    return done.stdout
+
+
+# ------------------------------------------------------------------------ algorithms and steps
+
+
+@dataclass(frozen=True)
+class StepRef:
+    number: str
+    text: str
+    file: str
+    line: int
+    column: int
+
+    @staticmethod
+    def of(s: ir.Step) -> StepRef:
+        return StepRef(s.number, " ".join(s.text.split()), s.loc.file, s.loc.line, s.loc.column)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.number, "text": self.text, "file": self.file, "line": self.line,
+                "column": self.column}
+
+
+@dataclass(frozen=True)
+class StepChange:
+    op: str  # added | removed | changed
+    base: StepRef | None
+    head: StepRef | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"op": self.op, "base": self.base.to_json() if self.base else None,
+                "head": self.head.to_json() if self.head else None}
+
+
+@dataclass(frozen=True)
+class AlgorithmChange:
+    name: str
+    clause: str
+    status: str  # added | removed | changed
+    steps: tuple[StepChange, ...]
+    in_model: bool  # some host's model runs it (on either side)
+    model_changed: bool  # its normal form differs for some host (False: an editorial change)
+    file: str = ""
+    line: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "clause": self.clause, "status": self.status, "in_model": self.in_model,
+                "model_changed": self.model_changed, "file": self.file or None, "line": self.line or None,
+                "steps": [s.to_json() for s in self.steps]}
+
+
+def _key(a: ir.Algorithm) -> tuple[str, str]:
+    return (a.name or a.kind, a.clause)
+
+
+def _match(base: ir.Spec, head: ir.Spec) -> list[tuple[ir.Algorithm | None, ir.Algorithm | None]]:
+    """Pairs algorithms by name and clause; then, for renamed clauses, by a name unique on both sides."""
+    def index(spec: ir.Spec) -> dict[tuple[str, str], ir.Algorithm]:
+        out: dict[tuple[str, str], ir.Algorithm] = {}
+        seen: Counter[tuple[str, str]] = Counter()
+        for a in spec.algorithms:
+            k = _key(a)
+            seen[k] += 1
+            out[(k[0], f"{k[1]}#{seen[k]}" if seen[k] > 1 else k[1])] = a
+        return out
+
+    b, h = index(base), index(head)
+    names_b = Counter(k[0] for k in b)
+    names_h = Counter(k[0] for k in h)
+    lone_b = {k[0]: k for k in b if k not in h and names_b[k[0]] == 1}
+    out: list[tuple[ir.Algorithm | None, ir.Algorithm | None]] = [(b[k], h[k]) for k in b if k in h]
+    matched: set[tuple[str, str]] = set()
+    for k in h:
+        if k in b:
+            continue
+        bk = lone_b.get(k[0]) if names_h[k[0]] == 1 else None
+        if bk is not None:
+            matched.add(bk)
+        out.append((b[bk] if bk is not None else None, h[k]))
+    out += [(b[k], None) for k in b if k not in h and k not in matched]
+    return out
+
+
+def _step_diff(base: ir.Algorithm | None, head: ir.Algorithm | None) -> tuple[StepChange, ...]:
+    bs = [StepRef.of(s) for s in base.walk()] if base else []
+    hs = [StepRef.of(s) for s in head.walk()] if head else []
+    sm = difflib.SequenceMatcher(a=[s.text for s in bs], b=[s.text for s in hs], autojunk=False)
+    out: list[StepChange] = []
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        olds, news = bs[i1:i2], hs[j1:j2]
+        for k in range(max(len(olds), len(news))):
+            o = olds[k] if k < len(olds) else None
+            n = news[k] if k < len(news) else None
+            out.append(StepChange("changed" if o and n else "removed" if o else "added", o, n))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class UnknownStep:
+    algorithm: str
+    clause: str
+    step: StepRef
+    in_model: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm, "clause": self.clause, "in_model": self.in_model,
+                **self.step.to_json()}
+
+
+# ----------------------------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True)
+class HostModel:
+    host: str
+    identical: bool
+    changed: tuple[str, ...]  # model algorithms whose normal form differs
+    base_error: str  # why the model could not be built ("" when it was)
+    head_error: str
+
+
+@dataclass(frozen=True)
+class VerdictPair:
+    run: str
+    host: str
+    property: str
+    base: Outcome
+    head: Outcome
+    carried: bool  # HEAD's model is BASE's: the verdict is the same by construction
+    touched: tuple[int, ...] = ()  # indices of HEAD trace steps in steps the change touched
+
+    @property
+    def worse(self) -> bool:
+        return RANK[self.head.verdict] < RANK[self.base.verdict]
+
+    @property
+    def new_violation(self) -> bool:
+        return self.head.verdict == VIOLATED and self.base.verdict != VIOLATED
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run": self.run, "host": self.host, "property": self.property,
+                "base": self.base.verdict, "head": self.head.verdict, "worse": self.worse,
+                "carried_over": self.carried,
+                "base_reason": self.base.reason or None, "head_reason": self.head.reason or None,
+                "trace": list(self.head.trace) if self.new_violation else [],
+                "touched_steps": list(self.touched)}
+
+
+@dataclass(frozen=True)
+class Review:
+    base: str
+    head: str
+    plan: str
+    changed: tuple[AlgorithmChange, ...]
+    models: tuple[HostModel, ...]
+    new_unknown: tuple[UnknownStep, ...]
+    verdicts: tuple[VerdictPair, ...]
+    seconds: float = 0.0
+
+    @property
+    def model_identical(self) -> bool:
+        return all(m.identical for m in self.models)
+
+    @property
+    def failing(self) -> bool:
+        """CI fails when a verdict got worse or a new unknown step sits in an algorithm the model uses."""
+        return any(v.worse for v in self.verdicts) or any(u.in_model for u in self.new_unknown)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"base": self.base, "head": self.head, "plan": self.plan, "seconds": self.seconds,
+                "changed_algorithms": [c.to_json() for c in self.changed],
+                "model_identical": self.model_identical,
+                "models": [m.__dict__ | {"changed": list(m.changed)} for m in self.models],
+                "new_unknown_steps": [u.to_json() for u in self.new_unknown],
+                "verdicts": [v.to_json() for v in self.verdicts],
+                "failing": self.failing}
+
+
+# cache of outcomes by (model digest, host file, run settings): a model met before is not re-checked
+Cache = dict[tuple[Any, ...], dict[str, Outcome]]
+
+
+def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None = None,
+           repo: str | None = None, certificates: str = "proofs/certificates",
+           progress: Callable[[str], None] = lambda _m: None, cache: Cache | None = None) -> Review:
+    started = time.monotonic()
+    cache = {} if cache is None else cache
+    overrides = overrides or Overrides()
+    with tempfile.TemporaryDirectory(prefix="specmc-review-") as tmp:
+        base = open_side(base_arg, repo, Path(tmp))
+        head = open_side(head_arg, repo, Path(tmp))
+        runs = [overrides.apply(r) for r in plan.runs]
+        hosts = {h: load_host(h) for r in runs for h in r.hosts}
+        forms = {name: (model_form(base.spec, h), model_form(head.spec, h)) for name, h in hosts.items()}
+        models = tuple(_host_model(h, *forms[name]) for name, h in hosts.items())
+        names = _model_names(base.spec, hosts.values()) | _model_names(head.spec, hosts.values())
+        changed = _changes(base.spec, head.spec, names, {n for m in models for n in m.changed})
+        unknown = _new_unknown(base.spec, head.spec, names)
+        touched = {(c.clause, s.head.number) for c in changed for s in c.steps if s.head is not None}
+        verdicts: list[VerdictPair] = []
+        for run in runs:
+            props = tuple(p.id for p in select(list(run.properties)))
+            for name in run.hosts:
+                host = hosts[name]
+                bf, hf = forms[name]
+                b_out = _verdicts(run, host, base, bf, props, certificates, progress, cache)
+                same = bf.digest == hf.digest and not _build_error(base.spec, host, run)
+                h_out = b_out if same else _verdicts(run, host, head, hf, props, certificates, progress,
+                                                     cache)
+                verdicts += [_pair(run.name, host.name, _shown(b_out[p], base), _shown(h_out[p], head),
+                                   same, touched) for p in props]
+    return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
+                  round(time.monotonic() - started, 3))
+
+
+def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,
+          touched: set[tuple[str, str]]) -> VerdictPair:
+    marks = tuple(i for i, t in enumerate(head.trace) if (t.get("clause"), t.get("step")) in touched)
+    return VerdictPair(run, host, head.property, base, head, carried,
+                       marks if head.verdict == VIOLATED else ())
+
+
+def _host_model(host: HostProfile, b: ModelForm, h: ModelForm) -> HostModel:
+    names = sorted(set(dict(b.algorithms)) | set(dict(h.algorithms)))
+    diff = tuple(n for n in names if b.of(n) != h.of(n))
+    return HostModel(host.name, b.digest == h.digest, diff, _form_error(b), _form_error(h))
+
+
+def _form_error(f: ModelForm) -> str:
+    if f.missing:
+        return f"the text does not define {', '.join(f.missing)}"
+    if f.unknown:
+        s = f.unknown[0]
+        return f"unknown step at {s.loc}: {' '.join(s.text.split())}"
+    return ""
+
+
+def _build_error(spec: ir.Spec, host: HostProfile, run: Any) -> str:
+    try:
+        build(spec, host, run.bounds)
+    except SpecError as e:
+        d = e.diagnostics[0]
+        return f"the model cannot be built: {d.loc}: {d.code} {d.message}" if d.loc else \
+            f"the model cannot be built: {d.code} {d.message}"
+    return ""
+
+
+def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: tuple[str, ...],
+              certificates: str, progress: Callable[[str], None], cache: Cache) -> dict[str, Outcome]:
+    error = _build_error(side.spec, host, run)
+    if error:
+        return {p: Outcome(p, UNKNOWN, "build", reason=error) for p in props}
+    key = (form.digest, host.path, run.bounds.describe(), run.engine, run.depth, run.timeout, props,
+           run.properties_files)
+    if key not in cache:
+        cache[key] = decide(replace(run, specs=side.paths), host.path, props, certificates, progress)
+    return cache[key]
+
+
+def _shown(o: Outcome, side: Side) -> Outcome:
+    """Trace locations as the user named the files (a git path, not the private copy)."""
+    if not side.shown or not o.trace:
+        return o
+    return replace(o, trace=tuple({**t, "file": side.shown.get(t.get("file", ""), t.get("file", ""))}
+                                  if "file" in t else t for t in o.trace))
+
+
+def _model_names(spec: ir.Spec, hosts: Any) -> dict[int, str]:
+    """Spec algorithms some host's model runs (by id) -> the name the model knows them by."""
+    out: dict[int, str] = {}
+    for h in hosts:
+        for name, (alg, source) in select_algorithms(spec, h).algorithms.items():
+            if source == "spec":
+                out[id(alg)] = name
+    return out
+
+
+def _changes(base: ir.Spec, head: ir.Spec, names: dict[int, str],
+             changed_forms: set[str]) -> list[AlgorithmChange]:
+    out = []
+    for b, h in _match(base, head):
+        a = h or b
+        assert a is not None
+        steps = _step_diff(b, h)
+        if b is not None and h is not None and not steps and _same_header(b, h):
+            continue
+        status = "added" if b is None else "removed" if h is None else "changed"
+        model = [names[id(x)] for x in (b, h) if x is not None and id(x) in names]
+        out.append(AlgorithmChange(a.name or a.kind, a.clause, status, steps, bool(model),
+                                   any(n in changed_forms for n in model), a.loc.file, a.loc.line))
+    return out
+
+
+def _same_header(b: ir.Algorithm, h: ir.Algorithm) -> bool:
+    return [(p.name, p.optional) for p in b.params] == [(p.name, p.optional) for p in h.params]
+
+
+def _new_unknown(base: ir.Spec, head: ir.Spec, names: dict[int, str]) -> list[UnknownStep]:
+    def unknowns(spec: ir.Spec) -> list[tuple[ir.Algorithm, ir.Step]]:
+        return [(a, s) for a in spec.algorithms for s in a.walk() if isinstance(s.stmt, ir.Unknown)]
+
+    before = Counter((a.name, " ".join(s.text.split())) for a, s in unknowns(base))
+    out = []
+    for a, s in unknowns(head):
+        k = (a.name, " ".join(s.text.split()))
+        if before[k] > 0:
+            before[k] -= 1
+            continue
+        out.append(UnknownStep(a.name or a.kind, a.clause, StepRef.of(s), id(a) in names))
+    return out
