@@ -66,9 +66,6 @@ class Selection:
 def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
     by_name = _named(spec, host)
     roots = list(ENTRY_POINTS)
-    hook = by_name.get(HOOK)
-    if hook is None or not hook[0].steps:  # the hook schedules a job; otherwise it is called
-        roots.append(CLEANUP_JOB)
     roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
     missing: list[str] = []
@@ -91,6 +88,8 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
                     callee = n.callee.name
                     if callee in by_name and by_name[callee][0].steps and callee not in out:
                         todo.append(callee)
+                    elif callee == HOOK:  # a hook without steps of its own schedules the cleanup job
+                        todo.append(CLEANUP_JOB)
     return Selection(out, tuple(missing), tuple(unknown))
 
 
