@@ -67,6 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
                     help="where proof certificates are written (default: proofs/certificates)")
 
+    wt = sub.add_parser("witness", help="the counterexample of one host x property as a JavaScript program")
+    wt.add_argument("--plan", metavar="FILE", help="plan whose run for the host gives bounds and limits")
+    wt.add_argument("--spec", action="append", default=[], metavar="PATH",
+                    help="spec text (repeatable; default: the plan's)")
+    wt.add_argument("--host", required=True, metavar="H", help="host profile name or file")
+    wt.add_argument("--property", required=True, metavar="P", help="property id")
+    wt.add_argument("--engine", choices=("portfolio", "explicit", "bmc", "kind", "pdr"), default="explicit",
+                    help="engine that finds the counterexample (default: explicit, shortest first)")
+    wt.add_argument("--bounds", metavar="K=V,...", help="override the run's bounds")
+    wt.add_argument("--timeout", type=float, metavar="S", help="seconds for the search")
+    wt.add_argument("--out", metavar="FILE", help="write the program here (atomically) instead of stdout")
+    wt.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
+                    help="where proof certificates go if the property turns out to hold")
+
     rv = sub.add_parser("review", help="what a spec change did to the algorithms, the model and the verdicts")
     rv.add_argument("base", metavar="BASE", help="file, folder of clause files, or REV:path with --repo")
     rv.add_argument("head", metavar="HEAD", help="file, folder of clause files, or REV:path with --repo")
@@ -104,6 +118,12 @@ def _find_plan(given: str | None) -> str | None:
     return None
 
 
+def _host_arg(h: str) -> str:
+    """A shipped profile's name stays a name; a profile file becomes an absolute path (engines run
+    in other processes and other folders)."""
+    return h if "/" not in h and not h.endswith(".html") else str(Path(h).resolve())
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from proofs.check import Overrides, check
     from proofs.plan import load_plan
@@ -123,8 +143,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return exitcodes.INPUT_ERROR
     plan = load_plan(_find_plan(args.plan))
     specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
-    hosts = tuple(h if "/" not in h and not h.endswith(".html") else str(Path(h).resolve())
-                  for h in args.host)
+    hosts = tuple(_host_arg(h) for h in args.host)
     over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout)
 
     def progress(msg: str) -> None:
@@ -150,6 +169,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return exitcodes.OK if report.ok else exitcodes.FINDING
 
 
+def _cmd_witness(args: argparse.Namespace) -> int:
+    from proofs.check import Overrides
+    from proofs.plan import load_plan
+    from proofs.report import write_atomic
+    from proofs.witness import WitnessError, witness_for
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise SpecError([diag.make("E075", key="--timeout")])
+    plan = load_plan(_find_plan(args.plan))
+    specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
+    over = Overrides(specs, (_host_arg(args.host),), (args.property,), args.engine, args.bounds, None,
+                     args.timeout)
+    try:
+        found, row = witness_for(plan, over, args.certificates,
+                                 lambda m: print(m, file=sys.stderr, flush=True))
+    except WitnessError as e:
+        print(f"specmc: cannot write this counterexample as JavaScript: {e}", file=sys.stderr)
+        return exitcodes.INTERNAL_ERROR
+    if found is None:
+        verdict = row.outcome.verdict if row else "no result"
+        print(f"specmc: no counterexample for {args.property} under {args.host}: {verdict}", file=sys.stderr)
+        return exitcodes.FINDING
+    if args.out:
+        write_atomic(args.out, found.source)
+        print(f"wrote {args.out}: {found.statements} statements from a {row.outcome.depth}-transition trace",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(found.source)
+    return exitcodes.OK
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
     from proofs.check import Overrides
     from proofs.plan import load_plan
@@ -160,8 +210,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise SpecError([diag.make("E075", key="--timeout")])
     plan = load_plan(_find_plan(args.plan))
-    hosts = tuple(h if "/" not in h and not h.endswith(".html") else str(Path(h).resolve())
-                  for h in args.host)
+    hosts = tuple(_host_arg(h) for h in args.host)
     over = Overrides((), hosts, tuple(args.property), args.engine, args.bounds, None, args.timeout)
 
     def progress(msg: str) -> None:
@@ -289,7 +338,7 @@ def _warn(warnings: Sequence) -> None:
 
 
 _COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore, "check": _cmd_check,
-             "review": _cmd_review}
+             "review": _cmd_review, "witness": _cmd_witness}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
