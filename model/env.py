@@ -40,10 +40,11 @@ JOB_CLEANUP, JOB_CALLBACK = 0, 1  # queue_kind
 CLEANUP_JOB = "cleanupJob"
 
 
-def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = ()) -> list[Any]:
+def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False) -> list[Any]:
     """Object i is live: reachable from user variables, [[KeptAlive]], queued jobs or
     frame locals, directly or through the held values of live registries' cells
-    (cells do not hold their targets; registries hold held values)."""
+    (cells do not hold their targets; registries hold held values, and their unregister
+    tokens too where the host keeps tokens as counted references)."""
     D = S.d
     no, nc = lay.bounds.objects, lay.bounds.cells
     k = lay.locals_per_frame
@@ -62,10 +63,11 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = ()) -> list[Any]:
     for _ in range(no):
         nxt = []
         for j in range(no):
-            held = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_held", c), lay.obj(j)),
+            fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
+            held = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)),
                            D.or_(*[D.and_(D.eq(S.get("cell_owner", c), lay.obj(r)), level[r])
                                    for r in range(no)]))
-                    for c in range(nc)]
+                    for c in range(nc) for f in fields]
             nxt.append(D.or_(direct(j), *held))
         level = nxt
     return level
@@ -117,7 +119,7 @@ class Environment:
         # the Execution frame itself is about to be popped: its locals do not keep anything alive
         for i in range(self.lay.locals_per_frame):
             S.writes[frame_base + i] = D.num(0) if D.symbolic else 0
-        alive = live_all(S, self.lay)
+        alive = live_all(S, self.lay, strong_tokens=self.host.strong_tokens)
         for i in range(self.lay.bounds.objects):
             hit = D.and_(when, D.bit(mask, i), D.not_(alive[i]))
             S.set("obj_status", FREED, i, when=hit)
@@ -217,7 +219,7 @@ class Environment:
                 S.require(D.eq(S.get("root", i), 1))
                 S.set("root", 0, i)
                 if self.host.collector == "reference counting":
-                    alive = live_all(S, lay, self.raw_frames)[i]
+                    alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens)[i]
                     gone = D.and_(D.eq(S.get("obj_status", i), LIVE), D.not_(alive))
                     self.mc.push(S, d, self.host.free_path, {"obj": D.num(lay.obj(i))}, when=gone)
                     S.set("frame_phase", 1, d, when=gone)
@@ -302,7 +304,7 @@ class Environment:
                         S.require(D.ne(S.get("frame_alg", k), exec_code))
                     for i in subset:
                         S.require(D.eq(S.get("obj_status", i), LIVE))
-                    alive = live_all(S, lay)
+                    alive = live_all(S, lay, strong_tokens=self.host.strong_tokens)
                     for i in subset:
                         S.require(D.not_(alive[i]))
                     binds = self.mc.compilers[EXECUTION].alg.binds

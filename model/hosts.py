@@ -10,6 +10,7 @@ Options (dt -> dd):
     collector           tracing | reference counting
     free path           name of the host algorithm run when a count reaches zero
     cleanup scheduling  fifo | one task per registry
+    unregister tokens   weak (the spec) | strong (a registration holds its token alive)
 
 A clause of type "host default" inside the profile holds algorithms the host uses only where
 the spec text leaves that algorithm as prose (e.g. the cleanup job before ECMA-262 gave the
@@ -40,6 +41,7 @@ class HostProfile:
     algorithms: tuple[ir.Algorithm, ...]
     path: str
     defaults: tuple[ir.Algorithm, ...] = ()  # used only where the text gives no steps
+    strong_tokens: bool = False
 
 
 def shipped() -> list[str]:
@@ -68,10 +70,12 @@ def load_host(name_or_path: str) -> HostProfile:
     collector = option("collector", ("tracing", "reference counting"), "tracing")
     free_path = opts.get("free path", "")
     scheduling = option("cleanup scheduling", ("fifo", "one task per registry"), "fifo")
+    tokens = option("unregister tokens", ("weak", "strong"), "weak")
     default_clauses = {c.id for c in spec.clauses if c.type == "host default"}
     algs = tuple(a for a in spec.algorithms if a.clause not in default_clauses)
     defaults = tuple(a for a in spec.algorithms if a.clause in default_clauses)
     if collector == "reference counting":
         if not free_path or not any(a.name == free_path for a in algs):
             raise SpecError([diag.make("E062", profile.loc, name=free_path or "(free path)")])
-    return HostProfile(p.stem, profile.title, collector, free_path, scheduling, algs, str(p), defaults)
+    return HostProfile(p.stem, profile.title, collector, free_path, scheduling, algs, str(p), defaults,
+                       tokens == "strong")
