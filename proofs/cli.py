@@ -97,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
     rv.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
                     help="where proof certificates are written")
+
+    rp = sub.add_parser("replay", help="run a JavaScript witness on a real engine and classify the outcome")
+    rp.add_argument("witness", metavar="WITNESS.js")
+    rp.add_argument("--on", required=True, metavar="ENGINE", dest="engine",
+                    help="node, quickjs-ng@VERSION or quickjs-ng-wasm@VERSION")
+    rp.add_argument("--timeout", metavar="S",
+                    help="seconds the run may take (default 60; an install is not counted)")
+    rp.add_argument("--format", choices=("text", "json"), default="text")
+    rp.add_argument("--engines-dir", metavar="DIR",
+                    help="engine cache (default: $SPECMC_ENGINES, else ~/.cache/specmc/engines)")
     return p
 
 
@@ -231,6 +241,28 @@ def _cmd_review(args: argparse.Namespace) -> int:
     return exitcodes.FINDING if result.failing else exitcodes.OK
 
 
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from proofs import replay as rp
+
+    engine = rp.parse_engine(args.engine)
+    timeout = rp.parse_timeout(args.timeout)
+    witness = rp.read_witness(args.witness)
+    engines_dir = Path(args.engines_dir).expanduser() if args.engines_dir else rp.default_engines_dir()
+    try:
+        result = rp.replay(engine, witness, timeout, engines_dir)
+    except SpecError:
+        raise
+    except Exception as e:  # an engine that ran is always classified; anything else is our bug
+        print(f"specmc: internal error while replaying on {engine.name}: {type(e).__name__}: {e}",
+              file=sys.stderr)
+        return exitcodes.INTERNAL_ERROR
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(rp.render_text(result))
+    return exitcodes.OK
+
+
 def _cmd_explore(args: argparse.Namespace) -> int:
     from model.bounds import parse_bounds
     from model.build import build
@@ -338,7 +370,7 @@ def _warn(warnings: Sequence) -> None:
 
 
 _COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore, "check": _cmd_check,
-             "review": _cmd_review, "witness": _cmd_witness}
+             "replay": _cmd_replay, "review": _cmd_review, "witness": _cmd_witness}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,6 +49,11 @@ CODES: dict[str, tuple[str, str]] = {
     "E076": ("error", "expected verdict '{value}' is not one of {known}"),
     "E080": ("error", "cannot read {what} from the git repository {repo}: {reason}"),
     "E081": ("error", "'{arg}' names a git revision (REV:path); give the repository with --repo PATH"),
+    "E090": ("error", "unknown engine '{name}' (known: {known})"),
+    "E091": ("error", "installing engine {engine} failed: {last}"),
+    "E092": ("error", "cannot read witness {path}: {reason}"),
+    "E093": ("error", "--timeout must be a positive number of seconds, not '{value}'"),
+    "E094": ("error", "engine {engine} needs '{tool}', which is not on PATH"),
     "W100": ("warning", "<emu-alg> opened here is not closed; closed implicitly at line {line}"),
     "W101": ("warning", "misspelled keyword '{word}' read as '{meant}'"),
 }
