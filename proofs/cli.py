@@ -137,6 +137,7 @@ def _host_arg(h: str) -> str:
 def _cmd_check(args: argparse.Namespace) -> int:
     from proofs.check import Overrides, check
     from proofs.plan import load_plan
+    from proofs.portfolio import UNBUILDABLE
     from proofs.report import render, write_atomic
 
     if args.depth is not None and args.depth < 0:
@@ -176,6 +177,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"specmc: {r.host} / {r.property}: {r.outcome.reason}", file=sys.stderr)
     if internal:
         return exitcodes.INTERNAL_ERROR
+    unbuildable = {r.outcome.reason for r in report.rows if r.outcome.reason.startswith(UNBUILDABLE)}
+    for reason in sorted(unbuildable):
+        print(f"specmc: {reason}", file=sys.stderr)
+    if unbuildable:
+        return exitcodes.INPUT_ERROR
     return exitcodes.OK if report.ok else exitcodes.FINDING
 
 

@@ -19,8 +19,12 @@ from dataclasses import replace
 
 from proofs.job import Job
 from proofs.verdict import DEFINITE, UNKNOWN, Outcome, better
+from spec.diagnostics import SpecError
 
 PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
+
+
+UNBUILDABLE = "the model cannot be built"
 
 
 def portfolio_members(cores: int | None = None) -> tuple[str, ...]:
@@ -44,6 +48,8 @@ def _worker(name: str, job: Job, out: mp.Queue) -> None:
         _engine(name)(loaded, out.put)
     except ReplayError as e:
         out.put(("internal", name, f"a solver trace did not replay in the interpreter: {e}"))
+    except SpecError as e:  # the text cannot be run (a step the model cannot execute): input, not a bug
+        out.put(("input", name, e.diagnostics[0].render().splitlines()[0]))
     except BaseException:  # an engine bug is reported, never a verdict
         out.put(("internal", name, traceback.format_exc(limit=8)))
     out.put(("done", name, ""))
@@ -71,6 +77,7 @@ def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
     best: dict[str, Outcome] = {}
     running = set(procs)
     errors: list[str] = []
+    unbuildable = ""
     deadline = started + job.timeout
     try:
         while running and not all(best.get(p) and best[p].verdict in DEFINITE for p in properties):
@@ -90,6 +97,10 @@ def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
                 errors.append(f"{msg[1]}: {msg[2]}")
                 last = msg[2].strip().splitlines()[-1] if msg[2].strip() else ""
                 progress(f"internal error in engine {msg[1]}: {last}")
+            elif msg[0] == "input":
+                unbuildable = msg[2]
+                running.discard(msg[1])
+                break
             elif msg[0] == "done":
                 running.discard(msg[1])
     finally:
@@ -101,7 +112,10 @@ def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
     result = {}
     for prop in properties:
         o = best.get(prop)
-        if o is None:
+        if unbuildable:
+            o = Outcome(prop, UNKNOWN, "+".join(engines), reason=f"{UNBUILDABLE}: {unbuildable}",
+                        seconds=round(elapsed, 3))
+        elif o is None:
             why = "internal error: " + errors[0] if errors else f"time limit ({job.timeout:g} s) reached"
             o = Outcome(prop, UNKNOWN, "+".join(engines), reason=why, seconds=round(elapsed, 3))
         elif o.verdict not in DEFINITE and errors:  # a crashed engine might have decided it

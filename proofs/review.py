@@ -29,6 +29,7 @@ from model.hosts import HostProfile, load_host
 from model.normal import ModelForm, model_form
 from proofs.check import Overrides, decide
 from proofs.plan import Plan
+from proofs.portfolio import UNBUILDABLE
 from proofs.properties import select
 from proofs.verdict import UNKNOWN, VIOLATED, Outcome
 from spec import diagnostics as diag
@@ -338,8 +339,8 @@ def _build_error(spec: ir.Spec, host: HostProfile, run: Any) -> str:
         build(spec, host, run.bounds)
     except SpecError as e:
         d = e.diagnostics[0]
-        return f"the model cannot be built: {d.loc}: {d.code} {d.message}" if d.loc else \
-            f"the model cannot be built: {d.code} {d.message}"
+        where = f"{d.loc}: " if d.loc else ""
+        return f"{UNBUILDABLE}: {where}{d.code} {d.message}"
     return ""
 
 
