@@ -68,7 +68,7 @@ class Engine:
 
     @property
     def folder(self) -> str:
-        """The cache subfolder; None-safe because `node` is never installed."""
+        """The cache subfolder: one per kind and version, so versions never overwrite each other."""
         return f"{self.kind}-{self.version}"
 
 
@@ -287,21 +287,30 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def _exited(pid: int, timeout: float) -> bool:
+    """Wait without reaping: while the leader is an unreaped zombie its group id cannot be reused,
+    so killing the group afterwards cannot hit an unrelated process."""
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.05)
+
+
 def run_command(cmd: list[str], timeout: float) -> tuple[int, str, str, bool]:
     """Outputs go to files, not pipes, so a chatty engine cannot block on a full pipe."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
-        timed_out = False
         try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        except BaseException:
+            timed_out = not _exited(proc.pid, timeout)
+        finally:
+            # Also after a normal exit: leftover children of the engine must not outlive the run.
             _kill_group(proc)
-            proc.wait()
-            raise
-        # Also after a normal exit: leftover children of the engine must not outlive the run.
-        _kill_group(proc)
         returncode = proc.wait()
         return returncode, _read_capped(out), _read_capped(err), timed_out
 

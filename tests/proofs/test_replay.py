@@ -304,3 +304,14 @@ def test_a_failed_install_names_the_installers_last_line(tmp_path: Path):
     d = e.value.diagnostics[0]
     assert d.code == "E091" and "quickjs-ng==0.0.0.999" in d.message
     assert list(tmp_path.iterdir()) == []  # nothing half-installed stays behind
+
+
+@needs_network
+def test_concurrent_installs_both_succeed(tmp_path: Path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = rp.parse_engine("quickjs-ng-wasm@0.32.0")
+    with ThreadPoolExecutor(2) as pool:
+        homes = list(pool.map(lambda _i: rp.ensure_installed(engine, tmp_path, lambda _msg: None), range(2)))
+    assert homes == [tmp_path / "quickjs-ng-wasm-0.32.0"] * 2 and (homes[0] / rp.MARKER).is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["quickjs-ng-wasm-0.32.0"]
