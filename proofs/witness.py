@@ -175,10 +175,12 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> W
         lines.append(f"bodies[{n}] = function (held) {{  // cleanup callback call #{n}")
         lines += [f"  {_guarded(s)}" for s in body]
         lines.append("};")
-    lines += ["", "// the script"]
-    lines += [_guarded(s) for s in bodies[0] if s != "return;"]
+    # the script's statements run inside a function: V8 may keep an object created by top-level
+    # code alive in the script's own scope, which the model's user code does not have
+    lines += ["", "function script() {"]
+    lines += [f"  {_guarded(s)}" for s in bodies[0] if s != "return;"]
+    lines += ["}", "script();", 'phase = "after the script";']
     lines += [
-        'phase = "after the script";',
         "",
         "function maybeCollect() { if (typeof globalThis.gc === 'function') globalThis.gc(); }",
         "function nextTurn() {",

@@ -60,10 +60,15 @@ def plan(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def history(plan, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Review]]:
+def cache() -> dict:
+    """Outcomes by model normal form, shared by the module: a model met before is not re-checked."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def history(plan, cache: dict, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Review]]:
     certs = str(tmp_path_factory.mktemp("certs"))
     folders = sorted(p for p in HISTORY.iterdir() if p.is_dir()) + [SHARED / "current"]
-    cache: dict = {}
     return [(b.name.split("-")[-1] if b.name != "current" else "current",
              review(str(a), str(b), plan, certificates=certs, cache=cache))
             for a, b in zip(folders, folders[1:], strict=False)]
@@ -118,8 +123,9 @@ def test_no_pair_crashes_and_verdicts_come_from_engines(history: list[tuple[str,
     ("spec-2021-07-19-ee2d7909.html", "spec-2021-07-21-61f79507.html",
      {"HostEnqueueFinalizationRegistryCleanupJob", "CleanupFinalizationRegistry"}),
 ])
-def test_whole_spec_files(plan, tmp_path: Path, base: str, head: str, expected: set[str]) -> None:
-    r = review(str(FULL / base), str(FULL / head), plan, certificates=str(tmp_path))
+def test_whole_spec_files(plan, cache: dict, tmp_path: Path, base: str, head: str,
+                          expected: set[str]) -> None:
+    r = review(str(FULL / base), str(FULL / head), plan, certificates=str(tmp_path), cache=cache)
     names = {c.name for c in r.changed}
     assert expected <= names
     assert not r.model_identical
@@ -141,9 +147,9 @@ def hook_calls_cleanup_directly(tmp_path: Path) -> Path:
     return head
 
 
-def test_hook_that_calls_cleanup_directly_flips_verdicts(plan, tmp_path: Path) -> None:
+def test_hook_that_calls_cleanup_directly_flips_verdicts(plan, cache: dict, tmp_path: Path) -> None:
     head = hook_calls_cleanup_directly(tmp_path)
-    r = review(str(SHARED / "current"), str(head), plan, certificates=str(tmp_path / "certs"))
+    r = review(str(SHARED / "current"), str(head), plan, certificates=str(tmp_path / "certs"), cache=cache)
     flips = {(v.host, v.property): (v.base.verdict, v.head.verdict) for v in r.verdicts
              if v.base.verdict != v.head.verdict}
     assert flips == {("ecma262", "cleanup-only-from-job"): ("PROVED", "VIOLATED")}
