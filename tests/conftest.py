@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,10 @@ def shared() -> Path:
     if not SHARED.exists():
         pytest.fail(f"the real ECMA-262 text is expected at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One engine cache per test run, shared by every test module, so that each engine installs once."""
+    env = os.environ.get("SPECMC_ENGINES")
+    return Path(env) if env else tmp_path_factory.getbasetemp() / "specmc-engines"

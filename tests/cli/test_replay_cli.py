@@ -12,7 +12,7 @@ import pytest
 
 from proofs import exitcodes
 from tests.conftest import ROOT
-from tests.proofs.test_replay import CHAIN, MINIMAL, engines_dir, needs_network, needs_node  # noqa: F401
+from tests.proofs.test_replay import CHAIN, MINIMAL, needs_network, needs_node
 
 KEYS = {"engine", "outcome", "exit_code", "output"}
 
@@ -81,7 +81,7 @@ def test_engine_install_failure_exits_2(minimal: Path, tmp_path: Path):
     ("quickjs-ng-wasm@0.32.0", {"asynchronous"}),
     ("quickjs-ng-wasm@0.31.0", {"synchronous", "crash"}),
 ])
-def test_installed_engines_via_the_environment(engines_dir: Path, tmp_path: Path,  # noqa: F811
+def test_installed_engines_via_the_environment(engines_dir: Path, tmp_path: Path,
                                                engine: str, outcomes: set[str]):
     w = tmp_path / "chain.js"
     w.write_text(CHAIN, encoding="utf-8")

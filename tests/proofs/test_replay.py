@@ -92,13 +92,6 @@ function nextTurn() {
 })();"""
 
 
-@pytest.fixture(scope="session")
-def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache per test run, shared by every test module, so that each engine installs once."""
-    env = os.environ.get("SPECMC_ENGINES")
-    return Path(env) if env else tmp_path_factory.getbasetemp() / "specmc-engines"
-
-
 def write(tmp_path: Path, name: str, text: str) -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
