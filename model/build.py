@@ -132,7 +132,8 @@ def build(spec: ir.Spec, host: HostProfile, bounds: Bounds) -> Program:
     infos = [AlgInfo(0, "", "", "", (), (), ""), AlgInfo(USER, "user code", "", "user", (), (), "")]
     for name, c in mc.compilers.items():
         pcs = tuple(c.steps) + tuple(c.loops)
-        infos.append(AlgInfo(c.code, name, c.alg.clause, c.alg.kind, c.locals, pcs, c.source))
+        inputs = tuple(p.name for p in c.alg.params) + c.alg.captures + c.alg.binds
+        infos.append(AlgInfo(c.code, name, c.alg.clause, c.alg.kind, c.locals, pcs, c.source, inputs))
     by_site: dict[tuple[int, int, int, int], list] = {}
     unsited = []
     for cmd in commands:

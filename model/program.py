@@ -44,6 +44,7 @@ class AlgInfo:
     locals: tuple[str, ...]
     pcs: tuple[ir.Step | None, ...]  # pc -> step (None for synthetic pcs)
     source: str  # "spec" or "host"
+    inputs: tuple[str, ...] = ()  # parameters, captured and prose-bound names, in that order
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from typing import Any
 
 from model.layout import FREED, KIND_NAMES, LIVE, NONE, Layout
 from model.program import AlgInfo, Command, Program
-from spec import ir
 
 SCHEMA = "specmc-trace/1"
 
@@ -83,22 +82,9 @@ def stack_of(program: Program, state: tuple[int, ...]) -> tuple[str, ...]:
 
 
 def params_of(info: AlgInfo) -> tuple[str, ...]:
-    """The locals that are inputs of the algorithm (parameters, captures, bound names).
-
-    AlgInfo keeps only the flat list of locals, so the inputs are recovered as the
-    locals that no step binds (Let, Choose, a loop's binder); `this` and NewTarget are
-    the first two locals and are shown only when the call sets them.
-    """
-    bound: set[str] = set()
-    for st in info.pcs:
-        if st is None:
-            continue
-        for n in ir.iter_nodes(st.stmt):
-            if isinstance(n, ir.Let | ir.Choose):
-                bound.add(n.var)
-            elif isinstance(n, ir.Binder):
-                bound.add(n.var)
-    return tuple(n for n in info.locals[2:] if n not in bound)
+    """The locals that are inputs of the algorithm: parameters, captures, prose-bound names.
+    `this` and NewTarget are shown only when the call sets them."""
+    return tuple(n for n in info.inputs if n in info.locals)
 
 
 def role_of(program: Program, info: AlgInfo) -> str:

@@ -18,9 +18,9 @@ from spec.load import load_spec
 @pytest.fixture(scope="module")
 def seed():
     """The seed violation: quickjs-ng 0.5 calls the cleanup callback on the stack of a free."""
-    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=1))
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=2))
     prop = CATALOGUE["cleanup-not-on-free-stack"]
-    r = explore(program, {prop.id: lambda S: prop.holds(program, S)}, Bounds(objects=1).steps)
+    r = explore(program, {prop.id: lambda S: prop.holds(program, S)}, Bounds(objects=2).steps)
     return build_trace(program, r.violations[prop.id])
 
 
@@ -29,9 +29,9 @@ def test_frames_carry_arguments_rendered_as_names(seed):
     assert [f.alg for f in last.frames] == list(last.stack)
     assert [f.role for f in last.frames][-3:] == ["free-path", "spec", "user"]
     free = last.frames[-3]
-    assert free.call() == "FreeObject(obj=obj0)"
+    assert free.call() == "FreeObject(obj=obj1)"
     register = next(t for t in seed if t.stack[-1:] == ("FinalizationRegistry.prototype.register",))
-    assert dict(register.frames[-1].args) == {"this": "obj0", "target": "obj0", "heldValue": "undefined",
+    assert dict(register.frames[-1].args) == {"this": "obj0", "target": "obj1", "heldValue": "undefined",
                                               "unregisterToken": "obj0"}
 
 
@@ -50,7 +50,7 @@ def test_schema_document_round_trips_through_json(seed):
     assert [s["index"] for s in doc["steps"]] == list(range(len(seed)))
     step = doc["steps"][-1]
     assert set(step) >= {"clause", "step", "text", "stack", "actor", "changed", "frames", "changes", "index"}
-    assert step["frames"][1] == {"alg": "FreeObject", "role": "free-path", "args": {"obj": "obj0"}}
+    assert step["frames"][1] == {"alg": "FreeObject", "role": "free-path", "args": {"obj": "obj1"}}
     # the same document from the JSON step objects that `specmc check` carries
     assert trace_json([s.to_json() for s in seed])["steps"] == doc["steps"]
 
