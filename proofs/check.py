@@ -84,6 +84,14 @@ class Overrides:
     depth: int | None = None
     timeout: float | None = None
 
+    def select(self, runs: tuple[Run, ...]) -> list[Run]:
+        """The runs to do: with --host, only the runs that name one of those hosts, each narrowed to
+        them; a host no run names (a new profile file, say) is checked under every run."""
+        named = [r for r in runs if set(r.hosts) & set(self.hosts)]
+        if not self.hosts or not named:
+            return [self.apply(r) for r in runs]
+        return [replace(self.apply(r), hosts=tuple(h for h in r.hosts if h in self.hosts)) for r in named]
+
     def apply(self, run: Run) -> Run:
         bounds: Bounds = parse_bounds(self.bounds, run.bounds) if self.bounds else run.bounds
         return replace(run, specs=self.specs or run.specs, hosts=self.hosts or run.hosts,
@@ -100,7 +108,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "p
     started = time.monotonic()
     rows: list[Row] = []
     stale: list[Stale] = []
-    for run in (overrides.apply(r) for r in plan.runs):
+    for run in overrides.select(plan.runs):
         for f in run.properties_files:
             load_properties_file(f)
         props = tuple(p.id for p in select(list(run.properties)))

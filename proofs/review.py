@@ -288,7 +288,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
     with tempfile.TemporaryDirectory(prefix="specmc-review-") as tmp:
         base = open_side(base_arg, repo, Path(tmp))
         head = open_side(head_arg, repo, Path(tmp))
-        runs = [overrides.apply(r) for r in plan.runs]
+        runs = overrides.select(plan.runs)
         hosts = {h: load_host(h) for r in runs for h in r.hosts}
         forms = {name: (model_form(base.spec, h), model_form(head.spec, h)) for name, h in hosts.items()}
         models = tuple(_host_model(h, *forms[name]) for name, h in hosts.items())
