@@ -303,7 +303,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                 host = hosts[name]
                 bf, hf = forms[name]
                 b_out = _verdicts(run, host, base, bf, props, certificates, progress, cache)
-                same = bf.digest == hf.digest and not _build_error(base.spec, host, run)
+                same = bf.digest == hf.digest  # the same model: HEAD's verdicts are BASE's
                 h_out = b_out if same else _verdicts(run, host, head, hf, props, certificates, progress,
                                                      cache)
                 verdicts += [_pair(run.name, host.name, _shown(b_out[p], base), _shown(h_out[p], head),
