@@ -121,8 +121,12 @@ def markdown(r: Review) -> str:
                     "", "| | base | head | text |", "| --- | --- | --- | --- |"]
             for s in c.steps:
                 sign = {"added": "+", "removed": "−", "changed": "~"}[s.op]
-                body = s.head or s.base
-                out.append(f"| {sign} | {_ref(s.base)} | {_ref(s.head)} | {_md(body.text) if body else ''} |")
+                if s.base and s.head:
+                    body = f"~~{_md(s.base.text)}~~<br>{_md(s.head.text)}"
+                else:
+                    ref = s.head or s.base
+                    body = _md(ref.text) if ref else ""
+                out.append(f"| {sign} | {_ref(s.base)} | {_ref(s.head)} | {body} |")
             out += ["", "</details>"]
     return "\n".join(out) + "\n"
 
