@@ -47,7 +47,10 @@ def sample(program, states, k):
 
 @pytest.mark.parametrize("host", shipped())
 def test_symbolic_relation_admits_exactly_the_concrete_successors(host):
-    program = build(load_spec(), load_host(host), Bounds(objects=1))
+    profile = load_host(host)
+    # QuickJS-NG's register ignores a registry watching itself: it needs a second object to append
+    objects = 2 if profile.collector == "reference counting" else 1
+    program = build(load_spec(), profile, Bounds(objects=objects, frames=4))
     rel = relation(program)
     states, kinds = sample(program, reachable(program), PER_HOST)
     assert {"let", "set", "if", "return", "for-each", "perform", "append", "mutator"} <= kinds
