@@ -82,11 +82,10 @@ def _sarif_schema(cache: Path) -> dict:
 
 
 @pytest.mark.skipif(os.environ.get("SPECMC_OFFLINE") == "1", reason="needs the npm registry")
-def test_sarif_validates_against_the_2_1_0_schema(changed: dict) -> None:
+def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Path) -> None:
     import jsonschema
 
-    cache = Path(os.environ.get("SPECMC_ENGINES", Path.home() / ".cache" / "specmc")) / "sarif-schema"
-    schema = _sarif_schema(cache)
+    schema = _sarif_schema(engines_dir / "sarif-schema")
     validator = jsonschema.validators.validator_for(schema)(schema)
     _, text = changed["sarif"]
     doc = json.loads(text)
