@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import z3
 
 TRUE_NODE = 1
@@ -32,6 +33,79 @@ class Diagram:
 
 
 def diagram(states: Iterable[tuple[int, ...]], width: int) -> Diagram:
+    """Built level by level from the bottom over the sorted states, with array operations: a node
+    is its list of (value, child) edges, interned per level by a 64-bit hash of that list, and
+    every group merged under one hash is compared edge by edge with the group kept for it, so a
+    hash collision can never merge different nodes (the exact, slower construction takes over)."""
+    rows = sorted(set(states))
+    if not rows or width == 0 or max(max(r) for r in rows) > 255:
+        return _diagram_exact(rows, width)
+    try:
+        return _diagram_arrays(rows, width)
+    except _Collision:
+        return _diagram_exact(rows, width)
+
+
+class _Collision(Exception):
+    """Two different nodes got the same hash."""
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads small integers over all 64 bits (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _diagram_arrays(rows: list[tuple[int, ...]], width: int) -> Diagram:
+    arr = np.array(rows, dtype=np.uint8)
+    n = len(rows)
+    first_diff = np.full(n, -1, dtype=np.int64)  # row 0 starts every group
+    if n > 1:
+        first_diff[1:] = np.argmax(arr[1:] != arr[:-1], axis=1)
+    # groups at prefix length L are the runs of rows starting where first_diff < L
+    child = np.full(n, TRUE_NODE, dtype=np.int64)  # node of each group at prefix length `width`
+    child_starts = np.arange(n)
+    nodes: list[tuple[int, tuple[tuple[int, int], ...]]] = []
+    for level in range(width - 1, -1, -1):
+        starts = np.flatnonzero(first_diff < level)
+        values = arr[child_starts, level].astype(np.uint64)
+        with np.errstate(over="ignore"):
+            edge_hash = _mix(values * np.uint64(0x9E3779B97F4A7C15) ^ _mix(child.astype(np.uint64)))
+        # which parent group each child group belongs to, and the hash of each parent's edge set
+        parent = np.searchsorted(starts, child_starts, side="right") - 1
+        first_child = np.searchsorted(child_starts, starts)
+        with np.errstate(over="ignore"):
+            group_hash = np.add.reduceat(edge_hash, first_child)
+        unique, rep, inverse = np.unique(group_hash, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        ends = np.append(first_child[1:], len(child_starts))
+        # exactness: each group has the same edges, in order, as the group its hash maps to
+        kept = rep[inverse]
+        if np.any(ends - first_child != (ends - first_child)[kept]):
+            raise _Collision
+        twin = first_child[kept[parent]] + (np.arange(len(child_starts)) - first_child[parent])
+        if np.any(values != values[twin]) or np.any(child != child[twin]):
+            raise _Collision
+        ids = np.arange(len(unique), dtype=np.int64) + len(nodes) + 2
+        for g in rep:
+            lo, hi = first_child[g], ends[g]
+            nodes.append((level, tuple(zip(values[lo:hi].tolist(), child[lo:hi].tolist(), strict=True))))
+        child = ids[inverse]
+        child_starts = starts
+    return Diagram(width, int(child[0]), tuple(nodes))
+
+
+def count(d: Diagram) -> int:
+    """How many states the diagram accepts."""
+    paths = {TRUE_NODE: 1}
+    for i in sorted(range(len(d.nodes)), key=lambda i: -d.nodes[i][0]):
+        paths[i + 2] = sum(paths[c] for _, c in d.nodes[i][1])
+    return paths.get(d.root, 0)
+
+
+def _diagram_exact(states: Iterable[tuple[int, ...]], width: int) -> Diagram:
     unique: dict[tuple[int, tuple[tuple[int, int], ...]], int] = {}
 
     def node(level: int, group: Sequence[tuple[int, ...]]) -> int:
