@@ -161,3 +161,20 @@ def test_hook_that_calls_cleanup_directly_flips_verdicts(plan, cache: dict, tmp_
     assert len(v.head.trace) - 1 in v.touched
     hook = next(c for c in r.changed if c.name == "HostEnqueueFinalizationRegistryCleanupJob")
     assert hook.model_changed and hook.in_model
+
+
+def test_a_new_unknown_step_in_a_model_algorithm_fails_the_review(plan, cache: dict, tmp_path: Path) -> None:
+    head = tmp_path / "head"
+    shutil.copytree(SHARED / "current", head)
+    f = head / "finreg-excerpt.html"
+    text = f.read_text()
+    assert "1. Let _target_ be _weakRef_.[[WeakRefTarget]]." in text
+    f.write_text(text.replace("1. Let _target_ be _weakRef_.[[WeakRefTarget]].",
+                              "1. Frobnicate _weakRef_ until it remembers its target.", 1))
+    r = review(str(SHARED / "current"), str(head), plan, certificates=str(tmp_path / "certs"), cache=cache)
+    [u] = r.new_unknown
+    assert u.algorithm == "WeakRefDeref" and u.in_model and u.step.number == "1"
+    assert u.step.file.endswith("finreg-excerpt.html") and u.step.line > 1
+    assert r.failing
+    # the head's model cannot be built, and says where
+    assert all(v.head.verdict == "UNKNOWN" and "finreg-excerpt.html" in v.head.reason for v in r.verdicts)
