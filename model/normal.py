@@ -43,6 +43,7 @@ class ModelForm:
     algorithms: tuple[tuple[str, Any], ...]  # (name, normal form), sorted by name
     missing: tuple[str, ...]  # algorithms the model needs and the text does not define
     unknown: tuple[ir.Step, ...]  # unreadable steps in algorithms the model needs
+    from_text: tuple[tuple[str, ir.Algorithm], ...] = ()  # (model name, the text's algorithm)
 
     @property
     def digest(self) -> str:
@@ -58,7 +59,8 @@ def model_form(spec: ir.Spec, host: HostProfile) -> ModelForm:
     algs = {name: alg for name, (alg, _) in sel.algorithms.items()}
     total = _Totality(algs)
     forms = tuple(sorted((name, _Normaliser(alg, total).algorithm()) for name, alg in algs.items()))
-    return ModelForm(host.name, forms, sel.missing, sel.unknown)
+    from_text = tuple((name, alg) for name, (alg, source) in sel.algorithms.items() if source == "spec")
+    return ModelForm(host.name, forms, sel.missing, sel.unknown, from_text)
 
 
 def step_form(alg: ir.Algorithm, spec_algs: dict[str, ir.Algorithm]) -> dict[int, Any]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model.build import build, select_algorithms
+from model.build import build
 from model.hosts import HostProfile, load_host
 from model.normal import ModelForm, model_form
 from proofs.check import Overrides, decide
@@ -292,7 +292,8 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         hosts = {h: load_host(h) for r in runs for h in r.hosts}
         forms = {name: (model_form(base.spec, h), model_form(head.spec, h)) for name, h in hosts.items()}
         models = tuple(_host_model(h, *forms[name]) for name, h in hosts.items())
-        names = _model_names(base.spec, hosts.values()) | _model_names(head.spec, hosts.values())
+        # spec algorithms some host's model runs (by id) -> the name the model knows them by
+        names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
         changed = _changes(base.spec, head.spec, names, {n for m in models for n in m.changed})
         unknown = _new_unknown(base.spec, head.spec, names)
         touched = {(c.clause, s.head.number) for c in changed for s in c.steps if s.head is not None}
@@ -362,16 +363,6 @@ def _shown(o: Outcome, side: Side) -> Outcome:
         return o
     return replace(o, trace=tuple({**t, "file": side.shown.get(t.get("file", ""), t.get("file", ""))}
                                   if "file" in t else t for t in o.trace))
-
-
-def _model_names(spec: ir.Spec, hosts: Any) -> dict[int, str]:
-    """Spec algorithms some host's model runs (by id) -> the name the model knows them by."""
-    out: dict[int, str] = {}
-    for h in hosts:
-        for name, (alg, source) in select_algorithms(spec, h).algorithms.items():
-            if source == "spec":
-                out[id(alg)] = name
-    return out
 
 
 def _changes(base: ir.Spec, head: ir.Spec, names: dict[int, str],
