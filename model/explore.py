@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.domain import Concrete, Disabled, View
+from model.native import Step, compile_commands, successor_functions
 from model.program import Command, Program
 
 CONCRETE = Concrete()
@@ -31,9 +32,18 @@ def enabled(program: Program, state: tuple[int, ...]) -> Iterable[Command]:
     yield from program.unsited
 
 
-def successors(program: Program, state: tuple[int, ...]) -> list[tuple[Command, tuple[int, ...]]]:
+def successors(program: Program, state: tuple[int, ...],
+               native: dict[int, Step | None] | None = None) -> list[tuple[Command, tuple[int, ...]]]:
+    """Every enabled command and the state it leads to. With `native` (model/native.py), commands
+    run as functions compiled from their Z3 terms; without, through `fire` (the reference)."""
     out = []
     for cmd in enabled(program, state):
+        f = native.get(id(cmd)) if native is not None else None
+        if f is not None:
+            nxt = f(state)
+            if nxt is not None:
+                out.append((cmd, nxt))
+            continue
         view = View(CONCRETE, program.layout, state)
         try:
             cmd.fire(view)
@@ -62,9 +72,11 @@ class Exploration:
 
 
 def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
-            max_states: int = 2_000_000, keep: bool = False) -> Exploration:
+            max_states: int = 2_000_000, keep: bool = False, native: bool = True) -> Exploration:
     """Breadth first until every property is violated or nothing is left (with no properties:
-    the whole reachable space). `keep` returns the parent map, i.e. every state visited."""
+    the whole reachable space). `keep` returns the parent map, i.e. every state visited.
+    `native=False` fires every command through the reference interpreter (slower, same result)."""
+    fast = successor_functions(program, compile_commands(program)) if native else None
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
     frontier = deque([(init, 0)])
@@ -86,7 +98,7 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
         if depth >= max_depth:
             complete = False
             continue
-        for cmd, nxt in successors(program, state):
+        for cmd, nxt in successors(program, state, fast):
             transitions += 1
             if nxt in parent:
                 continue

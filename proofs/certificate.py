@@ -68,11 +68,16 @@ def file_digest(*paths: str | Path) -> str:
 
 
 def write(folder: str | Path, subject: Subject, program: Program, invariant: Any, method: str) -> str:
-    """Write the invariant (a Z3 Bool over the state variables) atomically; returns the path."""
-    s = z3.Solver()
-    s.add(invariant)
+    """Write the invariant atomically; returns the path. `invariant` is a Z3 Bool over the state
+    variables, or SMT-LIB2 text already declaring them (proofs/invariant.py writes diagrams so)."""
+    if isinstance(invariant, str):
+        body = invariant
+    else:
+        s = z3.Solver()
+        s.add(invariant)
+        body = s.sexpr()
     head = dict(subject.header(), method=method, variables=str(program.layout.size))
-    text = "".join(f"; {k}: {v}\n" for k, v in head.items()) + s.sexpr()
+    text = "".join(f"; {k}: {v}\n" for k, v in head.items()) + body
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{subject.digest()}.smt2.gz"

@@ -16,7 +16,7 @@ from model.symbolic import state_vars
 from model.trace import build_trace
 from proofs import certificate
 from proofs.bmc import replay
-from proofs.invariant import diagram, to_term
+from proofs.invariant import diagram, to_smtlib, variable_order
 from proofs.job import Loaded, certificate_dir, predicate
 from proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
@@ -44,8 +44,8 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
                            f"(limit {MAX_STATES:,} states, {job.job.bounds.steps} steps)")
                    .timed(time.perf_counter() - started))
         return
-    dd = diagram(r.reached, program.layout.size)
-    inv = to_term(dd, state_vars(program))
+    dd = diagram(r.reached, program.layout.size, variable_order(program.layout))
+    inv = to_smtlib(dd, [str(x) for x in state_vars(program)])
     method = f"reachable set: {r.states:,} states, {len(dd):,} diagram nodes"
     for p in holding:
         subject = job.subject(p)

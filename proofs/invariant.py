@@ -11,39 +11,76 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import z3
+
+from model.layout import Layout
 
 TRUE_NODE = 1
 
 
 @dataclass(frozen=True)
 class Diagram:
-    """nodes[i - 2] = (level, ((value, child), ...)); node 1 is the accepting leaf."""
+    """nodes[i - 2] = (level, ((value, child), ...)); node 1 is the accepting leaf. Level L tests
+    state variable order[L] (the identity when no order was given)."""
 
     width: int  # number of state variables (levels)
     root: int
     nodes: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]
+    order: tuple[int, ...] = ()
+
+    def variable(self, level: int) -> int:
+        return self.order[level] if self.order else level
 
     def __len__(self) -> int:
         return len(self.nodes)
 
 
-def diagram(states: Iterable[tuple[int, ...]], width: int) -> Diagram:
-    """Built level by level from the bottom over the sorted states, with array operations: a node
+def variable_order(layout: Layout) -> tuple[int, ...]:
+    """The order the diagram tests state variables in: the stack pointer, then each frame from the
+    deepest down (code, pc, phase, locals), then the rest of the runtime, cells before objects.
+
+    Control first means a transition's guard (which names the top frame's pc) selects a small
+    sub-diagram at once; on the default ecma262 model this order gives 13,139 nodes where the
+    layout order gives 31,453, and the certificate's consecution check runs about 3x faster."""
+    where = {name: (base, size) for name, base, size in layout.names}
+    k = layout.locals_per_frame
+    out = [where["sp"][0]]
+    for d in reversed(range(layout.bounds.frames)):
+        out += [where["frame_alg"][0] + d, where["frame_pc"][0] + d, where["frame_phase"][0] + d]
+        out += [where["frame_local"][0] + d * k + i for i in range(k)]
+    rest = [n for n, _, _ in layout.names if n != "sp" and not n.startswith("frame_")]
+    heap = [n for n in rest if n.startswith(("obj_", "root", "kept"))]
+    for name in [n for n in rest if n not in heap] + heap:
+        base, size = where[name]
+        out += range(base, base + size)
+    return tuple(out)
+
+
+def diagram(states: Iterable[tuple[int, ...]], width: int, order: Sequence[int] = ()) -> Diagram:
+    """The states, tested in `order` (a permutation of the variables; default: as laid out).
+
+    Built level by level from the bottom over the sorted states, with array operations: a node
     is its list of (value, child) edges, interned per level by a 64-bit hash of that list, and
     every group merged under one hash is compared edge by edge with the group kept for it, so a
     hash collision can never merge different nodes (the exact, slower construction takes over)."""
+    order = tuple(order)
+    if order:
+        if sorted(order) != list(range(width)):
+            raise ValueError("order is not a permutation of the state variables")
+        states = (tuple(s[i] for i in order) for s in states)
     rows = sorted(set(states))
     if not rows or width == 0 or max(max(r) for r in rows) > 255:
-        return _diagram_exact(rows, width)
-    try:
-        return _diagram_arrays(rows, width)
-    except _Collision:
-        return _diagram_exact(rows, width)
+        d = _diagram_exact(rows, width)
+    else:
+        try:
+            d = _diagram_arrays(rows, width)
+        except _Collision:
+            d = _diagram_exact(rows, width)
+    return replace(d, order=order)
 
 
 class _Collision(Exception):
@@ -136,8 +173,29 @@ def to_term(d: Diagram, xs: Sequence[Any]) -> Any:
     width = xs[0].size() if xs else 8
     for i in sorted(range(len(d.nodes)), key=lambda i: -d.nodes[i][0]):
         level, edges = d.nodes[i]
-        x = xs[level]
+        x = xs[d.variable(level)]
         parts = [x == z3.BitVecVal(v, width) if c == TRUE_NODE else
                  z3.And(x == z3.BitVecVal(v, width), terms[c]) for v, c in edges]
         terms[i + 2] = parts[0] if len(parts) == 1 else z3.Or(*parts)
     return terms[d.root]
+
+
+def to_smtlib(d: Diagram, names: Sequence[str], width: int = 8) -> str:
+    """The diagram as SMT-LIB2 commands over bit-vector constants named `names`: one `define-fun`
+    per node (children first, so sharing survives the text) and an `assert` of the root. Written
+    as text, not built as a Z3 term, because building ~10^4 terms through the Python API takes
+    seconds and the certificate is text anyway."""
+    hexw = (width + 3) // 4
+    sym = [f"|{n}|" for n in names]
+    out = [f"(declare-fun {x} () (_ BitVec {width}))" for x in sym]
+
+    def test(level: int, v: int) -> str:
+        return f"(= {sym[d.variable(level)]} #x{v:0{hexw}x})"
+
+    for i in sorted(range(len(d.nodes)), key=lambda i: -d.nodes[i][0]):
+        level, edges = d.nodes[i]
+        parts = [test(level, v) if c == TRUE_NODE else f"(and {test(level, v)} node!{c})" for v, c in edges]
+        body = "false" if not parts else parts[0] if len(parts) == 1 else f"(or {' '.join(parts)})"
+        out.append(f"(define-fun node!{i + 2} () Bool {body})")
+    out.append(f"(assert {'true' if d.root == TRUE_NODE else f'node!{d.root}'})")
+    return "\n".join(out) + "\n"

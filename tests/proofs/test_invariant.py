@@ -50,3 +50,23 @@ def test_a_hash_collision_falls_back_to_the_exact_construction(monkeypatch_free:
     finally:
         invariant._mix = real
     assert accepted(d) == states
+
+
+@settings(max_examples=40, deadline=None)
+@given(state_sets, st.randoms(use_true_random=False))
+def test_smtlib_text_in_any_variable_order_accepts_exactly_the_set(case, rnd) -> None:
+    """The certificate's text, parsed back by Z3, holds of exactly the diagram's states."""
+    import z3
+
+    width, states = case
+    order = list(range(width))
+    rnd.shuffle(order)
+    d = diagram(states, width, order)
+    assert accepted(d) == {tuple(s[i] for i in order) for s in states}
+    names = [f"v[{i}]" for i in range(width)]
+    inv = z3.And(*z3.parse_smt2_string(invariant.to_smtlib(d, names)))
+    xs = [z3.BitVec(n, 8) for n in names]
+    for s in list(states)[:10] + [tuple(rnd.randrange(5) for _ in range(width)) for _ in range(10)]:
+        pairs = [(x, z3.BitVecVal(v, 8)) for x, v in zip(xs, s, strict=True)]
+        value = z3.simplify(z3.substitute(inv, *pairs))
+        assert z3.is_true(value) == (s in states)

@@ -1,0 +1,148 @@
+"""Commands as plain Python functions, generated from their Z3 terms: the explorer's fast path.
+
+Running `fire` over the concrete domain costs tens of microseconds per command (a View, a
+dict of writes, one Python call per domain operation), and the explorer fires hundreds of
+thousands of them. Here each command's guard and next-state terms, the very terms the solvers
+reason about (model/symbolic.py), are printed as straight-line Python over the state tuple and
+compiled once. The explorer then executes exactly the transition relation Z3 sees.
+
+The reference interpreter is not replaced: every counterexample is still replayed by `fire`
+over the concrete domain (proofs/bmc.replay), and tests/model/test_native.py checks that both
+give the same successors on every reachable state of small models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import z3
+
+from model.domain import WIDTH
+from model.program import Program
+from model.symbolic import command_terms, state_vars
+
+Step = Callable[[tuple[int, ...]], tuple[int, ...] | None]  # state -> successor, or None if disabled
+
+_MASK = (1 << WIDTH) - 1
+_BINARY = {z3.Z3_OP_ULT: "<", z3.Z3_OP_ULEQ: "<=", z3.Z3_OP_UGT: ">", z3.Z3_OP_UGEQ: ">="}
+
+
+class Untranslatable(Exception):
+    """A term uses an operation this printer does not know; the caller falls back to `fire`."""
+
+
+class _Nodes:
+    """What the printer needs of each Z3 node, asked of the API once per node: commands share
+    most of their subterms (Z3 hash-conses them), and each API call costs a microsecond."""
+
+    def __init__(self, index: dict[int, int]) -> None:
+        self.index = index  # Z3 id of a state variable -> its position in the state tuple
+        self.info: dict[int, tuple[str | None, int, tuple[Any, ...], Any]] = {}
+
+    def get(self, t: Any) -> tuple[str | None, int, tuple[Any, ...], Any]:
+        """(atom text or None, operation kind, children, the term) of t."""
+        tid = t.get_id()
+        found = self.info.get(tid)
+        if found is None:
+            found = self.info[tid] = self._describe(t, tid)
+        return found
+
+    def _describe(self, t: Any, tid: int) -> tuple[str | None, int, tuple[Any, ...], Any]:
+        if tid in self.index:
+            return f"s[{self.index[tid]}]", 0, (), t
+        k = t.decl().kind()
+        if k == z3.Z3_OP_TRUE:
+            return "True", k, (), t
+        if k == z3.Z3_OP_FALSE:
+            return "False", k, (), t
+        if k == z3.Z3_OP_BNUM:
+            return str(t.as_long()), k, (), t
+        if z3.is_const(t):
+            raise Untranslatable(f"free constant {t}")
+        return None, k, tuple(t.children()), t
+
+
+class _Printer:
+    """Prints the terms of one command as assignments to temporaries, each node once."""
+
+    def __init__(self, nodes: _Nodes) -> None:
+        self.nodes = nodes
+        self.lines: list[str] = []
+        self.names: dict[int, str] = {}
+
+    def value(self, t: Any) -> str:
+        """A Python expression for t (an int, or a Z3 term), emitting temporaries as needed."""
+        if isinstance(t, bool):
+            return "True" if t else "False"
+        if isinstance(t, int):
+            return str(t & _MASK)
+        tid = t.get_id()
+        if tid in self.names:
+            return self.names[tid]
+        atom, k, children, term = self.nodes.get(t)
+        if atom is not None:
+            return atom
+        text = self._node(k, [self.value(c) for c in children], term)
+        name = f"t{len(self.names)}"
+        self.names[tid] = name
+        self.lines.append(f"    {name} = {text}")
+        return name
+
+    def _node(self, k: int, a: list[str], t: Any) -> str:
+        if k == z3.Z3_OP_EQ:
+            return f"{a[0]} == {a[1]}"
+        if k == z3.Z3_OP_DISTINCT and len(a) == 2:
+            return f"{a[0]} != {a[1]}"
+        if k == z3.Z3_OP_NOT:
+            return f"not {a[0]}"
+        if k == z3.Z3_OP_AND:
+            return " and ".join(a)
+        if k == z3.Z3_OP_OR:
+            return " or ".join(a)
+        if k == z3.Z3_OP_ITE:
+            return f"{a[1]} if {a[0]} else {a[2]}"
+        if k in _BINARY:
+            return f"{a[0]} {_BINARY[k]} {a[1]}"
+        if k == z3.Z3_OP_BADD:
+            return f"({' + '.join(a)}) & {_MASK}"
+        if k == z3.Z3_OP_BSUB:
+            return f"({a[0]} - {a[1]}) & {_MASK}"
+        if k == z3.Z3_OP_EXTRACT:
+            hi, lo = t.params()
+            return f"({a[0]} >> {lo}) & {(1 << (hi - lo + 1)) - 1}"
+        raise Untranslatable(f"operation {t.decl().name()}")
+
+
+def _source(fname: str, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes) -> str:
+    p = _Printer(nodes)
+    _, kind, children, _ = nodes.get(guard)
+    for c in children if kind == z3.Z3_OP_AND else (guard,):
+        if nodes.get(c)[1] == z3.Z3_OP_TRUE:
+            continue
+        p.lines.append(f"    if not ({p.value(c)}): return None")
+    out = [p.value(writes[i]) if i in writes else f"s[{i}]" for i in range(width)]
+    return "\n".join([f"def {fname}(s):", *p.lines, f"    return ({', '.join(out)},)"])
+
+
+def compile_commands(program: Program) -> tuple[Step | None, ...]:
+    """One function per command of `program`, in order; None where a term could not be printed
+    (the explorer then fires that command through the concrete domain)."""
+    xs = state_vars(program)
+    nodes = _Nodes({x.get_id(): i for i, x in enumerate(xs)})
+    sources: list[str] = []
+    names: list[str | None] = []
+    for i, (_name, guard, writes) in enumerate(command_terms(program, xs)):
+        try:
+            sources.append(_source(f"c{i}", guard, writes, len(xs), nodes))
+            names.append(f"c{i}")
+        except Untranslatable:
+            names.append(None)
+    scope: dict[str, Any] = {}
+    exec(compile("\n\n".join(sources), f"<commands of {program.host}>", "exec"), scope)  # noqa: S102
+    return tuple(scope[n] if n is not None else None for n in names)
+
+
+def successor_functions(program: Program, steps: Sequence[Step | None]) -> dict[int, Step | None]:
+    """id(command) -> its compiled function, for the explorer's lookup."""
+    return {id(c): f for c, f in zip(program.commands, steps, strict=True)}
