@@ -128,8 +128,15 @@ class ModelCompiler:
             S.set("frame_local", v, new * k + i, when=when)
 
     def pop(self, S: Any, d: int, code: int, value: Any, when: Any = None) -> None:
+        """A caller waiting for this frame (frame d-1, in phase 1) takes `value` from `ret` when it
+        resumes, and empties it. Nobody reads `ret` when no frame waits (the bottom frame returned,
+        or the collector's algorithm ran on top of user code between two of its actions), so it is
+        left empty: an unread `ret` would only split states no step can tell apart (it nearly
+        halves the default state spaces)."""
+        D = S.d
         S.set("sp", d, when=when)
-        S.set("ret", value, when=when)
+        waiting = D.eq(S.get("frame_phase", d - 1), 1) if d > 0 else D.false()
+        S.set("ret", D.ite(waiting, value, D.num(EMPTY)), when=when)
         S.set("frame_alg", 0, d, when=when)
         S.set("frame_pc", 0, d, when=when)
         S.set("frame_phase", 0, d, when=when)
@@ -316,6 +323,7 @@ class AlgCompiler:
             def phase1(S: Any) -> None:
                 self._guard(S, d, pc, 1)
                 c = Ctx(S, d, self, ret=S.get("ret"))
+                S.set("ret", EMPTY)
                 S.set("frame_phase", 0, d)
                 self.run(s, c, variant, resuming=True, want_call=False)
 

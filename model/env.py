@@ -241,6 +241,7 @@ class Environment:
             r = S.get("ret")
             for i in objs:
                 S.set("root", 1, i, when=D.eq(r, lay.obj(i)))
+            S.set("ret", EMPTY)
             S.set("frame_phase", 0, d)
 
         out.append(self._cmd("(built-in returned)", d, 1, resume))
