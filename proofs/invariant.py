@@ -68,18 +68,25 @@ def diagram(states: Iterable[tuple[int, ...]], width: int, order: Sequence[int] 
     every group merged under one hash is compared edge by edge with the group kept for it, so a
     hash collision can never merge different nodes (the exact, slower construction takes over)."""
     order = tuple(order)
+    if order and sorted(order) != list(range(width)):
+        raise ValueError("order is not a permutation of the state variables")
+    states = list(states)
+    if not states or width == 0:
+        return replace(_diagram_exact(states, width), order=order)
+    arr = np.array(states, dtype=np.int64)
     if order:
-        if sorted(order) != list(range(width)):
-            raise ValueError("order is not a permutation of the state variables")
-        states = (tuple(s[i] for i in order) for s in states)
-    rows = sorted(set(states))
-    if not rows or width == 0 or max(max(r) for r in rows) > 255:
-        d = _diagram_exact(rows, width)
-    else:
-        try:
-            d = _diagram_arrays(rows, width)
-        except _Collision:
-            d = _diagram_exact(rows, width)
+        arr = arr[:, order]
+    if arr.min() < 0 or arr.max() > 255:
+        d = _diagram_exact(sorted({tuple(r) for r in arr.tolist()}), width)
+        return replace(d, order=order)
+    # sorted and deduplicated as raw bytes: lexicographic order of the rows, without Python tuples
+    arr = np.ascontiguousarray(arr.astype(np.uint8))
+    _, first = np.unique(arr.view(np.dtype((np.void, width))).reshape(-1), return_index=True)
+    arr = arr[first]
+    try:
+        d = _diagram_arrays(arr, width)
+    except _Collision:
+        d = _diagram_exact([tuple(r) for r in arr.tolist()], width)
     return replace(d, order=order)
 
 
@@ -95,9 +102,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def _diagram_arrays(rows: list[tuple[int, ...]], width: int) -> Diagram:
-    arr = np.array(rows, dtype=np.uint8)
-    n = len(rows)
+def _diagram_arrays(arr: np.ndarray, width: int) -> Diagram:
+    """arr: the states as sorted, distinct rows of bytes."""
+    n = len(arr)
     first_diff = np.full(n, -1, dtype=np.int64)  # row 0 starts every group
     if n > 1:
         first_diff[1:] = np.argmax(arr[1:] != arr[:-1], axis=1)
