@@ -36,8 +36,22 @@ def state_vars(program: Program, suffix: str = "") -> tuple[Any, ...]:
     return tuple(out)
 
 
+# the last program's terms: the explorer's compiled commands and the certificate check both need
+# them, in one process, and building them costs seconds on the default models
+_LAST: list[tuple[Program, tuple[int, ...], list[tuple[str, Any, dict[int, Any]]]]] = []
+
+
 def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
     """(name, guard, writes) for every command, over the current-state variables."""
+    key = tuple(v.get_id() for v in cur)
+    if _LAST and _LAST[0][0] is program and _LAST[0][1] == key:
+        return list(_LAST[0][2])
+    out = _command_terms(program, cur)
+    _LAST[:] = [(program, key, out)]
+    return list(out)
+
+
+def _command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
     out = []
     for cmd in program.commands:
         view = View(SYMBOLIC, program.layout, cur)

@@ -122,13 +122,24 @@ def recheck(path: str | Path, subject: Subject, program: Program,
     body = text.split("\n(", 1)[-1]
     key = (hashlib.sha256(body.encode()).hexdigest(), _model_key(subject))
     try:
-        inv = _PARSED.get(key)
-        if inv is None:
+        found = _PARSED.get(key)
+        if found is None:
             inv = _parse(path, text, xs, program, timeout_s)
+            safety = z3.Solver()  # one per invariant: each property is a push/pop on it
+            safety.set("random_seed", 0)
+            safety.add(inv)
             _PARSED.clear()
-            _PARSED[key] = inv
-        bad = z3.Not(holds(program, View(SYMBOLIC, program.layout, xs)))
-        if _sat(inv, bad, timeout_s=timeout_s):
+            _PARSED[key] = found = (inv, safety)
+        inv, safety = found
+        if timeout_s is not None:
+            safety.set("timeout", max(1, int(timeout_s * 1000)))
+        safety.push()
+        try:
+            safety.add(z3.Not(holds(program, View(SYMBOLIC, program.layout, xs))))
+            unsafe = is_sat(safety)
+        finally:
+            safety.pop()
+        if unsafe:
             raise CertificateError("safety fails: the invariant admits a state violating the property")
         if key not in _CONSECUTIVE:
             _consecution(inv, xs, program, timeout_s)
@@ -137,8 +148,9 @@ def recheck(path: str | Path, subject: Subject, program: Program,
         raise CertificateError(f"the solver could not decide an obligation: {e.reason}") from None
 
 
-# the last invariant parsed, with its initiation already checked (one per model and text)
-_PARSED: dict[tuple[str, str], Any] = {}
+# the last invariant parsed, with its initiation already checked (one per model and text), and
+# the solver holding it for the safety obligations
+_PARSED: dict[tuple[str, str], tuple[Any, z3.Solver]] = {}
 
 
 def _parse(path: str | Path, text: str, xs: tuple[Any, ...], program: Program,
@@ -149,9 +161,11 @@ def _parse(path: str | Path, text: str, xs: tuple[Any, ...], program: Program,
         first = str(e).strip("b'\"").split("\\n")[0][:200]
         raise CertificateError(f"{path}: not SMT-LIB2 ({first})") from None
     inv = z3.And(*parsed) if len(parsed) != 1 else parsed[0]
-    free = {str(v) for v in _constants(inv)} - {str(x) for x in xs}
+    # by name and sort: a Bool named like a state variable is another constant
+    free = {(str(v), v.sort().sexpr()) for v in _constants(inv)} - {(str(x), x.sort().sexpr()) for x in xs}
     if free:
-        raise CertificateError(f"{path}: mentions {sorted(free)[:3]}, which are not state variables")
+        names = sorted(f"{n} ({sort})" for n, sort in free)[:3]
+        raise CertificateError(f"{path}: mentions {names}, which are not state variables")
     init = [(x, z3.BitVecVal(v, WIDTH)) for x, v in zip(xs, program.init, strict=True)]
     if _sat(z3.Not(z3.substitute(inv, *init)), timeout_s=timeout_s):
         raise CertificateError("initiation fails: the initial state is not in the invariant")

@@ -98,3 +98,17 @@ def test_unsafe_invariant_fails_safety(proved, tmp_path):
     path = certificate.write(tmp_path, subject, program, z3.BoolVal(True), "test")
     with pytest.raises(CertificateError, match="safety"):
         certificate.recheck(path, subject, program, p.holds)
+
+
+@pytest.mark.parametrize("declaration", ["(declare-fun |sp| () Bool)", "(declare-fun helper () Bool)"])
+def test_a_constant_that_is_not_a_state_variable_is_refused(proved, tmp_path, declaration):
+    """A constant the solver is free to choose (another name, or a state variable's name with
+    another sort) would let any invariant pass; the certificate naming one is refused."""
+    job, _ = proved
+    p = job.properties[1]
+    name = declaration.split()[1]
+    text = (f"(declare-fun |err_assert| () (_ BitVec 8))\n{declaration}\n"
+            f"(assert (or {name} (= |err_assert| #x00)))\n")
+    path = certificate.write(tmp_path, job.subject(p), job.program, text, "test")
+    with pytest.raises(CertificateError, match="not state variables"):
+        certificate.recheck(path, job.subject(p), job.program, p.holds)
