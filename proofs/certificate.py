@@ -179,9 +179,18 @@ def _model_key(subject: Subject) -> str:
 def _consecution(inv: Any, xs: tuple[Any, ...], program: Program, timeout_s: float | None) -> None:
     """One query per command, split over the machine's cores (forked workers, each with its own
     solvers). The invariant over the next state is asserted once, behind a literal, and each
-    command adds only its guard and next-state equations: no per-command copy of the invariant."""
-    commands = command_terms(program, xs)
-    workers = max(1, min(os.cpu_count() or 1, 4, len(commands) // 50))
+    command adds only its guard and next-state equations: no per-command copy of the invariant.
+
+    Commands come in groups (one algorithm at one stack depth). A group whose guards the
+    invariant excludes altogether (one query: Inv and the disjunction of the guards is unsat) has
+    nothing to check; on the default models that is most of them (806 of 1,183 commands)."""
+    terms = command_terms(program, xs)
+    by_group: dict[tuple[str, int], list[int]] = {}
+    for i, cmd in enumerate(program.commands):
+        by_group.setdefault((cmd.algorithm or cmd.actor, cmd.site[0] if cmd.site else -1), []).append(i)
+    groups = sorted(by_group.values(), key=len, reverse=True)
+    commands = [[terms[i] for i in g] for g in groups]
+    workers = max(1, min(os.cpu_count() or 1, 4, len(terms) // 50))
     if workers == 1:
         failure = _consecution_slice(inv, xs, program, commands, 0, 1, timeout_s, None)
     else:
@@ -218,8 +227,9 @@ def _slice_worker(send: Any, *args: Any) -> None:
     send.close()
 
 
-def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, commands: list, first: int,
+def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: list, first: int,
                        step: int, timeout_s: float | None, parent: int | None = None) -> str | None:
+    """The groups first, first+step, ...: the name of a command leaving the invariant, or None."""
     nxt = state_vars(program, "'")
     solver = z3.Solver()  # the general solver: faster than the QF_BV bit-blaster on these queries
     solver.set("random_seed", 0)
@@ -227,18 +237,28 @@ def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, commands
         solver.set("timeout", max(1, int(timeout_s * 1000)))
     leaves = z3.Bool("leaves")
     solver.add(inv, z3.Implies(leaves, z3.Not(z3.substitute(inv, *zip(xs, nxt, strict=True)))))
-    for name, guard, writes in commands[first::step]:
+    for group in groups[first::step]:
         if parent is not None and os.getppid() != parent:
             return "unknown: the checking process was stopped"
-        solver.push()
-        solver.add(guard, *[n == (writes[i] if i in writes else xs[i]) for i, n in enumerate(nxt)])
         try:
-            if is_sat(solver, leaves):
-                return name
+            solver.push()
+            try:
+                solver.add(z3.Or(*[guard for _, guard, _ in group]))
+                if not is_sat(solver):
+                    continue  # no state of the invariant enables any command of the group
+            finally:
+                solver.pop()
+            for name, guard, writes in group:
+                solver.push()
+                try:
+                    pairs = enumerate(zip(xs, nxt, strict=True))
+                    solver.add(guard, *[n == writes.get(i, x) for i, (x, n) in pairs])
+                    if is_sat(solver, leaves):
+                        return name
+                finally:
+                    solver.pop()
         except SolverUnknown as e:
             return f"unknown: {e.reason}"
-        finally:
-            solver.pop()
     return None
 
 
