@@ -108,6 +108,8 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "p
     started = time.monotonic()
     rows: list[Row] = []
     stale: list[Stale] = []
+    tasks: list[portfolio.Task] = []
+    planned: list[tuple[Run, str, tuple[str, ...], str, dict]] = []
     for run in overrides.select(plan.runs):
         for f in run.properties_files:
             load_properties_file(f)
@@ -120,27 +122,35 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "p
                 stale.append(Stale(run.name, e.host, e.property, e.verdict, str(e.loc), "no such property"))
             elif e.host not in names and not _host_exists(e.host):
                 stale.append(Stale(run.name, e.host, e.property, e.verdict, str(e.loc), "no such host"))
+        progress(f"[{run.name}] at {run.bounds.describe()}: {', '.join(h.name for h in hosts)}")
         for host in hosts:
-            outcomes = decide(run, host.path, props, certificates, progress)
+            tasks.append(task(run, host.path, props, certificates))
             spec_label = ", ".join(spec_paths(Job(run.specs, host.path, run.bounds, props)))
-            for pid in props:
-                e = expected.get((host.name, pid))
-                rows.append(Row(run.name, spec_label, host.name, pid, run.bounds.describe(), outcomes[pid],
-                                e.verdict if e else None))
+            planned.append((run, host.name, props, spec_label, expected))
+    # every (run, host) job, side by side as the cores allow
+    results = portfolio.run_many(tasks, progress=lambda m: progress("  " + m))
+    for (run, host_name, props, spec_label, expected), outcomes in zip(planned, results, strict=True):
+        for pid in props:
+            e = expected.get((host_name, pid))
+            rows.append(Row(run.name, spec_label, host_name, pid, run.bounds.describe(), outcomes[pid],
+                            e.verdict if e else None))
     return Report(plan.path, tuple(rows), tuple(stale), round(time.monotonic() - started, 3))
+
+
+def task(run: Run, host_path: str, props: tuple[str, ...], certificates: str) -> portfolio.Task:
+    """The run's engines on one host, as a portfolio task."""
+    engines = portfolio.portfolio_members() if run.engine == "portfolio" else (run.engine,)
+    job = Job(run.specs, host_path, run.bounds, props, run.properties_files, run.depth, run.timeout,
+              certificates)
+    return portfolio.Task(job, props, engines, f"[{run.name}] {Path(host_path).stem}: ")
 
 
 def decide(run: Run, host_path: str, props: tuple[str, ...], certificates: str,
            progress: Callable[[str], None]) -> dict[str, Outcome]:
     """The run's engines on one host: an outcome for every property."""
-    engines = portfolio.portfolio_members() if run.engine == "portfolio" else (run.engine,)
-    progress(f"[{run.name}] {Path(host_path).stem} at {run.bounds.describe()}: {', '.join(engines)} ...")
-    job = Job(run.specs, host_path, run.bounds, props, run.properties_files, run.depth, run.timeout,
-              certificates)
-    t0 = time.monotonic()
-    outcomes = portfolio.run(job, props, engines, progress=lambda m: progress("  " + m))
-    progress(f"  done in {time.monotonic() - t0:.1f} s")
-    return outcomes
+    progress(f"[{run.name}] at {run.bounds.describe()}")
+    return portfolio.run_many([task(run, host_path, props, certificates)],
+                              progress=lambda m: progress("  " + m), at_once=1)[0]
 
 
 def _host_exists(name: str) -> bool:

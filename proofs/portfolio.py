@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import queue as queues
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from multiprocessing.connection import wait
+from typing import Any
 
 from proofs.job import Job
 from proofs.verdict import DEFINITE, UNKNOWN, Outcome, better
@@ -37,22 +38,28 @@ def _engine(name: str) -> Callable:
     return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run}[name]
 
 
-def _worker(name: str, job: Job, out: mp.Queue) -> None:
+def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
+    """One engine on one job; every message goes up this process's own pipe, so that stopping it
+    (a kill, at any moment) can never leave a lock held that another engine's messages need."""
     from proofs.bmc import ReplayError
     from proofs.job import load
+
+    def put(msg: Any) -> None:
+        conn.send((tag, msg))
 
     if name != "explicit" and hasattr(os, "nice"):
         os.nice(10)  # the explicit engine and its certificate check come first for the cores
     try:
         loaded = load(job)
-        _engine(name)(loaded, out.put)
+        _engine(name)(loaded, put)
     except ReplayError as e:
-        out.put(("internal", name, f"a solver trace did not replay in the interpreter: {e}"))
+        put(("internal", name, f"a solver trace did not replay in the interpreter: {e}"))
     except SpecError as e:  # the text cannot be run (a step the model cannot execute): input, not a bug
-        out.put(("input", name, e.diagnostics[0].render().splitlines()[0]))
+        put(("input", name, e.diagnostics[0].render().splitlines()[0]))
     except BaseException:  # an engine bug is reported, never a verdict
-        out.put(("internal", name, traceback.format_exc(limit=8)))
-    out.put(("done", name, ""))
+        put(("internal", name, traceback.format_exc(limit=8)))
+    put(("done", name, ""))
+    conn.close()
 
 
 def _share(name: str, job: Job, engines: tuple[str, ...]) -> Job:
@@ -64,63 +71,142 @@ def _share(name: str, job: Job, engines: tuple[str, ...]) -> Job:
     return replace(job, timeout=min(job.timeout, max(30.0, job.timeout / 10)))
 
 
-def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
-        progress: Callable[[str], None] = lambda _m: None) -> dict[str, Outcome]:
-    """Run `engines` on `job`; returns the winning outcome per property id."""
-    ctx = mp.get_context("fork")
-    out: mp.Queue = ctx.Queue()
-    started = time.monotonic()
-    procs = {name: ctx.Process(target=_worker, args=(name, _share(name, job, engines), out))
-             for name in engines}
-    for p in procs.values():
-        p.start()
-    best: dict[str, Outcome] = {}
-    running = set(procs)
-    errors: list[str] = []
-    unbuildable = ""
-    deadline = started + job.timeout
-    try:
-        while running and not all(best.get(p) and best[p].verdict in DEFINITE for p in properties):
-            try:
-                msg = out.get(timeout=max(0.05, min(1.0, deadline - time.monotonic())))
-            except queues.Empty:
-                if time.monotonic() >= deadline:
-                    break
-                continue
-            if isinstance(msg, Outcome):
-                if msg.property in best and best[msg.property].verdict in DEFINITE:
-                    continue
-                best[msg.property] = better(best.get(msg.property), msg)
-                if msg.verdict in DEFINITE:
-                    progress(f"{msg.property}: {msg.verdict} by {msg.engine} in {msg.seconds:.1f} s")
-            elif msg[0] == "internal":
-                errors.append(f"{msg[1]}: {msg[2]}")
-                last = msg[2].strip().splitlines()[-1] if msg[2].strip() else ""
-                progress(f"internal error in engine {msg[1]}: {last}")
-            elif msg[0] == "input":
-                unbuildable = msg[2]
-                running.discard(msg[1])
-                break
-            elif msg[0] == "done":
-                running.discard(msg[1])
-    finally:
-        for p in procs.values():
+@dataclass(frozen=True)
+class Task:
+    """One job for the portfolio: its properties, the engines to run side by side, and a label
+    for progress messages."""
+
+    job: Job
+    properties: tuple[str, ...]
+    engines: tuple[str, ...]
+    label: str = ""
+
+
+class _Running:
+    """A started task: its engine processes and the best outcome so far per property."""
+
+    def __init__(self, task: Task, tag: int, ctx: Any) -> None:
+        self.task = task
+        self.started = time.monotonic()
+        self.deadline = self.started + task.job.timeout
+        self.best: dict[str, Outcome] = {}
+        self.errors: list[str] = []
+        self.unbuildable = ""
+        self.procs: dict[str, Any] = {}
+        self.pipes: dict[Any, str] = {}  # receiving end -> engine name
+        for name in task.engines:
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, args=(name, _share(name, task.job, task.engines), send, tag))
+            proc.start()
+            send.close()  # the child holds the only sending end: its exit is the pipe's end
+            self.procs[name] = proc
+            self.pipes[recv] = name
+        self.running = set(self.procs)
+
+    def hung_up(self, conn: Any) -> None:
+        """The engine's pipe closed: it finished, or died without saying so."""
+        name = self.pipes.pop(conn)
+        conn.close()
+        if name in self.running:
+            self.running.discard(name)
+            self.errors.append(f"{name}: the engine process ended without a result")
+
+    def take(self, msg: Any, progress: Callable[[str], None]) -> None:
+        if isinstance(msg, Outcome):
+            if msg.property in self.best and self.best[msg.property].verdict in DEFINITE:
+                return
+            self.best[msg.property] = better(self.best.get(msg.property), msg)
+            if msg.verdict in DEFINITE:
+                progress(f"{self.task.label}{msg.property}: {msg.verdict} by {msg.engine} "
+                         f"in {msg.seconds:.1f} s")
+        elif msg[0] == "internal":
+            self.errors.append(f"{msg[1]}: {msg[2]}")
+            last = msg[2].strip().splitlines()[-1] if msg[2].strip() else ""
+            progress(f"{self.task.label}internal error in engine {msg[1]}: {last}")
+        elif msg[0] == "input":
+            self.unbuildable = msg[2]
+            self.running.discard(msg[1])
+        elif msg[0] == "done":
+            self.running.discard(msg[1])
+
+    def finished(self) -> bool:
+        decided = all(self.best.get(p) and self.best[p].verdict in DEFINITE for p in self.task.properties)
+        return decided or not self.running or bool(self.unbuildable) or time.monotonic() >= self.deadline
+
+    def stop(self) -> dict[str, Outcome]:
+        for p in self.procs.values():
             if p.is_alive():
                 p.kill()
             p.join(timeout=5)
-    elapsed = time.monotonic() - started
-    result = {}
-    for prop in properties:
-        o = best.get(prop)
-        if unbuildable:
-            o = Outcome(prop, UNKNOWN, "+".join(engines), reason=f"{UNBUILDABLE}: {unbuildable}",
-                        seconds=round(elapsed, 3))
-        elif o is None:
-            why = "internal error: " + errors[0] if errors else f"time limit ({job.timeout:g} s) reached"
-            o = Outcome(prop, UNKNOWN, "+".join(engines), reason=why, seconds=round(elapsed, 3))
-        elif o.verdict not in DEFINITE and errors:  # a crashed engine might have decided it
-            o = replace(o, reason="internal error: " + errors[0])
-        elif o.verdict not in DEFINITE and time.monotonic() >= deadline:
-            o = replace(o, reason=(o.reason + "; " if o.reason else "") + f"time limit ({job.timeout:g} s)")
-        result[prop] = o
-    return result
+        for conn in self.pipes:
+            conn.close()
+        self.pipes.clear()
+        job, engines = self.task.job, self.task.engines
+        elapsed = time.monotonic() - self.started
+        late = time.monotonic() >= self.deadline
+        limit = f"time limit ({job.timeout:g} s)"
+        result = {}
+        for prop in self.task.properties:
+            o = self.best.get(prop)
+            if self.unbuildable:
+                o = Outcome(prop, UNKNOWN, "+".join(engines), reason=f"{UNBUILDABLE}: {self.unbuildable}",
+                            seconds=round(elapsed, 3))
+            elif o is None:
+                why = "internal error: " + self.errors[0] if self.errors else f"{limit} reached"
+                o = Outcome(prop, UNKNOWN, "+".join(engines), reason=why, seconds=round(elapsed, 3))
+            elif o.verdict not in DEFINITE and self.errors:  # a crashed engine might have decided it
+                o = replace(o, reason="internal error: " + self.errors[0])
+            elif o.verdict not in DEFINITE and late:
+                o = replace(o, reason=(o.reason + "; " if o.reason else "") + limit)
+            result[prop] = o
+        return result
+
+
+def slots(cores: int | None = None) -> int:
+    """How many tasks run at once: one per core. A task's explicit engine spends much of its
+    time on one core (exploring, building the diagram), so a second task keeps the other busy;
+    both spread their certificate checks over every core."""
+    return max(1, cores or os.cpu_count() or 1)
+
+
+def run_many(tasks: list[Task], progress: Callable[[str], None] = lambda _m: None,
+             at_once: int | None = None) -> list[dict[str, Outcome]]:
+    """Every task, up to `at_once` side by side, in order; returns the outcomes of each task."""
+    ctx = mp.get_context("fork")
+    limit = at_once or slots()
+    results: list[dict[str, Outcome] | None] = [None] * len(tasks)
+    active: dict[int, _Running] = {}
+    waiting = list(range(len(tasks)))
+    try:
+        while waiting or active:
+            while waiting and len(active) < limit:
+                i = waiting.pop(0)
+                t = tasks[i]
+                progress(f"{t.label}{', '.join(t.engines)} ...")
+                active[i] = _Running(t, i, ctx)
+            for i in [i for i, r in active.items() if r.finished()]:
+                done = active.pop(i)
+                results[i] = done.stop()
+                progress(f"{tasks[i].label}done in {time.monotonic() - done.started:.1f} s")
+            if not active:
+                continue
+            soonest = min(r.deadline for r in active.values())
+            owner = {conn: r for r in active.values() for conn in r.pipes}
+            for conn in wait(list(owner), timeout=max(0.05, min(1.0, soonest - time.monotonic()))):
+                try:
+                    tag, msg = conn.recv()
+                except (EOFError, OSError):
+                    owner[conn].hung_up(conn)
+                    continue
+                if tag in active:
+                    active[tag].take(msg, progress)
+    finally:
+        for r in active.values():
+            r.stop()
+    return [r if r is not None else {} for r in results]
+
+
+def run(job: Job, properties: tuple[str, ...], engines: tuple[str, ...],
+        progress: Callable[[str], None] = lambda _m: None) -> dict[str, Outcome]:
+    """Run `engines` on `job`; returns the winning outcome per property id."""
+    return run_many([Task(job, properties, engines)], progress, at_once=1)[0]
