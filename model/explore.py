@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.domain import Concrete, Disabled, View
-from model.native import Step, compile_commands, successor_functions
+from model.native import Compiled
 from model.program import Command, Program
 
 CONCRETE = Concrete()
@@ -33,7 +33,7 @@ def enabled(program: Program, state: tuple[int, ...]) -> Iterable[Command]:
 
 
 def successors(program: Program, state: tuple[int, ...],
-               native: dict[int, Step | None] | None = None) -> list[tuple[Command, tuple[int, ...]]]:
+               native: Compiled | None = None) -> list[tuple[Command, tuple[int, ...]]]:
     """Every enabled command and the state it leads to. With `native` (model/native.py), commands
     run as functions compiled from their Z3 terms; without, through `fire` (the reference)."""
     out = []
@@ -76,7 +76,7 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
     """Breadth first until every property is violated or nothing is left (with no properties:
     the whole reachable space). `keep` returns the parent map, i.e. every state visited.
     `native=False` fires every command through the reference interpreter (slower, same result)."""
-    fast = successor_functions(program, compile_commands(program)) if native else None
+    fast = Compiled(program) if native else None
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
     frontier = deque([(init, 0)])

@@ -192,13 +192,14 @@ def _consecution(inv: Any, xs: tuple[Any, ...], program: Program, timeout_s: flo
     commands = [[terms[i] for i in g] for g in groups]
     workers = max(1, min(os.cpu_count() or 1, 4, len(terms) // 50))
     if workers == 1:
-        failure = _consecution_slice(inv, xs, program, commands, 0, 1, timeout_s, None)
+        failure = _consecution_slice(inv, xs, program, commands, None, timeout_s, None)
     else:
         ctx = mp.get_context("fork")  # the children inherit the terms; Z3 objects cannot be pickled
         pipes, procs = [], []
-        for i in range(workers):
+        taken = ctx.Value("i", 0)  # the next group to check: workers take groups as they go
+        for _ in range(workers):
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_slice_worker, args=(send, inv, xs, program, commands, i, workers,
+            proc = ctx.Process(target=_slice_worker, args=(send, inv, xs, program, commands, taken,
                                                            timeout_s, os.getpid()))
             proc.start()
             pipes.append(recv)
@@ -227,9 +228,10 @@ def _slice_worker(send: Any, *args: Any) -> None:
     send.close()
 
 
-def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: list, first: int,
-                       step: int, timeout_s: float | None, parent: int | None = None) -> str | None:
-    """The groups first, first+step, ...: the name of a command leaving the invariant, or None."""
+def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: list, taken: Any,
+                       timeout_s: float | None, parent: int | None = None) -> str | None:
+    """Groups taken one by one from the shared counter `taken` (all of them when it is None):
+    the name of a command leaving the invariant, or None."""
     nxt = state_vars(program, "'")
     solver = z3.Solver()  # the general solver: faster than the QF_BV bit-blaster on these queries
     solver.set("random_seed", 0)
@@ -237,7 +239,7 @@ def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: 
         solver.set("timeout", max(1, int(timeout_s * 1000)))
     leaves = z3.Bool("leaves")
     solver.add(inv, z3.Implies(leaves, z3.Not(z3.substitute(inv, *zip(xs, nxt, strict=True)))))
-    for group in groups[first::step]:
+    for group in _take(groups, taken):
         if parent is not None and os.getppid() != parent:
             return "unknown: the checking process was stopped"
         try:
@@ -260,6 +262,19 @@ def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: 
         except SolverUnknown as e:
             return f"unknown: {e.reason}"
     return None
+
+
+def _take(groups: list, taken: Any) -> Any:
+    if taken is None:
+        yield from groups
+        return
+    while True:
+        with taken.get_lock():
+            i = taken.value
+            taken.value += 1
+        if i >= len(groups):
+            return
+        yield groups[i]
 
 
 def _sat(*terms: Any, timeout_s: float | None) -> bool:
