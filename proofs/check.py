@@ -127,8 +127,12 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "p
             tasks.append(task(run, host.path, props, certificates))
             spec_label = ", ".join(spec_paths(Job(run.specs, host.path, run.bounds, props)))
             planned.append((run, host.name, props, spec_label, expected))
-    # every (run, host) job, side by side as the cores allow
-    results = portfolio.run_many(tasks, progress=lambda m: progress("  " + m))
+    # every (run, host) job, side by side as the cores allow; a job that two runs ask for alike
+    # (command-line overrides can make them so) runs once
+    unique = list({(t.job, t.engines): t for t in tasks}.values())
+    done = portfolio.run_many(unique, progress=lambda m: progress("  " + m))
+    by_job = {(t.job, t.engines): r for t, r in zip(unique, done, strict=True)}
+    results = [by_job[(t.job, t.engines)] for t in tasks]
     for (run, host_name, props, spec_label, expected), outcomes in zip(planned, results, strict=True):
         for pid in props:
             e = expected.get((host_name, pid))

@@ -20,7 +20,7 @@ from proofs.invariant import diagram, to_smtlib, variable_order
 from proofs.job import Loaded, certificate_dir, predicate
 from proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
-MAX_STATES = 2_000_000
+MAX_STATES = 4_000_000
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:

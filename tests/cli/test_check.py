@@ -140,3 +140,17 @@ def test_out_file_is_replaced_atomically(plan_dir, tmp_path):
     assert r.returncode == exitcodes.OK
     assert json.loads(out.read_text())["results"][0]["verdict"] == "PROVED"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_runs_made_alike_by_overrides_are_checked_once(tmp_path):
+    """Two runs that differ only in bounds become the same job under --bounds: one engine run, and
+    a row for each run."""
+    plan = PLAN.format(bounds=SMALL, reentrant="VIOLATED")
+    plan += plan.replace('name = "small"', 'name = "other"').replace(SMALL, "objects=1,frames=4")
+    (tmp_path / "specmc.toml").write_text(plan)
+    r = specmc("check", "--host", "ecma262", "--bounds", SMALL, "--format", "json", "--certificates",
+               str(tmp_path / "c"), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["results"]
+    assert sorted({row["run"] for row in rows}) == ["other", "small"] and len(rows) == 4
+    assert r.stderr.count("ecma262: explicit ...") == 1
