@@ -6,12 +6,16 @@ here, by the test, from the project's rendition with exactly that one step repla
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from model.bounds import Bounds
 from model.build import build
 from model.explore import explore
 from model.hosts import load_host
+from proofs import explicit
+from proofs.job import Job, load
 from proofs.properties import CATALOGUE
 from spec.load import EMBEDDED, load_text
 
@@ -58,9 +62,24 @@ def test_literal_reading_violates_no_dangling_cell(literal):
 
 def test_reworded_step_removes_the_counterexample(texts, literal):
     """Every state the literal text reaches within 53 transitions is explored for the reworded text
-    too, with no violation. (An exhaustive proof at these bounds needs more than 2,000,000
-    states, beyond the explicit engine in test time: see README, "Spec hazards".)"""
+    too, with no violation. (The exhaustive proof at these bounds, 3,096,012 states, is the long
+    test below: see README, "Spec hazards".)"""
     program = _program(texts[1])
     r = explore(program, {"p": lambda S: PROP.holds(program, S)}, 53, max_states=literal[1].states)
     assert "p" not in r.violations
     assert r.states >= literal[1].states * 0.9
+
+
+@pytest.mark.skipif(os.environ.get("SPECMC_LONG_TESTS") != "1",
+                    reason="about 7 minutes and 6 GB: set SPECMC_LONG_TESTS=1 (README, 'Spec hazards')")
+def test_reworded_step_is_proved_at_the_hazard_bounds(texts, tmp_path):
+    """The whole proof: every state the reworded text reaches at the hazard's bounds, written as a
+    certificate and re-checked by fresh solvers. Measured: 3,096,012 states, 26,772 diagram nodes,
+    400 s and 5.8 GB on the README's machine; too long for the default suite."""
+    spec = tmp_path / "meant.html"
+    spec.write_text(texts[1], encoding="utf-8")
+    job = load(Job((str(spec),), "ecma262", BOUNDS, (PROP.id,), certificates=str(tmp_path / "certs")))
+    got: list = []
+    explicit.run(job, got.append)
+    assert [(o.property, o.verdict) for o in got] == [(PROP.id, "PROVED")], got
+    assert got[0].certificate
