@@ -17,6 +17,7 @@ from model.native import Compiled
 from model.program import Command, Program
 
 CONCRETE = Concrete()
+COMPILE_AFTER = 64  # a command runs through `fire` until the explorer has asked for it this often
 Predicate = Callable[[View], Any]  # a state property: View -> bool (True = holds)
 
 
@@ -76,7 +77,7 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
     """Breadth first until every property is violated or nothing is left (with no properties:
     the whole reachable space). `keep` returns the parent map, i.e. every state visited.
     `native=False` fires every command through the reference interpreter (slower, same result)."""
-    fast = Compiled(program) if native else None
+    fast = Compiled(program, after=COMPILE_AFTER) if native else None
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
     frontier = deque([(init, 0)])
