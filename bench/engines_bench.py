@@ -15,8 +15,9 @@ import time
 from dataclasses import replace
 
 from bench.parse_bench import machine
+from model import symbolic
 from model.bounds import Bounds
-from proofs import bmc, explicit, kind, pdr
+from proofs import bmc, certificate, explicit, kind, pdr
 from proofs.job import Job, load
 from proofs.verdict import Outcome
 
@@ -24,6 +25,11 @@ ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pd
 
 
 def timed(engine: str, job: Job) -> tuple[float, list[Outcome]]:
+    """Every row starts cold: the certificate checker's per-process memory of invariants already
+    checked (and the cached command terms) would otherwise make a later row look cheaper."""
+    certificate._CONSECUTIVE.clear()
+    certificate._PARSED.clear()
+    symbolic._LAST.clear()
     loaded = load(job)
     got: list[Outcome] = []
     t = time.perf_counter()
