@@ -36,8 +36,8 @@ def state_vars(program: Program, suffix: str = "") -> tuple[Any, ...]:
     return tuple(out)
 
 
-# the last program's terms: the explorer's compiled commands and the certificate check both need
-# them, in one process, and building them costs seconds on the default models
+# the last program's terms: an engine's relation (pdr, kind) and the certificate check that
+# follows it need them in one process, and building them costs seconds on the default models
 _LAST: list[tuple[Program, tuple[int, ...], list[tuple[str, Any, dict[int, Any]]]]] = []
 
 
