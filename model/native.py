@@ -4,7 +4,8 @@ Running `fire` over the concrete domain costs tens of microseconds per command (
 dict of writes, one Python call per domain operation), and the explorer fires hundreds of
 thousands of them. Here each command's guard and next-state terms, the very terms the solvers
 reason about (model/symbolic.py), are printed as straight-line Python over the state tuple and
-compiled once. The explorer then executes exactly the transition relation Z3 sees.
+compiled, each command once the explorer has used it often enough to repay the cost. The
+explorer then executes exactly the transition relation Z3 sees.
 
 The reference interpreter is not replaced: every counterexample is still replayed by `fire`
 over the concrete domain (proofs/bmc.replay), and tests/model/test_native.py checks that both
@@ -18,9 +19,9 @@ from typing import Any
 
 import z3
 
-from model.domain import WIDTH, View
+from model.domain import WIDTH
 from model.program import Program
-from model.symbolic import SYMBOLIC, state_vars
+from model.symbolic import command_term, state_vars
 
 Step = Callable[[tuple[int, ...]], tuple[int, ...] | None]  # state -> successor, or None if disabled
 
@@ -156,10 +157,9 @@ class Compiled:
             n = self.asked[key] = self.asked.get(key, 0) + 1
             if n < self.after:
                 return None
-        view = View(SYMBOLIC, self.program.layout, self.xs)
-        self.commands[key].fire(view)
+        guard, writes = command_term(self.program, self.commands[key], self.xs)
         try:
-            source = _source("step", view.guard(), dict(view.writes), len(self.xs), self.nodes)
+            source = _source("step", guard, writes, len(self.xs), self.nodes)
         except Untranslatable:
             self.done[key] = None
             return None

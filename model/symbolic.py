@@ -13,7 +13,7 @@ from typing import Any
 import z3
 
 from model.domain import WIDTH, Symbolic, View
-from model.program import Program
+from model.program import Command, Program
 
 SYMBOLIC = Symbolic()
 
@@ -52,12 +52,15 @@ def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any
 
 
 def _command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
-    out = []
-    for cmd in program.commands:
-        view = View(SYMBOLIC, program.layout, cur)
-        cmd.fire(view)
-        out.append((cmd.name, view.guard(), dict(view.writes)))
-    return out
+    return [(cmd.name, *command_term(program, cmd, cur)) for cmd in program.commands]
+
+
+def command_term(program: Program, cmd: Command, cur: tuple[Any, ...]) -> tuple[Any, dict[int, Any]]:
+    """One command's guard and writes (state index -> next value) over `cur`: its `fire` run in
+    the symbolic domain."""
+    view = View(SYMBOLIC, program.layout, cur)
+    cmd.fire(view)
+    return view.guard(), dict(view.writes)
 
 
 def relation(program: Program) -> Relation:
