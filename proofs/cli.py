@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from proofs import exitcodes
+from proofs.plan import ENGINES
 from spec import diagnostics as diag
 from spec.diagnostics import SpecError
 
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--host", action="append", default=[], metavar="H", help="only these hosts (repeatable)")
     ck.add_argument("--property", action="append", default=[], metavar="P",
                     help="only these properties (repeatable)")
-    ck.add_argument("--engine", choices=("portfolio", "explicit", "bmc", "kind", "pdr"))
+    ck.add_argument("--engine", choices=ENGINES)
     ck.add_argument("--bounds", metavar="K=V,...",
                     help="override bounds (objects, cells, frames, jobs, steps)")
     ck.add_argument("--depth", type=int, metavar="N", help="BMC / k-induction depth limit")
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="spec text (repeatable; default: the plan's)")
     wt.add_argument("--host", required=True, metavar="H", help="host profile name or file")
     wt.add_argument("--property", required=True, metavar="P", help="property id")
-    wt.add_argument("--engine", choices=("portfolio", "explicit", "bmc", "kind", "pdr"), default="explicit",
+    wt.add_argument("--engine", choices=ENGINES, default="explicit",
                     help="engine that finds the counterexample (default: explicit, shortest first)")
     wt.add_argument("--bounds", metavar="K=V,...", help="override the run's bounds")
     wt.add_argument("--timeout", type=float, metavar="S", help="seconds for the search")
@@ -90,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--host", action="append", default=[], metavar="H", help="only these hosts (repeatable)")
     rv.add_argument("--property", action="append", default=[], metavar="P",
                     help="only these properties (repeatable)")
-    rv.add_argument("--engine", choices=("portfolio", "explicit", "bmc", "kind", "pdr"))
+    rv.add_argument("--engine", choices=ENGINES)
     rv.add_argument("--bounds", metavar="K=V,...", help="override bounds for every run")
     rv.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
     rv.add_argument("--format", choices=("text", "json", "markdown", "sarif", "github"), default="text")

@@ -33,7 +33,7 @@ from spec.diagnostics import SpecError
 from spec.source import Loc
 
 VERDICTS = ("VIOLATED", "PROVED", "BOUNDED", "UNKNOWN")
-ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr")
+ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr", "bdd")
 EMBEDDED_PLAN = Path(__file__).parent / "plans" / "default.toml"
 RUN_KEYS = {"name", "spec", "hosts", "properties", "properties_files", "bounds", "engine", "depth",
             "timeout", "expect"}

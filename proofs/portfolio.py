@@ -33,9 +33,9 @@ def portfolio_members(cores: int | None = None) -> tuple[str, ...]:
 
 
 def _engine(name: str) -> Callable:
-    from proofs import bmc, explicit, kind, pdr
+    from proofs import bdd, bmc, explicit, kind, pdr
 
-    return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run}[name]
+    return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}[name]
 
 
 def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:

@@ -1,0 +1,131 @@
+"""The decision-diagram engine computes exactly the explorer's reachable set, steps exactly as the
+interpreter does, finds the explorer's shortest violations and proves only through a certificate
+that fresh solvers re-check."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.bounds import Bounds
+from model.explore import explore, successors
+from proofs import bdd, explicit
+from proofs.job import Job, load
+
+pytest.importorskip("dd.cudd")
+
+TINY = Bounds(objects=1, frames=2)
+
+
+@pytest.fixture(scope="module", params=["ecma262", "quickjs-ng-0.5"])
+def machine(request):
+    program = load(Job(("embedded",), request.param, TINY, ())).program
+    return bdd.Machine(program)
+
+
+def _reached(m: bdd.Machine):
+    reached, layers, _found, complete = bdd.reach(m, {}, None)
+    assert complete
+    return reached, layers
+
+
+def test_reachable_set_is_the_explorers(machine):
+    reached, layers = _reached(machine)
+    r = explore(machine.program, {}, 10_000, keep=True)
+    assert machine.bdd.count(reached, nvars=len(machine.xnames) * 8) == r.states
+    for s in r.reached:  # as many states, and each explored one is in the set: the same set
+        assert machine.state(s) & reached != machine.bdd.false
+    assert len(layers) > 10
+
+
+def test_image_of_a_state_is_its_interpreter_successors(machine):
+    _reached_set, layers = _reached(machine)
+    states = [machine.pick(layer) for layer in layers]
+    states += list(explore(machine.program, {}, 10_000, keep=True).reached)
+    for s in random.Random(7).sample(states, 40):
+        want = machine.bdd.false
+        for _cmd, t in successors(machine.program, s):
+            want |= machine.state(t)
+        assert machine.image(machine.state(s)) == want
+
+
+def _run(job: Job):
+    got = []
+    bdd.run(load(job), got.append)
+    return {o.property: o for o in got}
+
+
+def test_seed_violations_have_the_explorers_shortest_length(tmp_path):
+    props = ("cleanup-not-on-free-stack", "no-dangling-cell")
+    job = Job(("embedded",), "quickjs-ng-0.5", Bounds(), props, certificates=str(tmp_path))
+    got = _run(job)
+    want = {}
+    explicit.run(load(job), lambda o: want.__setitem__(o.property, o))
+    for p in props:
+        assert want[p].verdict == "VIOLATED" and got[p].verdict == "VIOLATED", got[p].reason
+        assert got[p].depth == want[p].depth and len(got[p].trace) == len(want[p].trace)
+
+
+def test_a_proof_comes_with_a_rechecked_certificate_and_a_broken_one_is_refused(tmp_path):
+    from proofs import certificate
+
+    job = Job(("embedded",), "ecma262", TINY, ("held-value-once",), certificates=str(tmp_path))
+    o = _run(job)["held-value-once"]
+    assert o.verdict == "PROVED", o.reason
+    assert certificate.read(o.certificate)[0]["method"].startswith("bdd reachable set")
+    loaded = load(job)
+    p = loaded.properties[0]
+    head, text = certificate.read(o.certificate)
+    # the root's complement: the initial state is no longer in the invariant
+    root = text.rstrip().rsplit("\n", 1)[1]
+    broken = text.replace(root, root.replace("(assert ", "(assert (not ") + ")")
+    import gzip
+    from pathlib import Path
+
+    Path(o.certificate).write_bytes(gzip.compress(broken.encode()))
+    certificate._PARSED.clear()
+    certificate._CONSECUTIVE.clear()
+    with pytest.raises(certificate.CertificateError):
+        certificate.recheck(o.certificate, loaded.subject(p), loaded.program, p.holds)
+
+
+BYTES = st.integers(0, 255)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=BYTES, b=BYTES)
+def test_operators_agree_with_z3(a, b):
+    cudd = pytest.importorskip("dd.cudd")
+    manager = cudd.BDD()
+    x, y = z3.BitVec("x", 8), z3.BitVec("y", 8)
+    names = [[f"x{i}" for i in range(7, -1, -1)], [f"y{i}" for i in range(7, -1, -1)]]
+    manager.declare(*names[0], *names[1])
+    bits = bdd.Bits(manager, (x, y), names)
+    assign = {f"x{i}": bool((a >> i) & 1) for i in range(8)} | {f"y{i}": bool((b >> i) & 1) for i in range(8)}
+
+    def value(t):
+        got = bits.value(t)
+        if isinstance(got, list):
+            return sum(int(manager.let(assign, g) == manager.true) << i for i, g in enumerate(got))
+        return manager.let(assign, got) == manager.true
+
+    for t in (z3.ULT(x, y), z3.ULE(x, y), z3.UGT(x, y), z3.UGE(x, y), x == y, z3.Distinct(x, y),
+              x + y, x - y, z3.Extract(5, 2, x), z3.Concat(z3.Extract(3, 0, x), z3.Extract(7, 4, y)),
+              z3.If(z3.ULT(x, 7), y, x + 1), z3.Implies(x == 3, y == 4), z3.Not(z3.Or(x == 1, y == 2))):
+        want = z3.simplify(z3.substitute(t, (x, z3.BitVecVal(a, 8)), (y, z3.BitVecVal(b, 8))))
+        want = want.as_long() if z3.is_bv_value(want) else z3.is_true(want)
+        assert value(t) == want, t
+
+
+def test_an_unknown_operator_is_refused():
+    cudd = pytest.importorskip("dd.cudd")
+    manager = cudd.BDD()
+    x = z3.BitVec("x", 8)
+    manager.declare(*[f"x{i}" for i in range(8)])
+    bits = bdd.Bits(manager, (x,), [[f"x{i}" for i in range(7, -1, -1)]])
+    with pytest.raises(bdd.Untranslatable):
+        bits.value(x * 3 == 1)
