@@ -17,11 +17,11 @@ from dataclasses import replace
 from bench.parse_bench import machine
 from model import symbolic
 from model.bounds import Bounds
-from proofs import bmc, certificate, explicit, kind, pdr
+from proofs import bdd, bmc, certificate, explicit, kind, pdr
 from proofs.job import Job, load
 from proofs.verdict import Outcome
 
-ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run}
+ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}
 
 
 def timed(engine: str, job: Job) -> tuple[float, list[Outcome]]:
@@ -61,7 +61,7 @@ def main() -> None:
     print("\n1. seed counterexample: quickjs-ng-0.5, cleanup-not-on-free-stack, default bounds")
     print("| engine | seconds | verdict | depth |")
     print("| --- | --- | --- | --- |")
-    for engine in ("explicit", "bmc"):
+    for engine in ("explicit", "bmc", "bdd"):
         dt, outs = timed(engine, base)
         o = outs[0] if outs else None
         print(f"| {engine} | {dt:.1f} | {o.verdict if o else '-'} | {o.depth if o else '-'} |", flush=True)
@@ -69,7 +69,7 @@ def main() -> None:
     print("| engine | seconds | verdicts |")
     print("| --- | --- | --- |")
     proof = replace(base, host="ecma262", properties=())
-    for engine in ("explicit", "kind", "pdr"):
+    for engine in ("explicit", "bdd", "kind", "pdr"):
         dt, outs = timed(engine, proof)
         print(f"| {engine} | {dt:.1f} | {summary(outs)} |", flush=True)
     print("\n3. held-value-once under ecma262 as objects grow (cells=1, frames=6, jobs=1)")
@@ -77,7 +77,7 @@ def main() -> None:
     print("| --- | --- | --- | --- |")
     for n in (int(x) for x in args.objects.split(",")):
         job = replace(base, host="ecma262", properties=("held-value-once",), bounds=Bounds(objects=n))
-        for engine in ("explicit", "kind", "pdr"):
+        for engine in ("explicit", "bdd", "kind", "pdr"):
             dt, outs = timed(engine, job)
             verdict = outs[0].verdict if outs else "-"
             rows.append((n, engine, dt, verdict))
@@ -93,7 +93,7 @@ def plot(rows: list[tuple[int, str, float, str]], path: str, budget: float) -> N
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
-    for engine, marker in (("explicit", "o"), ("kind", "s"), ("pdr", "^")):
+    for engine, marker in (("explicit", "o"), ("bdd", "D"), ("kind", "s"), ("pdr", "^")):
         pts = [(n, dt, v) for n, e, dt, v in rows if e == engine]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=engine)
         for n, dt, v in pts:

@@ -213,7 +213,6 @@ class Machine:
         self.bdd = bdd
         self.bits = Bits(bdd, self.xs, self.xnames)
         self.init = self.state(program.init)
-        self.moves: list[Move] = []
         self.sites: dict[Any, tuple[Any, list[Move]]] = {}  # site -> (its condition, its moves)
         for cmd, (_name, guard, writes) in zip(program.commands, command_terms(program, self.xs),
                                                 strict=True):
@@ -229,7 +228,6 @@ class Machine:
             if cmd.site not in self.sites:
                 self.sites[cmd.site] = (self._site(cmd.site), [])
             self.sites[cmd.site][1].append(move)
-            self.moves.append(move)
 
     def _site(self, site: tuple[int, int, int, int] | None) -> Any:
         """The states in which the top frame is at `site`; every guard of a command with that
@@ -282,18 +280,22 @@ class Machine:
         """A state of `layer` with a transition to `state` (there is one: `state` was reached
         from it)."""
         bits = self.bits
-        for move in self.moves:
-            cand = layer & move.guard
-            for i, v in zip(move.written, move.values, strict=True):
-                cand &= bits.eq(v, bits.const(state[i]))
-            w = set(move.written)
-            for i in range(len(state)):
-                if cand == self.bdd.false:
-                    break
-                if i not in w:
-                    cand &= bits.eq(bits.value(self.xs[i]), bits.const(state[i]))
-            if cand != self.bdd.false:
-                return self.pick(cand)
+        for cond, members in self.sites.values():
+            here = layer & cond
+            if here == self.bdd.false:
+                continue
+            for move in members:
+                cand = here & move.guard
+                for i, v in zip(move.written, move.values, strict=True):
+                    cand &= bits.eq(v, bits.const(state[i]))
+                w = set(move.written)
+                for i in range(len(state)):
+                    if cand == self.bdd.false:
+                        break
+                    if i not in w:
+                        cand &= bits.eq(bits.value(self.xs[i]), bits.const(state[i]))
+                if cand != self.bdd.false:
+                    return self.pick(cand)
         raise AssertionError("a reached state has no predecessor in the layer before it")
 
     def to_smtlib(self, u: Any, names: Sequence[str]) -> str:
