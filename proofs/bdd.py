@@ -347,10 +347,11 @@ class Machine:
         return "\n".join(out) + "\n"
 
 
-def reach(m: Machine, bad: dict[str, Any],
-          deadline: float | None) -> tuple[Any, list[Any], dict[str, int], bool]:
+def reach(m: Machine, bad: dict[str, Any], deadline: float | None,
+          max_steps: int = 10_000) -> tuple[Any, list[Any], dict[str, int], bool]:
     """Breadth first from the initial state: (reached, layers, property -> first violating layer,
-    complete). Stops early once every property is violated."""
+    complete). Stops early once every property is violated, and incomplete at the deadline or
+    after `max_steps` steps (the bounds' `steps`, as in the explorer)."""
     bdd = m.bdd
     reached = frontier = m.init
     layers = [frontier]
@@ -361,7 +362,7 @@ def reach(m: Machine, bad: dict[str, Any],
                 found[pid] = len(layers) - 1
         if len(found) == len(bad) and bad:
             return reached, layers, found, True
-        if deadline is not None and time.monotonic() > deadline:
+        if len(layers) > max_steps or (deadline is not None and time.monotonic() > deadline):
             return reached, layers, found, False
         new = m.image(frontier) & ~reached
         if new == bdd.false:
@@ -386,18 +387,21 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
         for p in job.properties:
             say(Outcome(p.id, UNKNOWN, "bdd", reason=str(e)))
         return
-    reached, layers, found, complete = reach(m, bad, deadline)
+    reached, layers, found, complete = reach(m, bad, deadline, job.job.bounds.steps)
     states = m.bdd.count(reached, nvars=len(m.xnames) * WIDTH)
     size = f"{int(states):,} states, {len(reached):,} diagram nodes, {len(layers) - 1} steps"
+    inv = ""
     for p in job.properties:
         k = found.get(p.id)
         if k is not None:
             say(_violation(m, layers, k, bad[p.id], p, size))
         elif not complete:
-            say(Outcome(p.id, UNKNOWN, "bdd", reason=f"time limit reached after {len(layers) - 1} "
+            why = "time limit" if len(layers) <= job.job.bounds.steps else "step bound"
+            say(Outcome(p.id, UNKNOWN, "bdd", reason=f"{why} reached after {len(layers) - 1} "
                         f"breadth-first steps ({size})"))
         else:
-            say(_proof(job, m, reached, p, size, deadline))
+            inv = inv or m.to_smtlib(reached, [str(x) for x in m.xs])
+            say(_proof(job, m, inv, p, size, deadline))
 
 
 def _violation(m: Machine, layers: list[Any], k: int, bad: Any, p: Property, size: str) -> Outcome:
@@ -412,9 +416,8 @@ def _violation(m: Machine, layers: list[Any], k: int, bad: Any, p: Property, siz
     return Outcome(p.id, VIOLATED, "bdd", k, reason=size, trace=trace)
 
 
-def _proof(job: Loaded, m: Machine, reached: Any, p: Property, size: str, deadline: float) -> Outcome:
+def _proof(job: Loaded, m: Machine, inv: str, p: Property, size: str, deadline: float) -> Outcome:
     subject = job.subject(p)
-    inv = m.to_smtlib(reached, [str(x) for x in m.xs])
     method = f"bdd reachable set: {size}"
     path = certificate.write(certificate_dir(job.job), subject, m.program, inv, method)
     try:

@@ -129,3 +129,10 @@ def test_an_unknown_operator_is_refused():
     bits = bdd.Bits(manager, (x,), [[f"x{i}" for i in range(7, -1, -1)]])
     with pytest.raises(bdd.Untranslatable):
         bits.value(x * 3 == 1)
+
+
+def test_a_step_bound_below_the_diameter_is_unknown_never_proved(tmp_path):
+    job = Job(("embedded",), "ecma262", Bounds(objects=1, frames=2, steps=5), ("held-value-once",),
+              certificates=str(tmp_path))
+    o = _run(job)["held-value-once"]
+    assert o.verdict == "UNKNOWN" and "step bound" in o.reason
