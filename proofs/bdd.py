@@ -399,6 +399,9 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
             why = "time limit" if len(layers) <= job.job.bounds.steps else "step bound"
             say(Outcome(p.id, UNKNOWN, "bdd", reason=f"{why} reached after {len(layers) - 1} "
                         f"breadth-first steps ({size})"))
+        elif time.monotonic() > deadline:  # a certificate check started now would only overrun
+            say(Outcome(p.id, UNKNOWN, "bdd", reason=f"time limit reached before the certificate "
+                        f"was checked ({size})"))
         else:
             inv = inv or m.to_smtlib(reached, [str(x) for x in m.xs])
             say(_proof(job, m, inv, p, size, deadline))
