@@ -187,6 +187,7 @@ class Move(NamedTuple):
     values: list[list[Any]]  # their next values, over the current bits
     nexts: list[list[Any]]  # their next bits
     rename: dict[str, str]  # next bits -> current bits, of the written variables only
+    old: frozenset[str]  # the current bits of the written variables, quantified away
 
 
 class Machine:
@@ -195,7 +196,6 @@ class Machine:
 
     def __init__(self, program: Program):
         cudd = _bdd_module()
-        self.cudd = cudd
         self.program = program
         n = program.layout.size
         self.xs = state_vars(program)
@@ -224,7 +224,7 @@ class Machine:
             values = [self.bits.value(writes[i]) for i in written]
             nexts = [[bdd.var(y) for y in reversed(self.ynames[i])] for i in written]
             rename = {y: x for i in written for x, y in zip(self.xnames[i], self.ynames[i], strict=True)}
-            move = Move(written, g, values, nexts, rename)
+            move = Move(written, g, values, nexts, rename, frozenset(rename.values()))
             if cmd.site not in self.sites:
                 self.sites[cmd.site] = (self._site(cmd.site), [])
             self.sites[cmd.site][1].append(move)
@@ -239,15 +239,17 @@ class Machine:
         out = self.bdd.true
         for name, index, v in (("sp", None, d + 1), ("frame_alg", d, alg), ("frame_pc", d, pc),
                                ("frame_phase", d, phase)):
-            base, _ = lay.where(name)
-            i = base + (index or 0)
-            out &= self.bits.eq(self.bits.value(self.xs[i]), self.bits.const(v))
+            out &= self.holds(lay.where(name)[0] + (index or 0), v)
         return out
+
+    def holds(self, i: int, v: int) -> Any:
+        """The states in which variable i has the value v."""
+        return self.bits.eq(self.bits.value(self.xs[i]), self.bits.const(v))
 
     def state(self, values: Sequence[int]) -> Any:
         out = self.bdd.true
         for i, v in enumerate(values):
-            out &= self.bits.eq(self.bits.value(self.xs[i]), self.bits.const(v))
+            out &= self.holds(i, v)
         return out
 
     def image(self, frontier: Any) -> Any:
@@ -266,7 +268,7 @@ class Machine:
                     continue
                 for v, y in zip(move.values, move.nexts, strict=True):
                     step &= self.bits.eq(y, v)
-                step = bdd.exist(set(move.rename.values()), step)
+                step = bdd.exist(move.old, step)
                 out |= bdd.let(move.rename, step)
         return out
 
@@ -293,7 +295,7 @@ class Machine:
                     if cand == self.bdd.false:
                         break
                     if i not in w:
-                        cand &= bits.eq(bits.value(self.xs[i]), bits.const(state[i]))
+                        cand &= self.holds(i, state[i])
                 if cand != self.bdd.false:
                     return self.pick(cand)
         raise AssertionError("a reached state has no predecessor in the layer before it")

@@ -4,7 +4,9 @@ that fresh solvers re-check."""
 
 from __future__ import annotations
 
+import gzip
 import random
+from pathlib import Path
 
 import pytest
 import z3
@@ -83,9 +85,6 @@ def test_a_proof_comes_with_a_rechecked_certificate_and_a_broken_one_is_refused(
     # the root's complement: the initial state is no longer in the invariant
     root = text.rstrip().rsplit("\n", 1)[1]
     broken = text.replace(root, root.replace("(assert ", "(assert (not ") + ")")
-    import gzip
-    from pathlib import Path
-
     Path(o.certificate).write_bytes(gzip.compress(broken.encode()))
     certificate._PARSED.clear()
     certificate._CONSECUTIVE.clear()
