@@ -24,12 +24,12 @@ from typing import Any, NamedTuple
 import z3
 
 from model.domain import WIDTH
-from model.layout import Layout
 from model.program import Program
 from model.symbolic import command_terms, state_vars
 from model.trace import build_trace
 from proofs import certificate
 from proofs.bmc import prop_term, replay
+from proofs.invariant import variable_order
 from proofs.job import Loaded, certificate_dir
 from proofs.properties import Property
 from proofs.solver import SolverUnknown
@@ -154,31 +154,6 @@ class Bits:
         return out
 
 
-def relation_order(layout: Layout) -> tuple[int, ...]:
-    """Variables in diagram order: the stack pointer, each frame from the outermost in (code,
-    pc, phase, locals), the rest of the runtime, then each object's fields side by side.
-
-    A call copies values from a frame into the one above it, and a relation `next = f(current)`
-    stays small only when f reads variables tested before the one it writes (otherwise the
-    diagram must remember every value of the written one until it meets what it depends on).
-    So frames go outermost first here, unlike the certificate's order (proofs/invariant.py)."""
-    where = {name: (base, size) for name, base, size in layout.names}
-    k = layout.locals_per_frame
-    out = [where["sp"][0]]
-    for d in range(layout.bounds.frames):
-        out += [where["frame_alg"][0] + d, where["frame_pc"][0] + d, where["frame_phase"][0] + d]
-        out += [where["frame_local"][0] + d * k + i for i in range(k)]
-    rest = [n for n, _, _ in layout.names if n != "sp" and not n.startswith("frame_")]
-    heap = [n for n in rest if n.startswith(("obj_", "root", "kept"))]
-    for name in rest:
-        if name not in heap:
-            base, size = where[name]
-            out += range(base, base + size)
-    for i in range(layout.bounds.objects):
-        out += [where[name][0] + i for name in heap]
-    return tuple(out)
-
-
 class Move(NamedTuple):
     """One command as diagrams."""
 
@@ -204,7 +179,7 @@ class Machine:
         self.xnames = [[f"x{i}_{b}" for b in range(WIDTH - 1, -1, -1)] for i in range(n)]
         self.ynames = [[f"y{i}_{b}" for b in range(WIDTH - 1, -1, -1)] for i in range(n)]
         order: dict[str, int] = {}
-        for i in relation_order(program.layout):
+        for i in variable_order(program.layout, outermost_first=True, by_object=True):
             for xb, yb in zip(self.xnames[i], self.ynames[i], strict=True):
                 order[xb] = len(order)
                 order[yb] = len(order)

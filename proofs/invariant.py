@@ -39,24 +39,33 @@ class Diagram:
         return len(self.nodes)
 
 
-def variable_order(layout: Layout) -> tuple[int, ...]:
-    """The order the diagram tests state variables in: the stack pointer, then each frame from the
-    deepest down (code, pc, phase, locals), then the rest of the runtime, cells before objects.
+def variable_order(layout: Layout, outermost_first: bool = False, by_object: bool = False) -> tuple[int, ...]:
+    """The order a diagram tests state variables in: the stack pointer, then each frame (code, pc,
+    phase, locals), then the rest of the runtime, cells before objects.
 
     Control first means a transition's guard (which names the top frame's pc) selects a small
-    sub-diagram at once; on the default ecma262 model this order gives 10,966 nodes where the
-    layout order gives 27,216, and the certificate's consecution check runs about 3x faster."""
+    sub-diagram at once; on the default ecma262 model, frames deepest first gives 10,966 nodes
+    where the layout order gives 27,216, and the certificate's consecution check runs about 3x
+    faster. The bdd engine (proofs/bdd.py) asks for frames outermost first, and each object's
+    fields side by side: a call copies values from a frame into the one above it, and conjoining
+    `next = f(current)` onto a set stays small only when f reads variables tested before the one
+    it writes (otherwise the diagram remembers every value of the written one until it meets
+    what it depends on)."""
     where = {name: (base, size) for name, base, size in layout.names}
     k = layout.locals_per_frame
     out = [where["sp"][0]]
-    for d in reversed(range(layout.bounds.frames)):
+    depths = range(layout.bounds.frames)
+    for d in depths if outermost_first else reversed(depths):
         out += [where["frame_alg"][0] + d, where["frame_pc"][0] + d, where["frame_phase"][0] + d]
         out += [where["frame_local"][0] + d * k + i for i in range(k)]
     rest = [n for n, _, _ in layout.names if n != "sp" and not n.startswith("frame_")]
     heap = [n for n in rest if n.startswith(("obj_", "root", "kept"))]
-    for name in [n for n in rest if n not in heap] + heap:
+    for name in [n for n in rest if n not in heap] + ([] if by_object else heap):
         base, size = where[name]
         out += range(base, base + size)
+    if by_object:
+        for i in range(layout.bounds.objects):
+            out += [where[name][0] + i for name in heap]
     return tuple(out)
 
 

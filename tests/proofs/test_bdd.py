@@ -18,7 +18,7 @@ from model.explore import explore, successors
 from proofs import bdd, explicit
 from proofs.job import Job, load
 
-pytest.importorskip("dd.cudd")
+cudd = pytest.importorskip("dd.cudd")
 
 TINY = Bounds(objects=1, frames=2)
 
@@ -98,7 +98,6 @@ BYTES = st.integers(0, 255)
 @settings(max_examples=60, deadline=None)
 @given(a=BYTES, b=BYTES)
 def test_operators_agree_with_z3(a, b):
-    cudd = pytest.importorskip("dd.cudd")
     manager = cudd.BDD()
     x, y = z3.BitVec("x", 8), z3.BitVec("y", 8)
     names = [[f"x{i}" for i in range(7, -1, -1)], [f"y{i}" for i in range(7, -1, -1)]]
@@ -121,7 +120,6 @@ def test_operators_agree_with_z3(a, b):
 
 
 def test_an_unknown_operator_is_refused():
-    cudd = pytest.importorskip("dd.cudd")
     manager = cudd.BDD()
     x = z3.BitVec("x", 8)
     manager.declare(*[f"x{i}" for i in range(8)])
