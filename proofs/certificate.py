@@ -177,13 +177,19 @@ def _model_key(subject: Subject) -> str:
 
 
 def _consecution(inv: Any, xs: tuple[Any, ...], program: Program, timeout_s: float | None) -> None:
-    """One query per command, split over the machine's cores (forked workers, each with its own
-    solvers). The invariant over the next state is asserted once, behind a literal, and each
-    command adds only its guard and next-state equations: no per-command copy of the invariant.
+    """One query per group of commands (one algorithm at one stack depth), split over the
+    machine's cores (forked workers, each with its own solver holding the invariant).
 
-    Commands come in groups (one algorithm at one stack depth). A group whose guards the
-    invariant excludes altogether (one query: Inv and the disjunction of the guards is unsat) has
-    nothing to check; on the default models that is most of them (806 of 1,183 commands)."""
+    A group whose guards the invariant excludes altogether (Inv and the disjunction of the guards
+    is unsat) has nothing to check; on the default models that is most of them (806 of 1,183
+    commands). For the others, one query asks whether some command of the group leaves the
+    invariant: Inv(x) and OR over commands (guard(x) and not Inv(next(x))), where Inv(next(x)) is
+    the invariant with the written variables replaced by their next values. Substituting, rather
+    than asserting a copy of the invariant over primed variables with x' = next(x), leaves the
+    parts of the diagram below the written variables as the very same terms on both sides, so
+    the solver meets them once; with one query per group this halved the check (28.7 s -> 13.9 s
+    on one core for ecma262 at the default bounds). Only when a group fails are its commands
+    asked one by one, to name the one that leaves."""
     terms = command_terms(program, xs)
     by_group: dict[tuple[str, int], list[int]] = {}
     for i, cmd in enumerate(program.commands):
@@ -232,13 +238,21 @@ def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: 
                        timeout_s: float | None, parent: int | None = None) -> str | None:
     """Groups taken one by one from the shared counter `taken` (all of them when it is None):
     the name of a command leaving the invariant, or None."""
-    nxt = state_vars(program, "'")
     solver = z3.Solver()  # the general solver: faster than the QF_BV bit-blaster on these queries
     solver.set("random_seed", 0)
     if timeout_s is not None:
         solver.set("timeout", max(1, int(timeout_s * 1000)))
-    leaves = z3.Bool("leaves")
-    solver.add(inv, z3.Implies(leaves, z3.Not(z3.substitute(inv, *zip(xs, nxt, strict=True)))))
+    solver.add(inv)
+
+    def leaves(commands: list) -> bool:
+        solver.push()
+        try:
+            solver.add(z3.Or(*[z3.And(guard, z3.Not(_after(inv, xs, writes)))
+                               for _, guard, writes in commands]))
+            return is_sat(solver)
+        finally:
+            solver.pop()
+
     for group in _take(groups, taken):
         if parent is not None and os.getppid() != parent:
             return "unknown: the checking process was stopped"
@@ -250,18 +264,18 @@ def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: 
                     continue  # no state of the invariant enables any command of the group
             finally:
                 solver.pop()
-            for name, guard, writes in group:
-                solver.push()
-                try:
-                    pairs = enumerate(zip(xs, nxt, strict=True))
-                    solver.add(guard, *[n == writes.get(i, x) for i, (x, n) in pairs])
-                    if is_sat(solver, leaves):
-                        return name
-                finally:
-                    solver.pop()
+            if leaves(group):
+                return next((c[0] for c in group if leaves([c])), group[0][0])
         except SolverUnknown as e:
             return f"unknown: {e.reason}"
     return None
+
+
+def _after(inv: Any, xs: tuple[Any, ...], writes: dict[int, Any]) -> Any:
+    """The invariant over the next state: each written variable replaced by its next value."""
+    pairs = [(xs[i], z3.BitVecVal(v, WIDTH) if isinstance(v, int) else v)
+             for i, v in writes.items() if isinstance(v, int) or not v.eq(xs[i])]
+    return z3.substitute(inv, *pairs) if pairs else inv
 
 
 def _take(groups: list, taken: Any) -> Any:
