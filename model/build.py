@@ -142,4 +142,4 @@ def build(spec: ir.Spec, host: HostProfile, bounds: Bounds) -> Program:
         else:
             by_site.setdefault(cmd.site, []).append(cmd)
     return Program(lay, tuple(init), commands, tuple(infos), host.name, host.free_path,
-                   {k: tuple(v) for k, v in by_site.items()}, tuple(unsited))
+                   {k: tuple(v) for k, v in by_site.items()}, tuple(unsited), tuple(env.families))

@@ -80,6 +80,9 @@ class Concrete:
     def known(self, b: Any) -> bool | None:
         return bool(b)
 
+    def input(self, name: str) -> Any:
+        raise TypeError(f"input {name}: a family's arguments are symbolic; the explorer runs its instances")
+
 
 class Symbolic:
     """Z3 bit-vector terms; booleans are Z3 Bool terms."""
@@ -106,7 +109,10 @@ class Symbolic:
         return self._nums[a] if isinstance(a, int) else a
 
     def eq(self, a: Any, b: Any) -> Any:
-        return self._v(a) == self._v(b)
+        a, b = self._v(a), self._v(b)
+        if z3.is_bv_value(a) and z3.is_bv_value(b):  # two constants (a family instance's argument)
+            return self._true if a.as_long() == b.as_long() else self._false
+        return a == b
 
     def ne(self, a: Any, b: Any) -> Any:
         return self._v(a) != self._v(b)
@@ -160,6 +166,9 @@ class Symbolic:
     def as_num(self, b: Any) -> Any:
         return z3.If(b, self._one, self._zero)
 
+    def input(self, name: str) -> Any:
+        return z3.BitVec(name, WIDTH)
+
     def known(self, b: Any) -> bool | None:
         if z3.is_true(b):
             return True
@@ -192,6 +201,10 @@ class View:
 
     def guard(self) -> Any:
         return self.d.and_(*self.requires)
+
+    def input(self, name: str) -> Any:
+        """An argument of a family command (model/program.py)."""
+        return self.d.input(name)
 
     # state access -------------------------------------------------------------
     def _slot(self, i: int) -> Any:

@@ -82,6 +82,7 @@ class Environment:
         mc.host_calls["HostEnqueueCallbackJob"] = self._enqueue_callback
         mc.hooks_on_return[EXECUTION] = self._reclaim
         self.raw_frames = tuple(mc.codes[a.name] for a in host.algorithms if a.name in mc.codes)
+        self.families: list[Command] = []  # filled by commands()
 
     # the host hook ---------------------------------------------------------------
     def _enqueue(self, c: Ctx, args: tuple[Any, ...], when: Any) -> Any:
@@ -146,12 +147,27 @@ class Environment:
         S.require(D.eq(S.get("frame_phase", d), phase))
         S.require(D.eq(S.get("err_stack"), 0))
 
-    def _cmd(self, name: str, d: int, phase: int, body: Any) -> Command:
+    def _cmd(self, name: str, d: int, phase: int, body: Any, family: str = "") -> Command:
         def fire(S: Any) -> None:
             self._user_guard(S, d, phase)
             body(S)
 
-        return Command(name, "mutator", fire, (d, USER, 0, phase))
+        return Command(name, "mutator", fire, (d, USER, 0, phase), family=family)
+
+    @staticmethod
+    def _family_name(shape: str, d: int) -> str:
+        return f"{shape}(...) at depth {d}"
+
+    def _family(self, name: str, d: int, body: Any, params: tuple[str, ...]) -> Command:
+        """The call shape with its arguments as inputs: what the symbolic engines run in place of
+        its instances (model/program.py)."""
+        inputs = tuple(f"{name}: {p}" for p in params)
+
+        def fire(S: Any) -> None:
+            self._user_guard(S, d, 0)
+            body(S, *[S.input(n) for n in inputs])
+
+        return Command(name, "mutator", fire, (d, USER, 0, 0), inputs=inputs)
 
     def _call(self, S: Any, d: int, builtin: str, args: dict[str, Any]) -> None:
         self.mc.push(S, d, builtin, args)
@@ -166,13 +182,40 @@ class Environment:
         no = lay.bounds.objects
         out: list[Command] = []
         objs = list(range(no))
-        values = [("undefined", None)] + [(f"obj{i}", i) for i in objs]
+        values = [("undefined", UNDEF)] + [(f"obj{i}", lay.obj(i)) for i in objs]
+        receivers = values[1:]
 
-        def held_or_undef(S: Any, choice: int | None) -> Any:
-            if choice is None:
-                return S.d.num(UNDEF)
-            S.require(self._held(S, choice))
-            return S.d.num(lay.obj(choice))
+        def arg(S: Any, v: Any, undefined: bool = True) -> Any:
+            """An argument of a call user code makes: an object it holds, or undefined. Written
+            over the value, so that `v` may be a constant (an instance) or an input (a family)."""
+            D = S.d
+            cases = [D.and_(D.eq(v, lay.obj(i)), self._held(S, i)) for i in objs]
+            S.require(D.or_(D.eq(v, UNDEF), *cases) if undefined else D.or_(*cases))
+            return v
+
+        def new_weakref(S: Any, t: Any) -> None:
+            self._call(S, d, "WeakRef", {"target": arg(S, t), "newtarget": S.d.num(NEWTARGET)})
+
+        def deref(S: Any, r: Any) -> None:
+            self._call(S, d, "WeakRef.prototype.deref", {"this": arg(S, r, undefined=False)})
+
+        def unregister(S: Any, r: Any, t: Any) -> None:
+            self._call(S, d, "FinalizationRegistry.prototype.unregister",
+                       {"this": arg(S, r, undefined=False), "unregisterToken": arg(S, t)})
+
+        def register(S: Any, r: Any, t: Any, h: Any, k: Any) -> None:
+            self._call(S, d, "FinalizationRegistry.prototype.register", {
+                "this": arg(S, r, undefined=False), "target": arg(S, t), "heldValue": arg(S, h),
+                "unregisterToken": arg(S, k)})
+
+        shapes = {"new WeakRef": (new_weakref, ("target",)), "deref": (deref, ("this",)),
+                  "unregister": (unregister, ("this", "unregisterToken")),
+                  "register": (register, ("this", "target", "heldValue", "unregisterToken"))}
+
+        def instance(name: str, shape: str, *choice: int) -> Command:
+            body = shapes[shape][0]
+            return self._cmd(name, d, 0, lambda S: body(S, *[S.d.num(v) for v in choice]),
+                             family=self._family_name(shape, d))
 
         def new_registry(S: Any) -> None:
             self._call(S, d, "FinalizationRegistry",
@@ -180,32 +223,16 @@ class Environment:
 
         out.append(self._cmd("new FinalizationRegistry(callback)", d, 0, new_registry))
         for name, t in values:
-            def new_weakref(S: Any, t: int | None = t) -> None:
-                self._call(S, d, "WeakRef", {"target": held_or_undef(S, t),
-                                             "newtarget": S.d.num(NEWTARGET)})
-
-            out.append(self._cmd(f"new WeakRef({name})", d, 0, new_weakref))
-        for r in objs:
-            def deref(S: Any, r: int = r) -> None:
-                self._call(S, d, "WeakRef.prototype.deref", {"this": held_or_undef(S, r)})
-
-            out.append(self._cmd(f"obj{r}.deref()", d, 0, deref))
+            out.append(instance(f"new WeakRef({name})", "new WeakRef", t))
+        for rn, r in receivers:
+            out.append(instance(f"{rn}.deref()", "deref", r))
             for tn, t in values:
-                def unregister(S: Any, r: int = r, t: int | None = t) -> None:
-                    self._call(S, d, "FinalizationRegistry.prototype.unregister",
-                               {"this": held_or_undef(S, r), "unregisterToken": held_or_undef(S, t)})
-
-                out.append(self._cmd(f"obj{r}.unregister({tn})", d, 0, unregister))
+                out.append(instance(f"{rn}.unregister({tn})", "unregister", r, t))
                 for hn, h in values:
                     for kn, k in values:
-                        def register(S: Any, r: int = r, t: int | None = t, h: int | None = h,
-                                     k: int | None = k) -> None:
-                            self._call(S, d, "FinalizationRegistry.prototype.register", {
-                                "this": held_or_undef(S, r), "target": held_or_undef(S, t),
-                                "heldValue": held_or_undef(S, h),
-                                "unregisterToken": held_or_undef(S, k)})
-
-                        out.append(self._cmd(f"obj{r}.register({tn}, {hn}, {kn})", d, 0, register))
+                        out.append(instance(f"{rn}.register({tn}, {hn}, {kn})", "register", r, t, h, k))
+        for shape, (body, params) in shapes.items():
+            self.families.append(self._family(self._family_name(shape, d), d, body, params))
 
         def alloc(S: Any) -> None:
             v = new_object(S, lay, PLAIN, S.d.true())

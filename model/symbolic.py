@@ -1,8 +1,10 @@
 """The transition relation as Z3 terms: the same commands, run in the symbolic domain.
 
-`relation(program)` returns the current and next state variables, the initial-state
-formula and T(x, x') = OR over commands of (guard AND every variable's next value).
-Nothing here restates a step's meaning: `fire` builds the terms.
+`relation(program)` returns the current and next state variables, the input variables, the
+initial-state formula and T(x, i, x') = OR over commands of (guard AND every variable's next
+value). Nothing here restates a step's meaning: `fire` builds the terms. The commands are the
+program's symbolic ones: a family of mutator calls reads its arguments from input variables
+(model/program.py), which an engine renames apart at every step it unrolls, like the state.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ SYMBOLIC = Symbolic()
 class Relation:
     current: tuple[Any, ...]
     next: tuple[Any, ...]
+    inputs: tuple[Any, ...]  # the families' arguments, free in `trans`
     init: Any
     trans: Any
     commands: tuple[tuple[str, Any], ...]  # (command name, its disjunct)
@@ -42,7 +45,8 @@ _LAST: list[tuple[Program, tuple[int, ...], list[tuple[str, Any, dict[int, Any]]
 
 
 def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
-    """(name, guard, writes) for every command, over the current-state variables."""
+    """(name, guard, writes) for every symbolic command (`Program.symbolic_commands`), over the
+    current-state variables and the families' input variables."""
     key = tuple(v.get_id() for v in cur)
     if _LAST and _LAST[0][0] is program and _LAST[0][1] == key:
         return list(_LAST[0][2])
@@ -52,7 +56,7 @@ def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any
 
 
 def _command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
-    return [(cmd.name, *command_term(program, cmd, cur)) for cmd in program.commands]
+    return [(cmd.name, *command_term(program, cmd, cur)) for cmd in program.symbolic_commands]
 
 
 def command_term(program: Program, cmd: Command, cur: tuple[Any, ...]) -> tuple[Any, dict[int, Any]]:
@@ -72,4 +76,8 @@ def relation(program: Program) -> Relation:
         disjuncts.append((name, z3.And(guard, *eqs)))
     init = z3.And(*[v == program.init[i] for i, v in enumerate(cur)])
     trans = z3.Or(*[d for _, d in disjuncts])
-    return Relation(cur, nxt, init, trans, tuple(disjuncts))
+    return Relation(cur, nxt, input_vars(program), init, trans, tuple(disjuncts))
+
+
+def input_vars(program: Program) -> tuple[Any, ...]:
+    return tuple(SYMBOLIC.input(n) for c in program.families for n in c.inputs)

@@ -25,7 +25,7 @@ import z3
 
 from model.domain import WIDTH
 from model.program import Program
-from model.symbolic import command_terms, state_vars
+from model.symbolic import command_terms, input_vars, state_vars
 from model.trace import build_trace
 from proofs import certificate
 from proofs.bmc import prop_term, replay
@@ -162,7 +162,8 @@ class Move(NamedTuple):
     values: list[list[Any]]  # their next values, over the current bits
     nexts: list[list[Any]]  # their next bits
     rename: dict[str, str]  # next bits -> current bits, of the written variables only
-    old: frozenset[str]  # the current bits of the written variables, quantified away
+    old: frozenset[str]  # the current bits of the written variables and the inputs, quantified away
+    inputs: frozenset[str]  # the bits of a family's arguments
 
 
 class Machine:
@@ -178,7 +179,9 @@ class Machine:
         bdd.configure(reordering=False)  # sifting costs more than it saves on these models
         self.xnames = [[f"x{i}_{b}" for b in range(WIDTH - 1, -1, -1)] for i in range(n)]
         self.ynames = [[f"y{i}_{b}" for b in range(WIDTH - 1, -1, -1)] for i in range(n)]
-        order: dict[str, int] = {}
+        inputs = input_vars(program)  # the families' arguments, quantified away by each image
+        inames = [[f"i{j}_{b}" for b in range(WIDTH - 1, -1, -1)] for j in range(len(inputs))]
+        order: dict[str, int] = {name: k for k, name in enumerate(b for bits in inames for b in bits)}
         for i in variable_order(program.layout, outermost_first=True, by_object=True):
             for xb, yb in zip(self.xnames[i], self.ynames[i], strict=True):
                 order[xb] = len(order)
@@ -186,10 +189,11 @@ class Machine:
         bdd.declare(*order)
         bdd.reorder(order)
         self.bdd = bdd
-        self.bits = Bits(bdd, self.xs, self.xnames)
+        self.bits = Bits(bdd, self.xs + inputs, self.xnames + inames)
         self.init = self.state(program.init)
         self.sites: dict[Any, tuple[Any, list[Move]]] = {}  # site -> (its condition, its moves)
-        for cmd, (_name, guard, writes) in zip(program.commands, command_terms(program, self.xs),
+        where = {str(v): bits for v, bits in zip(inputs, inames, strict=True)}
+        for cmd, (_name, guard, writes) in zip(program.symbolic_commands, command_terms(program, self.xs),
                                                 strict=True):
             written = tuple(sorted(i for i, v in writes.items()
                                    if isinstance(v, int) or not v.eq(self.xs[i])))
@@ -199,7 +203,8 @@ class Machine:
             values = [self.bits.value(writes[i]) for i in written]
             nexts = [[bdd.var(y) for y in reversed(self.ynames[i])] for i in written]
             rename = {y: x for i in written for x, y in zip(self.xnames[i], self.ynames[i], strict=True)}
-            move = Move(written, g, values, nexts, rename, frozenset(rename.values()))
+            args = frozenset(b for name in cmd.inputs for b in where[name])
+            move = Move(written, g, values, nexts, rename, frozenset(rename.values()) | args, args)
             if cmd.site not in self.sites:
                 self.sites[cmd.site] = (self._site(cmd.site), [])
             self.sites[cmd.site][1].append(move)
@@ -272,7 +277,7 @@ class Machine:
                     if i not in w:
                         cand &= self.holds(i, state[i])
                 if cand != self.bdd.false:
-                    return self.pick(cand)
+                    return self.pick(self.bdd.exist(move.inputs, cand) if move.inputs else cand)
         raise AssertionError("a reached state has no predecessor in the layer before it")
 
     def to_smtlib(self, u: Any, names: Sequence[str]) -> str:

@@ -41,8 +41,11 @@ def prop_term(program: Program, holds: Callable[[Program, Any], Any], xs: tuple[
 
 
 def link(rel: Relation, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
-    """T(a, b): the relation renamed onto two copies of the state variables."""
-    return z3.substitute(rel.trans, *zip(rel.current, a, strict=True), *zip(rel.next, b, strict=True))
+    """T(a, i, b): the relation renamed onto two copies of the state variables, with inputs of
+    its own (a family's arguments are chosen anew at every step)."""
+    fresh = [(i, z3.FreshConst(i.sort(), str(i))) for i in rel.inputs]
+    return z3.substitute(rel.trans, *zip(rel.current, a, strict=True), *zip(rel.next, b, strict=True),
+                         *fresh)
 
 
 class Unrolling:

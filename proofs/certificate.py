@@ -192,7 +192,7 @@ def _consecution(inv: Any, xs: tuple[Any, ...], program: Program, timeout_s: flo
     asked one by one, to name the one that leaves."""
     terms = command_terms(program, xs)
     by_group: dict[tuple[str, int], list[int]] = {}
-    for i, cmd in enumerate(program.commands):
+    for i, cmd in enumerate(program.symbolic_commands):
         by_group.setdefault((cmd.algorithm or cmd.actor, cmd.site[0] if cmd.site else -1), []).append(i)
     groups = sorted(by_group.values(), key=len, reverse=True)
     commands = [[terms[i] for i in g] for g in groups]

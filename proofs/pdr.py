@@ -16,7 +16,7 @@ from collections.abc import Callable
 import z3
 
 from model.domain import WIDTH
-from model.symbolic import command_terms, relation, state_vars
+from model.symbolic import command_terms, input_vars, relation, state_vars
 from proofs import certificate
 from proofs.bmc import bmc, outcome, prop_term
 from proofs.job import Loaded, certificate_dir, each_property
@@ -34,7 +34,7 @@ def spacer(job: Loaded, holds: Callable, deadline: float | None) -> tuple[str, o
     fp.set(engine="spacer")
     fp.set("timeout", remaining(deadline))
     fp.register_relation(inv)
-    fp.declare_var(*xs)
+    fp.declare_var(*xs, *input_vars(program))
     fp.rule(inv(*[z3.BitVecVal(v, WIDTH) for v in program.init]))
     for _name, guard, writes in command_terms(program, xs):
         after = [writes.get(i, x) for i, x in enumerate(xs)]
