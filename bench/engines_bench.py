@@ -1,7 +1,9 @@
 """The engines side by side, in one run: time to the seed counterexample, time to prove every
-property under ecma262, and explicit against symbolic as the heap bound grows.
+property under ecma262, and explicit against symbolic as the heap bound grows: the job-queue
+fix (cleanup-not-on-free-stack under quickjs-ng-0.6) at 2 to 6 objects, and held-value-once
+under ecma262 at small bounds.
 
-    python -m bench.engines_bench [--budget S] [--objects 1,2,3] [--plot FILE.png]
+    python -m bench.engines_bench [--budget S] [--grow 2,3,4,5,6] [--objects 1,2,3] [--plot FILE.png]
 
 Each engine runs in this process with the same time budget; a run that does not finish
 within it is reported as such (never as a verdict). The plot needs matplotlib
@@ -50,14 +52,14 @@ def summary(outs: list[Outcome]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=120.0, help="seconds per engine and row")
-    ap.add_argument("--objects", default="1,2,3")
+    ap.add_argument("--grow", default="2,3,4,5,6", help="objects bounds for the fix proof")
+    ap.add_argument("--objects", default="1,2,3", help="objects bounds for held-value-once")
     ap.add_argument("--certificates", default="/tmp/specmc-bench-certs")
     ap.add_argument("--plot", default="")
     args = ap.parse_args()
     print(f"machine: {machine()}")
     base = Job(("embedded",), "quickjs-ng-0.5", Bounds(), ("cleanup-not-on-free-stack",),
                timeout=args.budget, depth=60, certificates=args.certificates)
-    rows = []
     print("\n1. seed counterexample: quickjs-ng-0.5, cleanup-not-on-free-stack, default bounds")
     print("| engine | seconds | verdict | depth |")
     print("| --- | --- | --- | --- |")
@@ -72,40 +74,49 @@ def main() -> None:
     for engine in ("explicit", "bdd", "kind", "pdr"):
         dt, outs = timed(engine, proof)
         print(f"| {engine} | {dt:.1f} | {summary(outs)} |", flush=True)
-    print("\n3. held-value-once under ecma262 as objects grow (cells=1, frames=6, jobs=1)")
-    print("| objects | engine | seconds | verdict |")
-    print("| --- | --- | --- | --- |")
-    for n in (int(x) for x in args.objects.split(",")):
-        job = replace(base, host="ecma262", properties=("held-value-once",), bounds=Bounds(objects=n))
-        for engine in ("explicit", "bdd", "kind", "pdr"):
-            dt, outs = timed(engine, job)
-            verdict = outs[0].verdict if outs else "-"
-            rows.append((n, engine, dt, verdict))
-            print(f"| {n} | {engine} | {dt:.1f} | {verdict} |", flush=True)
+    panels = []
+    for title, host, prop, bounds in (
+            ("the fix: cleanup-not-on-free-stack under quickjs-ng-0.6", "quickjs-ng-0.6",
+             "cleanup-not-on-free-stack", args.grow),
+            ("held-value-once under ecma262", "ecma262", "held-value-once", args.objects)):
+        print(f"\n{len(panels) + 3}. {title} as objects grow (cells=1, frames=6, jobs=1)")
+        print("| objects | engine | seconds | verdict | how |")
+        print("| --- | --- | --- | --- | --- |")
+        rows = []
+        for n in (int(x) for x in bounds.split(",")):
+            job = replace(base, host=host, properties=(prop,), bounds=Bounds(objects=n))
+            for engine in ("explicit", "bdd", "kind", "pdr"):
+                dt, outs = timed(engine, job)
+                o = outs[0] if outs else None
+                rows.append((n, engine, dt, o.verdict if o else "-"))
+                how = (o.method or o.reason or "") if o else ""
+                print(f"| {n} | {engine} | {dt:.1f} | {o.verdict if o else '-'} | {how[:70]} |", flush=True)
+        panels.append((title, rows))
     if args.plot:
-        plot(rows, args.plot, args.budget)
+        plot(panels, args.plot, args.budget)
 
 
-def plot(rows: list[tuple[int, str, float, str]], path: str, budget: float) -> None:
+def plot(panels: list[tuple[str, list[tuple[int, str, float, str]]]], path: str, budget: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
-    for engine, marker in (("explicit", "o"), ("bdd", "D"), ("kind", "s"), ("pdr", "^")):
-        pts = [(n, dt, v) for n, e, dt, v in rows if e == engine]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=engine)
-        for n, dt, v in pts:
-            if v not in ("PROVED", "VIOLATED"):
-                ax.annotate(v.lower(), (n, dt), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.axhline(budget, color="grey", linestyle=":", linewidth=1, label="budget")
-    ax.set_xlabel("objects bound")
-    ax.set_xticks(sorted({n for n, *_ in rows}))
-    ax.set_ylabel("seconds (to a verdict, or budget spent)")
-    ax.set_yscale("log")
-    ax.set_title("held-value-once under ecma262")
-    ax.legend()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), dpi=120)
+    for ax, (title, rows) in zip(axes if len(panels) > 1 else [axes], panels, strict=True):
+        for engine, marker in (("explicit", "o"), ("bdd", "D"), ("kind", "s"), ("pdr", "^")):
+            pts = [(n, dt, v) for n, e, dt, v in rows if e == engine]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=engine)
+            for n, dt, v in pts:
+                if v not in ("PROVED", "VIOLATED"):
+                    ax.annotate(v.lower(), (n, dt), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax.axhline(budget, color="grey", linestyle=":", linewidth=1, label="budget")
+        ax.set_xlabel("objects bound")
+        ax.set_xticks(sorted({n for n, *_ in rows}))
+        ax.set_ylabel("seconds (to a verdict, or budget spent)")
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
     print(f"plot: {path}")

@@ -95,3 +95,12 @@ def test_an_engine_crash_is_an_internal_error_not_a_verdict(tmp_path):
     o = out["test-broken"]
     assert o.verdict == "UNKNOWN"
     assert o.reason.startswith("internal error") and "bug in a property" in o.reason
+
+
+def test_kind_proves_the_job_queue_fix_at_six_objects():
+    """With mutator calls as families (model/program.py), the relation at 6 objects is small
+    enough for k-induction: the fix is proved where the explorer's state space is out of reach."""
+    job = Job(("embedded",), "quickjs-ng-0.6", Bounds(objects=6), ("cleanup-not-on-free-stack",),
+              timeout=300)
+    o = _run(kind.run, job)["cleanup-not-on-free-stack"]
+    assert o.verdict == "PROVED" and "k-induction" in o.method, o.reason
