@@ -95,6 +95,15 @@ class Symbolic:
         self._false = z3.BoolVal(False)
         self._one = self._nums[1]
         self._zero = self._nums[0]
+        self._ids = {self._true.get_id(): True, self._false.get_id(): False}
+
+    def _lit(self, b: Any) -> bool | None:
+        """True or False for a constant; None for any other term. By AST id (Z3 shares equal
+        terms): z3.is_true is a chain of API calls, and the liveness terms ask it thousands of
+        times per command."""
+        if isinstance(b, bool):
+            return b
+        return self._ids.get(b.get_id())
 
     def num(self, n: int) -> Any:
         return self._nums[n % (1 << WIDTH)]
@@ -133,20 +142,22 @@ class Symbolic:
         return z3.Extract(i, i, self._v(mask)) == z3.BitVecVal(1, 1)
 
     def and_(self, *bs: Any) -> Any:
-        bs = tuple(b for b in bs if not z3.is_true(b))
-        if any(z3.is_false(b) for b in bs):
+        lits = [self._lit(b) for b in bs]
+        if False in lits:
             return self._false
+        bs = tuple(b for b, lit in zip(bs, lits, strict=True) if lit is None)
         if not bs:
             return self._true
-        return bs[0] if len(bs) == 1 else z3.And(*bs)
+        return bs[0] if len(bs) == 1 else _nary(z3.Z3_mk_and, bs)
 
     def or_(self, *bs: Any) -> Any:
-        bs = tuple(b for b in bs if not z3.is_false(b))
-        if any(z3.is_true(b) for b in bs):
+        lits = [self._lit(b) for b in bs]
+        if True in lits:
             return self._true
+        bs = tuple(b for b, lit in zip(bs, lits, strict=True) if lit is None)
         if not bs:
             return self._false
-        return bs[0] if len(bs) == 1 else z3.Or(*bs)
+        return bs[0] if len(bs) == 1 else _nary(z3.Z3_mk_or, bs)
 
     def not_(self, b: Any) -> Any:
         return z3.Not(b)
@@ -175,6 +186,14 @@ class Symbolic:
         if z3.is_false(b):
             return False
         return None
+
+
+def _nary(make: Any, bs: tuple[Any, ...]) -> Any:
+    """z3.And / z3.Or without the Python wrapper's argument checks, which cost more than the
+    term (the arguments here are Bool terms of the main context by construction)."""
+    ctx = bs[0].ctx
+    args = (z3.Ast * len(bs))(*[b.as_ast() for b in bs])
+    return z3.BoolRef(make(ctx.ref(), len(bs), args), ctx)
 
 
 class View:

@@ -49,27 +49,28 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     no, nc = lay.bounds.objects, lay.bounds.cells
     k = lay.locals_per_frame
 
+    counted = [D.and_(*[D.ne(S.get("frame_alg", f), code) for code in raw_frames])
+               for f in range(lay.bounds.frames)]
+
     def direct(j: int) -> Any:
         v = lay.obj(j)
         terms = [D.eq(S.get("root", j), 1), D.eq(S.get("kept", j), 1)]
         terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue", q), v))
                   for q in range(lay.bounds.jobs)]
         for f in range(lay.bounds.frames):
-            counted = D.and_(*[D.ne(S.get("frame_alg", f), code) for code in raw_frames])
-            terms += [D.and_(counted, D.eq(S.get("frame_local", f * k + x), v)) for x in range(k)]
+            terms += [D.and_(counted[f], D.eq(S.get("frame_local", f * k + x), v)) for x in range(k)]
         return D.or_(*terms)
 
-    level = [direct(j) for j in range(no)]
+    roots = [direct(j) for j in range(no)]
+    fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
+    # cell c holds object j (it is live and j is its held value, or its token) for owner r
+    holds = [[[D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)),
+                      D.eq(S.get("cell_owner", c), lay.obj(r)))
+               for c in range(nc) for f in fields] for r in range(no)] for j in range(no)]
+    level = roots
     for _ in range(no):
-        nxt = []
-        for j in range(no):
-            fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
-            held = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)),
-                           D.or_(*[D.and_(D.eq(S.get("cell_owner", c), lay.obj(r)), level[r])
-                                   for r in range(no)]))
-                    for c in range(nc) for f in fields]
-            nxt.append(D.or_(direct(j), *held))
-        level = nxt
+        level = [D.or_(roots[j], *[D.and_(h, level[r]) for r in range(no) for h in holds[j][r]])
+                 for j in range(no)]
     return level
 
 
