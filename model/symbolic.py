@@ -67,16 +67,32 @@ def command_term(program: Program, cmd: Command, cur: tuple[Any, ...]) -> tuple[
     return view.guard(), dict(view.writes)
 
 
-def relation(program: Program) -> Relation:
+def relation(program: Program, selector: bool = False) -> Relation:
+    """T as a disjunction of commands, each with an equation for every variable (BMC unrolls
+    this one faster), or, with `selector`, as one input naming the command taken, its guard,
+    and for each variable one if-then-else over the commands that write it (a fraction of the
+    size: k-induction's step case at 6 objects is about 1.6x faster). Both are built from the
+    same command terms."""
     cur = state_vars(program)
     nxt = state_vars(program, "'")
-    disjuncts = []
-    for name, guard, writes in command_terms(program, cur):
-        eqs = [nxt[i] == (writes[i] if i in writes else cur[i]) for i in range(len(cur))]
-        disjuncts.append((name, z3.And(guard, *eqs)))
+    terms = command_terms(program, cur)
+    inputs = input_vars(program)
     init = z3.And(*[v == program.init[i] for i, v in enumerate(cur)])
-    trans = z3.Or(*[d for _, d in disjuncts])
-    return Relation(cur, nxt, input_vars(program), init, trans, tuple(disjuncts))
+    if not selector:
+        disjuncts = []
+        for name, guard, writes in terms:
+            eqs = [nxt[i] == (writes[i] if i in writes else cur[i]) for i in range(len(cur))]
+            disjuncts.append((name, z3.And(guard, *eqs)))
+        return Relation(cur, nxt, inputs, init, z3.Or(*[d for _, d in disjuncts]), tuple(disjuncts))
+    taken = z3.BitVec("command taken", max(1, (len(terms) - 1).bit_length()))
+    chosen = [(name, z3.And(taken == c, guard)) for c, (name, guard, _) in enumerate(terms)]
+    after: list[Any] = list(cur)
+    for c, (_name, _guard, writes) in enumerate(terms):
+        for i, v in writes.items():
+            if isinstance(v, int) or not v.eq(cur[i]):
+                after[i] = z3.If(taken == c, SYMBOLIC.num(v) if isinstance(v, int) else v, after[i])
+    trans = z3.And(z3.Or(*[g for _, g in chosen]), *[n == a for n, a in zip(nxt, after, strict=True)])
+    return Relation(cur, nxt, inputs + (taken,), init, trans, tuple(chosen))
 
 
 def input_vars(program: Program) -> tuple[Any, ...]:

@@ -79,7 +79,7 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     from proofs.bmc import BmcResult
 
     program = job.program
-    rel = relation(program)
+    rel = relation(program, selector=True)
 
     def decide(p: Property, deadline: float) -> Outcome:
         what, k, path = kind(program, rel, p.holds, job.job.depth, deadline)
