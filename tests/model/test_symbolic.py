@@ -48,9 +48,9 @@ def sample(program, states, k):
 @pytest.mark.parametrize(("host", "selector"), [(h, False) for h in shipped()] + [
     ("ecma262", True)])
 def test_symbolic_relation_admits_exactly_the_concrete_successors(host, selector):
-    """Both encodings of T (model/symbolic.py): BMC's on every host; k-induction's on the two
-    on one host and fewer states (enumerating successors through its command input is
-    about 1.5 s a state)."""
+    """Both encodings of T (model/symbolic.py): BMC's on every host; k-induction's on one host
+    and fewer states (enumerating successors through its command input takes about 1.5 s a
+    state)."""
     profile = load_host(host)
     # QuickJS-NG's register ignores a registry watching itself: it needs a second object to append
     objects = 2 if profile.collector == "reference counting" else 1
