@@ -4,6 +4,7 @@ fix (cleanup-not-on-free-stack under quickjs-ng-0.6) at 2 to 6 objects, and held
 under ecma262 at small bounds.
 
     python -m bench.engines_bench [--budget S] [--grow 2,3,4,5,6] [--objects 1,2,3] [--plot FILE.png]
+                                  [--sections 1,2,3,4] [--explicit-cap N]
 
 Each engine runs in this process with the same time budget; a run that does not finish
 within it is reported as such (never as a verdict). The plot needs matplotlib
@@ -55,31 +56,41 @@ def main() -> None:
     ap.add_argument("--grow", default="2,3,4,5,6", help="objects bounds for the fix proof")
     ap.add_argument("--objects", default="1,2,3", help="objects bounds for held-value-once")
     ap.add_argument("--certificates", default="/tmp/specmc-bench-certs")
+    ap.add_argument("--sections", default="1,2,3,4", help="which of the four tables to measure")
+    ap.add_argument("--explicit-cap", type=int, default=explicit.MAX_STATES,
+                    help="the explicit engine's state cap (about 1 GB per million states)")
     ap.add_argument("--plot", default="")
     args = ap.parse_args()
     print(f"machine: {machine()}")
+    explicit.MAX_STATES = args.explicit_cap
+    sections = {int(x) for x in args.sections.split(",")}
     base = Job(("embedded",), "quickjs-ng-0.5", Bounds(), ("cleanup-not-on-free-stack",),
                timeout=args.budget, depth=60, certificates=args.certificates)
-    print("\n1. seed counterexample: quickjs-ng-0.5, cleanup-not-on-free-stack, default bounds")
-    print("| engine | seconds | verdict | depth |")
-    print("| --- | --- | --- | --- |")
-    for engine in ("explicit", "bmc", "bdd"):
-        dt, outs = timed(engine, base)
-        o = outs[0] if outs else None
-        print(f"| {engine} | {dt:.1f} | {o.verdict if o else '-'} | {o.depth if o else '-'} |", flush=True)
-    print("\n2. every catalogue property under ecma262, default bounds")
-    print("| engine | seconds | verdicts |")
-    print("| --- | --- | --- |")
-    proof = replace(base, host="ecma262", properties=())
-    for engine in ("explicit", "bdd", "kind", "pdr"):
-        dt, outs = timed(engine, proof)
-        print(f"| {engine} | {dt:.1f} | {summary(outs)} |", flush=True)
+    if 1 in sections:
+        print("\n1. seed counterexample: quickjs-ng-0.5, cleanup-not-on-free-stack, default bounds")
+        print("| engine | seconds | verdict | depth |")
+        print("| --- | --- | --- | --- |")
+        for engine in ("explicit", "bmc", "bdd"):
+            dt, outs = timed(engine, base)
+            o = outs[0] if outs else None
+            verdict, depth = (o.verdict, o.depth) if o else ("-", "-")
+            print(f"| {engine} | {dt:.1f} | {verdict} | {depth} |", flush=True)
+    if 2 in sections:
+        print("\n2. every catalogue property under ecma262, default bounds")
+        print("| engine | seconds | verdicts |")
+        print("| --- | --- | --- |")
+        proof = replace(base, host="ecma262", properties=())
+        for engine in ("explicit", "bdd", "kind", "pdr"):
+            dt, outs = timed(engine, proof)
+            print(f"| {engine} | {dt:.1f} | {summary(outs)} |", flush=True)
     panels = []
-    for title, host, prop, bounds in (
-            ("the fix: cleanup-not-on-free-stack under quickjs-ng-0.6", "quickjs-ng-0.6",
+    for number, title, host, prop, bounds in (
+            (3, "the fix: cleanup-not-on-free-stack under quickjs-ng-0.6", "quickjs-ng-0.6",
              "cleanup-not-on-free-stack", args.grow),
-            ("held-value-once under ecma262", "ecma262", "held-value-once", args.objects)):
-        print(f"\n{len(panels) + 3}. {title} as objects grow (cells=1, frames=6, jobs=1)")
+            (4, "held-value-once under ecma262", "ecma262", "held-value-once", args.objects)):
+        if number not in sections:
+            continue
+        print(f"\n{number}. {title} as objects grow (cells=1, frames=6, jobs=1)")
         print("| objects | engine | seconds | verdict | how |")
         print("| --- | --- | --- | --- | --- |")
         rows = []
@@ -92,7 +103,7 @@ def main() -> None:
                 how = (o.method or o.reason or "") if o else ""
                 print(f"| {n} | {engine} | {dt:.1f} | {o.verdict if o else '-'} | {how[:70]} |", flush=True)
         panels.append((title, rows))
-    if args.plot:
+    if args.plot and panels:
         plot(panels, args.plot, args.budget)
 
 
