@@ -25,7 +25,7 @@ import z3
 
 from model.domain import WIDTH
 from model.program import Program
-from model.symbolic import command_terms, input_vars, state_vars
+from model.symbolic import changes, command_terms, input_vars, state_vars
 from model.trace import build_trace
 from proofs import certificate
 from proofs.bmc import prop_term, replay
@@ -195,8 +195,7 @@ class Machine:
         where = {str(v): bits for v, bits in zip(inputs, inames, strict=True)}
         for cmd, (_name, guard, writes) in zip(program.symbolic_commands, command_terms(program, self.xs),
                                                 strict=True):
-            written = tuple(sorted(i for i, v in writes.items()
-                                   if isinstance(v, int) or not v.eq(self.xs[i])))
+            written = tuple(sorted(changes(writes, self.xs)))
             g = self.bits.value(guard)
             if g == bdd.false:
                 continue

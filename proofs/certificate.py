@@ -30,7 +30,7 @@ import z3
 
 from model.domain import WIDTH, View
 from model.program import Program
-from model.symbolic import SYMBOLIC, command_terms, state_vars
+from model.symbolic import SYMBOLIC, changes, command_terms, state_vars
 from proofs.solver import SolverUnknown, is_sat, make_solver
 
 FORMAT = "specmc certificate 1"
@@ -184,8 +184,8 @@ def _consecution(inv: Any, xs: tuple[Any, ...], program: Program, timeout_s: flo
     is unsat) has nothing to check; on the default models that is most of them (562 of the 817
     commands of ecma262, a family of calls counted once). For the others, one query asks whether
     some command of the group leaves the invariant: Inv(x) and OR over commands (guard(x) and
-    not Inv(next(x))), where Inv(next(x)) is
-    the invariant with the written variables replaced by their next values. Substituting, rather
+    not Inv(next(x))), where Inv(next(x)) is the invariant with the written variables replaced
+    by their next values. Substituting, rather
     than asserting a copy of the invariant over primed variables with x' = next(x), leaves the
     parts of the diagram below the written variables as the very same terms on both sides, so
     the solver meets them once; with one query per group this halved the check (28.7 s -> 13.9 s
@@ -266,16 +266,16 @@ def _consecution_slice(inv: Any, xs: tuple[Any, ...], program: Program, groups: 
             finally:
                 solver.pop()
             if leaves(group):
-                return next((c[0] for c in group if leaves([c])), group[0][0])
+                return next((c[0] for c in group if leaves([c])),
+                            f"one of {len(group)} commands of {group[0][0]}'s group")
         except SolverUnknown as e:
             return f"unknown: {e.reason}"
     return None
 
 
 def _after(inv: Any, xs: tuple[Any, ...], writes: dict[int, Any]) -> Any:
-    """The invariant over the next state: each written variable replaced by its next value."""
-    pairs = [(xs[i], z3.BitVecVal(v, WIDTH) if isinstance(v, int) else v)
-             for i, v in writes.items() if isinstance(v, int) or not v.eq(xs[i])]
+    """The invariant over the next state: each changed variable replaced by its next value."""
+    pairs = [(xs[i], v) for i, v in changes(writes, xs).items()]
     return z3.substitute(inv, *pairs) if pairs else inv
 
 
