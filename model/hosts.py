@@ -6,11 +6,14 @@ the options below, plus any host algorithms (e.g. the free path of a
 reference-counting engine) as ordinary `<emu-alg>` steps with the engine-level
 step forms documented in the README.
 
-Options (dt -> dd):
-    collector           tracing | reference counting
+Options (dt -> dd), checked against the schema OPTIONS below:
+    collector           tracing | reference counting (required)
     free path           name of the host algorithm run when a count reaches zero
-    cleanup scheduling  fifo | one task per registry
-    unregister tokens   weak (the spec) | strong (a registration holds its token alive)
+                        (required for reference counting; refused for tracing)
+    cleanup scheduling  fifo (default) | one task per registry
+    unregister tokens   weak (the spec; default) | strong (a registration holds its token alive)
+An unknown or repeated key, a missing required key or a value outside its list is an error at
+the dt or dd that says it (E066-E069): a damaged header must never quietly change the model.
 
 A clause of type "host default" inside the profile holds algorithms the host uses only where
 the spec text leaves that algorithm as prose (e.g. the cleanup job before ECMA-262 gave the
@@ -19,6 +22,7 @@ hook a body): the text's own steps always win over a default.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +30,9 @@ import spec as spec_package
 from spec import diagnostics as diag
 from spec import ir
 from spec.diagnostics import SpecError
-from spec.load import load_specs
+from spec.ecmarkup import plain_text
+from spec.load import load_specs, read_source
+from spec.source import Loc, SourceText
 
 HOSTS_DIR = Path(spec_package.__file__).resolve().parent / "hosts"
 
@@ -48,7 +54,101 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in HOSTS_DIR.glob("*.html"))
 
 
+@dataclass(frozen=True)
+class _Option:
+    """One header option: the values it accepts (empty: a name checked elsewhere) and its default
+    (None: the profile must say it, because no default is safe to assume)."""
+
+    allowed: tuple[str, ...]
+    default: str | None
+
+
+# The header schema. `collector` has no default: a misspelled or missing collector used to turn a
+# reference-counting profile into a tracing one without a word, which hides exactly the bugs the
+# reference-counting profiles exist to find.
+OPTIONS: dict[str, _Option] = {
+    "collector": _Option(("tracing", "reference counting"), None),
+    "free path": _Option((), ""),  # required for reference counting, refused for tracing
+    "cleanup scheduling": _Option(("fifo", "one task per registry"), "fifo"),
+    "unregister tokens": _Option(("weak", "strong"), "weak"),
+}
+
+_DL = re.compile(r"<dl\b[^>]*>(.*?)</dl>", re.S)
+_DT_DD = re.compile(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", re.S)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A header (dt, dd) pair with where each half was written, so that a complaint about a key
+    points at the key and one about a value at the value."""
+
+    key: str
+    value: str
+    key_loc: Loc
+    value_loc: Loc
+
+
+def _header_entries(src: SourceText, profile: ir.Clause) -> tuple[Loc, list[_Entry]]:
+    """The profile's header entries, located. The front-end keeps only the text of each pair, so
+    the pairs are found again in the source; if that search disagrees with the front-end (markup
+    it reads differently), every entry is located at the clause instead: a coarser location is
+    better than a wrong one."""
+    keys = [(k.strip().lower(), v.strip()) for k, v in profile.header]
+    coarse = (profile.loc, [_Entry(k, v, profile.loc, profile.loc) for k, v in keys])
+    if not 0 < profile.loc.line <= len(src.line_starts) or not keys:
+        return coarse
+    start = src.line_starts[profile.loc.line - 1] + profile.loc.column - 1
+    dl = _DL.search(src.text, start)
+    if dl is None:
+        return coarse
+    found = []
+    for m in _DT_DD.finditer(src.text, dl.start(1), dl.end(1)):
+        found.append(_Entry(plain_text(m.group(1)).lower(), plain_text(m.group(2)),
+                            src.loc(m.start(1), clause=profile.id), src.loc(m.start(2), clause=profile.id)))
+    if [(e.key, e.value) for e in found] != keys:
+        return coarse
+    return src.loc(dl.start(), clause=profile.id), found
+
+
+def _options(src: SourceText, profile: ir.Clause) -> tuple[dict[str, str], dict[str, _Entry], Loc]:
+    """The header checked against OPTIONS: every key known and given once, every value allowed,
+    every required key present. Returns the values (defaults filled in), the entries by key and
+    the header's location."""
+    header_loc, entries = _header_entries(src, profile)
+
+    def fail(code: str, loc: Loc, **fields: object) -> SpecError:
+        return SpecError([diag.make(code, loc, src.line_text(loc.line), **fields)])
+
+    given: dict[str, _Entry] = {}
+    for e in entries:
+        if e.key not in OPTIONS:
+            raise fail("E067", e.key_loc, key=e.key, known=", ".join(OPTIONS))
+        if e.key in given:
+            raise fail("E069", e.key_loc, key=e.key, line=given[e.key].key_loc.line)
+        given[e.key] = e
+        allowed = OPTIONS[e.key].allowed
+        if allowed and e.value.lower() not in allowed:
+            raise fail("E066", e.value_loc, key=e.key, value=e.value, allowed=" | ".join(allowed))
+    values: dict[str, str] = {}
+    for key, opt in OPTIONS.items():
+        if key in given:
+            values[key] = given[key].value.lower() if opt.allowed else given[key].value
+        elif opt.default is None:
+            raise fail("E068", header_loc, key=key, why="", allowed=" | ".join(opt.allowed))
+        else:
+            values[key] = opt.default
+    counting = values["collector"] == "reference counting"
+    if counting and not values["free path"]:
+        raise fail("E068", header_loc, key="free path", why=" (a reference-counting collector needs one)",
+                   allowed="the name of a host algorithm of this profile")
+    if not counting and "free path" in given:
+        raise fail("E066", given["free path"].key_loc, key="free path", value=values["free path"],
+                   allowed="none with a tracing collector (only reference counting frees objects)")
+    return values, given, header_loc
+
+
 def load_host(name_or_path: str) -> HostProfile:
+    """A shipped profile by name, or a profile file; the header is validated against OPTIONS."""
     p = Path(name_or_path)
     if p.suffix not in (".html", ".emu") and "/" not in name_or_path:
         p = HOSTS_DIR / f"{name_or_path}.html"
@@ -58,24 +158,15 @@ def load_host(name_or_path: str) -> HostProfile:
     profile = next((c for c in spec.clauses if c.type == "host profile"), None)
     if profile is None:
         raise SpecError([diag.make("E065", path=str(p))])
-    opts = {k.strip().lower(): v.strip() for k, v in profile.header}
-
-    def option(key: str, allowed: tuple[str, ...], default: str) -> str:
-        value = opts.get(key, default).lower()
-        if value not in allowed:
-            raise SpecError([diag.make("E066", profile.loc, key=key, value=value,
-                                       allowed=" | ".join(allowed))])
-        return value
-
-    collector = option("collector", ("tracing", "reference counting"), "tracing")
-    free_path = opts.get("free path", "")
-    scheduling = option("cleanup scheduling", ("fifo", "one task per registry"), "fifo")
-    tokens = option("unregister tokens", ("weak", "strong"), "weak")
+    src = read_source(p)
+    opts, given, header_loc = _options(src, profile)
+    collector = opts["collector"]
+    free_path = opts["free path"]
     default_clauses = {c.id for c in spec.clauses if c.type == "host default"}
     algs = tuple(a for a in spec.algorithms if a.clause not in default_clauses)
     defaults = tuple(a for a in spec.algorithms if a.clause in default_clauses)
-    if collector == "reference counting":
-        if not free_path or not any(a.name == free_path for a in algs):
-            raise SpecError([diag.make("E062", profile.loc, name=free_path or "(free path)")])
-    return HostProfile(p.stem, profile.title, collector, free_path, scheduling, algs, str(p), defaults,
-                       tokens == "strong")
+    if collector == "reference counting" and not any(a.name == free_path for a in algs):
+        loc = given["free path"].value_loc
+        raise SpecError([diag.make("E062", loc, src.line_text(loc.line), name=free_path)])
+    return HostProfile(p.stem, profile.title, collector, free_path, opts["cleanup scheduling"], algs, str(p),
+                       defaults, opts["unregister tokens"] == "strong")

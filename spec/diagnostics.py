@@ -56,6 +56,10 @@ CODES: dict[str, tuple[str, str]] = {
     "E094": ("error", "engine {engine} needs '{tool}', which is not on PATH"),
     "W100": ("warning", "<emu-alg> opened here is not closed; closed implicitly at line {line}"),
     "W101": ("warning", "misspelled keyword '{word}' read as '{meant}'"),
+    "E054": ("error", "bound '{key}' is given twice ({first} and {second}); give each bound once"),
+    "E067": ("error", "unknown host profile option '{key}'; the options are: {known}"),
+    "E068": ("error", "the host profile does not give option '{key}'{why}; allowed values: {allowed}"),
+    "E069": ("error", "host profile option '{key}' is given twice (first at line {line})"),
 }
 
 

@@ -65,7 +65,7 @@ def test_bad_profile_option(tmp_path):
     with pytest.raises(SpecError) as e:
         _build(tmp_path, collector="magic")
     d = e.value.diagnostics[0]
-    assert d.code == "E066" and d.loc.line == 1
+    assert d.code == "E066" and (d.loc.line, d.loc.column) == (3, 44)  # at the value itself
 
 
 def test_unknown_step_in_profile_is_located(tmp_path):
