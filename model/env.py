@@ -40,36 +40,68 @@ JOB_CLEANUP, JOB_CALLBACK = 0, 1  # queue_kind
 CLEANUP_JOB = "cleanupJob"
 
 
-def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False) -> list[Any]:
-    """Object i is live: reachable from user variables, [[KeptAlive]], queued jobs or
-    frame locals, directly or through the held values of live registries' cells
-    (cells do not hold their targets; registries hold held values, and their unregister
-    tokens too where the host keeps tokens as counted references)."""
+def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False,
+             counted_cells: bool = False) -> list[Any]:
+    """Object i is live (sec-liveness): some valid future execution can observe it.
+
+    Roots: user variables, [[KeptAlive]], queued jobs, and every active frame's locals,
+    including the held value (and, where the host keeps tokens as counted references, the
+    token) of a cell Record a frame holds: a cell removed from its list on its way to the
+    callback is reachable only from the frame that removed it. Cells do not hold their
+    targets. A cell in a registry's [[Cells]] holds its held value for as long as that
+    registry's cleanup may still run: while the registry is live, but also while it is
+    unreachable yet still has a registration whose target may be collected later, since
+    sec-weakref-execution 1.b walks *every* FinalizationRegistry, reachable or not, and a
+    later cleanup passes the held value to user code. (Reading the registry's reachability
+    alone freed held values that a later cleanup then delivered.) With `counted_cells`
+    (reference-counting hosts) a cell holds what it refers to while its registry is
+    allocated: the engine's record keeps a counted reference.
+
+    Frames whose algorithm is in `raw_frames` (a reference-counting host's free path,
+    whose C locals are raw pointers) keep nothing alive."""
     D = S.d
     no, nc = lay.bounds.objects, lay.bounds.cells
     k = lay.locals_per_frame
+    fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
 
-    counted = [D.and_(*[D.ne(S.get("frame_alg", f), code) for code in raw_frames])
+    counted = [D.and_(D.lt(f, S.get("sp")), *[D.ne(S.get("frame_alg", f), code) for code in raw_frames])
                for f in range(lay.bounds.frames)]
+    frame_vals = [(counted[f], S.get("frame_local", f * k + x))
+                  for f in range(lay.bounds.frames) for x in range(k)]
+    # a cell some active frame holds as a local
+    in_frame = [D.or_(*[D.and_(act, D.eq(v, lay.cell(c))) for act, v in frame_vals]) for c in range(nc)]
 
     def direct(j: int) -> Any:
         v = lay.obj(j)
         terms = [D.eq(S.get("root", j), 1), D.eq(S.get("kept", j), 1)]
         terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue", q), v))
                   for q in range(lay.bounds.jobs)]
-        for f in range(lay.bounds.frames):
-            terms += [D.and_(counted[f], D.eq(S.get("frame_local", f * k + x), v)) for x in range(k)]
+        terms += [D.and_(act, D.eq(x, v)) for act, x in frame_vals]
+        terms += [D.and_(in_frame[c], D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), v))
+                  for c in range(nc) for f in fields]
         return D.or_(*terms)
 
     roots = [direct(j) for j in range(no)]
-    fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
-    # cell c holds object j (it is live and j is its held value, or its token) for owner r
-    holds = [[[D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)),
-                      D.eq(S.get("cell_owner", c), lay.obj(r)))
+
+    def owned(c: int, r: int) -> Any:
+        return D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), lay.obj(r)))
+
+    allocated = [D.eq(S.get("obj_status", r), LIVE) for r in range(no)]
+    # registry r's cleanup may still run although nothing reaches r: a registration of r still
+    # waits for its target to be collected (then Execution 1.b may enqueue r's cleanup)
+    pending = [D.and_(allocated[r], D.or_(*[D.and_(owned(c, r), D.ne(S.get("cell_target", c), EMPTY))
+                                            for c in range(nc)]))
+               for r in range(no)]
+    # cell c holds object j (its held value, or its token) for owner r
+    holds = [[[D.and_(owned(c, r), D.eq(S.get(f, c), lay.obj(j)))
                for c in range(nc) for f in fields] for r in range(no)] for j in range(no)]
+    if counted_cells:
+        return [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]])
+                for j in range(no)]
     level = roots
     for _ in range(no):
-        level = [D.or_(roots[j], *[D.and_(h, level[r]) for r in range(no) for h in holds[j][r]])
+        level = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
+                                   for r in range(no) for h in holds[j][r]])
                  for j in range(no)]
     return level
 
@@ -247,7 +279,8 @@ class Environment:
                 S.require(D.eq(S.get("root", i), 1))
                 S.set("root", 0, i)
                 if self.host.collector == "reference counting":
-                    alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens)[i]
+                    alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens,
+                                     counted_cells=True)[i]
                     gone = D.and_(D.eq(S.get("obj_status", i), LIVE), D.not_(alive))
                     self.mc.push(S, d, self.host.free_path, {"obj": D.num(lay.obj(i))}, when=gone)
                     S.set("frame_phase", 1, d, when=gone)

@@ -237,6 +237,40 @@ register(Property(
 ))
 
 
+def _no_freed_observed(prog: Program, S: Any) -> Any:
+    """Memory safety in general: nothing user code or an algorithm can reach is reclaimed.
+
+    Written over what is *observed*, not over the model's own liveness test, so that a wrong
+    liveness rule shows up here: a step read a freed entity (`err_uaf`), or a freed object is
+    a user variable, in [[KeptAlive]], in a queued job, or a local of an active frame. Frames
+    of a reference-counting host's free path hold raw pointers (its `Free _obj_` leaves one
+    behind); those count only when read, which sets `err_uaf`."""
+    D = S.d
+    lay = prog.layout
+    k = lay.locals_per_frame
+    raw = [_code(prog, prog.free_path)] if prog.free_path else []
+    bad = [D.eq(S.get("err_uaf"), 1)]
+    for i in range(lay.bounds.objects):
+        held = D.or_(D.eq(S.get("root", i), 1), D.eq(S.get("kept", i), 1))
+        bad.append(D.and_(held, D.eq(S.get("obj_status", i), FREED)))
+    for q in range(lay.bounds.jobs):
+        bad.append(D.and_(D.lt(q, S.get("qlen")), _is_freed_object(prog, S, S.get("queue", q))))
+    for f in _frames(prog):
+        counted = D.and_(_active(S, f), *[D.ne(S.get("frame_alg", f), r) for r in raw])
+        for x in range(k):
+            bad.append(D.and_(counted, _is_freed_object(prog, S, S.get("frame_local", f * k + x))))
+    return D.not_(D.or_(*bad))
+
+
+register(Property(
+    "no-freed-observed",
+    "no step reads a freed object or cell, and no user variable, [[KeptAlive]] entry, queued job or "
+    "active frame refers to a freed object",
+    "sec-liveness",
+    _no_freed_observed,
+))
+
+
 def load_properties_file(path: str) -> None:
     """Run a user's Python file; it adds properties by calling `register(Property(...))`."""
     import runpy
