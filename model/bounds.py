@@ -38,9 +38,14 @@ class Bounds:
 
 
 def parse_bounds(text: str, base: Bounds | None = None) -> Bounds:
-    """`objects=3,cells=2` -> Bounds; every problem is an E05x diagnostic."""
+    """`objects=3,cells=2` -> Bounds; every problem is an E05x diagnostic.
+
+    A key given twice is an error rather than last-one-wins: `objects=2,objects=3` is a typo for
+    some other bound far more often than a deliberate override, and the verdict is stated at
+    these bounds."""
     base = base or Bounds()
     changes: dict[str, int] = {}
+    items: dict[str, str] = {}
     names = {f.name for f in fields(Bounds)}
     for item in filter(None, (p.strip() for p in text.split(","))):
         key, eq, value = item.partition("=")
@@ -49,6 +54,9 @@ def parse_bounds(text: str, base: Bounds | None = None) -> Bounds:
             raise SpecError([diag.make("E051", item=item)])
         if key not in names:
             raise SpecError([diag.make("E052", key=key, known=", ".join(sorted(names)))])
+        if key in items:
+            raise SpecError([diag.make("E054", key=key, first=items[key], second=item)])
+        items[key] = item
         try:
             changes[key] = int(value.strip())
         except ValueError:

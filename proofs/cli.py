@@ -1,16 +1,24 @@
 """The `specmc` command line: one subcommand per workflow, one exit-code table.
 
 Bad input ends as located diagnostics on stderr and exit 2; an unexpected
-exception is reported as an internal error (exit 3), never as a finding.
+exception is reported as an internal error (exit 3), never as a finding; Ctrl-C
+ends with one line and exit 130. Arguments are checked before any work starts
+(numbers finite and in range, outputs writable), so that a mistake costs seconds,
+not a finished run whose report cannot be written.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
 
 from proofs import exitcodes
 from proofs.plan import ENGINES
@@ -18,8 +26,28 @@ from spec import diagnostics as diag
 from spec.diagnostics import SpecError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own error prints the whole usage first (five lines for `check`), which buries
+    the one line that says what is wrong; here that line comes alone, with where to find the rest.
+    Subparsers are made of the same class, so every subcommand behaves alike."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(exitcodes.INPUT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    """The installed distribution's version: one source of truth, pyproject.toml."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("specmc")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="specmc", description="Model checking for ECMAScript spec text.")
+    p = _Parser(prog="specmc", description="Model checking for ECMAScript spec text.")
+    p.add_argument("--version", action="version", version=f"specmc {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     parse = sub.add_parser("parse", help="print the algorithms of ecmarkup files as located IR")
@@ -129,6 +157,77 @@ def _find_plan(given: str | None) -> str | None:
     return None
 
 
+def _number_error(option: str, want: str, value: object) -> SpecError:
+    return SpecError([diag.make("E075", key=option, want=want, value=value)])
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Numbers argparse accepts but no run can use: `--timeout nan` compares false with
+    everything, so it slipped past `<= 0` and no deadline ever came; `inf` is no limit at all;
+    `--depth 0` checks no transition."""
+    from proofs.plan import DEPTH_WANT, MIN_DEPTH, TIMEOUT_WANT
+
+    depth = getattr(args, "depth", None)
+    if depth is not None and depth < MIN_DEPTH:
+        raise _number_error("--depth", DEPTH_WANT, depth)
+    timeout = getattr(args, "timeout", None)
+    if isinstance(timeout, float) and not (math.isfinite(timeout) and timeout > 0):
+        raise _number_error("--timeout", TIMEOUT_WANT, args.timeout)
+    max_states = getattr(args, "max_states", None)
+    if max_states is not None and max_states < 1:
+        raise _number_error("--max-states", "a whole number, at least 1", max_states)
+    top = getattr(args, "top", None)
+    if top is not None and top < 0:
+        raise _number_error("--top", "a whole number, at least 0", top)
+
+
+def _nearest_existing(p: Path) -> Path:
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _unwritable(option: str, path: str, reason: str) -> SpecError:
+    return SpecError([diag.make("E077", option=option, path=path, reason=reason)])
+
+
+def _check_folder(option: str, given: str, folder: Path | None = None) -> None:
+    """A folder that will be written to (created if missing): it, or the nearest folder above it
+    that exists, must be a writable folder. Checked without creating anything, so that a run
+    that fails here leaves no trace. `given` is the argument as typed, for the message."""
+    p = folder if folder is not None else Path(given).absolute()
+    if p.exists() and not p.is_dir():
+        raise _unwritable(option, given, f"{p} is a file, not a folder")
+    base = _nearest_existing(p)
+    if not base.is_dir():
+        raise _unwritable(option, given, f"{base} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise _unwritable(option, given, f"the folder {base} is not writable")
+
+
+def _check_file(option: str, given: str) -> None:
+    """A file that will be replaced atomically: not a folder, and its folder writable."""
+    p = Path(given).absolute()
+    if p.is_dir():
+        raise _unwritable(option, given, f"{p} is a folder, not a file")
+    _check_folder(option, given, p.parent)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every place this command will write, before any work starts: a report that cannot be
+    written after an hour of checking, or a certificate folder that makes every engine fail, is
+    input the user can fix in a second."""
+    out = getattr(args, "out", None)
+    if out:
+        if getattr(args, "format", None) == "html":
+            _check_folder("--out", out)
+        else:
+            _check_file("--out", out)
+    certificates = getattr(args, "certificates", None)
+    if certificates:
+        _check_folder("--certificates", certificates)
+
+
 def _host_arg(h: str) -> str:
     """A shipped profile's name stays a name; a profile file becomes an absolute path (engines run
     in other processes and other folders)."""
@@ -141,10 +240,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from proofs.portfolio import UNBUILDABLE
     from proofs.report import render, write_atomic
 
-    if args.depth is not None and args.depth < 0:
-        raise SpecError([diag.make("E075", key="--depth")])
-    if args.timeout is not None and args.timeout <= 0:
-        raise SpecError([diag.make("E075", key="--timeout")])
     if args.format == "html" and not args.out:
         print("specmc: --format html writes a folder (index.html and the traces as JSON): "
               "give it with --out DIR", file=sys.stderr)
@@ -180,7 +275,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return exitcodes.INTERNAL_ERROR
     unbuildable = {r.outcome.reason for r in report.rows if r.outcome.reason.startswith(UNBUILDABLE)}
     for reason in sorted(unbuildable):
-        print(f"specmc: {reason}", file=sys.stderr)
+        detail = reason.removeprefix(f"{UNBUILDABLE}: ")
+        # a user's predicate that raised is not a model that cannot be built: its own message says so
+        print(f"specmc: {detail if ' error E079: ' in detail else reason}", file=sys.stderr)
     if unbuildable:
         return exitcodes.INPUT_ERROR
     return exitcodes.OK if report.ok else exitcodes.FINDING
@@ -192,8 +289,6 @@ def _cmd_witness(args: argparse.Namespace) -> int:
     from proofs.report import write_atomic
     from proofs.witness import WitnessError, witness_for
 
-    if args.timeout is not None and args.timeout <= 0:
-        raise SpecError([diag.make("E075", key="--timeout")])
     plan = load_plan(_find_plan(args.plan))
     specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
     over = Overrides(specs, (_host_arg(args.host),), (args.property,), args.engine, args.bounds, None,
@@ -224,8 +319,6 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from proofs.review import review
     from proofs.review_report import render
 
-    if args.timeout is not None and args.timeout <= 0:
-        raise SpecError([diag.make("E075", key="--timeout")])
     plan = load_plan(_find_plan(args.plan))
     hosts = tuple(_host_arg(h) for h in args.host)
     over = Overrides((), hosts, tuple(args.property), args.engine, args.bounds, None, args.timeout)
@@ -245,7 +338,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
         print(f"specmc: {v.host} / {v.property}: {(v.head.reason or v.base.reason)}", file=sys.stderr)
     if internal:
         return exitcodes.INTERNAL_ERROR
-    return exitcodes.FINDING if result.failing else exitcodes.OK
+    if result.failing:
+        return exitcodes.FINDING
+    return exitcodes.OK if result.checked else exitcodes.NOT_CHECKED  # a review that could not check
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -380,10 +475,45 @@ _COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_exp
              "replay": _cmd_replay, "review": _cmd_review, "witness": _cmd_witness}
 
 
+def _on_sigint(main_pid: int) -> Callable[[int, FrameType | None], Any] | int | None:
+    """Ctrl-C reaches every process of the terminal's group: the engines and their helpers too.
+    The main process turns it into KeyboardInterrupt (unwinding stops the engines and removes
+    half-written files); a forked helper leaves with SystemExit, which multiprocessing ends
+    quietly, where a KeyboardInterrupt would print its traceback from every process."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        if os.getpid() != main_pid:
+            raise SystemExit(exitcodes.INTERRUPTED)
+        raise KeyboardInterrupt
+
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None  # only the main thread may set handlers (main() called from a thread)
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _interrupted() -> int:
+    import multiprocessing
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
+    for child in multiprocessing.active_children():  # normally none left: the engines stop on unwinding
+        child.kill()
+        child.join(timeout=5)
+    print("specmc: interrupted", file=sys.stderr)
+    return exitcodes.INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    previous = _on_sigint(os.getpid())
     try:
+        args = _parser().parse_args(argv)
+        if args.command != "replay":  # replay reads its own --timeout (a string; E093)
+            _check_numbers(args)
+        _check_outputs(args)
         return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return _interrupted()
     except SpecError as e:
         for d in e.diagnostics:
             print(d.render(), file=sys.stderr)
@@ -393,6 +523,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print("specmc: input nests too deeply to process", file=sys.stderr)
         return exitcodes.INPUT_ERROR
+    finally:
+        if previous is not None:  # main() called in-process (tests): leave the caller's handler
+            signal.signal(signal.SIGINT, previous)
 
 
 def run() -> None:

@@ -21,6 +21,7 @@ diagnostic (file:line:col), never a traceback: a plan is input a user wrote.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -32,9 +33,12 @@ from spec import diagnostics as diag
 from spec.diagnostics import SpecError
 from spec.source import Loc
 
-VERDICTS = ("VIOLATED", "PROVED", "BOUNDED", "UNKNOWN")
+VERDICTS = ("VIOLATED", "PROVED", "PROVED (vacuous)", "BOUNDED", "UNKNOWN")  # proofs.verdict
 ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr", "bdd")
 EMBEDDED_PLAN = Path(__file__).parent / "plans" / "default.toml"
+MIN_DEPTH = 1  # a BMC / k-induction depth of 0 would look at the initial state only
+DEPTH_WANT = "a whole number of transitions, at least 1"
+TIMEOUT_WANT = "a finite number of seconds above 0"
 RUN_KEYS = {"name", "spec", "hosts", "properties", "properties_files", "bounds", "engine", "depth",
             "timeout", "expect"}
 
@@ -184,9 +188,13 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
                      known=", ".join(ENGINES))
     depth = typed("depth", int, 60)
     timeout = typed("timeout", (int, float), 600)
-    if depth < 0 or timeout <= 0:
-        key = "depth" if depth < 0 else "timeout"
-        raise _error("E075", where.find(key, start=loc.line - 1), where, key=key)
+    # TOML has nan and inf; neither is a time limit, and a depth of 0 checks no transition at all
+    if depth < MIN_DEPTH:
+        raise _error("E075", where.find("depth", start=loc.line - 1), where, key="plan key 'depth'",
+                     want=DEPTH_WANT, value=depth)
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise _error("E075", where.find("timeout", start=loc.line - 1), where, key="plan key 'timeout'",
+                     want=TIMEOUT_WANT, value=timeout)
     expect = []
     table = typed("expect", dict, {})
     for host, row in table.items():

@@ -45,7 +45,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E072": ("error", "unknown plan key '{key}' (known: {known})"),
     "E073": ("error", "plan key '{key}' must be {want}, not {got}"),
     "E074": ("error", "unknown engine '{name}' (known: {known})"),
-    "E075": ("error", "plan key '{key}' must be positive"),
+    "E075": ("error", "{key} must be {want}, not {value}"),
     "E076": ("error", "expected verdict '{value}' is not one of {known}"),
     "E080": ("error", "cannot read {what} from the git repository {repo}: {reason}"),
     "E081": ("error", "'{arg}' names a git revision (REV:path); give the repository with --repo PATH"),
@@ -60,6 +60,9 @@ CODES: dict[str, tuple[str, str]] = {
     "E067": ("error", "unknown host profile option '{key}'; the options are: {known}"),
     "E068": ("error", "the host profile does not give option '{key}'{why}; allowed values: {allowed}"),
     "E069": ("error", "host profile option '{key}' is given twice (first at line {line})"),
+    "E077": ("error", "cannot write to {option} {path}: {reason}"),
+    "E078": ("error", "properties file {path} cannot be loaded: {reason}"),
+    "E079": ("error", "property '{name}' failed while being evaluated: {reason}"),
 }
 
 
