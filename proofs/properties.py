@@ -272,13 +272,88 @@ register(Property(
 
 
 def load_properties_file(path: str) -> None:
-    """Run a user's Python file; it adds properties by calling `register(Property(...))`."""
+    """Run a user's Python file; it adds properties by calling `register(Property(...))`.
+
+    The file is the user's code, so whatever goes wrong in it is bad input (exit 2) located at
+    the user's own line, never a traceback from inside specmc: a syntax error or an exception
+    while the file runs (E078), and an exception in one of its predicates when an engine
+    evaluates it (E079). For the latter, the properties the file registers are wrapped as they
+    come in; engines in other processes load the file through here too, so they get the
+    wrapped predicates as well."""
     import runpy
 
+    from spec.source import Loc
+
     try:
-        runpy.run_path(path, run_name="specmc_properties")
+        with open(path, "rb"):
+            pass
     except OSError as e:
         raise SpecError([diag.make("E001", path=path, reason=e.strerror or str(e))]) from None
+    before = dict(CATALOGUE)
+    try:
+        runpy.run_path(path, run_name="specmc_properties")
+    except SpecError:
+        raise
+    except SyntaxError as e:
+        if e.filename and _same_file(e.filename, path):
+            loc = Loc(path, e.lineno or 1, e.offset or 1)
+            raise SpecError([diag.make("E078", loc, (e.text or "").rstrip("\n"), path=path,
+                                       reason=f"syntax error: {e.msg}")]) from None
+        raise _user_error("E078", path, e, path=path) from None
+    except (Exception, SystemExit) as e:  # SystemExit: a file that calls sys.exit() must not end specmc
+        raise _user_error("E078", path, e, path=path) from None
+    for pid, prop in list(CATALOGUE.items()):
+        if before.get(pid) is not prop:
+            CATALOGUE[pid] = _guarded(prop, path)
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _user_error(code: str, user_file: str, e: BaseException, **fields: str) -> SpecError:
+    """`e` as a diagnostic at the innermost line of the user's file that it passed through (the
+    file itself when it never reached one, e.g. a predicate that is not a function)."""
+    import linecache
+    import traceback
+
+    from spec.source import Loc
+
+    frame = None
+    for f in traceback.extract_tb(e.__traceback__):
+        if _same_file(f.filename, user_file):
+            frame = f
+    text = str(e).strip().splitlines()
+    reason = f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+    if frame is None or frame.lineno is None:
+        return SpecError([diag.make(code, Loc(user_file, 1, 1), reason=reason, **fields)])
+    col = (getattr(frame, "colno", None) or 0) + 1
+    line = linecache.getline(frame.filename, frame.lineno).rstrip("\n")
+    return SpecError([diag.make(code, Loc(user_file, frame.lineno, col), line, reason=reason, **fields)])
+
+
+def _guarded(prop: Property, path: str) -> Property:
+    """`prop` with each predicate (holds, and cover where the Property has one) turned into one
+    whose exceptions are E079 diagnostics at the user's line: without this, a predicate that
+    raises ended as a traceback (explore) or an internal error (check), blaming specmc."""
+    from dataclasses import replace
+
+    def guard(fn: Callable[[Program, Any], Any]) -> Callable[[Program, Any], Any]:
+        def guarded(program: Program, S: Any) -> Any:
+            try:
+                return fn(program, S)
+            except SpecError:
+                raise
+            except Exception as e:
+                raise _user_error("E079", path, e, name=prop.id) from None
+
+        guarded.__wrapped__ = fn  # type: ignore[attr-defined]
+        return guarded
+
+    changes = {name: guard(fn) for name in ("holds", "cover") if callable(fn := getattr(prop, name, None))}
+    return replace(prop, **changes)
 
 
 def select(ids: list[str] | tuple[str, ...]) -> list[Property]:
