@@ -88,12 +88,45 @@ class _Locator:
                     return Loc(self.path, i + 1, m.start() + 1)
         return Loc(self.path, max(start, 0) + 1, 1)
 
+    def key(self, key: str, start: int = 0) -> Loc:
+        """Where `key` is assigned (`key = ...`, quoted or not, also inside an inline table), from
+        line `start` on. A bare search for the word would stop at `name = "default bounds"`
+        before it reached `bounds = ...`; the assignment is the line the message is about."""
+        pat = re.compile(r'(?:^|[{,])\s*(["\']?)' + re.escape(key) + r'\1\s*=')
+        for i in range(start, len(self.lines)):
+            m = pat.search(self.lines[i])
+            if m:
+                return Loc(self.path, i + 1, m.start(1) + 1)
+        return self.find(key, start=start)
+
+    def table(self, *dotted: str, start: int = 0) -> Loc | None:
+        """The header line of the table `[a.b."c"]` (any quoting of the parts), from `start` on."""
+        parts = r"\s*\.\s*".join(r'(?:"' + re.escape(d) + r'"|\'' + re.escape(d) + r"\'|" + re.escape(d) + ")"
+                                 for d in dotted)
+        pat = re.compile(r"^\s*\[\s*(?:tool\s*\.\s*specmc\s*\.\s*)?" + parts + r"\s*\]")
+        for i in range(start, len(self.lines)):
+            if pat.search(self.lines[i]):
+                return Loc(self.path, i + 1, self.lines[i].index("[") + 1)
+        return None
+
     def line(self, loc: Loc) -> str:
         return self.lines[loc.line - 1] if 0 < loc.line <= len(self.lines) else ""
 
 
 def _error(code: str, loc: Loc, where: _Locator, **fields: Any) -> SpecError:
     return SpecError([diag.make(code, loc=loc, source_line=where.line(loc), **fields)])
+
+
+def _bound_loc(where: _Locator, at: Loc, message: str) -> Loc:
+    """The bound a bounds message names (`bound objects=99 ...`, `unknown bound 'widgets'`), on
+    the `bounds` line when it is there; else the line itself."""
+    m = re.search(r"bound '?([a-z]+)", message)
+    text = where.line(at)
+    if m:
+        k = re.search(r"(?<![\w-])" + m.group(1) + r"\b", text[at.column - 1:])
+        if k:
+            return replace(at, column=at.column + k.start())
+    return at
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
@@ -138,14 +171,14 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
 
     for key in raw:
         if key not in RUN_KEYS:
-            raise _error("E072", where.find(key, start=loc.line - 1), where, key=key,
+            raise _error("E072", where.key(key, start=loc.line - 1), where, key=key,
                          known=", ".join(sorted(RUN_KEYS)))
 
     def typed(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
         v = raw.get(key, default)
         if not isinstance(v, kind) or isinstance(v, bool):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise _error("E073", where.find(key, start=loc.line - 1), where, key=key, want=names,
+            raise _error("E073", where.key(key, start=loc.line - 1), where, key=key, want=names,
                          got=type(v).__name__)
         return v
 
@@ -154,7 +187,7 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
         if isinstance(v, str):
             v = [v]
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise _error("E073", where.find(key, start=loc.line - 1), where, key=key,
+            raise _error("E073", where.key(key, start=loc.line - 1), where, key=key,
                          want="a list of strings", got=type(v).__name__)
         return tuple(v)
 
@@ -175,12 +208,12 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
         elif isinstance(bounds_raw, str):
             bounds = parse_bounds(bounds_raw)
         else:
-            raise _error("E073", where.find("bounds", start=loc.line - 1), where, key="bounds",
+            raise _error("E073", where.key("bounds", start=loc.line - 1), where, key="bounds",
                          want="a string or a table", got=type(bounds_raw).__name__)
     except SpecError as e:
         if e.diagnostics[0].loc is not None:
             raise
-        bloc = where.find("bounds", start=loc.line - 1)
+        bloc = _bound_loc(where, where.key("bounds", start=loc.line - 1), e.diagnostics[0].message)
         raise SpecError([replace(d, loc=bloc, source_line=where.line(bloc)) for d in e.diagnostics]) from None
     engine = typed("engine", str, "portfolio")
     if engine not in ENGINES:
@@ -190,19 +223,21 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
     timeout = typed("timeout", (int, float), 600)
     # TOML has nan and inf; neither is a time limit, and a depth of 0 checks no transition at all
     if depth < MIN_DEPTH:
-        raise _error("E075", where.find("depth", start=loc.line - 1), where, key="plan key 'depth'",
+        raise _error("E075", where.key("depth", start=loc.line - 1), where, key="plan key 'depth'",
                      want=DEPTH_WANT, value=depth)
     if not math.isfinite(timeout) or timeout <= 0:
-        raise _error("E075", where.find("timeout", start=loc.line - 1), where, key="plan key 'timeout'",
+        raise _error("E075", where.key("timeout", start=loc.line - 1), where, key="plan key 'timeout'",
                      want=TIMEOUT_WANT, value=timeout)
     expect = []
     table = typed("expect", dict, {})
     for host, row in table.items():
-        hloc = where.find(host, start=loc.line - 1)
+        # the expectation's own table, not the first mention of the host (in `hosts = [...]`)
+        hloc = (where.table("run", "expect", host, start=loc.line - 1)
+                or where.key("expect", start=loc.line - 1))
         if not isinstance(row, dict):
             raise _error("E073", hloc, where, key=f"expect.{host}", want="a table", got=type(row).__name__)
         for prop, verdict in row.items():
-            ploc = where.find(prop, start=hloc.line - 1)
+            ploc = where.key(prop, start=hloc.line - 1)
             if verdict not in VERDICTS:
                 raise _error("E076", ploc, where, value=verdict, known=", ".join(VERDICTS))
             expect.append(Expectation(host, prop, verdict, ploc))

@@ -298,3 +298,26 @@ def test_version():
 
     r = specmc("--version")
     assert r.returncode == exitcodes.OK and r.stdout == f"specmc {version('specmc')}\n"
+
+
+# --- plan errors at their own line ----------------------------------------------------------
+
+PLAN = '''[[run]]
+name = "default bounds"
+hosts = ["quickjs-ng-0.5", "v8"]
+properties = ["held-value-once"]
+bounds = "cells=1,objects={objects}"
+
+[run.expect."quickjs-ng-0.5"]
+held-value-once = "{verdict}"
+'''
+
+
+@pytest.mark.parametrize("objects, verdict, code, needle", [
+    (99, "PROVED", "E050", "objects=99"),  # was line 2: the word 'bounds' in the run's name
+    (2, "FINE", "E076", 'held-value-once = "FINE"'),  # was line 4: the property in `properties`
+])
+def test_plan_errors_point_at_their_own_line(tmp_path, objects, verdict, code, needle):
+    plan = tmp_path / "specmc.toml"
+    plan.write_text(PLAN.format(objects=objects, verdict=verdict))
+    _bad(specmc("check", "--plan", str(plan)), code, _line_col(plan, needle))
