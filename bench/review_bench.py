@@ -51,7 +51,9 @@ def main() -> None:
             flips = sum(1 for v in r.verdicts if v.base.verdict != v.head.verdict)
             print(f"{Path(base).stem} -> {Path(head).stem}: {total:.1f} s in all (one side parses in "
                   f"{parse:.1f} s); model identical: {r.model_identical}; {len(r.verdicts)} verdict pairs, "
-                  f"{flips} changed; changed algorithms: {changed}")
+                  f"{flips} changed, {len(r.not_checked)} not checked; changed algorithms: {changed}")
+            for u in r.unchecked_reasons():  # a time for a review that checked nothing means little
+                print(f"  not checked on {u.side} ({len(u.combinations)} combinations): {u.reason}")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,16 @@ steps on its path that the change touched.
 Verdicts are never carried over by guessing: a host whose model is identical on both sides
 (equal normal forms) has, by construction, the same transition system and so the same verdicts;
 every other host is checked on HEAD by the plan's engines.
+
+A review that could not check something says so instead of passing: a verdict pair whose model
+cannot be built on either side, or that is UNKNOWN on both sides, is "not checked", and its
+reasons are located on the side's own paths (`HEAD:spec.html:12425:14`, never the private copy).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import subprocess
 import tempfile
 import time
@@ -51,6 +56,23 @@ class Side:
     paths: tuple[str, ...]  # on disk (git revisions are written to a private folder)
     spec: ir.Spec
     shown: dict[str, str] = field(default_factory=dict, compare=False)  # disk path -> path shown
+    rev: str = ""  # the git revision the files were read from ("" for files on disk)
+
+    def locate(self, text: str) -> str:
+        """`text` with every location on this side written as the user can find it.
+
+        Engines read a git side from a private temporary copy, and the parser names its files by
+        their path in the repository, which is the same on both sides; a reason must say which
+        side it is about and must not point into a folder that is gone once the review ends. So
+        `/tmp/.../side1/spec.html:12:3` and `spec.html:12:3` both become `HEAD:spec.html:12:3`.
+        """
+        if not self.shown or not text:
+            return text
+        names = {**{v: v for v in self.shown.values()}, **self.shown}
+        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        # not already preceded by a revision or a folder, and followed by ":LINE"
+        return re.sub(rf"(?<![\w/.:~^-])({alternatives})(?=:\d)",
+                      lambda m: f"{self.rev}:{names[m.group(1)]}", text)
 
 
 def open_side(arg: str, repo: str | None, scratch: Path) -> Side:
@@ -84,7 +106,7 @@ def open_side(arg: str, repo: str | None, scratch: Path) -> Side:
     parts = [load_text(name, text) for name, text in texts]
     spec = ir.Spec(tuple(f for f, _ in texts), tuple(c for p in parts for c in p.clauses),
                    tuple(a for p in parts for a in p.algorithms), tuple(w for p in parts for w in p.warnings))
-    return Side(arg, tuple(shown), spec, shown)
+    return Side(arg, tuple(shown), spec, shown, rev)
 
 
 def _git(repo: str, args: list[str], what: str) -> str:
@@ -123,10 +145,14 @@ class StepChange:
     op: str  # added | removed | changed
     base: StepRef | None
     head: StepRef | None
+    # for a removed step: the HEAD step that now runs where it stood (None at the end of the
+    # algorithm). A path through that step is where the deletion shows, so it counts as touched.
+    after: StepRef | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"op": self.op, "base": self.base.to_json() if self.base else None,
-                "head": self.head.to_json() if self.head else None}
+                "head": self.head.to_json() if self.head else None,
+                "after": self.after.to_json() if self.after else None}
 
 
 @dataclass(frozen=True)
@@ -187,10 +213,12 @@ def _step_diff(base: ir.Algorithm | None, head: ir.Algorithm | None) -> tuple[St
         if op == "equal":
             continue
         olds, news = bs[i1:i2], hs[j1:j2]
+        following = hs[j2] if j2 < len(hs) else None
         for k in range(max(len(olds), len(news))):
             o = olds[k] if k < len(olds) else None
             n = news[k] if k < len(news) else None
-            out.append(StepChange("changed" if o and n else "removed" if o else "added", o, n))
+            op = "changed" if o and n else "removed" if o else "added"
+            out.append(StepChange(op, o, n, following if op == "removed" else None))
     return tuple(out)
 
 
@@ -236,10 +264,24 @@ class VerdictPair:
     def new_violation(self) -> bool:
         return self.head.verdict == VIOLATED and self.base.verdict != VIOLATED
 
+    @property
+    def not_checked(self) -> bool:
+        """The review says nothing about this combination: a side's model could not be built (so
+        there is nothing to compare against), or neither side got a verdict."""
+        both_unknown = self.base.verdict == UNKNOWN and self.head.verdict == UNKNOWN
+        return both_unknown or unbuildable(self.base) or unbuildable(self.head)
+
+    def unchecked_sides(self) -> tuple[tuple[str, str], ...]:
+        """(side, reason) for each side that left this combination unchecked."""
+        if not self.not_checked:
+            return ()
+        sides = (("base", self.base), ("head", self.head))
+        return tuple((side, o.reason or "no reason given") for side, o in sides if o.verdict == UNKNOWN)
+
     def to_json(self) -> dict[str, Any]:
         return {"run": self.run, "host": self.host, "property": self.property,
                 "base": self.base.verdict, "head": self.head.verdict, "worse": self.worse,
-                "carried_over": self.carried,
+                "not_checked": self.not_checked, "carried_over": self.carried,
                 "base_reason": self.base.reason or None, "head_reason": self.head.reason or None,
                 "trace": list(self.head.trace) if self.new_violation else [],
                 "touched_steps": list(self.touched)}
@@ -265,6 +307,26 @@ class Review:
         """CI fails when a verdict got worse or a new unknown step sits in an algorithm the model uses."""
         return any(v.worse for v in self.verdicts) or any(u.in_model for u in self.new_unknown)
 
+    @property
+    def not_checked(self) -> tuple[VerdictPair, ...]:
+        """The combinations this review could not check; while any is left, it does not pass."""
+        return tuple(v for v in self.verdicts if v.not_checked)
+
+    @property
+    def checked(self) -> bool:
+        return not self.not_checked
+
+    def unchecked_reasons(self) -> tuple[UncheckedReason, ...]:
+        """Why combinations went unchecked, one entry per side and distinct reason, in the order
+        met: a model that cannot be built leaves every property of its host unchecked with the
+        same reason, and a report that repeated it per property would bury it."""
+        groups: dict[tuple[str, str], list[VerdictPair]] = {}
+        for v in self.verdicts:
+            for side, reason in v.unchecked_sides():
+                groups.setdefault((side, reason), []).append(v)
+        return tuple(UncheckedReason(side, reason, tuple((v.run, v.host, v.property) for v in vs))
+                     for (side, reason), vs in groups.items())
+
     def to_json(self) -> dict[str, Any]:
         return {"base": self.base, "head": self.head, "plan": self.plan, "seconds": self.seconds,
                 "changed_algorithms": [c.to_json() for c in self.changed],
@@ -272,7 +334,24 @@ class Review:
                 "models": [m.__dict__ | {"changed": list(m.changed)} for m in self.models],
                 "new_unknown_steps": [u.to_json() for u in self.new_unknown],
                 "verdicts": [v.to_json() for v in self.verdicts],
-                "failing": self.failing}
+                "failing": self.failing, "checked": self.checked,
+                "not_checked": [u.to_json() for u in self.unchecked_reasons()]}
+
+
+@dataclass(frozen=True)
+class UncheckedReason:
+    side: str  # base | head
+    reason: str  # located on the side's own paths
+    combinations: tuple[tuple[str, str, str], ...]  # (run, host, property)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"side": self.side, "reason": self.reason,
+                "combinations": [{"run": r, "host": h, "property": p} for r, h, p in self.combinations]}
+
+
+def unbuildable(o: Outcome) -> bool:
+    """The verdict is UNKNOWN because the side's model could not be built at all."""
+    return o.verdict == UNKNOWN and o.reason.startswith(UNBUILDABLE)
 
 
 # cache of outcomes by (model digest, host file, run settings): a model met before is not re-checked
@@ -291,12 +370,13 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         runs = overrides.select(plan.runs)
         hosts = {h: load_host(h) for r in runs for h in r.hosts}
         forms = {name: (model_form(base.spec, h), model_form(head.spec, h)) for name, h in hosts.items()}
-        models = tuple(_host_model(h, *forms[name]) for name, h in hosts.items())
+        models = tuple(_host_model(h, *forms[name], base, head) for name, h in hosts.items())
         # spec algorithms some host's model runs (by id) -> the name the model knows them by
         names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
         changed = _changes(base.spec, head.spec, names, {n for m in models for n in m.changed})
         unknown = _new_unknown(base.spec, head.spec, names)
-        touched = {(c.clause, s.head.number) for c in changed for s in c.steps if s.head is not None}
+        touched = {(c.clause, ref.number) for c in changed for s in c.steps
+                   for ref in (s.head, s.after) if ref is not None}
         verdicts: list[VerdictPair] = []
         for run in runs:
             props = tuple(p.id for p in select(list(run.properties)))
@@ -305,8 +385,11 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                 bf, hf = forms[name]
                 b_out = _verdicts(run, host, base, bf, props, certificates, progress, cache)
                 same = bf.digest == hf.digest  # the same model: HEAD's verdicts are BASE's
-                h_out = b_out if same else _verdicts(run, host, head, hf, props, certificates, progress,
-                                                     cache)
+                # a reason why the model cannot be built points into BASE's text: HEAD gets its own
+                # (a failed build is quick); every other verdict carries over
+                redo = not same or any(unbuildable(o) for o in b_out.values())
+                h_out = _verdicts(run, host, head, hf, props, certificates, progress, cache) if redo \
+                    else b_out
                 verdicts += [_pair(run.name, host.name, _shown(b_out[p], base), _shown(h_out[p], head),
                                    same, touched) for p in props]
     return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
@@ -320,10 +403,11 @@ def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,
                        marks if head.verdict == VIOLATED else ())
 
 
-def _host_model(host: HostProfile, b: ModelForm, h: ModelForm) -> HostModel:
+def _host_model(host: HostProfile, b: ModelForm, h: ModelForm, base: Side, head: Side) -> HostModel:
     names = sorted(set(dict(b.algorithms)) | set(dict(h.algorithms)))
     diff = tuple(n for n in names if b.of(n) != h.of(n))
-    return HostModel(host.name, b.digest == h.digest, diff, _form_error(b), _form_error(h))
+    return HostModel(host.name, b.digest == h.digest, diff, base.locate(_form_error(b)),
+                     head.locate(_form_error(h)))
 
 
 def _form_error(f: ModelForm) -> str:
@@ -352,17 +436,26 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
         return {p: Outcome(p, UNKNOWN, "build", reason=error) for p in props}
     key = (form.digest, host.path, run.bounds.describe(), run.engine, run.depth, run.timeout, props,
            run.properties_files)
-    if key not in cache:
-        cache[key] = decide(replace(run, specs=side.paths), host.path, props, certificates, progress)
-    return cache[key]
+    if key in cache:
+        return cache[key]
+    # outcomes that say the model cannot be built are kept per side: their reason is located in
+    # the text that was read, and another text with the same normal form has its own lines
+    own = (*key, side.paths)
+    if own in cache:
+        return cache[own]
+    out = decide(replace(run, specs=side.paths), host.path, props, certificates, progress)
+    cache[own if any(unbuildable(o) for o in out.values()) else key] = out
+    return out
 
 
 def _shown(o: Outcome, side: Side) -> Outcome:
-    """Trace locations as the user named the files (a git path, not the private copy)."""
-    if not side.shown or not o.trace:
+    """Trace locations as the user named the files (a git path, not the private copy), and the
+    reason located on the side (`HEAD:spec.html:12:3`)."""
+    if not side.shown:
         return o
-    return replace(o, trace=tuple({**t, "file": side.shown.get(t.get("file", ""), t.get("file", ""))}
-                                  if "file" in t else t for t in o.trace))
+    trace = tuple({**t, "file": side.shown.get(t.get("file", ""), t.get("file", ""))} if "file" in t else t
+                  for t in o.trace)
+    return replace(o, trace=trace, reason=side.locate(o.reason))
 
 
 def _changes(base: ir.Spec, head: ir.Spec, names: dict[int, str],

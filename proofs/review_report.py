@@ -1,15 +1,24 @@
 """A review rendered for people (text, Markdown for a pull-request comment) and for tools (JSON,
-SARIF 2.1.0, GitHub workflow annotations). Each format is one function of the `Review` value."""
+SARIF 2.1.0, GitHub workflow annotations). Each format is one function of the `Review` value.
+
+Every format gives the same outcome: the review fails (a verdict got worse, or a new unknown step
+sits in an algorithm the model runs), it was not checked (some combination has no verdict to
+compare, each reason shown once and located), or it passes. UNKNOWN verdicts always come with
+their reason, numbered so that one reason shared by many rows is printed once.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from proofs.review import Review, StepRef, VerdictPair
+from proofs.review import AlgorithmChange, Review, StepRef, UncheckedReason, VerdictPair
+from proofs.verdict import Outcome
 
 FORMATS = ("text", "json", "markdown", "sarif", "github")
 REFERENCE_HOST = "ecma262"  # a new violation under the spec's own host is a hazard in the text
+MARKDOWN_LIMIT = 60_000  # a GitHub pull-request comment holds 65,536 characters; leave room
 
 
 def render(review: Review, fmt: str) -> str:
@@ -26,7 +35,47 @@ def _headline(r: Review) -> str:
     model = "the compiled model is identical" if r.model_identical else "the compiled model changed"
     parts = [f"{len(r.changed)} algorithm(s) changed", model,
              f"{len(r.new_unknown)} new unknown step(s)", f"{len(worse)} verdict(s) got worse"]
+    if r.not_checked:
+        parts.append(f"{len(r.not_checked)} of {len(r.verdicts)} verdict(s) not checked")
     return "; ".join(parts)
+
+
+def outcome(r: Review) -> str:
+    """fails, not checked, or passes: a finding outranks what could not be checked."""
+    return "fails" if r.failing else "not checked" if not r.checked else "passes"
+
+
+def _reasons(r: Review) -> dict[str, int]:
+    """Every UNKNOWN reason in the review, numbered: those that left combinations unchecked first."""
+    numbers: dict[str, int] = {}
+    for u in r.unchecked_reasons():
+        numbers.setdefault(u.reason, len(numbers) + 1)
+    for v in r.verdicts:
+        for o in (v.base, v.head):
+            if o.verdict == "UNKNOWN":
+                numbers.setdefault(o.reason or "no reason given", len(numbers) + 1)
+    return numbers
+
+
+def _cell(o: Outcome, numbers: dict[str, int]) -> str:
+    """A verdict, with the number of its reason when it is UNKNOWN."""
+    if o.verdict != "UNKNOWN":
+        return str(o.verdict)
+    return f"UNKNOWN [{numbers[o.reason or 'no reason given']}]"
+
+
+def _combinations(combos: Iterable[tuple[str, str, str]]) -> str:
+    """`run R, host H: p, q` per run and host; a count instead of a long property list."""
+    by: dict[tuple[str, str], list[str]] = {}
+    for run, host, prop in combos:
+        by.setdefault((run, host), []).append(prop)
+    return "; ".join(f"run {run}, host {host}: " + (", ".join(props) if len(props) <= 3
+                                                    else f"{len(props)} properties")
+                     for (run, host), props in by.items())
+
+
+def _unchecked_line(u: UncheckedReason, n: int) -> str:
+    return f"[{n}] {u.side} ({_combinations(u.combinations)}): {u.reason}"
 
 
 def _ref(s: StepRef | None) -> str:
@@ -34,7 +83,13 @@ def _ref(s: StepRef | None) -> str:
 
 
 def text(r: Review) -> str:
-    lines = [f"review {r.base} -> {r.head}", _headline(r), ""]
+    numbers = _reasons(r)
+    result = outcome(r)
+    if r.not_checked:
+        result += f": {len(r.not_checked)} of {len(r.verdicts)} verdict(s) could not be checked"
+    lines = [f"review {r.base} -> {r.head}", _headline(r), f"result: {result}"]
+    lines += ["  " + _unchecked_line(u, numbers[u.reason]) for u in r.unchecked_reasons()]
+    lines.append("")
     for m in r.models:
         state = "identical" if m.identical else "changed: " + ", ".join(m.changed)
         lines.append(f"model under {m.host}: {state}")
@@ -49,6 +104,8 @@ def text(r: Review) -> str:
             for s in c.steps:
                 lines.append(f"    {s.op:8} {_ref(s.base):>7} -> {_ref(s.head):<7} "
                              f"{(s.head or s.base).text[:100]}")  # type: ignore[union-attr]
+                if s.base and not s.head:
+                    lines.append(f"{'':26}(was {s.base.file}:{s.base.line}:{s.base.column})")
     if r.new_unknown:
         lines.append("\nnew unknown steps")
         for u in r.new_unknown:
@@ -57,14 +114,21 @@ def text(r: Review) -> str:
                          f"{' (used by the model)' if u.in_model else ''}: {u.step.text}")
     if r.verdicts:
         lines.append("\nverdicts (base -> head)")
+        width = max(len(v.run) for v in r.verdicts)
         for v in r.verdicts:
-            mark = "WORSE" if v.worse else "     "
+            mark = "WORSE" if v.worse else "NOT CHECKED" if v.not_checked else ""
             same = "  (same model)" if v.carried else ""
-            lines.append(f"  {mark} {v.host:16} {v.property:28} {v.base.verdict:8} -> {v.head.verdict}{same}")
+            lines.append(f"  {mark:11} {v.run:{width}}  {v.host:16} {v.property:28} "
+                         f"{_cell(v.base, numbers):8} -> {_cell(v.head, numbers)}{same}")
+        shown = {numbers[u.reason] for u in r.unchecked_reasons()}
+        rest = [(n, why) for why, n in numbers.items() if n not in shown]
+        if rest:
+            lines.append("\nwhy UNKNOWN")
+            lines += [f"  [{n}] {why}" for n, why in rest]
     for v in r.verdicts:
         if v.new_violation:
-            lines.append(f"\n{v.property} newly VIOLATED under {v.host}: {len(v.head.trace)} steps "
-                         "(* = a step the change touched)")
+            lines.append(f"\n{v.property} newly VIOLATED under {v.host} (run {v.run}): {len(v.head.trace)} "
+                         "steps (* = a step the change touched)")
             for i, t in enumerate(v.head.trace):
                 star = "*" if i in v.touched else " "
                 where = f"{t.get('clause', '')} {t.get('step', '')}".strip() or t.get("actor", "")
@@ -77,9 +141,15 @@ def _md(s: str) -> str:
 
 
 def markdown(r: Review) -> str:
-    verdict = "**fails**" if r.failing else "passes"
+    numbers = _reasons(r)
+    verdict = {"fails": "**fails**", "not checked": "was **not checked**", "passes": "passes"}[outcome(r)]
     out = [f"### specmc review: `{r.base}` → `{r.head}`", "",
            f"{_headline(r)}. This review {verdict}.", ""]
+    if r.not_checked:
+        out += [f"**Not checked** ({len(r.not_checked)} of {len(r.verdicts)} verdicts): nothing can be said "
+                "about these combinations until the reason below is fixed.", ""]
+        out += [f"- {_md(_unchecked_line(u, numbers[u.reason]))}" for u in r.unchecked_reasons()]
+        out.append("")
     out += ["| host | model |", "| --- | --- |"]
     for m in r.models:
         state = "identical" if m.identical else "changed: " + ", ".join(f"`{n}`" for n in m.changed)
@@ -89,17 +159,24 @@ def markdown(r: Review) -> str:
     changes = [v for v in r.verdicts if v.base.verdict != v.head.verdict]
     out += ["", "#### Verdicts", ""]
     if r.verdicts:
-        out += ["| host | property | base | head | |", "| --- | --- | --- | --- | --- |"]
+        out += ["| run | host | property | base | head | |", "| --- | --- | --- | --- | --- | --- |"]
         for v in changes or r.verdicts:
-            flag = "⚠️ worse" if v.worse else ("same model" if v.carried else "")
-            out.append(f"| {v.host} | `{v.property}` | {v.base.verdict} | {v.head.verdict} | {flag} |")
+            flag = "⚠️ worse" if v.worse else "not checked" if v.not_checked else (
+                "same model" if v.carried else "")
+            out.append(f"| {_md(v.run)} | {v.host} | `{v.property}` | {_cell(v.base, numbers)} | "
+                       f"{_cell(v.head, numbers)} | {flag} |")
         if not changes:
             out.append("")
             out.append("No verdict changed.")
+        shown = {numbers[u.reason] for u in r.unchecked_reasons()}
+        rest = [(n, why) for why, n in numbers.items() if n not in shown]
+        if rest:
+            out += ["", "Why UNKNOWN:", ""] + [f"- [{n}] {_md(why)}" for n, why in rest]
     for v in r.verdicts:
         if v.new_violation:
-            out += ["", f"<details><summary>Counterexample: <code>{v.property}</code> under {v.host} "
-                        f"({len(v.head.trace)} steps; ★ marks steps this change touched)</summary>", "",
+            out += ["", f"<details><summary>Counterexample: <code>{v.property}</code> under {v.host}, "
+                        f"run {_md(v.run)} ({len(v.head.trace)} steps; ★ marks steps this change "
+                        "touched)</summary>", "",
                     "| # | step | text | stack |", "| --- | --- | --- | --- |"]
             for i, t in enumerate(v.head.trace):
                 where = f"{t.get('clause', '')} {t.get('step', '')}".strip() or t.get("actor", "")
@@ -115,20 +192,53 @@ def markdown(r: Review) -> str:
                        f"{_md(u.step.text)}")
     if r.changed:
         out += ["", "#### Changed algorithms", ""]
+        used = len("\n".join(out)) + 1
+        named: list[str] = []  # shown by name only
         for c in r.changed:
-            tag = "model changed" if c.model_changed else "editorial" if c.in_model else "not modelled"
-            out += [f"<details><summary>{c.status} <code>{_md(c.name)}</code> ({c.clause}): {tag}</summary>",
-                    "", "| | base | head | text |", "| --- | --- | --- | --- |"]
-            for s in c.steps:
-                sign = {"added": "+", "removed": "−", "changed": "~"}[s.op]
-                if s.base and s.head:
-                    body = f"~~{_md(s.base.text)}~~<br>{_md(s.head.text)}"
-                else:
-                    ref = s.head or s.base
-                    body = _md(ref.text) if ref else ""
-                out.append(f"| {sign} | {_ref(s.base)} | {_ref(s.head)} | {body} |")
-            out += ["", "</details>"]
+            block = _step_table(c) if c.in_model else []
+            size = len("\n".join(block)) + 1
+            if not block or used + size > MARKDOWN_LIMIT - 4_000:  # room for the list of names
+                named.append(c.name)
+                continue
+            out += block
+            used += size
+        if named:
+            out += ["", _names(named, MARKDOWN_LIMIT - used - 200)]
     return "\n".join(out) + "\n"
+
+
+def _step_table(c: AlgorithmChange) -> list[str]:
+    """One changed algorithm as a collapsible step diff (removed steps give their BASE line)."""
+    tag = "model changed" if c.model_changed else "editorial" if c.in_model else "not modelled"
+    out = [f"<details><summary>{c.status} <code>{_md(c.name)}</code> ({c.clause}): {tag}</summary>",
+           "", "| | base | head | text |", "| --- | --- | --- | --- |"]
+    for s in c.steps:
+        sign = {"added": "+", "removed": "−", "changed": "~"}[s.op]
+        if s.base and s.head:
+            body = f"~~{_md(s.base.text)}~~<br>{_md(s.head.text)}"
+        else:
+            ref = s.head or s.base
+            body = _md(ref.text) if ref else ""
+        base = f"{_ref(s.base)} (line {s.base.line})" if s.base and not s.head else _ref(s.base)
+        out.append(f"| {sign} | {base} | {_ref(s.head)} | {body} |")
+    return out + ["", "</details>"]
+
+
+def _names(names: list[str], budget: int) -> str:
+    """The algorithms a pull-request comment has no room to detail (those the model does not run,
+    and any past the size limit), by name, cut to `budget` characters; the text and JSON reports
+    have every step diff."""
+    head = f"{len(names)} more changed algorithm(s), step diffs in `--format text` or `json`: "
+    shown: list[str] = []
+    size = len(head)
+    for n in names:
+        item = f"`{_md(n)}`"
+        if size + len(item) + 2 > budget - 40:
+            break
+        shown.append(item)
+        size += len(item) + 2
+    left = len(names) - len(shown)
+    return head + ", ".join(shown) + (f" and {left} more" if left else "") + "."
 
 
 # ------------------------------------------------------------------------------------- SARIF
@@ -146,6 +256,9 @@ RULES = (
     {"id": "model-change", "name": "ModelChange",
      "shortDescription": {"text": "An algorithm the model runs changed meaning"},
      "defaultConfiguration": {"level": "note"}},
+    {"id": "not-checked", "name": "NotChecked",
+     "shortDescription": {"text": "A combination of host and property has no verdict to compare on one side"},
+     "defaultConfiguration": {"level": "warning"}},
 )
 
 
@@ -174,10 +287,11 @@ def sarif(r: Review) -> str:
         file, line = _violation_site(v)
         res: dict[str, Any] = {
             "ruleId": rule, "level": "error",
-            "message": {"text": f"{v.property} under {v.host}: {v.base.verdict} on base, {v.head.verdict} "
-                                f"on head" + (f" ({len(v.head.trace)}-step counterexample)" if v.new_violation
-                                              else f" ({v.head.reason})" if v.head.reason else "")},
-            "properties": {"host": v.host, "property": v.property, "base": v.base.verdict,
+            "message": {"text": f"{v.property} under {v.host} (run {v.run}): {v.base.verdict} on base, "
+                                f"{v.head.verdict} on head"
+                                + (f" ({len(v.head.trace)}-step counterexample)" if v.new_violation
+                                   else f" ({v.head.reason})" if v.head.reason else "")},
+            "properties": {"run": v.run, "host": v.host, "property": v.property, "base": v.base.verdict,
                            "head": v.head.verdict}}
         if file:
             res["locations"] = [_location(file, line)]
@@ -193,6 +307,11 @@ def sarif(r: Review) -> str:
                         "message": {"text": f"{u.algorithm} step {u.step.number}: the grammar cannot read "
                                             f"'{u.step.text}'"},
                         "locations": [_location(u.step.file, u.step.line, u.step.column)]})
+    for u in r.unchecked_reasons():
+        results.append({"ruleId": "not-checked", "level": "warning",
+                        "message": {"text": f"not checked on {u.side} ({_combinations(u.combinations)}): "
+                                            f"{u.reason}"},
+                        "properties": {"side": u.side, "reason": u.reason}})
     for c in r.changed:
         if c.model_changed:
             first = next((s.head for s in c.steps if s.head), None)
@@ -227,16 +346,19 @@ def _annotation(level: str, file: str, line: int, title: str, message: str, col:
 
 def github(r: Review) -> str:
     """Workflow commands that annotate the spec's own lines: every step the change touched (a
-    notice when the model is unaffected, a warning when its meaning changed), new unknown steps,
-    and each verdict that got worse at the touched step on its counterexample's path."""
+    notice when the model is unaffected, a warning when its meaning changed; a removed step on
+    the line it had in BASE), new unknown steps, each verdict that got worse at the touched step
+    on its counterexample's path, and a warning per reason the review could not check."""
     out = []
     for c in r.changed:
         for s in c.steps:
             ref = s.head or s.base
-            if ref is None or s.head is None:
-                continue  # removed steps have no line on the head side
+            if ref is None:
+                continue
             level = "warning" if c.model_changed else "notice"
             what = "changes the model" if c.model_changed else ("editorial" if c.in_model else "not modelled")
+            if s.head is None:  # a removed step has no line on HEAD: point at the line it had on BASE
+                what += f", removed (line {ref.line} of the base text)"
             out.append(_annotation(level, ref.file, ref.line, f"specmc: {c.name} step {ref.number} {s.op}",
                                    f"{what}: {ref.text}", ref.column))
     for u in r.new_unknown:
@@ -246,7 +368,10 @@ def github(r: Review) -> str:
     for v in r.verdicts:
         if v.worse:
             file, line = _violation_site(v)
-            msg = f"{v.property} under {v.host}: {v.base.verdict} -> {v.head.verdict}"
+            msg = f"{v.property} under {v.host} (run {v.run}): {v.base.verdict} -> {v.head.verdict}"
             out.append(_annotation("error", file, line, "specmc: verdict got worse", msg) if file
                        else f"::error title=specmc%3A verdict got worse::{_escape_data(msg)}")
+    for u in r.unchecked_reasons():  # located in the message: the BASE side has no line on HEAD
+        msg = f"not checked on {u.side} ({_combinations(u.combinations)}): {u.reason}"
+        out.append(f"::warning title=specmc%3A not checked::{_escape_data(msg)}")
     return "\n".join(out) + ("\n" if out else "")

@@ -1,10 +1,12 @@
 """`specmc review` end to end: formats (JSON contract, Markdown, SARIF 2.1.0 checked against the
-official schema, GitHub annotations on the changed lines), git revisions, exit codes."""
+official schema, GitHub annotations on the changed lines), git revisions, exit codes, and reviews
+that could not check (exit 4, "not checked", reasons located on the side)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -12,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from proofs import exitcodes
 from proofs.cli import main
 from proofs.plan import load_plan
 from proofs.review import review
 from proofs.review_report import render
-from tests.proofs.test_review import PLAN, SHARED, hook_calls_cleanup_directly
+from tests.proofs.test_review import FULL, HISTORY, PLAN, SHARED, hook_calls_cleanup_directly
 
 SARIF_TOOL = "@microsoft/sarif-multitool-linux@5.7.0"  # ships the official sarif-2.1.0.json schema
 
@@ -46,9 +49,10 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_json_contract_and_exit_code(changed: dict) -> None:
     rc, text = changed["json"]
-    assert rc == 1  # a verdict got worse
+    assert rc == exitcodes.FINDING  # a verdict got worse
     doc = json.loads(text)
     assert {"changed_algorithms", "model_identical", "new_unknown_steps", "verdicts"} <= set(doc)
+    assert doc["checked"] is True and doc["not_checked"] == []
     assert doc["model_identical"] is False and doc["new_unknown_steps"] == []
     assert [c["name"] for c in doc["changed_algorithms"]] == ["HostEnqueueFinalizationRegistryCleanupJob"]
     worse = [v for v in doc["verdicts"] if v["worse"]]
@@ -56,14 +60,15 @@ def test_json_contract_and_exit_code(changed: dict) -> None:
         ("ecma262", "cleanup-only-from-job", "PROVED", "VIOLATED")]
     assert worse[0]["trace"] and worse[0]["touched_steps"]
     for v in doc["verdicts"]:
-        assert set(v) >= {"host", "property", "base", "head"}
+        assert set(v) >= {"run", "host", "property", "base", "head", "not_checked"}
 
 
 def test_markdown_is_a_pull_request_comment(changed: dict) -> None:
     _, md = changed["markdown"]
     assert md.startswith("### specmc review")
-    assert "| ecma262 | `cleanup-only-from-job` | PROVED | VIOLATED | ⚠️ worse |" in md
-    assert "<details><summary>Counterexample: <code>cleanup-only-from-job</code>" in md
+    assert "This review **fails**." in md
+    assert "| review | ecma262 | `cleanup-only-from-job` | PROVED | VIOLATED | ⚠️ worse |" in md
+    assert "<summary>Counterexample: <code>cleanup-only-from-job</code> under ecma262, run review (" in md
     assert "★ sec-host-cleanup-finalization-registry 1" in md
 
 
@@ -95,6 +100,7 @@ def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Pa
     results = doc["runs"][0]["results"]
     hazard = [r for r in results if r["ruleId"] == "spec-hazard"]
     assert len(hazard) == 1 and hazard[0]["codeFlows"]
+    assert hazard[0]["properties"]["run"] == "review" and "(run review)" in hazard[0]["message"]["text"]
     # the schema is strict enough to catch a broken region
     broken = json.loads(text)
     broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
@@ -108,33 +114,94 @@ def test_github_annotations_point_at_the_changed_lines(changed: dict) -> None:
     notes = [a for a in text.splitlines() if a.startswith("::")]
     assert any(a.startswith("::warning file=") and f",line={step}," in a for a in notes)
     error = next(a for a in notes if a.startswith("::error"))
-    assert f",line={step}," in error and "cleanup-only-from-job under ecma262%3A" not in error
+    assert f",line={step}," in error and "cleanup-only-from-job under ecma262 (run review)%3A" not in error
+    assert error.endswith("::cleanup-only-from-job under ecma262 (run review): PROVED -> VIOLATED")
     for a in notes:  # every annotation names a file and a line of the head text
         assert "finreg-excerpt.html" in a.split("::")[1]
 
 
 def test_text_report_names_the_flip(changed: dict) -> None:
     _, text = changed["text"]
-    assert "WORSE ecma262          cleanup-only-from-job        PROVED   -> VIOLATED" in text
+    assert "result: fails\n" in text
+    assert "WORSE       review  ecma262          cleanup-only-from-job        PROVED   -> VIOLATED" in text
 
 
-def test_git_revisions_and_an_identical_model(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def _repo(tmp_path: Path, base: Path, head: Path) -> Path:
+    """A git repository whose HEAD~1:spec.html is `base` and HEAD:spec.html is `head`."""
     repo = tmp_path / "repo"
     repo.mkdir()
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    shutil.copy(SHARED / "history" / "2022-04-20-ad096b3b" / "finreg-excerpt.html", repo / "spec.html")
+    shutil.copy(base, repo / "spec.html")
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-qm", "base"], check=True)
-    shutil.copy(SHARED / "history" / "2022-08-03-2d3ecadb" / "finreg-excerpt.html", repo / "spec.html")
-    subprocess.run([*git, "commit", "-qam", "head (editorial)"], check=True)
+    shutil.copy(head, repo / "spec.html")
+    subprocess.run([*git, "commit", "-qam", "head"], check=True)
     (tmp_path / "specmc.toml").write_text(ONE_HOST)
-    rc = main(["review", "HEAD~1:spec.html", "HEAD:spec.html", "--repo", str(repo), "--plan",
-               str(tmp_path / "specmc.toml"), "--format", "json", "--certificates", str(tmp_path / "c")])
+    return repo
+
+
+def _review_revisions(tmp_path: Path, repo: Path, fmt: str) -> int:
+    return main(["review", "HEAD~1:spec.html", "HEAD:spec.html", "--repo", str(repo), "--plan",
+                 str(tmp_path / "specmc.toml"), "--format", fmt, "--certificates", str(tmp_path / "c")])
+
+
+def test_git_revisions_and_an_identical_model(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    repo = _repo(tmp_path, HISTORY / "2022-04-20-ad096b3b" / "finreg-excerpt.html",
+                 HISTORY / "2022-08-03-2d3ecadb" / "finreg-excerpt.html")  # an editorial change
+    rc = _review_revisions(tmp_path, repo, "json")
     doc = json.loads(capsys.readouterr().out)
-    assert rc == 0
-    assert doc["model_identical"] is True
+    assert rc == exitcodes.OK
+    assert doc["model_identical"] is True and doc["checked"] is True
     assert all(v["base"] == v["head"] for v in doc["verdicts"])
+
+
+def test_revisions_whose_model_cannot_be_built_are_not_checked(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    """71c08971 -> a59a820d: the reference host's Execution reads an unbound _cell_ on both sides.
+    The review used to pass with UNKNOWN -> UNKNOWN; now it says why, on each revision's own lines."""
+    repo = _repo(tmp_path, HISTORY / "2020-08-05-71c08971" / "finreg-excerpt.html",
+                 HISTORY / "2020-08-07-a59a820d" / "finreg-excerpt.html")
+    rc = _review_revisions(tmp_path, repo, "text")
+    out = capsys.readouterr().out
+    assert rc == exitcodes.NOT_CHECKED == 4
+    assert "result: not checked: 1 of 1 verdict(s) could not be checked" in out
+    assert "the model cannot be built: HEAD~1:spec.html:208:14: error E064" in out
+    assert re.search(r"\[2\] head \(run review, host ecma262: cleanup-only-from-job\): "
+                     r"the model cannot be built: HEAD:spec\.html:\d+:\d+: error E064", out), out
+    row = "NOT CHECKED review  ecma262          cleanup-only-from-job        UNKNOWN [1] -> UNKNOWN [2]"
+    assert row in out
+    assert "/tmp" not in out and "specmc-review-" not in out
+
+
+def test_whole_files_are_never_passed_unchecked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Two whole spec.html revisions. Today no host's model can be built from a whole file (issue
+    16, part 1), so the review is not checked: exit 4, located reasons, no temporary paths. Once
+    whole files build, the same pair is checked and must say so instead."""
+    repo = _repo(tmp_path, FULL / "spec-2021-03-15-3cd00d74.html", FULL / "spec-2021-03-17-06357938.html")
+    rc = _review_revisions(tmp_path, repo, "markdown")
+    md = capsys.readouterr().out
+    assert "/tmp" not in md and "specmc-review-" not in md
+    assert "`CleanupFinalizationRegistry`" in md  # the change itself is still reported
+    if "the model cannot be built" in md:
+        assert rc == exitcodes.NOT_CHECKED
+        assert "This review was **not checked**." in md and "| not checked |" in md
+        assert re.search(r"\[1\] base \(run review, host ecma262: cleanup-only-from-job\): the model "
+                         r"cannot be built: HEAD~1:spec\.html:\d+:\d+: ", md), md
+        assert re.search(r"\[2\] head .*: HEAD:spec\.html:\d+:\d+: ", md), md
+    else:  # the model builds on both sides: the ordinary outcomes
+        assert rc in (exitcodes.OK, exitcodes.FINDING) and "not checked" not in md
+
+
+def test_an_excerpt_against_itself_passes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "specmc.toml").write_text(ONE_HOST)
+    text = SHARED / "current" / "finreg-excerpt.html"
+    rc = main(["review", str(text), str(text), "--plan", str(tmp_path / "specmc.toml"), "--format",
+               "markdown", "--certificates", str(tmp_path / "c")])
+    md = capsys.readouterr().out
+    assert rc == exitcodes.OK
+    assert "This review passes." in md and "not checked" not in md
+    assert "| review | ecma262 | `cleanup-only-from-job` | PROVED | PROVED | same model |" in md
 
 
 @pytest.mark.parametrize("args,code", [

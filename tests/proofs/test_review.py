@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from proofs.plan import load_plan
-from proofs.review import Review, review
+from proofs.portfolio import UNBUILDABLE
+from proofs.review import Review, Side, review
+from proofs.review_report import render
+from spec import ir
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 HISTORY = SHARED / "history"
@@ -117,6 +120,35 @@ def test_no_pair_crashes_and_verdicts_come_from_engines(history: list[tuple[str,
     assert all(v.base.verdict == "UNKNOWN" for v in old.verdicts if v.host == "ecma262")
 
 
+def test_a_review_that_could_not_check_does_not_pass(history: list[tuple[str, Review]]) -> None:
+    """Before d4069b34 the reference host's model cannot be built (Execution uses an unbound
+    _cell_), and before 3330e231 QuickJS-NG's cannot either (its profile calls CanBeHeldWeakly,
+    which the older texts do not define): those reviews are not checked, each reason located in
+    the file it is about, and every review whose models build on both sides is checked."""
+    reviews = dict(history)
+    old = reviews["a59a820d"]  # 71c08971 -> a59a820d: the same model, unbuildable on both sides
+    assert not old.checked and not old.failing
+    assert {(v.host, v.property) for v in old.verdicts if v.host == "ecma262"} <= {
+        (v.host, v.property) for v in old.not_checked}
+    reasons = [u for u in old.unchecked_reasons() if u.combinations[0][1] == "ecma262"]
+    assert {u.side for u in reasons} == {"base", "head"}
+    for u in reasons:
+        assert u.reason.startswith(UNBUILDABLE) and "E064" in u.reason, u.reason
+        assert {c[2] for c in u.combinations} == {"cleanup-only-from-job", "cleanup-not-on-free-stack"}
+        folder = {"base": "2020-08-05-71c08971", "head": "2020-08-07-a59a820d"}[u.side]
+        assert f"{folder}/finreg-excerpt.html:" in u.reason, u.reason  # HEAD's own file, not BASE's
+    # the text becomes buildable at d4069b34: only BASE leaves the reference host unchecked
+    fixed = reviews["d4069b34"]
+    assert not fixed.checked
+    assert {u.side for u in fixed.unchecked_reasons() if u.combinations[0][1] == "ecma262"} == {"base"}
+    assert reviews["3330e231"].checked and reviews["current"].checked
+    for sha, r in history:  # not checked exactly where some side has no model or no verdict
+        for v in r.verdicts:
+            unbuilt = any(o.reason.startswith(UNBUILDABLE) for o in (v.base, v.head))
+            both = v.base.verdict == v.head.verdict == "UNKNOWN"
+            assert v.not_checked == (unbuilt or both), (sha, v)
+
+
 @pytest.mark.parametrize("base,head,expected", [
     ("spec-2021-03-15-3cd00d74.html", "spec-2021-03-17-06357938.html",
      {"FinalizationRegistry", "CleanupFinalizationRegistry"}),
@@ -131,6 +163,13 @@ def test_whole_spec_files(plan, cache: dict, tmp_path: Path, base: str, head: st
     assert not r.model_identical
     assert all(c.in_model for c in r.changed if c.name in expected)
     assert not any(o.reason.startswith("internal error") for v in r.verdicts for o in (v.base, v.head))
+    # whatever the whole file gives, a combination without a model on a side is never passed
+    for v in r.verdicts:
+        for side, o, name in (("base", v.base, base), ("head", v.head, head)):
+            if o.reason.startswith(UNBUILDABLE):
+                assert v.not_checked and not r.checked
+                assert (side, o.reason) in v.unchecked_sides()
+                assert f"{name}:" in o.reason, o.reason  # located in that side's file
 
 
 def hook_calls_cleanup_directly(tmp_path: Path) -> Path:
@@ -145,6 +184,47 @@ def hook_calls_cleanup_directly(tmp_path: Path) -> Path:
                  "          1. Perform ? CleanupFinalizationRegistry(_finalizationRegistry_).\n"
                  "          1. Return ~unused~.\n        </emu-alg>" + s[end:])
     return head
+
+
+def test_a_removed_step_marks_the_step_now_in_its_place(plan, cache: dict, tmp_path: Path) -> None:
+    """BASE's hook returns before it would call cleanup; HEAD deletes that Return. The deleted
+    step is reported with its BASE line, and the counterexample's last step (the call that now
+    runs where the Return stood) is marked as touched."""
+    head = hook_calls_cleanup_directly(tmp_path)
+    base = tmp_path / "base"
+    shutil.copytree(head, base)
+    f = base / "finreg-excerpt.html"
+    call = "          1. Perform ? CleanupFinalizationRegistry(_finalizationRegistry_).\n"
+    f.write_text(f.read_text().replace(call, "          1. Return ~unused~.\n" + call, 1))
+    r = review(str(base), str(head), plan, certificates=str(tmp_path / "certs"), cache=cache)
+    [hook] = [c for c in r.changed if c.name == "HostEnqueueFinalizationRegistryCleanupJob"]
+    [removed] = hook.steps
+    assert removed.op == "removed" and removed.head is None
+    assert removed.base is not None and removed.base.text == "Return ~unused~."
+    assert removed.base.file == str(f) and removed.base.line == 431
+    assert removed.after is not None and removed.after.number == "1" and "Perform" in removed.after.text
+    v = next(v for v in r.verdicts if v.new_violation)
+    assert v.head.trace[-1]["clause"] == "sec-host-cleanup-finalization-registry"
+    assert len(v.head.trace) - 1 in v.touched
+    assert r.failing and r.checked
+    # annotated where it stood in BASE, the only text that has a line for it
+    [note] = [a for a in render(r, "github").splitlines() if "step 1 removed" in a]
+    assert note.startswith(f"::warning file={f},line=431,col=")
+    assert note.endswith("::changes the model, removed (line 431 of the base text): Return ~unused~.")
+
+
+def test_locations_name_the_side_not_the_private_copy() -> None:
+    """A git side is read from a temporary copy; its reasons say `REV:path:line:col`."""
+    spec = ir.Spec((), (), (), ())
+    side = Side("HEAD~1:spec.html", ("/tmp/specmc-review-x/side0/spec.html",), spec,
+                {"/tmp/specmc-review-x/side0/spec.html": "spec.html"}, "HEAD~1")
+    assert side.locate("E064 at /tmp/specmc-review-x/side0/spec.html:12425:14: two calls") == \
+        "E064 at HEAD~1:spec.html:12425:14: two calls"
+    assert side.locate("unknown step at spec.html:7:3: Frob") == "unknown step at HEAD~1:spec.html:7:3: Frob"
+    assert side.locate(side.locate("spec.html:7:3")) == "HEAD~1:spec.html:7:3"  # idempotent
+    assert side.locate("see docs/spec.html:7 or spec.html alone") == "see docs/spec.html:7 or spec.html alone"
+    plain = Side("a.html", ("a.html",), spec)  # a file named by the user is shown as named
+    assert plain.locate("a.html:1:1: E063") == "a.html:1:1: E063"
 
 
 def test_hook_that_calls_cleanup_directly_flips_verdicts(plan, cache: dict, tmp_path: Path) -> None:
