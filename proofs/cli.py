@@ -482,6 +482,9 @@ def _on_sigint(main_pid: int) -> Callable[[int, FrameType | None], Any] | int | 
     quietly, where a KeyboardInterrupt would print its traceback from every process."""
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
+        # unwinding from the middle of a Z3 call can leave half-made objects whose finalizers
+        # complain ("Exception ignored in ... __del__" with a traceback); nobody needs that now
+        sys.unraisablehook = lambda _unraisable: None
         if os.getpid() != main_pid:
             raise SystemExit(exitcodes.INTERRUPTED)
         raise KeyboardInterrupt
