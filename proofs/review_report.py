@@ -140,71 +140,97 @@ def _md(s: str) -> str:
     return s.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+class _Page:
+    """The lines of a Markdown comment, kept under MARKDOWN_LIMIT: the summary and the verdict table
+    always go in; a block of detail (a counterexample, a step diff, an unknown step) goes in only
+    while it fits with `reserve` characters left for what follows, and is otherwise counted so
+    that the comment can say how much it left to `--format text` or `json`."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+
+    def add(self, lines: list[str]) -> None:
+        self.lines += lines
+        self.size += sum(len(line) + 1 for line in lines)
+
+    def offer(self, lines: list[str], reserve: int) -> bool:
+        if self.size + sum(len(line) + 1 for line in lines) > MARKDOWN_LIMIT - reserve:
+            return False
+        self.add(lines)
+        return True
+
+    def left(self) -> int:
+        return MARKDOWN_LIMIT - self.size
+
+
 def markdown(r: Review) -> str:
     numbers = _reasons(r)
     verdict = {"fails": "**fails**", "not checked": "was **not checked**", "passes": "passes"}[outcome(r)]
-    out = [f"### specmc review: `{r.base}` → `{r.head}`", "",
-           f"{_headline(r)}. This review {verdict}.", ""]
+    page = _Page()
+    page.add([f"### specmc review: `{r.base}` → `{r.head}`", "",
+              f"{_headline(r)}. This review {verdict}.", ""])
     if r.not_checked:
-        out += [f"**Not checked** ({len(r.not_checked)} of {len(r.verdicts)} verdicts): nothing can be said "
-                "about these combinations until the reason below is fixed.", ""]
-        out += [f"- {_md(_unchecked_line(u, numbers[u.reason]))}" for u in r.unchecked_reasons()]
-        out.append("")
-    out += ["| host | model |", "| --- | --- |"]
+        page.add([f"**Not checked** ({len(r.not_checked)} of {len(r.verdicts)} verdicts): nothing can be "
+                  "said about these combinations until the reason below is fixed.", ""])
+        page.add([f"- {_md(_unchecked_line(u, numbers[u.reason]))}" for u in r.unchecked_reasons()] + [""])
+    page.add(["| host | model |", "| --- | --- |"])
     for m in r.models:
         state = "identical" if m.identical else "changed: " + ", ".join(f"`{n}`" for n in m.changed)
         errs = "; ".join(f"{side}: {_md(e)}" for side, e in (("base", m.base_error), ("head", m.head_error))
                          if e)
-        out.append(f"| {m.host} | {state}{' (' + errs + ')' if errs else ''} |")
+        page.add([f"| {m.host} | {state}{' (' + errs + ')' if errs else ''} |"])
     changes = [v for v in r.verdicts if v.base.verdict != v.head.verdict]
-    out += ["", "#### Verdicts", ""]
+    page.add(["", "#### Verdicts", ""])
     if r.verdicts:
-        out += ["| run | host | property | base | head | |", "| --- | --- | --- | --- | --- | --- |"]
+        page.add(["| run | host | property | base | head | |", "| --- | --- | --- | --- | --- | --- |"])
         for v in changes or r.verdicts:
             flag = "⚠️ worse" if v.worse else "not checked" if v.not_checked else (
                 "same model" if v.carried else "")
-            out.append(f"| {_md(v.run)} | {v.host} | `{v.property}` | {_cell(v.base, numbers)} | "
-                       f"{_cell(v.head, numbers)} | {flag} |")
+            page.add([f"| {_md(v.run)} | {v.host} | `{v.property}` | {_cell(v.base, numbers)} | "
+                      f"{_cell(v.head, numbers)} | {flag} |"])
         if not changes:
-            out.append("")
-            out.append("No verdict changed.")
+            page.add(["", "No verdict changed."])
         shown = {numbers[u.reason] for u in r.unchecked_reasons()}
         rest = [(n, why) for why, n in numbers.items() if n not in shown]
         if rest:
-            out += ["", "Why UNKNOWN:", ""] + [f"- [{n}] {_md(why)}" for n, why in rest]
-    for v in r.verdicts:
-        if v.new_violation:
-            out += ["", f"<details><summary>Counterexample: <code>{v.property}</code> under {v.host}, "
-                        f"run {_md(v.run)} ({len(v.head.trace)} steps; ★ marks steps this change "
-                        "touched)</summary>", "",
-                    "| # | step | text | stack |", "| --- | --- | --- | --- |"]
-            for i, t in enumerate(v.head.trace):
-                where = f"{t.get('clause', '')} {t.get('step', '')}".strip() or t.get("actor", "")
-                star = "★ " if i in v.touched else ""
-                out.append(f"| {i} | {star}{_md(where)} | {_md(t.get('text', ''))} | "
-                           f"{_md(' > '.join(t.get('stack', [])))} |")
-            out += ["", "</details>"]
+            page.add(["", "Why UNKNOWN:", ""] + [f"- [{n}] {_md(why)}" for n, why in rest])
+    left_out: list[str] = []
+    traces = [v for v in r.verdicts if v.new_violation]
+    missed = sum(not page.offer(_counterexample(v), 8_000) for v in traces)
+    if missed:
+        left_out.append(f"{missed} counterexample(s)")
     if r.new_unknown:
-        out += ["", "#### New unknown steps", ""]
-        for u in r.new_unknown:
+        page.add(["", "#### New unknown steps", ""])
+        missed = 0
+        for u in sorted(r.new_unknown, key=lambda u: not u.in_model):  # the ones that fail the review first
             used = " (**used by the model**)" if u.in_model else ""
-            out.append(f"- `{u.step.file}:{u.step.line}` {u.algorithm} step {u.step.number}{used}: "
-                       f"{_md(u.step.text)}")
+            missed += not page.offer([f"- `{u.step.file}:{u.step.line}` {u.algorithm} step {u.step.number}"
+                                      f"{used}: {_md(u.step.text)}"], 6_000)
+        if missed:
+            left_out.append(f"{missed} new unknown step(s)")
     if r.changed:
-        out += ["", "#### Changed algorithms", ""]
-        used = len("\n".join(out)) + 1
-        named: list[str] = []  # shown by name only
-        for c in r.changed:
-            block = _step_table(c) if c.in_model else []
-            size = len("\n".join(block)) + 1
-            if not block or used + size > MARKDOWN_LIMIT - 4_000:  # room for the list of names
-                named.append(c.name)
-                continue
-            out += block
-            used += size
+        page.add(["", "#### Changed algorithms", ""])
+        named = [c.name for c in r.changed if not (c.in_model and page.offer(_step_table(c), 4_000))]
         if named:
-            out += ["", _names(named, MARKDOWN_LIMIT - used - 200)]
-    return "\n".join(out) + "\n"
+            page.add(["", _names(named, page.left() - 600)])
+    if left_out:
+        page.add(["", f"_Left out to fit a pull-request comment: {', '.join(left_out)}; "
+                      "`--format text` or `json` has everything._"])
+    return "\n".join(page.lines) + "\n"
+
+
+def _counterexample(v: VerdictPair) -> list[str]:
+    out = ["", f"<details><summary>Counterexample: <code>{v.property}</code> under {v.host}, "
+               f"run {_md(v.run)} ({len(v.head.trace)} steps; ★ marks steps this change "
+               "touched)</summary>", "",
+           "| # | step | text | stack |", "| --- | --- | --- | --- |"]
+    for i, t in enumerate(v.head.trace):
+        where = f"{t.get('clause', '')} {t.get('step', '')}".strip() or t.get("actor", "")
+        star = "★ " if i in v.touched else ""
+        out.append(f"| {i} | {star}{_md(where)} | {_md(t.get('text', ''))} | "
+                   f"{_md(' > '.join(t.get('stack', [])))} |")
+    return out + ["", "</details>"]
 
 
 def _step_table(c: AlgorithmChange) -> list[str]:
@@ -225,20 +251,23 @@ def _step_table(c: AlgorithmChange) -> list[str]:
 
 
 def _names(names: list[str], budget: int) -> str:
-    """The algorithms a pull-request comment has no room to detail (those the model does not run,
-    and any past the size limit), by name, cut to `budget` characters; the text and JSON reports
-    have every step diff."""
+    """The changed algorithms a pull-request comment does not detail (those the model does not
+    run, and any past the size limit), by name with a count for names the spec uses many times
+    (syntax-directed operations), cut to `budget` characters."""
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
     head = f"{len(names)} more changed algorithm(s), step diffs in `--format text` or `json`: "
     shown: list[str] = []
     size = len(head)
-    for n in names:
-        item = f"`{_md(n)}`"
+    for n, k in counts.items():
+        item = f"`{_md(n)}`" + (f" (×{k})" if k > 1 else "")
         if size + len(item) + 2 > budget - 40:
             break
         shown.append(item)
         size += len(item) + 2
-    left = len(names) - len(shown)
-    return head + ", ".join(shown) + (f" and {left} more" if left else "") + "."
+    left = len(counts) - len(shown)
+    return head + ", ".join(shown) + (f" and {left} more name(s)" if left else "") + "."
 
 
 # ------------------------------------------------------------------------------------- SARIF

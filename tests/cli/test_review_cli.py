@@ -212,3 +212,32 @@ def test_an_excerpt_against_itself_passes(tmp_path: Path, capsys: pytest.Capture
 def test_bad_sides_are_input_errors(args: list[str], code: str, capsys: pytest.CaptureFixture) -> None:
     assert main(["review", *args]) == 2
     assert code in capsys.readouterr().err
+
+
+def test_markdown_fits_a_pull_request_comment_whatever_the_change() -> None:
+    """A review of two distant whole files changes thousands of algorithms; the comment keeps the
+    summary and verdicts, details what fits, names the rest and says what it left out."""
+    from proofs.review import AlgorithmChange, Review, StepChange, StepRef, UnknownStep, VerdictPair
+    from proofs.review_report import MARKDOWN_LIMIT, markdown
+    from proofs.verdict import Outcome
+
+    def step(n: int) -> StepRef:
+        return StepRef(str(n), f"Let _x{n}_ be the result of a fairly long step of spec text number {n}.",
+                       "spec.html", n, 7)
+
+    changes = tuple(AlgorithmChange(f"Alg{i % 700}", f"sec-{i}", "changed",
+                                    tuple(StepChange("changed", step(j), step(j + 1)) for j in range(12)),
+                                    i % 5 == 0, i % 10 == 0, "spec.html", i) for i in range(3000))
+    unknown = tuple(UnknownStep(f"Alg{i}", f"sec-{i}", step(i), i % 7 == 0) for i in range(400))
+    trace = tuple({"clause": "sec-x", "step": str(i), "text": "a step " * 20, "file": "spec.html", "line": i}
+                  for i in range(300))
+    verdicts = tuple(VerdictPair("review", "ecma262", f"p{i}", Outcome(f"p{i}", "PROVED", "explicit"),
+                                 Outcome(f"p{i}", "VIOLATED", "explicit", trace=trace), False, (3,))
+                     for i in range(6))
+    r = Review("HEAD~1:spec.html", "HEAD:spec.html", "plan", changes, (), unknown, verdicts)
+    md = markdown(r)
+    assert len(md) <= MARKDOWN_LIMIT
+    assert "This review **fails**." in md and md.count("⚠️ worse") == 6
+    assert "**used by the model**" in md  # the unknown steps that fail the review come first
+    assert "more changed algorithm(s)" in md and "`Alg1`" in md
+    assert "_Left out to fit a pull-request comment:" in md
