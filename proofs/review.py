@@ -419,19 +419,22 @@ def _form_error(f: ModelForm) -> str:
     return ""
 
 
-def _build_error(spec: ir.Spec, host: HostProfile, run: Any) -> str:
+def _build_error(side: Side, host: HostProfile, run: Any) -> str:
+    """Why `side`'s model cannot be built ("" when it can), located: at the diagnostic's own
+    place, or at the side as the user named it when the text has no line for it (an algorithm
+    the text does not define)."""
     try:
-        build(spec, host, run.bounds)
+        build(side.spec, host, run.bounds)
     except SpecError as e:
         d = e.diagnostics[0]
-        where = f"{d.loc}: " if d.loc else ""
-        return f"{UNBUILDABLE}: {where}{d.code} {d.message}"
+        where = f"{d.loc}" if d.loc else side.label
+        return f"{UNBUILDABLE}: {where}: {d.code} {d.message}"
     return ""
 
 
 def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: tuple[str, ...],
               certificates: str, progress: Callable[[str], None], cache: Cache) -> dict[str, Outcome]:
-    error = _build_error(side.spec, host, run)
+    error = _build_error(side, host, run)
     if error:
         return {p: Outcome(p, UNKNOWN, "build", reason=error) for p in props}
     key = (form.digest, host.path, run.bounds.describe(), run.engine, run.depth, run.timeout, props,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from model.hosts import load_host
 from proofs.plan import load_plan
 from proofs.portfolio import UNBUILDABLE
-from proofs.review import Review, Side, review
+from proofs.review import Review, Side, _build_error, open_side, review
 from proofs.review_report import render
 from spec import ir
 
@@ -225,6 +226,17 @@ def test_locations_name_the_side_not_the_private_copy() -> None:
     assert side.locate("see docs/spec.html:7 or spec.html alone") == "see docs/spec.html:7 or spec.html alone"
     plain = Side("a.html", ("a.html",), spec)  # a file named by the user is shown as named
     assert plain.locate("a.html:1:1: E063") == "a.html:1:1: E063"
+
+
+def test_a_missing_algorithm_is_located_at_the_side(plan, tmp_path: Path) -> None:
+    """E062 has no line in the text (the algorithm is not there): the reason names the side."""
+    (tmp_path / "tiny.html").write_text('<emu-clause id="sec-f" type="abstract operation">\n'
+                                        "  <h1>F ( )</h1>\n  <emu-alg>\n    1. Return ~unused~.\n"
+                                        "  </emu-alg>\n</emu-clause>\n")
+    side = open_side(str(tmp_path / "tiny.html"), None, tmp_path)
+    why = _build_error(side, load_host("ecma262"), plan.runs[0])
+    assert why == (f"{UNBUILDABLE}: {tmp_path / 'tiny.html'}: E062 the model needs algorithm "
+                   "'FinalizationRegistry', which the text does not define")
 
 
 def test_hook_that_calls_cleanup_directly_flips_verdicts(plan, cache: dict, tmp_path: Path) -> None:
