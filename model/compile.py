@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.layout import (
+    CUT_FRAMES,
+    CUT_NONE,
     EMPTY,
     FALSE,
     FREED,
@@ -115,7 +117,7 @@ class ModelCompiler:
         code = USER if name == "<user>" else self.codes[name]
         new = d + 1
         if new >= nf:
-            S.set("err_stack", 1, when=when)
+            S.set("cut", CUT_FRAMES, when=when)
             return
         S.set("sp", new + 1, when=when)
         S.set("frame_alg", code, new, when=when)
@@ -282,7 +284,7 @@ class AlgCompiler:
         S.require(D.eq(S.get("frame_alg", d), self.code))
         S.require(D.eq(S.get("frame_pc", d), pc))
         S.require(D.eq(S.get("frame_phase", d), phase))
-        S.require(D.eq(S.get("err_stack"), 0))
+        S.require(D.eq(S.get("cut"), CUT_NONE))
 
     def _cmd(self, name: str, s: ir.Step | None, site: tuple, fire: Callable) -> Command:
         actor = "host" if self.source == "host" else "spec"

@@ -24,6 +24,8 @@ from typing import Any
 from model.compile import USER, Ctx, ModelCompiler, new_object
 from model.hosts import HostProfile
 from model.layout import (
+    CUT_JOBS,
+    CUT_NONE,
     EMPTY,
     FREED,
     LIVE,
@@ -126,18 +128,26 @@ class Environment:
         already = D.or_(*[D.and_(D.lt(q, qlen), D.eq(S.get("queue", q), fg))
                           for q in range(self.lay.bounds.jobs)])
         add = when if self.host.scheduling == "fifo" else D.and_(when, D.not_(already))
-        S.require(D.or_(D.not_(add), D.lt(qlen, self.lay.bounds.jobs)))  # a full queue cuts the run
+        add = self._room(S, add)
         S.set("queue", fg, qlen, when=add)
         S.set("queue_kind", JOB_CLEANUP, qlen, when=add)
         S.set("qlen", D.add(qlen, 1), when=add)
         return D.num(0)
+
+    def _room(self, S: Any, add: Any) -> Any:
+        """A job that finds the queue full ends the run at the `jobs` bound (`cut`), visibly:
+        the run is not silently impossible, and the results report the bound as reached."""
+        D = S.d
+        full = D.and_(add, D.not_(D.lt(S.get("qlen"), self.lay.bounds.jobs)))
+        S.set("cut", CUT_JOBS, when=full)
+        return D.and_(add, D.not_(full))
 
     def _enqueue_callback(self, c: Ctx, args: tuple[Any, ...], when: Any) -> Any:
         """HostEnqueueCallbackJob(_callback_, _heldValue_) (host profiles): queue a job that
         calls the callback with the held value; the job holds the held value, not the registry."""
         S, D = c.S, c.D
         qlen = S.get("qlen")
-        S.require(D.or_(D.not_(when), D.lt(qlen, self.lay.bounds.jobs)))
+        when = self._room(S, when)
         S.set("queue", args[1], qlen, when=when)
         S.set("queue_kind", JOB_CALLBACK, qlen, when=when)
         S.set("qlen", D.add(qlen, 1), when=when)
@@ -178,7 +188,7 @@ class Environment:
         S.require(D.eq(S.get("sp"), d + 1))
         S.require(D.eq(S.get("frame_alg", d), USER))
         S.require(D.eq(S.get("frame_phase", d), phase))
-        S.require(D.eq(S.get("err_stack"), 0))
+        S.require(D.eq(S.get("cut"), CUT_NONE))
 
     def _cmd(self, name: str, d: int, phase: int, body: Any, family: str = "") -> Command:
         def fire(S: Any) -> None:
@@ -314,6 +324,7 @@ class Environment:
         def clear(S: Any) -> None:
             D = S.d
             S.require(D.eq(S.get("sp"), 0))
+            S.require(D.eq(S.get("cut"), CUT_NONE))
             S.require(D.eq(S.get("need_clear"), 1))
             S.set("need_clear", 0)
             mc.push(S, -1, "ClearKeptObjects", {})
@@ -321,6 +332,7 @@ class Environment:
         def next_job(S: Any) -> None:
             D = S.d
             S.require(D.eq(S.get("sp"), 0))
+            S.require(D.eq(S.get("cut"), CUT_NONE))
             S.require(D.eq(S.get("need_clear"), 0))
             qlen = S.get("qlen")
             S.require(D.lt(0, qlen))
@@ -343,8 +355,22 @@ class Environment:
             for i in range(self.lay.bounds.objects):
                 S.set("root", 1, i, when=D.and_(D.not_(cleanup), D.eq(job, self.lay.obj(i))))
 
+        def next_turn(S: Any) -> None:
+            """A later turn of the event loop (a timer, an event, a message: sec-jobs leaves their
+            source to the host): with the stack empty, [[KeptAlive]] cleared and no job queued,
+            the script's code may run again, holding what its variables still hold. Without it
+            nothing could run after the first drain of the queue: a deref after a collection, a
+            re-registration after a cleanup, an unregister after a delivery were unreachable."""
+            D = S.d
+            S.require(D.eq(S.get("sp"), 0))
+            S.require(D.eq(S.get("cut"), CUT_NONE))
+            S.require(D.eq(S.get("need_clear"), 0))
+            S.require(D.eq(S.get("qlen"), 0))
+            mc.push(S, -1, "<user>", {})
+
         return [Command("event loop: ClearKeptObjects", "event-loop", clear, None),
-                Command("event loop: run the next job", "event-loop", next_job, None)]
+                Command("event loop: run the next job", "event-loop", next_job, None),
+                Command("event loop: the script runs again (a later task)", "event-loop", next_turn, None)]
 
     def _collector(self, d: int) -> list[Command]:
         lay = self.lay
@@ -358,7 +384,7 @@ class Environment:
                 def collect(S: Any, subset: tuple[int, ...] = subset, mask: int = mask) -> None:
                     D = S.d
                     S.require(D.eq(S.get("sp"), d))
-                    S.require(D.eq(S.get("err_stack"), 0))
+                    S.require(D.eq(S.get("cut"), CUT_NONE))
                     if d > 0:  # between steps of user code (see the reduction in the README)
                         S.require(D.eq(S.get("frame_alg", d - 1), USER))
                         S.require(D.eq(S.get("frame_phase", d - 1), 0))

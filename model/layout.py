@@ -25,6 +25,10 @@ from model.bounds import Bounds
 EMPTY, UNDEF, FALSE, TRUE, UNUSED, THROW, USERFN, JOBCB, REALM, NEWTARGET = range(10)
 OBJ = 10
 
+# `cut`: which bound ended this run (the state is final; a bound reached is never a violation)
+CUT_NONE, CUT_FRAMES, CUT_JOBS = 0, 1, 2
+CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs"}
+
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2
 # object kinds
@@ -48,7 +52,7 @@ class Layout:
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         spec = [
             ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1),
-            ("err_uaf", 1), ("err_assert", 1), ("err_stack", 1),
+            ("err_uaf", 1), ("err_assert", 1), ("cut", 1),
             ("obj_status", no), ("obj_kind", no), ("obj_target", no), ("obj_cb", no),
             ("root", no), ("kept", no),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),

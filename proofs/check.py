@@ -17,7 +17,8 @@ from model.bounds import Bounds, parse_bounds
 from proofs import portfolio
 from proofs.job import Job, spec_paths
 from proofs.plan import Plan, Run
-from proofs.verdict import VIOLATED, Outcome
+from proofs.properties import CATALOGUE
+from proofs.verdict import VACUOUS, VIOLATED, Outcome
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,23 @@ class Row:
 
     @property
     def ok(self) -> bool:
+        """A vacuous PROVED passes only where the plan expects `PROVED (vacuous)`: a proof about a
+        situation no run reaches must be asked for, never taken for a real one."""
+        o = self.outcome
         if self.expected is None:
-            return self.outcome.verdict != VIOLATED
-        return self.outcome.verdict == self.expected
+            return o.verdict != VIOLATED and not o.vacuous
+        if self.expected == VACUOUS:
+            return o.vacuous
+        return o.verdict == self.expected and not o.vacuous
 
     def to_json(self) -> dict[str, Any]:
         o = self.outcome
         return {"run": self.run, "spec": self.spec, "host": self.host, "property": self.property,
-                "bounds": self.bounds, "verdict": o.verdict, "engine": o.engine, "depth": o.depth,
+                "bounds": self.bounds, "verdict": o.verdict, "label": o.label, "vacuous": o.vacuous,
+                "cover": CATALOGUE[self.property].cover_meaning if self.property in CATALOGUE else None,
+                "cover_reached": o.cover_reached,
+                "bounds_hit": dict(o.bounds_hit) if o.bounds_hit is not None else None,
+                "engine": o.engine, "depth": o.depth,
                 "seconds": o.seconds, "expected": self.expected, "certificate": o.certificate,
                 "method": o.method or None, "reason": o.reason or None, "ok": self.ok,
                 "trace": list(o.trace)}
@@ -103,7 +113,7 @@ class Overrides:
 def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "proofs/certificates",
           progress: Callable[[str], None] = lambda _m: None) -> Report:
     from model.hosts import load_host
-    from proofs.properties import CATALOGUE, load_properties_file, select
+    from proofs.properties import load_properties_file, select
 
     started = time.monotonic()
     rows: list[Row] = []

@@ -92,7 +92,7 @@ def _table(report: Report) -> str:
         detail = o.method or o.reason or (f"depth {o.depth}" if o.depth is not None else "")
         rows.append(f"<tr class={'ok' if r.ok else 'fail'}><td class=mark>{'ok' if r.ok else 'FAIL'}</td>"
                     f"<td>{escape(r.run)}</td><td>{escape(r.host)}</td><td><code>{prop}</code></td>"
-                    f"<td class=v-{o.verdict} title='{escape(detail, quote=True)}'>{o.verdict}</td>"
+                    f"<td class=v-{o.verdict} title='{escape(detail, quote=True)}'>{escape(o.label)}</td>"
                     f"<td>{escape(r.expected or '')}</td><td>{escape(o.engine)}</td>"
                     f"<td class=num>{o.seconds:.1f}</td>"
                     f"<td class=cert>{escape(o.certificate or '')}</td></tr>")

@@ -66,7 +66,33 @@ def load(job: Job) -> Loaded:
 
 
 def predicate(program: Program, prop: Property) -> Any:
-    """The property as an explorer predicate, memoised on the state variables it reads.
+    """The property as an explorer predicate, memoised on the state variables it reads."""
+    return state_predicate(program, prop.holds)
+
+
+def cover_predicate(program: Program, prop: Property) -> Any:
+    """The property's cover as an explorer predicate (None: the property declares none)."""
+    return state_predicate(program, prop.cover) if prop.cover is not None else None
+
+
+def static_cover(program: Program, prop: Property) -> bool | None:
+    """False when the cover is false in every state by construction (a tracing host has no free
+    operation), so that any engine's PROVED can be called vacuous without a search; else None."""
+    import z3
+
+    from model.domain import View
+    from model.symbolic import SYMBOLIC, state_vars
+
+    if prop.cover is None:
+        return None
+    term = prop.cover(program, View(SYMBOLIC, program.layout, state_vars(program)))
+    if isinstance(term, bool):
+        return False if term is False else None
+    return False if z3.is_false(z3.simplify(term)) else None
+
+
+def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
+    """A state predicate `fn(program, view)` for the explorer, memoised on the variables it reads.
 
     Which variables those are is read off the property's own Z3 term (built by the same code
     over symbolic inputs, so no variable the concrete evaluation depends on can be missing);
@@ -79,7 +105,7 @@ def predicate(program: Program, prop: Property) -> Any:
     from model.symbolic import SYMBOLIC, state_vars
 
     xs = state_vars(program)
-    term = prop.holds(program, View(SYMBOLIC, program.layout, xs))
+    term = fn(program, View(SYMBOLIC, program.layout, xs))
     names = {str(x): i for i, x in enumerate(xs)}
     used = sorted({names[str(c)] for c in z3.z3util.get_vars(term)} if not z3.is_bool(term) or
                   not (z3.is_true(term) or z3.is_false(term)) else set())
@@ -93,7 +119,7 @@ def predicate(program: Program, prop: Property) -> Any:
         key = project(S.values)
         hit = memo.get(key)
         if hit is None:
-            hit = memo[key] = bool(prop.holds(program, S))
+            hit = memo[key] = bool(fn(program, S))
         return hit
 
     return holds

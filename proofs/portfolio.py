@@ -19,7 +19,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from proofs.job import Job
-from proofs.verdict import DEFINITE, UNKNOWN, Outcome, better
+from proofs.verdict import DEFINITE, PROVED, UNKNOWN, Outcome, better
 from spec.diagnostics import SpecError
 
 PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
@@ -42,15 +42,20 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
     (a kill, at any moment) can never leave a lock held that another engine's messages need."""
     from proofs.bmc import ReplayError
-    from proofs.job import load
+    from proofs.job import load, static_cover
+
+    statics: dict[str, bool | None] = {}
 
     def put(msg: Any) -> None:
+        if isinstance(msg, Outcome) and msg.verdict == PROVED and msg.cover_reached is None:
+            msg = replace(msg, cover_reached=statics.get(msg.property))
         conn.send((tag, msg))
 
     if name != "explicit" and hasattr(os, "nice"):
         os.nice(10)  # the explicit engine and its certificate check come first for the cores
     try:
         loaded = load(job)
+        statics.update({p.id: static_cover(loaded.program, p) for p in loaded.properties})
         _engine(name)(loaded, put)
     except ReplayError as e:
         put(("internal", name, f"a solver trace did not replay in the interpreter: {e}"))
@@ -91,6 +96,7 @@ class _Running:
         self.deadline = self.started + task.job.timeout
         self.best: dict[str, Outcome] = {}
         self.errors: list[str] = []
+        self.conflicts: dict[str, str] = {}  # property -> how two engines' definite verdicts differ
         self.unbuildable = ""
         self.procs: dict[str, Any] = {}
         self.pipes: dict[Any, str] = {}  # receiving end -> engine name
@@ -113,7 +119,19 @@ class _Running:
 
     def take(self, msg: Any, progress: Callable[[str], None]) -> None:
         if isinstance(msg, Outcome):
-            if msg.property in self.best and self.best[msg.property].verdict in DEFINITE:
+            first = self.best.get(msg.property)
+            if first is not None and first.verdict in DEFINITE:
+                if msg.verdict in DEFINITE and msg.verdict != first.verdict:
+                    # two engines contradict each other on one model: a bug in specmc, never a pick
+                    self.conflicts[msg.property] = (
+                        f"engines disagree on {msg.property}: {first.engine} says {first.verdict}"
+                        f"{' (' + first.certificate + ')' if first.certificate else ''}, {msg.engine} says "
+                        f"{msg.verdict}{' (' + msg.certificate + ')' if msg.certificate else ''}")
+                    progress(f"{self.task.label}internal error: {self.conflicts[msg.property]}")
+                elif msg.verdict == first.verdict and first.cover_reached is None and \
+                        msg.cover_reached is not None:
+                    self.best[msg.property] = replace(first, cover_reached=msg.cover_reached,
+                                                      bounds_hit=first.bounds_hit or msg.bounds_hit)
                 return
             self.best[msg.property] = better(self.best.get(msg.property), msg)
             if msg.verdict in DEFINITE:
@@ -154,6 +172,9 @@ class _Running:
             elif o is None:
                 why = "internal error: " + self.errors[0] if self.errors else f"{limit} reached"
                 o = Outcome(prop, UNKNOWN, "+".join(engines), reason=why, seconds=round(elapsed, 3))
+            elif prop in self.conflicts:
+                o = Outcome(prop, UNKNOWN, "+".join(engines), seconds=round(elapsed, 3),
+                            reason="internal error: " + self.conflicts[prop])
             elif o.verdict not in DEFINITE and self.errors:  # a crashed engine might have decided it
                 o = replace(o, reason="internal error: " + self.errors[0])
             elif o.verdict not in DEFINITE and late:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.compile import USER
-from model.env import CLEANUP_JOB
+from model.env import CLEANUP_JOB, EXECUTION
 from model.layout import FREED, LIVE, WEAKREF
 from model.program import Program
 from spec import diagnostics as diag
@@ -23,10 +23,17 @@ from spec.diagnostics import SpecError
 
 @dataclass(frozen=True)
 class Property:
+    """`cover` is the situation the property is about (a free frame on the stack, a delivery):
+    a predicate like `holds`. A PROVED whose cover no reachable state meets says nothing about
+    that situation, and is reported as vacuous. A property without a cover is never called
+    vacuous, and its results say the cover was not given."""
+
     id: str
     meaning: str
     clause: str
     holds: Callable[[Program, Any], Any]  # (program, View) -> domain boolean
+    cover: Callable[[Program, Any], Any] | None = None  # (program, View) -> domain boolean
+    cover_meaning: str = ""
 
 
 CATALOGUE: dict[str, Property] = {}
@@ -80,12 +87,78 @@ def _cleanup_or_callback_above_free(prog: Program, S: Any) -> Any:
     return D.not_(D.or_(*bad))
 
 
+# covers: the situation each property is about ---------------------------------------------
+
+
+def _running(prog: Program, S: Any, name: str) -> Any:
+    code = _code(prog, name)
+    return S.d.or_(*[_frame_is(S, d, code) for d in _frames(prog)])
+
+
+def _cover_free_frame(prog: Program, S: Any) -> Any:
+    return _running(prog, S, prog.free_path) if prog.free_path else S.d.false()
+
+
+def _cover_cleanup_frame(prog: Program, S: Any) -> Any:
+    return _running(prog, S, "CleanupFinalizationRegistry")
+
+
+def _any_freed(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.or_(*[D.eq(S.get("obj_status", i), FREED) for i in range(prog.layout.bounds.objects)])
+
+
+def _cover_freed(prog: Program, S: Any) -> Any:
+    return _any_freed(prog, S)
+
+
+def _cover_freed_with_cells(prog: Program, S: Any) -> Any:
+    D = S.d
+    cells = D.or_(*[D.eq(S.get("cell_status", c), LIVE) for c in range(prog.layout.bounds.cells)])
+    return D.and_(cells, _any_freed(prog, S))
+
+
+def _cover_delivered(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.or_(*[D.le(1, S.get("cell_delivered", c)) for c in range(prog.layout.bounds.cells)])
+
+
+def _cover_unregister_returns(prog: Program, S: Any) -> Any:
+    code = _code(prog, "FinalizationRegistry.prototype.unregister")
+    if code < 0:
+        return S.d.false()
+    info = prog.alg(code)
+    D = S.d
+    returns = [pc for pc, step in enumerate(info.pcs)
+               if step is not None and step.kind == "return" and "." not in step.number]
+    return D.or_(*[D.and_(_frame_is(S, d, code), D.eq(S.get("sp"), d + 1),
+                          D.or_(*[D.eq(S.get("frame_pc", d), pc) for pc in returns]))
+                   for d in _frames(prog)])
+
+
+def _cover_kept_during_collection(prog: Program, S: Any) -> Any:
+    D = S.d
+    kept = D.or_(*[D.eq(S.get("kept", i), 1) for i in range(prog.layout.bounds.objects)])
+    collecting = _running(prog, S, prog.free_path) if prog.free_path else _running(prog, S, EXECUTION)
+    return D.and_(kept, collecting)
+
+
+def _cover_weakref_and_free(prog: Program, S: Any) -> Any:
+    D = S.d
+    no = prog.layout.bounds.objects
+    weakref = D.or_(*[D.and_(D.eq(S.get("obj_status", w), LIVE), D.eq(S.get("obj_kind", w), WEAKREF))
+                      for w in range(no)])
+    return D.and_(weakref, _any_freed(prog, S))
+
+
 register(Property(
     "cleanup-not-on-free-stack",
     "no frame of CleanupFinalizationRegistry, or of a callback, is ever above a frame of the host's "
     "free operation",
     "sec-weakref-invariants",
     _cleanup_or_callback_above_free,
+    cover=_cover_free_frame,
+    cover_meaning="a frame of the host's free operation is on the stack"
 ))
 
 
@@ -107,6 +180,8 @@ register(Property(
     "that refers to a freed object",
     "sec-weakref-execution",
     _no_dangling,
+    cover=_cover_freed_with_cells,
+    cover_meaning="an object has been freed while a registration exists"
 ))
 
 
@@ -124,6 +199,8 @@ register(Property(
     "CleanupFinalizationRegistry starts only when the stack holds nothing but the job that invoked it",
     "sec-jobs",
     _cleanup_only_from_job,
+    cover=_cover_cleanup_frame,
+    cover_meaning="CleanupFinalizationRegistry is running"
 ))
 
 
@@ -137,6 +214,8 @@ register(Property(
     "each cell's held value is passed to the cleanup callback at most once",
     "sec-cleanup-finalization-registry",
     _held_value_once,
+    cover=_cover_delivered,
+    cover_meaning="a held value has been passed to the cleanup callback"
 ))
 
 
@@ -149,14 +228,17 @@ def _no_reentrant(prog: Program, S: Any) -> Any:
         here = _frame_is(S, d, cleanup)
         bad.append(D.and_(seen, here))
         seen = D.or_(seen, here)
-    return D.and_(D.not_(D.or_(*bad)), D.eq(S.get("err_stack"), 0))
+    return D.not_(D.or_(*bad))
 
 
 register(Property(
     "no-reentrant-cleanup",
-    "at most one CleanupFinalizationRegistry frame is on the stack; the stack bound is never reached",
+    "at most one CleanupFinalizationRegistry frame is on the stack (reaching the stack bound is "
+    "reported as a bound, not as a violation)",
     "sec-weakref-invariants",
     _no_reentrant,
+    cover=_cover_cleanup_frame,
+    cover_meaning="CleanupFinalizationRegistry is running"
 ))
 
 
@@ -193,6 +275,8 @@ register(Property(
     "when unregister(token) returns normally, no cell of that registry has that token",
     "sec-finalization-registry.prototype.unregister",
     _unregister_complete,
+    cover=_cover_unregister_returns,
+    cover_meaning="unregister is about to return"
 ))
 
 
@@ -208,6 +292,8 @@ register(Property(
     "the next ClearKeptObjects",
     "sec-addtokeptobjects",
     _kept_alive,
+    cover=_cover_kept_during_collection,
+    cover_meaning="an object is in [[KeptAlive]] while the collector or a free runs"
 ))
 
 
@@ -226,6 +312,8 @@ register(Property(
     "a WeakRef's target is ~empty~ or an allocated object",
     "sec-weak-ref-objects",
     _weakref_not_dangling,
+    cover=_cover_weakref_and_free,
+    cover_meaning="a WeakRef exists after an object was freed"
 ))
 
 
@@ -234,6 +322,8 @@ register(Property(
     "every Assert: step of the compiled text holds (and no `!` call completes abruptly)",
     "(every Assert: step)",
     lambda prog, S: S.d.eq(S.get("err_assert"), 0),
+    cover=lambda prog, S: S.d.lt(1, S.get("sp")),
+    cover_meaning="an algorithm of the text is running"
 ))
 
 
@@ -268,6 +358,8 @@ register(Property(
     "active frame refers to a freed object",
     "sec-liveness",
     _no_freed_observed,
+    cover=_cover_freed,
+    cover_meaning="an object has been freed"
 ))
 
 

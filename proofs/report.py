@@ -49,10 +49,26 @@ def _detail(r: Row) -> str:
     if o.verdict == "VIOLATED":
         return f"{o.depth} transitions ({o.engine})"
     if o.verdict == "PROVED":
-        return f"{o.engine}: {o.method}"
+        return f"{o.engine}: {o.method}" + _scope(r)
     if o.verdict == "BOUNDED":
         return f"{o.engine}: no violation up to depth {o.depth}"
     return o.reason
+
+
+def _scope(r: Row) -> str:
+    """What a PROVED covers: whether its situation was reached, and which bounds ended runs."""
+    o = r.outcome
+    meaning = CATALOGUE[r.property].cover_meaning if r.property in CATALOGUE else ""
+    parts = []
+    if o.cover_reached is False:
+        parts.append(f"vacuous: no reachable state where {meaning}" if meaning else "vacuous")
+    elif o.cover_reached is None:
+        parts.append("cover not checked")
+    if o.bounds_hit:
+        parts.append("bounds hit: " + ", ".join(f"{n} in {k:,} states" for n, k in o.bounds_hit))
+    elif o.bounds_hit is None:
+        parts.append("bounds not measured")
+    return f" [{'; '.join(parts)}]" if parts else ""
 
 
 def text(report: Report) -> str:
@@ -63,7 +79,7 @@ def text(report: Report) -> str:
         for r in rows:
             mark = "ok  " if r.ok else "FAIL"
             exp = "" if r.expected is None or r.ok else f"  (expected {r.expected})"
-            lines.append(f"  {mark} {r.outcome.verdict:8} {r.host:16} {r.property:28} "
+            lines.append(f"  {mark} {r.outcome.label:8} {r.host:16} {r.property:28} "
                          f"{r.outcome.seconds:7.1f} s  {_detail(r)}{exp}")
     for s in report.stale:
         lines.append(f"  FAIL stale expectation at {s.where}: {s.host} / {s.property} = {s.expected} "
@@ -101,7 +117,7 @@ def markdown(report: Report) -> str:
     lines = ["| run | host | property | verdict | expected | engine | seconds | detail |",
              "|---|---|---|---|---|---|---|---|"]
     for r in report.rows:
-        verdict = f"**{r.outcome.verdict}**" if not r.ok else r.outcome.verdict
+        verdict = f"**{r.outcome.label}**" if not r.ok else r.outcome.label
         lines.append(f"| {r.run} | {r.host} | `{r.property}` | {verdict} | {r.expected or ''} | "
                      f"{r.outcome.engine} | {r.outcome.seconds:.1f} | {_detail(r).replace('|', '/')} |")
     for s in report.stale:
@@ -127,7 +143,7 @@ def junit(report: Report) -> str:
                                  time=f"{r.outcome.seconds:.3f}")
             if not r.ok:
                 want = r.expected or "not VIOLATED"
-                fail = ET.SubElement(case, "failure", message=f"{r.outcome.verdict}, expected {want}")
+                fail = ET.SubElement(case, "failure", message=f"{r.outcome.label}, expected {want}")
                 fail.text = "\n".join(trace_lines(r.outcome.trace)) or r.outcome.reason
             ET.SubElement(case, "system-out").text = _detail(r)
         for s in stale:
@@ -146,9 +162,9 @@ def sarif(report: Report) -> str:
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for r in report.rows:
-        if r.outcome.verdict != "VIOLATED" and r.ok:
+        if r.outcome.verdict != "VIOLATED" and r.ok and not r.outcome.vacuous:
             continue
-        msg = (f"{r.property} is {r.outcome.verdict} under {r.host} at {r.bounds}"
+        msg = (f"{r.property} is {r.outcome.label} under {r.host} at {r.bounds}"
                + (f" (expected {r.expected})" if r.expected else ""))
         res: dict[str, Any] = {"ruleId": r.property, "ruleIndex": index.get(r.property, 0),
                                "level": "error" if not r.ok else "warning", "message": {"text": msg}}

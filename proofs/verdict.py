@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 VIOLATED, PROVED, BOUNDED, UNKNOWN = "VIOLATED", "PROVED", "BOUNDED", "UNKNOWN"
+VACUOUS = "PROVED (vacuous)"  # an expectation may name it; never an engine's verdict by itself
 DEFINITE = (VIOLATED, PROVED)
 # when no engine is definite, the most informative answer is reported
 RANK = {VIOLATED: 3, PROVED: 3, BOUNDED: 2, UNKNOWN: 1}
@@ -25,6 +26,25 @@ class Outcome:
     certificate: str | None = None
     reason: str = ""
     trace: tuple[dict[str, Any], ...] = field(default=())
+    # whether some reachable state meets the property's cover: True (reached), False (a PROVED
+    # about nothing: vacuous), None (not determined by this engine)
+    cover_reached: bool | None = None
+    # bounds that ended some run of the exploration, with how many states they ended; () none,
+    # None: this engine did not measure it
+    bounds_hit: tuple[tuple[str, int], ...] | None = None
+
+    @property
+    def vacuous(self) -> bool:
+        return self.verdict == PROVED and self.cover_reached is False
+
+    @property
+    def label(self) -> str:
+        """The verdict as people read it: `PROVED (vacuous)`, `PROVED within bounds (frames hit)`."""
+        if self.vacuous:
+            return VACUOUS
+        if self.verdict == PROVED and self.bounds_hit:
+            return f"PROVED within bounds ({', '.join(n for n, _ in self.bounds_hit)} hit)"
+        return self.verdict
 
     def timed(self, seconds: float) -> Outcome:
         return replace(self, seconds=round(seconds, 3))

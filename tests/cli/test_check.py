@@ -12,7 +12,7 @@ import pytest
 from proofs import exitcodes
 from tests.conftest import ROOT
 
-SMALL = "objects=1,frames=3"
+SMALL = "objects=2,frames=4"
 
 
 def specmc(*args: str, cwd=ROOT) -> subprocess.CompletedProcess[str]:
@@ -24,24 +24,24 @@ PLAN = """
 [[run]]
 name = "small"
 hosts = ["ecma262", "quickjs-ng-0.5"]
-properties = ["held-value-once", "no-reentrant-cleanup"]
+properties = ["held-value-once", "cleanup-not-on-free-stack"]
 bounds = "{bounds}"
 engine = "explicit"
 timeout = 300
 
 [run.expect.ecma262]
 held-value-once = "PROVED"
-no-reentrant-cleanup = "{reentrant}"
+cleanup-not-on-free-stack = "{vacuous}"  # a tracing host has no free operation
 
 [run.expect."quickjs-ng-0.5"]
-no-reentrant-cleanup = "PROVED"  # one object: no registry and target to drop (the seed needs two)
+cleanup-not-on-free-stack = "VIOLATED"
 """
 
 
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("plan")
-    (d / "specmc.toml").write_text(PLAN.format(bounds=SMALL, reentrant="VIOLATED"))
+    (d / "specmc.toml").write_text(PLAN.format(bounds=SMALL, vacuous="PROVED (vacuous)"))
     return d
 
 
@@ -64,8 +64,14 @@ def test_json_contract_and_plan_discovery(json_run, plan_dir):
     proved = rows[("ecma262", "held-value-once")]
     assert proved["verdict"] == "PROVED" and proved["expected"] == "PROVED"
     assert proved["certificate"].startswith(str(plan_dir / "certs"))
-    # frames=3 is too shallow for a callback inside cleanup: the stack bound is reported
-    bad = rows[("ecma262", "no-reentrant-cleanup")]
+    # frames=4 is too shallow for a callback inside cleanup inside a job: the bound is reported as
+    # reached, never as a violation
+    assert proved["bounds_hit"]["frames"] > 0 and proved["label"] == "PROVED within bounds (frames hit)"
+    assert proved["cover_reached"] is True and proved["vacuous"] is False
+    vacuous = rows[("ecma262", "cleanup-not-on-free-stack")]
+    assert vacuous["verdict"] == "PROVED" and vacuous["vacuous"] and vacuous["label"] == "PROVED (vacuous)"
+    assert vacuous["ok"] and vacuous["cover"]
+    bad = rows[("quickjs-ng-0.5", "cleanup-not-on-free-stack")]
     assert bad["verdict"] == "VIOLATED" and bad["trace"] and bad["depth"] == len(bad["trace"]) - 1
     assert all(set(t) >= {"clause", "step", "text", "stack"} for t in bad["trace"])
     assert rows[("quickjs-ng-0.5", "held-value-once")]["expected"] is None
@@ -73,18 +79,19 @@ def test_json_contract_and_plan_discovery(json_run, plan_dir):
 
 
 def test_verdict_differing_from_expectation_exits_1(tmp_path):
-    (tmp_path / "specmc.toml").write_text(PLAN.format(bounds=SMALL, reentrant="PROVED"))
+    (tmp_path / "specmc.toml").write_text(PLAN.format(bounds=SMALL, vacuous="PROVED"))
     r = specmc("check", "--host", "ecma262", "--format", "junit", "--out", str(tmp_path / "r.xml"),
                "--certificates", str(tmp_path / "c"), cwd=tmp_path)
     assert r.returncode == exitcodes.FINDING, r.stderr
     suites = ET.parse(tmp_path / "r.xml").getroot()
     fails = suites.findall(".//failure")
-    assert len(fails) == 1 and "VIOLATED, expected PROVED" in fails[0].get("message")
+    # a vacuous proof the plan did not ask for fails the check
+    assert len(fails) == 1 and "PROVED (vacuous), expected PROVED" in fails[0].get("message")
     assert r.stdout == ""  # the report went to --out
 
 
 def test_stale_expectation_exits_1(tmp_path):
-    plan = PLAN.format(bounds=SMALL, reentrant="VIOLATED")
+    plan = PLAN.format(bounds=SMALL, vacuous="PROVED (vacuous)")
     plan += '\n[run.expect."gone-engine"]\nheld-value-once = "PROVED"\n'
     (tmp_path / "specmc.toml").write_text(plan)
     r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--certificates",
@@ -95,16 +102,16 @@ def test_stale_expectation_exits_1(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["sarif", "markdown", "text"])
 def test_formats(plan_dir, fmt):
-    r = specmc("check", "--property", "no-reentrant-cleanup", "--host", "ecma262", "--format", fmt,
-               "--certificates", str(plan_dir / "certs"), cwd=plan_dir)
+    r = specmc("check", "--property", "cleanup-not-on-free-stack", "--host", "quickjs-ng-0.5",
+               "--format", fmt, "--certificates", str(plan_dir / "certs"), cwd=plan_dir)
     assert r.returncode == exitcodes.OK, r.stderr
     if fmt == "sarif":
         doc = json.loads(r.stdout)
         assert doc["version"] == "2.1.0" and doc["runs"][0]["tool"]["driver"]["name"] == "specmc"
         (res,) = doc["runs"][0]["results"]
-        assert res["ruleId"] == "no-reentrant-cleanup"
+        assert res["ruleId"] == "cleanup-not-on-free-stack"
         rules = [x["id"] for x in doc["runs"][0]["tool"]["driver"]["rules"]]
-        assert rules[res["ruleIndex"]] == "no-reentrant-cleanup"
+        assert rules[res["ruleIndex"]] == "cleanup-not-on-free-stack"
         assert res["locations"][0]["physicalLocation"]["region"]["startLine"] > 0
     elif fmt == "markdown":
         assert r.stdout.startswith("| run | host | property |") and "<details>" in r.stdout
@@ -145,8 +152,8 @@ def test_out_file_is_replaced_atomically(plan_dir, tmp_path):
 def test_runs_made_alike_by_overrides_are_checked_once(tmp_path):
     """Two runs that differ only in bounds become the same job under --bounds: one engine run, and
     a row for each run."""
-    plan = PLAN.format(bounds=SMALL, reentrant="VIOLATED")
-    plan += plan.replace('name = "small"', 'name = "other"').replace(SMALL, "objects=1,frames=4")
+    plan = PLAN.format(bounds=SMALL, vacuous="PROVED (vacuous)")
+    plan += plan.replace('name = "small"', 'name = "other"').replace(SMALL, "objects=2,frames=5")
     (tmp_path / "specmc.toml").write_text(plan)
     r = specmc("check", "--host", "ecma262", "--bounds", SMALL, "--format", "json", "--certificates",
                str(tmp_path / "c"), cwd=tmp_path)
