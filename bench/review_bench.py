@@ -7,7 +7,8 @@ ee2d7909 -> 61f79507) and the current clause set against itself. Without --plan 
 small plan of tests/proofs/test_review.py (ecma262 and quickjs-ng-0.5, two properties, one
 object, six frames, the explicit engine); with the embedded plan (`--plan
 proofs/plans/default.toml`) the verdicts take as long as `specmc check` does, once per side whose
-model changed.
+model changed. A pair whose models cannot be built is printed as not checked, with the reasons:
+its time is then reading the files and failing to build, not checking, and is no review speed.
 """
 
 from __future__ import annotations

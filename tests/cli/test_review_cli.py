@@ -87,7 +87,7 @@ def _sarif_schema(cache: Path) -> dict:
 
 
 @pytest.mark.skipif(os.environ.get("SPECMC_OFFLINE") == "1", reason="needs the npm registry")
-def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Path) -> None:
+def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Path, tmp_path: Path) -> None:
     import jsonschema
 
     schema = _sarif_schema(engines_dir / "sarif-schema")
@@ -105,6 +105,14 @@ def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Pa
     broken = json.loads(text)
     broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
     assert not validator.is_valid(broken)
+    # a review that could not check: one not-checked result per side and reason
+    (tmp_path / "specmc.toml").write_text(ONE_HOST)
+    r = review(str(HISTORY / "2020-08-05-71c08971"), str(HISTORY / "2020-08-07-a59a820d"),
+               load_plan(str(tmp_path / "specmc.toml")), certificates=str(tmp_path / "certs"))
+    doc = json.loads(render(r, "sarif"))
+    validator.validate(doc)
+    assert [(x["ruleId"], x["properties"]["side"]) for x in doc["runs"][0]["results"]] == [
+        ("not-checked", "base"), ("not-checked", "head")]
 
 
 def test_github_annotations_point_at_the_changed_lines(changed: dict) -> None:
