@@ -120,10 +120,11 @@ def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
                                    takes=takes if needs == takes else f"{needs} to {takes}")])
 
 
-def build(spec: ir.Spec, host: HostProfile, bounds: Bounds) -> Program:
+def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
+    """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
     algs = _needed(spec, host)
     mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width))
-    env = Environment(mc, host)
+    env = Environment(mc, host, any_step)
     commands = tuple(mc.commands() + env.commands())
     lay = mc.layout
     init = [0] * lay.size

@@ -137,7 +137,7 @@ class ModelCompiler:
         halves the default state spaces)."""
         D = S.d
         S.set("sp", d, when=when)
-        waiting = D.eq(S.get("frame_phase", d - 1), 1) if d > 0 else D.false()
+        waiting = D.ne(S.get("frame_phase", d - 1), 0) if d > 0 else D.false()
         S.set("ret", D.ite(waiting, value, D.num(EMPTY)), when=when)
         S.set("frame_alg", 0, d, when=when)
         S.set("frame_pc", 0, d, when=when)
@@ -147,6 +147,8 @@ class ModelCompiler:
             S.set("frame_local", 0, d * k + i, when=when)
         if d == 0 and code != self.codes.get("ClearKeptObjects"):
             S.set("need_clear", 1, when=when)
+        if d == 0 and code != USER:  # a job (or the collector) ended abruptly: nothing caught it
+            S.set("escaped", 1, when=D.and_(D.true() if when is None else when, D.eq(value, THROW)))
 
 
 class AlgCompiler:

@@ -30,6 +30,10 @@ from model.layout import (
     FREED,
     LIVE,
     NEWTARGET,
+    PHASE_CALL,
+    PHASE_DEREF,
+    PHASE_RUN,
+    PHASE_UNREGISTER,
     PLAIN,
     THROW,
     UNDEF,
@@ -109,9 +113,14 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
 
 
 class Environment:
-    def __init__(self, mc: ModelCompiler, host: HostProfile):
+    """`any_step`: a tracing collector may run between any two steps of any algorithm (outside
+    "atomically"), as sec-weakref-execution allows; without it, only between steps of user code and
+    on an empty stack (the reduced schedule; tests/model/test_schedule.py compares the two)."""
+
+    def __init__(self, mc: ModelCompiler, host: HostProfile, any_step: bool = False):
         self.mc = mc
         self.host = host
+        self.any_step = any_step
         self.lay = mc.layout
         mc.host_calls["HostEnqueueFinalizationRegistryCleanupJob"] = self._enqueue
         mc.host_calls["HostEnqueueCallbackJob"] = self._enqueue_callback
@@ -179,7 +188,9 @@ class Environment:
             out.extend(self._mutator(d))
         out.extend(self._event_loop())
         if self.host.collector == "tracing":
-            for d in range(nf):
+            # any-step: also on a full stack, where Execution's frame does not fit: that run is cut
+            # at the frames bound and reported, not silently left out
+            for d in range(nf + 1 if self.any_step else nf):
                 out.extend(self._collector(d))
         return out
 
@@ -212,9 +223,10 @@ class Environment:
 
         return Command(name, "mutator", fire, (d, USER, 0, 0), inputs=inputs)
 
-    def _call(self, S: Any, d: int, builtin: str, args: dict[str, Any]) -> None:
+    def _call(self, S: Any, d: int, builtin: str, args: dict[str, Any], phase: int = PHASE_CALL) -> None:
+        """User code calls a built-in and waits for it in `phase` (which call it made)."""
         self.mc.push(S, d, builtin, args)
-        S.set("frame_phase", 1, d)
+        S.set("frame_phase", phase, d)
 
     def _held(self, S: Any, i: int) -> Any:
         D = S.d
@@ -240,11 +252,19 @@ class Environment:
             self._call(S, d, "WeakRef", {"target": arg(S, t), "newtarget": S.d.num(NEWTARGET)})
 
         def deref(S: Any, r: Any) -> None:
-            self._call(S, d, "WeakRef.prototype.deref", {"this": arg(S, r, undefined=False)})
+            self._call(S, d, "WeakRef.prototype.deref", {"this": arg(S, r, undefined=False)}, PHASE_DEREF)
+            S.set("deref_ref", r)
 
         def unregister(S: Any, r: Any, t: Any) -> None:
+            D = S.d
             self._call(S, d, "FinalizationRegistry.prototype.unregister",
-                       {"this": arg(S, r, undefined=False), "unregisterToken": arg(S, t)})
+                       {"this": arg(S, r, undefined=False), "unregisterToken": arg(S, t)}, PHASE_UNREGISTER)
+            # observer: does a registration of r carry token t now? (nothing can change the registry's
+            # list while unregister runs: no user code runs inside it)
+            match = D.and_(D.ne(t, UNDEF), D.or_(*[
+                D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), r),
+                       D.eq(S.get("cell_token", c), t)) for c in range(lay.bounds.cells)]))
+            S.set("unreg_match", D.ite(match, D.num(1), D.num(0)))
 
         def register(S: Any, r: Any, t: Any, h: Any, k: Any) -> None:
             self._call(S, d, "FinalizationRegistry.prototype.register", {
@@ -304,18 +324,26 @@ class Environment:
         if d > 0:
             def throw(S: Any) -> None:
                 self.mc.pop(S, d, USER, S.d.num(THROW))
+                S.set("cb_threw", 1)
 
             out.append(self._cmd("throw", d, 0, throw))
 
-        def resume(S: Any) -> None:
+        def resume(S: Any, phase: int) -> None:
             D = S.d
             r = S.get("ret")
             for i in objs:
                 S.set("root", 1, i, when=D.eq(r, lay.obj(i)))
+                if phase == PHASE_DEREF:  # observer: the target deref handed out, kept until ClearKeptObjects
+                    S.set("seen_deref", 1, i, when=D.eq(r, lay.obj(i)))
             S.set("ret", EMPTY)
-            S.set("frame_phase", 0, d)
+            S.set("frame_phase", PHASE_RUN, d)
+            if phase == PHASE_DEREF:
+                S.set("deref_ref", EMPTY)
+            if phase == PHASE_UNREGISTER:
+                S.set("unreg_match", 0)
 
-        out.append(self._cmd("(built-in returned)", d, 1, resume))
+        for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER):
+            out.append(self._cmd("(built-in returned)", d, phase, lambda S, phase=phase: resume(S, phase)))
         return out
 
     def _event_loop(self) -> list[Command]:
@@ -327,6 +355,8 @@ class Environment:
             S.require(D.eq(S.get("cut"), CUT_NONE))
             S.require(D.eq(S.get("need_clear"), 1))
             S.set("need_clear", 0)
+            for i in range(self.lay.bounds.objects):  # observer: a new turn of [[KeptAlive]]
+                S.set("seen_deref", 0, i)
             mc.push(S, -1, "ClearKeptObjects", {})
 
         def next_job(S: Any) -> None:
@@ -376,6 +406,8 @@ class Environment:
         lay = self.lay
         no = lay.bounds.objects
         exec_code = self.mc.codes[EXECUTION]
+        atomic = [exec_code] + [self.mc.codes[n] for n, c in self.mc.compilers.items()
+                                if c.alg.atomic and n != EXECUTION]
         out = []
         for size in range(1, no + 1):
             for subset in combinations(range(no), size):
@@ -385,11 +417,15 @@ class Environment:
                     D = S.d
                     S.require(D.eq(S.get("sp"), d))
                     S.require(D.eq(S.get("cut"), CUT_NONE))
-                    if d > 0:  # between steps of user code (see the reduction in the README)
+                    if d > 0 and not self.any_step:  # between steps of user code (the reduced schedule)
                         S.require(D.eq(S.get("frame_alg", d - 1), USER))
+                    if d > 0:
+                        # between two steps: not while a frame waits for the value its callee just
+                        # returned (that value is in no variable yet)
                         S.require(D.eq(S.get("frame_phase", d - 1), 0))
                     for k in range(d):
-                        S.require(D.ne(S.get("frame_alg", k), exec_code))
+                        for code in atomic:
+                            S.require(D.ne(S.get("frame_alg", k), code))
                     for i in subset:
                         S.require(D.eq(S.get("obj_status", i), LIVE))
                     alive = live_all(S, lay, strong_tokens=self.host.strong_tokens)
@@ -399,7 +435,7 @@ class Environment:
                     self.mc.push(S, d - 1, EXECUTION, {binds[0]: D.num(mask)})
 
                 names = ", ".join(f"obj{i}" for i in subset)
-                site = (d - 1, USER, 0, 0) if d > 0 else None
+                site = (d - 1, USER, 0, 0) if d > 0 and not self.any_step else None
                 out.append(Command(f"collector: S = {{{names}}} is not live", "collector", collect,
                                    site))
         return out

@@ -25,6 +25,10 @@ from model.bounds import Bounds
 EMPTY, UNDEF, FALSE, TRUE, UNUSED, THROW, USERFN, JOBCB, REALM, NEWTARGET = range(10)
 OBJ = 10
 
+# frame_phase of a user-code frame waiting for a built-in it called: which call, so that
+# observers can judge its result when it comes back
+PHASE_RUN, PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER = 0, 1, 2, 3
+
 # `cut`: which bound ended this run (the state is final; a bound reached is never a violation)
 CUT_NONE, CUT_FRAMES, CUT_JOBS = 0, 1, 2
 CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs"}
@@ -60,6 +64,13 @@ class Layout:
             ("queue", nj), ("queue_kind", nj),
             ("frame_alg", nf), ("frame_pc", nf), ("frame_phase", nf),
             ("frame_local", nf * locals_per_frame),
+            # observers (ghosts): written by the environment, never read by a step of the text, so
+            # that properties can judge what the text did without trusting it
+            ("seen_deref", no),  # deref returned this object in the current turn (until ClearKeptObjects)
+            ("deref_ref", 1),  # the WeakRef of the pending deref call
+            ("unreg_match", 1),  # the pending unregister call had a registration with that token
+            ("escaped", 1),  # an abrupt completion left a job (a bottom frame other than user code)
+            ("cb_threw", 1),  # a callback (user code called from a built-in or job) threw
         ]
         names = []
         index = {}

@@ -15,7 +15,7 @@ from typing import Any
 
 from model.compile import USER
 from model.env import CLEANUP_JOB, EXECUTION
-from model.layout import FREED, LIVE, WEAKREF
+from model.layout import EMPTY, FALSE, FREED, LIVE, PHASE_DEREF, PHASE_UNREGISTER, THROW, TRUE, UNDEF, WEAKREF
 from model.program import Program
 from spec import diagnostics as diag
 from spec.diagnostics import SpecError
@@ -360,6 +360,99 @@ register(Property(
     _no_freed_observed,
     cover=_cover_freed,
     cover_meaning="an object has been freed"
+))
+
+
+def _waiting_for(prog: Program, S: Any, phase: int) -> list[tuple[Any, Any]]:
+    """(condition, result) for each depth: user code there waits for the built-in call `phase`
+    names, and that call has just returned its result (in `ret`, not yet taken)."""
+    D = S.d
+    out = []
+    for d in _frames(prog):
+        here = D.and_(D.eq(S.get("sp"), d + 1), D.eq(S.get("frame_alg", d), USER),
+                      D.eq(S.get("frame_phase", d), phase), D.ne(S.get("ret"), EMPTY))
+        out.append((here, S.get("ret")))
+    return out
+
+
+def _weakref_target(prog: Program, S: Any, ref: Any) -> Any:
+    D = S.d
+    lay = prog.layout
+    value = D.num(EMPTY)
+    for w in range(lay.bounds.objects):
+        value = D.ite(D.eq(ref, lay.obj(w)), S.get("obj_target", w), value)
+    return value
+
+
+def _deref_consistent(prog: Program, S: Any) -> Any:
+    """Two observers the text cannot touch (model/env.py): which WeakRef a pending deref() was
+    called on, and which objects deref() handed out in this turn. A result must be the WeakRef's
+    target when it returns (undefined exactly when the target was collected), and an object
+    handed out must stay allocated until the next ClearKeptObjects, whatever the collector does."""
+    D = S.d
+    lay = prog.layout
+    bad = [D.and_(D.eq(S.get("seen_deref", i), 1), D.ne(S.get("obj_status", i), LIVE))
+           for i in range(lay.bounds.objects)]
+    target = _weakref_target(prog, S, S.get("deref_ref"))
+    for here, result in _waiting_for(prog, S, PHASE_DEREF):
+        normal = D.ne(result, THROW)
+        expected = D.ite(D.eq(target, EMPTY), D.num(UNDEF), target)
+        bad.append(D.and_(here, normal, D.ne(result, expected)))
+    return D.not_(D.or_(*bad))
+
+
+def _cover_deref_after_collection(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.or_(*[D.and_(here, D.eq(result, UNDEF)) for here, result in _waiting_for(prog, S, PHASE_DEREF)])
+
+
+register(Property(
+    "deref-consistent",
+    "deref() returns its WeakRef's target, or undefined exactly when the target was collected; an "
+    "object deref() returned stays allocated until the next ClearKeptObjects",
+    "sec-weakref-invariants",
+    _deref_consistent,
+    cover=_cover_deref_after_collection,
+    cover_meaning="deref() returns undefined after its target was collected",
+))
+
+
+def _unregister_result(prog: Program, S: Any) -> Any:
+    """Judged against an observer set when user code called unregister: whether a registration of
+    that registry carried that token (model/env.py), not against the text's own `_removed_`."""
+    D = S.d
+    bad = []
+    for here, result in _waiting_for(prog, S, PHASE_UNREGISTER):
+        matched = D.eq(S.get("unreg_match"), 1)
+        bad.append(D.and_(here, D.ne(result, THROW),
+                          D.ne(result, D.ite(matched, D.num(TRUE), D.num(FALSE)))))
+    return D.not_(D.or_(*bad))
+
+
+def _cover_unregister_true(prog: Program, S: Any) -> Any:
+    D = S.d
+    waits = _waiting_for(prog, S, PHASE_UNREGISTER)
+    return D.or_(*[D.and_(here, D.eq(result, TRUE)) for here, result in waits])
+
+
+register(Property(
+    "unregister-result",
+    "unregister(token) returns true exactly when a registration of that registry had that token",
+    "sec-finalization-registry.prototype.unregister",
+    _unregister_result,
+    cover=_cover_unregister_true,
+    cover_meaning="unregister(token) returns true",
+))
+
+
+register(Property(
+    "cleanup-job-reports-abrupt",
+    "an abrupt completion of a cleanup callback is handled inside its job (as the host hook says) "
+    "and never escapes the job",
+    "sec-host-cleanup-finalization-registry",
+    lambda prog, S: S.d.eq(S.get("escaped"), 0),
+    cover=lambda prog, S: S.d.eq(S.get("cb_threw"), 1),
+    cover_meaning="a cleanup callback threw",
 ))
 
 

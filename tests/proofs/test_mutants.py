@@ -1,0 +1,61 @@
+"""Properties that can fail: each harmful change to the embedded text is caught by the property
+written for it, under the spec's own host at the default bounds. These are the changes an
+independent review found every catalogue property blind to."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.bounds import Bounds
+from model.build import build
+from model.explore import explore
+from model.hosts import load_host
+from proofs.job import predicate
+from proofs.properties import CATALOGUE
+from spec.load import EMBEDDED, load_spec
+
+MUTANTS = {
+    # WeakRefDeref no longer keeps what it returns alive until the end of the turn
+    "deref without AddToKeptObjects": (
+        "            1. Perform AddToKeptObjects(_target_).\n            1. Return _target_.",
+        "            1. Return _target_.",
+        "deref-consistent"),
+    # deref answers undefined although its target is there
+    "deref always undefined": (
+        "            1. Perform AddToKeptObjects(_target_).\n            1. Return _target_.",
+        "            1. Perform AddToKeptObjects(_target_).\n            1. Return *undefined*.",
+        "deref-consistent"),
+    # the cleanup job lets the callback's throw escape instead of reporting it
+    "cleanup job propagates": (
+        "          1. Let _cleanupResult_ be Completion(CleanupFinalizationRegistry(_finalizationRegistry_)).\n"
+        "          1. If _cleanupResult_ is an abrupt completion, perform any host-defined steps for "
+        "reporting the error.",
+        "          1. Perform ? CleanupFinalizationRegistry(_finalizationRegistry_).",
+        "cleanup-job-reports-abrupt"),
+    # unregister claims it removed something
+    "unregister returns true": (
+        "          1. Return _removed_.", "          1. Return *true*.", "unregister-result"),
+}
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_mutant_is_killed(name, tmp_path):
+    old, new, killer = MUTANTS[name]
+    text = EMBEDDED.read_text()
+    assert text.count(old) == 1, name
+    path = tmp_path / "finreg.html"
+    path.write_text(text.replace(old, new))
+    program = build(load_spec(path), load_host("ecma262"), Bounds())
+    prop = CATALOGUE[killer]
+    r = explore(program, {prop.id: predicate(program, prop)}, Bounds().steps)
+    assert prop.id in r.violations, f"{name}: {killer} did not notice"
+
+
+def test_the_unchanged_text_keeps_them():
+    program = build(load_spec(), load_host("ecma262"), Bounds())
+    props = {k: CATALOGUE[k] for k in ("deref-consistent", "cleanup-job-reports-abrupt", "unregister-result")}
+    cover = {k: (lambda S, p=p: not bool(p.cover(program, S))) for k, p in props.items()}
+    preds = {k: predicate(program, p) for k, p in props.items()}
+    r = explore(program, {**preds, **{"cover " + k: f for k, f in cover.items()}}, Bounds().steps)
+    assert not set(props) & set(r.violations)
+    assert {"cover " + k for k in props} <= set(r.violations), "a cover is unreachable: the proof would be vacuous"
