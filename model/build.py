@@ -5,6 +5,12 @@ mutator calls, ClearKeptObjects, sec-weakref-execution's implementation steps,
 the host hook's job closure, the profile's own algorithms, and everything they
 call that the text defines. An unknown step in any of them is an error (E040),
 never a skipped step.
+
+The text may be the clause-set excerpt or a whole spec.html. The whole file also defines the
+general operations the clause set calls (Call, SameValue, OrdinaryCreateFromConstructor, ...);
+the model gives those a meaning by hand (`model.compile.BY_HAND`), and that meaning wins over the
+text's general steps, so both inputs select the same algorithms. Each such substitution is kept
+on the `Selection`, so that reports can say which definitions of the text the model did not run.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from model.bounds import Bounds
-from model.compile import USER, ModelCompiler
+from model.compile import BY_HAND, USER, ModelCompiler
 from model.env import CLEANUP_JOB, EXECUTION, Environment
 from model.hosts import HostProfile
 from model.layout import Layout
@@ -32,6 +38,8 @@ ENTRY_POINTS = (
 
 
 HOOK = "HostEnqueueFinalizationRegistryCleanupJob"
+# host hooks the environment implements itself (model/env.py); they return normally
+HOST_CALLS = frozenset({HOOK, "HostEnqueueCallbackJob"})
 
 
 def _named(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:
@@ -55,21 +63,46 @@ def _named(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, st
 
 
 @dataclass(frozen=True)
+class Substitution:
+    """A definition in the text that the model does not compile, because it models the
+    operation by hand (`model.compile.BY_HAND`): the text's steps are the general ones."""
+
+    name: str
+    algorithm: ir.Algorithm  # the text's definition, left out of the model
+    meaning: str  # what the model does instead
+
+    def describe(self) -> str:
+        """One line for reports: which definition, where, and what replaces it."""
+        loc = self.algorithm.loc
+        where = f"{loc.file}:{loc.line}" if loc is not None else self.algorithm.clause
+        return f"{self.name} ({self.algorithm.clause}, {where}): by hand: {self.meaning}"
+
+
+@dataclass(frozen=True)
 class Selection:
     """The algorithms a model of (spec, host) runs, and what stops it from being built."""
 
     algorithms: dict[str, tuple[ir.Algorithm, str]]
-    missing: tuple[str, ...]  # names the model needs that nothing defines
+    missing: tuple[str, ...]  # names the model needs that nothing defines with steps
     unknown: tuple[ir.Step, ...]  # steps of needed algorithms the grammar could not read
+    substituted: tuple[Substitution, ...] = ()  # the text's definitions the model replaces by hand
 
 
 def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
+    """The entry points and, transitively, every callee the text defines with steps, except
+    the operations modelled by hand: for those the text's general definition is listed as a
+    substitution instead. A host profile's own algorithm still wins over both.
+
+    A callee that is neither defined with steps, nor modelled by hand, nor a hook the environment
+    implements is missing (E062), like an entry point the text lacks: a QuickJS-NG profile's call
+    of CanBeHeldWeakly on a text from before 2023 says so, rather than failing at the call."""
     by_name = _named(spec, host)
     roots = list(ENTRY_POINTS)
     roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
     missing: list[str] = []
     unknown: list[ir.Step] = []
+    substituted: dict[str, Substitution] = {}
     todo = list(roots)
     while todo:
         name = todo.pop(0)
@@ -86,11 +119,19 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
                     callee = n.callee.name
-                    if callee in by_name and by_name[callee][0].steps and callee not in out:
-                        todo.append(callee)
+                    defined = by_name.get(callee)
+                    if defined is not None and defined[0].steps and callee not in out:
+                        if callee in BY_HAND and defined[1] == "spec":
+                            substituted.setdefault(
+                                callee, Substitution(callee, defined[0], BY_HAND[callee].meaning))
+                        else:
+                            todo.append(callee)
                     elif callee == HOOK:  # a hook without steps of its own schedules the cleanup job
                         todo.append(CLEANUP_JOB)
-    return Selection(out, tuple(missing), tuple(unknown))
+                    elif (defined is None or not defined[0].steps) and callee not in BY_HAND \
+                            and callee not in HOST_CALLS and callee not in missing:
+                        missing.append(callee)
+    return Selection(out, tuple(missing), tuple(unknown), tuple(substituted.values()))
 
 
 def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:

@@ -50,6 +50,35 @@ _SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": RE
 _FRAME_CALL_USER = "Call"
 
 
+@dataclass(frozen=True)
+class HandModel:
+    """An operation the model gives a meaning by hand rather than compiling the text's steps.
+
+    The clause set calls these but ECMA-262 defines them for the whole language (any object, any
+    function, any completion); their general steps reach Proxies, realms, getters and Number
+    semantics the model has no state for. The model's meaning is the one README "Modelled by hand"
+    states, so a whole spec.html and the clause-set excerpt compile to the same transitions.
+    """
+
+    clause: str  # where ECMA-262 defines the operation
+    total: bool  # cannot complete abruptly in the model (so `!` on it never fires)
+    meaning: str  # what the model does instead, for reports
+
+
+BY_HAND: dict[str, HandModel] = {
+    "OrdinaryCreateFromConstructor": HandModel(
+        "sec-ordinarycreatefromconstructor", False,
+        "allocate the lowest free object slot, of the kind its prototype string names"),
+    "IsCallable": HandModel("sec-iscallable", True, "true only for the user function"),
+    "SameValue": HandModel("sec-samevalue", True, "identity on the model's values"),
+    "RequireInternalSlot": HandModel(
+        "sec-requireinternalslot", False, "TypeError unless the object's kind has the slot"),
+    _FRAME_CALL_USER: HandModel("sec-call", False, "push a user-code frame that holds its argument"),
+    "Completion": HandModel("sec-completion-ao", True, "the value itself"),
+    "NormalCompletion": HandModel("sec-normalcompletion", True, "the value itself"),
+}
+
+
 _CONDITION_FORMS = (ir.Compare, ir.TypeTest, ir.Present, ir.HasSlots, ir.Logic, ir.Contains,
                     ir.OneOf, ir.Binary)
 
@@ -1045,7 +1074,9 @@ def _frame_calls(st: ir.Stmt, mc: ModelCompiler) -> list[ir.Call]:
 
 def _builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s: ir.Step,
              mc: ModelCompiler) -> Any:
-    """Operations the clause set calls but defines elsewhere in ECMA-262."""
+    """Operations the clause set calls but defines elsewhere in ECMA-262: the entries of
+    BY_HAND (Call among them is a frame push, in `_push_call`). A whole spec.html defines them
+    too; model.build leaves those definitions out, so these meanings are the ones that run."""
     D = c.D
     if name == "OrdinaryCreateFromConstructor":
         # sec-ordinarycreatefromconstructor: a new object with the listed internal slots;

@@ -13,7 +13,10 @@ a no-op, so equal normal forms compile to the same transitions (up to the names 
 - a final `Return ~unused~.` is the same as running off the end (both return ~unused~);
 - a string literal written as code (`"%WeakRef.prototype%"`) or as a value;
 - the body of a loop over entities the model has none of (WeakMaps, WeakSets, registered
-  Symbols) makes no transitions, whatever it says.
+  Symbols) makes no transitions, whatever it says;
+- the text's general definitions of operations the model gives a meaning by hand (Call,
+  SameValue, ...: a whole spec.html has them, the excerpt does not) are not compiled, so they are
+  not part of the form either; `ModelForm.substituted` lists them.
 
 Anything else that differs is a change of the model; review lists which algorithms and steps.
 """
@@ -24,15 +27,13 @@ import hashlib
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
-from model.build import select_algorithms
-from model.compile import dead_loop
+from model.build import HOST_CALLS, Substitution, select_algorithms
+from model.compile import BY_HAND, dead_loop
 from model.hosts import HostProfile
 from spec import ir
 
-# host hooks the environment implements; they return normally (model/env.py)
-_HOST_CALLS = frozenset({"HostEnqueueFinalizationRegistryCleanupJob", "HostEnqueueCallbackJob"})
 # operations defined elsewhere in ECMA-262 that the compiler models by hand and that cannot throw
-_TOTAL_BUILTINS = frozenset({"IsCallable", "SameValue", "Completion", "NormalCompletion"})
+_TOTAL_BUILTINS = frozenset(name for name, hand in BY_HAND.items() if hand.total)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class ModelForm:
     missing: tuple[str, ...]  # algorithms the model needs and the text does not define
     unknown: tuple[ir.Step, ...]  # unreadable steps in algorithms the model needs
     from_text: tuple[tuple[str, ir.Algorithm], ...] = ()  # (model name, the text's algorithm)
+    # the text's general definitions the model replaces by its own meaning; not in the digest,
+    # since the model never runs their steps (an excerpt without them has the same model)
+    substituted: tuple[Substitution, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -60,7 +64,7 @@ def model_form(spec: ir.Spec, host: HostProfile) -> ModelForm:
     total = _Totality(algs)
     forms = tuple(sorted((name, _Normaliser(alg, total).algorithm()) for name, alg in algs.items()))
     from_text = tuple((name, alg) for name, (alg, source) in sel.algorithms.items() if source == "spec")
-    return ModelForm(host.name, forms, sel.missing, sel.unknown, from_text)
+    return ModelForm(host.name, forms, sel.missing, sel.unknown, from_text, sel.substituted)
 
 
 def step_form(alg: ir.Algorithm, spec_algs: dict[str, ir.Algorithm]) -> dict[int, Any]:
@@ -81,7 +85,7 @@ class _Totality:
         self.memo: dict[str, bool] = {}
 
     def total(self, name: str) -> bool:
-        if name in _HOST_CALLS or name in _TOTAL_BUILTINS:
+        if name in HOST_CALLS or name in _TOTAL_BUILTINS:
             return True
         alg = self.algs.get(name)
         if alg is None or not alg.steps:

@@ -1,0 +1,136 @@
+"""A whole spec.html builds the same model as the clause-set excerpt of the same revision.
+
+The whole file also defines the general operations the clause set calls (Call, SameValue,
+OrdinaryCreateFromConstructor, Completion, ...). The model gives those a meaning by hand
+(`model.compile.BY_HAND`), so the selection must leave the text's general steps out and list each
+substitution. These tests hold the two inputs to the same normal-form digest (model/normal.py)
+and, at small bounds, to the same explored state space and verdicts, for every shipped host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.bounds import Bounds
+from model.build import build, select_algorithms
+from model.compile import BY_HAND
+from model.explore import explore
+from model.hosts import load_host, shipped
+from model.normal import model_form
+from proofs.properties import CATALOGUE
+from spec import ir
+from spec.diagnostics import SpecError
+from spec.load import EMBEDDED, load_spec, load_text
+from tests.conftest import CURRENT, FULL, HISTORY
+
+# Each whole file and the excerpt of its revision. The two parents (3cd00d74, ee2d7909) have no
+# snapshot folder of their own: the newest snapshot before each is used, and INDEX.md's appendix
+# shows that every commit in between that touched the clause set is editorial or markup
+# (9b5b0ca5, 5c7ef704, 28213d7b, c328b0ad; a44f0102), which the normal form does not see.
+PAIRS: dict[str, Path] = {
+    "spec-2025-11-04-e936549f.html": CURRENT,
+    "spec-2021-07-21-61f79507.html": HISTORY / "2021-07-21-61f79507",
+    "spec-2021-07-19-ee2d7909.html": HISTORY / "2021-07-14-f64df565",
+    "spec-2021-03-17-06357938.html": HISTORY / "2021-03-17-06357938",
+    "spec-2021-03-15-3cd00d74.html": HISTORY / "2020-09-01-0038073a",
+}
+
+# small enough that 5 files x 4 hosts x 2 sides explore in seconds, large enough to reach
+# a collection, a cleanup job and a callback on every host
+SMALL = Bounds(objects=1, frames=4)
+
+_loaded: dict[Path, ir.Spec] = {}
+
+
+def _spec(path: Path) -> ir.Spec:
+    """Each file is parsed once per test session (a whole spec.html takes seconds)."""
+    if path not in _loaded:
+        _loaded[path] = load_spec(path)
+    return _loaded[path]
+
+
+def _outcome(spec: ir.Spec, host: str) -> tuple:
+    """What exploring the model says: sizes, completeness and the violated properties; or, when
+    the model cannot be built, the diagnostic code and message (without the location, which
+    names the file)."""
+    try:
+        program = build(spec, load_host(host), SMALL)
+    except SpecError as e:
+        return ("not built",) + tuple((d.code, d.message) for d in e.diagnostics)
+    preds = {p.id: (lambda S, p=p: p.holds(program, S)) for p in CATALOGUE.values()}
+    r = explore(program, preds, SMALL.steps)
+    return (r.states, r.transitions, r.complete, tuple(sorted(r.violations)))
+
+
+def test_pairs_cover_every_whole_file():
+    assert sorted(PAIRS) == sorted(p.name for p in FULL.glob("spec-*.html"))
+    assert all((folder / "finreg-excerpt.html").is_file() for folder in PAIRS.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("whole", sorted(PAIRS), ids=lambda n: n[5:-5])
+def test_whole_file_builds_the_excerpts_model(shared, whole):
+    text, excerpt = _spec(FULL / whole), _spec(PAIRS[whole] / "finreg-excerpt.html")
+    for host in shipped():
+        h = load_host(host)
+        ours, theirs = model_form(text, h), model_form(excerpt, h)
+        assert ours.digest == theirs.digest, (host, [n for (n, f) in ours.algorithms
+                                                     if theirs.of(n) != f])
+        assert _outcome(text, host) == _outcome(excerpt, host), host
+
+
+@pytest.mark.slow
+def test_current_whole_file_lists_its_substitutions(shared):
+    text = _spec(FULL / "spec-2025-11-04-e936549f.html")
+    sel = select_algorithms(text, load_host("ecma262"))
+    subs = {s.name: s for s in sel.substituted}
+    assert set(subs) == {"Call", "Completion", "IsCallable", "OrdinaryCreateFromConstructor",
+                         "RequireInternalSlot", "SameValue"}
+    assert not set(subs) & set(sel.algorithms)
+    for name, sub in subs.items():
+        assert sub.algorithm.clause == BY_HAND[name].clause  # the text's definition it replaces
+        assert sub.describe().startswith(f"{name} ({BY_HAND[name].clause}, ")
+    # the general definitions' own callees (GetPrototypeFromConstructor, SameType, ...) are not
+    # pulled in either: the model runs the clause set's 15 algorithms, as from the excerpt
+    assert len(sel.algorithms) == 15
+    excerpt = select_algorithms(_spec(CURRENT / "finreg-excerpt.html"), load_host("ecma262"))
+    assert excerpt.substituted == () and list(excerpt.algorithms) == list(sel.algorithms)
+
+
+# A general definition of SameValue, written as ECMA-262 writes it: its callees are operations
+# the model has no semantics for. Appended to the embedded rendition, it must be substituted.
+_SAME_VALUE = """
+<emu-clause id="sec-samevalue" type="abstract operation">
+  <h1>
+    SameValue (
+      _x_: an ECMAScript language value,
+      _y_: an ECMAScript language value,
+    ): a Boolean
+  </h1>
+  <dl class="header">
+  </dl>
+  <emu-alg>
+    1. If SameType(_x_, _y_) is *false*, return *false*.
+    1. If _x_ is a Number, then
+      1. Return Number::sameValue(_x_, _y_).
+    1. Return SameValueNonNumber(_x_, _y_).
+  </emu-alg>
+</emu-clause>
+"""
+
+
+def test_a_general_definition_is_substituted_not_compiled():
+    base = load_spec()
+    text = EMBEDDED.read_text(encoding="utf-8")
+    assert "sec-samevalue" not in text
+    more = load_text("with-samevalue.html", text + _SAME_VALUE)
+    assert any(a.name == "SameValue" and a.steps for a in more.algorithms)
+    host = load_host("ecma262")
+    sel = select_algorithms(more, host)
+    assert [s.name for s in sel.substituted] == ["SameValue"]
+    assert "SameValue" not in sel.algorithms and "SameType" not in sel.algorithms
+    assert model_form(more, host).digest == model_form(base, host).digest
+    bounds = Bounds(objects=1, frames=4)
+    assert len(build(more, host, bounds).commands) == len(build(base, host, bounds).commands)
