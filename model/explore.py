@@ -73,10 +73,12 @@ class Exploration:
 
 
 def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
-            max_states: int = 2_000_000, keep: bool = False, native: bool = True) -> Exploration:
+            max_states: int = 2_000_000, keep: bool = False, native: bool = True,
+            stop_at: frozenset[str] = frozenset()) -> Exploration:
     """Breadth first until every property is violated or nothing is left (with no properties:
-    the whole reachable space). `keep` returns the parent map, i.e. every state visited.
-    `native=False` fires every command through the reference interpreter (slower, same result)."""
+    the whole reachable space), or as soon as one of the properties named in `stop_at` is.
+    `keep` returns the parent map, i.e. every state visited. `native=False` fires every command
+    through the reference interpreter (slower, same result)."""
     fast = Compiled(program, after=COMPILE_AFTER) if native else None
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
@@ -94,7 +96,7 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
                 del pending[pid]
 
     check(init)
-    while frontier and (pending or not properties):
+    while frontier and (pending or not properties) and not stop_at & violations.keys():
         state, depth = frontier.popleft()
         if depth >= max_depth:
             complete = False

@@ -74,6 +74,26 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--max-states", type=int, default=2_000_000)
     ex.add_argument("--format", choices=("text", "json"), default="text")
 
+    mu = sub.add_parser("mutate", help="mutation adequacy: which property kills each semantic change "
+                                       "to the text's steps, and which changes no property notices")
+    mu.add_argument("--spec", metavar="PATH", help="spec text, one file (default: the embedded rendition)")
+    mu.add_argument("--host", action="append", default=[], metavar="H",
+                    help="host profile name or file (repeatable; default: ecma262, the spec's own host)")
+    mu.add_argument("--bounds", default="", metavar="K=V,...", help="objects, cells, frames, jobs, steps")
+    mu.add_argument("--operator", action="append", default=[], metavar="OP",
+                    help="only these mutation operators (repeatable): delete, negate, drop-abrupt, "
+                         "propagate, mandatory, impossible, swap")
+    mu.add_argument("--clause", action="append", default=[], metavar="ID",
+                    help="only mutants of steps in these clauses (repeatable)")
+    mu.add_argument("--properties-file", action="append", default=[], metavar="FILE",
+                    help="a Python file that registers more properties (they may kill mutants too)")
+    mu.add_argument("--max-states", type=int, default=2_000_000)
+    mu.add_argument("--workers", type=int, default=0, help="mutants run side by side (default: one per core)")
+    mu.add_argument("--min-score", type=float, default=0.0,
+                    help="exit 1 when the share of counted mutants killed is below this (0 to 1)")
+    mu.add_argument("--format", choices=("text", "json"), default="text")
+    mu.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
+
     ck = sub.add_parser("check", help="run a verification plan: every verdict against its expectation")
     ck.add_argument("--plan", metavar="FILE",
                     help="specmc.toml or pyproject.toml (default: ./specmc.toml, ./pyproject.toml with "
@@ -365,6 +385,52 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
+def _cmd_mutate(args: argparse.Namespace) -> int:
+    import json
+
+    from model.bounds import parse_bounds
+    from model.hosts import load_host
+    from proofs import mutate
+    from proofs.properties import load_properties_file
+    from proofs.report import write_atomic
+    from spec.load import EMBEDDED
+
+    bounds = parse_bounds(args.bounds)
+    for f in args.properties_file:
+        load_properties_file(f)
+    unknown = [op for op in args.operator if op not in mutate.OPERATORS]
+    if unknown:
+        print(f"specmc: unknown mutation operator {unknown[0]!r}; the operators are: "
+              f"{', '.join(mutate.OPERATORS)}", file=sys.stderr)
+        return exitcodes.INPUT_ERROR
+    if not 0.0 <= args.min_score <= 1.0:
+        print(f"specmc: --min-score must lie between 0 and 1, not {args.min_score}", file=sys.stderr)
+        return exitcodes.INPUT_ERROR
+    hosts = tuple(load_host(h).path for h in (args.host or ["ecma262"]))  # validated before any work
+    ops, clauses = set(args.operator), set(args.clause)
+
+    def only(m: mutate.Mutant) -> bool:
+        return (not ops or m.operator in ops) and (not clauses or m.clause in clauses)
+
+    summary = mutate.run(str(args.spec or EMBEDDED), hosts, bounds, args.max_states, only,
+                         args.workers or None, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    if args.format == "json":
+        out = json.dumps(summary.to_json(), indent=2) + "\n"
+    else:
+        out = mutate.text_report(summary)
+    if args.out:
+        write_atomic(args.out, out)
+    else:
+        sys.stdout.write(out)
+    if summary.count(mutate.ERROR):
+        print(f"specmc: internal error on {summary.count(mutate.ERROR)} mutant(s); see the report",
+              file=sys.stderr)
+        return exitcodes.INTERNAL_ERROR
+    if summary.score is not None and summary.score < args.min_score:
+        return exitcodes.FINDING
+    return exitcodes.OK
+
+
 def _cmd_explore(args: argparse.Namespace) -> int:
     from model.bounds import parse_bounds
     from model.build import build
@@ -472,7 +538,8 @@ def _warn(warnings: Sequence) -> None:
 
 
 _COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore, "check": _cmd_check,
-             "replay": _cmd_replay, "review": _cmd_review, "witness": _cmd_witness}
+             "replay": _cmd_replay, "review": _cmd_review, "witness": _cmd_witness,
+             "mutate": _cmd_mutate}
 
 
 def _on_sigint(main_pid: int) -> Callable[[int, FrameType | None], Any] | int | None:

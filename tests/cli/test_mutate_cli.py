@@ -1,0 +1,47 @@
+"""`specmc mutate` end to end: mutants of real steps, each classified, survivors shown, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from proofs import exitcodes
+from tests.conftest import ROOT
+
+UNREGISTER = "sec-finalization-registry.prototype.unregister"
+
+
+def specmc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=900)
+
+
+def test_mutants_of_unregister_are_classified(tmp_path):
+    out = tmp_path / "m.json"
+    r = specmc("mutate", "--clause", UNREGISTER, "--operator", "delete", "--bounds", "objects=1",
+               "--format", "json", "--out", str(out))
+    assert r.returncode == exitcodes.OK, r.stderr
+    doc = json.loads(out.read_text())
+    by_step = {m["step"]: m for m in doc["mutants"]}
+    assert set(by_step) == {"1", "2", "3", "4", "5", "5.a", "5.a.i", "5.a.ii", "6"}
+    # deleting the step that sets _removed_ to true: unregister answers false after removing
+    assert by_step["5.a.ii"]["outcome"] == "killed" and by_step["5.a.ii"]["killer"] == "unregister-result"
+    # deleting the loop: registrations with the token stay behind
+    assert by_step["5"]["outcome"] == "killed"
+    # deleting the Let that defines _finalizationRegistry_ leaves a text the model cannot run
+    assert by_step["1"]["outcome"] == "invalid" and "not defined" in by_step["1"]["detail"]
+    counts = doc["counts"]
+    assert counts["killed"] + counts["survived"] + counts["invalid"] + counts["equivalent"] == 9
+    assert 0 < doc["score"] < 1  # at one object the type checks of steps 2-3 go unnoticed
+    assert all(m["before"] for m in doc["mutants"])
+
+
+def test_min_score_and_bad_operator(tmp_path):
+    r = specmc("mutate", "--clause", UNREGISTER, "--operator", "delete", "--bounds", "objects=1",
+               "--min-score", "1", "--out", str(tmp_path / "m.txt"))
+    assert r.returncode == exitcodes.FINDING
+    text = (tmp_path / "m.txt").read_text()
+    assert "survived" in text and "was:" in text and "killed" in text
+    bad = specmc("mutate", "--operator", "shuffle")
+    assert bad.returncode == exitcodes.INPUT_ERROR and "shuffle" in bad.stderr and "Traceback" not in bad.stderr
