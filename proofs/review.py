@@ -244,6 +244,9 @@ class HostModel:
     changed: tuple[str, ...]  # model algorithms whose normal form differs
     base_error: str  # why the model could not be built ("" when it was)
     head_error: str
+    # the text's general definitions the model replaced by its own meaning (a whole spec.html
+    # defines Call, SameValue, ...; model.build.Substitution), on either side
+    by_hand: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -406,8 +409,9 @@ def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,
 def _host_model(host: HostProfile, b: ModelForm, h: ModelForm, base: Side, head: Side) -> HostModel:
     names = sorted(set(dict(b.algorithms)) | set(dict(h.algorithms)))
     diff = tuple(n for n in names if b.of(n) != h.of(n))
+    by_hand = tuple(sorted({s.name for f in (b, h) for s in f.substituted}))
     return HostModel(host.name, b.digest == h.digest, diff, base.locate(_form_error(b)),
-                     head.locate(_form_error(h)))
+                     head.locate(_form_error(h)), by_hand)
 
 
 def _form_error(f: ModelForm) -> str:

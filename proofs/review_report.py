@@ -96,6 +96,8 @@ def text(r: Review) -> str:
         for side, err in (("base", m.base_error), ("head", m.head_error)):
             if err:
                 lines.append(f"  {side}: {err}")
+        if m.by_hand:
+            lines.append(f"  modelled by hand, not from the text: {', '.join(m.by_hand)}")
     if r.changed:
         lines.append("\nchanged algorithms")
         for c in r.changed:

@@ -99,6 +99,22 @@ def test_current_whole_file_lists_its_substitutions(shared):
     assert excerpt.substituted == () and list(excerpt.algorithms) == list(sel.algorithms)
 
 
+@pytest.mark.slow
+def test_review_of_excerpt_against_whole_file_names_the_substitutions(shared):
+    """Review's per-host model line: the excerpt and the whole file of one revision are the same
+    model, and the operations the whole file defines but the model runs by hand are named."""
+    from proofs.review import Side, _host_model
+
+    whole, excerpt = FULL / "spec-2025-11-04-e936549f.html", CURRENT / "finreg-excerpt.html"
+    base = Side(str(excerpt), (str(excerpt),), _spec(excerpt))
+    head = Side(str(whole), (str(whole),), _spec(whole))
+    host = load_host("ecma262")
+    m = _host_model(host, model_form(base.spec, host), model_form(head.spec, host), base, head)
+    assert m.identical and m.changed == () and not m.base_error and not m.head_error
+    assert m.by_hand == ("Call", "Completion", "IsCallable", "OrdinaryCreateFromConstructor",
+                         "RequireInternalSlot", "SameValue")
+
+
 # A general definition of SameValue, written as ECMA-262 writes it: its callees are operations
 # the model has no semantics for. Appended to the embedded rendition, it must be substituted.
 _SAME_VALUE = """
