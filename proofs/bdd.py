@@ -403,7 +403,8 @@ def _violation(m: Machine, layers: list[Any], k: int, bad: Any, p: Property, siz
 def _proof(job: Loaded, m: Machine, inv: str, p: Property, size: str, deadline: float) -> Outcome:
     subject = job.subject(p)
     method = f"bdd reachable set: {size}"
-    path = certificate.write(certificate_dir(job.job), subject, m.program, inv, method)
+    path = certificate.write(certificate_dir(job.job), subject, m.program, inv, method, holds=p.holds,
+                             origin=job)
     try:
         certificate.recheck(path, subject, m.program, p.holds,
                             timeout_s=max(1.0, deadline - time.monotonic()))

@@ -147,6 +147,14 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
                     help="where proof certificates are written")
 
+    rc = sub.add_parser("recheck", help="re-check certificate files alone, with fresh solvers")
+    rc.add_argument("paths", nargs="+", metavar="CERT",
+                    help="certificate files (.smt2.gz), or folders of them")
+    rc.add_argument("--against", action="store_true",
+                    help="also rebuild the model from the spec, host profile and bounds the certificate "
+                         "records, and require the same Init, T and property")
+    rc.add_argument("--timeout", type=float, metavar="S", help="seconds per solver query (default: none)")
+
     rp = sub.add_parser("replay", help="run a JavaScript witness on a real engine and classify the outcome")
     rp.add_argument("witness", metavar="WITNESS.js")
     rp.add_argument("--on", required=True, metavar="ENGINE", dest="engine",
@@ -431,6 +439,35 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
+def _cmd_recheck(args: argparse.Namespace) -> int:
+    """One line per certificate on stdout. Exit 0 when every one is accepted, 2 when any cannot
+    be read as a certificate (corrupted, truncated, not the format), else 1 when any is refused
+    (tampered, foreign, or an obligation fails)."""
+    from proofs.certificate import CertificateError, Unreadable, recheck_file
+
+    paths: list[Path] = []
+    for given in args.paths:
+        p = Path(given)
+        paths += sorted(p.glob("*.smt2.gz")) if p.is_dir() else [p]
+    worst = exitcodes.OK
+    for p in paths:
+        try:
+            done = recheck_file(p, timeout_s=args.timeout, against=args.against)
+        except Unreadable as e:
+            worst = exitcodes.INPUT_ERROR
+            print(f"{p}: REJECTED: {_one_line(e)}", flush=True)
+        except CertificateError as e:
+            worst = max(worst, exitcodes.FINDING)
+            print(f"{p}: REJECTED: {_one_line(e)}", flush=True)
+        else:
+            print(f"{p}: OK ({done.summary()})", flush=True)
+    return worst
+
+
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split())[:400]
+
+
 def _cmd_explore(args: argparse.Namespace) -> int:
     from model.bounds import parse_bounds
     from model.build import build
@@ -538,7 +575,7 @@ def _warn(warnings: Sequence) -> None:
 
 
 _COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_explore, "check": _cmd_check,
-             "replay": _cmd_replay, "review": _cmd_review, "witness": _cmd_witness,
+             "replay": _cmd_replay, "review": _cmd_review, "witness": _cmd_witness, "recheck": _cmd_recheck,
              "mutate": _cmd_mutate}
 
 

@@ -73,7 +73,8 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     method = f"reachable set: {r.states:,} states, {len(dd):,} diagram nodes"
     for p in holding:
         subject = job.subject(p)
-        path = certificate.write(certificate_dir(job.job), subject, program, inv, "explicit " + method)
+        path = certificate.write(certificate_dir(job.job), subject, program, inv, "explicit " + method,
+                                 holds=p.holds, origin=job)
         try:
             certificate.recheck(path, subject, program, p.holds)
         except certificate.CertificateError as e:

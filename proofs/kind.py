@@ -21,8 +21,9 @@ import z3
 
 from model.program import Program
 from model.symbolic import Relation, relation, state_vars
+from proofs import certificate
 from proofs.bmc import Unrolling, link, outcome, prop_term
-from proofs.job import Loaded, each_property
+from proofs.job import Loaded, certificate_dir, each_property
 from proofs.properties import Property
 from proofs.solver import SolverUnknown, is_sat, make_solver, remaining
 from proofs.verdict import BOUNDED, PROVED, Outcome
@@ -86,8 +87,10 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
         if what == "violated":
             return outcome(program, p.id, "kind", BmcResult(True, k, path))
         if what == "proved":
-            return Outcome(p.id, PROVED, "kind", k, method=f"k-induction, k={k} (step case re-checked "
-                           "by a fresh solver)")
+            method = f"k-induction, k={k} (step case re-checked by a fresh solver)"
+            path = certificate.write(certificate_dir(job.job), job.subject(p), program, None, method,
+                                     holds=p.holds, origin=job, k=k)
+            return Outcome(p.id, PROVED, "kind", k, method=method, certificate=path)
         return Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps")
 
     each_property(job, "kind", decide, report)

@@ -66,7 +66,8 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
                 raise SolverUnknown(f"Spacer reports a violation deeper than depth {job.job.depth}")
             return outcome(program, p.id, "pdr", r)
         subject = job.subject(p)
-        path = certificate.write(certificate_dir(job.job), subject, program, inv, "pdr (Z3 Spacer)")
+        path = certificate.write(certificate_dir(job.job), subject, program, inv, "pdr (Z3 Spacer)",
+                                 holds=p.holds, origin=job)
         left = max(1.0, deadline - time.monotonic())
         try:
             certificate.recheck(path, subject, program, p.holds, timeout_s=left)
