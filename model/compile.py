@@ -563,6 +563,7 @@ class AlgCompiler:
         if isinstance(src, ir.Field) and src.name == "Cells":
             reg = self.ev(src.base, c, D.true(), loop)
             _check_live(c, reg, D.true())
+            _check_slot(c, reg, "Cells", D.true())
             for j in range(lay.bounds.cells):
                 member = D.and_(D.eq(c.S.get("cell_owner", j), reg),
                                 D.ne(c.S.get("cell_status", j), NONE))
@@ -799,6 +800,7 @@ class AlgCompiler:
         if isinstance(tgt, ir.Field) and tgt.name == "Cells":
             reg = self.ev(tgt.base, c, when, s)
             _check_live(c, reg, when)
+            _check_slot(c, reg, "Cells", when)
             lay = self.mc.layout
             for j in range(lay.bounds.cells):
                 hit = D.and_(when, D.eq(item, lay.cell(j)))
@@ -819,6 +821,7 @@ class AlgCompiler:
             raise _model_error(s, "Remove: the model only knows [[Cells]] lists")
         reg = self.ev(src.base, c, when, s)
         _check_live(c, reg, when)
+        _check_slot(c, reg, "Cells", when)
         lay = self.mc.layout
         for j in range(lay.bounds.cells):
             hit = D.and_(when, D.eq(item, lay.cell(j)))
@@ -920,9 +923,22 @@ def _type_test(c: Ctx, v: Any, type_name: str, s: ir.Step) -> Any:
     raise _model_error(s, f"type test 'is a {type_name}' is not modelled")
 
 
+def _check_slot(c: Ctx, base: Any, name: str, when: Any) -> None:
+    """Reading or writing an internal slot the object does not have is not a step the text can
+    take (the type checks before it, e.g. RequireInternalSlot, exist to rule it out): a failed
+    well-formedness assertion of the text (`spec-asserts`), not a silent read of nothing."""
+    kind = _SLOT_KIND.get(name)
+    if kind is None:
+        return
+    D = c.D
+    wrong = D.and_(_is_obj(c, base), D.ne(_obj_get(c, "obj_kind", base, kind), kind))
+    c.S.set("err_assert", 1, when=D.and_(when, wrong))
+
+
 def _read_field(c: Ctx, base: Any, name: str, when: Any, s: ir.Step) -> Any:
     D = c.D
     _check_live(c, base, when)
+    _check_slot(c, base, name, when)
     if name == "WeakRefTarget":
         return D.ite(_is_cell(c, base), _cell_get(c, "cell_target", base, EMPTY),
                      _obj_get(c, "obj_target", base, EMPTY))
@@ -949,6 +965,7 @@ def _write_field(c: Ctx, base: Any, name: str, v: Any, when: Any, s: ir.Step) ->
     D = c.D
     lay = c.alg.mc.layout
     _check_live(c, base, when)
+    _check_slot(c, base, name, when)
     if name == "WeakRefTarget":
         for j in range(lay.bounds.cells):
             c.S.set("cell_target", v, j, when=D.and_(when, D.eq(base, lay.cell(j))))

@@ -319,7 +319,8 @@ register(Property(
 
 register(Property(
     "spec-asserts",
-    "every Assert: step of the compiled text holds (and no `!` call completes abruptly)",
+    "every Assert: step of the compiled text holds, no `!` call completes abruptly, and no step "
+    "reads or writes an internal slot its object does not have",
     "(every Assert: step)",
     lambda prog, S: S.d.eq(S.get("err_assert"), 0),
     cover=lambda prog, S: S.d.lt(1, S.get("sp")),
