@@ -1050,17 +1050,26 @@ def _root_value(c: Ctx, v: Any, when: Any = None) -> None:
 
 
 def _mark_delivery(c: Ctx, e: ir.Call) -> None:
-    """Remember which cell's [[HeldValue]] is passed to user code (held-value-once)."""
+    """Remember which cell's [[HeldValue]] is passed to user code, and the value passed."""
     for a in e.args:
         for n in ir.iter_nodes(a):
             if isinstance(n, ir.Field) and n.name == "HeldValue":
-                c.env["__delivered__"] = c.alg.ev(n.base, c, c.D.true(), None)  # type: ignore[arg-type]
+                D = c.D
+                cell = c.alg.ev(n.base, c, D.true(), None)  # type: ignore[arg-type]
+                c.env["__delivered__"] = (cell, _cell_get(c, "cell_held", cell, UNDEF))
 
 
 def _deliver(c: Ctx, when: Any = None) -> None:
-    cell = c.env.pop("__delivered__", None)
-    if cell is None:
+    """A held value goes to the cleanup callback: count it per cell (held-value-once) and hold it
+    against the registrations as user code made them (observers, model/env.py): some registration
+    not yet delivered or unregistered must have that held value and a target the collector took
+    (`bad_delivery` otherwise); the first such registration is then delivered. Matched by what
+    was registered, not by cell index, so that an engine that skips a registration (QuickJS-NG
+    ignores a registry registering itself) does not shift the comparison."""
+    marked = c.env.pop("__delivered__", None)
+    if marked is None:
         return
+    cell, value = marked
     D = c.D
     when = D.true() if when is None else when
     lay = c.alg.mc.layout
@@ -1068,6 +1077,16 @@ def _deliver(c: Ctx, when: Any = None) -> None:
         hit = D.and_(when, D.eq(cell, lay.cell(j)))
         old = c.S.get("cell_delivered", j)
         c.S.set("cell_delivered", D.ite(D.eq(old, 0), D.num(1), D.num(2)), j, when=hit)
+    taken = D.false()
+    for j in range(lay.bounds.cells):
+        target = c.S.get("reg_target", j)
+        collected = D.or_(*[D.and_(D.eq(target, lay.obj(i)), D.eq(c.S.get("gone", i), 1))
+                            for i in range(lay.bounds.objects)])
+        fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected)
+        c.S.set("reg_live", 0, j, when=D.and_(when, fits, D.not_(taken)))
+        taken = D.or_(taken, fits)
+    tracking = D.le(c.S.get("regs"), lay.bounds.cells)  # else the observer lost count (model/env.py)
+    c.S.set("bad_delivery", 1, when=D.and_(when, D.not_(taken), tracking))
 
 
 def _witness(st: ir.ForEach) -> ir.Contains | None:

@@ -32,6 +32,8 @@ from model.layout import (
     NEWTARGET,
     PHASE_CALL,
     PHASE_DEREF,
+    PHASE_NEWWEAKREF,
+    PHASE_REGISTER,
     PHASE_RUN,
     PHASE_UNREGISTER,
     PLAIN,
@@ -228,6 +230,40 @@ class Environment:
         self.mc.push(S, d, builtin, args)
         S.set("frame_phase", phase, d)
 
+    def _observe_return(self, S: Any, phase: int, r: Any) -> None:
+        """Observers of what user code asked for, kept apart from anything the text writes, so
+        that properties can hold the text to the meaning of the call (proofs/properties.py)."""
+        D = S.d
+        lay = self.lay
+        a = [S.get("arg", i) for i in range(4)]
+        if phase == PHASE_DEREF:  # the object deref handed out, kept until the next ClearKeptObjects
+            for i in range(lay.bounds.objects):
+                S.set("seen_deref", 1, i, when=D.eq(r, lay.obj(i)))
+        if phase == PHASE_NEWWEAKREF:  # the WeakRef made for this target
+            for w in range(lay.bounds.objects):
+                S.set("wr_target", a[0], w, when=D.eq(r, lay.obj(w)))
+        if phase == PHASE_REGISTER:  # a registration that returned normally is the next cell
+            regs = S.get("regs")
+            ok = D.eq(r, UNDEF)
+            token = D.ite(D.eq(a[3], UNDEF), D.num(EMPTY), a[3])
+            for c in range(lay.bounds.cells):
+                hit = D.and_(ok, D.eq(regs, c))
+                for name, v in (("reg_owner", a[0]), ("reg_target", a[1]), ("reg_held", a[2]),
+                                ("reg_token", token)):
+                    S.set(name, v, c, when=hit)
+                S.set("reg_live", 1, c, when=hit)
+            # one past the bound: more registrations returned normally than the observer has room
+            # for (an engine that skips one, such as QuickJS-NG for a registry registering
+            # itself, can make more calls succeed than it has cells); the observer then abstains
+            S.set("regs", D.add(regs, 1), when=D.and_(ok, D.le(regs, lay.bounds.cells)))
+        if phase == PHASE_UNREGISTER:  # what unregister(token) removes, whatever it answered
+            for c in range(lay.bounds.cells):
+                match = D.and_(D.ne(a[1], UNDEF), D.eq(S.get("reg_owner", c), a[0]),
+                               D.eq(S.get("reg_token", c), a[1]), D.ne(r, THROW))
+                S.set("reg_live", 0, c, when=match)
+        for i in range(4):
+            S.set("arg", EMPTY, i)
+
     def _held(self, S: Any, i: int) -> Any:
         D = S.d
         return D.and_(D.eq(S.get("root", i), 1), D.eq(S.get("obj_status", i), LIVE))
@@ -248,28 +284,30 @@ class Environment:
             S.require(D.or_(D.eq(v, UNDEF), *cases) if undefined else D.or_(*cases))
             return v
 
+        def remember(S: Any, *values: Any) -> None:
+            """Observer: the arguments of the call user code now waits for."""
+            for i, v in enumerate(values):
+                S.set("arg", v, i)
+
         def new_weakref(S: Any, t: Any) -> None:
-            self._call(S, d, "WeakRef", {"target": arg(S, t), "newtarget": S.d.num(NEWTARGET)})
+            self._call(S, d, "WeakRef", {"target": arg(S, t), "newtarget": S.d.num(NEWTARGET)},
+                       PHASE_NEWWEAKREF)
+            remember(S, t)
 
         def deref(S: Any, r: Any) -> None:
             self._call(S, d, "WeakRef.prototype.deref", {"this": arg(S, r, undefined=False)}, PHASE_DEREF)
-            S.set("deref_ref", r)
+            remember(S, r)
 
         def unregister(S: Any, r: Any, t: Any) -> None:
-            D = S.d
             self._call(S, d, "FinalizationRegistry.prototype.unregister",
                        {"this": arg(S, r, undefined=False), "unregisterToken": arg(S, t)}, PHASE_UNREGISTER)
-            # observer: does a registration of r carry token t now? (nothing can change the registry's
-            # list while unregister runs: no user code runs inside it)
-            match = D.and_(D.ne(t, UNDEF), D.or_(*[
-                D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), r),
-                       D.eq(S.get("cell_token", c), t)) for c in range(lay.bounds.cells)]))
-            S.set("unreg_match", D.ite(match, D.num(1), D.num(0)))
+            remember(S, r, t)
 
         def register(S: Any, r: Any, t: Any, h: Any, k: Any) -> None:
             self._call(S, d, "FinalizationRegistry.prototype.register", {
                 "this": arg(S, r, undefined=False), "target": arg(S, t), "heldValue": arg(S, h),
-                "unregisterToken": arg(S, k)})
+                "unregisterToken": arg(S, k)}, PHASE_REGISTER)
+            remember(S, r, t, h, k)
 
         shapes = {"new WeakRef": (new_weakref, ("target",)), "deref": (deref, ("this",)),
                   "unregister": (unregister, ("this", "unregisterToken")),
@@ -312,6 +350,7 @@ class Environment:
                     alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens,
                                      counted_cells=True)[i]
                     gone = D.and_(D.eq(S.get("obj_status", i), LIVE), D.not_(alive))
+                    S.set("gone", 1, i, when=gone)  # observer
                     self.mc.push(S, d, self.host.free_path, {"obj": D.num(lay.obj(i))}, when=gone)
                     S.set("frame_phase", 1, d, when=gone)
 
@@ -333,16 +372,11 @@ class Environment:
             r = S.get("ret")
             for i in objs:
                 S.set("root", 1, i, when=D.eq(r, lay.obj(i)))
-                if phase == PHASE_DEREF:  # observer: the target deref handed out, kept until ClearKeptObjects
-                    S.set("seen_deref", 1, i, when=D.eq(r, lay.obj(i)))
+            self._observe_return(S, phase, r)
             S.set("ret", EMPTY)
             S.set("frame_phase", PHASE_RUN, d)
-            if phase == PHASE_DEREF:
-                S.set("deref_ref", EMPTY)
-            if phase == PHASE_UNREGISTER:
-                S.set("unreg_match", 0)
 
-        for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER):
+        for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER):
             out.append(self._cmd("(built-in returned)", d, phase, lambda S, phase=phase: resume(S, phase)))
         return out
 
@@ -431,6 +465,8 @@ class Environment:
                     alive = live_all(S, lay, strong_tokens=self.host.strong_tokens)
                     for i in subset:
                         S.require(D.not_(alive[i]))
+                    for i in subset:  # observer: these are collected, whatever Execution then does
+                        S.set("gone", 1, i)
                     binds = self.mc.compilers[EXECUTION].alg.binds
                     self.mc.push(S, d - 1, EXECUTION, {binds[0]: D.num(mask)})
 

@@ -27,7 +27,7 @@ OBJ = 10
 
 # frame_phase of a user-code frame waiting for a built-in it called: which call, so that
 # observers can judge its result when it comes back
-PHASE_RUN, PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER = 0, 1, 2, 3
+PHASE_RUN, PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER = 0, 1, 2, 3, 4, 5
 
 # `cut`: which bound ended this run (the state is final; a bound reached is never a violation)
 CUT_NONE, CUT_FRAMES, CUT_JOBS = 0, 1, 2
@@ -67,8 +67,13 @@ class Layout:
             # observers (ghosts): written by the environment, never read by a step of the text, so
             # that properties can judge what the text did without trusting it
             ("seen_deref", no),  # deref returned this object in the current turn (until ClearKeptObjects)
-            ("deref_ref", 1),  # the WeakRef of the pending deref call
-            ("unreg_match", 1),  # the pending unregister call had a registration with that token
+            ("arg", 4),  # the arguments of the built-in call user code is waiting for
+            ("wr_target", no),  # the target user code gave `new WeakRef(...)` that returned this object
+            ("gone", no),  # the collector took this object (it was in an Execution's S, or freed)
+            ("regs", 1),  # registrations that returned normally so far: the next one is cell `regs`
+            ("reg_owner", nc), ("reg_target", nc), ("reg_held", nc), ("reg_token", nc),
+            ("reg_live", nc),  # registration c, as user code made it; not yet delivered or unregistered
+            ("bad_delivery", 1),  # a callback got a held value that is not what was registered, or early
             ("escaped", 1),  # an abrupt completion left a job (a bottom frame other than user code)
             ("cb_threw", 1),  # a callback (user code called from a built-in or job) threw
         ]

@@ -39,7 +39,7 @@ class Row:
         if self.expected is None:
             return o.verdict != VIOLATED and not o.vacuous
         if self.expected == VACUOUS:
-            return o.vacuous
+            return o.vacuous  # "PROVED (vacuous; frames hit)" is still the vacuous result expected
         return o.verdict == self.expected and not o.vacuous
 
     def to_json(self) -> dict[str, Any]:

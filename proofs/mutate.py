@@ -51,6 +51,7 @@ class Mutant:
     start: int  # character span [start, end) of the original text that is replaced ...
     end: int
     replacement: str  # ... by this
+    inert: str = ""  # why the model gives the mutated step no effect ("" when it does)
 
     def apply(self, text: str) -> str:
         return text[:self.start] + self.replacement + text[self.end:]
@@ -128,8 +129,8 @@ def _conditional(text: str) -> bool:
 def _negate(body: str) -> str | None:
     """The step's condition negated, in the text's own idiom."""
     for pat, rep in ((r" is not ", " is "), (r" is \*true\*", " is *false*"),
-                     (r" is \*false\*", " is *true*"), (r" does not contain ", " contains "),
-                     (r" contains ", " does not contain "), (r" is ", " is not ")):
+                     (r" is \*false\*", " is *true*"), (r" is ", " is not "),
+                     (r" does not contain ", " contains "), (r" contains ", " does not contain ")):
         if re.search(pat, body):
             return re.sub(pat, rep, body, count=1)
     return None
@@ -147,11 +148,29 @@ def _matching_paren(s: str, open_at: int) -> int:
     return -1
 
 
+def _inert(steps: list[tuple[ir.Algorithm, ir.Step]]) -> dict[int, str]:
+    """Steps the model gives no effect, by construction: loops over entities it has none of
+    (WeakMaps, WeakSets, the GlobalSymbolRegistry) and what they hold, and "perform any
+    host-defined steps". A mutant of such a step changes the text, not the model's behaviour."""
+    from model.compile import dead_loop
+
+    out: dict[int, str] = {}
+    for _, step in steps:
+        if dead_loop(step.stmt):
+            for s in step.walk():
+                out[id(s)] = "a loop over entities the model has none of"
+        elif isinstance(step.stmt, ir.HostDefined) or (
+                isinstance(step.stmt, ir.If) and isinstance(step.stmt.inline, ir.HostDefined)):
+            out.setdefault(id(step), "host-defined steps: the model gives them no effect")
+    return out
+
+
 def mutants(text: str, steps: list[tuple[ir.Algorithm, ir.Step]], file: str) -> list[Mutant]:
     """Every mutant of the steps given (each located in `file`), in text order."""
     lines = text.split("\n")
     starts = _line_starts(text)
     out: list[Mutant] = []
+    inert = _inert(steps)
     seen: set[tuple[int, str]] = set()
     for alg, step in steps:
         if step.loc.file != file:
@@ -171,9 +190,9 @@ def mutants(text: str, steps: list[tuple[ir.Algorithm, ir.Step]], file: str) -> 
         span_start, span_end = starts[i], starts[end_line] if end_line < len(starts) else len(text)
 
         def make(op: str, start: int, end: int, replacement: str, after: str,
-                 alg: ir.Algorithm = alg, step: ir.Step = step) -> Mutant:
+                 alg: ir.Algorithm = alg, step: ir.Step = step, why: str = inert.get(id(step), "")) -> Mutant:
             return Mutant(f"{op} {alg.clause} {step.number}", op, alg.clause, alg.name, step.number,
-                          step.loc.line, step.text, after, start, end, replacement)
+                          step.loc.line, step.text, after, start, end, replacement, why)
 
         line_start, line_end = starts[i], starts[i] + len(line)
         out.append(make("delete", span_start, span_end, "", ""))
@@ -221,10 +240,12 @@ class _Task:
     mutant: Mutant
     baseline_digests: tuple[tuple[str, str], ...]
     baseline_covers: tuple[tuple[str, tuple[str, ...]], ...]  # host -> covers the original reaches
+    baseline_violated: tuple[tuple[str, tuple[str, ...]], ...] = ()  # host -> what the original violates
 
 
-def _explore_all(program, max_depth: int, max_states: int, first: bool):
-    """Every catalogue property and its cover at once; with `first`, stop at the first violation."""
+def _explore_all(program, max_depth: int, max_states: int, first: bool, known: frozenset[str] = frozenset()):
+    """Every catalogue property and its cover at once; with `first`, stop at the first violation of
+    a property not in `known` (those the original text already violates)."""
     from model.explore import explore
     from proofs.job import cover_predicate, predicate
     from proofs.properties import CATALOGUE
@@ -234,7 +255,7 @@ def _explore_all(program, max_depth: int, max_states: int, first: bool):
         cover = cover_predicate(program, p)
         if cover is not None:
             preds["cover: " + p.id] = lambda S, cover=cover: not cover(S)
-    stop = frozenset(p.id for p in CATALOGUE.values()) if first else frozenset()
+    stop = frozenset(p.id for p in CATALOGUE.values() if p.id not in known) if first else frozenset()
     return explore(program, preds, max_depth, max_states, stop_at=stop)
 
 
@@ -279,6 +300,8 @@ def _run_one(task: _Task) -> Result:
             return Result(m, INVALID, detail=_first_line(e))
         if digests == dict(task.baseline_digests):
             return Result(m, EQUIVALENT, detail="the compiled model is unchanged")
+        if m.inert:
+            return Result(m, EQUIVALENT, detail=m.inert)
         covers = dict(task.baseline_covers)
         states = 0
         cut = ""
@@ -289,9 +312,11 @@ def _run_one(task: _Task) -> Result:
                 program = build(spec, host, task.bounds)
             except SpecError as e:
                 return Result(m, INVALID, host=host.name, detail=_first_line(e))
-            r = _explore_all(program, task.bounds.steps, task.max_states, first=True)
+            known = frozenset(dict(task.baseline_violated).get(host.name, ()))
+            r = _explore_all(program, task.bounds.steps, task.max_states, first=True, known=known)
             states += r.states
-            hit = sorted(k for k in r.violations if not k.startswith("cover: "))
+            # a property the original already violates here says nothing about the change
+            hit = sorted(k for k in r.violations if not k.startswith("cover: ") and k not in known)
             if hit:
                 depth = len(r.violations[hit[0]]) - 1
                 return Result(m, KILLED, hit[0], host.name, f"{depth} transitions", states)
@@ -315,14 +340,15 @@ def _baseline(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states
     from spec.load import load_spec
 
     spec = load_spec(spec_path)
-    digests, covers = [], []
+    digests, covers, violated = [], [], []
     for name in hosts:
         host = load_host(name)
         digests.append((host.name, model_form(spec, host).digest))
         r = _explore_all(build(spec, host, bounds), bounds.steps, max_states, first=False)
         covers.append((host.name, tuple(sorted(k[len("cover: "):] for k in r.violations
                                                 if k.startswith("cover: ")))))
-    return spec, tuple(digests), tuple(covers)
+        violated.append((host.name, tuple(sorted(k for k in r.violations if not k.startswith("cover: ")))))
+    return spec, tuple(digests), tuple(covers), tuple(violated)
 
 
 def candidate_steps(spec: ir.Spec, hosts: tuple[str, ...]) -> list[tuple[ir.Algorithm, ir.Step]]:
@@ -344,13 +370,17 @@ def run(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states: int 
         only: Callable[[Mutant], bool] = lambda _m: True, workers: int | None = None,
         progress: Callable[[str], None] = lambda _m: None) -> Summary:
     """Generate every mutant of the text and run each (side by side, one per core)."""
-    spec, digests, covers = _baseline(spec_path, hosts, bounds, max_states)
+    spec, digests, covers, violated = _baseline(spec_path, hosts, bounds, max_states)
     text = Path(spec_path).read_text()
     file = next((s.loc.file for _, s in candidate_steps(spec, hosts)), spec_path)
     ms = [m for m in mutants(text, candidate_steps(spec, hosts), file) if only(m)]
     progress(f"{len(ms)} mutants of {len({m.step + m.clause for m in ms})} steps; "
              f"the original reaches {sum(len(c) for _, c in covers)} covers")
-    tasks = [_Task(spec_path, hosts, bounds, max_states, m, digests, covers) for m in ms]
+    if any(v for _, v in violated):
+        progress("the original already violates " + "; ".join(f"{', '.join(v)} under {h}"
+                                                            for h, v in violated if v)
+                 + ": those do not count as kills")
+    tasks = [_Task(spec_path, hosts, bounds, max_states, m, digests, covers, violated) for m in ms]
     results: list[Result] = []
     n = max(1, workers or os.cpu_count() or 1)
     if n == 1 or len(tasks) <= 1:

@@ -376,41 +376,53 @@ def _waiting_for(prog: Program, S: Any, phase: int) -> list[tuple[Any, Any]]:
     return out
 
 
-def _weakref_target(prog: Program, S: Any, ref: Any) -> Any:
+def _of_object(prog: Program, S: Any, name: str, v: Any, default: int) -> Any:
+    """The per-object variable `name` of the object v names (default when v is no object)."""
     D = S.d
     lay = prog.layout
-    value = D.num(EMPTY)
-    for w in range(lay.bounds.objects):
-        value = D.ite(D.eq(ref, lay.obj(w)), S.get("obj_target", w), value)
-    return value
+    out = D.num(default)
+    for i in range(lay.bounds.objects):
+        out = D.ite(D.eq(v, lay.obj(i)), S.get(name, i), out)
+    return out
+
+
+def _deref_expected(prog: Program, S: Any) -> Any:
+    """What the pending deref must return, from observers only (model/env.py): the target user
+    code gave the WeakRef's constructor, or undefined once the collector took it."""
+    D = S.d
+    target = _of_object(prog, S, "wr_target", S.get("arg", 0), EMPTY)
+    gone = D.eq(_of_object(prog, S, "gone", target, 1), 1)
+    return D.ite(D.or_(D.eq(target, EMPTY), D.eq(target, UNDEF), gone), D.num(UNDEF), target)
 
 
 def _deref_consistent(prog: Program, S: Any) -> Any:
-    """Two observers the text cannot touch (model/env.py): which WeakRef a pending deref() was
-    called on, and which objects deref() handed out in this turn. A result must be the WeakRef's
-    target when it returns (undefined exactly when the target was collected), and an object
-    handed out must stay allocated until the next ClearKeptObjects, whatever the collector does."""
+    """Judged against observers the text cannot touch (model/env.py): which target user code gave
+    `new WeakRef`, which objects the collector took, which WeakRef the pending deref was called
+    on, and which objects deref handed out in this turn. A result must be that target, or
+    undefined exactly once the collector took it; an object handed out stays allocated until the
+    next ClearKeptObjects, whatever the collector does."""
     D = S.d
     lay = prog.layout
     bad = [D.and_(D.eq(S.get("seen_deref", i), 1), D.ne(S.get("obj_status", i), LIVE))
            for i in range(lay.bounds.objects)]
-    target = _weakref_target(prog, S, S.get("deref_ref"))
+    expected = _deref_expected(prog, S)
     for here, result in _waiting_for(prog, S, PHASE_DEREF):
-        normal = D.ne(result, THROW)
-        expected = D.ite(D.eq(target, EMPTY), D.num(UNDEF), target)
-        bad.append(D.and_(here, normal, D.ne(result, expected)))
+        bad.append(D.and_(here, D.ne(result, THROW), D.ne(result, expected)))
     return D.not_(D.or_(*bad))
 
 
 def _cover_deref_after_collection(prog: Program, S: Any) -> Any:
     D = S.d
-    return D.or_(*[D.and_(here, D.eq(result, UNDEF)) for here, result in _waiting_for(prog, S, PHASE_DEREF)])
+    target = _of_object(prog, S, "wr_target", S.get("arg", 0), EMPTY)
+    gone = D.eq(_of_object(prog, S, "gone", target, 0), 1)
+    waits = _waiting_for(prog, S, PHASE_DEREF)
+    return D.or_(*[D.and_(here, D.eq(result, UNDEF), gone) for here, result in waits])
 
 
 register(Property(
     "deref-consistent",
-    "deref() returns its WeakRef's target, or undefined exactly when the target was collected; an "
-    "object deref() returned stays allocated until the next ClearKeptObjects",
+    "deref() returns the target its WeakRef was made with, or undefined exactly once the collector "
+    "took it; an object deref() returned stays allocated until the next ClearKeptObjects",
     "sec-weakref-invariants",
     _deref_consistent,
     cover=_cover_deref_after_collection,
@@ -419,13 +431,18 @@ register(Property(
 
 
 def _unregister_result(prog: Program, S: Any) -> Any:
-    """Judged against an observer set when user code called unregister: whether a registration of
-    that registry carried that token (model/env.py), not against the text's own `_removed_`."""
+    """Judged against the registrations as user code made them (observers, model/env.py), not
+    against the registry's cells or the text's own `_removed_`."""
     D = S.d
+    lay = prog.layout
+    registry, token = S.get("arg", 0), S.get("arg", 1)
+    matched = D.and_(D.ne(token, UNDEF), D.or_(*[
+        D.and_(D.eq(S.get("reg_live", c), 1), D.eq(S.get("reg_owner", c), registry),
+               D.eq(S.get("reg_token", c), token)) for c in range(lay.bounds.cells)]))
+    tracking = D.le(S.get("regs"), lay.bounds.cells)  # else the observer lost count (model/env.py)
     bad = []
     for here, result in _waiting_for(prog, S, PHASE_UNREGISTER):
-        matched = D.eq(S.get("unreg_match"), 1)
-        bad.append(D.and_(here, D.ne(result, THROW),
+        bad.append(D.and_(here, tracking, D.ne(result, THROW),
                           D.ne(result, D.ite(matched, D.num(TRUE), D.num(FALSE)))))
     return D.not_(D.or_(*bad))
 
@@ -438,11 +455,23 @@ def _cover_unregister_true(prog: Program, S: Any) -> Any:
 
 register(Property(
     "unregister-result",
-    "unregister(token) returns true exactly when a registration of that registry had that token",
+    "unregister(token) returns true exactly when a registration user code made with that registry and "
+    "token was neither delivered nor unregistered yet",
     "sec-finalization-registry.prototype.unregister",
     _unregister_result,
     cover=_cover_unregister_true,
     cover_meaning="unregister(token) returns true",
+))
+
+
+register(Property(
+    "delivered-as-registered",
+    "the cleanup callback gets the held value user code registered, for a registration not yet "
+    "delivered or unregistered, and only once the collector took its target",
+    "sec-cleanup-finalization-registry",
+    lambda prog, S: S.d.eq(S.get("bad_delivery"), 0),
+    cover=_cover_delivered,
+    cover_meaning="a held value has been passed to the cleanup callback",
 ))
 
 

@@ -165,6 +165,7 @@ def sarif(report: Report) -> str:
         if r.outcome.verdict != "VIOLATED" and r.ok and not r.outcome.vacuous:
             continue
         msg = (f"{r.property} is {r.outcome.label} under {r.host} at {r.bounds}"
+               + (f": {r.outcome.reason}" if r.outcome.verdict == "UNKNOWN" and r.outcome.reason else "")
                + (f" (expected {r.expected})" if r.expected else ""))
         res: dict[str, Any] = {"ruleId": r.property, "ruleIndex": index.get(r.property, 0),
                                "level": "error" if not r.ok else "warning", "message": {"text": msg}}

@@ -41,7 +41,8 @@ class Outcome:
     def label(self) -> str:
         """The verdict as people read it: `PROVED (vacuous)`, `PROVED within bounds (frames hit)`."""
         if self.vacuous:
-            return VACUOUS
+            return VACUOUS if not self.bounds_hit else \
+                f"{VACUOUS[:-1]}; {', '.join(n for n, _ in self.bounds_hit)} hit)"
         if self.verdict == PROVED and self.bounds_hit:
             return f"PROVED within bounds ({', '.join(n for n, _ in self.bounds_hit)} hit)"
         return self.verdict

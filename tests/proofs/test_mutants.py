@@ -27,7 +27,8 @@ MUTANTS = {
         "deref-consistent"),
     # the cleanup job lets the callback's throw escape instead of reporting it
     "cleanup job propagates": (
-        "          1. Let _cleanupResult_ be Completion(CleanupFinalizationRegistry(_finalizationRegistry_)).\n"
+        "          1. Let _cleanupResult_ be "
+        "Completion(CleanupFinalizationRegistry(_finalizationRegistry_)).\n"
         "          1. If _cleanupResult_ is an abrupt completion, perform any host-defined steps for "
         "reporting the error.",
         "          1. Perform ? CleanupFinalizationRegistry(_finalizationRegistry_).",
@@ -35,6 +36,18 @@ MUTANTS = {
     # unregister claims it removed something
     "unregister returns true": (
         "          1. Return _removed_.", "          1. Return *true*.", "unregister-result"),
+    # found by an independent review after the first observers read what the text writes:
+    # the WeakRef constructor forgets its target (deref answers undefined at once)
+    "WeakRef without its target": (
+        "          1. Set _weakRef_.[[WeakRefTarget]] to _target_.\n", "", "deref-consistent"),
+    # the registration records the held value as its token
+    "token is the held value": (
+        "[[UnregisterToken]]: _unregisterToken_ }.", "[[UnregisterToken]]: _heldValue_ }.",
+        "unregister-result"),
+    # the registration swaps target and held value: the callback gets the target
+    "target and held value swapped": (
+        "{ [[WeakRefTarget]]: _target_, [[HeldValue]]: _heldValue_,",
+        "{ [[WeakRefTarget]]: _heldValue_, [[HeldValue]]: _target_,", "delivered-as-registered"),
 }
 
 
@@ -53,9 +66,11 @@ def test_mutant_is_killed(name, tmp_path):
 
 def test_the_unchanged_text_keeps_them():
     program = build(load_spec(), load_host("ecma262"), Bounds())
-    props = {k: CATALOGUE[k] for k in ("deref-consistent", "cleanup-job-reports-abrupt", "unregister-result")}
+    props = {k: CATALOGUE[k] for k in ("deref-consistent", "cleanup-job-reports-abrupt", "unregister-result",
+                                       "delivered-as-registered")}
     cover = {k: (lambda S, p=p: not bool(p.cover(program, S))) for k, p in props.items()}
     preds = {k: predicate(program, p) for k, p in props.items()}
     r = explore(program, {**preds, **{"cover " + k: f for k, f in cover.items()}}, Bounds().steps)
     assert not set(props) & set(r.violations)
-    assert {"cover " + k for k in props} <= set(r.violations), "a cover is unreachable: the proof would be vacuous"
+    unreached = {"cover " + k for k in props} - set(r.violations)
+    assert not unreached, "a cover is unreachable: the proof would be vacuous"
