@@ -474,7 +474,8 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     from model.explore import explore
     from model.hosts import load_host, shipped
     from model.trace import build_trace
-    from proofs.job import predicate
+    from proofs.explicit import COVER, bounds_hit
+    from proofs.job import cover_predicate, predicate
     from proofs.properties import load_properties_file, select
     from spec.load import EMBEDDED, load_specs
 
@@ -494,7 +495,12 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         print(f"exploring {host.name} at {bounds.describe()} ...", file=sys.stderr, flush=True)
         program = build(spec, host, bounds)
         preds = {p.id: predicate(program, p) for p in props}
-        r = explore(program, preds, bounds.steps, args.max_states)
+        for p in props:  # covers: where a property's situation is met (proofs/explicit.py)
+            cover = cover_predicate(program, p)
+            if cover is not None:
+                preds[COVER + p.id] = lambda S, cover=cover: not cover(S)
+        r = explore(program, preds, bounds.steps, args.max_states, keep=True)
+        hit = dict(bounds_hit(program, r.reached))
         print(f"  {r.states:,} states, {r.transitions:,} transitions, "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         total += r.states
@@ -506,7 +512,15 @@ def _cmd_explore(args: argparse.Namespace) -> int:
                 verdict = "HOLDS"
             else:
                 verdict = "UNKNOWN"
-            entry = {"host": host.name, "property": p.id, "verdict": verdict, "states": r.states,
+            reached = None if p.cover is None else COVER + p.id in r.violations
+            label = verdict
+            if verdict == "HOLDS" and reached is False:
+                label = "HOLDS (vacuous)"
+            elif verdict == "HOLDS" and hit:
+                label = f"HOLDS within bounds ({', '.join(hit)} hit)"
+            entry = {"host": host.name, "property": p.id, "verdict": verdict, "label": label,
+                     "cover_reached": reached, "vacuous": label == "HOLDS (vacuous)", "bounds_hit": hit,
+                     "states": r.states,
                      "trace": [t.to_json() for t in build_trace(program, path)] if path else []}
             if verdict == "UNKNOWN":
                 entry["reason"] = (f"exploration cut at depth {bounds.steps} or "
@@ -518,7 +532,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         return exitcodes.OK
     print(f"bounds {bounds.describe()}; {total} states explored")
     for r in results:
-        print(f"{r['verdict']:9} {r['host']:16} {r['property']}")
+        print(f"{r['label']:9} {r['host']:16} {r['property']}")
     for r in results:
         if r["trace"]:
             print(f"\n{r['property']} VIOLATED under {r['host']}: shortest trace, "

@@ -106,6 +106,10 @@ def test_explore_json_contract():
     verdicts = {(x["host"], x["property"]): x["verdict"] for x in out["results"]}
     assert verdicts == {("quickjs-ng-0.5", "cleanup-not-on-free-stack"): "VIOLATED",
                         ("quickjs-ng-0.6", "cleanup-not-on-free-stack"): "HOLDS"}
+    fixed = next(x for x in out["results"] if x["verdict"] == "HOLDS")
+    # a free frame is reached under the fixed engine, so its HOLDS is not vacuous; no bound cut it
+    assert fixed["cover_reached"] is True and not fixed["vacuous"] and fixed["bounds_hit"] == {}
+    assert fixed["label"] == "HOLDS"
     trace = next(x["trace"] for x in out["results"] if x["verdict"] == "VIOLATED")
     for t in trace:
         assert set(t) >= {"clause", "step", "text", "stack"}
