@@ -146,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
     rv.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
                     help="where proof certificates are written")
+    rv.add_argument("--strict", action="store_true",
+                    help="fail (exit 1) when a clause whose meaning the model builds in changed; "
+                         "otherwise that is a warning")
 
     rc = sub.add_parser("recheck", help="re-check certificate files alone, with fresh solvers")
     rc.add_argument("paths", nargs="+", metavar="CERT",
@@ -354,21 +357,18 @@ def _cmd_review(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress)
+    result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress,
+                    strict=args.strict)
     out = render(result, args.format)
     if args.out:
         write_atomic(args.out, out)
     else:
         sys.stdout.write(out)
-    internal = [v for v in result.verdicts
-                if v.base.reason.startswith("internal error") or v.head.reason.startswith("internal error")]
-    for v in internal:
+    for v in result.internal_errors():
         print(f"specmc: {v.host} / {v.property}: {(v.head.reason or v.base.reason)}", file=sys.stderr)
-    if internal:
-        return exitcodes.INTERNAL_ERROR
-    if result.failing:
-        return exitcodes.FINDING
-    return exitcodes.OK if result.checked else exitcodes.NOT_CHECKED  # a review that could not check
+    for h in result.hand_changed:  # a warning unless --strict made it a finding
+        print(f"specmc: {'error' if args.strict else 'warning'}: {h.message()}", file=sys.stderr)
+    return result.exit_code()
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -391,6 +391,35 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(rp.render_text(result))
     return exitcodes.OK
+
+
+def _cmd_recheck(args: argparse.Namespace) -> int:
+    """One line per certificate on stdout. Exit 0 when every one is accepted, 2 when any cannot
+    be read as a certificate (corrupted, truncated, not the format), else 1 when any is refused
+    (tampered, foreign, or an obligation fails)."""
+    from proofs.certificate import CertificateError, Unreadable, recheck_file
+
+    paths: list[Path] = []
+    for given in args.paths:
+        p = Path(given)
+        paths += sorted(p.glob("*.smt2.gz")) if p.is_dir() else [p]
+    worst = exitcodes.OK
+    for p in paths:
+        try:
+            done = recheck_file(p, timeout_s=args.timeout, against=args.against)
+        except Unreadable as e:
+            worst = exitcodes.INPUT_ERROR
+            print(f"{p}: REJECTED: {_one_line(e)}", flush=True)
+        except CertificateError as e:
+            worst = max(worst, exitcodes.FINDING)
+            print(f"{p}: REJECTED: {_one_line(e)}", flush=True)
+        else:
+            print(f"{p}: OK ({done.summary()})", flush=True)
+    return worst
+
+
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split())[:400]
 
 
 def _cmd_mutate(args: argparse.Namespace) -> int:
@@ -437,35 +466,6 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
     if summary.score is not None and summary.score < args.min_score:
         return exitcodes.FINDING
     return exitcodes.OK
-
-
-def _cmd_recheck(args: argparse.Namespace) -> int:
-    """One line per certificate on stdout. Exit 0 when every one is accepted, 2 when any cannot
-    be read as a certificate (corrupted, truncated, not the format), else 1 when any is refused
-    (tampered, foreign, or an obligation fails)."""
-    from proofs.certificate import CertificateError, Unreadable, recheck_file
-
-    paths: list[Path] = []
-    for given in args.paths:
-        p = Path(given)
-        paths += sorted(p.glob("*.smt2.gz")) if p.is_dir() else [p]
-    worst = exitcodes.OK
-    for p in paths:
-        try:
-            done = recheck_file(p, timeout_s=args.timeout, against=args.against)
-        except Unreadable as e:
-            worst = exitcodes.INPUT_ERROR
-            print(f"{p}: REJECTED: {_one_line(e)}", flush=True)
-        except CertificateError as e:
-            worst = max(worst, exitcodes.FINDING)
-            print(f"{p}: REJECTED: {_one_line(e)}", flush=True)
-        else:
-            print(f"{p}: OK ({done.summary()})", flush=True)
-    return worst
-
-
-def _one_line(e: Exception) -> str:
-    return " ".join(str(e).split())[:400]
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:

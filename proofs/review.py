@@ -19,19 +19,23 @@ reasons are located on the side's own paths (`HEAD:spec.html:12425:14`, never th
 from __future__ import annotations
 
 import difflib
+import hashlib
+import html
 import re
 import subprocess
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from model.build import build
+from model.by_hand import HandClause, hand_modelled
 from model.hosts import HostProfile, load_host
 from model.normal import ModelForm, model_form
+from proofs import exitcodes
 from proofs.check import Overrides, decide
 from proofs.plan import Plan
 from proofs.portfolio import UNBUILDABLE
@@ -75,12 +79,48 @@ class Side:
                       lambda m: f"{self.rev}:{names[m.group(1)]}", text)
 
 
+# Texts parsed lately, by what they were read from: a series of reviews (a history sweep, the
+# harmful-change test, a CI job reviewing several pairs) meets the same side again and again, and
+# a whole spec.html costs seconds to parse. The parse is a pure function of the text, so a hit is
+# exactly what parsing again would give.
+_PARSED: OrderedDict[tuple[Any, ...], ir.Spec] = OrderedDict()
+_PARSED_KEEP = 4
+
+
+def _parsed(key: tuple[Any, ...], parse: Callable[[], ir.Spec]) -> ir.Spec:
+    if key in _PARSED:
+        _PARSED.move_to_end(key)
+        return _PARSED[key]
+    spec = parse()
+    _PARSED[key] = spec
+    while len(_PARSED) > _PARSED_KEEP:
+        _PARSED.popitem(last=False)
+    return spec
+
+
+def _disk_key(arg: str) -> tuple[Any, ...]:
+    """What a text on disk is, for the parse cache: the path as given, and every file's size and
+    modification time (an edited file is parsed again)."""
+    p = Path(arg)
+    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    stats = []
+    for f in files:
+        st = f.stat()
+        stats.append((str(f), st.st_size, st.st_mtime_ns))
+    return ("disk", arg, str(p.resolve()), tuple(stats))
+
+
 def open_side(arg: str, repo: str | None, scratch: Path) -> Side:
     """A file, a folder of clause files, or REV:path inside --repo."""
     if repo is None:
         if not Path(arg).exists() and ":" in arg and not Path(arg.split(":", 1)[1]).is_absolute():
             raise SpecError([diag.make("E081", arg=arg)])
-        spec = load_specs([arg])
+        try:
+            key = _disk_key(arg)
+        except OSError:  # let the reader give its located diagnostic
+            spec = load_specs([arg])
+        else:
+            spec = _parsed(key, lambda: load_specs([arg]))
         return Side(arg, spec.files, spec)
     rev, sep, path = arg.partition(":")
     if not sep:
@@ -103,10 +143,15 @@ def open_side(arg: str, repo: str | None, scratch: Path) -> Side:
         disk.write_text(text, encoding="utf-8")
         shown[str(disk)] = f
         texts.append((f, text))
-    parts = [load_text(name, text) for name, text in texts]
-    spec = ir.Spec(tuple(f for f, _ in texts), tuple(c for p in parts for c in p.clauses),
-                   tuple(a for p in parts for a in p.algorithms), tuple(w for p in parts for w in p.warnings))
-    return Side(arg, tuple(shown), spec, shown, rev)
+
+    def parse() -> ir.Spec:
+        parts = [load_text(name, text) for name, text in texts]
+        return ir.Spec(tuple(f for f, _ in texts), tuple(c for p in parts for c in p.clauses),
+                       tuple(a for p in parts for a in p.algorithms),
+                       tuple(w for p in parts for w in p.warnings))
+
+    key = ("git", tuple((f, hashlib.sha256(text.encode()).hexdigest()) for f, text in texts))
+    return Side(arg, tuple(shown), _parsed(key, parse), shown, rev)
 
 
 def _git(repo: str, args: list[str], what: str) -> str:
@@ -261,7 +306,12 @@ class VerdictPair:
 
     @property
     def worse(self) -> bool:
-        return RANK[self.head.verdict] < RANK[self.base.verdict]
+        """HEAD's verdict ranks lower, or HEAD's proof became vacuous where BASE's was not: a
+        PROVED whose cover no state reaches says nothing, so losing the cover is losing the proof
+        (a change that stops register appending its cell proves held-value-once about nothing)."""
+        if RANK[self.head.verdict] != RANK[self.base.verdict]:
+            return RANK[self.head.verdict] < RANK[self.base.verdict]
+        return self.head.vacuous and not self.base.vacuous and self.base.cover_reached is True
 
     @property
     def new_violation(self) -> bool:
@@ -284,6 +334,7 @@ class VerdictPair:
     def to_json(self) -> dict[str, Any]:
         return {"run": self.run, "host": self.host, "property": self.property,
                 "base": self.base.verdict, "head": self.head.verdict, "worse": self.worse,
+                "base_label": self.base.label, "head_label": self.head.label,
                 "not_checked": self.not_checked, "carried_over": self.carried,
                 "base_reason": self.base.reason or None, "head_reason": self.head.reason or None,
                 "trace": list(self.head.trace) if self.new_violation else [],
@@ -300,6 +351,10 @@ class Review:
     new_unknown: tuple[UnknownStep, ...]
     verdicts: tuple[VerdictPair, ...]
     seconds: float = 0.0
+    # clauses whose meaning the model builds in (model/by_hand.py) and whose text changed: no
+    # verdict can reflect them
+    hand_changed: tuple[HandChange, ...] = ()
+    strict: bool = False  # --strict: a changed hand-modelled clause fails the review
 
     @property
     def model_identical(self) -> bool:
@@ -307,8 +362,24 @@ class Review:
 
     @property
     def failing(self) -> bool:
-        """CI fails when a verdict got worse or a new unknown step sits in an algorithm the model uses."""
-        return any(v.worse for v in self.verdicts) or any(u.in_model for u in self.new_unknown)
+        """CI fails when a verdict got worse or a new unknown step sits in an algorithm the model
+        uses, and under --strict when a hand-modelled clause changed."""
+        return (any(v.worse for v in self.verdicts) or any(u.in_model for u in self.new_unknown)
+                or (self.strict and bool(self.hand_changed)))
+
+    def internal_errors(self) -> tuple[VerdictPair, ...]:
+        """Pairs an engine failed on: a bug in specmc, never a finding."""
+        return tuple(v for v in self.verdicts if v.base.reason.startswith("internal error")
+                     or v.head.reason.startswith("internal error"))
+
+    def exit_code(self) -> int:
+        """The command's exit code: an internal error outranks a finding, which outranks what
+        could not be checked (README, "Exit codes")."""
+        if self.internal_errors():
+            return exitcodes.INTERNAL_ERROR
+        if self.failing:
+            return exitcodes.FINDING
+        return exitcodes.OK if self.checked else exitcodes.NOT_CHECKED
 
     @property
     def not_checked(self) -> tuple[VerdictPair, ...]:
@@ -338,7 +409,8 @@ class Review:
                 "new_unknown_steps": [u.to_json() for u in self.new_unknown],
                 "verdicts": [v.to_json() for v in self.verdicts],
                 "failing": self.failing, "checked": self.checked,
-                "not_checked": [u.to_json() for u in self.unchecked_reasons()]}
+                "not_checked": [u.to_json() for u in self.unchecked_reasons()],
+                "hand_modelled_changed": [h.to_json() for h in self.hand_changed], "strict": self.strict}
 
 
 @dataclass(frozen=True)
@@ -357,13 +429,17 @@ def unbuildable(o: Outcome) -> bool:
     return o.verdict == UNKNOWN and o.reason.startswith(UNBUILDABLE)
 
 
-# cache of outcomes by (model digest, host file, run settings): a model met before is not re-checked
-Cache = dict[tuple[Any, ...], dict[str, Outcome]]
+# cache of outcomes by (model digest, host file, run settings, property): a model met before is not
+# re-checked, and a property decided for it once is not decided again with another property set
+Cache = dict[tuple[Any, ...], Outcome]
 
 
 def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None = None,
            repo: str | None = None, certificates: str = "proofs/certificates",
-           progress: Callable[[str], None] = lambda _m: None, cache: Cache | None = None) -> Review:
+           progress: Callable[[str], None] = lambda _m: None, cache: Cache | None = None,
+           strict: bool = False) -> Review:
+    """`strict`: a change to a clause the model builds in (model/by_hand.py) fails the review
+    instead of being a warning."""
     started = time.monotonic()
     cache = {} if cache is None else cache
     overrides = overrides or Overrides()
@@ -380,6 +456,9 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         unknown = _new_unknown(base.spec, head.spec, names)
         touched = {(c.clause, ref.number) for c in changed for s in c.steps
                    for ref in (s.head, s.after) if ref is not None}
+        substituted = {sub.name: sub.algorithm.clause for pair in forms.values() for f in pair
+                       for sub in f.substituted}
+        hand = _hand_changes(base, head, hand_modelled(substituted))
         verdicts: list[VerdictPair] = []
         for run in runs:
             props = tuple(p.id for p in select(list(run.properties)))
@@ -396,7 +475,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                 verdicts += [_pair(run.name, host.name, _shown(b_out[p], base), _shown(h_out[p], head),
                                    same, touched) for p in props]
     return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
-                  round(time.monotonic() - started, 3))
+                  round(time.monotonic() - started, 3), hand, strict)
 
 
 def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,
@@ -441,18 +520,20 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
     error = _build_error(side, host, run)
     if error:
         return {p: Outcome(p, UNKNOWN, "build", reason=error) for p in props}
-    key = (form.digest, host.path, run.bounds.describe(), run.engine, run.depth, run.timeout, props,
+    key = (form.digest, host.path, run.bounds.describe(), run.engine, run.depth, run.timeout,
            run.properties_files)
-    if key in cache:
-        return cache[key]
     # outcomes that say the model cannot be built are kept per side: their reason is located in
     # the text that was read, and another text with the same normal form has its own lines
     own = (*key, side.paths)
-    if own in cache:
-        return cache[own]
-    out = decide(replace(run, specs=side.paths), host.path, props, certificates, progress)
-    cache[own if any(unbuildable(o) for o in out.values()) else key] = out
-    return out
+    out = {p: cache.get((*key, p)) or cache.get((*own, p)) for p in props}
+    missing = tuple(p for p in props if out[p] is None)
+    if missing:
+        got = decide(replace(run, specs=side.paths), host.path, missing, certificates, progress)
+        where = own if any(unbuildable(o) for o in got.values()) else key
+        for p, o in got.items():
+            cache[(*where, p)] = o
+        out.update(got)
+    return {p: o for p, o in out.items() if o is not None}
 
 
 def _shown(o: Outcome, side: Side) -> Outcome:
@@ -498,3 +579,178 @@ def _new_unknown(base: ir.Spec, head: ir.Spec, names: dict[int, str]) -> list[Un
             continue
         out.append(UnknownStep(a.name or a.kind, a.clause, StepRef.of(s), id(a) in names))
     return out
+
+
+# ------------------------------------------------------------------- hand-modelled clauses
+
+HAND_CHANGED = "hand-modelled clause changed: verdicts do not reflect it"
+
+
+@dataclass(frozen=True)
+class HandChange:
+    """A clause the model builds in whose text differs between the sides (or that one side lost)."""
+
+    clause: str
+    what: str  # what of it the model builds in
+    reason: str
+    status: str  # changed | removed | added
+    file: str  # the file as the user names it (a path in the repository for a git side)
+    line: int  # the first changed line, on HEAD (on BASE when the clause or the text was removed)
+    where: str  # file:line located on its side (`HEAD:spec.html:12420`)
+    before: str  # the first changed text on BASE ("" if none)
+    after: str  # and on HEAD
+
+    def message(self) -> str:
+        return f"{HAND_CHANGED}: {self.clause} ({self.what}) at {self.where}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"clause": self.clause, "what": self.what, "reason": self.reason, "status": self.status,
+                "file": self.file, "line": self.line, "where": self.where, "before": self.before,
+                "after": self.after, "message": self.message()}
+
+
+@dataclass(frozen=True)
+class _ClauseText:
+    id: str
+    oldids: tuple[str, ...]
+    parent: str
+    file: str  # as shown to the user
+    line: int  # of the opening tag
+    lines: tuple[tuple[int, str], ...]  # (line, plain text) of the clause's own non-empty lines
+
+
+_CLAUSE_TAG = re.compile(r"<(/?)(emu-clause|emu-annex)\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>", re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_ANY_TAG = re.compile(r"<[^<>]*>")
+# never normative (notes) or typing only (the header's h1: the model reads steps, not signatures)
+_SKIP = re.compile(r"<(emu-note|h1)\b.*?</\1\s*>", re.S | re.I)
+_ALG = re.compile(r"<(emu-alg)\b.*?</\1\s*>", re.S | re.I)
+
+
+def _blank(m: re.Match[str]) -> str:
+    """A cut-out region as the newlines it spanned, so that line numbers stay right."""
+    return "\n" * m.group(0).count("\n")
+
+
+def _clauses(text: str, file: str, wanted: set[str], prose_only: set[str]) -> dict[str, _ClauseText]:
+    """The own text of each wanted clause (by id or old id): without nested clauses, notes and
+    the h1, and for `prose_only` clauses without their algorithm steps; markup and entities gone,
+    whitespace collapsed per line. Markup-only and reflowing changes leave it equal."""
+    spans: list[tuple[str, tuple[str, ...], str, int, int, int]] = []  # id, oldids, parent, start, body, end
+    stack: list[tuple[str, tuple[str, ...], int, int, list[tuple[int, int]]]] = []
+    children: dict[int, list[tuple[int, int]]] = {}
+    for m in _CLAUSE_TAG.finditer(text):
+        if not m.group(1):
+            attrs = dict(re.findall(r"([\w-]+)\s*=\s*\"([^\"]*)\"", m.group(3)))
+            stack.append((attrs.get("id", ""), tuple(x for x in attrs.get("oldids", "").split(",") if x),
+                          m.start(), m.end(), []))
+        elif stack:
+            cid, old, start, body, kids = stack.pop()
+            if stack:
+                stack[-1][4].append((start, m.end()))
+            if cid in wanted or wanted.intersection(old):
+                spans.append((cid, old, stack[-1][0] if stack else "", start, body, m.start()))
+                children[start] = kids
+    out: dict[str, _ClauseText] = {}
+    for cid, old, parent, start, body, end in spans:
+        pieces, at = [], body
+        for a, b in children[start]:
+            pieces += [text[at:a], "\n" * text.count("\n", a, b)]
+            at = b
+        own = "".join(pieces) + text[at:end]
+        own = _SKIP.sub(_blank, _COMMENT.sub(_blank, own))
+        if cid in prose_only or prose_only.intersection(old):
+            own = _ALG.sub(_blank, own)
+        own = _ANY_TAG.sub(_blank, own)
+        first = text.count("\n", 0, body) + 1
+        lines = tuple((first + i, " ".join(html.unescape(t).split()))
+                      for i, t in enumerate(own.split("\n")) if t.strip())
+        out[cid] = _ClauseText(cid, old, parent, file, text.count("\n", 0, start) + 1, lines)
+    return out
+
+
+def _side_clauses(side: Side, hands: tuple[HandClause, ...]) -> dict[str, _ClauseText]:
+    """The hand-modelled clauses as one side's files have them, by the id the list uses."""
+    wanted = {i for h in hands for i in (h.clause, *h.aliases)}
+    prose = {i for h in hands if h.prose_only for i in (h.clause, *h.aliases)}
+    found: dict[str, _ClauseText] = {}
+    for path in side.paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):  # the reader already refused what it cannot read
+            continue
+        for c in _clauses(text, side.shown.get(path, path), wanted, prose).values():
+            for name in (c.id, *c.oldids):
+                found.setdefault(name, c)
+    return {h.clause: next(found[i] for i in (h.clause, *h.aliases) if i in found)
+            for h in hands if any(i in found for i in (h.clause, *h.aliases))}
+
+
+def _hand_changes(base: Side, head: Side, hands: tuple[HandClause, ...]) -> tuple[HandChange, ...]:
+    """Each hand-modelled clause whose own text differs between the sides. A clause one side
+    lacks counts only when that side still has the clause's parent (it was taken out); an excerpt
+    that never had the general operations compares nothing for them."""
+    b, h = _side_clauses(base, hands), _side_clauses(head, hands)
+    b_ids = {i for c in b.values() for i in (c.id, *c.oldids)}
+    h_ids = {i for c in h.values() for i in (c.id, *c.oldids)}
+    parents_b = _parents_present(base, {c.parent for c in h.values() if c.parent})
+    parents_h = _parents_present(head, {c.parent for c in b.values() if c.parent})
+    out: list[HandChange] = []
+    seen: set[str] = set()
+    for hand in hands:
+        if hand.clause in seen:
+            continue
+        seen.add(hand.clause)
+        old, new = b.get(hand.clause), h.get(hand.clause)
+        if old is not None and new is not None:
+            if " ".join(t for _, t in old.lines).split() == " ".join(t for _, t in new.lines).split():
+                continue
+            on_head, line, before, after = _first_change(old, new)
+            side, ref = (head, new) if on_head else (base, old)
+            out.append(HandChange(hand.clause, hand.what, hand.reason, "changed", ref.file, line,
+                                  _where(side, ref.file, line), before, after))
+        elif old is not None and old.parent in parents_h and not (h_ids & {old.id, *old.oldids}):
+            out.append(HandChange(hand.clause, hand.what, hand.reason, "removed", old.file, old.line,
+                                  _where(base, old.file, old.line), _excerpt(old.lines), ""))
+        elif new is not None and new.parent in parents_b and not (b_ids & {new.id, *new.oldids}):
+            out.append(HandChange(hand.clause, hand.what, hand.reason, "added", new.file, new.line,
+                                  _where(head, new.file, new.line), "", _excerpt(new.lines)))
+    return tuple(out)
+
+
+def _parents_present(side: Side, ids: set[str]) -> set[str]:
+    if not ids:
+        return set()
+    present: set[str] = set()
+    for path in side.paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        present |= {i for i in ids if f'id="{i}"' in text}
+    return present
+
+
+def _first_change(old: _ClauseText, new: _ClauseText) -> tuple[bool, int, str, str]:
+    """Where the first changed text is (on HEAD, or on BASE when the change only removed text:
+    the flag says which side), and the texts on both sides."""
+    a, b = [t for _, t in old.lines], [t for _, t in new.lines]
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        on_head = j1 < j2
+        line = new.lines[j1][0] if on_head else old.lines[i1][0]
+        return on_head, line, _clip(" ".join(a[i1:i2])), _clip(" ".join(b[j1:j2]))
+    return True, new.line, "", ""  # the lines are equal: not reached when the words differ
+
+
+def _excerpt(lines: tuple[tuple[int, str], ...]) -> str:
+    return _clip(" ".join(t for _, t in lines))
+
+
+def _clip(s: str, n: int = 240) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _where(side: Side, file: str, line: int) -> str:
+    return f"{side.rev}:{file}:{line}" if side.rev else f"{file}:{line}"

@@ -1,8 +1,9 @@
 """A review rendered for people (text, Markdown for a pull-request comment) and for tools (JSON,
 SARIF 2.1.0, GitHub workflow annotations). Each format is one function of the `Review` value.
 
-Every format gives the same outcome: the review fails (a verdict got worse, or a new unknown step
-sits in an algorithm the model runs), it was not checked (some combination has no verdict to
+Every format gives the same outcome: the review fails (a verdict got worse, a new unknown step
+sits in an algorithm the model runs, or, under --strict, a hand-modelled clause changed), it was
+not checked (some combination has no verdict to
 compare, each reason shown once and located), or it passes. UNKNOWN verdicts always come with
 their reason, numbered so that one reason shared by many rows is printed once.
 """
@@ -13,7 +14,15 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from proofs.review import AlgorithmChange, Review, StepRef, UncheckedReason, VerdictPair
+from proofs.review import (
+    HAND_CHANGED,
+    AlgorithmChange,
+    HandChange,
+    Review,
+    StepRef,
+    UncheckedReason,
+    VerdictPair,
+)
 from proofs.verdict import Outcome
 
 FORMATS = ("text", "json", "markdown", "sarif", "github")
@@ -32,11 +41,13 @@ def as_json(r: Review) -> str:
 
 def _headline(r: Review) -> str:
     worse = [v for v in r.verdicts if v.worse]
-    model = "the compiled model is identical" if r.model_identical else "the compiled model changed"
+    model = "model identical (the compiled model is the same)" if r.model_identical else "model changed"
     parts = [f"{len(r.changed)} algorithm(s) changed", model,
              f"{len(r.new_unknown)} new unknown step(s)", f"{len(worse)} verdict(s) got worse"]
     if r.not_checked:
         parts.append(f"{len(r.not_checked)} of {len(r.verdicts)} verdict(s) not checked")
+    if r.hand_changed:
+        parts.append(f"{len(r.hand_changed)} hand-modelled clause(s) changed")
     return "; ".join(parts)
 
 
@@ -58,9 +69,10 @@ def _reasons(r: Review) -> dict[str, int]:
 
 
 def _cell(o: Outcome, numbers: dict[str, int]) -> str:
-    """A verdict, with the number of its reason when it is UNKNOWN."""
+    """A verdict as people read it (`PROVED (vacuous)`), with the number of its reason when it is
+    UNKNOWN."""
     if o.verdict != "UNKNOWN":
-        return str(o.verdict)
+        return o.label
     return f"UNKNOWN [{numbers[o.reason or 'no reason given']}]"
 
 
@@ -78,6 +90,16 @@ def _unchecked_line(u: UncheckedReason, n: int) -> str:
     return f"[{n}] {u.side} ({_combinations(u.combinations)}): {u.reason}"
 
 
+def _hand_level(r: Review) -> str:
+    """A changed hand-modelled clause fails a --strict review and is a warning otherwise."""
+    return "error" if r.strict else "warning"
+
+
+def _hand_line(h: HandChange, r: Review) -> str:
+    tail = "fails under --strict" if r.strict else "a warning; --strict fails the review"
+    return f"{h.message()} [{h.status}; {tail}]"
+
+
 def _ref(s: StepRef | None) -> str:
     return f"{s.number}" if s else "-"
 
@@ -89,6 +111,13 @@ def text(r: Review) -> str:
         result += f": {len(r.not_checked)} of {len(r.verdicts)} verdict(s) could not be checked"
     lines = [f"review {r.base} -> {r.head}", _headline(r), f"result: {result}"]
     lines += ["  " + _unchecked_line(u, numbers[u.reason]) for u in r.unchecked_reasons()]
+    for h in r.hand_changed:
+        lines.append("  " + _hand_line(h, r))
+        lines.append(f"      the model builds in {h.what}: {h.reason}")
+        if h.before:
+            lines.append(f"      base: {h.before}")
+        if h.after:
+            lines.append(f"      head: {h.after}")
     lines.append("")
     for m in r.models:
         state = "identical" if m.identical else "changed: " + ", ".join(m.changed)
@@ -176,6 +205,15 @@ def markdown(r: Review) -> str:
         page.add([f"**Not checked** ({len(r.not_checked)} of {len(r.verdicts)} verdicts): nothing can be "
                   "said about these combinations until the reason below is fixed.", ""])
         page.add([f"- {_md(_unchecked_line(u, numbers[u.reason]))}" for u in r.unchecked_reasons()] + [""])
+    if r.hand_changed:
+        page.add(["**Hand-modelled clauses changed**: the model builds these clauses in rather than "
+                  "compiling their text, so no verdict below reflects the change"
+                  + (" (`--strict`: this fails the review)." if r.strict else "."), ""])
+        for h in r.hand_changed:
+            page.add([f"- `{h.clause}` ({_md(h.what)}), {h.status} at `{_md(h.where)}`: {_md(h.reason)}"])
+            if h.before or h.after:
+                page.add([f"  - base: {_md(h.before) or '—'}", f"  - head: {_md(h.after) or '—'}"])
+        page.add([""])
     page.add(["| host | model |", "| --- | --- |"])
     for m in r.models:
         state = "identical" if m.identical else "changed: " + ", ".join(f"`{n}`" for n in m.changed)
@@ -287,6 +325,10 @@ RULES = (
     {"id": "model-change", "name": "ModelChange",
      "shortDescription": {"text": "An algorithm the model runs changed meaning"},
      "defaultConfiguration": {"level": "note"}},
+    {"id": "hand-modelled-change", "name": "HandModelledChange",
+     "shortDescription": {"text": "A clause whose meaning the model builds in changed: verdicts do not "
+                                  "reflect it"},
+     "defaultConfiguration": {"level": "warning"}},
     {"id": "not-checked", "name": "NotChecked",
      "shortDescription": {"text": "A combination of host and property has no verdict to compare on one side"},
      "defaultConfiguration": {"level": "warning"}},
@@ -343,6 +385,11 @@ def sarif(r: Review) -> str:
                         "message": {"text": f"not checked on {u.side} ({_combinations(u.combinations)}): "
                                             f"{u.reason}"},
                         "properties": {"side": u.side, "reason": u.reason}})
+    for h in r.hand_changed:
+        results.append({"ruleId": "hand-modelled-change", "level": _hand_level(r),
+                        "message": {"text": f"{h.message()}: the model builds in {h.what}; {h.reason}"},
+                        "locations": [_location(h.file, h.line)],
+                        "properties": {"clause": h.clause, "status": h.status, "strict": r.strict}})
     for c in r.changed:
         if c.model_changed:
             first = next((s.head for s in c.steps if s.head), None)
@@ -402,6 +449,9 @@ def github(r: Review) -> str:
             msg = f"{v.property} under {v.host} (run {v.run}): {v.base.verdict} -> {v.head.verdict}"
             out.append(_annotation("error", file, line, "specmc: verdict got worse", msg) if file
                        else f"::error title=specmc%3A verdict got worse::{_escape_data(msg)}")
+    for h in r.hand_changed:
+        out.append(_annotation(_hand_level(r), h.file, h.line, f"specmc: {HAND_CHANGED.split(':')[0]}",
+                               f"{h.message()}. The model builds in {h.what}: {h.reason}"))
     for u in r.unchecked_reasons():  # located in the message: the BASE side has no line on HEAD
         msg = f"not checked on {u.side} ({_combinations(u.combinations)}): {u.reason}"
         out.append(f"::warning title=specmc%3A not checked::{_escape_data(msg)}")

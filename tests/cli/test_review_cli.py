@@ -111,8 +111,13 @@ def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Pa
                load_plan(str(tmp_path / "specmc.toml")), certificates=str(tmp_path / "certs"))
     doc = json.loads(render(r, "sarif"))
     validator.validate(doc)
-    assert [(x["ruleId"], x["properties"]["side"]) for x in doc["runs"][0]["results"]] == [
+    results = doc["runs"][0]["results"]
+    assert [(x["ruleId"], x["properties"]["side"]) for x in results if x["ruleId"] == "not-checked"] == [
         ("not-checked", "base"), ("not-checked", "head")]
+    # a59a820d restates the job rules: prose the model builds in, located on HEAD's line
+    [hand] = [x for x in results if x["ruleId"] == "hand-modelled-change"]
+    assert hand["properties"]["clause"] == "sec-jobs" and hand["level"] == "warning"
+    assert hand["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
 
 
 def test_github_annotations_point_at_the_changed_lines(changed: dict) -> None:

@@ -1,0 +1,89 @@
+"""Hand-modelled clauses (model/by_hand.py) are still reviewed: a change to their text is reported
+with the clause and its line, markup and whitespace are not, and compiled steps are left to the
+model's normal form. No engine runs here: these read text only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model.by_hand import ENVIRONMENT, hand_modelled
+from model.compile import BY_HAND
+from proofs.review import Side, _clauses, _hand_changes
+from spec import ir
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
+CURRENT = SHARED / "full" / "spec-2025-11-04-e936549f.html"
+
+TEXT = """<emu-clause id="sec-parent">
+  <h1>Parent</h1>
+  <emu-clause id="sec-jobs">
+    <h1>Jobs</h1>
+    <p>A Job runs when the stack is empty.</p>
+    <emu-note>Notes are informative.</emu-note>
+    <emu-alg>
+      1. Return ~unused~.
+    </emu-alg>
+    <emu-clause id="sec-nested"><h1>Nested</h1><p>Not part of sec-jobs' own text.</p></emu-clause>
+    <p>Only one Job runs at a time.</p>
+  </emu-clause>
+</emu-clause>
+"""
+
+
+def _side(tmp: Path, name: str, text: str) -> Side:
+    path = tmp / name
+    path.write_text(text)
+    return Side(name, (str(path),), ir.Spec((), (), (), ()))
+
+
+def test_own_prose_without_nested_clauses_notes_or_steps() -> None:
+    [c] = _clauses(TEXT, "f.html", {"sec-jobs"}, {"sec-jobs"}).values()
+    assert [t for _, t in c.lines] == ["A Job runs when the stack is empty.", "Only one Job runs at a time."]
+    assert c.lines[0][0] == 5 and c.parent == "sec-parent" and c.line == 3
+
+
+def test_a_prose_change_is_reported_at_its_line(tmp_path: Path) -> None:
+    hands = hand_modelled({})
+    base = _side(tmp_path, "a.html", TEXT)
+    head = _side(tmp_path, "b.html", TEXT.replace("Only one Job runs", "Several Jobs may run"))
+    [h] = _hand_changes(base, head, hands)
+    assert (h.clause, h.status, h.line) == ("sec-jobs", "changed", 11)
+    assert h.before == "Only one Job runs at a time." and h.after == "Several Jobs may run at a time."
+    assert h.message() == ("hand-modelled clause changed: verdicts do not reflect it: "
+                           f"sec-jobs (the job rules) at {tmp_path / 'b.html'}:11")
+
+
+def test_markup_whitespace_notes_and_compiled_steps_are_not_reported(tmp_path: Path) -> None:
+    hands = hand_modelled({})
+    base = _side(tmp_path, "a.html", TEXT)
+    same = (TEXT.replace("<p>A Job runs when", '<p class="x">A <em>Job</em>\n    runs  when')
+            .replace("Notes are informative.", "Notes say anything.")
+            .replace("1. Return ~unused~.", "1. Return *undefined*.")
+            .replace("<h1>Jobs</h1>", "<h1>Jobs and Job queues</h1>"))
+    assert _hand_changes(base, _side(tmp_path, "b.html", same), hands) == ()
+
+
+def test_a_removed_clause_is_reported_when_its_parent_stayed(tmp_path: Path) -> None:
+    hands = hand_modelled({})
+    base = _side(tmp_path, "a.html", TEXT)
+    start = TEXT.index('  <emu-clause id="sec-jobs">')
+    end = TEXT.rindex("  </emu-clause>") + len("  </emu-clause>")
+    [h] = _hand_changes(base, _side(tmp_path, "b.html", TEXT[:start] + TEXT[end:]), hands)
+    assert (h.clause, h.status, h.line) == ("sec-jobs", "removed", 3)
+    # an excerpt that never had the clause's parent compares nothing
+    assert _hand_changes(base, _side(tmp_path, "c.html", "<p>nothing</p>\n"), hands) == ()
+
+
+def test_one_list_every_clause_in_the_current_text_with_a_reason() -> None:
+    text = CURRENT.read_text(encoding="utf-8")
+    every = hand_modelled()
+    assert {h.clause for h in every} >= {h.clause for h in ENVIRONMENT} | {h.clause for h in BY_HAND.values()}
+    for h in every:
+        assert h.reason and h.what
+        if h.clause not in ("sec-normalcompletion",):  # the 2021 texts' name; the current one has Completion
+            assert f'id="{h.clause}"' in text, h.clause
+    found = _clauses(text, "spec.html", {h.clause for h in every}, {h.clause for h in ENVIRONMENT})
+    assert set(found) >= {h.clause for h in ENVIRONMENT}
+    # ClearKeptObjects' timing is the header's description, which the text reads as prose
+    assert any("synchronous sequence of ECMAScript executions completes" in t
+               for _, t in found["sec-clear-kept-objects"].lines)
