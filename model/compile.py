@@ -1083,7 +1083,11 @@ def _deliver(c: Ctx, when: Any = None) -> None:
         collected = D.or_(*[D.and_(D.eq(target, lay.obj(i)), D.eq(c.S.get("gone", i), 1))
                             for i in range(lay.bounds.objects)])
         fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected)
-        c.S.set("reg_live", 0, j, when=D.and_(when, fits, D.not_(taken)))
+        done = D.and_(when, fits, D.not_(taken))
+        # forgotten once delivered, as Environment._forget_registration does
+        for name in ("reg_owner", "reg_target", "reg_held", "reg_token"):
+            c.S.set(name, EMPTY, j, when=done)
+        c.S.set("reg_live", 0, j, when=done)
         taken = D.or_(taken, fits)
     tracking = D.le(c.S.get("regs"), lay.bounds.cells)  # else the observer lost count (model/env.py)
     c.S.set("bad_delivery", 1, when=D.and_(when, D.not_(taken), tracking))

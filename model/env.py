@@ -260,9 +260,17 @@ class Environment:
             for c in range(lay.bounds.cells):
                 match = D.and_(D.ne(a[1], UNDEF), D.eq(S.get("reg_owner", c), a[0]),
                                D.eq(S.get("reg_token", c), a[1]), D.ne(r, THROW))
-                S.set("reg_live", 0, c, when=match)
+                self._forget_registration(S, c, match)
         for i in range(4):
             S.set("arg", EMPTY, i)
+
+    @staticmethod
+    def _forget_registration(S: Any, c: int, when: Any) -> None:
+        """An observed registration that is no longer live keeps nothing: stale fields would only
+        split states that no property can tell apart."""
+        for name in ("reg_owner", "reg_target", "reg_held", "reg_token"):
+            S.set(name, EMPTY, c, when=when)
+        S.set("reg_live", 0, c, when=when)
 
     def _held(self, S: Any, i: int) -> Any:
         D = S.d
