@@ -178,6 +178,8 @@ class Environment:
         for i in range(self.lay.bounds.objects):
             hit = D.and_(when, D.bit(mask, i), D.not_(alive[i]))
             S.set("obj_status", FREED, i, when=hit)
+            for c in range(self.lay.bounds.cells):  # observer: a reclaimed registry delivers nothing more
+                self._forget_registration(S, c, D.and_(hit, D.eq(S.get("reg_owner", c), self.lay.obj(i))))
             for j in range(self.lay.bounds.cells):
                 S.set("cell_status", FREED, j,
                       when=D.and_(hit, D.eq(S.get("cell_owner", j), self.lay.obj(i))))
@@ -263,6 +265,19 @@ class Environment:
                 self._forget_registration(S, c, match)
         for i in range(4):
             S.set("arg", EMPTY, i)
+
+    def _collected(self, S: Any, i: int, when: Any) -> None:
+        """Observer: the collector takes object i. A WeakRef made for it now answers undefined (its
+        target is remembered as collected, no longer as which object), and a registration it made
+        as a registry can no longer be delivered: neither keeps a history no property reads."""
+        D = S.d
+        lay = self.lay
+        S.set("gone", 1, i, when=when)
+        for w in range(lay.bounds.objects):
+            S.set("wr_target", UNDEF, w, when=D.and_(when, D.eq(S.get("wr_target", w), lay.obj(i))))
+        if self.host.collector == "reference counting":  # a freed registry's registrations go with it
+            for c in range(lay.bounds.cells):
+                self._forget_registration(S, c, D.and_(when, D.eq(S.get("reg_owner", c), lay.obj(i))))
 
     @staticmethod
     def _forget_registration(S: Any, c: int, when: Any) -> None:
@@ -358,7 +373,7 @@ class Environment:
                     alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens,
                                      counted_cells=True)[i]
                     gone = D.and_(D.eq(S.get("obj_status", i), LIVE), D.not_(alive))
-                    S.set("gone", 1, i, when=gone)  # observer
+                    self._collected(S, i, gone)
                     self.mc.push(S, d, self.host.free_path, {"obj": D.num(lay.obj(i))}, when=gone)
                     S.set("frame_phase", 1, d, when=gone)
 
@@ -474,7 +489,7 @@ class Environment:
                     for i in subset:
                         S.require(D.not_(alive[i]))
                     for i in subset:  # observer: these are collected, whatever Execution then does
-                        S.set("gone", 1, i)
+                        self._collected(S, i, D.true())
                     binds = self.mc.compilers[EXECUTION].alg.binds
                     self.mc.push(S, d - 1, EXECUTION, {binds[0]: D.num(mask)})
 

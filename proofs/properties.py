@@ -414,7 +414,8 @@ def _deref_consistent(prog: Program, S: Any) -> Any:
 def _cover_deref_after_collection(prog: Program, S: Any) -> Any:
     D = S.d
     target = _of_object(prog, S, "wr_target", S.get("arg", 0), EMPTY)
-    gone = D.eq(_of_object(prog, S, "gone", target, 0), 1)
+    # undefined is the observer's mark for a target the collector took (model/env.py)
+    gone = D.or_(D.eq(target, UNDEF), D.eq(_of_object(prog, S, "gone", target, 0), 1))
     waits = _waiting_for(prog, S, PHASE_DEREF)
     return D.or_(*[D.and_(here, D.eq(result, UNDEF), gone) for here, result in waits])
 
