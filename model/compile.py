@@ -26,6 +26,7 @@ from model.layout import (
     OBJ,
     PLAIN,
     REALM,
+    REG_FIELDS,
     REGISTRY,
     THROW,
     TRUE,
@@ -1085,7 +1086,7 @@ def _deliver(c: Ctx, when: Any = None) -> None:
         fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected)
         done = D.and_(when, fits, D.not_(taken))
         # forgotten once delivered, as Environment._forget_registration does
-        for name in ("reg_owner", "reg_target", "reg_held", "reg_token"):
+        for name in REG_FIELDS:
             c.S.set(name, EMPTY, j, when=done)
         c.S.set("reg_live", 0, j, when=done)
         taken = D.or_(taken, fits)

@@ -37,6 +37,7 @@ from model.layout import (
     PHASE_RUN,
     PHASE_UNREGISTER,
     PLAIN,
+    REG_FIELDS,
     THROW,
     UNDEF,
     USERFN,
@@ -283,7 +284,7 @@ class Environment:
     def _forget_registration(S: Any, c: int, when: Any) -> None:
         """An observed registration that is no longer live keeps nothing: stale fields would only
         split states that no property can tell apart."""
-        for name in ("reg_owner", "reg_target", "reg_held", "reg_token"):
+        for name in REG_FIELDS:
             S.set(name, EMPTY, c, when=when)
         S.set("reg_live", 0, c, when=when)
 

@@ -29,6 +29,9 @@ OBJ = 10
 # observers can judge its result when it comes back
 PHASE_RUN, PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER = 0, 1, 2, 3, 4, 5
 
+# the observer fields of one registration besides `reg_live` (model/env.py, model/compile.py)
+REG_FIELDS = ("reg_owner", "reg_target", "reg_held", "reg_token")
+
 # `cut`: which bound ended this run (the state is final; a bound reached is never a violation)
 CUT_NONE, CUT_FRAMES, CUT_JOBS = 0, 1, 2
 CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs"}
