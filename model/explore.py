@@ -50,8 +50,18 @@ def successors(program: Program, state: tuple[int, ...],
             cmd.fire(view)
         except Disabled:
             continue
-        out.append((cmd, view.successor()))
+        nxt = view.successor()
+        if program.dropped:  # a slice: what lies outside the cone stays as it was (model/slice.py)
+            nxt = _frozen(program, nxt)
+        out.append((cmd, nxt))
     return out
+
+
+def _frozen(program: Program, state: tuple[int, ...]) -> tuple[int, ...]:
+    s = list(state)
+    for i in program.dropped:
+        s[i] = program.init[i]
+    return tuple(s)
 
 
 @dataclass(frozen=True)

@@ -115,14 +115,16 @@ class _Printer:
         raise Untranslatable(f"operation {t.decl().name()}")
 
 
-def _source(fname: str, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes) -> str:
+def _source(fname: str, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes,
+            frozen: frozenset[int] = frozenset()) -> str:
+    """`frozen`: variables a slice keeps at their initial values (model/slice.py), never written."""
     p = _Printer(nodes)
     _, kind, children, _ = nodes.get(guard)
     for c in children if kind == z3.Z3_OP_AND else (guard,):
         if nodes.get(c)[1] == z3.Z3_OP_TRUE:
             continue
         p.lines.append(f"    if not ({p.value(c)}): return None")
-    out = [p.value(writes[i]) if i in writes else f"s[{i}]" for i in range(width)]
+    out = [p.value(writes[i]) if i in writes and i not in frozen else f"s[{i}]" for i in range(width)]
     return "\n".join([f"def {fname}(s):", *p.lines, f"    return ({', '.join(out)},)"])
 
 
@@ -148,6 +150,7 @@ class Compiled:
         self.after = after
         self.asked: dict[int, int] = {}
         self.done: dict[int, Step | None] = {}
+        self.frozen = frozenset(program.dropped)
 
     def get(self, key: int) -> Step | None:
         found = self.done.get(key, self)
@@ -159,7 +162,7 @@ class Compiled:
                 return None
         guard, writes = command_term(self.program, self.commands[key], self.xs)
         try:
-            source = _source("step", guard, writes, len(self.xs), self.nodes)
+            source = _source("step", guard, writes, len(self.xs), self.nodes, self.frozen)
         except Untranslatable:
             self.done[key] = None
             return None

@@ -64,6 +64,8 @@ class Program:
     by_site: dict[tuple[int, int, int, int], tuple[Command, ...]] = field(compare=False)
     unsited: tuple[Command, ...] = field(compare=False)
     families: tuple[Command, ...] = ()
+    # variables frozen at their initial values: a slice to a cone of influence (model/slice.py)
+    dropped: tuple[int, ...] = ()
 
     @property
     def symbolic_commands(self) -> tuple[Command, ...]:

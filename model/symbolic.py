@@ -47,7 +47,8 @@ def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any
     """(name, guard, writes) for every symbolic command (`Program.symbolic_commands`), over the
     current-state variables and the families' input variables."""
     key = tuple(v.get_id() for v in cur)
-    if _LAST and _LAST[0][0] is program and _LAST[0][1] == key:
+    # a slice of a program (model/slice.py) has the same commands, and so the same terms
+    if _LAST and _LAST[0][0].commands is program.commands and _LAST[0][1] == key:
         return list(_LAST[0][2])
     out = _command_terms(program, cur)
     _LAST[:] = [(program, key, out)]

@@ -25,12 +25,13 @@ import z3
 
 from model.domain import WIDTH
 from model.program import Program
+from model.slice import LiftError, lift_states
 from model.symbolic import changes, command_terms, input_vars, state_vars
 from model.trace import build_trace
 from proofs import certificate
-from proofs.bmc import prop_term, replay
+from proofs.bmc import ReplayError, prop_term, replay
 from proofs.invariant import variable_order
-from proofs.job import Loaded, certificate_dir
+from proofs.job import Loaded, certificate_dir, sliced_to, slices
 from proofs.properties import Property
 from proofs.solver import SolverUnknown
 from proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
@@ -174,6 +175,8 @@ class Machine:
         cudd = _bdd_module()
         self.program = program
         n = program.layout.size
+        # a slice (model/slice.py): the variables it freezes are left out of every diagram
+        self.kept = tuple(i for i in range(n) if i not in set(program.dropped))
         self.xs = state_vars(program)
         bdd = cudd.BDD()
         bdd.configure(reordering=False)  # sifting costs more than it saves on these models
@@ -195,7 +198,7 @@ class Machine:
         where = {str(v): bits for v, bits in zip(inputs, inames, strict=True)}
         for cmd, (_name, guard, writes) in zip(program.symbolic_commands, command_terms(program, self.xs),
                                                 strict=True):
-            written = tuple(sorted(changes(writes, self.xs)))
+            written = tuple(sorted(i for i in changes(writes, self.xs) if i not in program.dropped))
             g = self.bits.value(guard)
             if g == bdd.false:
                 continue
@@ -227,8 +230,8 @@ class Machine:
 
     def state(self, values: Sequence[int]) -> Any:
         out = self.bdd.true
-        for i, v in enumerate(values):
-            out &= self.holds(i, v)
+        for i in self.kept:
+            out &= self.holds(i, values[i])
         return out
 
     def image(self, frontier: Any) -> Any:
@@ -253,9 +256,11 @@ class Machine:
 
     def pick(self, u: Any) -> tuple[int, ...]:
         """One state of a non-empty set."""
-        care = {x for bits in self.xnames for x in bits}
+        care = {x for i in self.kept for x in self.xnames[i]}
         a = self.bdd.pick(u, care_vars=care)
-        return tuple(sum(int(a[x]) << (WIDTH - 1 - b) for b, x in enumerate(bits)) for bits in self.xnames)
+        init = self.program.init
+        return tuple(sum(int(a[x]) << (WIDTH - 1 - b) for b, x in enumerate(bits)) if x0 in care else init[i]
+                     for i, bits in enumerate(self.xnames) for x0 in bits[:1])
 
     def predecessor(self, layer: Any, state: tuple[int, ...]) -> tuple[int, ...]:
         """A state of `layer` with a transition to `state` (there is one: `state` was reached
@@ -270,7 +275,7 @@ class Machine:
                 for i, v in zip(move.written, move.values, strict=True):
                     cand &= bits.eq(v, bits.const(state[i]))
                 w = set(move.written)
-                for i in range(len(state)):
+                for i in self.kept:
                     if cand == self.bdd.false:
                         break
                     if i not in w:
@@ -354,28 +359,36 @@ def reach(m: Machine, bad: dict[str, Any], deadline: float | None,
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+    """One reachable set per group of properties with a common cone of influence (model/slice.py),
+    over the variables of that cone only; all under the job's one deadline."""
     started = time.perf_counter()
     deadline = time.monotonic() + job.job.timeout
-    program = job.program
 
     def say(o: Outcome) -> None:
         report(o.timed(time.perf_counter() - started))
 
+    for program, props in slices(job):
+        _run_slice(job, program, props, deadline, say)
+
+
+def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadline: float,
+               say: Callable[[Outcome], None]) -> None:
     try:
         m = Machine(program)
-        bad = {p.id: ~m.bits.value(prop_term(program, p.holds, m.xs)) for p in job.properties}
+        bad = {p.id: ~m.bits.value(prop_term(program, p.holds, m.xs)) for p in props}
     except (Untranslatable, SolverUnknown) as e:
-        for p in job.properties:
+        for p in props:
             say(Outcome(p.id, UNKNOWN, "bdd", reason=str(e)))
         return
     reached, layers, found, complete = reach(m, bad, deadline, job.job.bounds.steps)
-    states = m.bdd.count(reached, nvars=len(m.xnames) * WIDTH)
-    size = f"{int(states):,} states, {len(reached):,} diagram nodes, {len(layers) - 1} steps"
+    states = m.bdd.count(reached, nvars=len(m.kept) * WIDTH)
+    size = (f"{int(states):,} states, {len(reached):,} diagram nodes, {len(layers) - 1} steps"
+            f"{sliced_to(program)}")
     inv = ""
-    for p in job.properties:
+    for p in props:
         k = found.get(p.id)
         if k is not None:
-            say(_violation(m, layers, k, bad[p.id], p, size))
+            say(_violation(job, m, layers, k, bad[p.id], p, size))
         elif not complete:
             why = "time limit" if len(layers) <= job.job.bounds.steps else "step bound"
             say(Outcome(p.id, UNKNOWN, "bdd", reason=f"{why} reached after {len(layers) - 1} "
@@ -385,28 +398,35 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
                         f"was checked ({size})"))
         else:
             inv = inv or m.to_smtlib(reached, [str(x) for x in m.xs])
-            say(_proof(job, m, inv, p, size, deadline))
+            say(_proof(job, inv, p, size, deadline))
 
 
-def _violation(m: Machine, layers: list[Any], k: int, bad: Any, p: Property, size: str) -> Outcome:
-    """A shortest path to a violating state, walked back through the layers and then replayed
-    by the reference interpreter (which also names each step's command)."""
+def _violation(job: Loaded, m: Machine, layers: list[Any], k: int, bad: Any, p: Property,
+               size: str) -> Outcome:
+    """A shortest path to a violating state, walked back through the layers, run again in the
+    whole model (model/slice.py) and replayed by the reference interpreter (which also names each
+    step's command)."""
     states = [m.pick(layers[k] & bad)]
     for j in range(k - 1, -1, -1):
         states.append(m.predecessor(layers[j], states[-1]))
     states.reverse()
-    path = replay(m.program, states)
-    trace = tuple(t.to_json() for t in build_trace(m.program, path))
+    try:
+        full = [s for _, s in lift_states(m.program, states)]
+    except LiftError as e:
+        raise ReplayError(str(e)) from None
+    path = replay(job.program, full)
+    trace = tuple(t.to_json() for t in build_trace(job.program, path))
     return Outcome(p.id, VIOLATED, "bdd", k, reason=size, trace=trace)
 
 
-def _proof(job: Loaded, m: Machine, inv: str, p: Property, size: str, deadline: float) -> Outcome:
+def _proof(job: Loaded, inv: str, p: Property, size: str, deadline: float) -> Outcome:
+    """The invariant names the slice's variables only; it is checked against the whole model."""
     subject = job.subject(p)
     method = f"bdd reachable set: {size}"
-    path = certificate.write(certificate_dir(job.job), subject, m.program, inv, method, holds=p.holds,
+    path = certificate.write(certificate_dir(job.job), subject, job.program, inv, method, holds=p.holds,
                              origin=job)
     try:
-        certificate.recheck(path, subject, m.program, p.holds,
+        certificate.recheck(path, subject, job.program, p.holds,
                             timeout_s=max(1.0, deadline - time.monotonic()))
     except certificate.CertificateError as e:
         return Outcome(p.id, UNKNOWN, "bdd", reason=f"certificate refused: {e}")

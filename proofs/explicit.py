@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterable
 from model.explore import explore
 from model.layout import CUT_NAMES
 from model.program import Program
+from model.slice import LiftError, lift
 from model.symbolic import state_vars
 from model.trace import build_trace
 from proofs import certificate
-from proofs.bmc import replay
+from proofs.bmc import ReplayError, replay
 from proofs.invariant import diagram, to_smtlib, variable_order
-from proofs.job import Loaded, certificate_dir, cover_predicate, predicate
+from proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
 from proofs.properties import Property
 from proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
@@ -38,45 +39,64 @@ def bounds_hit(program: Program, states: Iterable[tuple[int, ...]]) -> tuple[tup
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+    """One search per group of properties with a common cone of influence (model/slice.py): each
+    searches the model cut down to the variables its properties can depend on, which leaves out
+    the observers the group does not read, often most of the state space."""
     started = time.perf_counter()
-    program = job.program
-    preds = {p.id: predicate(program, p) for p in job.properties}
-    for p in job.properties:
+    for program, props in slices(job):
+        _run_slice(job, program, props, report, started)
+
+
+def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
+               report: Callable[[Outcome], None], started: float) -> None:
+    preds = {p.id: predicate(program, p) for p in props}
+    for p in props:
         cover = cover_predicate(program, p)
         if cover is not None:
             preds[COVER + p.id] = lambda S, cover=cover: not cover(S)
     r = explore(program, preds, job.job.bounds.steps, MAX_STATES, keep=True)
     hit = bounds_hit(program, r.reached)
+    kept = [i for i in range(program.layout.size) if i not in set(program.dropped)]
+    how = sliced_to(program)
 
     def reached(p: Property) -> bool | None:
         return None if p.cover is None else COVER + p.id in r.violations
 
-    for p in job.properties:
+    for p in props:
         path = r.violations.get(p.id)
         if path is not None:
-            checked = replay(program, [s for _, s in path])
-            trace = tuple(t.to_json() for t in build_trace(program, checked))
-            report(Outcome(p.id, VIOLATED, "explicit", len(path) - 1, reason=f"{r.states:,} states explored",
+            try:
+                checked = replay(job.program, [s for _, s in lift(program, path)])
+            except LiftError as e:
+                raise ReplayError(str(e)) from None
+            trace = tuple(t.to_json() for t in build_trace(job.program, checked))
+            report(Outcome(p.id, VIOLATED, "explicit", len(path) - 1,
+                           reason=f"{r.states:,} states explored{how}",
                            trace=trace, cover_reached=reached(p), bounds_hit=hit)
                    .timed(time.perf_counter() - started))
-    holding = [p for p in job.properties if p.id not in r.violations]
+    holding = [p for p in props if p.id not in r.violations]
     if not holding:
         return
     if not r.complete:
         for p in holding:
             report(Outcome(p.id, UNKNOWN, "explicit", reason=f"exploration stopped at {r.states:,} states "
-                           f"(limit {MAX_STATES:,} states, {job.job.bounds.steps} steps)")
+                           f"(limit {MAX_STATES:,} states, {job.job.bounds.steps} steps{how})")
                    .timed(time.perf_counter() - started))
         return
-    dd = diagram(r.reached, program.layout.size, variable_order(program.layout))
-    inv = to_smtlib(dd, [str(x) for x in state_vars(program)])
-    method = f"reachable set: {r.states:,} states, {len(dd):,} diagram nodes"
+    # the invariant names the kept variables only: the certificate check holds it to the whole
+    # model's transition relation, so a slice that dropped a variable it needed is refused there
+    position = {v: n for n, v in enumerate(kept)}
+    order = [position[v] for v in variable_order(program.layout) if v in position]
+    dd = diagram((tuple(s[v] for v in kept) for s in r.reached), len(kept), order)
+    names = [str(x) for x in state_vars(program)]
+    inv = to_smtlib(dd, [names[v] for v in kept])
+    method = f"reachable set: {r.states:,} states, {len(dd):,} diagram nodes{how}"
     for p in holding:
         subject = job.subject(p)
-        path = certificate.write(certificate_dir(job.job), subject, program, inv, "explicit " + method,
+        path = certificate.write(certificate_dir(job.job), subject, job.program, inv, "explicit " + method,
                                  holds=p.holds, origin=job)
         try:
-            certificate.recheck(path, subject, program, p.holds)
+            certificate.recheck(path, subject, job.program, p.holds)
         except certificate.CertificateError as e:
             report(Outcome(p.id, UNKNOWN, "explicit", reason=f"certificate refused: {e}")
                    .timed(time.perf_counter() - started))
@@ -84,4 +104,3 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
         report(Outcome(p.id, PROVED, "explicit", method=method, certificate=path,
                        cover_reached=reached(p), bounds_hit=hit)
                .timed(time.perf_counter() - started))
-

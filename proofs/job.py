@@ -65,6 +65,30 @@ def load(job: Job) -> Loaded:
     return Loaded(job, program, props, paths, host.name, host.path)
 
 
+def slices(job: Loaded) -> list[tuple[Program, tuple[Property, ...]]]:
+    """The job's properties grouped by cone of influence, each group with the model cut down to
+    its cone (model/slice.py): what an engine that searches the state space searches, one group
+    at a time. An engine that proves from a slice writes an invariant over the kept variables
+    only, and the certificate check holds it to the whole model."""
+    from model.slice import Dependencies, groups, sliced
+
+    deps = Dependencies(job.program)
+    seeds = {p.id: deps.of(p.holds) | (deps.of(p.cover) if p.cover is not None else frozenset())
+             for p in job.properties}
+    by_id = {p.id: p for p in job.properties}
+    return [(sliced(job.program, cone), tuple(by_id[i] for i in ids)) for cone, ids in groups(deps, seeds)]
+
+
+def sliced_to(program: Program) -> str:
+    """How a slice differs from the whole model, for results (empty for the whole model)."""
+    if not program.dropped:
+        return ""
+    gone = set(program.dropped)
+    names = [n for n, base, size in program.layout.names if all(base + i in gone for i in range(size))]
+    kept = program.layout.size - len(gone)
+    return f"; sliced to {kept} of {program.layout.size} variables, without {', '.join(names)}"
+
+
 def predicate(program: Program, prop: Property) -> Any:
     """The property as an explorer predicate, memoised on the state variables it reads."""
     return state_predicate(program, prop.holds)

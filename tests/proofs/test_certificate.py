@@ -13,7 +13,7 @@ from model.bounds import Bounds
 from model.symbolic import state_vars
 from proofs import certificate, explicit
 from proofs.certificate import CertificateError
-from proofs.invariant import diagram, to_term
+from proofs.invariant import diagram, to_smtlib, to_term
 from proofs.job import Job, load
 
 BOUNDS = Bounds(objects=1, frames=3)
@@ -112,3 +112,36 @@ def test_a_constant_that_is_not_a_state_variable_is_refused(proved, tmp_path, de
     path = certificate.write(tmp_path, job.subject(p), job.program, text, "test")
     with pytest.raises(CertificateError, match="not state variables"):
         certificate.recheck(path, job.subject(p), job.program, p.holds)
+
+
+def test_an_invariant_from_a_slice_that_dropped_a_guard_variable_is_refused(tmp_path):
+    """The explicit engine writes invariants over the variables of a cone (model/slice.py); the
+    check holds them to the whole model, so a cone that missed a dependency cannot prove."""
+    from model.explore import explore
+    from model.slice import Dependencies, sliced
+
+    loaded = load(Job(("embedded",), "ecma262", BOUNDS, ("spec-asserts",), certificates=str(tmp_path)))
+    program = loaded.program
+    deps = Dependencies(program)
+    base, size = program.layout.where("need_clear")
+    keep = deps.cone(()) - set(range(base, base + size))  # the event loop's guards read it
+    part = explore(sliced(program, keep), {}, BOUNDS.steps, keep=True)
+    assert part.complete
+    kept = sorted(keep)
+    names = [str(x) for x in state_vars(program)]
+    inv = to_smtlib(diagram((tuple(s[i] for i in kept) for s in part.reached), len(kept)),
+                    [names[i] for i in kept])
+    p = loaded.properties[0]
+    path = certificate.write(tmp_path, loaded.subject(p), program, inv, "a slice missing a guard",
+                             holds=p.holds, origin=loaded)
+    with pytest.raises(CertificateError):
+        certificate.recheck(path, loaded.subject(p), program, p.holds)
+    # the right cone's invariant is accepted: the refusal is about the missing variable
+    keep = deps.cone(deps.of(p.holds))
+    part = explore(sliced(program, keep), {}, BOUNDS.steps, keep=True)
+    kept = sorted(keep)
+    inv = to_smtlib(diagram((tuple(s[i] for i in kept) for s in part.reached), len(kept)),
+                    [names[i] for i in kept])
+    path = certificate.write(tmp_path / "ok", loaded.subject(p), program, inv, "the property's cone",
+                             holds=p.holds, origin=loaded)
+    certificate.recheck(path, loaded.subject(p), program, p.holds)
