@@ -241,10 +241,12 @@ class Environment:
         a = [S.get("arg", i) for i in range(4)]
         if phase == PHASE_DEREF:  # the object deref handed out, kept until the next ClearKeptObjects
             for i in range(lay.bounds.objects):
-                S.set("seen_deref", 1, i, when=D.eq(r, lay.obj(i)))
-        if phase == PHASE_NEWWEAKREF:  # the WeakRef made for this target
+                S.set("kept_turn", 1, i, when=D.eq(r, lay.obj(i)))
+        if phase == PHASE_NEWWEAKREF:  # the WeakRef made for this target, which it keeps this turn
+            made = D.ne(r, THROW)
             for w in range(lay.bounds.objects):
                 S.set("wr_target", a[0], w, when=D.eq(r, lay.obj(w)))
+                S.set("kept_turn", 1, w, when=D.and_(made, D.eq(a[0], lay.obj(w))))
         if phase == PHASE_REGISTER:  # a registration that returned normally is the next cell
             regs = S.get("regs")
             ok = D.eq(r, UNDEF)
@@ -414,7 +416,7 @@ class Environment:
             S.require(D.eq(S.get("need_clear"), 1))
             S.set("need_clear", 0)
             for i in range(self.lay.bounds.objects):  # observer: a new turn of [[KeptAlive]]
-                S.set("seen_deref", 0, i)
+                S.set("kept_turn", 0, i)
             mc.push(S, -1, "ClearKeptObjects", {})
 
         def next_job(S: Any) -> None:

@@ -69,7 +69,9 @@ class Layout:
             ("frame_local", nf * locals_per_frame),
             # observers (ghosts): written by the environment, never read by a step of the text, so
             # that properties can judge what the text did without trusting it
-            ("seen_deref", no),  # deref returned this object in the current turn (until ClearKeptObjects)
+            # user code was promised this object until the next ClearKeptObjects: deref returned it,
+            # or a WeakRef was made for it (sec-weak-ref-target 4, sec-weakref-invariants)
+            ("kept_turn", no),
             ("arg", 4),  # the arguments of the built-in call user code is waiting for
             ("wr_target", no),  # the target user code gave `new WeakRef(...)` that returned this object
             ("gone", no),  # the collector took this object (it was in an Execution's S, or freed)

@@ -398,12 +398,13 @@ def _deref_expected(prog: Program, S: Any) -> Any:
 def _deref_consistent(prog: Program, S: Any) -> Any:
     """Judged against observers the text cannot touch (model/env.py): which target user code gave
     `new WeakRef`, which objects the collector took, which WeakRef the pending deref was called
-    on, and which objects deref handed out in this turn. A result must be that target, or
-    undefined exactly once the collector took it; an object handed out stays allocated until the
-    next ClearKeptObjects, whatever the collector does."""
+    on, and which objects deref handed out or `new WeakRef` was given in this turn. A result must
+    be that target, or undefined exactly once the collector took it; an object handed out or given
+    stays allocated until the next ClearKeptObjects, whatever the collector does (both calls add
+    their object to [[KeptAlive]]: WeakRefDeref 2.a, sec-weak-ref-target 4)."""
     D = S.d
     lay = prog.layout
-    bad = [D.and_(D.eq(S.get("seen_deref", i), 1), D.ne(S.get("obj_status", i), LIVE))
+    bad = [D.and_(D.eq(S.get("kept_turn", i), 1), D.ne(S.get("obj_status", i), LIVE))
            for i in range(lay.bounds.objects)]
     expected = _deref_expected(prog, S)
     for here, result in _waiting_for(prog, S, PHASE_DEREF):
@@ -423,7 +424,8 @@ def _cover_deref_after_collection(prog: Program, S: Any) -> Any:
 register(Property(
     "deref-consistent",
     "deref() returns the target its WeakRef was made with, or undefined exactly once the collector "
-    "took it; an object deref() returned stays allocated until the next ClearKeptObjects",
+    "took it; an object deref() returned, or a WeakRef was made for, stays allocated until the next "
+    "ClearKeptObjects",
     "sec-weakref-invariants",
     _deref_consistent,
     cover=_cover_deref_after_collection,

@@ -48,12 +48,12 @@ def test_cones_keep_what_is_read_and_leave_out_unread_observers(model):
     program, deps = model
     base = deps.cone(())
     assert _index(program, "sp", "frame_pc", "cut", "need_clear") <= base  # guards
-    assert not _index(program, "seen_deref", "reg_held", "bad_delivery", "cb_threw") & base
+    assert not _index(program, "kept_turn", "reg_held", "bad_delivery", "cb_threw") & base
     delivered = CATALOGUE["delivered-as-registered"]
     cone = deps.cone(deps.of(delivered.holds))
     # bad_delivery is computed from the observed registrations: they are in its cone
     assert _index(program, "bad_delivery", "reg_held", "reg_owner", "reg_live") <= cone
-    assert not _index(program, "seen_deref", "cb_threw") & cone
+    assert not _index(program, "kept_turn", "cb_threw") & cone
 
 
 def test_groups_keep_every_property_once_and_each_cone_covers_its_members(model):
