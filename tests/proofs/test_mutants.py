@@ -48,6 +48,11 @@ MUTANTS = {
     "target and held value swapped": (
         "{ [[WeakRefTarget]]: _target_, [[HeldValue]]: _heldValue_,",
         "{ [[WeakRefTarget]]: _heldValue_, [[HeldValue]]: _target_,", "delivered-as-registered"),
+    # the WeakRef constructor no longer keeps its target alive until the end of the turn (a
+    # survivor of `specmc mutate` until the observer counted the constructor's promise too)
+    "WeakRef constructor without AddToKeptObjects": (
+        "          1. Perform AddToKeptObjects(_target_).\n          1. Set _weakRef_.[[WeakRefTarget]]",
+        "          1. Set _weakRef_.[[WeakRefTarget]]", "deref-consistent"),
 }
 
 
