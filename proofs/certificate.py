@@ -30,7 +30,6 @@ import json
 import multiprocessing as mp
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -42,6 +41,7 @@ import z3
 from model.domain import WIDTH, View
 from model.program import Program
 from model.symbolic import SYMBOLIC, changes, command_terms, input_vars, state_vars
+from proofs.atomic import write_atomic
 from proofs.solver import SolverUnknown, is_sat, make_solver
 
 FORMAT = "specmc certificate 2"
@@ -212,17 +212,8 @@ def write(folder: str | Path, subject: Subject, program: Program, invariant: Any
     if k is None:
         body += ";; invariant\n" + inv_text
     text = _seal(head, body)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{subject.digest()}{'.kind' if k is not None else ''}.smt2.gz"
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(gzip.compress(text.encode(), compresslevel=6, mtime=0))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path = Path(folder) / f"{subject.digest()}{'.kind' if k is not None else ''}.smt2.gz"
+    write_atomic(path, gzip.compress(text.encode(), compresslevel=6, mtime=0))
     return str(path)
 
 

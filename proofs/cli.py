@@ -266,10 +266,11 @@ def _host_arg(h: str) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from proofs.atomic import write_atomic
     from proofs.check import Overrides, check
     from proofs.plan import load_plan
     from proofs.portfolio import UNBUILDABLE
-    from proofs.report import render, write_atomic
+    from proofs.report import render
 
     if args.format == "html" and not args.out:
         print("specmc: --format html writes a folder (index.html and the traces as JSON): "
@@ -315,9 +316,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_witness(args: argparse.Namespace) -> int:
+    from proofs.atomic import write_atomic
     from proofs.check import Overrides
     from proofs.plan import load_plan
-    from proofs.report import write_atomic
     from proofs.witness import WitnessError, witness_for
 
     plan = load_plan(_find_plan(args.plan))
@@ -344,9 +345,9 @@ def _cmd_witness(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
+    from proofs.atomic import write_atomic
     from proofs.check import Overrides
     from proofs.plan import load_plan
-    from proofs.report import write_atomic
     from proofs.review import review
     from proofs.review_report import render
 
@@ -428,8 +429,8 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
     from model.bounds import parse_bounds
     from model.hosts import load_host
     from proofs import mutate
+    from proofs.atomic import write_atomic
     from proofs.properties import load_properties_file
-    from proofs.report import write_atomic
     from spec.load import EMBEDDED
 
     bounds = parse_bounds(args.bounds)
