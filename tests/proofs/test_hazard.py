@@ -63,7 +63,7 @@ def test_literal_reading_violates_no_dangling_cell(literal):
 def test_reworded_step_removes_the_counterexample(texts, literal):
     """Every state the literal text reaches within 53 transitions is explored for the reworded text
     too, with no violation. (The exhaustive proof at these bounds, 3,096,012 states, is the long
-    test below: see README, "Spec hazards".)"""
+    test below: see docs/findings.md, "Spec hazards".)"""
     program = _program(texts[1])
     r = explore(program, {"p": lambda S: PROP.holds(program, S)}, 53, max_states=literal[1].states)
     assert "p" not in r.violations
@@ -71,11 +71,11 @@ def test_reworded_step_removes_the_counterexample(texts, literal):
 
 
 @pytest.mark.skipif(os.environ.get("SPECMC_LONG_TESTS") != "1",
-                    reason="about 7 minutes and 6 GB: set SPECMC_LONG_TESTS=1 (README, 'Spec hazards')")
+                    reason="about 7 minutes and 6 GB: set SPECMC_LONG_TESTS=1 (docs/findings.md)")
 def test_reworded_step_is_proved_at_the_hazard_bounds(texts, tmp_path):
     """The whole proof: every state the reworded text reaches at the hazard's bounds, written as a
     certificate and re-checked by fresh solvers. Measured: 3,096,012 states, 26,772 diagram nodes,
-    400 s and 5.8 GB on the README's machine; too long for the default suite."""
+    400 s and 5.8 GB on the machine of docs/findings.md; too long for the default suite."""
     spec = tmp_path / "meant.html"
     spec.write_text(texts[1], encoding="utf-8")
     job = load(Job((str(spec),), "ecma262", BOUNDS, (PROP.id,), certificates=str(tmp_path / "certs")))

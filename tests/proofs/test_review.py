@@ -31,7 +31,7 @@ engine = "explicit"
 timeout = 300
 """
 
-# Editorial rows whose steps really change meaning for the model (README, "Spec-change review"):
+# Editorial rows whose steps really change meaning for the model (docs/review.md, "Model identity"):
 # d4069b34 binds _cell_ in Execution step 1.b (unbound before, so the old step cannot run) and
 # declares _callback_ in CleanupFinalizationRegistry ("Set" of an undeclared name before);
 # 7575f745 returns ~unused~ where NormalCompletion(~empty~) was returned (a different value in the
@@ -41,7 +41,7 @@ MEANING_CHANGED = {
     "7575f745": {"ecma262": {"CleanupFinalizationRegistry", "HostMakeJobCallback", "cleanupJob"},
                  "quickjs-ng-0.5": {"HostMakeJobCallback"}},
 }
-# Normative rows that do not touch what the model runs, and why (README): cleanupSome is not in
+# Normative rows that do not touch what the model runs, and why (docs/review.md): cleanupSome is not in
 # the model (a857970b, 9320c656); the job rules, per-agent jobs and the WeakRef constructor's
 # attributes are prose the model's event loop and heap already follow (a59a820d, 3330e231, 1cad710b).
 NORMATIVE_UNTOUCHED = {"a857970b", "9320c656", "a59a820d", "3330e231", "1cad710b"}

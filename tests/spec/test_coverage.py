@@ -1,4 +1,4 @@
-"""Whole-document coverage on the current spec.html (the figures quoted in the README)."""
+"""Whole-document coverage on the current spec.html (the figures quoted in docs/spec-language.md)."""
 
 from __future__ import annotations
 
