@@ -15,7 +15,7 @@ from spec.diagnostics import SpecError
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """Defaults: small enough for the explicit explorer to be exhaustive in under a minute,
-    large enough for a registry, a separate target and one registration (see README)."""
+    large enough for a registry, a separate target and one registration (see docs/model.md)."""
 
     objects: int = 2  # heap objects (plain objects, WeakRefs, registries) the mutator may allocate
     cells: int = 1  # registrations (FinalizationRegistry cells) in the whole heap; never reused

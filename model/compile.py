@@ -5,7 +5,7 @@ it returns). Every transition is written once, against `View`/`Domain`
 (model/domain.py), and so serves the reference interpreter and Z3 alike.
 
 Operations the clause set calls but does not define are modelled by hand in
-`_builtin` (each with the clause it comes from); see README "Modelled by hand".
+`_builtin` (each with the clause it comes from); see docs/model.md, "Modelled by hand".
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class HandModel:
 
     The clause set calls these but ECMA-262 defines them for the whole language (any object, any
     function, any completion); their general steps reach Proxies, realms, getters and Number
-    semantics the model has no state for. The model's meaning is the one README "Modelled by hand"
+    semantics the model has no state for. The model's meaning is the one docs/model.md "Modelled by hand"
     states, so a whole spec.html and the clause-set excerpt compile to the same transitions.
     """
 
@@ -602,7 +602,7 @@ class AlgCompiler:
         if witness is not None:
             # Literal reading of `For each X _x_ such that L contains a Record _r_ such that C`:
             # the body runs once per _x_, and _r_ names one matching Record (the first in list
-            # order; the text does not say which). See README, "Spec hazards".
+            # order; the text does not say which). See docs/findings.md, "Spec hazards found so far".
             self.set_local(c, witness.element.var, chosen_w, found, loop)  # type: ignore[union-attr]
         S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
               c.d)

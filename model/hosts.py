@@ -4,7 +4,7 @@ A profile is an ecmarkup file in spec/hosts/ (read by the same front-end as the
 spec): one `<emu-clause type="host profile">` whose `<dl class="header">` states
 the options below, plus any host algorithms (e.g. the free path of a
 reference-counting engine) as ordinary `<emu-alg>` steps with the engine-level
-step forms documented in the README.
+step forms documented in docs/hosts.md.
 
 Options (dt -> dd), checked against the schema OPTIONS below:
     collector           tracing | reference counting (required)

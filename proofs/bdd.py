@@ -6,7 +6,7 @@ reachable set is one decision diagram over the bits of the state variables, and 
 first step computes the image of the whole frontier at once, command by command. The diagram
 grows more slowly than the set (ecma262: 994 states in 25,797 nodes at objects=1, 124,275 in
 173,265 at objects=2, over 8 million in about 1.7 million at objects=3), so it can finish where
-the explorer hits its state cap; it is not faster per state (see README, "Engines").
+the explorer hits its state cap; it is not faster per state (see docs/engines.md).
 
 The transition relation is not restated here: each command's guard and next-state terms are
 the Z3 terms of model/symbolic.py (the ones every other engine uses), translated bit by bit into

@@ -2,7 +2,7 @@
 
 A property is a function `(program, view) -> domain boolean` written with the
 same `Domain` operations as the semantics, so the explorer and Z3 check the very
-same definition. Users add their own in a Python file (see README, "Adding a
+same definition. Users add their own in a Python file (see docs/properties.md, "Adding a
 property") by calling `register` with a new `Property`; nothing in model/ or the
 engines changes.
 """

@@ -1,6 +1,6 @@
 """IR -> the JSON contract of `specmc parse`, and a text listing for people.
 
-The JSON shape is a contract other tools rely on (see README, "specmc parse"):
+The JSON shape is a contract other tools rely on (see docs/commands.md, "parse"):
 keys are only ever added, never renamed.
 """
 
