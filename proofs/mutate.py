@@ -11,6 +11,11 @@ it goes through the same reader, grammar and compiler as the original). A mutant
   change that does not matter at these bounds);
 - *equivalent* when the compiled model is the same as the original's for every host (by the
   normal-form digest review uses), so no property could ever tell them apart;
+- *same behaviour* when the model changed but, at these bounds, every reachable state in which
+  user code runs or the stack is empty is one the original reaches too, and the other way round
+  (frames' program counters and locals aside: `observable`); typically two independent steps
+  swapped. Listed with the survivors' reasons, not counted in the score: no property over what
+  user code can see could kill it at these bounds (a larger bound might);
 - *invalid* when the mutated text cannot be read or compiled (reported, not counted);
 - *unknown* when the exploration was cut (state cap) before a verdict.
 
@@ -35,6 +40,10 @@ from spec import ir
 
 OPERATORS = ("delete", "negate", "drop-abrupt", "propagate", "mandatory", "impossible", "swap")
 KILLED, SURVIVED, EQUIVALENT, INVALID, UNKNOWN = "killed", "survived", "equivalent", "invalid", "unknown"
+# the compiled model changed, yet every state in which user code runs or the stack is empty is the
+# same as the original's at these bounds (`observable`): no state property can tell them apart there
+SAME = "same behaviour"
+OUTCOMES = (KILLED, SURVIVED, UNKNOWN, SAME, EQUIVALENT, INVALID)
 ERROR = "error"  # specmc failed on this mutant: an internal error, never a verdict
 
 
@@ -86,7 +95,7 @@ class Summary:
     def to_json(self) -> dict:
         return {"spec": self.spec, "hosts": list(self.hosts), "bounds": self.bounds,
                 "score": self.score,
-                "counts": {o: self.count(o) for o in (KILLED, SURVIVED, EQUIVALENT, INVALID, UNKNOWN, ERROR)},
+                "counts": {o: self.count(o) for o in (*OUTCOMES, ERROR)},
                 "mutants": [{"id": r.mutant.id, "operator": r.mutant.operator, "clause": r.mutant.clause,
                              "step": r.mutant.step, "line": r.mutant.line, "before": r.mutant.before,
                              "after": r.mutant.after, "outcome": r.outcome, "killer": r.killer or None,
@@ -241,6 +250,31 @@ class _Task:
     baseline_digests: tuple[tuple[str, str], ...]
     baseline_covers: tuple[tuple[str, tuple[str, ...]], ...]  # host -> covers the original reaches
     baseline_violated: tuple[tuple[str, tuple[str, ...]], ...] = ()  # host -> what the original violates
+    baseline_observable: tuple[tuple[str, str], ...] = ()  # host -> digest of `observable`
+
+
+def observable(program, states) -> str:
+    """A digest of the reachable states in which user code is on top of the stack or the stack is
+    empty, without the program counters and locals of the frames (the text's own bookkeeping,
+    which a reordering of independent steps changes). What user code can see is all in there:
+    the heap, the registries' cells, [[KeptAlive]], the queue, what a call returned, and the
+    observers (model/layout.py). Two models with the same digest give every state property that
+    reads those variables the same verdict at these points, however their algorithms run."""
+    import hashlib
+
+    from model.compile import USER
+
+    lay = program.layout
+    sp = lay.where("sp")[0]
+    alg = lay.where("frame_alg")[0]
+    inner = set()
+    for name in ("frame_pc", "frame_local"):
+        base, size = lay.where(name)
+        inner |= set(range(base, base + size))
+    keep = [i for i in range(lay.size) if i not in inner]
+    seen = sorted({tuple(s[i] for i in keep) for s in states
+                   if s[sp] == 0 or s[alg + s[sp] - 1] == USER})
+    return hashlib.sha256(repr(seen).encode()).hexdigest()
 
 
 def _explore_all(program, max_depth: int, max_states: int, first: bool, known: frozenset[str] = frozenset()):
@@ -256,7 +290,7 @@ def _explore_all(program, max_depth: int, max_states: int, first: bool, known: f
         if cover is not None:
             preds["cover: " + p.id] = lambda S, cover=cover: not cover(S)
     stop = frozenset(p.id for p in CATALOGUE.values() if p.id not in known) if first else frozenset()
-    return explore(program, preds, max_depth, max_states, stop_at=stop)
+    return explore(program, preds, max_depth, max_states, keep=True, stop_at=stop)
 
 
 def _run(task: _Task) -> Result:
@@ -305,6 +339,7 @@ def _run_one(task: _Task) -> Result:
         covers = dict(task.baseline_covers)
         states = 0
         cut = ""
+        same = True
         for host in hosts:
             if digests[host.name] == dict(task.baseline_digests)[host.name]:
                 continue
@@ -328,8 +363,13 @@ def _run_one(task: _Task) -> Result:
             if lost:
                 return Result(m, KILLED, "cover: " + lost[0], host.name,
                               "PROVED (vacuous) where the original reaches the cover", states)
+            if observable(program, r.reached) != dict(task.baseline_observable).get(host.name):
+                same = False
         if cut:
             return Result(m, UNKNOWN, detail=cut, states=states)
+        if same:
+            return Result(m, SAME, detail="every state where user code runs or the stack is empty is "
+                          "the original's at these bounds", states=states)
         return Result(m, SURVIVED, states=states)
 
 
@@ -340,15 +380,17 @@ def _baseline(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states
     from spec.load import load_spec
 
     spec = load_spec(spec_path)
-    digests, covers, violated = [], [], []
+    digests, covers, violated, seen = [], [], [], []
     for name in hosts:
         host = load_host(name)
         digests.append((host.name, model_form(spec, host).digest))
-        r = _explore_all(build(spec, host, bounds), bounds.steps, max_states, first=False)
+        program = build(spec, host, bounds)
+        r = _explore_all(program, bounds.steps, max_states, first=False)
+        seen.append((host.name, observable(program, r.reached)))
         covers.append((host.name, tuple(sorted(k[len("cover: "):] for k in r.violations
                                                 if k.startswith("cover: ")))))
         violated.append((host.name, tuple(sorted(k for k in r.violations if not k.startswith("cover: ")))))
-    return spec, tuple(digests), tuple(covers), tuple(violated)
+    return spec, tuple(digests), tuple(covers), tuple(violated), tuple(seen)
 
 
 def candidate_steps(spec: ir.Spec, hosts: tuple[str, ...]) -> list[tuple[ir.Algorithm, ir.Step]]:
@@ -370,7 +412,7 @@ def run(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states: int 
         only: Callable[[Mutant], bool] = lambda _m: True, workers: int | None = None,
         progress: Callable[[str], None] = lambda _m: None) -> Summary:
     """Generate every mutant of the text and run each (side by side, one per core)."""
-    spec, digests, covers, violated = _baseline(spec_path, hosts, bounds, max_states)
+    spec, digests, covers, violated, seen = _baseline(spec_path, hosts, bounds, max_states)
     text = Path(spec_path).read_text()
     file = next((s.loc.file for _, s in candidate_steps(spec, hosts)), spec_path)
     ms = [m for m in mutants(text, candidate_steps(spec, hosts), file) if only(m)]
@@ -380,7 +422,7 @@ def run(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states: int 
         progress("the original already violates " + "; ".join(f"{', '.join(v)} under {h}"
                                                             for h, v in violated if v)
                  + ": those do not count as kills")
-    tasks = [_Task(spec_path, hosts, bounds, max_states, m, digests, covers, violated) for m in ms]
+    tasks = [_Task(spec_path, hosts, bounds, max_states, m, digests, covers, violated, seen) for m in ms]
     results: list[Result] = []
     n = max(1, workers or os.cpu_count() or 1)
     if n == 1 or len(tasks) <= 1:
@@ -410,7 +452,7 @@ def text_report(s: Summary) -> str:
         if r.outcome == SURVIVED:
             lines.append(f"{'':10}   was: {m.before}")
             lines.append(f"{'':10}   now: {m.after or '(deleted)'}")
-    counts = ", ".join(f"{s.count(o)} {o}" for o in (KILLED, SURVIVED, UNKNOWN, EQUIVALENT, INVALID, ERROR))
+    counts = ", ".join(f"{s.count(o)} {o}" for o in (*OUTCOMES, ERROR))
     score = f"{s.score:.0%}" if s.score is not None else "n/a"
     lines += ["", f"{len(s.results)} mutants: {counts}; killed {score} of those that count "
               "(killed, survived, unknown)"]
