@@ -30,7 +30,8 @@ def test_a_change_user_code_can_see_changes_the_digest(tmp_path):
     base = _digest(tmp_path)
     # deref answers undefined although its target is there: a result user code receives
     kept = "            1. Perform AddToKeptObjects(_target_).\n"
-    assert _digest(tmp_path, kept + "            1. Return _target_.", kept + "            1. Return *undefined*.") != base
+    ret = "            1. Return "
+    assert _digest(tmp_path, kept + ret + "_target_.", kept + ret + "*undefined*.") != base
     # the WeakRef constructor no longer adds its target to [[KeptAlive]]: the heap differs
     assert _digest(tmp_path, "          1. Perform AddToKeptObjects(_target_).\n          1. Set _weakRef_.",
                    "          1. Set _weakRef_.") != base
