@@ -87,9 +87,9 @@ class Dependencies:
 
     def of(self, predicate: Any) -> frozenset[int]:
         """The variables a state predicate `fn(program, view)` reads, from its own Z3 term."""
-        from model.symbolic import SYMBOLIC
+        from model.symbolic import predicate_term
 
-        term = predicate(self.program, View(SYMBOLIC, self.program.layout, self.xs))
+        term = predicate_term(self.program, predicate, self.xs)
         return reads(term, self.index, self._seen)
 
     def cone(self, seeds: Iterable[int]) -> frozenset[int]:

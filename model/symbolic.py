@@ -59,6 +59,43 @@ def _command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, An
     return [(cmd.name, *command_term(program, cmd, cur)) for cmd in program.symbolic_commands]
 
 
+class SymbolicBranch(Exception):
+    """A predicate decided a Python `if` on a symbolic value (`if S.get("gone", i) == 1:`)."""
+
+
+def _strict_bool(self: Any) -> bool:
+    if z3.is_true(self):
+        return True
+    if z3.is_false(self):
+        return False
+    if z3.is_eq(self) and self.num_args() == 2:
+        a, b = self.arg(0), self.arg(1)
+        if a.eq(b):
+            return True
+        if z3.is_bv_value(a) and z3.is_bv_value(b):
+            return a.as_long() == b.as_long()
+    raise SymbolicBranch(
+        f"a Python condition on the symbolic value `{self}`: combine values with the domain "
+        "(S.d.eq, S.d.and_, S.d.ite, ...), since Python's `if`, `and`, `or` and `==` cannot see "
+        "a value that is only known per state")
+
+
+def predicate_term(program: Program, fn: Any, cur: tuple[Any, ...]) -> Any:
+    """A state predicate `fn(program, view)` (a property, a cover) as a term over `cur`.
+
+    Z3 turns `bool()` of an equation into a comparison of the two expressions' shapes, so a
+    predicate written `if S.get("gone", i) == 1:` silently took the else branch here while the
+    explorer took the right one per state, and a term that never mentions `gone` let slices
+    (model/slice.py) freeze it. Here such a condition is an error (SymbolicBranch), which
+    reaches the user as E079 at the predicate's line."""
+    original = z3.ExprRef.__bool__
+    z3.ExprRef.__bool__ = _strict_bool  # type: ignore[method-assign]
+    try:
+        return fn(program, View(SYMBOLIC, program.layout, cur))
+    finally:
+        z3.ExprRef.__bool__ = original  # type: ignore[method-assign]
+
+
 def command_term(program: Program, cmd: Command, cur: tuple[Any, ...]) -> tuple[Any, dict[int, Any]]:
     """One command's guard and writes (state index -> next value) over `cur`: its `fire` run in
     the symbolic domain."""

@@ -14,10 +14,9 @@ from typing import Any
 
 import z3
 
-from model.domain import View
 from model.explore import successors
 from model.program import Command, Program
-from model.symbolic import SYMBOLIC, Relation, relation, state_vars
+from model.symbolic import Relation, predicate_term, relation, state_vars
 from model.trace import build_trace
 from proofs.job import Loaded, each_property
 from proofs.properties import Property
@@ -37,7 +36,7 @@ class BmcResult:
 
 
 def prop_term(program: Program, holds: Callable[[Program, Any], Any], xs: tuple[Any, ...]) -> Any:
-    return holds(program, View(SYMBOLIC, program.layout, xs))
+    return predicate_term(program, holds, xs)
 
 
 def link(rel: Relation, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:

@@ -38,9 +38,9 @@ from typing import Any
 
 import z3
 
-from model.domain import WIDTH, View
+from model.domain import WIDTH
 from model.program import Program
-from model.symbolic import SYMBOLIC, changes, command_terms, input_vars, state_vars
+from model.symbolic import changes, command_terms, input_vars, predicate_term, state_vars
 from proofs.atomic import write_atomic
 from proofs.solver import SolverUnknown, is_sat, make_solver
 
@@ -170,7 +170,7 @@ def _render_model(xs: tuple[Any, ...], inputs: tuple[Any, ...], init: tuple[int,
 
 
 def _property_text(program: Program, holds: Callable[[Program, Any], Any]) -> str:
-    term = holds(program, View(SYMBOLIC, program.layout, state_vars(program)))
+    term = predicate_term(program, holds, state_vars(program))
     term = z3.BoolVal(term) if isinstance(term, bool) else term
     return f"(define-fun |property| () Bool {term.sexpr()})\n"
 
@@ -633,7 +633,7 @@ def recheck(path: str | Path, subject: Subject, program: Program,
     model, _text = program_model(program)
     if cert.head["model"] != model.digest:
         raise CertificateError("certificate is for another model (its Init and T differ from this program's)")
-    prop = holds(program, View(SYMBOLIC, program.layout, model.xs))
+    prop = predicate_term(program, holds, model.xs)
     _obligations(cert, model, z3.BoolVal(prop) if isinstance(prop, bool) else prop, timeout_s)
 
 

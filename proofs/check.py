@@ -110,7 +110,7 @@ class Overrides:
                        timeout=self.timeout or run.timeout)
 
 
-def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "proofs/certificates",
+def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "",
           progress: Callable[[str], None] = lambda _m: None) -> Report:
     from model.hosts import load_host
     from proofs.properties import load_properties_file, select

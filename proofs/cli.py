@@ -113,8 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--out", metavar="FILE",
                     help="write the report here (atomically) instead of stdout; with --format html, a "
                          "folder that gets index.html and one trace-N.json per counterexample")
-    ck.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
-                    help="where proof certificates are written (default: proofs/certificates)")
+    ck.add_argument("--certificates", default="", metavar="DIR",
+                    help="where proof certificates are written (default: $SPECMC_CERTIFICATES, else "
+                         "~/.cache/specmc/certificates)")
 
     wt = sub.add_parser("witness", help="the counterexample of one host x property as a JavaScript program")
     wt.add_argument("--plan", metavar="FILE", help="plan whose run for the host gives bounds and limits")
@@ -127,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     wt.add_argument("--bounds", metavar="K=V,...", help="override the run's bounds")
     wt.add_argument("--timeout", type=float, metavar="S", help="seconds for the search")
     wt.add_argument("--out", metavar="FILE", help="write the program here (atomically) instead of stdout")
-    wt.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
+    wt.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates go if the property turns out to hold")
 
     rv = sub.add_parser("review", help="what a spec change did to the algorithms, the model and the verdicts")
@@ -144,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
     rv.add_argument("--format", choices=("text", "json", "markdown", "sarif", "github"), default="text")
     rv.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
-    rv.add_argument("--certificates", default="proofs/certificates", metavar="DIR",
+    rv.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates are written")
     rv.add_argument("--strict", action="store_true",
                     help="fail (exit 1) when a clause whose meaning the model builds in changed; "
@@ -255,8 +256,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
         else:
             _check_file("--out", out)
     certificates = getattr(args, "certificates", None)
-    if certificates:
-        _check_folder("--certificates", certificates)
+    if certificates is not None:  # the default folder is checked too: a read-only home is input as well
+        from proofs.job import default_certificates
+
+        _check_folder("--certificates", certificates or default_certificates())
 
 
 def _host_arg(h: str) -> str:

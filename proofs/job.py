@@ -16,6 +16,19 @@ from proofs.properties import Property
 from proofs.verdict import Outcome
 
 
+def default_certificates() -> str:
+    """Where certificates go unless `--certificates` says: `$SPECMC_CERTIFICATES`, else the user's
+    cache folder (`$XDG_CACHE_HOME/specmc/certificates`, by default `~/.cache/...`). They are
+    derived files, re-made by any run and re-checked by `specmc recheck`; writing them into
+    `./proofs/certificates` of whatever folder the user happens to be in surprised users."""
+    import os
+
+    if os.environ.get("SPECMC_CERTIFICATES"):
+        return os.environ["SPECMC_CERTIFICATES"]
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(cache) / "specmc" / "certificates")
+
+
 @dataclass(frozen=True)
 class Job:
     specs: tuple[str, ...]  # paths; "embedded" is the shipped rendition
@@ -25,7 +38,7 @@ class Job:
     properties_files: tuple[str, ...] = ()
     depth: int = 60  # BMC / k-induction limit
     timeout: float = 600.0  # seconds for the whole job
-    certificates: str = "proofs/certificates"
+    certificates: str = ""  # folder; "" is default_certificates()
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,13 @@ def sliced_to(program: Program) -> str:
     if not program.dropped:
         return ""
     gone = set(program.dropped)
-    names = [n for n, base, size in program.layout.names if all(base + i in gone for i in range(size))]
+    names = []
+    for n, base, size in program.layout.names:
+        out = [i for i in range(size) if base + i in gone]
+        if len(out) == size:
+            names.append(n)
+        elif out:  # part of an array: its dropped elements by index
+            names += [f"{n}[{i}]" for i in out]
     kept = program.layout.size - len(gone)
     return f"; sliced to {kept} of {program.layout.size} variables, without {', '.join(names)}"
 
@@ -104,12 +123,11 @@ def static_cover(program: Program, prop: Property) -> bool | None:
     operation), so that any engine's PROVED can be called vacuous without a search; else None."""
     import z3
 
-    from model.domain import View
-    from model.symbolic import SYMBOLIC, state_vars
+    from model.symbolic import predicate_term, state_vars
 
     if prop.cover is None:
         return None
-    term = prop.cover(program, View(SYMBOLIC, program.layout, state_vars(program)))
+    term = predicate_term(program, prop.cover, state_vars(program))
     if isinstance(term, bool):
         return False if term is False else None
     return False if z3.is_false(z3.simplify(term)) else None
@@ -125,11 +143,10 @@ def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
 
     import z3
 
-    from model.domain import View
-    from model.symbolic import SYMBOLIC, state_vars
+    from model.symbolic import predicate_term, state_vars
 
     xs = state_vars(program)
-    term = fn(program, View(SYMBOLIC, program.layout, xs))
+    term = predicate_term(program, fn, xs)
     names = {str(x): i for i, x in enumerate(xs)}
     used = sorted({names[str(c)] for c in z3.z3util.get_vars(term)} if not z3.is_bool(term) or
                   not (z3.is_true(term) or z3.is_false(term)) else set())
@@ -167,4 +184,4 @@ def each_property(job: Loaded, engine: str, decide: Callable[[Property, float], 
 
 
 def certificate_dir(job: Job) -> Path:
-    return Path(job.certificates)
+    return Path(job.certificates or default_certificates())

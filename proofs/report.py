@@ -50,7 +50,8 @@ def _scope(r: Row) -> str:
     elif o.cover_reached is None:
         parts.append("cover not checked")
     if o.bounds_hit:
-        parts.append("bounds hit: " + ", ".join(f"{n} in {k:,} states" for n, k in o.bounds_hit))
+        # counted in the model the engine searched: for a slice (model/slice.py), its states
+        parts.append("bounds hit: " + ", ".join(f"{n} in {k:,} searched states" for n, k in o.bounds_hit))
     elif o.bounds_hit is None:
         parts.append("bounds not measured")
     return f" [{'; '.join(parts)}]" if parts else ""

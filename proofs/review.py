@@ -435,7 +435,7 @@ Cache = dict[tuple[Any, ...], Outcome]
 
 
 def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None = None,
-           repo: str | None = None, certificates: str = "proofs/certificates",
+           repo: str | None = None, certificates: str = "",
            progress: Callable[[str], None] = lambda _m: None, cache: Cache | None = None,
            strict: bool = False) -> Review:
     """`strict`: a change to a clause the model builds in (model/by_hand.py) fails the review

@@ -31,6 +31,8 @@ class Outcome:
     cover_reached: bool | None = None
     # bounds that ended some run of the exploration, with how many states they ended; () none,
     # None: this engine did not measure it
+    # (bound, how many states of the searched model a run ended in at it); the explicit engine
+    # searches a slice per group of properties (model/slice.py), so counts are of that slice's states
     bounds_hit: tuple[tuple[str, int], ...] | None = None
 
     @property

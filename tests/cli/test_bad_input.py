@@ -158,6 +158,35 @@ def test_predicate_that_raises_in_explore(tmp_path):
     assert "'mine'" in line and "KeyError" in line
 
 
+BRANCHES_ON_A_SYMBOLIC_VALUE = '''from proofs.properties import Property, register
+
+
+def holds(prog, S):
+    ok = S.d.true()
+    for i in range(prog.layout.bounds.objects):
+        if S.get("gone", i) == 1:
+            ok = S.d.and_(ok, S.d.eq(S.get("obj_status", i), 0))
+    return ok
+
+
+register(Property("mine", "a collected object's slot is released", "sec-x", holds))
+'''
+
+
+def test_predicate_that_branches_in_python_on_a_state_variable(tmp_path):
+    """Z3 answers Python's `==` on two expressions by comparing their shapes, so this predicate's
+    term never mentioned `gone`: the solvers checked a different property from the explorer, and
+    a slice (model/slice.py) froze `gone` and PROVED what the whole model violates (found by an
+    independent review). Now it is the user's error, at the user's line."""
+    f = _props(tmp_path, BRANCHES_ON_A_SYMBOLIC_VALUE)
+    r = specmc("explore", "--host", "quickjs-ng-0.5", "--bounds", "objects=1,frames=3",
+               "--properties-file", str(f), "--property", "mine")
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    (line,) = [s for s in r.stderr.splitlines() if "E079" in s]
+    assert line.startswith(_line_col(f, 'S.get("gone", i) == 1') + ": ")
+    assert "S.d.eq" in line
+
+
 def test_predicate_that_raises_in_check(tmp_path):
     """The engines evaluate the predicate in their own processes; it used to be an internal
     error (exit 3). Now: exit 2, and the one line names the user's file and line."""
