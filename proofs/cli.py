@@ -147,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
     rv.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates are written")
+    rv.add_argument("--cache", default="", metavar="DIR",
+                    help="verdicts kept between reviews, by model digest (default: $SPECMC_CACHE, else "
+                         "~/.cache/specmc/verdicts)")
+    rv.add_argument("--no-cache", action="store_true", help="decide every verdict anew; keep nothing")
     rv.add_argument("--strict", action="store_true",
                     help="fail (exit 1) when a clause whose meaning the model builds in changed; "
                          "otherwise that is a warning")
@@ -361,8 +365,17 @@ def _cmd_review(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    disk = None
+    if not args.no_cache:
+        from proofs.cache import VerdictCache, default_cache
+
+        folder = args.cache or default_cache()
+        _check_folder("--cache", folder)
+        disk = VerdictCache(folder)
     result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress,
-                    strict=args.strict)
+                    strict=args.strict, disk=disk)
+    if disk is not None and disk.hits:
+        progress(f"{disk.hits} verdict(s) from the cache in {disk.folder} (--no-cache decides them anew)")
     out = render(result, args.format)
     if args.out:
         write_atomic(args.out, out)

@@ -36,6 +36,8 @@ from model.by_hand import HandClause, hand_modelled
 from model.hosts import HostProfile, load_host
 from model.normal import ModelForm, model_form
 from proofs import exitcodes
+from proofs.cache import VerdictCache
+from proofs.certificate import file_digest
 from proofs.check import Overrides, decide
 from proofs.plan import Plan
 from proofs.portfolio import UNBUILDABLE
@@ -437,9 +439,9 @@ Cache = dict[tuple[Any, ...], Outcome]
 def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None = None,
            repo: str | None = None, certificates: str = "",
            progress: Callable[[str], None] = lambda _m: None, cache: Cache | None = None,
-           strict: bool = False) -> Review:
+           strict: bool = False, disk: VerdictCache | None = None) -> Review:
     """`strict`: a change to a clause the model builds in (model/by_hand.py) fails the review
-    instead of being a warning."""
+    instead of being a warning. `disk`: verdicts kept between runs (proofs/cache.py)."""
     started = time.monotonic()
     cache = {} if cache is None else cache
     overrides = overrides or Overrides()
@@ -465,12 +467,12 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
             for name in run.hosts:
                 host = hosts[name]
                 bf, hf = forms[name]
-                b_out = _verdicts(run, host, base, bf, props, certificates, progress, cache)
+                b_out = _verdicts(run, host, base, bf, props, certificates, progress, cache, disk)
                 same = bf.digest == hf.digest  # the same model: HEAD's verdicts are BASE's
                 # a reason why the model cannot be built points into BASE's text: HEAD gets its own
                 # (a failed build is quick); every other verdict carries over
                 redo = not same or any(unbuildable(o) for o in b_out.values())
-                h_out = _verdicts(run, host, head, hf, props, certificates, progress, cache) if redo \
+                h_out = _verdicts(run, host, head, hf, props, certificates, progress, cache, disk) if redo \
                     else b_out
                 verdicts += [_pair(run.name, host.name, _shown(b_out[p], base), _shown(h_out[p], head),
                                    same, touched) for p in props]
@@ -516,7 +518,8 @@ def _build_error(side: Side, host: HostProfile, run: Any) -> str:
 
 
 def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: tuple[str, ...],
-              certificates: str, progress: Callable[[str], None], cache: Cache) -> dict[str, Outcome]:
+              certificates: str, progress: Callable[[str], None], cache: Cache,
+              disk: VerdictCache | None = None) -> dict[str, Outcome]:
     error = _build_error(side, host, run)
     if error:
         return {p: Outcome(p, UNKNOWN, "build", reason=error) for p in props}
@@ -526,12 +529,21 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
     # the text that was read, and another text with the same normal form has its own lines
     own = (*key, side.paths)
     out = {p: cache.get((*key, p)) or cache.get((*own, p)) for p in props}
+    # on disk: what decides a definite verdict, by content (a time limit does not)
+    stored = (form.digest, file_digest(host.path), run.bounds.describe(), run.engine, run.depth,
+              tuple(file_digest(f) for f in run.properties_files))
+    if disk is not None:
+        for p in props:
+            if out[p] is None and (o := disk.get((*stored, p))) is not None:
+                out[p] = cache[(*key, p)] = o
     missing = tuple(p for p in props if out[p] is None)
     if missing:
         got = decide(replace(run, specs=side.paths), host.path, missing, certificates, progress)
         where = own if any(unbuildable(o) for o in got.values()) else key
         for p, o in got.items():
             cache[(*where, p)] = o
+            if disk is not None and not unbuildable(o):
+                disk.put((*stored, p), o)
         out.update(got)
     return {p: o for p, o in out.items() if o is not None}
 

@@ -29,10 +29,9 @@ class Outcome:
     # whether some reachable state meets the property's cover: True (reached), False (a PROVED
     # about nothing: vacuous), None (not determined by this engine)
     cover_reached: bool | None = None
-    # bounds that ended some run of the exploration, with how many states they ended; () none,
-    # None: this engine did not measure it
-    # (bound, how many states of the searched model a run ended in at it); the explicit engine
-    # searches a slice per group of properties (model/slice.py), so counts are of that slice's states
+    # bounds that ended some run, with in how many states of the searched model (the explicit
+    # engine searches a slice per group of properties, model/slice.py: counts are of its states);
+    # () none, None: this engine did not measure it
     bounds_hit: tuple[tuple[str, int], ...] | None = None
 
     @property

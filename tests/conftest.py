@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The suite's own verdict cache and certificate folder: a test must see engines decide (not a
+# verdict an earlier run left in the user's cache), and must leave nothing in ~/.cache.
+# Subprocesses (the CLI tests) inherit these.
+_SCRATCH = Path(tempfile.mkdtemp(prefix="specmc-tests-"))
+os.environ["SPECMC_CACHE"] = str(_SCRATCH / "verdicts")
+os.environ["SPECMC_CERTIFICATES"] = str(_SCRATCH / "certificates")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "ecma262"

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -254,3 +255,41 @@ def test_markdown_fits_a_pull_request_comment_whatever_the_change() -> None:
     assert "**used by the model**" in md  # the unknown steps that fail the review come first
     assert "more changed algorithm(s)" in md and "`Alg1`" in md
     assert "_Left out to fit a pull-request comment:" in md
+
+
+def _specmc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True,
+                          timeout=900)
+
+
+def test_verdicts_are_kept_on_disk_and_reused(tmp_path: Path) -> None:
+    """A second review of the same models decides nothing anew (issue 16: unchanged models are
+    never re-checked); the verdicts, and the exit code, are the same."""
+    (tmp_path / "specmc.toml").write_text(ONE_HOST)
+    head = hook_calls_cleanup_directly(tmp_path)
+    args = ["review", str(SHARED / "current"), str(head), "--plan", str(tmp_path / "specmc.toml"),
+            "--format", "json", "--certificates", str(tmp_path / "certs"), "--cache", str(tmp_path / "v")]
+    runs = [_specmc(*args) for _ in range(2)]
+    first, second = runs
+    assert first.returncode == second.returncode == exitcodes.FINDING, first.stderr
+    assert "from the cache" not in first.stderr
+    assert "2 verdict(s) from the cache" in second.stderr, second.stderr
+    pick = [[(v["host"], v["property"], v["base"], v["head"]) for v in json.loads(r.stdout)["verdicts"]]
+            for r in runs]
+    assert pick[0] == pick[1]
+    # a damaged entry is a miss, never a verdict: the engines decide again
+    for f in (tmp_path / "v").rglob("*.json"):
+        f.write_text("{not json")
+    third = _specmc(*args)
+    assert third.returncode == exitcodes.FINDING and "from the cache" not in third.stderr
+    # --no-cache decides anew even with a good cache
+    fourth = _specmc(*args, "--no-cache")
+    assert fourth.returncode == exitcodes.FINDING and "from the cache" not in fourth.stderr
+
+
+def test_a_cache_folder_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = _specmc("review", str(SHARED / "current"), str(SHARED / "current"), "--cache", str(blocker / "v"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr
+    assert "--cache" in r.stderr and "is a file" in r.stderr

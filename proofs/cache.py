@@ -1,0 +1,79 @@
+"""Verdicts kept on disk between runs, keyed by everything that decides them.
+
+A spec-change review checks BASE and HEAD; on a pull request BASE is the text the previous review
+already checked, and most pull requests leave the model alone. A verdict depends only on the
+model (its normal-form digest, model/normal.py), the host profile file, the run's settings, the
+property, and the code of specmc itself, so it can be kept under a hash of exactly those and
+reused: an unchanged model is never checked twice. Only definite verdicts are kept (an UNKNOWN
+may be decided with more time), and a PROVED is reused only while its certificate still exists.
+An unreadable or damaged entry is a miss, never a verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from proofs.atomic import write_atomic
+from proofs.verdict import DEFINITE, PROVED, Outcome
+
+_ROOT = Path(__file__).resolve().parent.parent  # the folder holding spec/, model/ and proofs/
+
+
+def default_cache() -> str:
+    """`$SPECMC_CACHE`, else `$XDG_CACHE_HOME/specmc/verdicts` (by default under `~/.cache`)."""
+    if os.environ.get("SPECMC_CACHE"):
+        return os.environ["SPECMC_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "specmc" / "verdicts")
+
+
+@cache
+def tool_digest() -> str:
+    """A hash of specmc's own sources (reader, grammar, model, engines, properties): a verdict made
+    by other code is not this code's verdict."""
+    h = hashlib.sha256()
+    for package in ("spec", "model", "proofs"):
+        for f in sorted((_ROOT / package).rglob("*")):
+            if f.suffix in (".py", ".lark", ".html") and "__pycache__" not in f.parts:
+                h.update(str(f.relative_to(_ROOT)).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+class VerdictCache:
+    """A folder of JSON files, one per (key, tool digest)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.hits = 0
+        self.stored = 0
+
+    def _path(self, key: tuple[Any, ...]) -> Path:
+        digest = hashlib.sha256(repr((tool_digest(), key)).encode()).hexdigest()
+        return self.folder / digest[:2] / f"{digest}.json"
+
+    def get(self, key: tuple[Any, ...]) -> Outcome | None:
+        try:
+            doc = json.loads(self._path(key).read_text(encoding="utf-8"))
+            o = Outcome(**{**doc, "trace": tuple(doc["trace"]),
+                           "bounds_hit": None if doc["bounds_hit"] is None
+                           else tuple((n, k) for n, k in doc["bounds_hit"])})
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        lost = o.verdict == PROVED and not (o.certificate and Path(o.certificate).is_file())
+        if o.verdict not in DEFINITE or lost:
+            return None
+        self.hits += 1
+        return o
+
+    def put(self, key: tuple[Any, ...], o: Outcome) -> None:
+        if o.verdict not in DEFINITE:
+            return
+        write_atomic(self._path(key), json.dumps(asdict(o), sort_keys=True))
+        self.stored += 1
