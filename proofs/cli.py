@@ -143,8 +143,10 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--engine", choices=ENGINES)
     rv.add_argument("--bounds", metavar="K=V,...", help="override bounds for every run")
     rv.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
-    rv.add_argument("--format", choices=("text", "json", "markdown", "sarif", "github"), default="text")
-    rv.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    rv.add_argument("--format", type=_review_formats, default=("text",), metavar="F[,F...]",
+                    help=f"one or more of {', '.join(REVIEW_FORMATS)}; several need --out DIR, which "
+                         "gets review.<ext> for each")
+    rv.add_argument("--out", metavar="FILE|DIR", help="write the report here (atomically) instead of stdout")
     rv.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates are written")
     rv.add_argument("--cache", default="", metavar="DIR",
@@ -249,13 +251,31 @@ def _check_file(option: str, given: str) -> None:
     _check_folder(option, given, p.parent)
 
 
+REVIEW_FORMATS = {"text": "txt", "json": "json", "markdown": "md", "sarif": "sarif", "github": "github.txt"}
+
+
+def _review_formats(text: str) -> tuple[str, ...]:
+    """`markdown,github,sarif`: one review, written in each format (a PR comment, annotations and
+    code scanning from one run)."""
+    names = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    bad = [f for f in names if f not in REVIEW_FORMATS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or repr(text)} (choose from "
+                                         f"{', '.join(REVIEW_FORMATS)}, comma-separated)")
+    return names
+
+
 def _check_outputs(args: argparse.Namespace) -> None:
     """Every place this command will write, before any work starts: a report that cannot be
     written after an hour of checking, or a certificate folder that makes every engine fail, is
     input the user can fix in a second."""
     out = getattr(args, "out", None)
+    fmt = getattr(args, "format", None)
+    several = isinstance(fmt, tuple) and len(fmt) > 1
+    if several and not out:
+        raise SpecError([diag.make("E082", formats=",".join(fmt))])
     if out:
-        if getattr(args, "format", None) == "html":
+        if fmt == "html" or several:
             _check_folder("--out", out)
         else:
             _check_file("--out", out)
@@ -376,11 +396,13 @@ def _cmd_review(args: argparse.Namespace) -> int:
                     strict=args.strict, disk=disk)
     if disk is not None and disk.hits:
         progress(f"{disk.hits} verdict(s) from the cache in {disk.folder} (--no-cache decides them anew)")
-    out = render(result, args.format)
-    if args.out:
-        write_atomic(args.out, out)
+    if len(args.format) > 1:
+        for fmt in args.format:
+            write_atomic(Path(args.out) / f"review.{REVIEW_FORMATS[fmt]}", render(result, fmt))
+    elif args.out:
+        write_atomic(args.out, render(result, args.format[0]))
     else:
-        sys.stdout.write(out)
+        sys.stdout.write(render(result, args.format[0]))
     for v in result.internal_errors():
         print(f"specmc: {v.host} / {v.property}: {(v.head.reason or v.base.reason)}", file=sys.stderr)
     for h in result.hand_changed:  # a warning unless --strict made it a finding

@@ -293,3 +293,21 @@ def test_a_cache_folder_that_cannot_be_written_is_refused(tmp_path: Path) -> Non
     r = _specmc("review", str(SHARED / "current"), str(SHARED / "current"), "--cache", str(blocker / "v"))
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr
     assert "--cache" in r.stderr and "is a file" in r.stderr
+
+
+def test_one_review_written_in_several_formats(tmp_path: Path) -> None:
+    (tmp_path / "specmc.toml").write_text(ONE_HOST)
+    out = tmp_path / "reports"
+    same = (str(SHARED / "current"), str(SHARED / "current"))
+    r = _specmc("review", *same, "--plan", str(tmp_path / "specmc.toml"),
+                "--format", "markdown,github,sarif,json", "--out", str(out))
+    assert r.returncode == exitcodes.OK, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["review.github.txt", "review.json", "review.md",
+                                                     "review.sarif"]
+    assert json.loads((out / "review.json").read_text())["model_identical"] is True
+    assert json.loads((out / "review.sarif").read_text())["version"] == "2.1.0"
+    # several formats and no folder for them; an unknown format: exit 2, one line, nothing written
+    r = _specmc("review", *same, "--format", "markdown,github")
+    assert r.returncode == exitcodes.INPUT_ERROR and "E082" in r.stderr and "Traceback" not in r.stderr
+    r = _specmc("review", *same, "--format", "markdown,pdf")
+    assert r.returncode == exitcodes.INPUT_ERROR and "pdf" in r.stderr and "Traceback" not in r.stderr
