@@ -7,6 +7,7 @@ order makes the first violation found a shortest one.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -84,11 +85,13 @@ class Exploration:
 
 def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
             max_states: int = 2_000_000, keep: bool = False, native: bool = True,
-            stop_at: frozenset[str] = frozenset()) -> Exploration:
+            stop_at: frozenset[str] = frozenset(),
+            progress: Callable[[int, int, float], None] | None = None) -> Exploration:
     """Breadth first until every property is violated or nothing is left (with no properties:
     the whole reachable space), or as soon as one of the properties named in `stop_at` is.
     `keep` returns the parent map, i.e. every state visited. `native=False` fires every command
-    through the reference interpreter (slower, same result)."""
+    through the reference interpreter (slower, same result). `progress(states, depth, seconds)`
+    is called about once a second."""
     fast = Compiled(program, after=COMPILE_AFTER) if native else None
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
@@ -106,8 +109,14 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
                 del pending[pid]
 
     check(init)
+    started = last = time.monotonic()
+    popped = 0
     while frontier and (pending or not properties) and not stop_at & violations.keys():
         state, depth = frontier.popleft()
+        popped += 1
+        if progress is not None and not popped & 0x3FF and time.monotonic() - last >= 1.0:
+            last = time.monotonic()
+            progress(len(parent), depth, last - started)
         if depth >= max_depth:
             complete = False
             continue

@@ -17,6 +17,7 @@ from model.bounds import Bounds, parse_bounds
 from proofs import portfolio
 from proofs.job import Job, spec_paths
 from proofs.plan import Plan, Run
+from proofs.progress import prefixed
 from proofs.properties import CATALOGUE
 from proofs.verdict import VACUOUS, VIOLATED, Outcome
 
@@ -140,7 +141,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     # every (run, host) job, side by side as the cores allow; a job that two runs ask for alike
     # (command-line overrides can make them so) runs once
     unique = list({(t.job, t.engines): t for t in tasks}.values())
-    done = portfolio.run_many(unique, progress=lambda m: progress("  " + m))
+    done = portfolio.run_many(unique, progress=lambda m: progress(prefixed("  ", m)))
     by_job = {(t.job, t.engines): r for t, r in zip(unique, done, strict=True)}
     results = [by_job[(t.job, t.engines)] for t in tasks]
     for (run, host_name, props, spec_label, expected), outcomes in zip(planned, results, strict=True):
@@ -164,7 +165,7 @@ def decide(run: Run, host_path: str, props: tuple[str, ...], certificates: str,
     """The run's engines on one host: an outcome for every property."""
     progress(f"[{run.name}] at {run.bounds.describe()}")
     return portfolio.run_many([task(run, host_path, props, certificates)],
-                              progress=lambda m: progress("  " + m), at_once=1)[0]
+                              progress=lambda m: progress(prefixed("  ", m)), at_once=1)[0]
 
 
 def _host_exists(name: str) -> bool:

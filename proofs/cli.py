@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 from proofs import exitcodes
 from proofs.plan import ENGINES
+from proofs.progress import Printer
 from spec import diagnostics as diag
 from spec.diagnostics import SpecError
 
@@ -113,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--out", metavar="FILE",
                     help="write the report here (atomically) instead of stdout; with --format html, a "
                          "folder that gets index.html and one trace-N.json per counterexample")
+    ck.add_argument("--quiet", action="store_true", help="no progress on stderr (errors still go there)")
     ck.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates are written (default: $SPECMC_CERTIFICATES, else "
                          "~/.cache/specmc/certificates)")
@@ -153,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="verdicts kept between reviews, by model digest (default: $SPECMC_CACHE, else "
                          "~/.cache/specmc/verdicts)")
     rv.add_argument("--no-cache", action="store_true", help="decide every verdict anew; keep nothing")
+    rv.add_argument("--quiet", action="store_true", help="no progress on stderr (errors still go there)")
     rv.add_argument("--strict", action="store_true",
                     help="fail (exit 1) when a clause whose meaning the model builds in changed; "
                          "otherwise that is a warning")
@@ -312,10 +315,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     hosts = tuple(_host_arg(h) for h in args.host)
     over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout)
 
-    def progress(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
-
-    report = check(plan, over, args.certificates, progress)
+    with Printer(quiet=args.quiet) as progress:
+        report = check(plan, over, args.certificates, progress)
     internal = [r for r in report.rows if r.outcome.reason.startswith("internal error")]
     out = render(report, args.format)
     if args.format == "html":
@@ -382,9 +383,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     hosts = tuple(_host_arg(h) for h in args.host)
     over = Overrides((), hosts, tuple(args.property), args.engine, args.bounds, None, args.timeout)
 
-    def progress(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
-
+    progress = Printer(quiet=args.quiet)
     disk = None
     if not args.no_cache:
         from proofs.cache import VerdictCache, default_cache
@@ -392,8 +391,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
         folder = args.cache or default_cache()
         _check_folder("--cache", folder)
         disk = VerdictCache(folder)
-    result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress,
-                    strict=args.strict, disk=disk)
+    with progress:
+        result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress,
+                        strict=args.strict, disk=disk)
     if disk is not None and disk.hits:
         progress(f"{disk.hits} verdict(s) from the cache in {disk.folder} (--no-cache decides them anew)")
     if len(args.format) > 1:

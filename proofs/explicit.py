@@ -38,23 +38,31 @@ def bounds_hit(program: Program, states: Iterable[tuple[int, ...]]) -> tuple[tup
     return tuple((CUT_NAMES[v], n) for v, n in sorted(counts.items()) if v in CUT_NAMES)
 
 
-def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+def run(job: Loaded, report: Callable[[Outcome], None],
+        progress: Callable[[str], None] | None = None) -> None:
     """One search per group of properties with a common cone of influence (model/slice.py): each
     searches the model cut down to the variables its properties can depend on, which leaves out
     the observers the group does not read, often most of the state space."""
     started = time.perf_counter()
-    for program, props in slices(job):
-        _run_slice(job, program, props, report, started)
+    groups = slices(job)
+    for n, (program, props) in enumerate(groups, start=1):
+        said = None
+        if progress is not None:
+            def said(states: int, depth: int, seconds: float, n: int = n, k: int = len(props)) -> None:
+                progress(f"search {n} of {len(groups)} ({k} properties): {states:,} states, depth {depth}, "
+                         f"{seconds:.0f} s")
+        _run_slice(job, program, props, report, started, said)
 
 
 def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
-               report: Callable[[Outcome], None], started: float) -> None:
+               report: Callable[[Outcome], None], started: float,
+               progress: Callable[[int, int, float], None] | None = None) -> None:
     preds = {p.id: predicate(program, p) for p in props}
     for p in props:
         cover = cover_predicate(program, p)
         if cover is not None:
             preds[COVER + p.id] = lambda S, cover=cover: not cover(S)
-    r = explore(program, preds, job.job.bounds.steps, MAX_STATES, keep=True)
+    r = explore(program, preds, job.job.bounds.steps, MAX_STATES, keep=True, progress=progress)
     hit = bounds_hit(program, r.reached)
     kept = [i for i in range(program.layout.size) if i not in set(program.dropped)]
     how = sliced_to(program)

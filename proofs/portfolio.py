@@ -19,6 +19,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from proofs.job import Job
+from proofs.progress import Status
 from proofs.verdict import DEFINITE, PROVED, UNKNOWN, Outcome, better
 from spec.diagnostics import SpecError
 
@@ -56,7 +57,10 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     try:
         loaded = load(job)
         statics.update({p.id: static_cover(loaded.program, p) for p in loaded.properties})
-        _engine(name)(loaded, put)
+        if name == "explicit":  # how far the search has got, for a terminal's status line
+            _engine(name)(loaded, put, progress=lambda text: put(("progress", name, text)))
+        else:
+            _engine(name)(loaded, put)
     except ReplayError as e:
         put(("internal", name, f"a solver trace did not replay in the interpreter: {e}"))
     except SpecError as e:  # the text cannot be run (a step the model cannot execute): input, not a bug
@@ -146,6 +150,8 @@ class _Running:
             self.running.discard(msg[1])
         elif msg[0] == "done":
             self.running.discard(msg[1])
+        elif msg[0] == "progress":
+            progress(Status(f"{self.task.label}{msg[1]}: {msg[2]}"))
 
     def finished(self) -> bool:
         decided = all(self.best.get(p) and self.best[p].verdict in DEFINITE for p in self.task.properties)
