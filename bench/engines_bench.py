@@ -17,12 +17,13 @@ import argparse
 import time
 from dataclasses import replace
 
+from specmc.model import symbolic
+from specmc.model.bounds import Bounds
+from specmc.proofs import bdd, bmc, certificate, explicit, kind, pdr
+from specmc.proofs.job import Job, load
+from specmc.proofs.verdict import Outcome
+
 from bench.parse_bench import machine
-from model import symbolic
-from model.bounds import Bounds
-from proofs import bdd, bmc, certificate, explicit, kind, pdr
-from proofs.job import Job, load
-from proofs.verdict import Outcome
 
 ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import time
 
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
+
 from bench.parse_bench import machine
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from proofs.properties import CATALOGUE
-from spec.load import load_spec
 
 
 def main() -> None:

@@ -39,11 +39,11 @@ def main() -> None:
     files = args.files or [SHARED / "spec-2025-11-04-e936549f.html"]
 
     t0 = time.perf_counter()
-    from spec.parser import step_parser
+    from specmc.spec.parser import step_parser
 
     step_parser()
     build = time.perf_counter() - t0
-    from spec.load import load_specs
+    from specmc.spec.load import load_specs
 
     print(f"machine: {machine()}")
     print(f"grammar tables built once per process: {build:.2f} s")

@@ -18,10 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from specmc.proofs.plan import load_plan
+from specmc.proofs.review import review
+from specmc.spec.load import load_specs
+
 from bench.parse_bench import machine
-from proofs.plan import load_plan
-from proofs.review import review
-from spec.load import load_specs
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "ecma262"
 PAIRS = (("full/spec-2021-03-15-3cd00d74.html", "full/spec-2021-03-17-06357938.html"),

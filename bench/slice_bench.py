@@ -15,10 +15,11 @@ import argparse
 import tempfile
 import time
 
+from specmc.model.bounds import parse_bounds
+from specmc.proofs import certificate, explicit
+from specmc.proofs.job import Job, load, slices
+
 from bench.parse_bench import machine
-from model.bounds import parse_bounds
-from proofs import certificate, explicit
-from proofs.job import Job, load, slices
 
 
 def _timed(fn) -> tuple[float, list]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from spec import diagnostics as diag
-from spec.diagnostics import SpecError
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
 
 
 @dataclass(frozen=True, slots=True)

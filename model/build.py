@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.bounds import Bounds
-from model.compile import BY_HAND, USER, ModelCompiler
-from model.env import CLEANUP_JOB, EXECUTION, Environment
-from model.hosts import HostProfile
-from model.layout import Layout
-from model.program import AlgInfo, Program
-from spec import diagnostics as diag
-from spec import ir
-from spec.diagnostics import SpecError
+from specmc.model.bounds import Bounds
+from specmc.model.compile import BY_HAND, USER, ModelCompiler
+from specmc.model.env import CLEANUP_JOB, EXECUTION, Environment
+from specmc.model.hosts import HostProfile
+from specmc.model.layout import Layout
+from specmc.model.program import AlgInfo, Program
+from specmc.spec import diagnostics as diag
+from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
 
 ENTRY_POINTS = (
     "FinalizationRegistry",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.compile import BY_HAND
+from specmc.model.compile import BY_HAND
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.layout import (
+from specmc.model.layout import (
     CUT_FRAMES,
     CUT_NONE,
     EMPTY,
@@ -36,10 +36,10 @@ from model.layout import (
     WEAKREF,
     Layout,
 )
-from model.program import Command
-from spec import diagnostics as diag
-from spec import ir
-from spec.diagnostics import SpecError
+from specmc.model.program import Command
+from specmc.spec import diagnostics as diag
+from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
 
 USER = 1  # algorithm code of a user-code frame (the script, or a callback)
 END = 250  # pc meaning "fell off the end of the algorithm"

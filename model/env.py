@@ -21,9 +21,9 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any
 
-from model.compile import USER, Ctx, ModelCompiler, new_object
-from model.hosts import HostProfile
-from model.layout import (
+from specmc.model.compile import USER, Ctx, ModelCompiler, new_object
+from specmc.model.hosts import HostProfile
+from specmc.model.layout import (
     CUT_JOBS,
     CUT_NONE,
     EMPTY,
@@ -42,7 +42,7 @@ from model.layout import (
     UNDEF,
     USERFN,
 )
-from model.program import Command
+from specmc.model.program import Command
 
 EXECUTION = "Execution"
 JOB_CLEANUP, JOB_CALLBACK = 0, 1  # queue_kind

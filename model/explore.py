@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from model.domain import Concrete, Disabled, View
-from model.native import Compiled
-from model.program import Command, Program
+from specmc.model.domain import Concrete, Disabled, View
+from specmc.model.native import Compiled
+from specmc.model.program import Command, Program
 
 CONCRETE = Concrete()
 COMPILE_AFTER = 64  # a command runs through `fire` until the explorer has asked for it this often

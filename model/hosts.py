@@ -26,13 +26,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import spec as spec_package
-from spec import diagnostics as diag
-from spec import ir
-from spec.diagnostics import SpecError
-from spec.ecmarkup import plain_text
-from spec.load import load_specs, read_source
-from spec.source import Loc, SourceText
+import specmc.spec as spec_package
+from specmc.spec import diagnostics as diag
+from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.ecmarkup import plain_text
+from specmc.spec.load import load_specs, read_source
+from specmc.spec.source import Loc, SourceText
 
 HOSTS_DIR = Path(spec_package.__file__).resolve().parent / "hosts"
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.bounds import Bounds
+from specmc.model.bounds import Bounds
 
 EMPTY, UNDEF, FALSE, TRUE, UNUSED, THROW, USERFN, JOBCB, REALM, NEWTARGET = range(10)
 OBJ = 10

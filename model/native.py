@@ -18,10 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 import z3
-
-from model.domain import WIDTH
-from model.program import Program
-from model.symbolic import command_term, state_vars
+from specmc.model.domain import WIDTH
+from specmc.model.program import Program
+from specmc.model.symbolic import command_term, state_vars
 
 Step = Callable[[tuple[int, ...]], tuple[int, ...] | None]  # state -> successor, or None if disabled
 

@@ -27,10 +27,10 @@ import hashlib
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
-from model.build import HOST_CALLS, Substitution, select_algorithms
-from model.compile import BY_HAND, dead_loop
-from model.hosts import HostProfile
-from spec import ir
+from specmc.model.build import HOST_CALLS, Substitution, select_algorithms
+from specmc.model.compile import BY_HAND, dead_loop
+from specmc.model.hosts import HostProfile
+from specmc.spec import ir
 
 # operations defined elsewhere in ECMA-262 that the compiler models by hand and that cannot throw
 _TOTAL_BUILTINS = frozenset(name for name, hand in BY_HAND.items() if hand.total)

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.layout import Layout
-from spec import ir
+from specmc.model.layout import Layout
+from specmc.spec import ir
 
 Fire = Callable[[Any], None]  # (View) -> None; states requirements and writes
 

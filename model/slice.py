@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from model.domain import Disabled, View
-from model.program import Command, Program
+from specmc.model.domain import Disabled, View
+from specmc.model.program import Command, Program
 
 Path = list[tuple[Command | None, tuple[int, ...]]]  # (command taken, state reached), from the start
 
@@ -69,7 +69,7 @@ class Dependencies:
     value is computed from (over every symbolic command). Built once, asked per question."""
 
     def __init__(self, program: Program) -> None:
-        from model.symbolic import command_terms, state_vars
+        from specmc.model.symbolic import command_terms, state_vars
 
         self.program = program
         self.xs = state_vars(program)
@@ -87,7 +87,7 @@ class Dependencies:
 
     def of(self, predicate: Any) -> frozenset[int]:
         """The variables a state predicate `fn(program, view)` reads, from its own Z3 term."""
-        from model.symbolic import predicate_term
+        from specmc.model.symbolic import predicate_term
 
         term = predicate_term(self.program, predicate, self.xs)
         return reads(term, self.index, self._seen)
@@ -125,7 +125,7 @@ def lift_states(program: Program, states: list[tuple[int, ...]]) -> Path:
 
 
 def _lift(program: Program, states: list[tuple[int, ...]], commands: list[Command | None] | None) -> Path:
-    from model.explore import CONCRETE, successors
+    from specmc.model.explore import CONCRETE, successors
 
     full = replace(program, dropped=())
     kept = [i for i in range(program.layout.size) if i not in set(program.dropped)]

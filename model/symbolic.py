@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import z3
-
-from model.domain import WIDTH, Symbolic, View
-from model.program import Command, Program
+from specmc.model.domain import WIDTH, Symbolic, View
+from specmc.model.program import Command, Program
 
 SYMBOLIC = Symbolic()
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.layout import FREED, KIND_NAMES, LIVE, NONE, Layout
-from model.program import AlgInfo, Command, Program
+from specmc.model.layout import FREED, KIND_NAMES, LIVE, NONE, Layout
+from specmc.model.program import AlgInfo, Command, Program
 
 SCHEMA = "specmc-trace/1"
 

@@ -1,3 +1,3 @@
-from proofs.cli import run
+from specmc.proofs.cli import run
 
 run()

@@ -22,19 +22,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import z3
-
-from model.domain import WIDTH
-from model.program import Program
-from model.slice import LiftError, lift_states
-from model.symbolic import changes, command_terms, input_vars, state_vars
-from model.trace import build_trace
-from proofs import certificate
-from proofs.bmc import ReplayError, prop_term, replay
-from proofs.invariant import variable_order
-from proofs.job import Loaded, certificate_dir, sliced_to, slices
-from proofs.properties import Property
-from proofs.solver import SolverUnknown
-from proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
+from specmc.model.domain import WIDTH
+from specmc.model.program import Program
+from specmc.model.slice import LiftError, lift_states
+from specmc.model.symbolic import changes, command_terms, input_vars, state_vars
+from specmc.model.trace import build_trace
+from specmc.proofs import certificate
+from specmc.proofs.bmc import ReplayError, prop_term, replay
+from specmc.proofs.invariant import variable_order
+from specmc.proofs.job import Loaded, certificate_dir, sliced_to, slices
+from specmc.proofs.properties import Property
+from specmc.proofs.solver import SolverUnknown
+from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
 
 class Untranslatable(Exception):

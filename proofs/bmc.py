@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import z3
-
-from model.explore import successors
-from model.program import Command, Program
-from model.symbolic import Relation, predicate_term, relation, state_vars
-from model.trace import build_trace
-from proofs.job import Loaded, each_property
-from proofs.properties import Property
-from proofs.solver import is_sat, make_solver, remaining
-from proofs.verdict import BOUNDED, VIOLATED, Outcome
+from specmc.model.explore import successors
+from specmc.model.program import Command, Program
+from specmc.model.symbolic import Relation, predicate_term, relation, state_vars
+from specmc.model.trace import build_trace
+from specmc.proofs.job import Loaded, each_property
+from specmc.proofs.properties import Property
+from specmc.proofs.solver import is_sat, make_solver, remaining
+from specmc.proofs.verdict import BOUNDED, VIOLATED, Outcome
 
 
 class ReplayError(Exception):

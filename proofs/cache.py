@@ -19,8 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from proofs.atomic import write_atomic
-from proofs.verdict import DEFINITE, PROVED, Outcome
+from specmc.proofs.atomic import write_atomic
+from specmc.proofs.verdict import DEFINITE, PROVED, Outcome
 
 _ROOT = Path(__file__).resolve().parent.parent  # the folder holding spec/, model/ and proofs/
 

@@ -37,12 +37,11 @@ from pathlib import Path
 from typing import Any
 
 import z3
-
-from model.domain import WIDTH
-from model.program import Program
-from model.symbolic import changes, command_terms, input_vars, predicate_term, state_vars
-from proofs.atomic import write_atomic
-from proofs.solver import SolverUnknown, is_sat, make_solver
+from specmc.model.domain import WIDTH
+from specmc.model.program import Program
+from specmc.model.symbolic import changes, command_terms, input_vars, predicate_term, state_vars
+from specmc.proofs.atomic import write_atomic
+from specmc.proofs.solver import SolverUnknown, is_sat, make_solver
 
 FORMAT = "specmc certificate 2"
 INVARIANT = "invariant"
@@ -684,10 +683,10 @@ def recheck_file(path: str | Path, timeout_s: float | None = None, against: bool
 def _against(cert: Certificate) -> None:
     """Rebuild the model the certificate names and compare: spec and profile digests, the model
     digest (Init and T), and the property's text."""
-    from model.bounds import parse_bounds
-    from proofs.job import Job
-    from proofs.job import load as load_job
-    from spec.diagnostics import SpecError
+    from specmc.model.bounds import parse_bounds
+    from specmc.proofs.job import Job
+    from specmc.proofs.job import load as load_job
+    from specmc.spec.diagnostics import SpecError
 
     if "origin" not in cert.head:
         raise Unreadable("--against: the certificate does not record where its spec came from")

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model.bounds import Bounds, parse_bounds
-from proofs import portfolio
-from proofs.job import Job, spec_paths
-from proofs.plan import Plan, Run
-from proofs.progress import prefixed
-from proofs.properties import CATALOGUE
-from proofs.verdict import VACUOUS, VIOLATED, Outcome
+from specmc.model.bounds import Bounds, parse_bounds
+from specmc.proofs import portfolio
+from specmc.proofs.job import Job, spec_paths
+from specmc.proofs.plan import Plan, Run
+from specmc.proofs.progress import prefixed
+from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.verdict import VACUOUS, VIOLATED, Outcome
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ class Overrides:
 
 def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "",
           progress: Callable[[str], None] = lambda _m: None) -> Report:
-    from model.hosts import load_host
-    from proofs.properties import load_properties_file, select
+    from specmc.model.hosts import load_host
+    from specmc.proofs.properties import load_properties_file, select
 
     started = time.monotonic()
     rows: list[Row] = []
@@ -169,6 +169,6 @@ def decide(run: Run, host_path: str, props: tuple[str, ...], certificates: str,
 
 
 def _host_exists(name: str) -> bool:
-    from model.hosts import shipped
+    from specmc.model.hosts import shipped
 
     return name in shipped()

@@ -20,11 +20,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
-from proofs import exitcodes
-from proofs.plan import ENGINES
-from proofs.progress import Printer
-from spec import diagnostics as diag
-from spec.diagnostics import SpecError
+from specmc.proofs import exitcodes
+from specmc.proofs.plan import ENGINES
+from specmc.proofs.progress import Printer
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -206,7 +206,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
     """Numbers argparse accepts but no run can use: `--timeout nan` compares false with
     everything, so it slipped past `<= 0` and no deadline ever came; `inf` is no limit at all;
     `--depth 0` checks no transition."""
-    from proofs.plan import DEPTH_WANT, MIN_DEPTH, TIMEOUT_WANT
+    from specmc.proofs.plan import DEPTH_WANT, MIN_DEPTH, TIMEOUT_WANT
 
     depth = getattr(args, "depth", None)
     if depth is not None and depth < MIN_DEPTH:
@@ -284,7 +284,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
             _check_file("--out", out)
     certificates = getattr(args, "certificates", None)
     if certificates is not None:  # the default folder is checked too: a read-only home is input as well
-        from proofs.job import default_certificates
+        from specmc.proofs.job import default_certificates
 
         _check_folder("--certificates", certificates or default_certificates())
 
@@ -296,11 +296,11 @@ def _host_arg(h: str) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from proofs.atomic import write_atomic
-    from proofs.check import Overrides, check
-    from proofs.plan import load_plan
-    from proofs.portfolio import UNBUILDABLE
-    from proofs.report import render
+    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.check import Overrides, check
+    from specmc.proofs.plan import load_plan
+    from specmc.proofs.portfolio import UNBUILDABLE
+    from specmc.proofs.report import render
 
     if args.format == "html" and not args.out:
         print("specmc: --format html writes a folder (index.html and the traces as JSON): "
@@ -320,7 +320,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     internal = [r for r in report.rows if r.outcome.reason.startswith("internal error")]
     out = render(report, args.format)
     if args.format == "html":
-        from proofs.html import trace_files
+        from specmc.proofs.html import trace_files
 
         for name, doc in trace_files(report).items():
             write_atomic(Path(args.out) / name, doc)
@@ -344,10 +344,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_witness(args: argparse.Namespace) -> int:
-    from proofs.atomic import write_atomic
-    from proofs.check import Overrides
-    from proofs.plan import load_plan
-    from proofs.witness import WitnessError, witness_for
+    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.check import Overrides
+    from specmc.proofs.plan import load_plan
+    from specmc.proofs.witness import WitnessError, witness_for
 
     plan = load_plan(_find_plan(args.plan))
     specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
@@ -373,11 +373,11 @@ def _cmd_witness(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from proofs.atomic import write_atomic
-    from proofs.check import Overrides
-    from proofs.plan import load_plan
-    from proofs.review import review
-    from proofs.review_report import render
+    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.check import Overrides
+    from specmc.proofs.plan import load_plan
+    from specmc.proofs.review import review
+    from specmc.proofs.review_report import render
 
     plan = load_plan(_find_plan(args.plan))
     hosts = tuple(_host_arg(h) for h in args.host)
@@ -386,7 +386,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     progress = Printer(quiet=args.quiet)
     disk = None
     if not args.no_cache:
-        from proofs.cache import VerdictCache, default_cache
+        from specmc.proofs.cache import VerdictCache, default_cache
 
         folder = args.cache or default_cache()
         _check_folder("--cache", folder)
@@ -411,7 +411,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from proofs import replay as rp
+    from specmc.proofs import replay as rp
 
     engine = rp.parse_engine(args.engine)
     timeout = rp.parse_timeout(args.timeout)
@@ -436,7 +436,7 @@ def _cmd_recheck(args: argparse.Namespace) -> int:
     """One line per certificate on stdout. Exit 0 when every one is accepted, 2 when any cannot
     be read as a certificate (corrupted, truncated, not the format), else 1 when any is refused
     (tampered, foreign, or an obligation fails)."""
-    from proofs.certificate import CertificateError, Unreadable, recheck_file
+    from specmc.proofs.certificate import CertificateError, Unreadable, recheck_file
 
     paths: list[Path] = []
     for given in args.paths:
@@ -464,12 +464,12 @@ def _one_line(e: Exception) -> str:
 def _cmd_mutate(args: argparse.Namespace) -> int:
     import json
 
-    from model.bounds import parse_bounds
-    from model.hosts import load_host
-    from proofs import mutate
-    from proofs.atomic import write_atomic
-    from proofs.properties import load_properties_file
-    from spec.load import EMBEDDED
+    from specmc.model.bounds import parse_bounds
+    from specmc.model.hosts import load_host
+    from specmc.proofs import mutate
+    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.properties import load_properties_file
+    from specmc.spec.load import EMBEDDED
 
     bounds = parse_bounds(args.bounds)
     for f in args.properties_file:
@@ -508,15 +508,15 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
-    from model.bounds import parse_bounds
-    from model.build import build
-    from model.explore import explore
-    from model.hosts import load_host, shipped
-    from model.trace import build_trace
-    from proofs.explicit import COVER, bounds_hit
-    from proofs.job import cover_predicate, predicate
-    from proofs.properties import load_properties_file, select
-    from spec.load import EMBEDDED, load_specs
+    from specmc.model.bounds import parse_bounds
+    from specmc.model.build import build
+    from specmc.model.explore import explore
+    from specmc.model.hosts import load_host, shipped
+    from specmc.model.trace import build_trace
+    from specmc.proofs.explicit import COVER, bounds_hit
+    from specmc.proofs.job import cover_predicate, predicate
+    from specmc.proofs.properties import load_properties_file, select
+    from specmc.spec.load import EMBEDDED, load_specs
 
     bounds = parse_bounds(args.bounds)
     for f in args.properties_file:
@@ -585,8 +585,8 @@ def _cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from spec.load import EMBEDDED, load_specs
-    from spec.render import spec_json, spec_text
+    from specmc.spec.load import EMBEDDED, load_specs
+    from specmc.spec.render import spec_json, spec_text
 
     spec = load_specs(args.paths or [EMBEDDED], args.clause)
     _warn(spec.warnings)
@@ -598,8 +598,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    from spec.coverage import coverage
-    from spec.load import load_specs
+    from specmc.spec.coverage import coverage
+    from specmc.spec.load import load_specs
 
     spec = load_specs([args.path])
     _warn(spec.warnings)

@@ -12,18 +12,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from model.explore import explore
-from model.layout import CUT_NAMES
-from model.program import Program
-from model.slice import LiftError, lift
-from model.symbolic import state_vars
-from model.trace import build_trace
-from proofs import certificate
-from proofs.bmc import ReplayError, replay
-from proofs.invariant import diagram, to_smtlib, variable_order
-from proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
-from proofs.properties import Property
-from proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
+from specmc.model.explore import explore
+from specmc.model.layout import CUT_NAMES
+from specmc.model.program import Program
+from specmc.model.slice import LiftError, lift
+from specmc.model.symbolic import state_vars
+from specmc.model.trace import build_trace
+from specmc.proofs import certificate
+from specmc.proofs.bmc import ReplayError, replay
+from specmc.proofs.invariant import diagram, to_smtlib, variable_order
+from specmc.proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
+from specmc.proofs.properties import Property
+from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
 MAX_STATES = 4_000_000
 

@@ -15,9 +15,9 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
-from model.trace import SCHEMA, fold, trace_json
-from proofs.check import Report, Row
-from proofs.properties import CATALOGUE
+from specmc.model.trace import SCHEMA, fold, trace_json
+from specmc.proofs.check import Report, Row
+from specmc.proofs.properties import CATALOGUE
 
 ROLE_COLOURS = {"user": "#3b82f6", "free-path": "#f97316", "host": "#fbbf24", "spec": "#a3a3a3"}
 ROLE_NAMES = {"user": "user code", "free-path": "host free path", "host": "host profile", "spec": "spec"}
@@ -230,7 +230,7 @@ def _prose(text: str) -> str:
 
 @lru_cache(maxsize=32)
 def _algorithms(path: str) -> tuple[Any, ...]:
-    from spec.load import load_specs
+    from specmc.spec.load import load_specs
 
     try:
         return load_specs([path]).algorithms

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 import z3
-
-from model.layout import Layout
+from specmc.model.layout import Layout
 
 TRUE_NODE = 1
 

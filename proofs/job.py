@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.bounds import Bounds
-from model.program import Program
-from proofs.certificate import Subject, file_digest
-from proofs.properties import Property
-from proofs.verdict import Outcome
+from specmc.model.bounds import Bounds
+from specmc.model.program import Program
+from specmc.proofs.certificate import Subject, file_digest
+from specmc.proofs.properties import Property
+from specmc.proofs.verdict import Outcome
 
 
 def default_certificates() -> str:
@@ -56,17 +56,17 @@ class Loaded:
 
 
 def spec_paths(job: Job) -> tuple[str, ...]:
-    from spec.load import EMBEDDED, expand_paths
+    from specmc.spec.load import EMBEDDED, expand_paths
 
     paths = [str(EMBEDDED) if s == "embedded" else s for s in job.specs]
     return tuple(str(p) for p in expand_paths(paths))
 
 
 def load(job: Job) -> Loaded:
-    from model.build import build
-    from model.hosts import load_host
-    from proofs.properties import load_properties_file, select
-    from spec.load import load_specs
+    from specmc.model.build import build
+    from specmc.model.hosts import load_host
+    from specmc.proofs.properties import load_properties_file, select
+    from specmc.spec.load import load_specs
 
     for f in job.properties_files:
         load_properties_file(f)
@@ -83,7 +83,7 @@ def slices(job: Loaded) -> list[tuple[Program, tuple[Property, ...]]]:
     its cone (model/slice.py): what an engine that searches the state space searches, one group
     at a time. An engine that proves from a slice writes an invariant over the kept variables
     only, and the certificate check holds it to the whole model."""
-    from model.slice import Dependencies, groups, sliced
+    from specmc.model.slice import Dependencies, groups, sliced
 
     deps = Dependencies(job.program)
     seeds = {p.id: deps.of(p.holds) | (deps.of(p.cover) if p.cover is not None else frozenset())
@@ -122,8 +122,7 @@ def static_cover(program: Program, prop: Property) -> bool | None:
     """False when the cover is false in every state by construction (a tracing host has no free
     operation), so that any engine's PROVED can be called vacuous without a search; else None."""
     import z3
-
-    from model.symbolic import predicate_term, state_vars
+    from specmc.model.symbolic import predicate_term, state_vars
 
     if prop.cover is None:
         return None
@@ -142,8 +141,7 @@ def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
     import operator
 
     import z3
-
-    from model.symbolic import predicate_term, state_vars
+    from specmc.model.symbolic import predicate_term, state_vars
 
     xs = state_vars(program)
     term = predicate_term(program, fn, xs)
@@ -170,8 +168,8 @@ def each_property(job: Loaded, engine: str, decide: Callable[[Property, float], 
                   report: Callable[[Outcome], None]) -> None:
     """The symbolic engines' loop: one shared deadline, each property decided in turn and timed;
     a solver that gives up (time limit, `unknown`) makes that property UNKNOWN, never PROVED."""
-    from proofs.solver import SolverUnknown
-    from proofs.verdict import UNKNOWN
+    from specmc.proofs.solver import SolverUnknown
+    from specmc.proofs.verdict import UNKNOWN
 
     deadline = time.monotonic() + job.job.timeout
     for p in job.properties:

@@ -18,15 +18,14 @@ from collections.abc import Callable
 from typing import Any
 
 import z3
-
-from model.program import Program
-from model.symbolic import Relation, relation, state_vars
-from proofs import certificate
-from proofs.bmc import Unrolling, link, outcome, prop_term
-from proofs.job import Loaded, certificate_dir, each_property
-from proofs.properties import Property
-from proofs.solver import SolverUnknown, is_sat, make_solver, remaining
-from proofs.verdict import BOUNDED, PROVED, Outcome
+from specmc.model.program import Program
+from specmc.model.symbolic import Relation, relation, state_vars
+from specmc.proofs import certificate
+from specmc.proofs.bmc import Unrolling, link, outcome, prop_term
+from specmc.proofs.job import Loaded, certificate_dir, each_property
+from specmc.proofs.properties import Property
+from specmc.proofs.solver import SolverUnknown, is_sat, make_solver, remaining
+from specmc.proofs.verdict import BOUNDED, PROVED, Outcome
 
 
 def _distinct(a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
@@ -77,7 +76,7 @@ def kind(program: Program, rel: Relation, holds: Callable, max_k: int,
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
-    from proofs.bmc import BmcResult
+    from specmc.proofs.bmc import BmcResult
 
     program = job.program
     rel = relation(program, selector=True)

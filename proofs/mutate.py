@@ -35,8 +35,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.bounds import Bounds
-from spec import ir
+from specmc.model.bounds import Bounds
+from specmc.spec import ir
 
 OPERATORS = ("delete", "negate", "drop-abrupt", "propagate", "mandatory", "impossible", "swap")
 KILLED, SURVIVED, EQUIVALENT, INVALID, UNKNOWN = "killed", "survived", "equivalent", "invalid", "unknown"
@@ -161,7 +161,7 @@ def _inert(steps: list[tuple[ir.Algorithm, ir.Step]]) -> dict[int, str]:
     """Steps the model gives no effect, by construction: loops over entities it has none of
     (WeakMaps, WeakSets, the GlobalSymbolRegistry) and what they hold, and "perform any
     host-defined steps". A mutant of such a step changes the text, not the model's behaviour."""
-    from model.compile import dead_loop
+    from specmc.model.compile import dead_loop
 
     out: dict[int, str] = {}
     for _, step in steps:
@@ -262,7 +262,7 @@ def observable(program, states) -> str:
     reads those variables the same verdict at these points, however their algorithms run."""
     import hashlib
 
-    from model.compile import USER
+    from specmc.model.compile import USER
 
     lay = program.layout
     sp = lay.where("sp")[0]
@@ -280,9 +280,9 @@ def observable(program, states) -> str:
 def _explore_all(program, max_depth: int, max_states: int, first: bool, known: frozenset[str] = frozenset()):
     """Every catalogue property and its cover at once; with `first`, stop at the first violation of
     a property not in `known` (those the original text already violates)."""
-    from model.explore import explore
-    from proofs.job import cover_predicate, predicate
-    from proofs.properties import CATALOGUE
+    from specmc.model.explore import explore
+    from specmc.proofs.job import cover_predicate, predicate
+    from specmc.proofs.properties import CATALOGUE
 
     preds = {p.id: predicate(program, p) for p in CATALOGUE.values()}
     for p in CATALOGUE.values():
@@ -298,7 +298,7 @@ def _run(task: _Task) -> Result:
     exception would have to cross processes)."""
     import traceback
 
-    from spec.diagnostics import SpecError
+    from specmc.spec.diagnostics import SpecError
 
     try:
         return _run_one(task)
@@ -315,11 +315,11 @@ def _first_line(e: Exception) -> str:
 
 
 def _run_one(task: _Task) -> Result:
-    from model.build import build
-    from model.hosts import load_host
-    from model.normal import model_form
-    from spec.diagnostics import SpecError
-    from spec.load import load_spec
+    from specmc.model.build import build
+    from specmc.model.hosts import load_host
+    from specmc.model.normal import model_form
+    from specmc.spec.diagnostics import SpecError
+    from specmc.spec.load import load_spec
 
     m = task.mutant
     original = Path(task.spec_path).read_text()
@@ -374,10 +374,10 @@ def _run_one(task: _Task) -> Result:
 
 
 def _baseline(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states: int):
-    from model.build import build
-    from model.hosts import load_host
-    from model.normal import model_form
-    from spec.load import load_spec
+    from specmc.model.build import build
+    from specmc.model.hosts import load_host
+    from specmc.model.normal import model_form
+    from specmc.spec.load import load_spec
 
     spec = load_spec(spec_path)
     digests, covers, violated, seen = [], [], [], []
@@ -395,8 +395,8 @@ def _baseline(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states
 
 def candidate_steps(spec: ir.Spec, hosts: tuple[str, ...]) -> list[tuple[ir.Algorithm, ir.Step]]:
     """The steps of the text's algorithms that some host's model runs, in text order."""
-    from model.build import select_algorithms
-    from model.hosts import load_host
+    from specmc.model.build import select_algorithms
+    from specmc.model.hosts import load_host
 
     chosen: dict[str, ir.Algorithm] = {}
     for name in hosts:

@@ -14,15 +14,14 @@ import time
 from collections.abc import Callable
 
 import z3
-
-from model.domain import WIDTH
-from model.symbolic import command_terms, input_vars, relation, state_vars
-from proofs import certificate
-from proofs.bmc import bmc, outcome, prop_term
-from proofs.job import Loaded, certificate_dir, each_property
-from proofs.properties import Property
-from proofs.solver import SolverUnknown, remaining
-from proofs.verdict import PROVED, UNKNOWN, Outcome
+from specmc.model.domain import WIDTH
+from specmc.model.symbolic import command_terms, input_vars, relation, state_vars
+from specmc.proofs import certificate
+from specmc.proofs.bmc import bmc, outcome, prop_term
+from specmc.proofs.job import Loaded, certificate_dir, each_property
+from specmc.proofs.properties import Property
+from specmc.proofs.solver import SolverUnknown, remaining
+from specmc.proofs.verdict import PROVED, UNKNOWN, Outcome
 
 
 def spacer(job: Loaded, holds: Callable, deadline: float | None) -> tuple[str, object]:

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model.bounds import Bounds, parse_bounds
-from spec import diagnostics as diag
-from spec.diagnostics import SpecError
-from spec.source import Loc
+from specmc.model.bounds import Bounds, parse_bounds
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.source import Loc
 
 VERDICTS = ("VIOLATED", "PROVED", "PROVED (vacuous)", "BOUNDED", "UNKNOWN")  # proofs.verdict
 ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr", "bdd")
@@ -167,7 +167,7 @@ def parse_plan(path: str, text: str) -> Plan:
 
 
 def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> Run:
-    from model.hosts import shipped
+    from specmc.model.hosts import shipped
 
     for key in raw:
         if key not in RUN_KEYS:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from typing import Any
 
-from proofs.job import Job
-from proofs.progress import Status
-from proofs.verdict import DEFINITE, PROVED, UNKNOWN, Outcome, better
-from spec.diagnostics import SpecError
+from specmc.proofs.job import Job
+from specmc.proofs.progress import Status
+from specmc.proofs.verdict import DEFINITE, PROVED, UNKNOWN, Outcome, better
+from specmc.spec.diagnostics import SpecError
 
 PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
 
@@ -34,7 +34,7 @@ def portfolio_members(cores: int | None = None) -> tuple[str, ...]:
 
 
 def _engine(name: str) -> Callable:
-    from proofs import bdd, bmc, explicit, kind, pdr
+    from specmc.proofs import bdd, bmc, explicit, kind, pdr
 
     return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}[name]
 
@@ -42,8 +42,8 @@ def _engine(name: str) -> Callable:
 def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
     (a kill, at any moment) can never leave a lock held that another engine's messages need."""
-    from proofs.bmc import ReplayError
-    from proofs.job import load, static_cover
+    from specmc.proofs.bmc import ReplayError
+    from specmc.proofs.job import load, static_cover
 
     statics: dict[str, bool | None] = {}
 

@@ -9,16 +9,28 @@ engines changes.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model.compile import USER
-from model.env import CLEANUP_JOB, EXECUTION
-from model.layout import EMPTY, FALSE, FREED, LIVE, PHASE_DEREF, PHASE_UNREGISTER, THROW, TRUE, UNDEF, WEAKREF
-from model.program import Program
-from spec import diagnostics as diag
-from spec.diagnostics import SpecError
+from specmc.model.compile import USER
+from specmc.model.env import CLEANUP_JOB, EXECUTION
+from specmc.model.layout import (
+    EMPTY,
+    FALSE,
+    FREED,
+    LIVE,
+    PHASE_DEREF,
+    PHASE_UNREGISTER,
+    THROW,
+    TRUE,
+    UNDEF,
+    WEAKREF,
+)
+from specmc.model.program import Program
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
 
 
 @dataclass(frozen=True)
@@ -500,7 +512,7 @@ def load_properties_file(path: str) -> None:
     wrapped predicates as well."""
     import runpy
 
-    from spec.source import Loc
+    from specmc.spec.source import Loc
 
     try:
         with open(path, "rb"):
@@ -508,8 +520,18 @@ def load_properties_file(path: str) -> None:
     except OSError as e:
         raise SpecError([diag.make("E001", path=path, reason=e.strerror or str(e))]) from None
     before = dict(CATALOGUE)
+    stale = set(sys.modules)
     try:
         runpy.run_path(path, run_name="specmc_properties")
+        # `from proofs.properties import register` (the names before specmc was one package) found a
+        # second copy in a checkout: its registrations would go to a catalogue nobody reads
+        old = sorted(m for m in set(sys.modules) - stale if _second_copy(m))
+        if old:
+            raise ModuleNotFoundError(_renamed(old[0]), name=old[0])
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in _OLD_NAMES and "specmc." not in str(e):
+            e = ModuleNotFoundError(_renamed(e.name or ""), name=e.name)
+        raise _user_error("E078", path, e, path=path) from None
     except SpecError:
         raise
     except SyntaxError as e:
@@ -525,6 +547,26 @@ def load_properties_file(path: str) -> None:
             CATALOGUE[pid] = _guarded(prop, path)
 
 
+_OLD_NAMES = ("spec", "model", "proofs")
+
+
+def _second_copy(module: str) -> bool:
+    """`module` is one of specmc's own files imported under its old top-level name (not the user's
+    own `model.py`, which is theirs to import)."""
+    from pathlib import Path
+
+    if module.split(".")[0] not in _OLD_NAMES:
+        return False
+    f = getattr(sys.modules.get(module), "__file__", None)
+    root = Path(__file__).resolve().parent.parent
+    return f is not None and Path(f).resolve().is_relative_to(root / module.split(".")[0])
+
+
+def _renamed(name: str) -> str:
+    return (f"'{name}' is 'specmc.{name}' now: specmc installs as one package "
+            f"(write `from specmc.{name} import ...`)")
+
+
 def _same_file(a: str, b: str) -> bool:
     import os
 
@@ -537,7 +579,7 @@ def _user_error(code: str, user_file: str, e: BaseException, **fields: str) -> S
     import linecache
     import traceback
 
-    from spec.source import Loc
+    from specmc.spec.source import Loc
 
     frame = None
     for f in traceback.extract_tb(e.__traceback__):

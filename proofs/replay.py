@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from spec import diagnostics as diag
-from spec.diagnostics import SpecError
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
 
 OUTCOMES = ("synchronous", "asynchronous", "never", "crash", "timeout")
 KINDS = ("node", "quickjs-ng", "quickjs-ng-wasm")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from proofs.check import Report, Row
-from proofs.properties import CATALOGUE
+from specmc.proofs.check import Report, Row
+from specmc.proofs.properties import CATALOGUE
 
 FORMATS = ("text", "json", "junit", "sarif", "markdown", "html")
 
@@ -24,7 +24,7 @@ def render(report: Report, fmt: str) -> str:
 
 
 def _html(report: Report) -> str:
-    from proofs.html import render_html  # a page of its own, kept out of the text formats' module
+    from specmc.proofs.html import render_html  # a page of its own, kept out of the text formats' module
 
     return render_html(report)
 

@@ -31,22 +31,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model.build import build
-from model.by_hand import HandClause, hand_modelled
-from model.hosts import HostProfile, load_host
-from model.normal import ModelForm, model_form
-from proofs import exitcodes
-from proofs.cache import VerdictCache
-from proofs.certificate import file_digest
-from proofs.check import Overrides, decide
-from proofs.plan import Plan
-from proofs.portfolio import UNBUILDABLE
-from proofs.properties import select
-from proofs.verdict import UNKNOWN, VIOLATED, Outcome
-from spec import diagnostics as diag
-from spec import ir
-from spec.diagnostics import SpecError
-from spec.load import SPEC_SUFFIXES, load_specs, load_text
+from specmc.model.build import build
+from specmc.model.by_hand import HandClause, hand_modelled
+from specmc.model.hosts import HostProfile, load_host
+from specmc.model.normal import ModelForm, model_form
+from specmc.proofs import exitcodes
+from specmc.proofs.cache import VerdictCache
+from specmc.proofs.certificate import file_digest
+from specmc.proofs.check import Overrides, decide
+from specmc.proofs.plan import Plan
+from specmc.proofs.portfolio import UNBUILDABLE
+from specmc.proofs.properties import select
+from specmc.proofs.verdict import UNKNOWN, VIOLATED, Outcome
+from specmc.spec import diagnostics as diag
+from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.load import SPEC_SUFFIXES, load_specs, load_text
 
 RANK = {VIOLATED: 0, UNKNOWN: 1, "BOUNDED": 2, "PROVED": 3}  # worse verdicts rank lower
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from proofs.review import (
+from specmc.proofs.review import (
     HAND_CHANGED,
     AlgorithmChange,
     HandChange,
@@ -23,7 +23,7 @@ from proofs.review import (
     UncheckedReason,
     VerdictPair,
 )
-from proofs.verdict import Outcome
+from specmc.proofs.verdict import Outcome
 
 FORMATS = ("text", "json", "markdown", "sarif", "github")
 REFERENCE_HOST = "ecma262"  # a new violation under the spec's own host is a hazard in the text

@@ -211,8 +211,8 @@ def witness_for(plan: Any, overrides: Any, certificates: str,
     counterexample; (None, row) when the verdict is not VIOLATED."""
     from dataclasses import replace
 
-    from model.bounds import parse_bounds
-    from proofs.check import check
+    from specmc.model.bounds import parse_bounds
+    from specmc.proofs.check import check
 
     # one run: the first that names the host (its bounds and limits), else the plan's first
     host = overrides.hosts[0] if overrides.hosts else ""

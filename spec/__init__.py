@@ -10,6 +10,6 @@ Phases (each a function from one frozen value to another):
 `load_spec` chains them; the CLI and later phases only ever see `Spec`.
 """
 
-from spec.load import load_spec, load_specs
+from specmc.spec.load import load_spec, load_specs
 
 __all__ = ["load_spec", "load_specs"]

@@ -6,8 +6,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from spec import ir
-from spec.load import fully_parsed
+from specmc.spec import ir
+from specmc.spec.load import fully_parsed
 
 _NORMALISE = [
     (re.compile(r"_[A-Za-z0-9]+_"), "_x_"),

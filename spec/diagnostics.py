@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from spec.source import Loc
+from specmc.spec.source import Loc
 
 # code -> (severity, one-line template). Templates use str.format fields.
 CODES: dict[str, tuple[str, str]] = {

@@ -13,9 +13,9 @@ import html
 import re
 from dataclasses import dataclass
 
-from spec import diagnostics as diag
-from spec.diagnostics import Diagnostic, SpecError
-from spec.source import SourceText
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import Diagnostic, SpecError
+from specmc.spec.source import SourceText
 
 # Tags whose nesting we check. <emu-alg> may be left open in old proposal text;
 # it is closed implicitly (with a warning) by the next clause boundary.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spec.ir import Param
+from specmc.spec.ir import Param
 
 _CALL_HEADER = re.compile(r"^\s*(?P<name>[^()]*?)\s*\((?P<params>.*)\)\s*(?::\s*(?P<ret>.*))?$", re.S)
 _STRUCT_PARAM = re.compile(r"(?P<opt>optional\s+)?_(?P<name>\w+)_\s*:\s*")

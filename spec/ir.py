@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
-from spec.source import Loc
+from specmc.spec.source import Loc
 
 NOWHERE = Loc("<none>", 0, 0)
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from spec import diagnostics as diag
-from spec import ir
-from spec.diagnostics import Diagnostic, SpecError
-from spec.ecmarkup import AlgBlock, ClauseNode, read_document
-from spec.headers import classify, closure_info, parse_header, prose_binds
-from spec.parser import PARSE_ERRORS, StepParser, step_parser
-from spec.shapes import shape
-from spec.source import Loc, SourceText
-from spec.steps import RawStep, build_steps
+from specmc.spec import diagnostics as diag
+from specmc.spec import ir
+from specmc.spec.diagnostics import Diagnostic, SpecError
+from specmc.spec.ecmarkup import AlgBlock, ClauseNode, read_document
+from specmc.spec.headers import classify, closure_info, parse_header, prose_binds
+from specmc.spec.parser import PARSE_ERRORS, StepParser, step_parser
+from specmc.spec.shapes import shape
+from specmc.spec.source import Loc, SourceText
+from specmc.spec.steps import RawStep, build_steps
 
 SPEC_SUFFIXES = (".html", ".emu", ".htm")
 EMBEDDED = Path(__file__).parent / "texts" / "finreg.html"

@@ -14,10 +14,9 @@ from functools import lru_cache
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
-
-from spec import ir
-from spec.grammar import STEPS_GRAMMAR
-from spec.source import Loc
+from specmc.spec import ir
+from specmc.spec.grammar import STEPS_GRAMMAR
+from specmc.spec.source import Loc
 
 Locate = Callable[[int], Loc]
 

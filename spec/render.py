@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from spec import ir
-from spec.load import unknown_steps
+from specmc.spec import ir
+from specmc.spec.load import unknown_steps
 
 
 def step_json(step: ir.Step, with_ir: bool = False) -> dict[str, Any]:

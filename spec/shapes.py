@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from spec import ir
-from spec.parser import PARSE_ERRORS, Locate, StepParser
+from specmc.spec import ir
+from specmc.spec.parser import PARSE_ERRORS, Locate, StepParser
 
 _INLINE_VERBS = r"(?:return|set|throw|perform|let|append|remove|insert|add|call|suspend|resume)\b"
 

@@ -13,9 +13,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from spec import diagnostics as diag
-from spec.diagnostics import SpecError
-from spec.source import SourceText
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.source import SourceText
 
 _ITEM = re.compile(r"([ \t]*)(\d+\.|\*)[ \t]+")
 _ATTR_ITEM = r"[\w-]+(?:\s*=\s*\"[^\"]*\")?"

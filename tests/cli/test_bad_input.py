@@ -13,15 +13,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from specmc.proofs import exitcodes
 
-from proofs import exitcodes
 from tests.conftest import ROOT
 
 QJS = ROOT / "spec" / "hosts" / "quickjs-ng-0.5.html"
 
 
 def specmc(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
 
 
@@ -95,7 +95,7 @@ def test_duplicate_header_key(tmp_path):
 
 
 def test_shipped_profiles_still_load():
-    from model.hosts import load_host, shipped
+    from specmc.model.hosts import load_host, shipped
 
     kinds = {h: load_host(h).collector for h in shipped()}
     assert kinds == {"ecma262": "tracing", "quickjs-ng-0.5": "reference counting",
@@ -105,18 +105,18 @@ def test_shipped_profiles_still_load():
 
 # --- properties files -----------------------------------------------------------------------
 
-SYNTAX_ERROR = '''from proofs.properties import Property, register
+SYNTAX_ERROR = '''from specmc.proofs.properties import Property, register
 
 register(Property("mine", "a property", "sec-x",
                   lambda prog, S: S.d.eq(S.get("sp"), 1 +)))
 '''
 
-FAILS_AT_LOAD = '''from proofs.properties import Property, register
+FAILS_AT_LOAD = '''from specmc.proofs.properties import Property, register
 
 register(Property("mine", "a property", "sec-x", holds_not_defined_yet))
 '''
 
-FAILS_WHEN_EVALUATED = '''from proofs.properties import Property, register
+FAILS_WHEN_EVALUATED = '''from specmc.proofs.properties import Property, register
 
 
 def holds(prog, S):
@@ -158,7 +158,7 @@ def test_predicate_that_raises_in_explore(tmp_path):
     assert "'mine'" in line and "KeyError" in line
 
 
-BRANCHES_ON_A_SYMBOLIC_VALUE = '''from proofs.properties import Property, register
+BRANCHES_ON_A_SYMBOLIC_VALUE = '''from specmc.proofs.properties import Property, register
 
 
 def holds(prog, S):
@@ -224,7 +224,7 @@ def test_read_only_certificate_folder_is_refused_before_any_work(tmp_path):
     certs.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
     preexec = _drop_root_write_override if os.geteuid() == 0 else None
     try:
-        r = subprocess.run([sys.executable, "-m", "proofs", "check", "--host", "v8", "--property",
+        r = subprocess.run([sys.executable, "-m", "specmc.proofs", "check", "--host", "v8", "--property",
                             "held-value-once", "--certificates", str(certs)], capture_output=True, text=True,
                            cwd=ROOT, timeout=300, preexec_fn=preexec)
     except subprocess.SubprocessError as e:  # the capability cannot be dropped here
@@ -260,9 +260,9 @@ def test_ctrl_c_stops_with_one_line_and_no_report(tmp_path, whole_group):
 
     out = tmp_path / "out" / "report.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    p = subprocess.Popen([sys.executable, "-m", "proofs", "check", "--format", "json", "--out", str(out),
-                          "--certificates", str(tmp_path / "certs")], cwd=tmp_path, env=env, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    p = subprocess.Popen([sys.executable, "-m", "specmc.proofs", "check", "--format", "json", "--out",
+                          str(out), "--certificates", str(tmp_path / "certs")], cwd=tmp_path, env=env,
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         time.sleep(3)
         assert p.poll() is None, p.communicate()

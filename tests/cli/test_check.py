@@ -8,15 +8,15 @@ import sys
 from xml.etree import ElementTree as ET
 
 import pytest
+from specmc.proofs import exitcodes
 
-from proofs import exitcodes
 from tests.conftest import ROOT
 
 SMALL = "objects=2,frames=4"
 
 
 def specmc(*args: str, cwd=ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=600)
 
 

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from specmc.proofs import exitcodes
 
-from proofs import exitcodes
 from tests.conftest import CURRENT, FULL, ROOT
 
 
 def specmc(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True,
                           text=True, cwd=ROOT, timeout=300)
 
 
@@ -133,7 +133,7 @@ def test_explore_bad_input_exit_2(args, code):
 def test_user_property_file(tmp_path):
     f = tmp_path / "mine.py"
     f.write_text(
-        "from proofs.properties import Property, register\n"
+        "from specmc.proofs.properties import Property, register\n"
         "register(Property('no-registry-ever', 'no FinalizationRegistry is ever allocated',\n"
         "                  'sec-finalization-registry-objects',\n"
         "                  lambda prog, S: S.d.and_(*[S.d.ne(S.get('obj_kind', i), 2)\n"
@@ -143,3 +143,16 @@ def test_user_property_file(tmp_path):
     assert r.returncode == 0, r.stderr
     (res,) = json.loads(r.stdout)["results"]
     assert res["verdict"] == "VIOLATED" and res["trace"][1]["text"] == "new FinalizationRegistry(callback)"
+
+
+def test_a_users_own_model_py_does_not_shadow_the_tool(tmp_path):
+    """The tool installs as one package, `specmc`; files named like its phases beside a user's
+    plan (here each one raises when imported) are never imported by it."""
+    for name in ("spec", "model", "proofs"):
+        (tmp_path / f"{name}.py").write_text(f"raise RuntimeError('own {name}.py was imported')\n")
+    args = ["check", "--host", "ecma262", "--property", "held-value-once", "--bounds", "objects=1,frames=3",
+            "--engine", "explicit", "--quiet", "--certificates", str(tmp_path / "c")]
+    r = subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "was imported" not in r.stderr and "PROVED" in r.stdout

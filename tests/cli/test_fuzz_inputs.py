@@ -11,15 +11,14 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from model.bounds import Bounds, parse_bounds
-from model.build import build
-from model.hosts import load_host, shipped
-from proofs import exitcodes
-from proofs.cli import main
-from proofs.plan import EMBEDDED_PLAN, parse_plan
-from spec.diagnostics import SpecError
-from spec.load import load_spec
+from specmc.model.bounds import Bounds, parse_bounds
+from specmc.model.build import build
+from specmc.model.hosts import load_host, shipped
+from specmc.proofs import exitcodes
+from specmc.proofs.cli import main
+from specmc.proofs.plan import EMBEDDED_PLAN, parse_plan
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.load import load_spec
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

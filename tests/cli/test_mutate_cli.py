@@ -6,14 +6,15 @@ import json
 import subprocess
 import sys
 
-from proofs import exitcodes
+from specmc.proofs import exitcodes
+
 from tests.conftest import ROOT
 
 UNREGISTER = "sec-finalization-registry.prototype.unregister"
 
 
 def specmc(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=900)
 
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from specmc.proofs import exitcodes
 
-from proofs import exitcodes
 from tests.conftest import ROOT
 from tests.proofs.test_replay import CHAIN, MINIMAL, needs_network, needs_node
 
@@ -18,8 +18,8 @@ KEYS = {"engine", "outcome", "exit_code", "output"}
 
 
 def specmc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proofs", "replay", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600, env={**os.environ, **(env or {})})
+    return subprocess.run([sys.executable, "-m", "specmc.proofs", "replay", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture

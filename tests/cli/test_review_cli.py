@@ -14,12 +14,12 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from specmc.proofs import exitcodes
+from specmc.proofs.cli import main
+from specmc.proofs.plan import load_plan
+from specmc.proofs.review import review
+from specmc.proofs.review_report import render
 
-from proofs import exitcodes
-from proofs.cli import main
-from proofs.plan import load_plan
-from proofs.review import review
-from proofs.review_report import render
 from tests.proofs.test_review import FULL, HISTORY, PLAN, SHARED, hook_calls_cleanup_directly
 
 SARIF_TOOL = "@microsoft/sarif-multitool-linux@5.7.0"  # ships the official sarif-2.1.0.json schema
@@ -231,9 +231,9 @@ def test_bad_sides_are_input_errors(args: list[str], code: str, capsys: pytest.C
 def test_markdown_fits_a_pull_request_comment_whatever_the_change() -> None:
     """A review of two distant whole files changes thousands of algorithms; the comment keeps the
     summary and verdicts, details what fits, names the rest and says what it left out."""
-    from proofs.review import AlgorithmChange, Review, StepChange, StepRef, UnknownStep, VerdictPair
-    from proofs.review_report import MARKDOWN_LIMIT, markdown
-    from proofs.verdict import Outcome
+    from specmc.proofs.review import AlgorithmChange, Review, StepChange, StepRef, UnknownStep, VerdictPair
+    from specmc.proofs.review_report import MARKDOWN_LIMIT, markdown
+    from specmc.proofs.verdict import Outcome
 
     def step(n: int) -> StepRef:
         return StepRef(str(n), f"Let _x{n}_ be the result of a fairly long step of spec text number {n}.",
@@ -258,7 +258,7 @@ def test_markdown_fits_a_pull_request_comment_whatever_the_change() -> None:
 
 
 def _specmc(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True, text=True,
                           timeout=900)
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from model.bounds import Bounds, parse_bounds
-from model.hosts import load_host, shipped
-from spec.diagnostics import SpecError
+from specmc.model.bounds import Bounds, parse_bounds
+from specmc.model.hosts import load_host, shipped
+from specmc.spec.diagnostics import SpecError
 
 
 def test_defaults_and_overrides():
@@ -53,8 +52,8 @@ PROFILE = """<emu-clause id="host-x" type="host profile">
 
 
 def _build(tmp_path, collector="reference counting", step="1. Free _obj_."):
-    from model.build import build
-    from spec.load import load_spec
+    from specmc.model.build import build
+    from specmc.spec.load import load_spec
 
     f = tmp_path / "x.html"
     f.write_text(PROFILE.format(collector=collector, step=step))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host, shipped
+from specmc.model.trace import build_trace
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
 
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host, shipped
-from model.trace import build_trace
-from proofs.properties import CATALOGUE
-from spec.load import load_spec
 from tests.conftest import CURRENT
 
 
@@ -70,7 +70,7 @@ def test_excerpt_and_rendition_agree_at_default_bounds():
 def test_a_text_that_runs_cleanup_synchronously_is_caught():
     """Mutation check: Execution calling CleanupFinalizationRegistry directly, instead of
     enqueueing the host hook's job, violates cleanup-only-from-job under the spec's own host."""
-    from spec.load import load_text
+    from specmc.spec.load import load_text
 
     text = (CURRENT / "finreg-excerpt.html").read_text(encoding="utf-8")
     hook = "Optionally, perform HostEnqueueFinalizationRegistryCleanupJob(_fg_)."
@@ -84,7 +84,7 @@ def test_a_text_that_runs_cleanup_synchronously_is_caught():
 
 
 def test_unregister_complete_catches_an_unregister_that_forgets_to_remove():
-    from spec.load import load_text
+    from specmc.spec.load import load_text
 
     text = (CURRENT / "finreg-excerpt.html").read_text(encoding="utf-8")
     start = text.index('id="sec-finalization-registry.prototype.unregister"')
@@ -101,7 +101,7 @@ def test_unregister_complete_catches_an_unregister_that_forgets_to_remove():
 def test_excerpt_and_rendition_compile_to_identical_programs_at_default_bounds(host):
     """The same transitions (names, sites, IR of every step) and the same layout and initial
     state: the two models then have the same states and verdicts at any bounds."""
-    from spec.render import node_json
+    from specmc.spec.render import node_json
 
     a = build(load_spec(), load_host(host), Bounds())
     b = build(load_spec(CURRENT / "finreg-excerpt.html"), load_host(host), Bounds())

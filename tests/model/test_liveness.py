@@ -6,16 +6,16 @@ cleanup, which passed the freed object to user code."""
 
 from __future__ import annotations
 
-from model.bounds import Bounds
-from model.build import build
-from model.compile import USER
-from model.domain import View
-from model.env import live_all
-from model.explore import CONCRETE, explore
-from model.hosts import load_host
-from model.layout import EMPTY, LIVE, PLAIN, REGISTRY, UNDEF
-from proofs.properties import CATALOGUE
-from spec.load import load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.compile import USER
+from specmc.model.domain import View
+from specmc.model.env import live_all
+from specmc.model.explore import CONCRETE, explore
+from specmc.model.hosts import load_host
+from specmc.model.layout import EMPTY, LIVE, PLAIN, REGISTRY, UNDEF
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
 
 B = Bounds(objects=2, cells=1)
 

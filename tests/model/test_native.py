@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import enabled, explore, successors
-from model.hosts import load_host, shipped
-from model.native import Compiled, _Nodes, _Printer, compile_commands
-from spec.load import load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import enabled, explore, successors
+from specmc.model.hosts import load_host, shipped
+from specmc.model.native import Compiled, _Nodes, _Printer, compile_commands
+from specmc.spec.load import load_spec
 
 
 @pytest.mark.parametrize("host", shipped())
@@ -47,8 +46,7 @@ def test_native_and_reference_explorations_are_identical(host):
 
 def test_an_unknown_operation_is_refused_not_guessed():
     import z3
-
-    from model.native import Untranslatable
+    from specmc.model.native import Untranslatable
 
     x = z3.BitVec("x", 8)
     p = _Printer(_Nodes({x.get_id(): 0}))

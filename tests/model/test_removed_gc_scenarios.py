@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.model.layout import EMPTY, FALSE, PHASE_DEREF
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
 
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from model.layout import EMPTY, FALSE, PHASE_DEREF
-from proofs.properties import CATALOGUE
-from spec.load import load_spec
 from tests.conftest import SHARED
 
 REMOVED = SHARED.parent / "test262" / "removed-gc-tests" / "test" / "built-ins"

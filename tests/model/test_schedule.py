@@ -10,14 +10,13 @@ same covers."""
 from __future__ import annotations
 
 import pytest
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host, shipped
-from proofs.job import cover_predicate, predicate
-from proofs.properties import CATALOGUE
-from spec.load import load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host, shipped
+from specmc.proofs.job import cover_predicate, predicate
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
 
 TRACING = [h for h in shipped() if load_host(h).collector == "tracing"]
 

@@ -6,14 +6,13 @@ is its reachable set an invariant of the whole model)."""
 from __future__ import annotations
 
 import pytest
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from model.slice import Dependencies, LiftError, groups, lift, sliced
-from proofs.properties import CATALOGUE
-from spec.load import load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.model.slice import Dependencies, LiftError, groups, lift, sliced
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
 
 SMALL = Bounds(objects=1, frames=3)
 

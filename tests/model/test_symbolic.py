@@ -8,13 +8,12 @@ from collections import deque
 
 import pytest
 import z3
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import successors
-from model.hosts import load_host, shipped
-from model.symbolic import command_term, relation
-from spec.load import load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import successors
+from specmc.model.hosts import load_host, shipped
+from specmc.model.symbolic import command_term, relation
+from specmc.spec.load import load_spec
 
 PER_HOST = 300
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from model.trace import SCHEMA, build_trace, fold, trace_json
-from proofs.properties import CATALOGUE
-from spec.load import load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.model.trace import SCHEMA, build_trace, fold, trace_json
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
 
 
 @pytest.fixture(scope="module")

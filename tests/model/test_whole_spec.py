@@ -12,17 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from specmc.model.bounds import Bounds
+from specmc.model.build import build, select_algorithms
+from specmc.model.compile import BY_HAND
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host, shipped
+from specmc.model.normal import model_form
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.load import EMBEDDED, load_spec, load_text
 
-from model.bounds import Bounds
-from model.build import build, select_algorithms
-from model.compile import BY_HAND
-from model.explore import explore
-from model.hosts import load_host, shipped
-from model.normal import model_form
-from proofs.properties import CATALOGUE
-from spec import ir
-from spec.diagnostics import SpecError
-from spec.load import EMBEDDED, load_spec, load_text
 from tests.conftest import CURRENT, FULL, HISTORY
 
 # Each whole file and the excerpt of its revision. The two parents (3cd00d74, ee2d7909) have no
@@ -103,7 +103,7 @@ def test_current_whole_file_lists_its_substitutions(shared):
 def test_review_of_excerpt_against_whole_file_names_the_substitutions(shared):
     """Review's per-host model line: the excerpt and the whole file of one revision are the same
     model, and the operations the whole file defines but the model runs by hand are named."""
-    from proofs.review import Side, _host_model
+    from specmc.proofs.review import Side, _host_model
 
     whole, excerpt = FULL / "spec-2025-11-04-e936549f.html", CURRENT / "finreg-excerpt.html"
     base = Side(str(excerpt), (str(excerpt),), _spec(excerpt))

@@ -8,15 +8,14 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from model.bounds import Bounds
-from model.explore import explore
-from model.hosts import shipped
-from model.symbolic import relation
-from proofs.job import Job, load
-from proofs.kind import kind
-from proofs.properties import CATALOGUE
-from proofs.solver import SolverUnknown
+from specmc.model.bounds import Bounds
+from specmc.model.explore import explore
+from specmc.model.hosts import shipped
+from specmc.model.symbolic import relation
+from specmc.proofs.job import Job, load
+from specmc.proofs.kind import kind
+from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.solver import SolverUnknown
 
 BOUNDS = Bounds(objects=1, frames=3)
 DEPTH = 3

@@ -6,8 +6,7 @@ import os
 import stat
 
 import pytest
-
-from proofs.atomic import write_atomic
+from specmc.proofs.atomic import write_atomic
 
 
 @pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

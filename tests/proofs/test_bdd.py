@@ -12,11 +12,10 @@ import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from model.bounds import Bounds
-from model.explore import explore, successors
-from proofs import bdd, explicit
-from proofs.job import Job, load
+from specmc.model.bounds import Bounds
+from specmc.model.explore import explore, successors
+from specmc.proofs import bdd, explicit
+from specmc.proofs.job import Job, load
 
 cudd = pytest.importorskip("dd.cudd")
 
@@ -73,7 +72,7 @@ def test_seed_violations_have_the_explorers_shortest_length(tmp_path):
 
 
 def test_a_proof_comes_with_a_rechecked_certificate_and_a_broken_one_is_refused(tmp_path):
-    from proofs import certificate
+    from specmc.proofs import certificate
 
     job = Job(("embedded",), "ecma262", TINY, ("held-value-once",), certificates=str(tmp_path))
     o = _run(job)["held-value-once"]

@@ -4,15 +4,14 @@ explorer's; a corrupted solver trace is refused as an internal error."""
 from __future__ import annotations
 
 import pytest
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from model.symbolic import relation
-from proofs.bmc import ReplayError, bmc, replay
-from proofs.properties import Property
-from spec.load import load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.model.symbolic import relation
+from specmc.proofs.bmc import ReplayError, bmc, replay
+from specmc.proofs.properties import Property
+from specmc.spec.load import load_spec
 
 NO_REGISTRY = Property(
     "no-registry-ever", "no FinalizationRegistry is ever allocated", "test",

@@ -8,13 +8,12 @@ from dataclasses import replace
 
 import pytest
 import z3
-
-from model.bounds import Bounds
-from model.symbolic import state_vars
-from proofs import certificate, explicit
-from proofs.certificate import CertificateError
-from proofs.invariant import diagram, to_smtlib, to_term
-from proofs.job import Job, load
+from specmc.model.bounds import Bounds
+from specmc.model.symbolic import state_vars
+from specmc.proofs import certificate, explicit
+from specmc.proofs.certificate import CertificateError
+from specmc.proofs.invariant import diagram, to_smtlib, to_term
+from specmc.proofs.job import Job, load
 
 BOUNDS = Bounds(objects=1, frames=3)
 
@@ -75,7 +74,7 @@ def test_certificate_for_another_subject_is_refused(proved):
 def test_non_inductive_invariant_fails_consecution(proved, tmp_path):
     """The reachable set minus its deepest states contains the initial state and is safe,
     but it is not closed under the transition relation."""
-    from model.explore import explore
+    from specmc.model.explore import explore
 
     job, _ = proved
     program = job.program
@@ -117,8 +116,8 @@ def test_a_constant_that_is_not_a_state_variable_is_refused(proved, tmp_path, de
 def test_an_invariant_from_a_slice_that_dropped_a_guard_variable_is_refused(tmp_path):
     """The explicit engine writes invariants over the variables of a cone (model/slice.py); the
     check holds them to the whole model, so a cone that missed a dependency cannot prove."""
-    from model.explore import explore
-    from model.slice import Dependencies, sliced
+    from specmc.model.explore import explore
+    from specmc.model.slice import Dependencies, sliced
 
     loaded = load(Job(("embedded",), "ecma262", BOUNDS, ("spec-asserts",), certificates=str(tmp_path)))
     program = loaded.program

@@ -5,11 +5,10 @@ first definite answer and a time limit is UNKNOWN, never PROVED."""
 from __future__ import annotations
 
 import pytest
-
-from model.bounds import Bounds
-from proofs import bmc, certificate, kind, pdr, portfolio
-from proofs.job import Job, load
-from proofs.properties import CATALOGUE, Property, register
+from specmc.model.bounds import Bounds
+from specmc.proofs import bmc, certificate, kind, pdr, portfolio
+from specmc.proofs.job import Job, load
+from specmc.proofs.properties import CATALOGUE, Property, register
 
 TINY = Bounds(objects=1, frames=2)
 TEST_PROPS = (

@@ -9,15 +9,14 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from proofs import explicit
-from proofs.job import Job, load
-from proofs.properties import CATALOGUE
-from spec.load import EMBEDDED, load_text
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.proofs import explicit
+from specmc.proofs.job import Job, load
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import EMBEDDED, load_text
 
 IND = " " * 10
 LITERAL = "\n".join([

@@ -14,9 +14,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from proofs import exitcodes
-from proofs.cli import main
+from specmc.proofs import exitcodes
+from specmc.proofs.cli import main
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -5,14 +5,13 @@ independent review found every catalogue property blind to."""
 from __future__ import annotations
 
 import pytest
-
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from proofs.job import predicate
-from proofs.properties import CATALOGUE
-from spec.load import EMBEDDED, load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.proofs.job import predicate
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import EMBEDDED, load_spec
 
 MUTANTS = {
     # WeakRefDeref no longer keeps what it returns alive until the end of the turn

@@ -3,12 +3,12 @@ reordering the user cannot see, different for a change the user can see."""
 
 from __future__ import annotations
 
-from model.bounds import Bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host
-from proofs.mutate import SAME, Mutant, Result, Summary, observable
-from spec.load import EMBEDDED, load_spec
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host
+from specmc.proofs.mutate import SAME, Mutant, Result, Summary, observable
+from specmc.spec.load import EMBEDDED, load_spec
 
 SMALL = Bounds(objects=2, frames=4)
 

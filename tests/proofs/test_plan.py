@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from proofs.plan import EMBEDDED_PLAN, load_plan, parse_plan
-from spec.diagnostics import SpecError
+from specmc.proofs.plan import EMBEDDED_PLAN, load_plan, parse_plan
+from specmc.spec.diagnostics import SpecError
 
 
 def test_embedded_plan_names_every_shipped_host_and_the_hazard():
-    from model.hosts import shipped
+    from specmc.model.hosts import shipped
 
     plan = load_plan()
     assert plan.path == str(EMBEDDED_PLAN)

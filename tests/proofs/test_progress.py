@@ -6,7 +6,8 @@ import io
 import subprocess
 import sys
 
-from proofs.progress import Printer, Status, prefixed
+from specmc.proofs.progress import Printer, Status, prefixed
+
 from tests.conftest import ROOT
 
 
@@ -37,7 +38,7 @@ def test_statuses_only_on_a_terminal_and_lines_always():
 def test_quiet_check_prints_nothing_but_the_report(tmp_path):
     args = ["check", "--host", "ecma262", "--property", "held-value-once", "--bounds", "objects=1,frames=3",
             "--engine", "explicit", "--quiet", "--certificates", str(tmp_path)]
-    r = subprocess.run([sys.executable, "-m", "proofs", *args], capture_output=True, text=True, cwd=ROOT,
-                       timeout=600)
+    r = subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True, text=True,
+                       cwd=ROOT, timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stderr == "" and "held-value-once" in r.stdout

@@ -17,15 +17,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-
-from model.bounds import Bounds
-from model.explore import explore
-from model.symbolic import state_vars
-from proofs import certificate, explicit, kind
-from proofs.certificate import _header, _model_sections, _seal
-from proofs.cli import main
-from proofs.invariant import diagram, to_smtlib
-from proofs.job import Job, Loaded, load
+from specmc.model.bounds import Bounds
+from specmc.model.explore import explore
+from specmc.model.symbolic import state_vars
+from specmc.proofs import certificate, explicit, kind
+from specmc.proofs.certificate import _header, _model_sections, _seal
+from specmc.proofs.cli import main
+from specmc.proofs.invariant import diagram, to_smtlib
+from specmc.proofs.job import Job, Loaded, load
 
 BOUNDS = Bounds(objects=1, frames=3)
 

@@ -11,9 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from proofs import replay as rp
-from spec.diagnostics import SpecError
+from specmc.proofs import replay as rp
+from specmc.spec.diagnostics import SpecError
 
 needs_network = pytest.mark.skipif(os.environ.get("SPECMC_OFFLINE") == "1",
                                    reason="SPECMC_OFFLINE=1: engine installs need the network")

@@ -8,13 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from model.hosts import load_host
-from proofs.plan import load_plan
-from proofs.portfolio import UNBUILDABLE
-from proofs.review import Review, Side, _build_error, open_side, review
-from proofs.review_report import render
-from spec import ir
+from specmc.model.hosts import load_host
+from specmc.proofs.plan import load_plan
+from specmc.proofs.portfolio import UNBUILDABLE
+from specmc.proofs.review import Review, Side, _build_error, open_side, review
+from specmc.proofs.review_report import render
+from specmc.spec import ir
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 HISTORY = SHARED / "history"

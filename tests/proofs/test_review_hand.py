@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.by_hand import ENVIRONMENT, hand_modelled
-from model.compile import BY_HAND
-from proofs.review import Side, _clauses, _hand_changes
-from spec import ir
+from specmc.model.by_hand import ENVIRONMENT, hand_modelled
+from specmc.model.compile import BY_HAND
+from specmc.proofs.review import Side, _clauses, _hand_changes
+from specmc.spec import ir
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 CURRENT = SHARED / "full" / "spec-2025-11-04-e936549f.html"

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from proofs import exitcodes
-from proofs.check import Overrides
-from proofs.cli import main
-from proofs.plan import load_plan
-from proofs.review import Review, review
-from proofs.review_report import render
+from specmc.proofs import exitcodes
+from specmc.proofs.check import Overrides
+from specmc.proofs.cli import main
+from specmc.proofs.plan import load_plan
+from specmc.proofs.review import Review, review
+from specmc.proofs.review_report import render
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 CURRENT = SHARED / "full" / "spec-2025-11-04-e936549f.html"

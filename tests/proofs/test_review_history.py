@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from proofs import exitcodes
-from proofs.cli import main
-from proofs.plan import load_plan
-from proofs.review import Review, _clauses, review
+from specmc.proofs import exitcodes
+from specmc.proofs.cli import main
+from specmc.proofs.plan import load_plan
+from specmc.proofs.review import Review, _clauses, review
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 BUNDLE = SHARED / "git" / "spec-history.bundle"

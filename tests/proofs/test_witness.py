@@ -7,17 +7,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from specmc.model.bounds import parse_bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host, shipped
+from specmc.model.trace import build_trace
+from specmc.proofs.cli import main
+from specmc.proofs.job import predicate
+from specmc.proofs.properties import select
+from specmc.proofs.witness import WitnessError, activations, generate
+from specmc.spec.load import load_spec
 
-from model.bounds import parse_bounds
-from model.build import build
-from model.explore import explore
-from model.hosts import load_host, shipped
-from model.trace import build_trace
-from proofs.cli import main
-from proofs.job import predicate
-from proofs.properties import select
-from proofs.witness import WitnessError, activations, generate
-from spec.load import load_spec
 from tests.proofs.test_replay import needs_network, needs_node
 
 

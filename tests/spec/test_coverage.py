@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from specmc.spec.coverage import coverage, form_of
+from specmc.spec.load import load_specs
 
-from spec.coverage import coverage, form_of
-from spec.load import load_specs
 from tests.conftest import FULL
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from spec.diagnostics import SpecError
-from spec.load import load_specs, load_text
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.load import load_specs, load_text
 
 GOOD = """<emu-clause id="sec-f" type="abstract operation">
   <h1>F ( _a_ )</h1>

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.load import load_text
 
-from spec import ir
-from spec.diagnostics import SpecError
-from spec.load import load_text
 from tests.conftest import CURRENT, HISTORY
 
 TEXTS = [

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from spec import ir
-from spec.parser import step_parser
+from specmc.spec import ir
+from specmc.spec.parser import step_parser
 
 
 def stmt(text: str) -> ir.Stmt:
@@ -95,6 +94,6 @@ def test_record_literal_and_completion():
 
 
 def test_rejected_text_raises_for_the_fallback():
-    from spec.parser import PARSE_ERRORS
+    from specmc.spec.parser import PARSE_ERRORS
     with pytest.raises(PARSE_ERRORS):
         stmt("Frobnicate the quux.")

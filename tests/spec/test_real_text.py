@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from specmc.spec import ir
+from specmc.spec.load import fully_parsed, load_spec, load_specs, unknown_steps
+from specmc.spec.render import node_json
 
-from spec import ir
-from spec.load import fully_parsed, load_spec, load_specs, unknown_steps
-from spec.render import node_json
 from tests.conftest import FULL, HISTORY, snapshot_folders
 
 _ALG = re.compile(r"<emu-alg[^>]*>(.*?)(?:</emu-alg>|(?=</emu-clause>|<emu-clause))", re.S)

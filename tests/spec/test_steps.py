@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from spec import ir
-from spec.diagnostics import SpecError
-from spec.load import load_text
-from spec.steps import ordinal
+from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
+from specmc.spec.load import load_text
+from specmc.spec.steps import ordinal
 
 
 def alg(body: str, clause: str = "sec-x", title: str = "F ( _a_ )") -> str:
