@@ -32,15 +32,18 @@ from specmc.model.layout import (
     NEWTARGET,
     PHASE_CALL,
     PHASE_DEREF,
+    PHASE_NEWREGISTRY,
     PHASE_NEWWEAKREF,
     PHASE_REGISTER,
     PHASE_RUN,
     PHASE_UNREGISTER,
     PLAIN,
     REG_FIELDS,
+    REGISTRY,
     THROW,
     UNDEF,
     USERFN,
+    WEAKREF,
 )
 from specmc.model.program import Command
 
@@ -246,7 +249,11 @@ class Environment:
             made = D.ne(r, THROW)
             for w in range(lay.bounds.objects):
                 S.set("wr_target", a[0], w, when=D.eq(r, lay.obj(w)))
+                S.set("made", 1 + WEAKREF, w, when=D.eq(r, lay.obj(w)))
                 S.set("kept_turn", 1, w, when=D.and_(made, D.eq(a[0], lay.obj(w))))
+        if phase == PHASE_NEWREGISTRY:
+            for i in range(lay.bounds.objects):
+                S.set("made", 1 + REGISTRY, i, when=D.eq(r, lay.obj(i)))
         if phase == PHASE_REGISTER:  # a registration that returned normally is the next cell
             regs = S.get("regs")
             ok = D.eq(r, UNDEF)
@@ -346,7 +353,8 @@ class Environment:
 
         def new_registry(S: Any) -> None:
             self._call(S, d, "FinalizationRegistry",
-                       {"cleanupCallback": S.d.num(USERFN), "newtarget": S.d.num(NEWTARGET)})
+                       {"cleanupCallback": S.d.num(USERFN), "newtarget": S.d.num(NEWTARGET)},
+                       PHASE_NEWREGISTRY)
 
         out.append(self._cmd("new FinalizationRegistry(callback)", d, 0, new_registry))
         for name, t in values:
@@ -365,6 +373,7 @@ class Environment:
             v = new_object(S, lay, PLAIN, S.d.true())
             for i in objs:
                 S.set("root", 1, i, when=S.d.eq(v, lay.obj(i)))
+                S.set("made", 1 + PLAIN, i, when=S.d.eq(v, lay.obj(i)))
 
         out.append(self._cmd("allocate {}", d, 0, alloc))
         for i in objs:
@@ -402,7 +411,8 @@ class Environment:
             S.set("ret", EMPTY)
             S.set("frame_phase", PHASE_RUN, d)
 
-        for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER):
+        for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER,
+                      PHASE_NEWREGISTRY):
             out.append(self._cmd("(built-in returned)", d, phase, lambda S, phase=phase: resume(S, phase)))
         return out
 

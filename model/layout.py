@@ -28,6 +28,7 @@ OBJ = 10
 # frame_phase of a user-code frame waiting for a built-in it called: which call, so that
 # observers can judge its result when it comes back
 PHASE_RUN, PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER = 0, 1, 2, 3, 4, 5
+PHASE_NEWREGISTRY = 6
 
 # the observer fields of one registration besides `reg_live` (model/env.py, model/compile.py)
 REG_FIELDS = ("reg_owner", "reg_target", "reg_held", "reg_token")
@@ -75,6 +76,9 @@ class Layout:
             ("arg", 4),  # the arguments of the built-in call user code is waiting for
             ("wr_target", no),  # the target user code gave `new WeakRef(...)` that returned this object
             ("gone", no),  # the collector took this object (it was in an Execution's S, or freed)
+            # how user code got this object: 1 + PLAIN (`{}`), 1 + WEAKREF (`new WeakRef`), 1 + REGISTRY
+            # (`new FinalizationRegistry`); 0: not made yet
+            ("made", no),
             ("regs", 1),  # registrations that returned normally so far: the next one is cell `regs`
             ("reg_owner", nc), ("reg_target", nc), ("reg_held", nc), ("reg_token", nc),
             ("reg_live", nc),  # registration c, as user code made it; not yet delivered or unregistered

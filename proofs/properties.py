@@ -22,7 +22,11 @@ from specmc.model.layout import (
     FREED,
     LIVE,
     PHASE_DEREF,
+    PHASE_NEWREGISTRY,
+    PHASE_NEWWEAKREF,
+    PHASE_REGISTER,
     PHASE_UNREGISTER,
+    REGISTRY,
     THROW,
     TRUE,
     UNDEF,
@@ -498,6 +502,50 @@ register(Property(
     lambda prog, S: S.d.eq(S.get("escaped"), 0),
     cover=lambda prog, S: S.d.eq(S.get("cb_threw"), 1),
     cover_meaning="a cleanup callback threw",
+))
+
+
+def _argument_checks(prog: Program, S: Any) -> Any:
+    """Judged against observers only (model/env.py: the arguments of the pending call, and how
+    user code got each object), never against the slots the text writes. The oracle is the API
+    as users and test262 know it (built-ins/WeakRef, built-ins/FinalizationRegistry: `throws` and
+    `this-not-object-throws` tests), for the values the model has: *undefined* and objects."""
+    D = S.d
+    a = [S.get("arg", i) for i in range(4)]
+
+    def made(v: Any, kind: int) -> Any:
+        return D.eq(_of_object(prog, S, "made", v, 0), 1 + kind)
+
+    refused = {
+        PHASE_NEWWEAKREF: D.eq(a[0], UNDEF),  # the target cannot be held weakly
+        PHASE_DEREF: D.not_(made(a[0], WEAKREF)),  # `this` is no WeakRef
+        PHASE_REGISTER: D.or_(D.not_(made(a[0], REGISTRY)), D.eq(a[1], UNDEF),  # target not weak
+                              D.eq(a[1], a[2])),  # the held value is the target (SameValue)
+        PHASE_UNREGISTER: D.or_(D.not_(made(a[0], REGISTRY)), D.eq(a[1], UNDEF)),  # token not weak
+        PHASE_NEWREGISTRY: D.false(),  # the model's callbacks are all callable
+    }
+    bad = []
+    for phase, throws in refused.items():
+        for here, result in _waiting_for(prog, S, phase):
+            bad.append(D.and_(here, D.ne(D.eq(result, THROW), throws)))
+    return D.not_(D.or_(*bad))
+
+
+def _cover_refused(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.or_(*[D.and_(here, D.eq(result, THROW)) for phase in (PHASE_REGISTER, PHASE_UNREGISTER)
+                   for here, result in _waiting_for(prog, S, phase)])
+
+
+register(Property(
+    "argument-checks",
+    "new WeakRef, deref, register and unregister throw a TypeError exactly when their arguments are "
+    "refused: a target or token that cannot be held weakly, a held value that is the target, a "
+    "receiver of the wrong kind",
+    "sec-finalization-registry.prototype.register",
+    _argument_checks,
+    cover=_cover_refused,
+    cover_meaning="register or unregister throws",
 ))
 
 

@@ -52,6 +52,15 @@ MUTANTS = {
     "WeakRef constructor without AddToKeptObjects": (
         "          1. Perform AddToKeptObjects(_target_).\n          1. Set _weakRef_.[[WeakRefTarget]]",
         "          1. Set _weakRef_.[[WeakRefTarget]]", "deref-consistent"),
+    # register accepts a held value that is its target (survivors of `specmc mutate` until a
+    # property judged the API's TypeErrors against what user code passed)
+    "register without the held-value check": (
+        "          1. If SameValue(_target_, _heldValue_) is *true*, throw a *TypeError* exception.\n", "",
+        "argument-checks"),
+    # unregister accepts a token that cannot be held weakly
+    "unregister without the token check": (
+        "          1. If CanBeHeldWeakly(_unregisterToken_) is *false*, throw a *TypeError* exception.\n", "",
+        "argument-checks"),
 }
 
 
