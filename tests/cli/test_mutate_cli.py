@@ -33,13 +33,18 @@ def test_mutants_of_unregister_are_classified(tmp_path):
     # deleting the Let that defines _finalizationRegistry_ leaves a text the model cannot run
     assert by_step["1"]["outcome"] == "invalid" and "not defined" in by_step["1"]["detail"]
     counts = doc["counts"]
-    assert counts["killed"] + counts["survived"] + counts["invalid"] + counts["equivalent"] == 9
-    assert 0 < doc["score"] < 1  # at one object the type checks of steps 2-3 go unnoticed
+    assert sum(counts.values()) == 9
+    # the receiver and token checks (steps 2-3): argument-checks judges them against what user
+    # code passed (they survived until it did)
+    assert by_step["3"]["outcome"] == "killed" and by_step["3"]["killer"] == "argument-checks"
+    assert by_step["2"]["outcome"] == "killed"
+    assert doc["score"] == 1.0
     assert all(m["before"] for m in doc["mutants"])
 
 
 def test_min_score_and_bad_operator(tmp_path):
-    r = specmc("mutate", "--clause", UNREGISTER, "--operator", "delete", "--bounds", "objects=1",
+    # at one object nothing can observe the WeakRef constructor's AddToKeptObjects: a survivor
+    r = specmc("mutate", "--clause", "sec-weak-ref-target", "--operator", "delete", "--bounds", "objects=1",
                "--min-score", "1", "--out", str(tmp_path / "m.txt"))
     assert r.returncode == exitcodes.FINDING
     text = (tmp_path / "m.txt").read_text()
