@@ -246,6 +246,21 @@ def _check_folder(option: str, given: str, folder: Path | None = None) -> None:
         raise _unwritable(option, given, f"the folder {base} is not writable")
 
 
+def _check_store(option: str, given: str) -> None:
+    """A folder of files specmc derives (certificates, cached verdicts): created now and written to
+    once, since asking the system whether it could be written is not enough (root may "write" to
+    /proc, a read-only mount answers late); nothing of the user's is at stake in creating it."""
+    import tempfile
+
+    _check_folder(option, given)
+    try:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=given):
+            pass
+    except OSError as e:
+        raise _unwritable(option, given, e.strerror or str(e)) from None
+
+
 def _check_file(option: str, given: str) -> None:
     """A file that will be replaced atomically: not a folder, and its folder writable."""
     p = Path(given).absolute()
@@ -286,7 +301,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     if certificates is not None:  # the default folder is checked too: a read-only home is input as well
         from specmc.proofs.job import default_certificates
 
-        _check_folder("--certificates", certificates or default_certificates())
+        _check_store("--certificates", certificates or default_certificates())
 
 
 def _host_arg(h: str) -> str:
@@ -389,7 +404,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
         from specmc.proofs.cache import VerdictCache, default_cache
 
         folder = args.cache or default_cache()
-        _check_folder("--cache", folder)
+        _check_store("--cache", folder)
         disk = VerdictCache(folder)
     with progress:
         result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress,

@@ -7,6 +7,7 @@ code it is, so that an editor or CI log can jump to it.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -350,3 +351,20 @@ def test_plan_errors_point_at_their_own_line(tmp_path, objects, verdict, code, n
     plan = tmp_path / "specmc.toml"
     plan.write_text(PLAN.format(objects=objects, verdict=verdict))
     _bad(specmc("check", "--plan", str(plan)), code, _line_col(plan, needle))
+
+
+@pytest.mark.parametrize(("variable", "args"), [
+    ("SPECMC_CERTIFICATES", ["check", "--host", "ecma262", "--property", "held-value-once", "--bounds",
+                             "objects=1,frames=2"]),
+    ("SPECMC_CACHE", ["review", str(ROOT.parent / "shared" / "ecma262" / "current"),
+                      str(ROOT.parent / "shared" / "ecma262" / "current")]),
+])
+def test_a_default_store_that_cannot_be_written_is_refused_before_any_work(variable, args):
+    """The folders for certificates and cached verdicts come from the environment by default; one
+    the system claims is writable but is not (/proc, for root) used to end every engine in a
+    traceback after the whole search."""
+    env = {**os.environ, variable: "/proc/specmc-cannot-be-here"}
+    r = subprocess.run([sys.executable, "-m", "specmc.proofs", *args], capture_output=True, text=True,
+                       cwd=ROOT, timeout=300, env=env)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    assert "E077" in r.stderr and "/proc/specmc-cannot-be-here" in r.stderr
