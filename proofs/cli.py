@@ -244,6 +244,15 @@ def _check_folder(option: str, given: str, folder: Path | None = None) -> None:
         raise _unwritable(option, given, f"{base} is a file, not a folder")
     if not os.access(base, os.W_OK | os.X_OK):
         raise _unwritable(option, given, f"the folder {base} is not writable")
+    # os.access answers from permission bits, and root "may write" anywhere, /proc included: a file
+    # is made there and removed at once (it has no name on Linux), so the answer is the system's
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as e:
+        raise _unwritable(option, given, f"the folder {base} cannot be written ({e.strerror or e})") from None
 
 
 def _check_store(option: str, given: str) -> None:

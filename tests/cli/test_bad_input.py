@@ -368,3 +368,13 @@ def test_a_default_store_that_cannot_be_written_is_refused_before_any_work(varia
                        cwd=ROOT, timeout=300, env=env)
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     assert "E077" in r.stderr and "/proc/specmc-cannot-be-here" in r.stderr
+
+
+def test_an_out_folder_the_system_will_not_write_is_refused_before_any_work(tmp_path):
+    """os.access says yes to root for /proc; the report used to be lost in a traceback after the
+    whole run (found by tests/cli/test_fuzz_inputs.py's command lines)."""
+    r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--bounds",
+               "objects=1,frames=2", "--out", "/proc/specmc-cannot-be-here/report.txt", cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    assert "E077" in r.stderr and "--out" in r.stderr
+    assert list(tmp_path.iterdir()) == []
