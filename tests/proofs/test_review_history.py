@@ -8,6 +8,7 @@ parent with the small plan below:
 
 - no crash: the exit code is 0, 1 or 4, never 2 (bad input) or 3 (internal error);
 - no "not checked" where the model can be built on both sides;
+- the Markdown report fits a pull-request comment (at most 60,000 characters);
 - an editorial or markup commit leaves the model identical, a normative or layering one changes
   it or changes a clause the model builds in (reported as "hand-modelled clause changed"),
   except the commits in EXCEPTIONS, each explained in docs/review-history.md.
@@ -32,6 +33,7 @@ from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
 from specmc.proofs.plan import load_plan
 from specmc.proofs.review import Review, _clauses, review
+from specmc.proofs.review_report import MARKDOWN_LIMIT, render
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 BUNDLE = SHARED / "git" / "spec-history.bundle"
@@ -199,6 +201,11 @@ def check_pair(t: Touch, r: Review) -> list[str]:
     problems = []
     if r.exit_code() not in (exitcodes.OK, exitcodes.FINDING, exitcodes.NOT_CHECKED):
         problems.append(f"exit {r.exit_code()}")
+    # the comment a pull request would get: GitHub holds 65,536 characters; whole-file pairs once
+    # reached 272 KB of notices (issue 16)
+    size = len(render(r, "markdown"))
+    if size > MARKDOWN_LIMIT:
+        problems.append(f"the Markdown report has {size:,} characters (limit {MARKDOWN_LIMIT:,})")
     for m in r.models:
         if not m.base_error and not m.head_error:
             bad = [v for v in r.verdicts if v.host == m.host and v.not_checked
