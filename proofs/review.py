@@ -9,7 +9,8 @@ steps on its path that the change touched.
 
 Verdicts are never carried over by guessing: a host whose model is identical on both sides
 (equal normal forms) has, by construction, the same transition system and so the same verdicts;
-every other host is checked on HEAD by the plan's engines.
+every other host is checked on HEAD by the plan's engines, the properties the change can affect
+first (`rerun_order`).
 
 A review that could not check something says so instead of passing: a verdict pair whose model
 cannot be built on either side, or that is UNKNOWN on both sides, is "not checked", and its
@@ -305,6 +306,9 @@ class VerdictPair:
     head: Outcome
     carried: bool  # HEAD's model is BASE's: the verdict is the same by construction
     touched: tuple[int, ...] = ()  # indices of HEAD trace steps in steps the change touched
+    # the property reads what a changed algorithm writes or runs (`rerun_order`): HEAD checks it
+    # before the others. A priority only: every property is checked all the same
+    first: bool = False
 
     @property
     def worse(self) -> bool:
@@ -340,7 +344,7 @@ class VerdictPair:
                 "not_checked": self.not_checked, "carried_over": self.carried,
                 "base_reason": self.base.reason or None, "head_reason": self.head.reason or None,
                 "trace": list(self.head.trace) if self.new_violation else [],
-                "touched_steps": list(self.touched)}
+                "touched_steps": list(self.touched), "checked_first": self.first}
 
 
 @dataclass(frozen=True)
@@ -472,19 +476,26 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                 # a reason why the model cannot be built points into BASE's text: HEAD gets its own
                 # (a failed build is quick); every other verdict carries over
                 redo = not same or any(unbuildable(o) for o in b_out.values())
-                h_out = _verdicts(run, host, head, hf, props, certificates, progress, cache, disk) if redo \
+                first: dict[str, tuple[str, ...]] = {}
+                order = props
+                if not same:
+                    model = next(m for m in models if m.host == name)
+                    first = rerun_order(run, host, base, head, model.changed, props)
+                    order = tuple(p for p in props if p in first) + tuple(p for p in props if p not in first)
+                    progress(_order_line(run.name, name, model.changed, order, first))
+                h_out = _verdicts(run, host, head, hf, order, certificates, progress, cache, disk) if redo \
                     else b_out
                 verdicts += [_pair(run.name, host.name, _shown(b_out[p], base), _shown(h_out[p], head),
-                                   same, touched) for p in props]
+                                   same, touched, p in first) for p in props]
     return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
                   round(time.monotonic() - started, 3), hand, strict)
 
 
 def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,
-          touched: set[tuple[str, str]]) -> VerdictPair:
+          touched: set[tuple[str, str]], first: bool = False) -> VerdictPair:
     marks = tuple(i for i, t in enumerate(head.trace) if (t.get("clause"), t.get("step")) in touched)
     return VerdictPair(run, host, head.property, base, head, carried,
-                       marks if head.verdict == VIOLATED else ())
+                       marks if head.verdict == VIOLATED else (), first)
 
 
 def _host_model(host: HostProfile, b: ModelForm, h: ModelForm, base: Side, head: Side) -> HostModel:
@@ -517,6 +528,14 @@ def _build_error(side: Side, host: HostProfile, run: Any) -> str:
     return ""
 
 
+def _built(side: Side, host: HostProfile, run: Any) -> Any:
+    """`side`'s model under `host` at the run's bounds, or None when it cannot be built."""
+    try:
+        return build(side.spec, host, run.bounds)
+    except SpecError:
+        return None
+
+
 def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: tuple[str, ...],
               certificates: str, progress: Callable[[str], None], cache: Cache,
               disk: VerdictCache | None = None) -> dict[str, Outcome]:
@@ -546,6 +565,137 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
                 disk.put((*stored, p), o)
         out.update(got)
     return {p: o for p, o in out.items() if o is not None}
+
+
+# ------------------------------------------------------- which properties HEAD checks first
+
+# The execution context stack's own variables. Every step writes its frame's pc, every call and
+# return writes sp, ret and a frame, so "a changed algorithm writes a variable the property
+# reads" would put every property first for any change. What a property asks of the stack is
+# which algorithms' frames are on it, and that is read off its frame tests instead.
+_STACK = frozenset({"sp", "ret", "frame_alg", "frame_pc", "frame_phase", "frame_local"})
+USER_CODE = "user code"  # the model's name for the frames of user code (the mutator, callbacks)
+
+
+def rerun_order(run: Any, host: HostProfile, base: Side, head: Side, changed: tuple[str, ...],
+                props: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The properties a change can affect, each with the changed algorithms that put it first.
+
+    When HEAD's model differs from BASE's, HEAD must be checked again, and a review of a pull
+    request wants the verdicts the change is most likely to move soonest (an engine that decides
+    properties one at a time, k-induction or PDR, takes them in the order given; the explicit
+    engine decides a job's properties in one search, so for it the order changes nothing). A
+    property goes first when, in HEAD's model, read off the very Z3 terms the engines check:
+
+    - some changed algorithm's steps write a state variable its predicates read (the stack's own
+      bookkeeping aside: `_STACK`); or
+    - a changed algorithm, or an algorithm that calls one (a change to a callee changes what its
+      callers do), is among those it is about: the algorithms whose frames its predicates test for
+      and their direct callers (who puts such a frame on the stack), the algorithms defined in the
+      clause it comes from, and, when it watches user code's frames, the built-ins user code calls.
+
+    A priority, not a slice: every property is checked all the same, and one that goes second
+    can still get worse. A property whose predicates cannot be read this way goes first."""
+    from specmc.model.build import ENTRY_POINTS, select_algorithms
+    from specmc.model.slice import reads
+    from specmc.model.symbolic import command_term, predicate_term, state_vars
+
+    program = _built(head, host, run)
+    if program is None or not changed:
+        return {}
+    callers: dict[str, set[str]] = {}
+    for side in (base, head):
+        for caller, callees in _calls(side.spec, host, select_algorithms).items():
+            for callee in callees:
+                callers.setdefault(callee, set()).add(caller)
+    reach = set(changed)  # the changed algorithms and every algorithm that runs one
+    todo = list(reach)
+    while todo:
+        for c in callers.get(todo.pop(), ()):
+            if c not in reach:
+                reach.add(c)
+                todo.append(c)
+    xs = state_vars(program)
+    index = {x.get_id(): i for i, x in enumerate(xs)}
+    stack = {i for name in _STACK if name in program.layout.index
+             for b, n in [program.layout.index[name]] for i in range(b, b + n)}
+    writes: dict[int, set[str]] = {}  # variable -> the changed algorithms whose steps write it
+    for cmd in program.symbolic_commands:
+        if cmd.algorithm in changed:
+            _guard, new = command_term(program, cmd, xs)
+            for i, v in new.items():
+                if i not in stack and (isinstance(v, int) or v.get_id() != xs[i].get_id()):
+                    writes.setdefault(i, set()).add(cmd.algorithm)
+    fb, fn = program.layout.index["frame_alg"]
+    frame_ids = {xs[i].get_id(): i for i in range(fb, fb + fn)}
+    out: dict[str, tuple[str, ...]] = {}
+    for p in select(list(props)):
+        try:
+            terms = [predicate_term(program, f, xs) for f in (p.holds, p.cover) if f is not None]
+        except Exception:  # noqa: BLE001 - a predicate the symbolic domain refuses (E079 in the engines)
+            out[p.id] = ("its predicates could not be read",)
+            continue
+        read = set().union(*(reads(t, index) for t in terms))
+        frames = set().union(*(_frame_tests(t, frame_ids, program) for t in terms))
+        about = frames | {c for f in frames for c in callers.get(f, ())}
+        about |= {a.name for a in program.algorithms if a.clause and a.clause == p.clause}
+        if USER_CODE in frames:
+            about |= set(ENTRY_POINTS)
+        why = (reach & about) | {a for i in read for a in writes.get(i, ())}
+        if why:
+            out[p.id] = tuple(sorted(why))
+    return out
+
+
+def _calls(spec: ir.Spec, host: HostProfile, select_algorithms: Callable[..., Any]) -> dict[str, set[str]]:
+    """caller -> callees among the algorithms the model takes from `spec` (a hook without steps
+    stands for the cleanup job the environment queues: model/build.py)."""
+    from specmc.model.build import HOOK
+    from specmc.model.env import CLEANUP_JOB
+
+    sel = select_algorithms(spec, host)
+    out: dict[str, set[str]] = {}
+    for name, (alg, _source) in sel.algorithms.items():
+        for step in alg.walk():
+            for n in ir.iter_nodes(step.stmt):
+                if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
+                    callee = n.callee.name
+                    if callee == HOOK and callee not in sel.algorithms:
+                        callee = CLEANUP_JOB
+                    out.setdefault(name, set()).add(callee)
+    return out
+
+
+def _frame_tests(term: Any, frame_ids: dict[int, int], program: Any) -> set[str]:
+    """The algorithms whose frames a predicate tests for: `frame_alg[d] == code` in its term."""
+    import z3
+
+    out: set[str] = set()
+    seen: set[int] = set()
+    todo = [term]
+    while todo:
+        t = todo.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_eq(t) and t.num_args() == 2:
+            for a, b in ((t.arg(0), t.arg(1)), (t.arg(1), t.arg(0))):
+                if a.get_id() in frame_ids and z3.is_bv_value(b) and b.as_long() < len(program.algorithms):
+                    out.add(program.algorithms[b.as_long()].name)
+        todo.extend(t.children())
+    return out
+
+
+def _order_line(run: str, host: str, changed: tuple[str, ...], order: tuple[str, ...],
+                first: dict[str, tuple[str, ...]]) -> str:
+    """The log line that says in which order HEAD's properties are checked, and why."""
+    lead = [f"{p} ({', '.join(first[p])})" for p in order if p in first]
+    rest = [p for p in order if p not in first]
+    line = f"[{run}] {host}: HEAD's model changed in {', '.join(changed) or 'its algorithm set'}; "
+    if not lead:
+        return line + "no property reads what those algorithms write or run: the plan's order"
+    return line + "first the properties they can affect: " + "; ".join(lead) + \
+        (f"; then {', '.join(rest)}" if rest else "")
 
 
 def _shown(o: Outcome, side: Side) -> Outcome:

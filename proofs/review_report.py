@@ -127,6 +127,10 @@ def text(r: Review) -> str:
                 lines.append(f"  {side}: {err}")
         if m.by_hand:
             lines.append(f"  modelled by hand, not from the text: {', '.join(m.by_hand)}")
+        first = _first(r, m.host)
+        if first:
+            lines.append(f"  checked first on head (they read what the changed algorithms write or run): "
+                         f"{', '.join(first)}")
     if r.changed:
         lines.append("\nchanged algorithms")
         for c in r.changed:
@@ -165,6 +169,11 @@ def text(r: Review) -> str:
                 where = f"{t.get('clause', '')} {t.get('step', '')}".strip() or t.get("actor", "")
                 lines.append(f"  {star}{i:3}  {where:48} {t.get('text', '')}")
     return "\n".join(lines) + "\n"
+
+
+def _first(r: Review, host: str) -> list[str]:
+    """The properties head checked first under `host` (review.rerun_order), once each."""
+    return list(dict.fromkeys(v.property for v in r.verdicts if v.host == host and v.first))
 
 
 def _md(s: str) -> str:
@@ -220,6 +229,10 @@ def markdown(r: Review) -> str:
         errs = "; ".join(f"{side}: {_md(e)}" for side, e in (("base", m.base_error), ("head", m.head_error))
                          if e)
         page.add([f"| {m.host} | {state}{' (' + errs + ')' if errs else ''} |"])
+    firsts = [(m.host, _first(r, m.host)) for m in r.models if _first(r, m.host)]
+    if firsts:
+        page.add(["", "Checked first on head, as the properties the changed algorithms can affect: "
+                  + "; ".join(f"{h}: " + ", ".join(f"`{p}`" for p in ps) for h, ps in firsts) + "."])
     changes = [v for v in r.verdicts if v.base.verdict != v.head.verdict]
     page.add(["", "#### Verdicts", ""])
     if r.verdicts:
