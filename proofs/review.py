@@ -114,7 +114,16 @@ def _disk_key(arg: str) -> tuple[Any, ...]:
 
 
 def open_side(arg: str, repo: str | None, scratch: Path) -> Side:
-    """A file, a folder of clause files, or REV:path inside --repo."""
+    """A file, a folder of clause files, or REV:path inside --repo. A text with no clause and no
+    algorithm at all is not a spec (a README given by mistake): it would review as two empty
+    models whose every verdict is "not checked", and a report written over the user's --out."""
+    side = _open_side(arg, repo, scratch)
+    if not side.spec.clauses and not side.spec.algorithms:
+        raise SpecError([diag.make("E083", path=arg)])
+    return side
+
+
+def _open_side(arg: str, repo: str | None, scratch: Path) -> Side:
     if repo is None:
         if not Path(arg).exists() and ":" in arg and not Path(arg.split(":", 1)[1]).is_absolute():
             raise SpecError([diag.make("E081", arg=arg)])

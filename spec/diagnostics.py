@@ -50,6 +50,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E080": ("error", "cannot read {what} from the git repository {repo}: {reason}"),
     "E081": ("error", "'{arg}' names a git revision (REV:path); give the repository with --repo PATH"),
     "E082": ("error", "--format {formats} writes several reports: give the folder for them with --out DIR"),
+    "E083": ("error", "{path} is not ecmarkup: no <emu-clause>, <emu-annex> or <emu-alg> in it"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
     "E092": ("error", "cannot read witness {path}: {reason}"),

@@ -311,3 +311,37 @@ def test_one_review_written_in_several_formats(tmp_path: Path) -> None:
     assert r.returncode == exitcodes.INPUT_ERROR and "E082" in r.stderr and "Traceback" not in r.stderr
     r = _specmc("review", *same, "--format", "markdown,pdf")
     assert r.returncode == exitcodes.INPUT_ERROR and "pdf" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_sides_and_stores_exit_2_located_and_leave_the_report_alone(tmp_path: Path) -> None:
+    """Issue 16's bad inputs: a revision the repository lacks (BASE or HEAD), a text that is not
+    ecmarkup (a file, or a path in the repository: it used to review as two empty models, exit 4,
+    and write its report over --out), and a cache folder that cannot be written. Each is one
+    located line on stderr, exit 2, no traceback, and the report already at --out is untouched."""
+    repo = _repo(tmp_path, HISTORY / "2022-04-20-ad096b3b" / "finreg-excerpt.html",
+                 HISTORY / "2022-08-03-2d3ecadb" / "finreg-excerpt.html")
+    (repo / "README.md").write_text("# not a spec\n\nJust words.\n")
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org", "add",
+                    "README.md"], check=True)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org", "commit",
+                    "-qm", "readme"], check=True)
+    plain = tmp_path / "page.html"
+    plain.write_text("<html><body><p>A page, not a spec.</p></body></html>\n")
+    report = tmp_path / "report.md"
+    report.write_text("the previous review\n")
+    git = ["--repo", str(repo)]
+    cases = [
+        (["nope:spec.html", "HEAD:spec.html", *git], "E080", "nope:spec.html"),
+        (["HEAD:spec.html", "nope:spec.html", *git], "E080", "nope:spec.html"),
+        (["HEAD:spec.html", "HEAD:README.md", *git], "E083", "HEAD:README.md is not ecmarkup"),
+        ([str(SHARED / "current"), str(plain)], "E083", f"{plain} is not ecmarkup"),
+        ([str(SHARED / "current"), str(SHARED / "current"), "--cache", "/proc/specmc-cannot-be-here"],
+         "E077", "--cache /proc/specmc-cannot-be-here"),
+    ]
+    for args, code, where in cases:
+        r = _specmc("review", *args, "--plan", str(tmp_path / "specmc.toml"), "--format", "markdown",
+                    "--out", str(report))
+        assert r.returncode == exitcodes.INPUT_ERROR, (args, r.stdout, r.stderr)
+        assert code in r.stderr and where in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert report.read_text() == "the previous review\n", args
