@@ -609,8 +609,10 @@ def rerun_order(run: Any, host: HostProfile, base: Side, head: Side, changed: tu
     from specmc.model.slice import reads
     from specmc.model.symbolic import command_term, predicate_term, state_vars
 
+    if not changed:
+        return {}
     program = _built(head, host, run)
-    if program is None or not changed:
+    if program is None:
         return {}
     callers: dict[str, set[str]] = {}
     for side in (base, head):
