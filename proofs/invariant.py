@@ -38,28 +38,43 @@ class Diagram:
         return len(self.nodes)
 
 
-def variable_order(layout: Layout, outermost_first: bool = False, by_object: bool = False) -> tuple[int, ...]:
-    """The order a diagram tests state variables in: the stack pointer, then each frame (code, pc,
-    phase, locals), then the rest of the runtime, cells before objects.
+STICKY = ("err_uaf", "err_assert", "cut")  # flags that, once set, stay set: the run has ended
+REGISTRATIONS = ("regs", "cell_", "reg_")  # the registration cells and the observers that mirror them
 
+
+def variable_order(layout: Layout, outermost_first: bool = False, by_object: bool = False) -> tuple[int, ...]:
+    """The order a diagram tests state variables in.
+
+    For certificates (the default): the sticky flags, the stack pointer, then each frame (code,
+    pc, phase, locals) deepest first, then the rest of the runtime with the heap after it, and
+    last the registration cells side by side with the observers that record what was registered.
     Control first means a transition's guard (which names the top frame's pc) selects a small
-    sub-diagram at once; on the default ecma262 model, frames deepest first gives 10,966 nodes
-    where the layout order gives 27,216, and the certificate's consecution check runs about 3x
-    faster. The bdd engine (proofs/bdd.py) asks for frames outermost first, and each object's
-    fields side by side: a call copies values from a frame into the one above it, and conjoining
+    sub-diagram at once: on the ecma262 model of 2026-11 (before the observers), deepest frames
+    first gave 10,966 nodes where the layout order gave 27,216, and the certificate's consecution
+    check ran about 3x faster. Cells next to their observers: the two hold nearly the same values,
+    and a diagram that tests them far apart remembers every combination in between (ecma262 at
+    the default bounds, 175,798 states: 58,386 nodes with the cells among the runtime, 32,590
+    with them at the bottom by the observers; docs/measurements.md).
+
+    The bdd engine (proofs/bdd.py) asks for frames outermost first, and each object's fields side
+    by side: a call copies values from a frame into the one above it, and conjoining
     `next = f(current)` onto a set stays small only when f reads variables tested before the one
     it writes (otherwise the diagram remembers every value of the written one until it meets
     what it depends on)."""
     where = {name: (base, size) for name, base, size in layout.names}
     k = layout.locals_per_frame
-    out = [where["sp"][0]]
+    certificate = not outermost_first and not by_object
+    first = [n for n in STICKY if n in where] if certificate else []
+    out = [i for n in first for i in range(where[n][0], where[n][0] + where[n][1])]
+    out.append(where["sp"][0])
     depths = range(layout.bounds.frames)
     for d in depths if outermost_first else reversed(depths):
         out += [where["frame_alg"][0] + d, where["frame_pc"][0] + d, where["frame_phase"][0] + d]
         out += [where["frame_local"][0] + d * k + i for i in range(k)]
-    rest = [n for n, _, _ in layout.names if n != "sp" and not n.startswith("frame_")]
+    rest = [n for n, _, _ in layout.names if n != "sp" and not n.startswith("frame_") and n not in first]
     heap = [n for n in rest if n.startswith(("obj_", "root", "kept"))]
-    for name in [n for n in rest if n not in heap] + ([] if by_object else heap):
+    last = [n for n in rest if certificate and n.startswith(REGISTRATIONS) and n not in heap]
+    for name in [n for n in rest if n not in heap and n not in last] + ([] if by_object else heap) + last:
         base, size = where[name]
         out += range(base, base + size)
     if by_object:
@@ -68,7 +83,7 @@ def variable_order(layout: Layout, outermost_first: bool = False, by_object: boo
     return tuple(out)
 
 
-def diagram(states: Iterable[tuple[int, ...]], width: int, order: Sequence[int] = ()) -> Diagram:
+def diagram(states: Iterable[tuple[int, ...]] | np.ndarray, width: int, order: Sequence[int] = ()) -> Diagram:
     """The states, tested in `order` (a permutation of the variables; default: as laid out).
 
     Built level by level from the bottom over the sorted states, with array operations: a node
@@ -78,10 +93,15 @@ def diagram(states: Iterable[tuple[int, ...]], width: int, order: Sequence[int] 
     order = tuple(order)
     if order and sorted(order) != list(range(width)):
         raise ValueError("order is not a permutation of the state variables")
-    states = list(states)
-    if not states or width == 0:
-        return replace(_diagram_exact(states, width), order=order)
-    arr = np.array(states, dtype=np.int64)
+    if isinstance(states, np.ndarray):  # rows of a state matrix: no Python tuples on the way
+        arr = states.astype(np.int64, copy=False)
+        if not len(arr) or width == 0:
+            return replace(_diagram_exact([tuple(r) for r in arr.tolist()], width), order=order)
+    else:
+        states = list(states)
+        if not states or width == 0:
+            return replace(_diagram_exact(states, width), order=order)
+        arr = np.array(states, dtype=np.int64)
     if order:
         arr = arr[:, order]
     if arr.min() < 0 or arr.max() > 255:

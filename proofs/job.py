@@ -78,18 +78,35 @@ def load(job: Job) -> Loaded:
     return Loaded(job, program, props, paths, host.name, host.path)
 
 
-def slices(job: Loaded) -> list[tuple[Program, tuple[Property, ...]]]:
+def slices(job: Loaded, together: bool = False) -> list[tuple[Program, tuple[Property, ...]]]:
     """The job's properties grouped by cone of influence, each group with the model cut down to
     its cone (model/slice.py): what an engine that searches the state space searches, one group
-    at a time. An engine that proves from a slice writes an invariant over the kept variables
-    only, and the certificate check holds it to the whole model."""
-    from specmc.model.slice import Dependencies, groups, sliced
+    at a time. With `together`, one group: every property, the model cut down to the union of
+    their cones (only what no property asked about is left out). An engine that proves from a
+    slice writes an invariant over the kept variables only, and the certificate check holds it
+    to the whole model."""
+    from specmc.model.slice import groups, sliced
 
-    deps = Dependencies(job.program)
+    deps = _dependencies(job.program)
     seeds = {p.id: deps.of(p.holds) | (deps.of(p.cover) if p.cover is not None else frozenset())
              for p in job.properties}
+    if together:
+        return [(sliced(job.program, deps.cone(frozenset().union(*seeds.values()))), job.properties)]
     by_id = {p.id: p for p in job.properties}
     return [(sliced(job.program, cone), tuple(by_id[i] for i in ids)) for cone, ids in groups(deps, seeds)]
+
+
+_DEPENDENCIES: list[tuple[Program, Any]] = []  # the last program's, with the program it is for
+
+
+def _dependencies(program: Program) -> Any:
+    """Dependencies of the program (model/slice.py), kept for the next call: building them costs
+    every command's Z3 term, and an engine asks for the union and then for the groups."""
+    from specmc.model.slice import Dependencies
+
+    if not _DEPENDENCIES or _DEPENDENCIES[0][0] is not program:
+        _DEPENDENCIES[:] = [(program, Dependencies(program))]
+    return _DEPENDENCIES[0][1]
 
 
 def sliced_to(program: Program) -> str:
@@ -132,25 +149,30 @@ def static_cover(program: Program, prop: Property) -> bool | None:
     return False if z3.is_false(z3.simplify(term)) else None
 
 
-def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
-    """A state predicate `fn(program, view)` for the explorer, memoised on the variables it reads.
-
-    Which variables those are is read off the property's own Z3 term (built by the same code
-    over symbolic inputs, so no variable the concrete evaluation depends on can be missing);
-    most properties read a handful of the ~100 variables, so most states hit the memo."""
-    import operator
-
+def _reads(program: Program, fn: Callable[[Program, Any], Any]) -> tuple[int, ...] | bool:
+    """The state variables a predicate `fn(program, view)` reads, read off its own Z3 term (built
+    by the same code over symbolic inputs, so no variable the concrete evaluation depends on can
+    be missing); or its value, when it reads none."""
     import z3
+    from specmc.model.slice import reads
     from specmc.model.symbolic import predicate_term, state_vars
 
     xs = state_vars(program)
     term = predicate_term(program, fn, xs)
-    names = {str(x): i for i, x in enumerate(xs)}
-    used = sorted({names[str(c)] for c in z3.z3util.get_vars(term)} if not z3.is_bool(term) or
-                  not (z3.is_true(term) or z3.is_false(term)) else set())
-    if not used:
-        value = bool(z3.is_true(z3.simplify(term)))
-        return lambda S: value
+    used = tuple(sorted(reads(term, {x.get_id(): i for i, x in enumerate(xs)})))
+    if used:
+        return used
+    return bool(term) if isinstance(term, bool) else bool(z3.is_true(z3.simplify(term)))
+
+
+def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
+    """A state predicate `fn(program, view)` for the explorer, memoised on the variables it reads
+    (most properties read a handful of the ~100 variables, so most states hit the memo)."""
+    import operator
+
+    used = _reads(program, fn)
+    if isinstance(used, bool):
+        return lambda S, value=used: value
     project = operator.itemgetter(*used) if len(used) > 1 else (lambda st: st[used[0]])
     memo: dict[Any, bool] = {}
 
@@ -162,6 +184,40 @@ def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
         return hit
 
     return holds
+
+
+def first_rows(program: Program, tests: dict[str, tuple[Callable[[Program, Any], Any], bool]],
+               states: Any) -> dict[str, int]:
+    """For each test (a state predicate `fn(program, view)` and the value sought), the first row
+    of `states` (a matrix, one whole state per row, in the explorer's discovery order) where the
+    predicate has that value; absent when no row does. Each predicate runs once per distinct
+    value of the variables it reads, after the search rather than inside it: breadth-first
+    discovery order makes the first such row one at the least depth, as a check during the
+    search would."""
+    import numpy as np
+    from specmc.model.domain import View
+    from specmc.model.explore import CONCRETE
+
+    out: dict[str, int] = {}
+    for key, (fn, sought) in tests.items():
+        used = _reads(program, fn)
+        if isinstance(used, bool):
+            if used == sought and len(states):
+                out[key] = 0
+            continue
+        cols = np.ascontiguousarray(states[:, list(used)], dtype=np.uint8)
+        if len(used) <= 8:  # the columns as one integer key: sorting integers is fastest
+            packed = np.zeros(len(cols), dtype=np.uint64)
+            for c in range(len(used)):
+                packed |= cols[:, c].astype(np.uint64) << np.uint64(8 * c)
+        else:  # the columns' bytes as one opaque value per row
+            packed = cols.view(np.dtype((np.void, len(used)))).reshape(-1)
+        _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        hits = [n for n, row in enumerate(first.tolist())
+                if bool(fn(program, View(CONCRETE, program.layout, tuple(states[row].tolist())))) == sought]
+        if hits:
+            out[key] = int(np.flatnonzero(np.isin(inverse.reshape(-1), hits))[0])
+    return out
 
 
 def each_property(job: Loaded, engine: str, decide: Callable[[Property, float], Outcome],

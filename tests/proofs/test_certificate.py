@@ -71,11 +71,15 @@ def test_certificate_for_another_subject_is_refused(proved):
         certificate.recheck(out[p.id].certificate, other, job.program, p.holds)
 
 
-def test_non_inductive_invariant_fails_consecution(proved, tmp_path):
+@pytest.mark.parametrize("split_after_ms", [certificate.SPLIT_AFTER_MS, 0])
+def test_non_inductive_invariant_fails_consecution(proved, tmp_path, monkeypatch, split_after_ms):
     """The reachable set minus its deepest states contains the initial state and is safe,
-    but it is not closed under the transition relation."""
+    but it is not closed under the transition relation. With no time for a group's one query
+    (0 ms), every group is asked command by command: the same refusal, naming a command."""
     from specmc.model.explore import explore
 
+    monkeypatch.setattr(certificate, "SPLIT_AFTER_MS", split_after_ms)
+    monkeypatch.setattr(certificate, "_CONSECUTIVE", set())
     job, _ = proved
     program = job.program
     r = explore(program, {"t": lambda S: True}, 10_000, keep=True)
@@ -85,8 +89,18 @@ def test_non_inductive_invariant_fails_consecution(proved, tmp_path):
     p = job.properties[1]
     subject = replace(job.subject(p), bounds=BOUNDS.describe() + ",test")
     path = certificate.write(tmp_path, subject, program, inv, "test")
-    with pytest.raises(CertificateError, match="consecution"):
+    with pytest.raises(CertificateError, match="consecution fails: command '(?!one of)"):
         certificate.recheck(path, subject, program, p.holds)
+
+
+def test_a_true_invariant_passes_when_every_group_is_split(proved, monkeypatch):
+    """The other half of the split: command-by-command queries accept what the group queries do."""
+    job, out = proved
+    monkeypatch.setattr(certificate, "SPLIT_AFTER_MS", 0)
+    monkeypatch.setattr(certificate, "_CONSECUTIVE", set())
+    monkeypatch.setattr(certificate, "_PARSED", {})
+    p = job.properties[0]
+    certificate.recheck(out[p.id].certificate, job.subject(p), job.program, p.holds)
 
 
 def test_unsafe_invariant_fails_safety(proved, tmp_path):

@@ -1,0 +1,48 @@
+"""The explicit engine's plan of searches: the union of the properties' cones first, and the
+groups' smaller cones only for what a search cut by the state limit left open."""
+
+from __future__ import annotations
+
+import pytest
+from specmc.model.bounds import Bounds
+from specmc.proofs import explicit
+from specmc.proofs.job import Job, load, slices
+
+BOUNDS = Bounds(objects=1, frames=3)
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("certificates"))
+    return load(Job(("embedded",), "quickjs-ng-0.6", BOUNDS, (), certificates=folder))
+
+
+def _run(job):
+    got = []
+    explicit.run(job, got.append)
+    return {o.property: o for o in got}
+
+
+def test_one_search_decides_every_property_when_it_completes(job):
+    out = _run(job)
+    assert len(out) == len(job.properties)
+    assert all(o.verdict != "UNKNOWN" for o in out.values())
+    searched = {(o.method or o.reason).split(" states")[0].split()[-1] for o in out.values()}
+    assert len(searched) == 1, searched  # one search: every result names the same state count
+
+
+def test_groups_take_over_what_the_cut_union_left_open(job, monkeypatch):
+    """At this bound the union of the cones has 1,280 states and the smallest group's cone 210:
+    with room for 500, the union is cut, the small group completes and decides its properties,
+    and only the group that needs the large cone is UNKNOWN (never PROVED from a cut search)."""
+    monkeypatch.setattr(explicit, "MAX_STATES", 500)
+    groups = slices(job)
+    assert len(groups) > 1
+    out = _run(job)
+    assert len(out) == len(job.properties)  # each property reported once
+    small = max(groups, key=lambda g: len(g[0].dropped))[1]  # the most dropped: the smallest cone
+    for p in small:
+        assert out[p.id].verdict != "UNKNOWN", out[p.id]
+        assert "sliced to" in (out[p.id].method or out[p.id].reason)
+    unknown = [o for o in out.values() if o.verdict == "UNKNOWN"]
+    assert unknown and all("exploration stopped" in o.reason for o in unknown)
