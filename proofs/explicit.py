@@ -22,7 +22,7 @@ from specmc.model.trace import build_trace
 from specmc.proofs import certificate
 from specmc.proofs.bmc import ReplayError, replay
 from specmc.proofs.invariant import diagram, to_smtlib, variable_order
-from specmc.proofs.job import Loaded, certificate_dir, first_rows, sliced_to, slices
+from specmc.proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
@@ -80,22 +80,22 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                final: bool = True) -> tuple[Property, ...]:
     """Search one slice and report its verdicts. A search cut by the state limit reports its
     open properties UNKNOWN when `final`; otherwise it returns them, unreported."""
-    r = explore(program, {}, job.job.bounds.steps, MAX_STATES, keep=True, progress=progress)
-    order = list(r.reached)  # discovery order: breadth first
-    matrix = np.array(order, dtype=np.uint8)
-    tests = {p.id: (p.holds, False) for p in props}
-    tests.update({COVER + p.id: (p.cover, True) for p in props if p.cover is not None})
-    first = first_rows(program, tests, matrix)
-    hit = bounds_hit(program, order)
+    preds = {p.id: predicate(program, p) for p in props}
+    for p in props:
+        cover = cover_predicate(program, p)
+        if cover is not None:
+            preds[COVER + p.id] = lambda S, cover=cover: not cover(S)
+    r = explore(program, preds, job.job.bounds.steps, MAX_STATES, keep=True, progress=progress)
+    hit = bounds_hit(program, r.reached)
     kept = [i for i in range(program.layout.size) if i not in set(program.dropped)]
     how = sliced_to(program)
 
     def reached(p: Property) -> bool | None:
-        return None if p.cover is None else COVER + p.id in first
+        return None if p.cover is None else COVER + p.id in r.violations
 
     for p in props:
-        if p.id in first:
-            path = r.path_to(order[first[p.id]])
+        path = r.violations.get(p.id)
+        if path is not None:
             try:
                 checked = replay(job.program, [s for _, s in lift(program, path)])
             except LiftError as e:
@@ -105,7 +105,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                            reason=f"{r.states:,} states explored{how}",
                            trace=trace, cover_reached=reached(p), bounds_hit=hit)
                    .timed(time.perf_counter() - started))
-    holding = [p for p in props if p.id not in first]
+    holding = [p for p in props if p.id not in r.violations]
     if not holding:
         return ()
     if not r.complete and not final:
@@ -120,7 +120,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
     # model's transition relation, so a slice that dropped a variable it needed is refused there
     position = {v: n for n, v in enumerate(kept)}
     tested = [position[v] for v in variable_order(program.layout) if v in position]
-    dd = diagram(matrix[:, kept], len(kept), tested)
+    dd = diagram(np.array(list(r.reached), dtype=np.uint8)[:, kept], len(kept), tested)
     names = [str(x) for x in state_vars(program)]
     inv = to_smtlib(dd, [names[v] for v in kept])
     method = f"reachable set: {r.states:,} states, {len(dd):,} diagram nodes{how}"

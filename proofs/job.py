@@ -186,40 +186,6 @@ def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
     return holds
 
 
-def first_rows(program: Program, tests: dict[str, tuple[Callable[[Program, Any], Any], bool]],
-               states: Any) -> dict[str, int]:
-    """For each test (a state predicate `fn(program, view)` and the value sought), the first row
-    of `states` (a matrix, one whole state per row, in the explorer's discovery order) where the
-    predicate has that value; absent when no row does. Each predicate runs once per distinct
-    value of the variables it reads, after the search rather than inside it: breadth-first
-    discovery order makes the first such row one at the least depth, as a check during the
-    search would."""
-    import numpy as np
-    from specmc.model.domain import View
-    from specmc.model.explore import CONCRETE
-
-    out: dict[str, int] = {}
-    for key, (fn, sought) in tests.items():
-        used = _reads(program, fn)
-        if isinstance(used, bool):
-            if used == sought and len(states):
-                out[key] = 0
-            continue
-        cols = np.ascontiguousarray(states[:, list(used)], dtype=np.uint8)
-        if len(used) <= 8:  # the columns as one integer key: sorting integers is fastest
-            packed = np.zeros(len(cols), dtype=np.uint64)
-            for c in range(len(used)):
-                packed |= cols[:, c].astype(np.uint64) << np.uint64(8 * c)
-        else:  # the columns' bytes as one opaque value per row
-            packed = cols.view(np.dtype((np.void, len(used)))).reshape(-1)
-        _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-        hits = [n for n, row in enumerate(first.tolist())
-                if bool(fn(program, View(CONCRETE, program.layout, tuple(states[row].tolist())))) == sought]
-        if hits:
-            out[key] = int(np.flatnonzero(np.isin(inverse.reshape(-1), hits))[0])
-    return out
-
-
 def each_property(job: Loaded, engine: str, decide: Callable[[Property, float], Outcome],
                   report: Callable[[Outcome], None]) -> None:
     """The symbolic engines' loop: one shared deadline, each property decided in turn and timed;
