@@ -18,7 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specmc.model.bounds import Bounds
-from specmc.model.compile import BY_HAND, USER, ModelCompiler
+from specmc.model.compile import (
+    BY_HAND,
+    USER,
+    ModelCompiler,
+    ModelError,
+    dead_loop,
+    literal_value,
+    unmodelled_field,
+)
 from specmc.model.env import CLEANUP_JOB, EXECUTION, Environment
 from specmc.model.hosts import HostProfile
 from specmc.model.layout import Layout
@@ -26,6 +34,7 @@ from specmc.model.program import AlgInfo, Program
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
+from specmc.spec.source import Loc
 
 ENTRY_POINTS = (
     "FinalizationRegistry",
@@ -86,6 +95,8 @@ class Selection:
     missing: tuple[str, ...]  # names the model needs that nothing defines with steps
     unknown: tuple[ir.Step, ...]  # steps of needed algorithms the grammar could not read
     substituted: tuple[Substitution, ...] = ()  # the text's definitions the model replaces by hand
+    # where each missing name is first called (absent for an entry point the text lacks)
+    called_at: tuple[tuple[str, Loc], ...] = ()
 
 
 def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
@@ -101,6 +112,7 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
     roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
     missing: list[str] = []
+    called_at: list[tuple[str, Loc]] = []
     unknown: list[ir.Step] = []
     substituted: dict[str, Substitution] = {}
     todo = list(roots)
@@ -131,17 +143,53 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
                     elif (defined is None or not defined[0].steps) and callee not in BY_HAND \
                             and callee not in HOST_CALLS and callee not in missing:
                         missing.append(callee)
-    return Selection(out, tuple(missing), tuple(unknown), tuple(substituted.values()))
+                        called_at.append((callee, step.loc))
+    return Selection(out, tuple(missing), tuple(unknown), tuple(substituted.values()), tuple(called_at))
+
+
+def _check_names(alg: ir.Algorithm) -> None:
+    """Every variable a step reads is one the algorithm binds somewhere (a parameter, a Let, a
+    Choose, a loop's or a pattern's binder, a capture, a set the prose names), every slot it
+    reads or writes is one the model has, and every literal one it has a value for. The
+    compiler refuses each only when it compiles the step, and a step no run reaches at the
+    given bounds is never compiled: a profile step that read `_nothing_` or wrote [[Bogus]]
+    passed at objects=1 and failed at objects=2 (issue 17). Checked here, it fails at every
+    bound, located."""
+    bound = {"this", "newtarget", *(p.name for p in alg.params), *alg.captures, *alg.binds}
+    steps = list(alg.walk())
+    for step in steps:
+        for n in ir.iter_nodes(step.stmt):
+            if isinstance(n, ir.Let | ir.Choose):
+                bound.add(n.var)
+            elif isinstance(n, ir.Binder):
+                bound.add(n.var)
+    dead = {id(x) for s in steps if dead_loop(s.stmt) for x in s.walk() if x is not s}
+    for step in steps:
+        if id(step) in dead or dead_loop(step.stmt):  # a loop over what the model has none of
+            continue
+        for n in ir.iter_nodes(step.stmt):
+            if isinstance(n, ir.Var) and n.name not in bound:
+                why = f"_{n.name}_ is not defined in {alg.name}"
+                raise ModelError([diag.make("E064", step.loc, why=why)])
+            if isinstance(n, ir.Literal):
+                literal_value(n, step)  # raises for a literal the model has no value for
+        why = unmodelled_field(step)
+        if why is not None:
+            raise ModelError([diag.make("E064", step.loc, why=why)])
 
 
 def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:
     sel = select_algorithms(spec, host)
     if sel.missing:
-        raise SpecError([diag.make("E062", name=sel.missing[0])])
+        # located at the first step that calls it: a profile step calling an algorithm nothing
+        # defines is the profile's error, and the user must find the line
+        at = dict(sel.called_at)
+        raise SpecError([diag.make("E062", at.get(name), name=name) for name in sel.missing[:1]])
     if sel.unknown:
         step = sel.unknown[0]
         raise SpecError([diag.make("E040", step.loc, text=step.text)])
     for alg, _ in sel.algorithms.values():
+        _check_names(alg)
         for step in alg.walk():
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):

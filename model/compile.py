@@ -666,7 +666,7 @@ class AlgCompiler:
         if isinstance(e, ir.Var):
             return self.get_local(c, e.name, s)
         if isinstance(e, ir.Literal):
-            return D.num(_literal(e, s))
+            return D.num(literal_value(e, s))
         if isinstance(e, ir.Special):
             if e.kind == "this-value":
                 return self.get_local(c, "this", s)
@@ -840,7 +840,7 @@ def dead_loop(st: ir.Stmt) -> bool:
         or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"))
 
 
-def _literal(e: ir.Literal, s: ir.Step) -> int:
+def literal_value(e: ir.Literal, s: ir.Step) -> int:
     if e.kind == "value":
         table = {"undefined": UNDEF, "true": TRUE, "false": FALSE}
         if e.value in table:
@@ -934,6 +934,27 @@ def _check_slot(c: Ctx, base: Any, name: str, when: Any) -> None:
     D = c.D
     wrong = D.and_(_is_obj(c, base), D.ne(_obj_get(c, "obj_kind", base, kind), kind))
     c.S.set("err_assert", 1, when=D.and_(when, wrong))
+
+
+# the slots the model gives a meaning to, as _read_field and _write_field below do: model.build
+# checks every step of every needed algorithm against them before any is compiled, so that a step
+# no run reaches at the given bounds cannot use an unmodelled slot unnoticed
+READ_FIELDS = frozenset({"WeakRefTarget", "HeldValue", "UnregisterToken", "CleanupCallback", "Cells",
+                         "Realm", "Callback", "KeptAlive", "Symbol", "Key"})
+WRITE_FIELDS = frozenset({"WeakRefTarget", "CleanupCallback", "Realm", "Cells", "KeptAlive"})
+
+
+def unmodelled_field(step: ir.Step) -> str | None:
+    """Why the step reads or writes a slot the model does not have (None when it does not):
+    the message the compiler gives when it meets the same step."""
+    written = step.stmt.target if isinstance(step.stmt, ir.Set) and isinstance(step.stmt.target, ir.Field) \
+        else None
+    if written is not None and written.name not in WRITE_FIELDS:
+        return f"writing [[{written.name}]] is not modelled"
+    for n in ir.iter_nodes(step.stmt):
+        if isinstance(n, ir.Field) and n is not written and n.name not in READ_FIELDS:
+            return f"field [[{n.name}]] is not modelled"
+    return None
 
 
 def _read_field(c: Ctx, base: Any, name: str, when: Any, s: ir.Step) -> Any:

@@ -532,8 +532,11 @@ def _build_error(side: Side, host: HostProfile, run: Any) -> str:
         build(side.spec, host, run.bounds)
     except SpecError as e:
         d = e.diagnostics[0]
+        if d.code == "E062":  # the side's text lacks the algorithm: the side is where it is missing
+            called = f" (called at {d.loc})" if d.loc else ""
+            return f"{UNBUILDABLE}: {side.label}: {d.severity} {d.code}: {d.message}{called}"
         where = f"{d.loc}" if d.loc else side.label
-        return f"{UNBUILDABLE}: {where}: {d.code} {d.message}"
+        return f"{UNBUILDABLE}: {where}: {d.severity} {d.code}: {d.message}"  # as the engines word it
     return ""
 
 

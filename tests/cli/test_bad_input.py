@@ -95,6 +95,25 @@ def test_duplicate_header_key(tmp_path):
     assert "given twice" in first
 
 
+@pytest.mark.parametrize("new, code, needle, say", [
+    # a step no run reaches at objects=1 (a WeakRef needs a second object to target): compiled
+    # lazily, the unbound name used to pass there and fail only at objects=2
+    ("        1. Set _ref_.[[WeakRefTarget]] to _nothing_.", "E064", "Set _ref_", "_nothing_ is not defined"),
+    ("        1. Perform FrobnicateWeakRef(_ref_).", "E062", "Perform Frobnicate", "'FrobnicateWeakRef'"),
+    ("        1. Set _ref_.[[Bogus]] to ~empty~.", "E064", "Set _ref_", "[[Bogus]] is not modelled"),
+    ("        1. Set _ref_.[[WeakRefTarget]] to ~bogus~.", "E064", "Set _ref_", "enum 'bogus'"),
+])
+def test_a_profile_step_using_what_the_model_lacks_is_located(tmp_path, new, code, needle, say):
+    """Issue 17: a profile step that calls or reads something the model does not have is an
+    error at its own line, at every bound, never a step compiled to nothing."""
+    f = _profile(tmp_path, "        1. Set _ref_.[[WeakRefTarget]] to ~empty~.", new)
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1,frames=3")
+    assert r.stderr.startswith("exploring ")  # the progress line, then the error
+    r.stderr = r.stderr.split("\n", 1)[1]
+    first = _bad(r, code, _line_col(f, needle))
+    assert say in first, first
+
+
 def test_shipped_profiles_still_load():
     from specmc.model.hosts import load_host, shipped
 
