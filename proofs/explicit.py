@@ -42,8 +42,9 @@ def bounds_hit(program: Program, states: Iterable[tuple[int, ...]]) -> tuple[tup
 def run(job: Loaded, report: Callable[[Outcome], None],
         progress: Callable[[str], None] | None = None) -> None:
     """One search over the union of the properties' cones of influence (model/slice.py); when it
-    is cut by the state limit, the properties it leaves open are searched again one group of
-    properties with a common cone at a time, each in the model cut down to its own cone.
+    is cut (by the state limit, or by the steps bound), the properties it leaves open are searched
+    again one group of properties with a common cone at a time, each in the model cut down to its
+    own cone.
 
     Why the union first: at the default bounds the groups' cones overlap so much that searching
     them one by one costs more than searching their union once (ecma262: 162,610 + 162,126 +
@@ -111,9 +112,10 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
     if not r.complete and not final:
         return tuple(holding)
     if not r.complete:
+        cut = "the state limit" if r.states >= MAX_STATES else "the steps bound"
         for p in holding:
             report(Outcome(p.id, UNKNOWN, "explicit", reason=f"exploration stopped at {r.states:,} states "
-                           f"(limit {MAX_STATES:,} states, {job.job.bounds.steps} steps{how})")
+                           f"by {cut} (limit {MAX_STATES:,} states, {job.job.bounds.steps} steps{how})")
                    .timed(time.perf_counter() - started))
         return ()
     # the invariant names the kept variables only: the certificate check holds it to the whole

@@ -651,11 +651,21 @@ def _guarded(prop: Property, path: str) -> Property:
     def guard(fn: Callable[[Program, Any], Any]) -> Callable[[Program, Any], Any]:
         def guarded(program: Program, S: Any) -> Any:
             try:
-                return fn(program, S)
+                value = fn(program, S)
             except SpecError:
                 raise
             except Exception as e:
                 raise _user_error("E079", path, e, name=prop.id) from None
+            if not _is_condition(value):
+                # a number is a value, not a verdict: the explorer read 1 as true and the
+                # symbolic reading as false, and the property came out VIOLATED in its first state
+                line = getattr(getattr(fn, "__code__", None), "co_firstlineno", 1)
+                from specmc.spec.source import Loc
+                raise SpecError([diag.make(
+                    "E079", Loc(path, line, 1), name=prop.id,
+                    reason=f"it returned {type(value).__name__} {value}, not a condition: compare "
+                           "values with the domain (S.d.eq, S.d.ne, ...) and return the result")])
+            return value
 
         guarded.__wrapped__ = fn  # type: ignore[attr-defined]
         return guarded
@@ -664,11 +674,18 @@ def _guarded(prop: Property, path: str) -> Property:
     return replace(prop, **changes)
 
 
+def _is_condition(value: Any) -> bool:
+    """A predicate's value in either domain: a Python bool (concrete) or a Z3 Boolean term."""
+    import z3
+
+    return isinstance(value, bool) or (isinstance(value, z3.ExprRef) and z3.is_bool(value))
+
+
 def select(ids: list[str] | tuple[str, ...]) -> list[Property]:
     if not ids:
         return list(CATALOGUE.values())
     out = []
-    for i in ids:
+    for i in dict.fromkeys(ids):  # a property asked for twice is checked and reported once
         if i not in CATALOGUE:
             raise SpecError([diag.make("E061", name=i, known=", ".join(CATALOGUE))])
         out.append(CATALOGUE[i])

@@ -178,6 +178,21 @@ def test_predicate_that_raises_in_explore(tmp_path):
     assert "'mine'" in line and "KeyError" in line
 
 
+@pytest.mark.parametrize("body", ["S.d.num(1)", "1"])
+def test_predicate_that_returns_a_number_is_not_a_condition(tmp_path, body):
+    """A number read as true by the explorer and as false symbolically: the property came out
+    VIOLATED in its first state (S.d.num(1)), or ended in a traceback (a plain 1)."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               f"def holds(prog, S):\n    return {body}\n\n\n"
+               "register(Property('mine', 'a number', 'sec-x', holds))\n")
+    r = specmc("explore", "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+               "--property", "mine")
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    (line,) = [s for s in r.stderr.splitlines() if "E079" in s]
+    assert line.startswith(f"{f}:4:1: ") and "not a condition" in line, line
+    assert "VIOLATED" not in r.stdout
+
+
 BRANCHES_ON_A_SYMBOLIC_VALUE = '''from specmc.proofs.properties import Property, register
 
 
