@@ -147,7 +147,7 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
     return Selection(out, tuple(missing), tuple(unknown), tuple(substituted.values()), tuple(called_at))
 
 
-def _check_names(alg: ir.Algorithm) -> None:
+def _check_steps(alg: ir.Algorithm) -> None:
     """Every variable a step reads is one the algorithm binds somewhere (a parameter, a Let, a
     Choose, a loop's or a pattern's binder, a capture, a set the prose names), every slot it
     reads or writes is one the model has, and every literal one it has a value for. The
@@ -189,7 +189,7 @@ def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, s
         step = sel.unknown[0]
         raise SpecError([diag.make("E040", step.loc, text=step.text)])
     for alg, _ in sel.algorithms.values():
-        _check_names(alg)
+        _check_steps(alg)
         for step in alg.walk():
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):

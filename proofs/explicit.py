@@ -79,7 +79,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                report: Callable[[Outcome], None], started: float,
                progress: Callable[[int, int, float], None] | None = None,
                final: bool = True) -> tuple[Property, ...]:
-    """Search one slice and report its verdicts. A search cut by the state limit reports its
+    """Search one slice and report its verdicts. A cut search (state limit, steps bound) reports its
     open properties UNKNOWN when `final`; otherwise it returns them, unreported."""
     preds = {p.id: predicate(program, p) for p in props}
     for p in props:
