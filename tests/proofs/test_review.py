@@ -234,7 +234,7 @@ def test_a_missing_algorithm_is_located_at_the_side(plan, tmp_path: Path) -> Non
                                         "  </emu-alg>\n</emu-clause>\n")
     side = open_side(str(tmp_path / "tiny.html"), None, tmp_path)
     why = _build_error(side, load_host("ecma262"), plan.runs[0])
-    assert why == (f"{UNBUILDABLE}: {tmp_path / 'tiny.html'}: E062 the model needs algorithm "
+    assert why == (f"{UNBUILDABLE}: {tmp_path / 'tiny.html'}: error E062: the model needs algorithm "
                    "'FinalizationRegistry', which the text does not define")
 
 
