@@ -11,13 +11,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from specmc.model.explore import explore
+from specmc.model import cexplore
+from specmc.model.explore import Exploration, explore
 from specmc.model.layout import CUT_NAMES
-from specmc.model.program import Program
+from specmc.model.program import Command, Program
 from specmc.model.slice import LiftError, lift
-from specmc.model.symbolic import state_vars
+from specmc.model.symbolic import predicate_term, state_vars
 from specmc.model.trace import build_trace
 from specmc.proofs import certificate
 from specmc.proofs.bmc import ReplayError, replay
@@ -26,7 +29,12 @@ from specmc.proofs.job import Loaded, certificate_dir, cover_predicate, predicat
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
-MAX_STATES = 4_000_000
+MAX_STATES = 4_000_000  # the Python explorer keeps each state as a tuple in a dict: ~1 KB a state
+# the native one keeps ~140 bytes a state at 3 objects (the state, its parent, command and depth,
+# its slot in the visited set); 40 M states are about 6 GB, and the 17.5 M states of the union cone
+# of no-freed-observed and deref-consistent at 3 objects under ecma262 fit
+NATIVE_MAX_STATES = 40_000_000
+PYTHON_FIRST = 50_000  # states the Python explorer searches before the native one takes over
 
 
 COVER = "cover: "  # explorer predicates that fail where a property's cover is met
@@ -75,19 +83,89 @@ def _said(progress: Callable[[str], None] | None, which: str, k: int
     return said
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a search of one slice found, whichever explorer ran it."""
+
+    states: np.ndarray  # every state visited, one row each, in discovery order
+    complete: bool
+    cut: str  # what cut an incomplete search ("the state limit", "the steps bound", ...)
+    limit: int  # the state limit it ran under
+    violations: dict[str, list[tuple[Command | None, tuple[int, ...]]]]  # predicate -> shortest path
+    by: str  # which explorer: "searched in C" or "searched in Python" (with why, if C was wanted)
+
+    @property
+    def count(self) -> int:
+        return int(self.states.shape[0])
+
+
+def _search(job: Loaded, program: Program, props: tuple[Property, ...],
+            progress: Callable[[int, int, float], None] | None) -> Found:
+    """The slice searched breadth first with every property's predicate (and the negation of its
+    cover). A first search in Python stops after PYTHON_FIRST states: most violations (the seed's
+    at depth 37) and small slices are decided there before compiling C would have paid. What it
+    leaves open is searched from the start by the native explorer (model/cexplore.py); where that
+    cannot run, by Python again without that limit, and the results say why."""
+    steps = job.job.bounds.steps
+    preds = {p.id: predicate(program, p) for p in props}
+    for p in props:
+        cover = cover_predicate(program, p)
+        if cover is not None:
+            preds[COVER + p.id] = lambda S, cover=cover: not cover(S)
+    why = ""
+    try:
+        cexplore.compiler()
+    except cexplore.Unavailable as e:
+        why = str(e)
+    first = PYTHON_FIRST if not why else MAX_STATES
+    r = explore(program, preds, steps, first, keep=True, progress=progress)
+    if r.complete or len(r.violations) == len(preds) or r.states < first:
+        by = "searched in Python" if not why else f"searched in Python: {why}"
+        return _found(r, program, MAX_STATES, by)
+    try:
+        native = cexplore.Native(program, _terms(program, props),
+                                 flags="-O1" if job.job.bounds.objects >= 3 else "-O0")
+    except cexplore.Unavailable as e:
+        r = explore(program, preds, steps, MAX_STATES, keep=True, progress=progress)
+        return _found(r, program, MAX_STATES, f"searched in Python: {e}")
+    s = native.search(steps, NATIVE_MAX_STATES, progress=progress)
+    cut = "memory" if s.out_of_memory else "the state limit" if s.count >= NATIVE_MAX_STATES \
+        else "the steps bound"
+    return Found(s.states, s.complete, cut, NATIVE_MAX_STATES,
+                 {k: s.path_to(row) for k, row in s.violations.items()}, "searched in C")
+
+
+def _found(r: Exploration, program: Program, limit: int, by: str) -> Found:
+    states = np.array(list(r.reached), dtype=np.uint8).reshape(-1, program.layout.size)
+    cut = "the state limit" if r.states >= limit else "the steps bound"
+    return Found(states, r.complete, cut, limit, r.violations, by)
+
+
+def _terms(program: Program, props: tuple[Property, ...]) -> dict[str, Any]:
+    """The explorer's predicates as Z3 terms, under the same names: each property, and the
+    negation of each cover (broken where the cover is met)."""
+    import z3
+
+    xs = state_vars(program)
+    out: dict[str, Any] = {}
+    for p in props:
+        out[p.id] = predicate_term(program, p.holds, xs)
+        if p.cover is not None:
+            c = predicate_term(program, p.cover, xs)
+            out[COVER + p.id] = (not c) if isinstance(c, bool) else z3.Not(c)
+    return out
+
+
 def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                report: Callable[[Outcome], None], started: float,
                progress: Callable[[int, int, float], None] | None = None,
                final: bool = True) -> tuple[Property, ...]:
     """Search one slice and report its verdicts. A cut search (state limit, steps bound) reports its
     open properties UNKNOWN when `final`; otherwise it returns them, unreported."""
-    preds = {p.id: predicate(program, p) for p in props}
-    for p in props:
-        cover = cover_predicate(program, p)
-        if cover is not None:
-            preds[COVER + p.id] = lambda S, cover=cover: not cover(S)
-    r = explore(program, preds, job.job.bounds.steps, MAX_STATES, keep=True, progress=progress)
-    hit = bounds_hit(program, r.reached)
+    r = _search(job, program, props, progress)
+    at = program.layout.where("cut")[0]
+    hit = tuple((CUT_NAMES[v], int(n)) for v, n in zip(*np.unique(r.states[:, at], return_counts=True),
+                                                       strict=True) if int(v) in CUT_NAMES)
     kept = [i for i in range(program.layout.size) if i not in set(program.dropped)]
     how = sliced_to(program)
 
@@ -103,7 +181,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                 raise ReplayError(str(e)) from None
             trace = tuple(t.to_json() for t in build_trace(job.program, checked))
             report(Outcome(p.id, VIOLATED, "explicit", len(path) - 1,
-                           reason=f"{r.states:,} states explored{how}",
+                           reason=f"{r.count:,} states explored{how} ({r.by})",
                            trace=trace, cover_reached=reached(p), bounds_hit=hit)
                    .timed(time.perf_counter() - started))
     holding = [p for p in props if p.id not in r.violations]
@@ -112,20 +190,20 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
     if not r.complete and not final:
         return tuple(holding)
     if not r.complete:
-        cut = "the state limit" if r.states >= MAX_STATES else "the steps bound"
         for p in holding:
-            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"exploration stopped at {r.states:,} states "
-                           f"by {cut} (limit {MAX_STATES:,} states, {job.job.bounds.steps} steps{how})")
+            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"exploration stopped at {r.count:,} states "
+                           f"by {r.cut} (limit {r.limit:,} states, {job.job.bounds.steps} steps{how}; "
+                           f"{r.by})")
                    .timed(time.perf_counter() - started))
         return ()
     # the invariant names the kept variables only: the certificate check holds it to the whole
     # model's transition relation, so a slice that dropped a variable it needed is refused there
     position = {v: n for n, v in enumerate(kept)}
     tested = [position[v] for v in variable_order(program.layout) if v in position]
-    dd = diagram(np.array(list(r.reached), dtype=np.uint8)[:, kept], len(kept), tested)
+    dd = diagram(r.states if len(kept) == r.states.shape[1] else r.states[:, kept], len(kept), tested)
     names = [str(x) for x in state_vars(program)]
     inv = to_smtlib(dd, [names[v] for v in kept])
-    method = f"reachable set: {r.states:,} states, {len(dd):,} diagram nodes{how}"
+    method = f"reachable set: {r.count:,} states, {len(dd):,} diagram nodes{how} ({r.by})"
     for p in holding:
         subject = job.subject(p)
         path = certificate.write(certificate_dir(job.job), subject, job.program, inv, "explicit " + method,

@@ -14,6 +14,7 @@ import pytest
 _SCRATCH = Path(tempfile.mkdtemp(prefix="specmc-tests-"))
 os.environ["SPECMC_CACHE"] = str(_SCRATCH / "verdicts")
 os.environ["SPECMC_CERTIFICATES"] = str(_SCRATCH / "certificates")
+os.environ["SPECMC_NATIVE_CACHE"] = str(_SCRATCH / "native")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "ecma262"

@@ -4,6 +4,7 @@ groups' smaller cones only for what a search cut by the state limit left open.""
 from __future__ import annotations
 
 import pytest
+from specmc.model import cexplore
 from specmc.model.bounds import Bounds
 from specmc.proofs import explicit
 from specmc.proofs.job import Job, load, slices
@@ -31,11 +32,22 @@ def test_one_search_decides_every_property_when_it_completes(job):
     assert len(searched) == 1, searched  # one search: every result names the same state count
 
 
-def test_groups_take_over_what_the_cut_union_left_open(job, monkeypatch):
+@pytest.mark.parametrize("native", [False, True])
+def test_groups_take_over_what_the_cut_union_left_open(job, monkeypatch, native):
     """At this bound the union of the cones has 1,280 states and the smallest group's cone 210:
     with room for 500, the union is cut, the small group completes and decides its properties,
-    and only the group that needs the large cone is UNKNOWN (never PROVED from a cut search)."""
-    monkeypatch.setattr(explicit, "MAX_STATES", 500)
+    and only the group that needs the large cone is UNKNOWN (never PROVED from a cut search).
+    Either explorer: Python alone (no compiler), or Python for 100 states and then C."""
+    if native:
+        monkeypatch.setattr(explicit, "PYTHON_FIRST", 100)
+        monkeypatch.setattr(explicit, "NATIVE_MAX_STATES", 500)
+        try:
+            cexplore.compiler()
+        except cexplore.Unavailable as e:
+            pytest.skip(str(e))
+    else:
+        monkeypatch.setenv("SPECMC_NATIVE", "0")
+        monkeypatch.setattr(explicit, "MAX_STATES", 500)
     groups = slices(job)
     assert len(groups) > 1
     out = _run(job)
@@ -47,3 +59,5 @@ def test_groups_take_over_what_the_cut_union_left_open(job, monkeypatch):
     unknown = [o for o in out.values() if o.verdict == "UNKNOWN"]
     assert unknown
     assert all("exploration stopped at 500 states by the state limit" in o.reason for o in unknown)
+    by = "searched in C" if native else "searched in Python: the native search is turned off"
+    assert all(by in o.reason for o in unknown)

@@ -1,0 +1,425 @@
+"""The explicit explorer in C: the same breadth-first search, over the same Z3 terms, at native speed.
+
+model/explore.py runs each command as a Python function printed from its Z3 terms
+(model/native.py); at the default bounds that is about 10,000 states a second, and the
+explicit engine spends most of the main job there. Here the very same terms (every command's
+guard and writes, every property's predicate) are printed as C, compiled once per model with
+the system's C compiler and cached by the source's digest, and the whole search runs in one
+call: states packed one byte per variable in one array, an open-addressing visited set, each
+state's parent and command kept for traces.
+
+What stays the same as the Python explorer, so that either can stand for the other (a test
+compares them state for state): the order of commands at each state (the site's commands, then
+the unsited ones), breadth-first order, when a property is checked, when the search stops, and
+what `complete` means. What is given up: predicates must be printable (every catalogue and user
+property is, being written over the domain); a model with a term the printer does not know is
+searched in Python, and the caller is told why (`Unavailable`).
+
+No compiler, or `SPECMC_NATIVE=0`: `Unavailable`, and the caller falls back to Python.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import z3
+from specmc.model.layout import Layout
+from specmc.model.native import Untranslatable, _Nodes
+from specmc.model.program import Command, Program
+from specmc.model.symbolic import command_term, state_vars
+
+_C_BINARY = {z3.Z3_OP_ULT: "<", z3.Z3_OP_ULEQ: "<=", z3.Z3_OP_UGT: ">", z3.Z3_OP_UGEQ: ">="}
+ABI = 1  # bump when the generated interface changes: cached libraries are keyed on it too
+
+
+class Unavailable(Exception):
+    """The native search cannot run here (no compiler, disabled, a term it cannot print)."""
+
+
+class _CPrinter:
+    """Prints terms as C statements over `s` (the state), each shared node once."""
+
+    def __init__(self, nodes: _Nodes) -> None:
+        self.nodes = nodes
+        self.lines: list[str] = []
+        self.names: dict[int, str] = {}
+
+    def value(self, t: Any) -> str:
+        if isinstance(t, bool):
+            return "1" if t else "0"
+        if isinstance(t, int):
+            return str(t & 0xFF)
+        tid = t.get_id()
+        if tid in self.names:
+            return self.names[tid]
+        atom, k, children, term = self.nodes.get(t)
+        if atom is not None:
+            return {"True": "1", "False": "0"}.get(atom, atom)
+        text = self._node(k, [self.value(c) for c in children], term)
+        name = f"t{len(self.names)}"
+        self.names[tid] = name
+        self.lines.append(f"  unsigned {name} = {text};")
+        return name
+
+    def _node(self, k: int, a: list[str], t: Any) -> str:
+        if k == z3.Z3_OP_EQ:
+            return f"{a[0]} == {a[1]}"
+        if k == z3.Z3_OP_DISTINCT and len(a) == 2:
+            return f"{a[0]} != {a[1]}"
+        if k == z3.Z3_OP_NOT:
+            return f"!{a[0]}"
+        if k == z3.Z3_OP_AND:
+            return " && ".join(a)
+        if k == z3.Z3_OP_OR:
+            return " || ".join(a)
+        if k == z3.Z3_OP_ITE:
+            return f"{a[0]} ? {a[1]} : {a[2]}"
+        if k in _C_BINARY:
+            return f"{a[0]} {_C_BINARY[k]} {a[1]}"
+        if k == z3.Z3_OP_BADD:
+            return f"({' + '.join(a)}) & 255u"
+        if k == z3.Z3_OP_BSUB:
+            return f"({a[0]} - {a[1]}) & 255u"
+        if k == z3.Z3_OP_EXTRACT:
+            hi, lo = t.params()
+            return f"({a[0]} >> {lo}) & {(1 << (hi - lo + 1)) - 1}u"
+        raise Untranslatable(f"operation {t.decl().name()}")
+
+
+def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes,
+               frozen: frozenset[int]) -> str:
+    p = _CPrinter(nodes)
+    _, kind, children, _ = nodes.get(guard) if not isinstance(guard, bool) else (None, 0, (), None)
+    if guard is False:
+        p.lines.append("  return 0;")
+    elif guard is not True:
+        for c in children if kind == z3.Z3_OP_AND else (guard,):
+            if nodes.get(c)[1] == z3.Z3_OP_TRUE:
+                continue
+            p.lines.append(f"  if (!({p.value(c)})) return 0;")
+    stores = []
+    for i in range(width):
+        if i in writes and i not in frozen:
+            v = p.value(writes[i])
+            if v != f"s[{i}]":
+                stores.append(f"  o[{i}] = (u8)({v});")
+    return "\n".join([f"static int c{n}(const u8 *s, u8 *o) {{", *p.lines,
+                      f"  memcpy(o, s, {width});", *stores, "  return 1;", "}"])
+
+
+def _predicate_c(n: int, term: Any, nodes: _Nodes) -> str:
+    p = _CPrinter(nodes)
+    v = p.value(term)
+    return "\n".join([f"static int p{n}(const u8 *s) {{", *p.lines, f"  return ({v}) != 0;", "}"])
+
+
+_RUNTIME = r"""
+typedef long long i64;
+typedef unsigned long long u64;
+typedef int (*progress_fn)(i64 states, int depth);
+
+static u8 *st; static uint32_t *par; static int32_t *cmdof; static uint16_t *dep;
+static i64 cap, count; static uint32_t *tab; static u64 tabmask;
+
+static u64 hash(const u8 *s) {
+  u64 h = 0x9E3779B97F4A7C15ull; int i = 0;
+  for (; i + 8 <= W; i += 8) {
+    u64 v; memcpy(&v, s + i, 8); h = (h ^ v) * 0xff51afd7ed558ccdull; h ^= h >> 29;
+  }
+  for (; i < W; i++) { h = (h ^ s[i]) * 0x100000001b3ull; }
+  h ^= h >> 32; return h;
+}
+
+static int grow(void) {
+  i64 nc = cap ? cap * 2 : 1 << 16;
+  u8 *a = realloc(st, (size_t)nc * W); if (!a) return 0; st = a;
+  uint32_t *b = realloc(par, (size_t)nc * 4); if (!b) return 0; par = b;
+  int32_t *c = realloc(cmdof, (size_t)nc * 4); if (!c) return 0; cmdof = c;
+  uint16_t *d = realloc(dep, (size_t)nc * 2); if (!d) return 0; dep = d;
+  cap = nc;
+  u64 tsize = (u64)nc * 2; uint32_t *t = calloc(tsize, 4); if (!t) return 0;
+  free(tab); tab = t; tabmask = tsize - 1;
+  for (i64 k = 0; k < count; k++) {
+    u64 h = hash(st + k * W) & tabmask;
+    while (tab[h]) h = (h + 1) & tabmask;
+    tab[h] = (uint32_t)(k + 1);
+  }
+  return 1;
+}
+
+/* the index of s among the visited states, adding it (-1 - index: it was new); -2**40: no memory */
+static i64 visit(const u8 *s) {
+  if (count >= cap && !grow()) return -((i64)1 << 40);
+  u64 h = hash(s) & tabmask;
+  while (tab[h]) {
+    i64 k = (i64)tab[h] - 1;
+    if (!memcmp(st + k * W, s, W)) return k;
+    h = (h + 1) & tabmask;
+  }
+  memcpy(st + count * W, s, W); tab[h] = (uint32_t)(count + 1);
+  return -1 - count++;
+}
+
+void release(void) { free(st); free(par); free(cmdof); free(dep); free(tab);
+  st = 0; par = 0; cmdof = 0; dep = 0; tab = 0; cap = count = 0; }
+const u8 *states(void) { return st; }
+const uint32_t *parents(void) { return par; }
+const int32_t *commands(void) { return cmdof; }
+
+/* out[0] states, out[1] transitions, out[2] complete, out[3] 1 if memory ran out, out[4] stopped
+   by the progress callback; viol[k]: index of the first state violating predicate k, or -1 */
+void search(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
+            progress_fn progress, i64 *out, i64 *viol) {
+  static u8 buf[MAXSUCC * W]; static int32_t which[MAXSUCC];
+  int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0; i64 transitions = 0;
+  release();
+  for (int k = 0; k < NPRED; k++) { viol[k] = -1; pending += asked[k]; }
+  nasked = pending;
+  i64 r = visit(init);
+  if (r == -((i64)1 << 40)) { out[3] = 1; return; }
+  par[0] = 0xFFFFFFFFu; cmdof[0] = -1; dep[0] = 0;
+  for (int k = 0; k < NPRED; k++)
+    if (asked[k] && !pred(k, init)) { viol[k] = 0; pending--; stopped |= stop_at[k]; }
+  i64 head = 0;
+  while (head < count && (pending || !nasked) && !stopped) {
+    i64 cur = head++;
+    if (progress && !(head & 0xFFFF) && progress(count, dep[cur])) { quit = 1; complete = 0; break; }
+    if (dep[cur] >= max_depth) { complete = 0; continue; }
+    int n = succ(st + cur * W, buf, which);
+    for (int j = 0; j < n; j++) {
+      transitions++;
+      i64 v = visit(buf + j * W);
+      if (v == -((i64)1 << 40)) { nomem = 1; complete = 0; head = count; break; }
+      if (v >= 0) continue;
+      i64 idx = -1 - v;
+      par[idx] = (uint32_t)cur; cmdof[idx] = which[j]; dep[idx] = (uint16_t)(dep[cur] + 1);
+      const u8 *s = st + idx * W;
+      for (int k = 0; k < NPRED; k++)
+        if (asked[k] && viol[k] < 0 && !pred(k, s)) { viol[k] = idx; pending--; stopped |= stop_at[k]; }
+      if (count >= max_states) { complete = 0; head = count; break; }
+    }
+    if (nomem) break;
+  }
+  out[0] = count; out[1] = transitions; out[2] = complete && head >= count; out[3] = nomem; out[4] = quit;
+}
+"""
+
+
+def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command, ...]]:
+    """The C text of `program` with `predicates` (Z3 terms over its state variables), and the
+    commands in the order the text numbers them."""
+    xs = state_vars(program)
+    nodes = _Nodes({x.get_id(): i for i, x in enumerate(xs)})
+    lay: Layout = program.layout
+    width = lay.size
+    frozen = frozenset(program.dropped)
+    numbered: dict[int, int] = {}
+    commands: list[Command] = []
+    funcs: list[str] = []
+
+    def number(c: Command) -> int:
+        n = numbered.get(id(c))
+        if n is None:
+            n = numbered[id(c)] = len(commands)
+            commands.append(c)
+            guard, writes = command_term(program, c, xs)
+            funcs.append(_command_c(n, guard, writes, width, nodes, frozen))
+        return n
+
+    cases = []
+    most = len(program.unsited)
+    for (d, alg, pc, phase), cmds in sorted(program.by_site.items()):
+        calls = [f"      if (c{number(c)}(s, b + n * W)) which[n++] = {number(c)};" for c in cmds]
+        most = max(most, len(cmds) + len(program.unsited))
+        cases.append("\n".join([f"    case {(d << 24) | (alg << 16) | (pc << 8) | phase}u:", *calls,
+                                "      break;"]))
+    unsited = [f"  if (c{number(c)}(s, b + n * W)) which[n++] = {number(c)};" for c in program.unsited]
+    sp, alg0, pc0, ph0 = (lay.where(n)[0] for n in ("sp", "frame_alg", "frame_pc", "frame_phase"))
+    succ = "\n".join([
+        "static int succ(const u8 *s, u8 *b, int32_t *which) {",
+        "  int n = 0;",
+        f"  if (s[{sp}] > 0) {{",
+        f"    unsigned d = s[{sp}] - 1u;",
+        f"    unsigned key = (d << 24) | ((unsigned)s[{alg0} + d] << 16) | ((unsigned)s[{pc0} + d] << 8)"
+        f" | s[{ph0} + d];",
+        "    switch (key) {", *cases, "    default: break;", "    }", "  }", *unsited, "  return n;", "}"])
+    preds = [_predicate_c(k, t, nodes) for k, t in enumerate(predicates)]
+    dispatch = "\n".join(["static int pred(int k, const u8 *s) {", "  switch (k) {",
+                          *[f"  case {k}: return p{k}(s);" for k in range(len(predicates))],
+                          "  default: return 1;", "  }", "}"])
+    head = "\n".join(["#include <stdint.h>", "#include <stdlib.h>", "#include <string.h>",
+                      "typedef uint8_t u8;", f"#define W {width}", f"#define MAXSUCC {max(most, 1)}",
+                      f"#define NPRED {len(predicates)}", f"/* specmc native explorer, ABI {ABI} */"])
+    text = "\n\n".join([head, *funcs, succ, *preds, dispatch, _RUNTIME])
+    return text, tuple(commands)
+
+
+def compiler() -> str:
+    """The C compiler to use: `$CC`, else `cc` or `gcc` on the PATH; Unavailable if none, or if
+    `SPECMC_NATIVE=0`."""
+    if os.environ.get("SPECMC_NATIVE", "1") == "0":
+        raise Unavailable("the native search is turned off (SPECMC_NATIVE=0)")
+    for name in filter(None, (os.environ.get("CC"), "cc", "gcc")):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise Unavailable("no C compiler found (set CC, or install gcc)")
+
+
+def cache_dir() -> Path:
+    """`$SPECMC_NATIVE_CACHE`, else `$XDG_CACHE_HOME/specmc/native` (by default under `~/.cache`):
+    compiled models, by the digest of their C text (and flags)."""
+    if os.environ.get("SPECMC_NATIVE_CACHE"):
+        return Path(os.environ["SPECMC_NATIVE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "specmc" / "native"
+
+
+KEEP = 64  # compiled models kept in the cache; the least recently compiled go first
+
+
+def _prune(folder: Path) -> None:
+    """Every reviewed revision and every mutant is a new model: without a bound the cache would
+    grow by a few MB each time."""
+    libs = sorted(folder.glob("m*.so"), key=lambda f: f.stat().st_mtime)
+    for old in libs[:-KEEP]:
+        old.unlink(missing_ok=True)
+
+
+def _library(text: str, flags: str) -> ctypes.CDLL:
+    """The compiled library of `text`, from the cache or compiled now (written under a temporary
+    name and renamed, so that two processes compiling the same model never see half a file)."""
+    cc = compiler()
+    digest = hashlib.sha256(f"{flags}\n{text}".encode()).hexdigest()[:32]
+    folder = cache_dir()
+    lib = folder / f"m{digest}.so"
+    if not lib.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=folder) as tmp:
+                c = Path(tmp) / "model.c"
+                c.write_text(text)
+                out = Path(tmp) / "model.so"
+                r = subprocess.run([cc, *flags.split(), "-shared", "-fPIC", "-w", "-o", str(out), str(c)],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    first = (r.stderr.strip().splitlines() or ["no message"])[0]
+                    raise Unavailable(f"the C compiler failed ({cc}): {first}")
+                os.replace(out, lib)
+            _prune(folder)
+        except OSError as e:
+            raise Unavailable(f"cannot compile the model in {folder}: {e.strerror or e}") from None
+    try:
+        return ctypes.CDLL(str(lib))
+    except OSError as e:
+        raise Unavailable(f"cannot load the compiled model {lib}: {e}") from None
+
+
+@dataclass(frozen=True)
+class Search:
+    """A finished native search: every state visited, in discovery order, as rows of `states`."""
+
+    program: Program
+    states: np.ndarray  # (n, width) uint8, breadth-first discovery order; row 0 is the initial state
+    parent: np.ndarray  # parent[i]: the row state i was first reached from (row 0: 2**32 - 1)
+    command: np.ndarray  # command[i]: the index into `commands` of the step taken (row 0: -1)
+    commands: tuple[Command, ...]
+    transitions: int
+    complete: bool  # False if a bound (steps, state limit, memory) cut some run
+    out_of_memory: bool
+    violations: dict[str, int]  # predicate name -> row of the first state breaking it
+
+    @property
+    def count(self) -> int:
+        return int(self.states.shape[0])
+
+    def path_to(self, row: int) -> list[tuple[Command | None, tuple[int, ...]]]:
+        """The breadth-first path from the initial state to `row`, as (command taken, state)."""
+        out = []
+        cur = row
+        while True:
+            c = int(self.command[cur])
+            out.append((self.commands[c] if c >= 0 else None, tuple(int(v) for v in self.states[cur])))
+            if cur == 0:
+                break
+            cur = int(self.parent[cur])
+        return list(reversed(out))
+
+
+_PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_int)
+
+
+class Native:
+    """A program and its predicates compiled to C, ready to search (any number of times)."""
+
+    def __init__(self, program: Program, predicates: dict[str, Any], flags: str = "-O0") -> None:
+        """`predicates`: name -> a Z3 Bool term over `state_vars(program)` (or a Python bool), true
+        where the state is fine. `flags`: the compiler's optimisation; -O1 compiles in about twice
+        the time (ecma262 at 2 objects: 7 s against 4 s) and searches about twice as fast."""
+        terms = [z3.BoolVal(t) if isinstance(t, bool) else t for t in predicates.values()]
+        try:
+            text, self.commands = source(program, terms)
+        except Untranslatable as e:
+            raise Unavailable(f"a term the C printer does not know: {e}") from None
+        self.program = program
+        self.names = tuple(predicates)
+        self.lib = _library(text, flags)
+        self.lib.search.restype = None
+        self.lib.states.restype = ctypes.POINTER(ctypes.c_uint8)
+        self.lib.parents.restype = ctypes.POINTER(ctypes.c_uint32)
+        self.lib.commands.restype = ctypes.POINTER(ctypes.c_int32)
+
+    def search(self, max_depth: int, max_states: int, asked: frozenset[str] | None = None,
+               stop_at: frozenset[str] = frozenset(),
+               progress: Callable[[int, int, float], None] | None = None) -> Search:
+        """Breadth first from the initial state, checking the predicates named in `asked` (all by
+        default) until each is broken or nothing is left, or one named in `stop_at` is broken.
+        Ctrl-C stops the search within a fraction of a second (KeyboardInterrupt)."""
+        n = len(self.names)
+        asked = frozenset(self.names) if asked is None else asked
+        flags = (ctypes.c_int * max(n, 1))(*[int(k in asked) for k in self.names])
+        stops = (ctypes.c_int * max(n, 1))(*[int(k in stop_at) for k in self.names])
+        out = (ctypes.c_longlong * 5)()
+        viol = (ctypes.c_longlong * max(n, 1))()
+        init = (ctypes.c_uint8 * len(self.program.init))(*self.program.init)
+        started = time.monotonic()
+        last = [started]
+        interrupted: list[BaseException] = []
+
+        def said(states: int, depth: int) -> int:
+            try:
+                now = time.monotonic()
+                if progress is not None and now - last[0] >= 1.0:
+                    last[0] = now
+                    progress(int(states), int(depth), now - started)
+            except KeyboardInterrupt as e:
+                interrupted.append(e)
+                return 1
+            return 0
+
+        callback = _PROGRESS(said)
+        self.lib.search(init, max_depth, max_states, flags, stops, callback, out, viol)
+        try:
+            if interrupted:
+                raise KeyboardInterrupt
+            count = int(out[0])
+            width = self.program.layout.size
+            states = np.ctypeslib.as_array(self.lib.states(), shape=(count * width,))
+            states = states.reshape(count, width).copy()
+            parent = np.ctypeslib.as_array(self.lib.parents(), shape=(count,)).copy()
+            command = np.ctypeslib.as_array(self.lib.commands(), shape=(count,)).copy()
+        finally:
+            self.lib.release()
+        return Search(self.program, states, parent, command, self.commands, int(out[1]), bool(out[2]),
+                      bool(out[3]), {k: int(viol[i]) for i, k in enumerate(self.names) if viol[i] >= 0})

@@ -1,0 +1,109 @@
+"""The native explorer (model/cexplore.py) and the Python one search the same space the same way:
+same states in the same order, same transitions, same first violations with the same paths, and
+the same answer to "was the search complete" under every bound that can cut it.
+
+CI sets SPECMC_REQUIRE_CC, so that a missing C compiler fails there instead of skipping."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from specmc.model import cexplore
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import explore
+from specmc.model.hosts import load_host, shipped
+from specmc.model.symbolic import predicate_term, state_vars
+from specmc.proofs.properties import select
+from specmc.spec.load import load_spec
+
+
+@pytest.fixture(autouse=True)
+def _compiler():
+    try:
+        cexplore.compiler()
+    except cexplore.Unavailable as e:
+        if os.environ.get("SPECMC_REQUIRE_CC"):
+            pytest.fail(f"SPECMC_REQUIRE_CC is set but {e}")
+        pytest.skip(str(e))
+
+
+def _both(program, props, steps=10_000, max_states=2_000_000, stop_at=frozenset()):
+    preds = {p.id: (lambda S, p=p: p.holds(program, S)) for p in props}
+    py = explore(program, preds, steps, max_states, keep=True, stop_at=stop_at)
+    xs = state_vars(program)
+    native = cexplore.Native(program, {p.id: predicate_term(program, p.holds, xs) for p in props})
+    c = native.search(steps, max_states, stop_at=stop_at)
+    return py, c
+
+
+def _same(py, c):
+    assert c.count == py.states and c.transitions == py.transitions and c.complete == py.complete
+    assert [tuple(int(v) for v in row) for row in c.states] == list(py.reached)
+    assert set(c.violations) == set(py.violations)
+    for k, row in c.violations.items():
+        want = py.violations[k]
+        got = c.path_to(row)
+        assert [s for _, s in got] == [s for _, s in want], k
+        assert [cmd.name if cmd else None for cmd, _ in got] == [cmd.name if cmd else None for cmd, _ in want]
+
+
+@pytest.mark.parametrize("host", shipped())
+def test_same_states_order_and_violations_as_the_python_explorer(host):
+    program = build(load_spec(), load_host(host), Bounds(objects=2, frames=3))
+    py, c = _both(program, select([]), max_states=60_000)
+    assert py.states > 1_000
+    _same(py, c)
+
+
+def test_every_bound_cuts_both_alike():
+    """The state limit, the steps bound, and a property named to stop at."""
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=1, frames=3))
+    props = select([])
+    for kwargs in ({"max_states": 777}, {"steps": 9}, {"stop_at": frozenset({"argument-checks"})}):
+        py, c = _both(program, props, **kwargs)
+        assert not py.complete, kwargs
+        _same(py, c)
+
+
+def test_the_whole_space_without_predicates():
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    py = explore(program, {}, 10_000, keep=True)
+    c = cexplore.Native(program, {}).search(10_000, 1_000_000)
+    assert c.complete and c.count == py.states
+    assert np.array_equal(c.states, np.array(list(py.reached), dtype=np.uint8))
+
+
+def test_a_sliced_model_keeps_its_frozen_variables():
+    from specmc.proofs.job import Job, load, slices
+
+    job = load(Job(("embedded",), "ecma262", Bounds(objects=1, frames=3), ()))
+    program, props = max(slices(job), key=lambda g: len(g[0].dropped))
+    assert program.dropped
+    py, c = _both(program, props)
+    _same(py, c)
+    assert (c.states[:, list(program.dropped)] == np.array(program.init)[list(program.dropped)]).all()
+
+
+def test_no_compiler_or_turned_off_is_said_not_hidden(monkeypatch, tmp_path):
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    monkeypatch.setenv("SPECMC_NATIVE", "0")
+    with pytest.raises(cexplore.Unavailable, match="SPECMC_NATIVE=0"):
+        cexplore.Native(program, {})
+    monkeypatch.delenv("SPECMC_NATIVE")
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    monkeypatch.setenv("CC", "false")  # a compiler that always fails
+    with pytest.raises(cexplore.Unavailable, match="the C compiler failed"):
+        cexplore.Native(program, {})
+    assert not list(tmp_path.glob("*.so"))  # nothing half-written is left to be loaded later
+
+
+def test_the_cache_is_bounded(monkeypatch, tmp_path):
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    monkeypatch.setattr(cexplore, "KEEP", 1)
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    cexplore.Native(program, {})
+    cexplore.Native(program, {"t": True})  # another text: another library, and the older goes
+    assert len(list(tmp_path.glob("m*.so"))) == 1
