@@ -216,6 +216,29 @@ void search(const u8 *init, int max_depth, i64 max_states, const int *asked, con
 """
 
 
+def numbering(program: Program) -> tuple[Command, ...]:
+    """The commands in the order the C text numbers them: each site's (sites sorted), then the
+    unsited ones, each on its first appearance."""
+    seen: dict[int, Command] = {}
+    for _site, cmds in sorted(program.by_site.items()):
+        for c in cmds:
+            seen.setdefault(id(c), c)
+    for c in program.unsited:
+        seen.setdefault(id(c), c)
+    return tuple(seen.values())
+
+
+def predicates_c(program: Program, predicates: list[Any]) -> str:
+    """The predicates' C functions and their dispatch (cheap: a few small terms)."""
+    xs = state_vars(program)
+    nodes = _Nodes({x.get_id(): i for i, x in enumerate(xs)})
+    preds = [_predicate_c(k, t, nodes) for k, t in enumerate(predicates)]
+    dispatch = "\n".join(["static int pred(int k, const u8 *s) {", "  switch (k) {",
+                          *[f"  case {k}: return p{k}(s);" for k in range(len(predicates))],
+                          "  default: return 1;", "  }", "}"])
+    return "\n\n".join([*preds, dispatch])
+
+
 def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command, ...]]:
     """The C text of `program` with `predicates` (Z3 terms over its state variables), and the
     commands in the order the text numbers them."""
@@ -224,27 +247,24 @@ def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command,
     lay: Layout = program.layout
     width = lay.size
     frozen = frozenset(program.dropped)
-    numbered: dict[int, int] = {}
-    commands: list[Command] = []
-    funcs: list[str] = []
+    commands = numbering(program)
+    number = {id(c): n for n, c in enumerate(commands)}
+    funcs = []
+    for n, c in enumerate(commands):
+        guard, writes = command_term(program, c, xs)
+        funcs.append(_command_c(n, guard, writes, width, nodes, frozen))
 
-    def number(c: Command) -> int:
-        n = numbered.get(id(c))
-        if n is None:
-            n = numbered[id(c)] = len(commands)
-            commands.append(c)
-            guard, writes = command_term(program, c, xs)
-            funcs.append(_command_c(n, guard, writes, width, nodes, frozen))
-        return n
+    def call(c: Command, indent: str) -> str:
+        return f"{indent}if (c{number[id(c)]}(s, b + n * W)) which[n++] = {number[id(c)]};"
 
     cases = []
     most = len(program.unsited)
     for (d, alg, pc, phase), cmds in sorted(program.by_site.items()):
-        calls = [f"      if (c{number(c)}(s, b + n * W)) which[n++] = {number(c)};" for c in cmds]
+        calls = [call(c, "      ") for c in cmds]
         most = max(most, len(cmds) + len(program.unsited))
         cases.append("\n".join([f"    case {(d << 24) | (alg << 16) | (pc << 8) | phase}u:", *calls,
                                 "      break;"]))
-    unsited = [f"  if (c{number(c)}(s, b + n * W)) which[n++] = {number(c)};" for c in program.unsited]
+    unsited = [call(c, "  ") for c in program.unsited]
     sp, alg0, pc0, ph0 = (lay.where(n)[0] for n in ("sp", "frame_alg", "frame_pc", "frame_phase"))
     succ = "\n".join([
         "static int succ(const u8 *s, u8 *b, int32_t *which) {",
@@ -254,15 +274,11 @@ def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command,
         f"    unsigned key = (d << 24) | ((unsigned)s[{alg0} + d] << 16) | ((unsigned)s[{pc0} + d] << 8)"
         f" | s[{ph0} + d];",
         "    switch (key) {", *cases, "    default: break;", "    }", "  }", *unsited, "  return n;", "}"])
-    preds = [_predicate_c(k, t, nodes) for k, t in enumerate(predicates)]
-    dispatch = "\n".join(["static int pred(int k, const u8 *s) {", "  switch (k) {",
-                          *[f"  case {k}: return p{k}(s);" for k in range(len(predicates))],
-                          "  default: return 1;", "  }", "}"])
     head = "\n".join(["#include <stdint.h>", "#include <stdlib.h>", "#include <string.h>",
                       "typedef uint8_t u8;", f"#define W {width}", f"#define MAXSUCC {max(most, 1)}",
                       f"#define NPRED {len(predicates)}", f"/* specmc native explorer, ABI {ABI} */"])
-    text = "\n\n".join([head, *funcs, succ, *preds, dispatch, _RUNTIME])
-    return text, tuple(commands)
+    text = "\n\n".join([head, *funcs, succ, predicates_c(program, predicates), _RUNTIME])
+    return text, commands
 
 
 def compiler() -> str:
@@ -297,14 +313,16 @@ def _prune(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def _library(text: str, flags: str) -> ctypes.CDLL:
-    """The compiled library of `text`, from the cache or compiled now (written under a temporary
-    name and renamed, so that two processes compiling the same model never see half a file)."""
+def _library(make: Callable[[], str], flags: str, key: str) -> ctypes.CDLL:
+    """The compiled library for `key`, from the cache, or compiled now from `make()` (written under
+    a temporary name and renamed, so that two processes compiling the same model never see half a
+    file)."""
     cc = compiler()
-    digest = hashlib.sha256(f"{flags}\n{text}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{ABI}\n{flags}\n{key}".encode()).hexdigest()[:32]
     folder = cache_dir()
     lib = folder / f"m{digest}.so"
     if not lib.exists():
+        text = make()
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=folder) as tmp:
@@ -363,18 +381,36 @@ _PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_int)
 class Native:
     """A program and its predicates compiled to C, ready to search (any number of times)."""
 
-    def __init__(self, program: Program, predicates: dict[str, Any], flags: str = "-O0") -> None:
+    def __init__(self, program: Program, predicates: dict[str, Any], flags: str = "-O0",
+                 key: str | None = None) -> None:
         """`predicates`: name -> a Z3 Bool term over `state_vars(program)` (or a Python bool), true
         where the state is fine. `flags`: the compiler's optimisation; -O1 compiles in about twice
-        the time (ecma262 at 2 objects: 7 s against 4 s) and searches about twice as fast."""
+        the time (ecma262 at 2 objects: 7 s against 4 s) and searches about twice as fast.
+
+        `key`: what determines the program (the caller's digest of the tool, spec, host, bounds and
+        slice), so that a cached library is found without printing every command again (3-5 s on
+        the default models); without it the key is the whole C text. A stale library could only
+        mislead the search, never a verdict: paths are replayed, reachable sets re-checked."""
         terms = [z3.BoolVal(t) if isinstance(t, bool) else t for t in predicates.values()]
-        try:
-            text, self.commands = source(program, terms)
-        except Untranslatable as e:
-            raise Unavailable(f"a term the C printer does not know: {e}") from None
         self.program = program
         self.names = tuple(predicates)
-        self.lib = _library(text, flags)
+        self.commands = numbering(program)
+
+        def text() -> str:
+            try:
+                return source(program, terms)[0]
+            except Untranslatable as e:
+                raise Unavailable(f"a term the C printer does not know: {e}") from None
+
+        if key is None:
+            made = text()
+            self.lib = _library(lambda: made, flags, made)
+        else:
+            try:
+                preds = predicates_c(program, terms)
+            except Untranslatable as e:
+                raise Unavailable(f"a term the C printer does not know: {e}") from None
+            self.lib = _library(text, flags, f"{key}\n{program.layout.size}\n{preds}")
         self.lib.search.restype = None
         self.lib.states.restype = ctypes.POINTER(ctypes.c_uint8)
         self.lib.parents.restype = ctypes.POINTER(ctypes.c_uint32)

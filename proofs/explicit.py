@@ -123,8 +123,8 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         by = "searched in Python" if not why else f"searched in Python: {why}"
         return _found(r, program, MAX_STATES, by)
     try:
-        native = cexplore.Native(program, _terms(program, props),
-                                 flags="-O1" if job.job.bounds.objects >= 3 else "-O0")
+        flags = "-O1" if job.job.bounds.objects >= 3 else "-O0"
+        native = cexplore.Native(program, _terms(program, props), flags, key=_model_key(job, program))
     except cexplore.Unavailable as e:
         r = explore(program, preds, steps, MAX_STATES, keep=True, progress=progress)
         return _found(r, program, MAX_STATES, f"searched in Python: {e}")
@@ -133,6 +133,17 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         else "the steps bound"
     return Found(s.states, s.complete, cut, NATIVE_MAX_STATES,
                  {k: s.path_to(row) for k, row in s.violations.items()}, "searched in C")
+
+
+def _model_key(job: Loaded, program: Program) -> str:
+    """What the compiled model depends on: specmc's code, the Z3 that printed its terms, the spec
+    text, the host profile, the bounds and the slice."""
+    import z3
+    from specmc.proofs.cache import tool_digest
+
+    return repr((tool_digest(), z3.get_version_string(), certificate.file_digest(*job.spec_paths),
+                 job.host_name, certificate.file_digest(job.host_path), job.job.bounds.describe(),
+                 program.dropped))
 
 
 def _found(r: Exploration, program: Program, limit: int, by: str) -> Found:

@@ -107,3 +107,20 @@ def test_the_cache_is_bounded(monkeypatch, tmp_path):
     cexplore.Native(program, {})
     cexplore.Native(program, {"t": True})  # another text: another library, and the older goes
     assert len(list(tmp_path.glob("m*.so"))) == 1
+
+
+def test_a_key_finds_the_library_without_printing_the_model(monkeypatch, tmp_path):
+    """With the caller's key, a cached model is loaded without printing its commands again; the
+    key still covers the predicates (another predicate: another library)."""
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    first = cexplore.Native(program, {"t": True}, key="k").search(10_000, 1_000_000)
+
+    def no_printing(*a, **k):
+        raise AssertionError("the model was printed again")
+
+    monkeypatch.setattr(cexplore, "source", no_printing)
+    again = cexplore.Native(program, {"t": True}, key="k").search(10_000, 1_000_000)
+    assert np.array_equal(first.states, again.states) and again.complete
+    with pytest.raises(AssertionError, match="printed again"):
+        cexplore.Native(program, {"t": False}, key="k")
