@@ -1,0 +1,93 @@
+"""The explicit search in Python, in C, and SPIN, side by side in one run: states per second and ratios.
+
+    python -m bench.native_bench [--hosts ecma262,quickjs-ng-0.6] [--objects 2,3] [--python-cap N]
+                                 [--no-spin]
+
+For each host and object count, the model's union of every catalogue property's cones (what the
+explicit engine searches, proofs/job.py `slices(together=True)`) is searched breadth first with
+every property checked in every state: in Python up to `--python-cap` states (its rate is what
+matters), then in C to the end. The C row gives the compile time apart (cached by digest after
+the first run: `SPECMC_NATIVE_CACHE`). SPIN runs the hand-written model of ../shared/anchors at the
+same object count (job-queue variant, property 1): a far coarser model, so compare rates, not
+state counts. spin and gcc are installed with apt-get when missing (`--no-spin` skips SPIN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from specmc.model import cexplore
+from specmc.model.bounds import Bounds
+from specmc.model.explore import explore
+from specmc.model.symbolic import predicate_term, state_vars
+from specmc.proofs.job import Job, load, predicate, slices
+
+from bench.parse_bench import machine
+
+ANCHORS = Path(__file__).resolve().parents[2] / "shared" / "anchors"
+
+
+def _spin(objects: int) -> tuple[int, float] | None:
+    """(states stored, seconds) of SPIN on the anchor model, or None if it cannot run here."""
+    if not shutil.which("spin") or not shutil.which("gcc"):
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            subprocess.run("apt-get update -qq && apt-get install -y -qq spin gcc", shell=True,
+                           capture_output=True)
+    script = ANCHORS / "run-spin.sh"
+    if not shutil.which("spin") or not script.exists():
+        return None
+    r = subprocess.run(["bash", str(script), "0", "1", str(objects)], capture_output=True, text=True)
+    states = re.search(r"([\d.e+]+) states, stored", r.stdout + r.stderr)
+    wall = re.search(r"([\d.]+) s wall", r.stdout + r.stderr)
+    if not states or not wall:
+        return None
+    return int(float(states.group(1))), float(wall.group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hosts", default="ecma262,quickjs-ng-0.6")
+    ap.add_argument("--objects", default="2,3")
+    ap.add_argument("--python-cap", type=int, default=200_000)
+    ap.add_argument("--no-spin", action="store_true")
+    args = ap.parse_args()
+    os.environ.setdefault("SPECMC_NATIVE_CACHE", tempfile.mkdtemp(prefix="specmc-bench-native-"))
+    print(f"machine: {machine()}")
+    print("| host | objects | states | Python states/s | C states/s | C / Python | C compile s "
+          "| SPIN states | SPIN states/s | C / SPIN |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    spin: dict[int, tuple[int, float] | None] = {}
+    for host in args.hosts.split(","):
+        for n in (int(x) for x in args.objects.split(",")):
+            job = load(Job(("embedded",), host, Bounds(objects=n), ()))
+            ((program, props),) = slices(job, together=True)
+            preds = {p.id: predicate(program, p) for p in props}
+            t = time.perf_counter()
+            r = explore(program, preds, job.job.bounds.steps, args.python_cap)
+            py_rate = r.states / (time.perf_counter() - t)
+            xs = state_vars(program)
+            t = time.perf_counter()
+            native = cexplore.Native(program, {p.id: predicate_term(program, p.holds, xs) for p in props},
+                                     "-O1" if n >= 3 else "-O0")
+            compiled = time.perf_counter() - t
+            t = time.perf_counter()
+            s = native.search(job.job.bounds.steps, 60_000_000)
+            c_rate = s.count / (time.perf_counter() - t)
+            if n not in spin:
+                spin[n] = None if args.no_spin else _spin(n)
+            sp = spin[n]
+            spin_cols = "| - | - | -" if sp is None else \
+                f"| {sp[0]:,} | {sp[0] / sp[1]:,.0f} | {c_rate / (sp[0] / sp[1]):.2f}"
+            print(f"| {host} | {n} | {s.count:,}{'' if s.complete else ' (cut)'} | {py_rate:,.0f} | "
+                  f"{c_rate:,.0f} | {c_rate / py_rate:.1f} | {compiled:.1f} {spin_cols} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
