@@ -313,14 +313,36 @@ def _prune(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
+def _cached_path(flags: str, key: str) -> Path:
+    digest = hashlib.sha256(f"{ABI}\n{flags}\n{key}".encode()).hexdigest()[:32]
+    return cache_dir() / f"m{digest}.so"
+
+
+def _full_key(program: Program, terms: list[Any], key: str) -> str:
+    try:
+        preds = predicates_c(program, terms)
+    except Untranslatable as e:
+        raise Unavailable(f"a term the C printer does not know: {e}") from None
+    return f"{key}\n{program.layout.size}\n{preds}"
+
+
+def _bool_terms(predicates: dict[str, Any]) -> list[Any]:
+    return [z3.BoolVal(t) if isinstance(t, bool) else t for t in predicates.values()]
+
+
+def is_cached(program: Program, predicates: dict[str, Any], flags: str, key: str) -> bool:
+    """Whether `Native(program, predicates, flags, key)` would load a compiled model from the cache
+    (then even a small search is cheaper in C than in Python)."""
+    return _cached_path(flags, _full_key(program, _bool_terms(predicates), key)).exists()
+
+
 def _library(make: Callable[[], str], flags: str, key: str) -> ctypes.CDLL:
     """The compiled library for `key`, from the cache, or compiled now from `make()` (written under
     a temporary name and renamed, so that two processes compiling the same model never see half a
     file)."""
     cc = compiler()
-    digest = hashlib.sha256(f"{ABI}\n{flags}\n{key}".encode()).hexdigest()[:32]
-    folder = cache_dir()
-    lib = folder / f"m{digest}.so"
+    lib = _cached_path(flags, key)
+    folder = lib.parent
     if not lib.exists():
         text = make()
         try:
@@ -391,7 +413,7 @@ class Native:
         slice), so that a cached library is found without printing every command again (3-5 s on
         the default models); without it the key is the whole C text. A stale library could only
         mislead the search, never a verdict: paths are replayed, reachable sets re-checked."""
-        terms = [z3.BoolVal(t) if isinstance(t, bool) else t for t in predicates.values()]
+        terms = _bool_terms(predicates)
         self.program = program
         self.names = tuple(predicates)
         self.commands = numbering(program)
@@ -406,11 +428,7 @@ class Native:
             made = text()
             self.lib = _library(lambda: made, flags, made)
         else:
-            try:
-                preds = predicates_c(program, terms)
-            except Untranslatable as e:
-                raise Unavailable(f"a term the C printer does not know: {e}") from None
-            self.lib = _library(text, flags, f"{key}\n{program.layout.size}\n{preds}")
+            self.lib = _library(text, flags, _full_key(program, terms, key))
         self.lib.search.restype = None
         self.lib.states.restype = ctypes.POINTER(ctypes.c_uint8)
         self.lib.parents.restype = ctypes.POINTER(ctypes.c_uint32)

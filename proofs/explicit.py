@@ -102,10 +102,11 @@ class Found:
 def _search(job: Loaded, program: Program, props: tuple[Property, ...],
             progress: Callable[[int, int, float], None] | None) -> Found:
     """The slice searched breadth first with every property's predicate (and the negation of its
-    cover). A first search in Python stops after PYTHON_FIRST states: most violations (the seed's
-    at depth 37) and small slices are decided there before compiling C would have paid. What it
-    leaves open is searched from the start by the native explorer (model/cexplore.py); where that
-    cannot run, by Python again without that limit, and the results say why."""
+    cover). Unless the model is compiled already (cached), a first search in Python stops after
+    PYTHON_FIRST states: most violations (the seed's at 8,183 states) and small slices are decided
+    there before compiling C would have paid. What it leaves open is searched from the start by
+    the native explorer (model/cexplore.py); where that cannot run, by Python again without that
+    limit, and the results say why."""
     steps = job.job.bounds.steps
     preds = {p.id: predicate(program, p) for p in props}
     for p in props:
@@ -113,18 +114,22 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         if cover is not None:
             preds[COVER + p.id] = lambda S, cover=cover: not cover(S)
     why = ""
+    terms = _terms(program, props)
+    flags = "-O1" if job.job.bounds.objects >= 3 else "-O0"
+    key = _model_key(job, program)
     try:
         cexplore.compiler()
+        ready = cexplore.is_cached(program, terms, flags, key)
     except cexplore.Unavailable as e:
-        why = str(e)
-    first = PYTHON_FIRST if not why else MAX_STATES
-    r = explore(program, preds, steps, first, keep=True, progress=progress)
-    if r.complete or len(r.violations) == len(preds) or r.states < first:
-        by = "searched in Python" if not why else f"searched in Python: {why}"
-        return _found(r, program, MAX_STATES, by)
+        why, ready = str(e), False
+    if not ready:  # compiled already: even a small search costs less in C
+        first = PYTHON_FIRST if not why else MAX_STATES
+        r = explore(program, preds, steps, first, keep=True, progress=progress)
+        if r.complete or len(r.violations) == len(preds) or r.states < first:
+            by = "searched in Python" if not why else f"searched in Python: {why}"
+            return _found(r, program, MAX_STATES, by)
     try:
-        flags = "-O1" if job.job.bounds.objects >= 3 else "-O0"
-        native = cexplore.Native(program, _terms(program, props), flags, key=_model_key(job, program))
+        native = cexplore.Native(program, terms, flags, key=key)
     except cexplore.Unavailable as e:
         r = explore(program, preds, steps, MAX_STATES, keep=True, progress=progress)
         return _found(r, program, MAX_STATES, f"searched in Python: {e}")

@@ -124,3 +124,13 @@ def test_a_key_finds_the_library_without_printing_the_model(monkeypatch, tmp_pat
     assert np.array_equal(first.states, again.states) and again.complete
     with pytest.raises(AssertionError, match="printed again"):
         cexplore.Native(program, {"t": False}, key="k")
+
+
+def test_is_cached_says_what_native_would_load(monkeypatch, tmp_path):
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    assert not cexplore.is_cached(program, {"t": True}, "-O0", "k")
+    cexplore.Native(program, {"t": True}, "-O0", key="k")
+    assert cexplore.is_cached(program, {"t": True}, "-O0", "k")
+    assert not cexplore.is_cached(program, {"t": True}, "-O1", "k")
+    assert not cexplore.is_cached(program, {"u": False}, "-O0", "k")
