@@ -18,6 +18,7 @@ from typing import Any
 from specmc.model.trace import SCHEMA, fold, trace_json
 from specmc.proofs.check import Report, Row
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.verdict import VIOLATED
 
 ROLE_COLOURS = {"user": "#3b82f6", "free-path": "#f97316", "host": "#fbbf24", "spec": "#a3a3a3"}
 ROLE_NAMES = {"user": "user code", "free-path": "host free path", "host": "host profile", "spec": "spec"}
@@ -66,7 +67,7 @@ def render_html(report: Report) -> str:
 
 
 def violations(report: Report) -> list[tuple[int, Row]]:
-    return [(i, r) for i, r in enumerate(report.rows) if r.outcome.verdict == "VIOLATED" and r.outcome.trace]
+    return [(i, r) for i, r in enumerate(report.rows) if r.outcome.verdict == VIOLATED and r.outcome.trace]
 
 
 def trace_files(report: Report) -> dict[str, str]:

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from specmc.model.bounds import Bounds, parse_bounds
+from specmc.proofs.verdict import EXPECTABLE
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.source import Loc
 
-VERDICTS = ("VIOLATED", "PROVED", "PROVED (vacuous)", "BOUNDED", "UNKNOWN")  # proofs.verdict
+VERDICTS = EXPECTABLE
 ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr", "bdd")
 EMBEDDED_PLAN = Path(__file__).parent / "plans" / "default.toml"
 MIN_DEPTH = 1  # a BMC / k-induction depth of 0 would look at the initial state only

@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 
 from specmc.proofs.check import Report, Row
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED
 
 FORMATS = ("text", "json", "junit", "sarif", "markdown", "html")
 
@@ -31,11 +32,11 @@ def _html(report: Report) -> str:
 
 def _detail(r: Row) -> str:
     o = r.outcome
-    if o.verdict == "VIOLATED":
+    if o.verdict == VIOLATED:
         return f"{o.depth} transitions ({o.engine})"
-    if o.verdict == "PROVED":
+    if o.verdict == PROVED:
         return f"{o.engine}: {o.method}" + _scope(r)
-    if o.verdict == "BOUNDED":
+    if o.verdict == BOUNDED:
         return f"{o.engine}: no violation up to depth {o.depth}"
     return o.reason
 
@@ -71,7 +72,7 @@ def text(report: Report) -> str:
         lines.append(f"  FAIL stale expectation at {s.where}: {s.host} / {s.property} = {s.expected} "
                      f"({s.why})")
     for r in report.rows:
-        if r.outcome.verdict == "VIOLATED":
+        if r.outcome.verdict == VIOLATED:
             lines.append("")
             lines.append(f"{r.property} VIOLATED under {r.host} [{r.run}]: {r.outcome.depth} transitions, "
                          "replayed by the reference interpreter")
@@ -109,7 +110,7 @@ def markdown(report: Report) -> str:
     for s in report.stale:
         lines.append(f"\nStale expectation at `{s.where}`: {s.host} / `{s.property}` ({s.why}).")
     for r in report.rows:
-        if r.outcome.verdict == "VIOLATED":
+        if r.outcome.verdict == VIOLATED:
             lines += ["", f"<details><summary>{r.property} VIOLATED under {r.host}: "
                       f"{r.outcome.depth} transitions</summary>", "", "```"]
             lines += trace_lines(r.outcome.trace)
@@ -148,10 +149,10 @@ def sarif(report: Report) -> str:
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for r in report.rows:
-        if r.outcome.verdict != "VIOLATED" and r.ok and not r.outcome.vacuous:
+        if r.outcome.verdict != VIOLATED and r.ok and not r.outcome.vacuous:
             continue
         msg = (f"{r.property} is {r.outcome.label} under {r.host} at {r.bounds}"
-               + (f": {r.outcome.reason}" if r.outcome.verdict == "UNKNOWN" and r.outcome.reason else "")
+               + (f": {r.outcome.reason}" if r.outcome.verdict == UNKNOWN and r.outcome.reason else "")
                + (f" (expected {r.expected})" if r.expected else ""))
         res: dict[str, Any] = {"ruleId": r.property, "ruleIndex": index.get(r.property, 0),
                                "level": "error" if not r.ok else "warning", "message": {"text": msg}}

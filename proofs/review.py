@@ -49,9 +49,6 @@ from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.load import SPEC_SUFFIXES, load_specs, load_text
 
-RANK = {VIOLATED: 0, UNKNOWN: 1, "BOUNDED": 2, "PROVED": 3}  # worse verdicts rank lower
-
-
 # ------------------------------------------------------------------------------ the two sides
 
 
@@ -324,8 +321,8 @@ class VerdictPair:
         """HEAD's verdict ranks lower, or HEAD's proof became vacuous where BASE's was not: a
         PROVED whose cover no state reaches says nothing, so losing the cover is losing the proof
         (a change that stops register appending its cell proves held-value-once about nothing)."""
-        if RANK[self.head.verdict] != RANK[self.base.verdict]:
-            return RANK[self.head.verdict] < RANK[self.base.verdict]
+        if self.head.verdict.goodness != self.base.verdict.goodness:
+            return self.head.verdict.goodness < self.base.verdict.goodness
         return self.head.vacuous and not self.base.vacuous and self.base.cover_reached is True
 
     @property

@@ -23,7 +23,7 @@ from specmc.proofs.review import (
     UncheckedReason,
     VerdictPair,
 )
-from specmc.proofs.verdict import Outcome
+from specmc.proofs.verdict import UNKNOWN, Outcome
 
 FORMATS = ("text", "json", "markdown", "sarif", "github")
 REFERENCE_HOST = "ecma262"  # a new violation under the spec's own host is a hazard in the text
@@ -63,7 +63,7 @@ def _reasons(r: Review) -> dict[str, int]:
         numbers.setdefault(u.reason, len(numbers) + 1)
     for v in r.verdicts:
         for o in (v.base, v.head):
-            if o.verdict == "UNKNOWN":
+            if o.verdict == UNKNOWN:
                 numbers.setdefault(o.reason or "no reason given", len(numbers) + 1)
     return numbers
 
@@ -71,7 +71,7 @@ def _reasons(r: Review) -> dict[str, int]:
 def _cell(o: Outcome, numbers: dict[str, int]) -> str:
     """A verdict as people read it (`PROVED (vacuous)`), with the number of its reason when it is
     UNKNOWN."""
-    if o.verdict != "UNKNOWN":
+    if o.verdict != UNKNOWN:
         return o.label
     return f"UNKNOWN [{numbers[o.reason or 'no reason given']}]"
 

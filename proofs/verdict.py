@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
-VIOLATED, PROVED, BOUNDED, UNKNOWN = "VIOLATED", "PROVED", "BOUNDED", "UNKNOWN"
+
+class Verdict(StrEnum):
+    """An engine's answer. A StrEnum, so that it is its own name in JSON, text and comparisons with
+    plan files, and one type everywhere in the code; the two orders verdicts are compared by
+    (how much an answer says, and how good it is for the property) are properties of it."""
+
+    VIOLATED = "VIOLATED"
+    PROVED = "PROVED"
+    BOUNDED = "BOUNDED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def informative(self) -> int:
+        """When no engine is definite, the most informative answer is reported (the portfolio)."""
+        return {"VIOLATED": 3, "PROVED": 3, "BOUNDED": 2, "UNKNOWN": 1}[self.value]
+
+    @property
+    def goodness(self) -> int:
+        """Worse verdicts rank lower (review: a verdict that went down is a finding)."""
+        return {"VIOLATED": 0, "UNKNOWN": 1, "BOUNDED": 2, "PROVED": 3}[self.value]
+
+
+VIOLATED, PROVED, BOUNDED, UNKNOWN = Verdict.VIOLATED, Verdict.PROVED, Verdict.BOUNDED, Verdict.UNKNOWN
 VACUOUS = "PROVED (vacuous)"  # an expectation may name it; never an engine's verdict by itself
 DEFINITE = (VIOLATED, PROVED)
-# when no engine is definite, the most informative answer is reported
-RANK = {VIOLATED: 3, PROVED: 3, BOUNDED: 2, UNKNOWN: 1}
+# what a plan may expect: every verdict, and a PROVED about nothing
+EXPECTABLE = (VIOLATED.value, PROVED.value, VACUOUS, BOUNDED.value, UNKNOWN.value)
 
 
 @dataclass(frozen=True)
@@ -18,7 +41,7 @@ class Outcome:
     violation up to `depth`), UNKNOWN (`reason` says why)."""
 
     property: str
-    verdict: str
+    verdict: Verdict
     engine: str
     depth: int | None = None
     seconds: float = 0.0
@@ -33,6 +56,11 @@ class Outcome:
     # engine searches a slice per group of properties, model/slice.py: counts are of its states);
     # () none, None: this engine did not measure it
     bounds_hit: tuple[tuple[str, int], ...] | None = None
+
+    def __post_init__(self) -> None:
+        # a verdict read back from JSON (the verdict cache, a report) is the same typed value;
+        # a name that is no verdict is a ValueError here, not a row that matches nothing later
+        object.__setattr__(self, "verdict", Verdict(self.verdict))
 
     @property
     def vacuous(self) -> bool:
@@ -56,7 +84,7 @@ def better(a: Outcome | None, b: Outcome) -> Outcome:
     """The more informative of two outcomes for the same property."""
     if a is None:
         return b
-    if RANK[b.verdict] > RANK[a.verdict]:
+    if Verdict(b.verdict).informative > Verdict(a.verdict).informative:
         return b
     if b.verdict == BOUNDED and a.verdict == BOUNDED and (b.depth or 0) > (a.depth or 0):
         return b

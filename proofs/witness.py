@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from specmc.proofs.verdict import VIOLATED
+
 _SLOT = re.compile(r"^root(?:\[(\d+)\])?$")
 _ACTION = re.compile(r"^(?:new (?P<new>FinalizationRegistry|WeakRef)\((?P<newarg>[^)]*)\)"
                      r"|obj(?P<recv>\d+)\.(?P<method>register|unregister|deref)\((?P<args>[^)]*)\)"
@@ -219,7 +221,7 @@ def witness_for(plan: Any, overrides: Any, certificates: str,
     runs = [r for r in plan.runs if host in r.hosts] or list(plan.runs[:1])
     report = check(replace(plan, runs=tuple(runs[:1])), overrides, certificates, progress)
     for row in report.rows:
-        if row.outcome.verdict == "VIOLATED":
+        if row.outcome.verdict == VIOLATED:
             slots = parse_bounds(row.bounds).objects
             return generate(list(row.outcome.trace), row.host, row.property, slots), row
     return None, report.rows[0] if report.rows else None
