@@ -35,11 +35,10 @@ from typing import Any
 import numpy as np
 import z3
 from specmc.model.layout import Layout
-from specmc.model.native import Untranslatable, _Nodes
+from specmc.model.native import Syntax, Untranslatable, _Nodes, _Printer
 from specmc.model.program import Command, Program
 from specmc.model.symbolic import command_term, state_vars
 
-_C_BINARY = {z3.Z3_OP_ULT: "<", z3.Z3_OP_ULEQ: "<=", z3.Z3_OP_UGT: ">", z3.Z3_OP_UGEQ: ">="}
 ABI = 1  # bump when the generated interface changes: cached libraries are keyed on it too
 
 
@@ -47,54 +46,21 @@ class Unavailable(Exception):
     """The native search cannot run here (no compiler, disabled, a term it cannot print)."""
 
 
-class _CPrinter:
-    """Prints terms as C statements over `s` (the state), each shared node once."""
+class _CSyntax(Syntax):
+    """C over unsigned temporaries: booleans are 0/1, bit-vectors bytes masked after + and -."""
 
-    def __init__(self, nodes: _Nodes) -> None:
-        self.nodes = nodes
-        self.lines: list[str] = []
-        self.names: dict[int, str] = {}
+    true, false = "1", "0"
+    not_, and_, or_ = "!{0}", " && ", " || "
+    ite = "{0} ? {1} : {2}"
+    mask = " & 255u"
+    temp = "  unsigned {0} = {1};"
 
-    def value(self, t: Any) -> str:
-        if isinstance(t, bool):
-            return "1" if t else "0"
-        if isinstance(t, int):
-            return str(t & 0xFF)
-        tid = t.get_id()
-        if tid in self.names:
-            return self.names[tid]
-        atom, k, children, term = self.nodes.get(t)
-        if atom is not None:
-            return {"True": "1", "False": "0"}.get(atom, atom)
-        text = self._node(k, [self.value(c) for c in children], term)
-        name = f"t{len(self.names)}"
-        self.names[tid] = name
-        self.lines.append(f"  unsigned {name} = {text};")
-        return name
+    def literal(self, v: int) -> str:
+        return str(v & 0xFF)
 
-    def _node(self, k: int, a: list[str], t: Any) -> str:
-        if k == z3.Z3_OP_EQ:
-            return f"{a[0]} == {a[1]}"
-        if k == z3.Z3_OP_DISTINCT and len(a) == 2:
-            return f"{a[0]} != {a[1]}"
-        if k == z3.Z3_OP_NOT:
-            return f"!{a[0]}"
-        if k == z3.Z3_OP_AND:
-            return " && ".join(a)
-        if k == z3.Z3_OP_OR:
-            return " || ".join(a)
-        if k == z3.Z3_OP_ITE:
-            return f"{a[0]} ? {a[1]} : {a[2]}"
-        if k in _C_BINARY:
-            return f"{a[0]} {_C_BINARY[k]} {a[1]}"
-        if k == z3.Z3_OP_BADD:
-            return f"({' + '.join(a)}) & 255u"
-        if k == z3.Z3_OP_BSUB:
-            return f"({a[0]} - {a[1]}) & 255u"
-        if k == z3.Z3_OP_EXTRACT:
-            hi, lo = t.params()
-            return f"({a[0]} >> {lo}) & {(1 << (hi - lo + 1)) - 1}u"
-        raise Untranslatable(f"operation {t.decl().name()}")
+
+def _CPrinter(nodes: _Nodes) -> _Printer:
+    return _Printer(nodes, _CSyntax())
 
 
 def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes,

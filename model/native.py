@@ -63,51 +63,68 @@ class _Nodes:
         return None, k, tuple(t.children()), t
 
 
+class Syntax:
+    """How a target language writes the operations the printers know (Python here, C in
+    model/cexplore.py): one walker over Z3 terms, two spellings."""
+
+    true, false = "True", "False"
+    not_, and_, or_ = "not {0}", " and ", " or "
+    ite = "{1} if {0} else {2}"
+    mask = f" & {_MASK}"
+    temp = "    {0} = {1}"
+
+    def literal(self, v: int) -> str:
+        return str(v & _MASK)
+
+
 class _Printer:
     """Prints the terms of one command as assignments to temporaries, each node once."""
 
-    def __init__(self, nodes: _Nodes) -> None:
+    def __init__(self, nodes: _Nodes, syntax: Syntax | None = None) -> None:
         self.nodes = nodes
+        self.syntax = syntax or Syntax()
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
 
     def value(self, t: Any) -> str:
-        """A Python expression for t (an int, or a Z3 term), emitting temporaries as needed."""
+        """An expression for t (an int, or a Z3 term), emitting temporaries as needed."""
+        x = self.syntax
         if isinstance(t, bool):
-            return "True" if t else "False"
+            return x.true if t else x.false
         if isinstance(t, int):
-            return str(t & _MASK)
+            return x.literal(t)
         tid = t.get_id()
         if tid in self.names:
             return self.names[tid]
         atom, k, children, term = self.nodes.get(t)
         if atom is not None:
-            return atom
+            return {"True": x.true, "False": x.false}.get(atom, atom)
         text = self._node(k, [self.value(c) for c in children], term)
         name = f"t{len(self.names)}"
         self.names[tid] = name
-        self.lines.append(f"    {name} = {text}")
+        self.lines.append(x.temp.format(name, text))
         return name
 
     def _node(self, k: int, a: list[str], t: Any) -> str:
+        x = self.syntax
         if k == z3.Z3_OP_EQ:
             return f"{a[0]} == {a[1]}"
         if k == z3.Z3_OP_DISTINCT and len(a) == 2:
             return f"{a[0]} != {a[1]}"
         if k == z3.Z3_OP_NOT:
-            return f"not {a[0]}"
+            return x.not_.format(a[0])
         if k == z3.Z3_OP_AND:
-            return " and ".join(a)
+            return x.and_.join(a)
         if k == z3.Z3_OP_OR:
-            return " or ".join(a)
+            return x.or_.join(a)
         if k == z3.Z3_OP_ITE:
-            return f"{a[1]} if {a[0]} else {a[2]}"
+            return x.ite.format(*a)
         if k in _BINARY:
             return f"{a[0]} {_BINARY[k]} {a[1]}"
         if k == z3.Z3_OP_BADD:
-            return f"({' + '.join(a)}) & {_MASK}"
+            return f"({' + '.join(a)}){x.mask}"
         if k == z3.Z3_OP_BSUB:
-            return f"({a[0]} - {a[1]}) & {_MASK}"
+            return f"({a[0]} - {a[1]}){x.mask}"
         if k == z3.Z3_OP_EXTRACT:
             hi, lo = t.params()
             return f"({a[0]} >> {lo}) & {(1 << (hi - lo + 1)) - 1}"
