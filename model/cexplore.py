@@ -277,6 +277,7 @@ def _prune(folder: Path) -> None:
     libs = sorted(folder.glob("m*.so"), key=lambda f: f.stat().st_mtime)
     for old in libs[:-KEEP]:
         old.unlink(missing_ok=True)
+        _sum_path(old).unlink(missing_ok=True)
 
 
 def _cached_path(flags: str, key: str) -> Path:
@@ -305,31 +306,74 @@ def is_cached(program: Program, predicates: dict[str, Any], flags: str, key: str
 def _library(make: Callable[[], str], flags: str, key: str) -> ctypes.CDLL:
     """The compiled library for `key`, from the cache, or compiled now from `make()` (written under
     a temporary name and renamed, so that two processes compiling the same model never see half a
-    file)."""
+    file). Each library answers `specmc_model()` with its own file name: a file that does not
+    load (truncated, damaged) is compiled again; one that is another model's (copied or renamed
+    into the cache) is removed and refused, since the loader would keep handing out the copy
+    already loaded under that name."""
     cc = compiler()
     lib = _cached_path(flags, key)
-    folder = lib.parent
-    if not lib.exists():
-        text = make()
+    for attempt in (1, 2):
+        if lib.exists() and not _intact(lib):
+            lib.unlink(missing_ok=True)  # loading a truncated library kills the process (SIGBUS)
+        if not lib.exists():
+            _compile(cc, make(), flags, lib)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=folder) as tmp:
-                c = Path(tmp) / "model.c"
-                c.write_text(text)
-                out = Path(tmp) / "model.so"
-                r = subprocess.run([cc, *flags.split(), "-shared", "-fPIC", "-w", "-o", str(out), str(c)],
-                                   capture_output=True, text=True)
-                if r.returncode != 0:
-                    first = (r.stderr.strip().splitlines() or ["no message"])[0]
-                    raise Unavailable(f"the C compiler failed ({cc}): {first}")
-                os.replace(out, lib)
-            _prune(folder)
+            handle = ctypes.CDLL(str(lib))
         except OSError as e:
-            raise Unavailable(f"cannot compile the model in {folder}: {e.strerror or e}") from None
+            if attempt == 1:
+                lib.unlink(missing_ok=True)
+                continue
+            raise Unavailable(f"cannot load the compiled model {lib}: {e}") from None
+        try:
+            handle.specmc_model.restype = ctypes.c_char_p
+            ident = handle.specmc_model()
+        except AttributeError:
+            ident = None
+        if ident == lib.stem.encode():
+            return handle
+        lib.unlink(missing_ok=True)
+        raise Unavailable(f"{lib} was not the compiled form of this model; removed (it is compiled "
+                          "again on the next run)")
+    raise AssertionError("unreachable")
+
+
+def _sum_path(lib: Path) -> Path:
+    return lib.with_suffix(".sum")
+
+
+def _digest_of(f: Path) -> str:
+    return hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+def _intact(lib: Path) -> bool:
+    """The library's bytes are those its compilation wrote (its digest beside it)."""
     try:
-        return ctypes.CDLL(str(lib))
+        return _sum_path(lib).read_text().strip() == _digest_of(lib)
+    except OSError:
+        return False
+
+
+def _compile(cc: str, text: str, flags: str, lib: Path) -> None:
+    folder = lib.parent
+    text += f'\nconst char *specmc_model(void) {{ return "{lib.stem}"; }}\n'
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            c = Path(tmp) / "model.c"
+            c.write_text(text)
+            out = Path(tmp) / "model.so"
+            r = subprocess.run([cc, *flags.split(), "-shared", "-fPIC", "-w", "-o", str(out), str(c)],
+                               capture_output=True, text=True)
+            if r.returncode != 0 or not out.exists():
+                first = (r.stderr.strip().splitlines() or ["no message"])[0]
+                raise Unavailable(f"the C compiler failed ({cc}): {first}")
+            summed = Path(tmp) / "model.sum"
+            summed.write_text(_digest_of(out))
+            os.replace(summed, _sum_path(lib))
+            os.replace(out, lib)
+        _prune(folder)
     except OSError as e:
-        raise Unavailable(f"cannot load the compiled model {lib}: {e}") from None
+        raise Unavailable(f"cannot compile the model in {folder}: {e.strerror or e}") from None
 
 
 @dataclass(frozen=True)
@@ -395,7 +439,10 @@ class Native:
             self.lib = _library(lambda: made, flags, made)
         else:
             self.lib = _library(text, flags, _full_key(program, terms, key))
-        self.lib.search.restype = None
+        try:
+            self.lib.search.restype = None
+        except AttributeError:
+            raise Unavailable("the compiled model has no search function") from None
         self.lib.states.restype = ctypes.POINTER(ctypes.c_uint8)
         self.lib.parents.restype = ctypes.POINTER(ctypes.c_uint32)
         self.lib.commands.restype = ctypes.POINTER(ctypes.c_int32)

@@ -134,3 +134,42 @@ def test_is_cached_says_what_native_would_load(monkeypatch, tmp_path):
     assert cexplore.is_cached(program, {"t": True}, "-O0", "k")
     assert not cexplore.is_cached(program, {"t": True}, "-O1", "k")
     assert not cexplore.is_cached(program, {"u": False}, "-O0", "k")
+
+
+_COMPILE = """
+from specmc.model import cexplore
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.hosts import load_host
+from specmc.spec.load import load_spec
+program = build(load_spec(), load_host("{host}"), Bounds(objects=1, frames=3))
+cexplore.Native(program, {{"t": True}}, key="{key}")
+"""
+
+
+def test_a_damaged_or_foreign_cached_library_is_never_used(monkeypatch, tmp_path):
+    """A truncated library (loading it would kill the process) is compiled again; another
+    model's library copied in under this model's name, digest file and all, is removed and
+    refused (Unavailable: the caller searches in Python), never searched. The libraries are
+    compiled by other processes: this one must not have them loaded already."""
+    import shutil
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    subprocess.run([sys.executable, "-c", _COMPILE.format(host="v8", key="k")], check=True, env=os.environ)
+    (lib,) = tmp_path.glob("m*.so")
+    lib.write_bytes(lib.read_bytes()[:4096])  # truncated
+    again = cexplore.Native(program, {"t": True}, key="k").search(10_000, 1_000_000)
+    assert again.complete and again.count == explore(program, {}, 10_000).states
+
+    subprocess.run([sys.executable, "-c", _COMPILE.format(host="ecma262", key="other")], check=True,
+                   env=os.environ)
+    (foreign,) = set(tmp_path.glob("m*.so")) - {lib}
+    mine = cexplore._cached_path("-O0", cexplore._full_key(program, [True], "k2"))
+    shutil.copy(foreign, mine)
+    shutil.copy(cexplore._sum_path(foreign), cexplore._sum_path(mine))
+    with pytest.raises(cexplore.Unavailable, match="not the compiled form of this model"):
+        cexplore.Native(program, {"t": True}, key="k2")
+    assert not mine.exists()
