@@ -51,6 +51,7 @@ def json_run(plan_dir):
     return r, json.loads(r.stdout)
 
 
+@pytest.mark.slow
 def test_json_contract_and_plan_discovery(json_run, plan_dir):
     r, out = json_run
     assert r.returncode == exitcodes.OK, r.stdout + r.stderr
@@ -91,6 +92,7 @@ def test_verdict_differing_from_expectation_exits_1(tmp_path):
     assert r.stdout == ""  # the report went to --out
 
 
+@pytest.mark.slow
 def test_stale_expectation_exits_1(tmp_path):
     plan = PLAN.format(bounds=SMALL, vacuous="PROVED (vacuous)")
     plan += '\n[run.expect."gone-engine"]\nheld-value-once = "PROVED"\n'

@@ -94,9 +94,12 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     assert len(blocks) >= 2
     main_job, tests = blocks[0].strip(), blocks[1].strip()
     assert main_job.startswith("pip install -e . && specmc ")
-    assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert tests in ci
+    assert "python -m pytest -q -m slow" in ci  # the slow tests run too, as the second step
 
 
+@pytest.mark.slow
 def test_explore_json_contract():
     r = specmc("explore", "--host", "quickjs-ng-0.5", "--host", "quickjs-ng-0.6", "--property",
                "cleanup-not-on-free-stack", "--bounds", "objects=2", "--format", "json")

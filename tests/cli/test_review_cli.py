@@ -48,6 +48,7 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_json_contract_and_exit_code(changed: dict) -> None:
     rc, text = changed["json"]
     assert rc == exitcodes.FINDING  # a verdict got worse
@@ -64,6 +65,7 @@ def test_json_contract_and_exit_code(changed: dict) -> None:
         assert set(v) >= {"run", "host", "property", "base", "head", "not_checked"}
 
 
+@pytest.mark.slow
 def test_markdown_is_a_pull_request_comment(changed: dict) -> None:
     _, md = changed["markdown"]
     assert md.startswith("### specmc review")
@@ -88,6 +90,7 @@ def _sarif_schema(cache: Path) -> dict:
 
 
 @pytest.mark.skipif(os.environ.get("SPECMC_OFFLINE") == "1", reason="needs the npm registry")
+@pytest.mark.slow
 def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Path, tmp_path: Path) -> None:
     import jsonschema
 
@@ -121,6 +124,7 @@ def test_sarif_validates_against_the_2_1_0_schema(changed: dict, engines_dir: Pa
     assert hand["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
 
 
+@pytest.mark.slow
 def test_github_annotations_point_at_the_changed_lines(changed: dict) -> None:
     _, text = changed["github"]
     lines = (changed["head"] / "finreg-excerpt.html").read_text(encoding="utf-8").splitlines()
@@ -134,6 +138,7 @@ def test_github_annotations_point_at_the_changed_lines(changed: dict) -> None:
         assert "finreg-excerpt.html" in a.split("::")[1]
 
 
+@pytest.mark.slow
 def test_text_report_names_the_flip(changed: dict) -> None:
     _, text = changed["text"]
     assert "result: fails\n" in text
@@ -188,6 +193,7 @@ def test_revisions_whose_model_cannot_be_built_are_not_checked(tmp_path: Path,
     assert "/tmp" not in out and "specmc-review-" not in out
 
 
+@pytest.mark.slow
 def test_whole_files_are_never_passed_unchecked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """Two whole spec.html revisions. Today no host's model can be built from a whole file (issue
     16, part 1), so the review is not checked: exit 4, located reasons, no temporary paths. Once
@@ -262,6 +268,7 @@ def _specmc(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=900)
 
 
+@pytest.mark.slow
 def test_verdicts_are_kept_on_disk_and_reused(tmp_path: Path) -> None:
     """A second review of the same models decides nothing anew (issue 16: unchanged models are
     never re-checked); the verdicts, and the exit code, are the same."""

@@ -51,6 +51,7 @@ def _same(py, c):
 
 
 @pytest.mark.parametrize("host", shipped())
+@pytest.mark.slow
 def test_same_states_order_and_violations_as_the_python_explorer(host):
     program = build(load_spec(), load_host(host), Bounds(objects=2, frames=3))
     py, c = _both(program, select([]), max_states=60_000)

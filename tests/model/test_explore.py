@@ -21,6 +21,7 @@ def run(host: str, bounds: Bounds, props=None, spec=None):
     return program, explore(program, preds, bounds.steps)
 
 
+@pytest.mark.slow
 def test_quickjs_05_calls_cleanup_on_the_stack_of_a_free():
     program, r = run("quickjs-ng-0.5", Bounds(), ["cleanup-not-on-free-stack", "no-dangling-cell"])
     assert set(r.violations) == {"cleanup-not-on-free-stack", "no-dangling-cell"}
@@ -34,6 +35,7 @@ def test_quickjs_05_calls_cleanup_on_the_stack_of_a_free():
 
 
 @pytest.mark.parametrize("host", ["quickjs-ng-0.6"])
+@pytest.mark.slow
 def test_fixed_hosts_hold_the_seed_properties(host):
     _, r = run(host, Bounds(), ["cleanup-not-on-free-stack", "no-dangling-cell",
                                 "cleanup-only-from-job"])

@@ -6,6 +6,7 @@ cleanup, which passed the freed object to user code."""
 
 from __future__ import annotations
 
+import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.compile import USER
@@ -68,6 +69,7 @@ def test_reference_counting_cells_hold_their_held_values_while_the_registry_exis
     assert alive == [False, True]
 
 
+@pytest.mark.slow
 def test_no_freed_object_is_observed_under_the_spec_host():
     """The reviewer's 62-transition path (register a registry with itself as target, drop
     both, collect the held value, then the registry) is gone, and so is every other way to

@@ -46,6 +46,7 @@ def sample(program, states, k):
 
 @pytest.mark.parametrize(("host", "selector"), [(h, False) for h in shipped()] + [
     ("ecma262", True)])
+@pytest.mark.slow
 def test_symbolic_relation_admits_exactly_the_concrete_successors(host, selector):
     """Both encodings of T (model/symbolic.py): BMC's on every host; k-induction's on one host
     and fewer states (enumerating successors through its command input takes about 1.5 s a

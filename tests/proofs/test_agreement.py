@@ -22,6 +22,7 @@ DEPTH = 3
 
 
 @pytest.mark.parametrize("host", shipped())
+@pytest.mark.slow
 def test_kind_agrees_with_the_explorer(host):
     job = load(Job(("embedded",), host, BOUNDS, ()))
     program = job.program

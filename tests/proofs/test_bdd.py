@@ -34,6 +34,7 @@ def _reached(m: bdd.Machine):
     return reached, layers
 
 
+@pytest.mark.slow
 def test_reachable_set_is_the_explorers(machine):
     reached, layers = _reached(machine)
     r = explore(machine.program, {}, 10_000, keep=True)
@@ -43,6 +44,7 @@ def test_reachable_set_is_the_explorers(machine):
     assert len(layers) > 10
 
 
+@pytest.mark.slow
 def test_image_of_a_state_is_its_interpreter_successors(machine):
     _reached_set, layers = _reached(machine)
     states = [machine.pick(layer) for layer in layers]
@@ -60,6 +62,7 @@ def _run(job: Job):
     return {o.property: o for o in got}
 
 
+@pytest.mark.slow
 def test_seed_violations_have_the_explorers_shortest_length(tmp_path):
     props = ("cleanup-not-on-free-stack", "no-dangling-cell")
     job = Job(("embedded",), "quickjs-ng-0.5", Bounds(), props, certificates=str(tmp_path))

@@ -96,6 +96,7 @@ def test_an_engine_crash_is_an_internal_error_not_a_verdict(tmp_path):
     assert o.reason.startswith("internal error") and "bug in a property" in o.reason
 
 
+@pytest.mark.slow
 def test_kind_proves_the_job_queue_fix_at_six_objects():
     """With mutator calls as families (model/program.py), the relation at 6 objects is small
     enough for k-induction: the fix is proved where the explorer's state space is out of reach."""

@@ -51,6 +51,7 @@ def literal(texts):
     return program, explore(program, {"p": lambda S: PROP.holds(program, S)}, 10_000)
 
 
+@pytest.mark.slow
 def test_literal_reading_violates_no_dangling_cell(literal):
     program, r = literal
     path = r.violations["p"]
@@ -59,6 +60,7 @@ def test_literal_reading_violates_no_dangling_cell(literal):
     assert ("sec-weakref-execution", "1.b") in steps  # the witness binding of step 1.b is on the path
 
 
+@pytest.mark.slow
 def test_reworded_step_removes_the_counterexample(texts, literal):
     """Every state the literal text reaches within 53 transitions is explored for the reworded text
     too, with no violation. (The exhaustive proof at these bounds, 3,096,012 states, is the long

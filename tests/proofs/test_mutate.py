@@ -3,6 +3,7 @@ reordering the user cannot see, different for a change the user can see."""
 
 from __future__ import annotations
 
+import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
@@ -26,6 +27,7 @@ def _digest(tmp_path, old: str = "", new: str = "") -> str:
     return observable(program, r.reached)
 
 
+@pytest.mark.slow
 def test_a_change_user_code_can_see_changes_the_digest(tmp_path):
     base = _digest(tmp_path)
     # deref answers undefined although its target is there: a result user code receives

@@ -77,6 +77,7 @@ def history(plan, cache: dict, tmp_path_factory: pytest.TempPathFactory) -> list
             for a, b in zip(folders, folders[1:], strict=False)]
 
 
+@pytest.mark.slow
 def test_editorial_and_markup_rows_are_model_identical(history: list[tuple[str, Review]]) -> None:
     kinds = _kinds()
     checked = 0
@@ -89,6 +90,7 @@ def test_editorial_and_markup_rows_are_model_identical(history: list[tuple[str, 
     assert checked == 9
 
 
+@pytest.mark.slow
 def test_normative_rows_that_touch_the_model_are_model_changed(history: list[tuple[str, Review]]) -> None:
     kinds = _kinds()
     for sha, r in history:
@@ -100,6 +102,7 @@ def test_normative_rows_that_touch_the_model_are_model_changed(history: list[tup
         next(m for m in r.models if m.host == "ecma262").changed)
 
 
+@pytest.mark.slow
 def test_no_pair_crashes_and_verdicts_come_from_engines(history: list[tuple[str, Review]]) -> None:
     for sha, r in history:
         for v in r.verdicts:
@@ -120,6 +123,7 @@ def test_no_pair_crashes_and_verdicts_come_from_engines(history: list[tuple[str,
     assert all(v.base.verdict == "UNKNOWN" for v in old.verdicts if v.host == "ecma262")
 
 
+@pytest.mark.slow
 def test_a_review_that_could_not_check_does_not_pass(history: list[tuple[str, Review]]) -> None:
     """Before d4069b34 the reference host's model cannot be built (Execution uses an unbound
     _cell_), and before 3330e231 QuickJS-NG's cannot either (its profile calls CanBeHeldWeakly,
@@ -186,6 +190,7 @@ def hook_calls_cleanup_directly(tmp_path: Path) -> Path:
     return head
 
 
+@pytest.mark.slow
 def test_a_removed_step_marks_the_step_now_in_its_place(plan, cache: dict, tmp_path: Path) -> None:
     """BASE's hook returns before it would call cleanup; HEAD deletes that Return. The deleted
     step is reported with its BASE line, and the counterexample's last step (the call that now

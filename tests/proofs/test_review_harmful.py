@@ -32,6 +32,8 @@ from specmc.proofs.plan import load_plan
 from specmc.proofs.review import Review, review
 from specmc.proofs.review_report import render
 
+pytestmark = pytest.mark.slow  # every test shares a fixture that reviews six changes (minutes)
+
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 CURRENT = SHARED / "full" / "spec-2025-11-04-e936549f.html"
 

@@ -229,6 +229,7 @@ def _review(repo: Path, t: Touch, plan, cache: dict, certs: Path) -> Review:
 # ----------------------------------------------------------------------------------- tests
 
 
+@pytest.mark.slow
 def test_representative_commits_review_as_their_kind(repo: Path, plan, tmp_path: Path) -> None:
     cache: dict = {}
     problems = {}

@@ -70,6 +70,7 @@ def _violations() -> list[tuple[str, str, list[dict], int]]:
 
 
 @needs_node
+@pytest.mark.slow
 def test_every_witness_runs_on_node_without_instrumentation_errors(tmp_path: Path) -> None:
     found = _violations()
     assert {(h, p) for h, p, _, _ in found} >= {("quickjs-ng-0.5", "cleanup-not-on-free-stack"),
