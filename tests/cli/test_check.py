@@ -80,6 +80,7 @@ def test_json_contract_and_plan_discovery(json_run, plan_dir):
     assert "ecma262" in r.stderr  # progress goes to stderr
 
 
+@pytest.mark.slow
 def test_verdict_differing_from_expectation_exits_1(tmp_path):
     (tmp_path / "specmc.toml").write_text(PLAN.format(bounds=SMALL, vacuous="PROVED"))
     r = specmc("check", "--host", "ecma262", "--format", "junit", "--out", str(tmp_path / "r.xml"),
@@ -142,6 +143,7 @@ def test_bad_plan_file_is_located(tmp_path):
     assert "specmc.toml:3:11: error E074" in r.stderr and "engine = 'magic'" in r.stderr
 
 
+@pytest.mark.slow
 def test_out_file_is_replaced_atomically(plan_dir, tmp_path):
     out = tmp_path / "report.json"
     out.write_text("old")
@@ -152,6 +154,7 @@ def test_out_file_is_replaced_atomically(plan_dir, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 
+@pytest.mark.slow
 def test_runs_made_alike_by_overrides_are_checked_once(tmp_path):
     """Two runs that differ only in bounds become the same job under --bounds: one engine run, and
     a row for each run."""

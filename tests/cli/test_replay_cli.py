@@ -81,6 +81,7 @@ def test_engine_install_failure_exits_2(minimal: Path, tmp_path: Path):
     ("quickjs-ng-wasm@0.32.0", {"asynchronous"}),
     ("quickjs-ng-wasm@0.31.0", {"synchronous", "crash"}),
 ])
+@pytest.mark.slow
 def test_installed_engines_via_the_environment(engines_dir: Path, tmp_path: Path,
                                                engine: str, outcomes: set[str]):
     w = tmp_path / "chain.js"

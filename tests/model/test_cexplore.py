@@ -148,6 +148,7 @@ cexplore.Native(program, {{"t": True}}, key="{key}")
 """
 
 
+@pytest.mark.slow
 def test_a_damaged_or_foreign_cached_library_is_never_used(monkeypatch, tmp_path):
     """A truncated library (loading it would kill the process) is compiled again; another
     model's library copied in under this model's name, digest file and all, is removed and

@@ -33,6 +33,7 @@ def test_one_search_decides_every_property_when_it_completes(job):
 
 
 @pytest.mark.parametrize("native", [False, True])
+@pytest.mark.slow
 def test_groups_take_over_what_the_cut_union_left_open(job, monkeypatch, native):
     """At this bound the union of the cones has 1,280 states and the smallest group's cone 210:
     with room for 500, the union is cut, the small group completes and decides its properties,

@@ -54,6 +54,7 @@ def test_page_is_self_contained_and_links_its_traces(report_dir):
     assert doc["schema"] == "specmc-trace/1" and doc["steps"][-1]["stack"][-1] == "user code"
 
 
+@pytest.mark.slow
 def test_page_in_chromium(report_dir, tmp_path):
     _browser_or_skip()
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")

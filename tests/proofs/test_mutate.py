@@ -39,6 +39,7 @@ def test_a_change_user_code_can_see_changes_the_digest(tmp_path):
                    "          1. Set _weakRef_.") != base
 
 
+@pytest.mark.slow
 def test_reordering_two_independent_steps_keeps_the_digest(tmp_path):
     base = _digest(tmp_path)
     # the constructor's two last effects in the other order: nothing runs in between

@@ -159,6 +159,7 @@ def test_a_review_that_could_not_check_does_not_pass(history: list[tuple[str, Re
     ("spec-2021-07-19-ee2d7909.html", "spec-2021-07-21-61f79507.html",
      {"HostEnqueueFinalizationRegistryCleanupJob", "CleanupFinalizationRegistry"}),
 ])
+@pytest.mark.slow
 def test_whole_spec_files(plan, cache: dict, tmp_path: Path, base: str, head: str,
                           expected: set[str]) -> None:
     r = review(str(FULL / base), str(FULL / head), plan, certificates=str(tmp_path), cache=cache)
@@ -243,6 +244,7 @@ def test_a_missing_algorithm_is_located_at_the_side(plan, tmp_path: Path) -> Non
                    "'FinalizationRegistry', which the text does not define")
 
 
+@pytest.mark.slow
 def test_hook_that_calls_cleanup_directly_flips_verdicts(plan, cache: dict, tmp_path: Path) -> None:
     head = hook_calls_cleanup_directly(tmp_path)
     r = review(str(SHARED / "current"), str(head), plan, certificates=str(tmp_path / "certs"), cache=cache)

@@ -244,6 +244,7 @@ def test_representative_commits_review_as_their_kind(repo: Path, plan, tmp_path:
     assert not problems, problems
 
 
+@pytest.mark.slow
 def test_the_command_line_reviews_git_revisions(repo: Path, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture) -> None:
     [t] = _by_upstream(repo, ("4154ec05",))
