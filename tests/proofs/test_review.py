@@ -261,6 +261,7 @@ def test_hook_that_calls_cleanup_directly_flips_verdicts(plan, cache: dict, tmp_
     assert hook.model_changed and hook.in_model
 
 
+@pytest.mark.slow
 def test_a_new_unknown_step_in_a_model_algorithm_fails_the_review(plan, cache: dict, tmp_path: Path) -> None:
     head = tmp_path / "head"
     shutil.copytree(SHARED / "current", head)
