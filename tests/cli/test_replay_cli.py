@@ -69,6 +69,7 @@ def test_a_missing_engine_option_is_a_usage_error(minimal: Path):
 
 
 @needs_network
+@pytest.mark.slow
 def test_engine_install_failure_exits_2(minimal: Path, tmp_path: Path):
     r = specmc(str(minimal), "--on", "quickjs-ng@0.0.0.999", "--engines-dir", str(tmp_path / "cache"))
     assert r.returncode == exitcodes.INPUT_ERROR

@@ -16,6 +16,7 @@ from specmc.spec.load import load_spec
 
 
 @pytest.mark.parametrize("host", shipped())
+@pytest.mark.slow
 def test_compiled_commands_agree_with_fire_on_every_reachable_state(host):
     program = build(load_spec(), load_host(host), Bounds(objects=1, frames=4))
     assert all(f is not None for f in compile_commands(program))  # every operation can be printed

@@ -6,6 +6,7 @@ import io
 import subprocess
 import sys
 
+import pytest
 from specmc.proofs.progress import Printer, Status, prefixed
 
 from tests.conftest import ROOT
@@ -35,6 +36,7 @@ def test_statuses_only_on_a_terminal_and_lines_always():
     assert isinstance(prefixed("  ", Status("x")), Status) and not isinstance(prefixed("  ", "x"), Status)
 
 
+@pytest.mark.slow
 def test_quiet_check_prints_nothing_but_the_report(tmp_path):
     args = ["check", "--host", "ecma262", "--property", "held-value-once", "--bounds", "objects=1,frames=3",
             "--engine", "explicit", "--quiet", "--certificates", str(tmp_path)]

@@ -270,6 +270,7 @@ def test_node_is_asynchronous(tmp_path: Path, witness: str):
     ("quickjs-ng-wasm@0.31.0", "minimal", {"synchronous", "crash"}),
     ("quickjs-ng-wasm@0.31.0", "chain", {"synchronous", "crash"}),
 ])
+@pytest.mark.slow
 def test_installed_engines(engines_dir: Path, tmp_path: Path, engine: str, witness: str, outcomes: set[str]):
     w = write(tmp_path, f"{witness}.js", MINIMAL if witness == "minimal" else CHAIN)
     r = rp.replay(rp.parse_engine(engine), w, 120, engines_dir)
