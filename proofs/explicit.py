@@ -122,7 +122,7 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         ready = cexplore.is_cached(program, terms, flags, key)
     except cexplore.Unavailable as e:
         why, ready = str(e), False
-    if not ready:  # compiled already: even a small search costs less in C
+    if not ready:  # (a model compiled already is searched in C at once: that costs less even when small)
         first = PYTHON_FIRST if not why else MAX_STATES
         r = explore(program, preds, steps, first, keep=True, progress=progress)
         if r.complete or len(r.violations) == len(preds) or r.states < first:
