@@ -133,7 +133,11 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
     except cexplore.Unavailable as e:
         r = explore(program, preds, steps, MAX_STATES, keep=True, progress=progress)
         return _found(r, program, MAX_STATES, f"searched in Python: {e}")
-    s = native.search(steps, NATIVE_MAX_STATES, progress=progress)
+    try:
+        s = native.search(steps, NATIVE_MAX_STATES, progress=progress)
+    except MemoryError:  # the search fitted, the copy of its states into Python did not
+        empty = np.zeros((0, program.layout.size), dtype=np.uint8)
+        return Found(empty, False, "memory", NATIVE_MAX_STATES, {}, "searched in C")
     cut = "memory" if s.out_of_memory else "the state limit" if s.count >= NATIVE_MAX_STATES \
         else "the steps bound"
     return Found(s.states, s.complete, cut, NATIVE_MAX_STATES,
@@ -216,9 +220,16 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
     # model's transition relation, so a slice that dropped a variable it needed is refused there
     position = {v: n for n, v in enumerate(kept)}
     tested = [position[v] for v in variable_order(program.layout) if v in position]
-    dd = diagram(r.states if len(kept) == r.states.shape[1] else r.states[:, kept], len(kept), tested)
-    names = [str(x) for x in state_vars(program)]
-    inv = to_smtlib(dd, [names[v] for v in kept])
+    try:
+        dd = diagram(r.states if len(kept) == r.states.shape[1] else r.states[:, kept], len(kept), tested)
+        names = [str(x) for x in state_vars(program)]
+        inv = to_smtlib(dd, [names[v] for v in kept])
+    except MemoryError:
+        for p in holding:
+            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"the search was complete ({r.count:,} states"
+                           f"{how}; {r.by}), but its certificate ran out of memory")
+                   .timed(time.perf_counter() - started))
+        return ()
     method = f"reachable set: {r.count:,} states, {len(dd):,} diagram nodes{how} ({r.by})"
     for p in holding:
         subject = job.subject(p)

@@ -62,3 +62,31 @@ def test_groups_take_over_what_the_cut_union_left_open(job, monkeypatch, native)
     assert all("exploration stopped at 500 states by the state limit" in o.reason for o in unknown)
     by = "searched in C" if native else "searched in Python: the native search is turned off"
     assert all(by in o.reason for o in unknown)
+
+
+def test_memory_running_out_is_unknown_never_a_traceback(job, monkeypatch):
+    """Out of memory in the search or in the certificate: every open property UNKNOWN, saying so."""
+    monkeypatch.setenv("SPECMC_NATIVE", "0")
+
+    def no_room(*a, **k):
+        raise MemoryError
+
+    monkeypatch.setattr(explicit, "diagram", no_room)
+    out = _run(job)
+    held = [o for o in out.values() if o.verdict != "VIOLATED"]
+    assert held and all(o.verdict == "UNKNOWN" and "ran out of memory" in o.reason for o in held)
+
+
+def test_a_c_search_too_big_to_copy_back_is_unknown_by_memory(job, monkeypatch):
+    try:
+        cexplore.compiler()
+    except cexplore.Unavailable as e:
+        pytest.skip(str(e))
+    monkeypatch.setattr(explicit, "PYTHON_FIRST", 100)
+
+    def no_room(*a, **k):
+        raise MemoryError
+
+    monkeypatch.setattr(cexplore.Native, "search", no_room)
+    out = _run(job)
+    assert all(o.verdict == "UNKNOWN" and "by memory" in o.reason for o in out.values())
