@@ -30,7 +30,9 @@ class Concrete:
     symbolic = False
 
     def num(self, n: int) -> int:
-        return n
+        # state values are bytes: a literal wraps as it does in the symbolic domain (a predicate's
+        # `S.d.num(256)` was 256 here and 0 for Z3, so the two explorers disagreed)
+        return n % (1 << WIDTH)
 
     def true(self) -> bool:
         return True

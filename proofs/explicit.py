@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 from specmc.model import cexplore
-from specmc.model.explore import Exploration, explore
+from specmc.model.domain import View
+from specmc.model.explore import CONCRETE, Exploration, explore
 from specmc.model.layout import CUT_NAMES
 from specmc.model.program import Command, Program
 from specmc.model.slice import LiftError, lift
@@ -199,6 +200,12 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                 checked = replay(job.program, [s for _, s in lift(program, path)])
             except LiftError as e:
                 raise ReplayError(str(e)) from None
+            # the interpreter must see the violation too, not only the path: a predicate's term (what
+            # the C search evaluates) and its concrete reading must agree on the last state
+            last = View(CONCRETE, job.program.layout, checked[-1][1])
+            if p.holds(job.program, last):
+                raise ReplayError(f"{p.id} holds in the last state of the path the search found violating "
+                                  "it: the property's concrete and symbolic readings disagree")
             trace = tuple(t.to_json() for t in build_trace(job.program, checked))
             report(Outcome(p.id, VIOLATED, "explicit", len(path) - 1,
                            reason=f"{r.count:,} states explored{how} ({r.by})",

@@ -175,3 +175,15 @@ def test_a_damaged_or_foreign_cached_library_is_never_used(monkeypatch, tmp_path
     with pytest.raises(cexplore.Unavailable, match="not the compiled form of this model"):
         cexplore.Native(program, {"t": True}, key="k2")
     assert not mine.exists()
+
+
+def test_a_literal_past_a_byte_means_the_same_to_both_explorers():
+    """`S.d.num(256)` wraps to 0 in the concrete domain as in Z3's: found by an independent
+    review, where the C search said VIOLATED and the Python one could not replay it."""
+    from types import SimpleNamespace
+
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    prop = SimpleNamespace(id="u-num256", holds=lambda prog, S: S.d.ne(S.get("sp"), S.d.num(256)))
+    py, c = _both(program, [prop])
+    assert "u-num256" in py.violations
+    _same(py, c)

@@ -90,3 +90,24 @@ def test_a_c_search_too_big_to_copy_back_is_unknown_by_memory(job, monkeypatch):
     monkeypatch.setattr(cexplore.Native, "search", no_room)
     out = _run(job)
     assert all(o.verdict == "UNKNOWN" and "by memory" in o.reason for o in out.values())
+
+
+def test_a_violation_the_interpreter_does_not_see_is_an_internal_error(job, monkeypatch):
+    """The C search judges a property by its Z3 term; the interpreter must see the violation on the
+    replayed path too. Here the concrete domain is made to read `num(256)` as 256 (as it did before
+    a review found it) while Z3 reads 0: the disagreement is an error, never a VIOLATED."""
+    from dataclasses import replace as _replace
+
+    from specmc.model.domain import Concrete
+    from specmc.proofs.bmc import ReplayError
+    from specmc.proofs.properties import Property
+
+    try:
+        cexplore.compiler()
+    except cexplore.Unavailable as e:
+        pytest.skip(str(e))
+    monkeypatch.setattr(explicit, "PYTHON_FIRST", 1)
+    monkeypatch.setattr(Concrete, "num", lambda self, n: n)
+    prop = Property("u-num256", "sp is never 256", "x", lambda prog, S: S.d.ne(S.get("sp"), S.d.num(256)))
+    with pytest.raises(ReplayError, match="disagree"):
+        explicit.run(_replace(job, properties=(prop,)), lambda o: None)
