@@ -478,7 +478,7 @@ class Native:
         callback = _PROGRESS(said)
         self.lib.search(init, max_depth, max_states, flags, stops, callback, out, viol)
         try:
-            if interrupted:
+            if interrupted or out[4]:  # the callback asked the search to stop: only Ctrl-C does
                 raise KeyboardInterrupt
             count = int(out[0])
             width = self.program.layout.size

@@ -126,7 +126,8 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
     if not ready:  # (a model compiled already is searched in C at once: that costs less even when small)
         first = PYTHON_FIRST if not why else MAX_STATES
         r = explore(program, preds, steps, first, keep=True, progress=progress)
-        if r.complete or len(r.violations) == len(preds) or r.states < first:
+        if why or r.complete or len(r.violations) == len(preds) or r.states < first:
+            # (without C, that search already ran to Python's own limit: never run it twice)
             by = "searched in Python" if not why else f"searched in Python: {why}"
             return _found(r, program, MAX_STATES, by)
     try:
