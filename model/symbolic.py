@@ -79,8 +79,31 @@ def _strict_bool(self: Any) -> bool:
         "a value that is only known per state")
 
 
-def predicate_term(program: Program, fn: Any, cur: tuple[Any, ...]) -> Any:
-    """A state predicate `fn(program, view)` (a property, a cover) as a term over `cur`.
+class _PredicateView(View):
+    """A predicate's window: an array read at a state-dependent index also records that the
+    index is in range. The concrete View refuses an index past the end (IndexError, E079 at the
+    user's line); the symbolic read would fall back to the last slot, so a search of the terms
+    (C, the solvers) PROVED a predicate the Python explorer rejected (found by an independent
+    review). With the range in the term, such a state breaks the property in every engine, and
+    the concrete re-check of the path found raises the same E079."""
+
+    def __init__(self, layout: Any, cur: tuple[Any, ...]) -> None:
+        super().__init__(SYMBOLIC, layout, cur)
+        self.in_range: list[Any] = []
+
+    def get(self, name: str, index: Any = None) -> Any:
+        if index is not None and z3.is_bv_value(index):
+            index = index.as_long()  # a constant index is checked at once, as the concrete View does
+        if index is not None and not isinstance(index, int):
+            _base, size = self.layout.where(name)
+            self.in_range.append(z3.ULT(index, size))
+        return super().get(name, index)
+
+
+def predicate_parts(program: Program, fn: Any, cur: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+    """A state predicate `fn(program, view)` (a property, a cover) as a term over `cur`, and the
+    conditions under which its concrete evaluation is defined (every state-dependent array index
+    in range).
 
     Z3 turns `bool()` of an equation into a comparison of the two expressions' shapes, so a
     predicate written `if S.get("gone", i) == 1:` silently took the else branch here while the
@@ -89,10 +112,20 @@ def predicate_term(program: Program, fn: Any, cur: tuple[Any, ...]) -> Any:
     reaches the user as E079 at the predicate's line."""
     original = z3.ExprRef.__bool__
     z3.ExprRef.__bool__ = _strict_bool  # type: ignore[method-assign]
+    view = _PredicateView(program.layout, cur)
     try:
-        return fn(program, View(SYMBOLIC, program.layout, cur))
+        return fn(program, view), tuple(view.in_range)
     finally:
         z3.ExprRef.__bool__ = original  # type: ignore[method-assign]
+
+
+def predicate_term(program: Program, fn: Any, cur: tuple[Any, ...]) -> Any:
+    """`predicate_parts` as one term: where the predicate's concrete evaluation is undefined, it
+    is false (the engines then find that state, and its concrete re-check is the user's E079)."""
+    term, defined = predicate_parts(program, fn, cur)
+    if not defined or isinstance(term, bool) and term is False:
+        return term
+    return z3.And(*defined, term if not isinstance(term, bool) else z3.BoolVal(term))
 
 
 def command_term(program: Program, cmd: Command, cur: tuple[Any, ...]) -> tuple[Any, dict[int, Any]]:

@@ -413,7 +413,7 @@ def _violation(job: Loaded, m: Machine, layers: list[Any], k: int, bad: Any, p: 
         full = [s for _, s in lift_states(m.program, states)]
     except LiftError as e:
         raise ReplayError(str(e)) from None
-    path = replay(job.program, full)
+    path = replay(job.program, full, p.holds)
     trace = tuple(t.to_json() for t in build_trace(job.program, path))
     return Outcome(p.id, VIOLATED, "bdd", k, reason=size, trace=trace)
 

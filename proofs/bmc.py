@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import z3
-from specmc.model.explore import successors
+from specmc.model.domain import View
+from specmc.model.explore import CONCRETE, successors
 from specmc.model.program import Command, Program
 from specmc.model.symbolic import Relation, predicate_term, relation, state_vars
 from specmc.model.trace import build_trace
@@ -66,7 +67,7 @@ class Unrolling:
             return None
         m = self.solver.model()
         states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in self.frames]
-        return replay(self.program, states)
+        return replay(self.program, states, self.holds)
 
     def extend(self) -> None:
         nxt = state_vars(self.program, f"@{len(self.frames)}")
@@ -87,15 +88,27 @@ def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], m
     return BmcResult(False, max_depth, [])
 
 
-def replay(program: Program, states: list[tuple[int, ...]]) -> list[tuple[Command | None, tuple[int, ...]]]:
+Path = list[tuple[Command | None, tuple[int, ...]]]
+
+
+def replay(program: Program, states: list[tuple[int, ...]],
+           holds: Callable[[Program, Any], Any] | None = None) -> Path:
+    """The solver's states as a path of the interpreter's own transitions; with `holds`, the
+    interpreter must also see the property broken in the last state. The engines judge a property
+    by its term and the interpreter by its concrete reading: where those disagree, the path is no
+    counterexample (an error here), and where the concrete reading cannot be made (an index past
+    an array's end) the user's predicate raises its own E079."""
     if states[0] != program.init:
         raise ReplayError("the solver's first state is not the initial state")
-    path: list[tuple[Command | None, tuple[int, ...]]] = [(None, states[0])]
+    path: Path = [(None, states[0])]
     for a, b in zip(states, states[1:], strict=False):
         step = next((cmd for cmd, nxt in successors(program, a) if nxt == b), None)
         if step is None:
             raise ReplayError(f"no transition of the interpreter leads to state {len(path)}")
         path.append((step, b))
+    if holds is not None and holds(program, View(CONCRETE, program.layout, path[-1][1])):
+        raise ReplayError("the property holds in the last state of the path found violating it: its "
+                          "concrete and symbolic readings disagree")
     return path
 
 

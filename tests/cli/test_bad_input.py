@@ -412,3 +412,30 @@ def test_an_out_folder_the_system_will_not_write_is_refused_before_any_work(tmp_
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     assert "E077" in r.stderr and "--out" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+READS_PAST_AN_ARRAY = '''from specmc.proofs.properties import Property, register
+
+
+def holds(prog, S):
+    return S.d.ne(S.get("frame_alg", S.get("sp")), 200)
+
+
+register(Property("mine", "the frame at index sp is not 200", "sec-x", holds))
+'''
+
+
+@pytest.mark.parametrize("engine", ["explicit", "bmc", "kind", "bdd"])
+def test_predicate_reading_past_an_array_is_e079_in_every_engine(tmp_path, engine):
+    """sp reaches `frames`, one past frame_alg's last slot. The interpreter refuses that read; the
+    engines that judge a predicate by its Z3 term read the last slot instead, and PROVED it (C
+    search) or reported a VIOLATED whose last state the interpreter could not read (found by an
+    independent review). Every engine now ends at the user's line."""
+    f = _props(tmp_path, READS_PAST_AN_ARRAY)
+    (tmp_path / "specmc.toml").write_text(
+        '[[run]]\nhosts = ["ecma262"]\nproperties = ["mine"]\nproperties_files = ["props.py"]\n'
+        f'bounds = "objects=1,frames=3"\nengine = "{engine}"\n')
+    r = specmc("check", "--certificates", str(tmp_path / "certs"), cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    (line,) = [s for s in r.stderr.splitlines() if s.startswith("specmc: ")]
+    assert f"{_line_col(f, 'S.get(')}: error E079: property 'mine'" in line and "frame_alg[3]" in line

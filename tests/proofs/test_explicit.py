@@ -111,3 +111,48 @@ def test_a_violation_the_interpreter_does_not_see_is_an_internal_error(job, monk
     prop = Property("u-num256", "sp is never 256", "x", lambda prog, S: S.d.ne(S.get("sp"), S.d.num(256)))
     with pytest.raises(ReplayError, match="disagree"):
         explicit.run(_replace(job, properties=(prop,)), lambda o: None)
+
+
+def _explorers():
+    return [pytest.param("python", id="python"), pytest.param("c", id="c")]
+
+
+def _pick(explorer, monkeypatch):
+    if explorer == "python":
+        monkeypatch.setenv("SPECMC_NATIVE", "0")
+        return
+    try:
+        cexplore.compiler()
+    except cexplore.Unavailable as e:
+        pytest.skip(str(e))
+    monkeypatch.setattr(explicit, "PYTHON_FIRST", 1)
+
+
+def _past_the_end(prog, S):
+    return S.d.ne(S.get("frame_alg", S.get("sp")), 200)  # sp reaches `frames`: one past the last frame
+
+
+def _never_met_until_past_the_end(prog, S):
+    return S.d.not_(_past_the_end(prog, S))
+
+
+@pytest.mark.parametrize("where", ["holds", "cover"])
+@pytest.mark.parametrize("explorer", _explorers())
+def test_a_predicate_reading_past_an_array_is_the_users_error_in_either_explorer(job, monkeypatch,
+                                                                                 explorer, where):
+    """The concrete View refuses an index past an array's end; the symbolic read used to fall back
+    to the last slot, so the C search PROVED what the Python search called E079 (found by an
+    independent review). Now the term carries the range, and both explorers end in E079."""
+    from dataclasses import replace as _replace
+
+    from specmc.proofs.properties import Property, _guarded
+    from specmc.spec.diagnostics import SpecError
+
+    _pick(explorer, monkeypatch)
+    if where == "holds":
+        prop = Property("u-idx", "reads past frame_alg", "x", _past_the_end)
+    else:
+        prop = Property("u-idx", "true", "x", lambda prog, S: S.d.true(), cover=_never_met_until_past_the_end,
+                        cover_meaning="reads past frame_alg")
+    with pytest.raises(SpecError, match=r"E079.*IndexError: frame_alg\[3\]"):
+        explicit.run(_replace(job, properties=(_guarded(prop, __file__),)), lambda o: None)
