@@ -15,7 +15,9 @@ what `complete` means. What is given up: predicates must be printable (every cat
 property is, being written over the domain); a model with a term the printer does not know is
 searched in Python, and the caller is told why (`Unavailable`).
 
-No compiler, or `SPECMC_NATIVE=0`: `Unavailable`, and the caller falls back to Python.
+No compiler, a `CC` that names no program, `SPECMC_NATIVE` off (or not understood), a cache
+folder others can write, a term the printer does not know: `Unavailable` with the reason, and the
+caller falls back to Python and says why. Nothing is ever replaced silently.
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
+import shlex
 import shutil
+import signal
+import socket
+import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -247,41 +255,130 @@ def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command,
     return text, commands
 
 
-def compiler() -> str:
-    """The C compiler to use: `$CC`, else `cc` or `gcc` on the PATH; Unavailable if none, or if
-    `SPECMC_NATIVE=0`."""
-    if os.environ.get("SPECMC_NATIVE", "1") == "0":
-        raise Unavailable("the native search is turned off (SPECMC_NATIVE=0)")
-    for name in filter(None, (os.environ.get("CC"), "cc", "gcc")):
+_ON = frozenset({"", "1", "on", "true", "yes"})
+_OFF = frozenset({"0", "off", "false", "no"})
+
+
+def compiler() -> tuple[str, ...]:
+    """The C compiler's command: `$CC` split into words as a shell would (`CC="ccache gcc -m64"`
+    works), its program looked up on the PATH; without CC, `cc` or `gcc`. Unavailable, saying
+    why, when `SPECMC_NATIVE` turns the search off or is not understood, when CC names no program,
+    or when there is no compiler: a CC that cannot run is never silently replaced by another
+    compiler, and a setting specmc cannot read never silently means "on"."""
+    setting = os.environ.get("SPECMC_NATIVE", "")
+    word = setting.strip().lower()
+    if word in _OFF:
+        raise Unavailable(f"the native search is turned off (SPECMC_NATIVE={setting})")
+    if word not in _ON:
+        raise Unavailable(f"SPECMC_NATIVE={setting} is not understood (1, on, true, yes turn the "
+                          "native search on; 0, off, false, no turn it off)")
+    cc = os.environ.get("CC", "")
+    if cc.strip():
+        try:
+            words = shlex.split(cc)
+        except ValueError as e:
+            raise Unavailable(f"CC={cc} cannot be read as a command: {e}") from None
+        found = shutil.which(words[0])
+        if not found:
+            raise Unavailable(f"the C compiler CC={cc} is not found (no program {words[0]})")
+        return (found, *words[1:])
+    for name in ("cc", "gcc"):
         found = shutil.which(name)
         if found:
-            return found
+            return (found,)
     raise Unavailable("no C compiler found (set CC, or install gcc)")
+
+
+def _command(cc: tuple[str, ...], flags: str) -> tuple[str, ...]:
+    """The compile command without its file names: CC's words, then specmc's optimisation `flags`
+    unless CC chose a level itself (for gcc and clang the last -O wins: the user's must stand)."""
+    own = shlex.split(flags)
+    if any(w.startswith("-O") for w in cc[1:]):
+        own = [w for w in own if not w.startswith("-O")]
+    return (*cc, *own, "-shared", "-fPIC", "-w")
 
 
 def cache_dir() -> Path:
     """`$SPECMC_NATIVE_CACHE`, else `$XDG_CACHE_HOME/specmc/native` (by default under `~/.cache`):
-    compiled models, by the digest of their C text (and flags)."""
+    compiled models, by the digest of their C text (and compile command)."""
     if os.environ.get("SPECMC_NATIVE_CACHE"):
         return Path(os.environ["SPECMC_NATIVE_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "specmc" / "native"
 
 
+def _private(path: Path) -> None:
+    """Unavailable unless `path` (the cache folder, or a library in it) belongs to this user and
+    no one else can write it: whoever can write there chooses code that specmc loads and runs.
+    A folder or file that is not there yet is fine (it is made private when made)."""
+    if not hasattr(os, "getuid"):
+        return
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    what = "the native cache folder" if stat.S_ISDIR(st.st_mode) else "the compiled model"
+    if st.st_uid != os.getuid():
+        raise Unavailable(f"{what} {path} belongs to another user (uid {st.st_uid}): specmc loads no "
+                          "code from it (set SPECMC_NATIVE_CACHE to a folder of your own)")
+    if st.st_mode & 0o022:
+        raise Unavailable(f"{what} {path} can be written by others (mode {stat.S_IMODE(st.st_mode):o}): "
+                          "specmc loads no code from it (chmod go-w it, or set SPECMC_NATIVE_CACHE)")
+
+
 KEEP = 64  # compiled models kept in the cache; the least recently compiled go first
+STALE = 3600.0  # seconds after which a temporary file or folder in the cache is a leftover
+
+# the temporary folder a compilation works in: tmp-<pid>-<host>-<random>, so that a later run can
+# tell that its process is gone (a process killed by a time limit runs no cleanup)
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_TEMP = re.compile(r"tmp-(\d+)-([0-9a-f]{8})-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftover(entry: Path, now: float) -> bool:
+    """A temporary folder of a process of this machine that is gone, or anything temporary older
+    than STALE (another machine's, sharing the folder, or an older specmc's `tmp…` folder). A
+    younger one may be another process compiling this very model at this moment."""
+    m = _TEMP.match(entry.name)
+    if m and m[2] == _HOST and not _alive(int(m[1])):
+        return True
+    try:
+        return now - entry.lstat().st_mtime > STALE
+    except FileNotFoundError:
+        return False
 
 
 def _prune(folder: Path) -> None:
     """Every reviewed revision and every mutant is a new model: without a bound the cache would
-    grow by a few MB each time."""
+    grow by a few MB each time. Also removes what interrupted compilations left behind."""
     libs = sorted(folder.glob("m*.so"), key=lambda f: f.stat().st_mtime)
     for old in libs[:-KEEP]:
         old.unlink(missing_ok=True)
         _sum_path(old).unlink(missing_ok=True)
+    now = time.time()
+    for entry in folder.glob("tmp*"):
+        if _leftover(entry, now):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    for summed in folder.glob("m*.sum"):  # a digest whose library never arrived
+        if not summed.with_suffix(".so").exists() and _leftover(summed, now):
+            summed.unlink(missing_ok=True)
 
 
-def _cached_path(flags: str, key: str) -> Path:
-    digest = hashlib.sha256(f"{ABI}\n{flags}\n{key}".encode()).hexdigest()[:32]
+def _cached_path(command: tuple[str, ...], key: str) -> Path:
+    digest = hashlib.sha256(f"{ABI}\n{shlex.join(command)}\n{key}".encode()).hexdigest()[:32]
     return cache_dir() / f"m{digest}.so"
 
 
@@ -299,8 +396,11 @@ def _bool_terms(predicates: dict[str, Any]) -> list[Any]:
 
 def is_cached(program: Program, predicates: dict[str, Any], flags: str, key: str) -> bool:
     """Whether `Native(program, predicates, flags, key)` would load a compiled model from the cache
-    (then even a small search is cheaper in C than in Python)."""
-    return _cached_path(flags, _full_key(program, _bool_terms(predicates), key)).exists()
+    (then even a small search is cheaper in C than in Python). Unavailable when Native would be:
+    no compiler, or a cache folder that is not private."""
+    lib = _cached_path(_command(compiler(), flags), _full_key(program, _bool_terms(predicates), key))
+    _private(lib.parent)
+    return lib.exists()
 
 
 def _library(make: Callable[[], str], flags: str, key: str) -> ctypes.CDLL:
@@ -309,14 +409,17 @@ def _library(make: Callable[[], str], flags: str, key: str) -> ctypes.CDLL:
     file). Each library answers `specmc_model()` with its own file name: a file that does not
     load (truncated, damaged) is compiled again; one that is another model's (copied or renamed
     into the cache) is removed and refused, since the loader would keep handing out the copy
-    already loaded under that name."""
-    cc = compiler()
-    lib = _cached_path(flags, key)
+    already loaded under that name. Nothing is loaded from a folder, or a file, that another user
+    owns or can write."""
+    command = _command(compiler(), flags)
+    lib = _cached_path(command, key)
+    _private(lib.parent)
     for attempt in (1, 2):
         if lib.exists() and not _intact(lib):
             lib.unlink(missing_ok=True)  # loading a truncated library kills the process (SIGBUS)
         if not lib.exists():
-            _compile(cc, make(), flags, lib)
+            _compile(command, make(), lib)
+        _private(lib)
         try:
             handle = ctypes.CDLL(str(lib))
         except OSError as e:
@@ -353,24 +456,71 @@ def _intact(lib: Path) -> bool:
         return False
 
 
-def _compile(cc: str, text: str, flags: str, lib: Path) -> None:
+# Runs the compiler in a session (process group) of its own, and kills that whole group (the
+# driver and cc1, as, ld below it) when its standard input reaches end of file: that is, when the
+# process that started it is gone, even killed outright by a time limit, which runs no cleanup.
+_SUPERVISOR = r"""
+import os, signal, subprocess, sys, threading
+child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)
+def orphaned():
+    while os.read(0, 4096):
+        pass
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=orphaned, daemon=True).start()
+code = child.wait()
+os._exit(code if code >= 0 else 128 - code)
+"""
+
+
+def _run(command: list[str]) -> tuple[int, str]:
+    """Run the compiler; its exit status and what it wrote to stderr. On any exception here
+    (Ctrl-C, the SystemExit of an engine told to stop) the compiler's whole process group is
+    killed before the exception goes on: a compile of the largest models takes a minute of CPU
+    that nobody would be waiting for."""
+    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _SUPERVISOR, *command],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    assert proc.stdin is not None and proc.stderr is not None
+    try:
+        err = proc.stderr.read()  # (not communicate(): that closes stdin, which is the supervisor's leash)
+        return proc.wait(), err.decode(errors="replace")
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        raise
+    finally:
+        proc.stdin.close()
+        proc.stderr.close()
+
+
+def _compile(command: tuple[str, ...], text: str, lib: Path) -> None:
     folder = lib.parent
     text += f'\nconst char *specmc_model(void) {{ return "{lib.stem}"; }}\n'
+    shown = shlex.join(command[: len(command) - 3])  # (without -shared -fPIC -w)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            c = Path(tmp) / "model.c"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private(folder)
+        tmp = Path(tempfile.mkdtemp(prefix=f"tmp-{os.getpid()}-{_HOST}-", dir=folder))
+        try:
+            c = tmp / "model.c"
             c.write_text(text)
-            out = Path(tmp) / "model.so"
-            r = subprocess.run([cc, *flags.split(), "-shared", "-fPIC", "-w", "-o", str(out), str(c)],
-                               capture_output=True, text=True)
-            if r.returncode != 0 or not out.exists():
-                first = (r.stderr.strip().splitlines() or ["no message"])[0]
-                raise Unavailable(f"the C compiler failed ({cc}): {first}")
-            summed = Path(tmp) / "model.sum"
+            out = tmp / "model.so"
+            code, err = _run([*command, "-o", str(out), str(c)])
+            if code != 0:
+                first = (err.strip().splitlines() or [f"exit status {code}"])[0]
+                raise Unavailable(f"the C compiler failed ({shown}): {first}")
+            if not out.exists():
+                raise Unavailable(f"the C compiler ({shown}) wrote no library")
+            os.chmod(out, 0o700)  # whatever the umask: a library others can write is never loaded
+            summed = tmp / "model.sum"
             summed.write_text(_digest_of(out))
             os.replace(summed, _sum_path(lib))
             os.replace(out, lib)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         _prune(folder)
     except OSError as e:
         raise Unavailable(f"cannot compile the model in {folder}: {e.strerror or e}") from None

@@ -169,7 +169,8 @@ def test_a_damaged_or_foreign_cached_library_is_never_used(monkeypatch, tmp_path
     subprocess.run([sys.executable, "-c", _COMPILE.format(host="ecma262", key="other")], check=True,
                    env=os.environ)
     (foreign,) = set(tmp_path.glob("m*.so")) - {lib}
-    mine = cexplore._cached_path("-O0", cexplore._full_key(program, [True], "k2"))
+    command = cexplore._command(cexplore.compiler(), "-O0")
+    mine = cexplore._cached_path(command, cexplore._full_key(program, [True], "k2"))
     shutil.copy(foreign, mine)
     shutil.copy(cexplore._sum_path(foreign), cexplore._sum_path(mine))
     with pytest.raises(cexplore.Unavailable, match="not the compiled form of this model"):
@@ -187,3 +188,230 @@ def test_a_literal_past_a_byte_means_the_same_to_both_explorers():
     py, c = _both(program, [prop])
     assert "u-num256" in py.violations
     _same(py, c)
+
+
+# --- the compiler and SPECMC_NATIVE, as a user sets them ---------------------------------------
+
+
+def _script(path, body):
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def test_cc_is_a_command_and_its_flags_are_used(monkeypatch, tmp_path):
+    """`CC="wrapper -O2"` runs that wrapper with -O2 (and then specmc's flags, without its own -O,
+    since the user chose one); it was silently replaced by `cc` before."""
+    import shutil
+
+    log = tmp_path / "argv"
+    real = shutil.which("cc") or shutil.which("gcc")
+    wrapper = _script(tmp_path / "logging cc", f'echo "$@" >> "{log}"\nexec "{real}" "$@"\n')
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CC", f"'{wrapper}' -O2 -DSPECMC_FROM_CC=1")
+    assert cexplore.compiler() == (str(wrapper), "-O2", "-DSPECMC_FROM_CC=1")
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    s = cexplore.Native(program, {}).search(10_000, 1_000_000)
+    assert s.complete
+    (argv,) = log.read_text().splitlines()
+    assert argv.startswith("-O2 -DSPECMC_FROM_CC=1 ") and "-O0" not in argv.split()
+
+
+@pytest.mark.parametrize("cc, reason", [("specmc-no-such-cc", "CC=specmc-no-such-cc is not found"),
+                                        ("'gcc", "cannot be read as a command"),
+                                        ("true", "wrote no library")])
+def test_a_cc_that_cannot_compile_is_said_never_replaced(monkeypatch, tmp_path, cc, reason):
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    monkeypatch.setenv("CC", cc)
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    with pytest.raises(cexplore.Unavailable, match=reason):
+        cexplore.Native(program, {})
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("value", ["0", "off", "false", "no", "OFF", " No "])
+def test_specmc_native_off_in_any_usual_spelling(monkeypatch, value):
+    monkeypatch.setenv("SPECMC_NATIVE", value)
+    with pytest.raises(cexplore.Unavailable, match="the native search is turned off"):
+        cexplore.compiler()
+
+
+@pytest.mark.parametrize("value", ["1", "on", "true", "yes", "Yes", ""])
+def test_specmc_native_on_in_any_usual_spelling(monkeypatch, value):
+    monkeypatch.setenv("SPECMC_NATIVE", value)
+    assert cexplore.compiler()
+
+
+def test_specmc_native_not_understood_is_not_on(monkeypatch):
+    monkeypatch.setenv("SPECMC_NATIVE", "disabled")
+    with pytest.raises(cexplore.Unavailable, match="SPECMC_NATIVE=disabled is not understood"):
+        cexplore.compiler()
+
+
+# --- a compilation that is stopped --------------------------------------------------------------
+
+
+def _gone(pid, within=10.0):
+    """The process `pid` has ended (a zombie counts as ended: it runs nothing)."""
+    import time
+
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def _slow_cc(tmp_path):
+    """A compiler whose driver starts a child (as gcc starts cc1) and waits for it for a minute;
+    the child's pid is written to a file."""
+    pid = tmp_path / "cc1.pid"
+    body = f'sleep 60 &\necho $! > "{pid}.part"\nmv "{pid}.part" "{pid}"\nwait\n'
+    return _script(tmp_path / "slowcc", body), pid
+
+
+def _wait_for(path, within=30.0):
+    import time
+
+    end = time.monotonic() + within
+    while not path.exists():
+        assert time.monotonic() < end, f"{path} never appeared"
+        time.sleep(0.02)
+    return int(path.read_text())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_ctrl_c_during_a_compilation_stops_the_compiler_and_leaves_nothing(monkeypatch, tmp_path):
+    """Before, the compiler's children went on for half a minute after Ctrl-C."""
+    import signal
+    import threading
+
+    cc, pidfile = _slow_cc(tmp_path)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(cache))
+    monkeypatch.setenv("CC", str(cc))
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+
+    def interrupt():
+        _wait_for(pidfile)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    t = threading.Thread(target=interrupt)
+    t.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            cexplore.Native(program, {})
+    finally:
+        t.join()
+    assert _gone(int(pidfile.read_text()), within=5)
+    assert not list(cache.iterdir())
+
+
+_KILLED = """
+from specmc.model import cexplore
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.hosts import load_host
+from specmc.spec.load import load_spec
+cexplore.Native(build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3)), {})
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_a_killed_engine_takes_its_compiler_along_and_its_temp_folder_is_pruned(monkeypatch, tmp_path):
+    """A time limit kills the engine outright (SIGKILL: no cleanup runs). Its compiler must stop
+    too, and the next compilation removes the temporary folder it left (its process is gone)."""
+    import signal
+    import subprocess
+    import sys
+
+    cc, pidfile = _slow_cc(tmp_path)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "SPECMC_NATIVE_CACHE": str(cache), "CC": str(cc)}
+    engine = subprocess.Popen([sys.executable, "-c", _KILLED], env=env)
+    try:
+        child = _wait_for(pidfile)
+    finally:
+        engine.send_signal(signal.SIGKILL)
+        engine.wait()
+    assert _gone(child, within=5)
+    (left,) = cache.glob("tmp*")
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(cache))
+    cexplore.Native(build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3)), {"t": True})
+    assert not left.exists()
+
+
+def test_pruning_removes_leftovers_of_dead_processes_and_old_ones_only(tmp_path):
+    import subprocess
+    import time
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = cexplore._HOST
+    other = "0" * 8 if host != "0" * 8 else "1" * 8
+    mine = tmp_path / f"tmp-{os.getpid()}-{host}-a"  # this process: compiling right now
+    gone = tmp_path / f"tmp-{dead.pid}-{host}-b"  # its process has ended
+    elsewhere = tmp_path / f"tmp-{dead.pid}-{other}-c"  # another machine's: only age tells
+    young, old = tmp_path / "tmpyoung", tmp_path / "tmpold"  # an older specmc's names
+    for d in (mine, gone, elsewhere, young, old):
+        d.mkdir()
+        (d / "model.c").write_text("")
+    orphan = tmp_path / "m0123.sum"  # a digest whose library never came
+    orphan.write_text("")
+    hours_ago = time.time() - 2 * 3600
+    for f in (old, orphan):
+        os.utime(f, (hours_ago, hours_ago))
+    cexplore._prune(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {mine.name, elsewhere.name, young.name}
+
+
+# --- who may write the cache --------------------------------------------------------------------
+
+
+def test_the_cache_folder_and_libraries_are_made_private(monkeypatch, tmp_path):
+    cache = tmp_path / "a" / "cache"
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(cache))
+    old = os.umask(0o002)  # (a usual umask: group-writable files)
+    try:
+        cexplore.Native(build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3)), {})
+    finally:
+        os.umask(old)
+    assert cache.stat().st_mode & 0o777 == 0o700
+    (lib,) = cache.glob("m*.so")
+    assert not lib.stat().st_mode & 0o022
+
+
+def test_a_cache_others_can_write_is_never_loaded(monkeypatch, tmp_path):
+    """Whoever can write the cache chooses code that specmc runs: a folder or a library another
+    user owns, or that others can write, is refused with the reason (the caller searches in
+    Python and says why)."""
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
+    cexplore.Native(program, {}, key="k")
+    (lib,) = tmp_path.glob("m*.so")
+
+    tmp_path.chmod(0o777)
+    with pytest.raises(cexplore.Unavailable, match="can be written by others"):
+        cexplore.Native(program, {}, key="k")
+    with pytest.raises(cexplore.Unavailable, match="can be written by others"):
+        cexplore.is_cached(program, {}, "-O0", "k")
+    tmp_path.chmod(0o700)
+
+    lib.chmod(0o666)
+    with pytest.raises(cexplore.Unavailable, match=f"compiled model {lib} can be written by others"):
+        cexplore.Native(program, {}, key="k")
+    lib.chmod(0o700)
+
+    me = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: me + 1)
+    with pytest.raises(cexplore.Unavailable, match="belongs to another user"):
+        cexplore.Native(program, {}, key="k")
+    monkeypatch.setattr(os, "getuid", lambda: me)
+    assert cexplore.Native(program, {}, key="k").search(10_000, 1_000_000).complete
