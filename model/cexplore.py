@@ -34,6 +34,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -558,6 +559,7 @@ class Search:
 
 
 _PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_int)
+PROGRESS_SECONDS = 1.0  # the least time between two calls of a search's `progress`
 
 
 class Native:
@@ -575,6 +577,8 @@ class Native:
         mislead the search, never a verdict: paths are replayed, reachable sets re-checked."""
         terms = _bool_terms(predicates)
         self.program = program
+        self.init = tuple(program.init)
+        self.width = program.layout.size
         self.names = tuple(predicates)
         self.commands = numbering(program)
 
@@ -602,36 +606,66 @@ class Native:
                progress: Callable[[int, int, float], None] | None = None) -> Search:
         """Breadth first from the initial state, checking the predicates named in `asked` (all by
         default) until each is broken or nothing is left, or one named in `stop_at` is broken.
-        Ctrl-C stops the search within a fraction of a second (KeyboardInterrupt)."""
+
+        Ctrl-C stops the search within a fraction of a second, and always comes out of here as
+        the SIGINT handler in place says (KeyboardInterrupt by default; an engine process's
+        SystemExit), never as a cut search. The C side cannot run Python's handler, and a handler
+        raising on entry to the ctypes callback would be printed and dropped by ctypes ("Exception
+        ignored on calling ctypes callback function"), its return value undefined. So while the C
+        search runs (called from the main thread), SIGINT only notes that it came; the callback
+        then tells C to stop, and once C has returned the signal is raised again under the
+        handler that was there before. An exception from `progress` also stops the search and
+        comes out of here."""
         n = len(self.names)
         asked = frozenset(self.names) if asked is None else asked
         flags = (ctypes.c_int * max(n, 1))(*[int(k in asked) for k in self.names])
         stops = (ctypes.c_int * max(n, 1))(*[int(k in stop_at) for k in self.names])
         out = (ctypes.c_longlong * 5)()
         viol = (ctypes.c_longlong * max(n, 1))()
-        init = (ctypes.c_uint8 * len(self.program.init))(*self.program.init)
+        init = (ctypes.c_uint8 * len(self.init))(*self.init)
         started = time.monotonic()
         last = [started]
-        interrupted: list[BaseException] = []
+        raised: list[BaseException] = []
+        signals: list[int] = []
+
+        def noted(signum: int, _frame: Any) -> None:
+            signals.append(signum)
 
         def said(states: int, depth: int) -> int:
+            if signals or raised:
+                return 1
             try:
                 now = time.monotonic()
-                if progress is not None and now - last[0] >= 1.0:
+                if progress is not None and now - last[0] >= PROGRESS_SECONDS:
                     last[0] = now
                     progress(int(states), int(depth), now - started)
-            except KeyboardInterrupt as e:
-                interrupted.append(e)
+            except BaseException as e:  # (KeyboardInterrupt too: the caller's, to be raised again)
+                raised.append(e)
                 return 1
             return 0
 
         callback = _PROGRESS(said)
-        self.lib.search(init, max_depth, max_states, flags, stops, callback, out, viol)
+        previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):  # (not when ignored, or left to the system: that stays as it is)
+                signal.signal(signal.SIGINT, noted)
+            else:
+                previous = None
         try:
-            if interrupted or out[4]:  # the callback asked the search to stop: only Ctrl-C does
+            try:
+                self.lib.search(init, max_depth, max_states, flags, stops, callback, out, viol)
+            finally:
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
+            if signals:
+                signal.raise_signal(signal.SIGINT)  # the handler in place now decides: normally it raises
+            if raised:
+                raise raised[0]
+            if signals or out[4]:  # stopped by the callback: only an interrupt does that
                 raise KeyboardInterrupt
             count = int(out[0])
-            width = self.program.layout.size
+            width = self.width
             states = np.ctypeslib.as_array(self.lib.states(), shape=(count * width,))
             states = states.reshape(count, width).copy()
             parent = np.ctypeslib.as_array(self.lib.parents(), shape=(count,)).copy()

@@ -415,3 +415,73 @@ def test_a_cache_others_can_write_is_never_loaded(monkeypatch, tmp_path):
         cexplore.Native(program, {}, key="k")
     monkeypatch.setattr(os, "getuid", lambda: me)
     assert cexplore.Native(program, {}, key="k").search(10_000, 1_000_000).complete
+
+
+# --- Ctrl-C during the C search -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big():
+    """A model whose C search takes about a second (608,986 states), compiled once, and the
+    number of its states."""
+    program = build(load_spec(), load_host("quickjs-ng-0.6"), Bounds(objects=2, frames=3))
+    native = cexplore.Native(program, {})
+    return native, native.search(10_000, 100_000_000).count
+
+
+def _interrupt_during(native, monkeypatch):
+    """Sends SIGINT to this process from another thread while the C code runs (not while Python
+    runs the progress callback: that case was always fine)."""
+    import signal
+    import threading
+    import time
+
+    monkeypatch.setattr(cexplore, "PROGRESS_SECONDS", 0.0)
+    sent = []
+
+    def interrupt():
+        time.sleep(0.02)  # (by then the main thread is back in C)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def progress(states, depth, seconds):
+        if not sent:
+            sent.append(threading.Thread(target=interrupt))
+            sent[0].start()
+
+    try:
+        native.search(10_000, 100_000_000, progress=progress)
+    finally:
+        if sent:
+            sent[0].join()
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_c_search_is_keyboard_interrupt(big, monkeypatch):
+    """Before, the handler raised on entry to the ctypes callback: ctypes printed "Exception
+    ignored" and the search went on or stopped by the luck of an undefined return value."""
+    import sys
+
+    native, whole = big
+    ignored = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    with pytest.raises(KeyboardInterrupt):
+        _interrupt_during(native, monkeypatch)
+    assert not ignored
+    assert native.search(10_000, 100_000_000).count == whole  # and the next search is whole
+
+
+@pytest.mark.slow
+def test_an_engines_own_sigint_handler_decides(big, monkeypatch):
+    """An engine process turns SIGINT into SystemExit; the search must let that handler speak."""
+    import signal
+
+    def handler(signum, frame):
+        raise SystemExit(130)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        with pytest.raises(SystemExit):
+            _interrupt_during(big[0], monkeypatch)
+        assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
