@@ -68,13 +68,13 @@ class _CSyntax(Syntax):
         return str(v & 0xFF)
 
 
-def _CPrinter(nodes: _Nodes) -> _Printer:
+def _c_printer(nodes: _Nodes) -> _Printer:
     return _Printer(nodes, _CSyntax())
 
 
 def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes,
                frozen: frozenset[int]) -> str:
-    p = _CPrinter(nodes)
+    p = _c_printer(nodes)
     _, kind, children, _ = nodes.get(guard) if not isinstance(guard, bool) else (None, 0, (), None)
     if guard is False:
         p.lines.append("  return 0;")
@@ -94,7 +94,7 @@ def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: _N
 
 
 def _predicate_c(n: int, term: Any, nodes: _Nodes) -> str:
-    p = _CPrinter(nodes)
+    p = _c_printer(nodes)
     v = p.value(term)
     return "\n".join([f"static int p{n}(const u8 *s) {{", *p.lines, f"  return ({v}) != 0;", "}"])
 
@@ -531,7 +531,6 @@ def _compile(command: tuple[str, ...], text: str, lib: Path) -> None:
 class Search:
     """A finished native search: every state visited, in discovery order, as rows of `states`."""
 
-    program: Program
     states: np.ndarray  # (n, width) uint8, breadth-first discovery order; row 0 is the initial state
     parent: np.ndarray  # parent[i]: the row state i was first reached from (row 0: 2**32 - 1)
     command: np.ndarray  # command[i]: the index into `commands` of the step taken (row 0: -1)
@@ -576,7 +575,6 @@ class Native:
         the default models); without it the key is the whole C text. A stale library could only
         mislead the search, never a verdict: paths are replayed, reachable sets re-checked."""
         terms = _bool_terms(predicates)
-        self.program = program
         self.init = tuple(program.init)
         self.width = program.layout.size
         self.names = tuple(predicates)
@@ -672,5 +670,5 @@ class Native:
             command = np.ctypeslib.as_array(self.lib.commands(), shape=(count,)).copy()
         finally:
             self.lib.release()
-        return Search(self.program, states, parent, command, self.commands, int(out[1]), bool(out[2]),
+        return Search(states, parent, command, self.commands, int(out[1]), bool(out[2]),
                       bool(out[3]), {k: int(viol[i]) for i, k in enumerate(self.names) if viol[i] >= 0})
