@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ from specmc.model.native import Syntax, Untranslatable, _Nodes, _Printer
 from specmc.model.program import Command, Program
 from specmc.model.symbolic import command_term, state_vars
 
-ABI = 1  # bump when the generated interface changes: cached libraries are keyed on it too
+ABI = 2  # bump when the generated interface changes: cached libraries are keyed on it too
 
 
 class Unavailable(Exception):
@@ -148,9 +149,19 @@ static i64 visit(const u8 *s) {
 
 void release(void) { free(st); free(par); free(cmdof); free(dep); free(tab);
   st = 0; par = 0; cmdof = 0; dep = 0; tab = 0; cap = count = 0; }
-const u8 *states(void) { return st; }
-const uint32_t *parents(void) { return par; }
-const int32_t *commands(void) { return cmdof; }
+
+/* hands the states, parents and commands over to the caller, who frees each with specmc_free;
+   the states shrunk to their count (in place, or by remapping: no second copy) */
+void detach(u8 **s, uint32_t **p, int32_t **c) {
+  free(tab); free(dep); tab = 0; dep = 0;
+  if (count) {
+    u8 *a = realloc(st, (size_t)count * W); if (a) st = a;
+    uint32_t *b = realloc(par, (size_t)count * 4); if (b) par = b;
+    int32_t *d = realloc(cmdof, (size_t)count * 4); if (d) cmdof = d;
+  }
+  *s = st; *p = par; *c = cmdof; st = 0; par = 0; cmdof = 0; cap = count = 0;
+}
+void specmc_free(void *p) { free(p); }
 
 /* out[0] states, out[1] transitions, out[2] complete, out[3] 1 if memory ran out, out[4] stopped
    by the progress callback; viol[k]: index of the first state violating predicate k, or -1 */
@@ -529,7 +540,8 @@ def _compile(command: tuple[str, ...], text: str, lib: Path) -> None:
 
 @dataclass(frozen=True)
 class Search:
-    """A finished native search: every state visited, in discovery order, as rows of `states`."""
+    """A finished native search: every state visited, in discovery order, as rows of `states`.
+    The arrays lie in the memory the C search filled, freed when they are gone."""
 
     states: np.ndarray  # (n, width) uint8, breadth-first discovery order; row 0 is the initial state
     parent: np.ndarray  # parent[i]: the row state i was first reached from (row 0: 2**32 - 1)
@@ -555,6 +567,18 @@ class Search:
                 break
             cur = int(self.parent[cur])
         return list(reversed(out))
+
+
+def _taken(lib: ctypes.CDLL, pointer: ctypes.c_void_p, kind: Any, n: int) -> np.ndarray:
+    """The `n` values of C type `kind` at `pointer`, handed over by the library's detach(), as an
+    array over that very memory, freed by the library when the array (and every view of it) is
+    gone. Copying them instead would double the memory a large search holds at its end (8M
+    states at 89 bytes: 1.6 GB at peak instead of under 1 GB)."""
+    if not pointer.value:
+        return np.zeros(0, dtype=np.dtype(kind))
+    block = (kind * max(n, 1)).from_address(pointer.value)
+    weakref.finalize(block, lib.specmc_free, pointer.value)
+    return np.frombuffer(block, dtype=np.dtype(kind), count=n)
 
 
 _PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_int)
@@ -593,11 +617,11 @@ class Native:
             self.lib = _library(text, flags, _full_key(program, terms, key))
         try:
             self.lib.search.restype = None
-        except AttributeError:
-            raise Unavailable("the compiled model has no search function") from None
-        self.lib.states.restype = ctypes.POINTER(ctypes.c_uint8)
-        self.lib.parents.restype = ctypes.POINTER(ctypes.c_uint32)
-        self.lib.commands.restype = ctypes.POINTER(ctypes.c_int32)
+            self.lib.detach.restype = None
+            self.lib.specmc_free.restype = None
+        except AttributeError as e:
+            raise Unavailable(f"the compiled model lacks a function: {e}") from None
+        self.lib.specmc_free.argtypes = [ctypes.c_void_p]
 
     def search(self, max_depth: int, max_states: int, asked: frozenset[str] | None = None,
                stop_at: frozenset[str] = frozenset(),
@@ -663,11 +687,12 @@ class Native:
             if signals or out[4]:  # stopped by the callback: only an interrupt does that
                 raise KeyboardInterrupt
             count = int(out[0])
-            width = self.width
-            states = np.ctypeslib.as_array(self.lib.states(), shape=(count * width,))
-            states = states.reshape(count, width).copy()
-            parent = np.ctypeslib.as_array(self.lib.parents(), shape=(count,)).copy()
-            command = np.ctypeslib.as_array(self.lib.commands(), shape=(count,)).copy()
+            held = [ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()]
+            self.lib.detach(*(ctypes.byref(h) for h in held))
+            states, parent, command = (
+                _taken(self.lib, h, t, count * k) for h, t, k in
+                zip(held, (ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32), (self.width, 1, 1), strict=True))
+            states = states.reshape(count, self.width)
         finally:
             self.lib.release()
         return Search(states, parent, command, self.commands, int(out[1]), bool(out[2]),
