@@ -515,6 +515,7 @@ def _compile(command: tuple[str, ...], text: str, lib: Path) -> None:
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _private(folder)
+        _prune(folder)  # (first too: a run killed during every compilation would leave one each time)
         tmp = Path(tempfile.mkdtemp(prefix=f"tmp-{os.getpid()}-{_HOST}-", dir=folder))
         try:
             c = tmp / "model.c"
