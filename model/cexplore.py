@@ -468,40 +468,56 @@ def _intact(lib: Path) -> bool:
         return False
 
 
-# Runs the compiler in a session (process group) of its own, and kills that whole group (the
-# driver and cc1, as, ld below it) when its standard input reaches end of file: that is, when the
-# process that started it is gone, even killed outright by a time limit, which runs no cleanup.
+# Runs the compiler (argv[2:]) in a process group of its own, and when its standard input reaches
+# end of file, that is when the process that started it has given up on it or is gone (even killed
+# outright by a time limit, which runs no cleanup), kills that whole group (the driver and cc1, as,
+# ld below it) and removes the compilation's temporary folder (argv[1]).
 _SUPERVISOR = r"""
-import os, signal, subprocess, sys, threading
-child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)
+import os, shutil, signal, subprocess, sys, threading, time
+tmp, command = sys.argv[1], sys.argv[2:]
+child = subprocess.Popen(command, stdin=subprocess.DEVNULL, process_group=0)
+stopping = threading.Event()
 def orphaned():
     while os.read(0, 4096):
         pass
-    os.killpg(0, signal.SIGKILL)
+    stopping.set()
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:  # until the group is empty: no last write into tmp after rmtree
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except OSError:
+            break
+        time.sleep(0.01)
+    shutil.rmtree(tmp, ignore_errors=True)
+    os._exit(128 + signal.SIGKILL)
 threading.Thread(target=orphaned, daemon=True).start()
 code = child.wait()
+if stopping.is_set():
+    threading.Event().wait()  # orphaned() is cleaning up, and ends this process
 os._exit(code if code >= 0 else 128 - code)
 """
 
 
-def _run(command: list[str]) -> tuple[int, str]:
-    """Run the compiler; its exit status and what it wrote to stderr. On any exception here
-    (Ctrl-C, the SystemExit of an engine told to stop) the compiler's whole process group is
-    killed before the exception goes on: a compile of the largest models takes a minute of CPU
-    that nobody would be waiting for."""
-    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _SUPERVISOR, *command],
+def _run(tmp: Path, command: list[str]) -> tuple[int, str]:
+    """Run the compiler, working in `tmp`; its exit status and what it wrote to stderr. On any
+    exception here (Ctrl-C, the SystemExit of an engine told to stop) the supervisor is let go of,
+    so that it kills the compiler's process group and removes `tmp` even if this process is
+    killed a moment later (a portfolio stopping its engines does that): a compilation of the
+    largest models takes a minute of CPU that nobody would be waiting for."""
+    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _SUPERVISOR, str(tmp), *command],
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True)  # (the terminal's Ctrl-C reaches this process only)
     assert proc.stdin is not None and proc.stderr is not None
     try:
         err = proc.stderr.read()  # (not communicate(): that closes stdin, which is the supervisor's leash)
         return proc.wait(), err.decode(errors="replace")
     except BaseException:
+        proc.stdin.close()
         try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
+            proc.wait()
         raise
     finally:
         proc.stdin.close()
@@ -521,7 +537,7 @@ def _compile(command: tuple[str, ...], text: str, lib: Path) -> None:
             c = tmp / "model.c"
             c.write_text(text)
             out = tmp / "model.so"
-            code, err = _run([*command, "-o", str(out), str(c)])
+            code, err = _run(tmp, [*command, "-o", str(out), str(c)])
             if code != 0:
                 first = (err.strip().splitlines() or [f"exit status {code}"])[0]
                 raise Unavailable(f"the C compiler failed ({shown}): {first}")

@@ -325,12 +325,13 @@ cexplore.Native(build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
-def test_a_killed_engine_takes_its_compiler_along_and_its_temp_folder_is_pruned(monkeypatch, tmp_path):
-    """A time limit kills the engine outright (SIGKILL: no cleanup runs). Its compiler must stop
-    too, and the next compilation removes the temporary folder it left (its process is gone)."""
+def test_a_killed_engine_takes_its_compiler_and_temp_folder_along(tmp_path):
+    """A time limit kills the engine outright (SIGKILL: no cleanup runs in it). Its compiler must
+    stop too, and its temporary folder go (pruning is the fallback: see below)."""
     import signal
     import subprocess
     import sys
+    import time
 
     cc, pidfile = _slow_cc(tmp_path)
     cache = tmp_path / "cache"
@@ -342,10 +343,11 @@ def test_a_killed_engine_takes_its_compiler_along_and_its_temp_folder_is_pruned(
         engine.send_signal(signal.SIGKILL)
         engine.wait()
     assert _gone(child, within=5)
-    (left,) = cache.glob("tmp*")
-    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(cache))
-    cexplore.Native(build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3)), {"t": True})
-    assert not left.exists()
+    for _ in range(100):  # the compiler's supervisor removes the temporary folder itself
+        if not list(cache.glob("tmp*")):
+            break
+        time.sleep(0.05)
+    assert not list(cache.glob("tmp*"))
 
 
 def test_pruning_removes_leftovers_of_dead_processes_and_old_ones_only(tmp_path):
