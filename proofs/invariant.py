@@ -40,21 +40,38 @@ class Diagram:
 
 STICKY = ("err_uaf", "err_assert", "cut")  # flags that, once set, stay set: the run has ended
 REGISTRATIONS = ("regs", "cell_", "reg_")  # the registration cells and the observers that mirror them
+IN_FLIGHT = ("ret", "need_clear")  # values between two steps: tested above the stack (certificates)
+CALLS = ("arg", "queue_kind", "qlen", "queue")  # the script's call or job in progress: tested above its frame
+# per-object arrays: the heap and the observers that follow one object (certificates test them
+# object by object)
+HEAP = ("wr_target", "gone", "made", "obj_", "root", "kept")  # in this order within an object
 
 
 def variable_order(layout: Layout, outermost_first: bool = False, by_object: bool = False) -> tuple[int, ...]:
     """The order a diagram tests state variables in.
 
-    For certificates (the default): the sticky flags, the stack pointer, then each frame (code,
-    pc, phase, locals) deepest first, then the rest of the runtime with the heap after it, and
-    last the registration cells side by side with the observers that record what was registered.
-    Control first means a transition's guard (which names the top frame's pc) selects a small
-    sub-diagram at once: on the ecma262 model of 2026-11 (before the observers), deepest frames
-    first gave 10,966 nodes where the layout order gave 27,216, and the certificate's consecution
-    check ran about 3x faster. Cells next to their observers: the two hold nearly the same values,
-    and a diagram that tests them far apart remembers every combination in between (ecma262 at
-    the default bounds, 175,798 states: 58,386 nodes with the cells among the runtime, 32,590
-    with them at the bottom by the observers; docs/measurements.md).
+    For certificates (the default): the sticky flags, the return register and the pending
+    ClearKeptObjects flag, the stack pointer, then each frame (code, pc, phase, locals) deepest
+    first (with the script's arguments and the job queue between the frames above the script's own
+    frame and that frame), the rest of the runtime, the heap one object at a
+    time (the observers that follow an object, then its fields), and last the
+    registration cells side by side with the observers that record what was registered.
+
+    Why, measured as diagram nodes of the reachable set at the default bounds (and the consecution
+    check follows the node count: docs/measurements.md):
+    - Control first means a transition's guard (which names the top frame's pc) selects a small
+      sub-diagram at once: on the ecma262 model of 2026-11, deepest frames first gave 10,966 nodes
+      where the layout order gave 27,216, and the consecution check ran about 3x faster.
+    - Cells next to their observers: the two hold nearly the same values, and a diagram that tests
+      them far apart remembers every combination in between (ecma262: 58,386 nodes with the cells
+      among the runtime, 32,962 with them at the bottom).
+    - The return register above the stack (a value in flight between a callee's return and its
+      caller's next step is tested before the frames it connects), the script's call in progress
+      (its arguments, the job it runs) right above the script's frame, whose phase says which
+      call that is, and the heap by object rather than by field (an object's status, kind and
+      roots go together): 32,962 -> 20,778 nodes on ecma262, 20,632 -> 14,426 on quickjs-ng-0.5,
+      13,533 -> 10,162 on quickjs-ng-0.6. The rules came from a random search over moves of single
+      variables (21,437 on ecma262 after 270 diagram builds), kept where they helped every host.
 
     The bdd engine (proofs/bdd.py) asks for frames outermost first, and each object's fields side
     by side: a call copies values from a frame into the one above it, and conjoining
@@ -64,22 +81,36 @@ def variable_order(layout: Layout, outermost_first: bool = False, by_object: boo
     where = {name: (base, size) for name, base, size in layout.names}
     k = layout.locals_per_frame
     certificate = not outermost_first and not by_object
-    first = [n for n in STICKY if n in where] if certificate else []
-    out = [i for n in first for i in range(where[n][0], where[n][0] + where[n][1])]
+    top = [n for n in (*STICKY, *IN_FLIGHT) if n in where] if certificate else []
+    out = [i for n in top for i in range(where[n][0], where[n][0] + where[n][1])]
     out.append(where["sp"][0])
     depths = range(layout.bounds.frames)
+    calls = [n for n in CALLS if n in where] if certificate else []
     for d in depths if outermost_first else reversed(depths):
+        if d == 0:  # the script's own frame, below the call it has in progress
+            out += [i for n in calls for i in range(where[n][0], where[n][0] + where[n][1])]
         out += [where["frame_alg"][0] + d, where["frame_pc"][0] + d, where["frame_phase"][0] + d]
         out += [where["frame_local"][0] + d * k + i for i in range(k)]
-    rest = [n for n, _, _ in layout.names if n != "sp" and not n.startswith("frame_") and n not in first]
-    heap = [n for n in rest if n.startswith(("obj_", "root", "kept"))]
+    rest = [n for n, _, _ in layout.names
+            if n != "sp" and not n.startswith("frame_") and n not in top and n not in calls]
+    if certificate:
+        heap = sorted((n for n in rest if n.startswith(HEAP) and where[n][1] == layout.bounds.objects),
+                      key=lambda n: next(j for j, h in enumerate(HEAP) if n.startswith(h)))
+    else:
+        heap = [n for n in rest if n.startswith(("obj_", "root", "kept"))]
     last = [n for n in rest if certificate and n.startswith(REGISTRATIONS) and n not in heap]
-    for name in [n for n in rest if n not in heap and n not in last] + ([] if by_object else heap) + last:
+    for name in [n for n in rest if n not in heap and n not in last]:
         base, size = where[name]
         out += range(base, base + size)
-    if by_object:
+    if by_object or certificate:
         for i in range(layout.bounds.objects):
             out += [where[name][0] + i for name in heap]
+    else:
+        for name in heap:
+            out += range(where[name][0], where[name][0] + where[name][1])
+    for name in last:
+        base, size = where[name]
+        out += range(base, base + size)
     return tuple(out)
 
 
