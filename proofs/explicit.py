@@ -35,7 +35,11 @@ MAX_STATES = 4_000_000  # the Python explorer keeps each state as a tuple in a d
 # its slot in the visited set); 40 M states are about 6 GB, and the 17.5 M states of the union cone
 # of no-freed-observed and deref-consistent at 3 objects under ecma262 fit
 NATIVE_MAX_STATES = 40_000_000
-PYTHON_FIRST = 50_000  # states the Python explorer searches before the native one takes over
+# states the Python explorer searches before the native one takes over: Python runs about 7,000
+# states/s and printing and compiling the C about 10 s, but a compiled model is cached for every
+# later run while a Python search is paid again each time, so the hand-over comes early (at 50,000
+# the main job spent 28 s of CPU on four Python preludes that C then searched again)
+PYTHON_FIRST = 10_000
 
 
 COVER = "cover: "  # explorer predicates that fail where a property's cover is met
@@ -104,7 +108,7 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
             progress: Callable[[int, int, float], None] | None) -> Found:
     """The slice searched breadth first with every property's predicate (and the negation of its
     cover). Unless the model is compiled already (cached), a first search in Python stops after
-    PYTHON_FIRST states: most violations (the seed's at 8,183 states) and small slices are decided
+    PYTHON_FIRST states: the seed's violation (at 8,183 states) and small slices are decided
     there before compiling C would have paid. What it leaves open is searched from the start by
     the native explorer (model/cexplore.py); where that cannot run, by Python again without that
     limit, and the results say why."""
@@ -137,7 +141,7 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         return _found(r, program, MAX_STATES, f"searched in Python: {e}")
     try:
         s = native.search(steps, NATIVE_MAX_STATES, progress=progress)
-    except MemoryError:  # the search fitted, the copy of its states into Python did not
+    except MemoryError:  # the search fitted, handing its states over to numpy did not
         empty = np.zeros((0, program.layout.size), dtype=np.uint8)
         return Found(empty, False, "memory", NATIVE_MAX_STATES, {}, "searched in C")
     cut = "memory" if s.out_of_memory else "the state limit" if s.count >= NATIVE_MAX_STATES \
