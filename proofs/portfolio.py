@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from typing import Any
 
+from specmc.proofs.exitcodes import INTERRUPTED
 from specmc.proofs.job import Job
 from specmc.proofs.progress import Status
 from specmc.proofs.verdict import DEFINITE, PROVED, UNKNOWN, Outcome, better
@@ -65,6 +66,14 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
         put(("internal", name, f"a solver trace did not replay in the interpreter: {e}"))
     except SpecError as e:  # the text cannot be run (a step the model cannot execute): input, not a bug
         put(("input", name, e.diagnostics[0].render().splitlines()[0]))
+    except SystemExit as e:
+        if e.code != INTERRUPTED:
+            put(("internal", name, traceback.format_exc(limit=8)))
+        else:  # SIGINT (proofs/cli.py's handler): stopped by someone, not a bug and not a verdict
+            try:
+                put(("stopped", name, "was interrupted (SIGINT)"))
+            except OSError:  # the whole group was interrupted: nobody is listening any more
+                return
     except BaseException:  # an engine bug is reported, never a verdict
         put(("internal", name, traceback.format_exc(limit=8)))
     put(("done", name, ""))
@@ -100,6 +109,7 @@ class _Running:
         self.deadline = self.started + task.job.timeout
         self.best: dict[str, Outcome] = {}
         self.errors: list[str] = []
+        self.stopped: list[str] = []  # engines stopped from outside (SIGINT to that process alone)
         self.conflicts: dict[str, str] = {}  # property -> how two engines' definite verdicts differ
         self.unbuildable = ""
         self.procs: dict[str, Any] = {}
@@ -148,6 +158,9 @@ class _Running:
         elif msg[0] == "input":
             self.unbuildable = msg[2]
             self.running.discard(msg[1])
+        elif msg[0] == "stopped":
+            self.stopped.append(f"the {msg[1]} engine {msg[2]}")
+            self.running.discard(msg[1])
         elif msg[0] == "done":
             self.running.discard(msg[1])
         elif msg[0] == "progress":
@@ -176,13 +189,16 @@ class _Running:
                 o = Outcome(prop, UNKNOWN, "+".join(engines), reason=f"{UNBUILDABLE}: {self.unbuildable}",
                             seconds=round(elapsed, 3))
             elif o is None:
-                why = "internal error: " + self.errors[0] if self.errors else f"{limit} reached"
+                why = "internal error: " + self.errors[0] if self.errors else \
+                    self.stopped[0] if self.stopped else f"{limit} reached"
                 o = Outcome(prop, UNKNOWN, "+".join(engines), reason=why, seconds=round(elapsed, 3))
             elif prop in self.conflicts:
                 o = Outcome(prop, UNKNOWN, "+".join(engines), seconds=round(elapsed, 3),
                             reason="internal error: " + self.conflicts[prop])
             elif o.verdict not in DEFINITE and self.errors:  # a crashed engine might have decided it
                 o = replace(o, reason="internal error: " + self.errors[0])
+            elif o.verdict not in DEFINITE and self.stopped:
+                o = replace(o, reason=(o.reason + "; " if o.reason else "") + self.stopped[0])
             elif o.verdict not in DEFINITE and late:
                 o = replace(o, reason=(o.reason + "; " if o.reason else "") + limit)
             result[prop] = o

@@ -7,6 +7,7 @@ code it is, so that an editor or CI log can jump to it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -321,6 +322,58 @@ def test_ctrl_c_stops_with_one_line_and_no_report(tmp_path, whole_group):
     except ProcessLookupError:
         alive = False
     assert not alive, "an engine outlived the interrupted command"
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path as _P
+
+    out = []
+    for stat in _P("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.slow
+def test_an_engine_interrupted_alone_is_unknown_not_an_internal_error(tmp_path):
+    """A SIGINT sent to the engine process alone (not the terminal's group) used to come back
+    from the C search as a search cut by the steps bound, later as an internal error with a
+    traceback. The engine was stopped from outside: its properties are UNKNOWN and say so."""
+    import os
+    import signal
+    import time
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the engine process")
+    (tmp_path / "specmc.toml").write_text(
+        '[[run]]\nhosts = ["ecma262"]\nproperties = ["no-freed-observed"]\nbounds = "objects=3"\n'
+        'engine = "explicit"\ntimeout = 900\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "specmc.proofs", "check", "--format", "json",
+                          "--certificates", str(tmp_path / "certs")], cwd=tmp_path, env=env,
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        engines: list[int] = []
+        for _ in range(100):
+            time.sleep(0.2)
+            engines = _children(p.pid)
+            if engines:
+                break
+        assert engines, p.communicate(timeout=5)
+        time.sleep(4)  # into the search (or the compile before it)
+        for pid in engines:
+            os.kill(pid, signal.SIGINT)
+        stdout, stderr = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert "Traceback" not in stderr and "internal error" not in stdout + stderr, stderr
+    (result,) = json.loads(stdout)["results"]
+    assert result["verdict"] == "UNKNOWN" and "explicit engine was interrupted (SIGINT)" in result["reason"]
 
 
 # --- numbers and keys that were accepted though wrong ---------------------------------------
