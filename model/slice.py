@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+import z3
 from specmc.model.domain import Disabled, View
 from specmc.model.program import Command, Program
 
@@ -35,33 +36,44 @@ class LiftError(Exception):
 def reads(term: Any, index: dict[int, int], seen: dict[int, tuple[Any, frozenset[int]]] | None = None
           ) -> frozenset[int]:
     """The state variables (positions, via `index`: Z3 id -> position) a term mentions. `seen`
-    memoises subterms across calls (commands share most of theirs: Z3 hash-conses them); it holds
-    each term it describes, because Z3 reuses the id of a term that has been freed."""
+    memoises subterms across calls (commands share most of theirs: Z3 hash-conses them). Z3 reuses
+    the id of a term that has been freed, so each entry holds the term it was found under (a term
+    keeps its subterms alive).
+
+    Walked through Z3's C interface: making a Python term object for every child of every command
+    cost about 3 s per model at the default bounds (ecma262), most of the cone's time."""
     if isinstance(term, (bool, int)):
         return frozenset()
+    from z3 import z3core as c
+
     memo = {} if seen is None else seen
-    stack = [term]
+    ctx = term.ctx_ref()
+    app = z3.Z3_APP_AST
+    top = c.Z3_get_ast_id(ctx, term.as_ast())
+    stack = [term.as_ast()]
     while stack:
         t = stack[-1]
-        tid = t.get_id()
+        tid = c.Z3_get_ast_id(ctx, t)
         if tid in memo:
             stack.pop()
             continue
         if tid in index:
-            memo[tid] = (t, frozenset((index[tid],)))
+            memo[tid] = (term, frozenset((index[tid],)))
             stack.pop()
             continue
-        kids = t.children()
-        missing = [k for k in kids if k.get_id() not in memo]
+        n = c.Z3_get_app_num_args(ctx, t) if c.Z3_get_ast_kind(ctx, t) == app else 0
+        kids = [c.Z3_get_app_arg(ctx, t, i) for i in range(n)]
+        ids = [c.Z3_get_ast_id(ctx, k) for k in kids]
+        missing = [k for k, i in zip(kids, ids, strict=True) if i not in memo]
         if missing:
             stack.extend(missing)
             continue
         stack.pop()
         acc: set[int] = set()
-        for k in kids:
-            acc |= memo[k.get_id()][1]
-        memo[tid] = (t, frozenset(acc))
-    return memo[term.get_id()][1]
+        for i in ids:
+            acc |= memo[i][1]
+        memo[tid] = (term, frozenset(acc))
+    return memo[top][1]
 
 
 class Dependencies:
