@@ -94,6 +94,7 @@ class Overrides:
     bounds: str | None = None
     depth: int | None = None
     timeout: float | None = None
+    properties_files: tuple[str, ...] = ()  # more properties for every run (beside the plan's files)
 
     def select(self, runs: tuple[Run, ...]) -> list[Run]:
         """The runs to do: with --host, only the runs that name one of those hosts, each narrowed to
@@ -108,7 +109,9 @@ class Overrides:
         return replace(run, specs=self.specs or run.specs, hosts=self.hosts or run.hosts,
                        properties=self.properties or run.properties, engine=self.engine or run.engine,
                        bounds=bounds, depth=self.depth if self.depth is not None else run.depth,
-                       timeout=self.timeout or run.timeout)
+                       timeout=self.timeout or run.timeout,
+                       properties_files=run.properties_files + tuple(
+                           f for f in self.properties_files if f not in run.properties_files))
 
 
 def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "",

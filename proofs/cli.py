@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--host", action="append", default=[], metavar="H", help="only these hosts (repeatable)")
     ck.add_argument("--property", action="append", default=[], metavar="P",
                     help="only these properties (repeatable)")
+    ck.add_argument("--properties-file", action="append", default=[], metavar="FILE",
+                    help="a Python file that registers more properties, for every run (repeatable)")
     ck.add_argument("--engine", choices=ENGINES)
     ck.add_argument("--bounds", metavar="K=V,...",
                     help="override bounds (objects, cells, frames, jobs, steps)")
@@ -125,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="spec text (repeatable; default: the plan's)")
     wt.add_argument("--host", required=True, metavar="H", help="host profile name or file")
     wt.add_argument("--property", required=True, metavar="P", help="property id")
+    wt.add_argument("--properties-file", action="append", default=[], metavar="FILE",
+                    help="a Python file that registers more properties (repeatable)")
     wt.add_argument("--engine", choices=ENGINES, default="explicit",
                     help="engine that finds the counterexample (default: explicit, shortest first)")
     wt.add_argument("--bounds", metavar="K=V,...", help="override the run's bounds")
@@ -178,6 +182,11 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--engines-dir", metavar="DIR",
                     help="engine cache (default: $SPECMC_ENGINES, else ~/.cache/specmc/engines)")
     return p
+
+
+def _files(given: list[str]) -> tuple[str, ...]:
+    """Paths from the command line, absolute (engines may run in another folder)."""
+    return tuple(str(Path(f).resolve()) for f in given)
 
 
 def _find_plan(given: str | None) -> str | None:
@@ -337,7 +346,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     plan = load_plan(_find_plan(args.plan))
     specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
     hosts = tuple(_host_arg(h) for h in args.host)
-    over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout)
+    over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout,
+                     _files(args.properties_file))
 
     with Printer(quiet=args.quiet) as progress:
         report = check(plan, over, args.certificates, progress)
@@ -376,7 +386,7 @@ def _cmd_witness(args: argparse.Namespace) -> int:
     plan = load_plan(_find_plan(args.plan))
     specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
     over = Overrides(specs, (_host_arg(args.host),), (args.property,), args.engine, args.bounds, None,
-                     args.timeout)
+                     args.timeout, _files(args.properties_file))
     try:
         found, row = witness_for(plan, over, args.certificates,
                                  lambda m: print(m, file=sys.stderr, flush=True))

@@ -167,3 +167,40 @@ def test_runs_made_alike_by_overrides_are_checked_once(tmp_path):
     rows = json.loads(r.stdout)["results"]
     assert sorted({row["run"] for row in rows}) == ["other", "small"] and len(rows) == 4
     assert r.stderr.count("ecma262: explicit ...") == 1
+
+
+NOTHING_REGISTERED = '''from specmc.proofs.properties import Property, register
+
+
+def holds(prog, S):
+    return S.d.eq(S.get("regs"), 0)
+
+
+register(Property("no-registration", "nothing is ever registered", "sec-x", holds))
+'''
+
+
+def test_check_and_witness_take_a_properties_file(tmp_path):
+    """A property of one's own, without writing a plan: check finds it violated, and witness
+    writes that counterexample as JavaScript (witness had no way to name such a property)."""
+    f = tmp_path / "props.py"
+    f.write_text(NOTHING_REGISTERED, encoding="utf-8")
+    common = ("--host", "v8", "--property", "no-registration", "--properties-file", "props.py",
+              "--bounds", "objects=1,frames=4")
+    r = specmc("check", *common, "--engine", "explicit", "--format", "json", "--certificates",
+               str(tmp_path / "certs"), cwd=tmp_path)
+    assert r.returncode == exitcodes.FINDING, r.stderr
+    (row,) = json.loads(r.stdout)["results"]
+    assert (row["property"], row["verdict"], row["host"]) == ("no-registration", "VIOLATED", "v8")
+    w = specmc("witness", *common, "--out", str(tmp_path / "w.js"), cwd=tmp_path)
+    assert w.returncode == exitcodes.OK, w.stderr
+    text = (tmp_path / "w.js").read_text()
+    assert "no-registration under v8" in text and ".register(" in text
+
+
+def test_check_properties_file_that_does_not_load_is_input_error(tmp_path):
+    f = tmp_path / "props.py"
+    f.write_text("this is not python\n", encoding="utf-8")
+    r = specmc("check", "--host", "v8", "--properties-file", str(f), cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.splitlines()[0].startswith(f"{f}:1:") and "E078" in r.stderr
