@@ -22,7 +22,7 @@ def test_embedded_plan_names_every_shipped_host_and_the_hazard():
 
 
 def test_the_three_object_plan_loads_and_expects_what_the_docs_say():
-    """proofs/plans/objects3.toml is run by hand (about 10 minutes a host), so its text is checked
+    """proofs/plans/objects3.toml is run by hand (about 14 minutes on two cores), so its text is checked
     here: it parses, and every expectation is one the docs report as measured."""
     plan = load_plan(EMBEDDED_PLAN.parent / "objects3.toml")
     exp = {(e.host, e.property): e.verdict for r in plan.runs for e in r.expect}
