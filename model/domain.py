@@ -18,6 +18,7 @@ from typing import Any
 import z3
 
 WIDTH = 8  # bits per state variable; every encoded value is < 2**WIDTH
+_MASK = (1 << WIDTH) - 1
 
 
 class Disabled(Exception):
@@ -235,6 +236,8 @@ class View:
         base, size = self.layout.where(name)
         if index is None:
             return self._slot(base)
+        if not self.d.symbolic and isinstance(index, int):
+            index &= _MASK  # an index computed with Python's + or - wraps as the solvers' 8 bits do
         if isinstance(index, int):
             if not 0 <= index < size:
                 raise IndexError(f"{name}[{index}]")
@@ -254,6 +257,8 @@ class View:
             self._put(base, value, when)
             return
         if isinstance(index, int) or not self.d.symbolic:
+            if not self.d.symbolic:
+                index &= _MASK
             if not 0 <= index < size:
                 raise IndexError(f"{name}[{index}]")
             self._put(base + index, value, when)

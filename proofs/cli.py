@@ -332,7 +332,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from specmc.proofs.atomic import write_atomic
     from specmc.proofs.check import Overrides, check
     from specmc.proofs.plan import load_plan
-    from specmc.proofs.portfolio import UNBUILDABLE
     from specmc.proofs.report import render
 
     if args.format == "html" and not args.out:
@@ -367,14 +366,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"specmc: {r.host} / {r.property}: {r.outcome.reason}", file=sys.stderr)
     if internal:
         return exitcodes.INTERNAL_ERROR
-    unbuildable = {r.outcome.reason for r in report.rows if r.outcome.reason.startswith(UNBUILDABLE)}
-    for reason in sorted(unbuildable):
+    if _unbuildable(report.rows):
+        return exitcodes.INPUT_ERROR
+    return exitcodes.OK if report.ok else exitcodes.FINDING
+
+
+def _unbuildable(rows: Sequence[Any]) -> bool:
+    """Print why a model could not be built or a user's predicate could not be read, once per
+    reason; True if any row says so (bad input, exit 2, for check and witness alike)."""
+    from specmc.proofs.portfolio import UNBUILDABLE
+
+    reasons = {r.outcome.reason for r in rows if r.outcome.reason.startswith(UNBUILDABLE)}
+    for reason in sorted(reasons):
         detail = reason.removeprefix(f"{UNBUILDABLE}: ")
         # a user's predicate that raised is not a model that cannot be built: its own message says so
         print(f"specmc: {detail if ' error E079: ' in detail else reason}", file=sys.stderr)
-    if unbuildable:
-        return exitcodes.INPUT_ERROR
-    return exitcodes.OK if report.ok else exitcodes.FINDING
+    return bool(reasons)
 
 
 def _cmd_witness(args: argparse.Namespace) -> int:
@@ -394,6 +401,8 @@ def _cmd_witness(args: argparse.Namespace) -> int:
         print(f"specmc: cannot write this counterexample as JavaScript: {e}", file=sys.stderr)
         return exitcodes.INTERNAL_ERROR
     if found is None:
+        if row is not None and _unbuildable([row]):
+            return exitcodes.INPUT_ERROR
         verdict = row.outcome.verdict if row else "no result"
         print(f"specmc: no counterexample for {args.property} under {args.host}: {verdict}", file=sys.stderr)
         return exitcodes.FINDING

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from specmc.model.compile import USER
@@ -55,8 +56,23 @@ class Property:
 CATALOGUE: dict[str, Property] = {}
 
 
+_LOADING: list[str] = []  # the properties file being run by load_properties_file, if any
+_ORIGIN: dict[str, str] = {}  # property id -> the properties file that registered it
+
+
 def register(p: Property) -> Property:
+    """Add a property to the catalogue. From a properties file, an id the catalogue already has
+    (a shipped property, or one another file registered) is refused: the file would silently
+    replace it, and a check of that id, its certificate and its expectation would then be about
+    the file's definition (an always-true `unregister-result` came out PROVED under
+    quickjs-ng-0.5, where the shipped one is VIOLATED; found by an independent review)."""
+    if _LOADING and p.id in CATALOGUE and _ORIGIN.get(p.id) != _LOADING[-1]:
+        where = _ORIGIN.get(p.id)
+        raise ValueError(f"property id '{p.id}' is already " + (
+            f"registered by {where}" if where else "a catalogue property") + ": choose another id")
     CATALOGUE[p.id] = p
+    if _LOADING:
+        _ORIGIN[p.id] = _LOADING[-1]
     return p
 
 
@@ -569,6 +585,7 @@ def load_properties_file(path: str) -> None:
         raise SpecError([diag.make("E001", path=path, reason=e.strerror or str(e))]) from None
     before = dict(CATALOGUE)
     stale = set(sys.modules)
+    _LOADING.append(str(Path(path).resolve()))
     try:
         runpy.run_path(path, run_name="specmc_properties")
         # `from proofs.properties import register` (the names before specmc was one package) found a
@@ -590,6 +607,8 @@ def load_properties_file(path: str) -> None:
         raise _user_error("E078", path, e, path=path) from None
     except (Exception, SystemExit) as e:  # SystemExit: a file that calls sys.exit() must not end specmc
         raise _user_error("E078", path, e, path=path) from None
+    finally:
+        _LOADING.pop()
     for pid, prop in list(CATALOGUE.items()):
         if before.get(pid) is not prop:
             CATALOGUE[pid] = _guarded(prop, path)

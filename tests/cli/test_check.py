@@ -204,3 +204,64 @@ def test_check_properties_file_that_does_not_load_is_input_error(tmp_path):
     r = specmc("check", "--host", "v8", "--properties-file", str(f), cwd=tmp_path)
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.splitlines()[0].startswith(f"{f}:1:") and "E078" in r.stderr
+
+
+def test_a_properties_file_cannot_replace_a_catalogue_property(tmp_path):
+    """An always-true `unregister-result` came out PROVED under quickjs-ng-0.5 (where the shipped
+    one is VIOLATED), and its certificate took the shipped one's name (independent review)."""
+    f = tmp_path / "clash.py"
+    f.write_text("from specmc.proofs.properties import Property, register\n"
+                 "register(Property('unregister-result', 'always true', 'x', lambda prog, S: S.d.true()))\n")
+    r = specmc("check", "--host", "quickjs-ng-0.5", "--property", "unregister-result", "--properties-file",
+               str(f), "--certificates", str(tmp_path / "certs"), cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    first = [s for s in r.stderr.splitlines() if "E078" in s][0]
+    assert first.startswith(f"{f}:2:") and "'unregister-result' is already a catalogue property" in first
+    assert not (tmp_path / "certs").exists() or not any((tmp_path / "certs").iterdir())
+
+
+def test_two_properties_files_cannot_register_one_id(tmp_path):
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("from specmc.proofs.properties import Property, register\n"
+                                     "register(Property('mine', 'x', 'x', lambda prog, S: S.d.true()))\n")
+    r = specmc("check", "--host", "v8", "--property", "mine", "--properties-file", "a.py",
+               "--properties-file", "b.py", cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR, r.stderr
+    assert "'mine' is already registered by" in r.stderr and "a.py" in r.stderr
+
+
+def test_witness_reports_a_predicate_that_cannot_be_read_as_input_error(tmp_path):
+    """witness said 'no counterexample ...: UNKNOWN' and exit 1 where check gives the located E079."""
+    f = tmp_path / "past.py"
+    f.write_text("from specmc.proofs.properties import Property, register\n\n\n"
+                 "def holds(prog, S):\n    return S.d.ne(S.get('frame_alg', S.get('sp')), 200)\n\n\n"
+                 "register(Property('past', 'x', 'x', holds))\n")
+    r = specmc("witness", "--host", "ecma262", "--property", "past", "--properties-file", str(f),
+               "--bounds", "objects=1,frames=3", cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    assert f"{f}:5:" in r.stderr and "E079" in r.stderr and "frame_alg[3]" in r.stderr
+
+
+WRAPS = '''from specmc.proofs.properties import Property, register
+
+
+def holds(prog, S):
+    sp = S.d.ite(S.d.lt(S.get("sp"), 3), S.get("sp"), 0)
+    return S.d.ne(S.get("frame_alg", sp + 256), 200)
+
+
+register(Property("wraps", "an index past 255 wraps", "sec-x", holds))
+'''
+
+
+@pytest.mark.parametrize("engine", ["explicit", "bdd"])
+def test_an_index_computed_past_255_wraps_in_every_engine(tmp_path, engine):
+    """Python's `+` gave the interpreter index 257 (E079) where the solvers' 8-bit sum wraps to
+    1 (PROVED by pdr and bdd): the engines disagreed (independent review). Both readings wrap."""
+    (tmp_path / "props.py").write_text(WRAPS)
+    r = specmc("check", "--host", "ecma262", "--property", "wraps", "--properties-file", "props.py",
+               "--bounds", "objects=1,frames=3", "--engine", engine, "--format", "json",
+               "--certificates", str(tmp_path / "certs"), cwd=tmp_path)
+    assert "E079" not in r.stderr, r.stderr
+    rows = json.loads(r.stdout)["results"]  # (the embedded plan's two runs both name ecma262)
+    assert rows and all(row["property"] == "wraps" and row["verdict"] == "PROVED" for row in rows), rows
