@@ -38,7 +38,7 @@ NATIVE_MAX_STATES = 40_000_000
 # states the Python explorer searches before the native one takes over: Python runs about 7,000
 # states/s and printing and compiling the C about 10 s, but a compiled model is cached for every
 # later run while a Python search is paid again each time, so the hand-over comes early (at 50,000
-# the main job spent 28 s of CPU on four Python preludes that C then searched again)
+# each host of the main job spent about 4 s of CPU on a Python prelude that C then searched again)
 PYTHON_FIRST = 10_000
 
 
