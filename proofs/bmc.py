@@ -16,6 +16,7 @@ import z3
 from specmc.model.domain import View
 from specmc.model.explore import CONCRETE, successors
 from specmc.model.program import Command, Program
+from specmc.model.slice import Path
 from specmc.model.symbolic import Relation, predicate_term, relation, state_vars
 from specmc.model.trace import build_trace
 from specmc.proofs.job import Loaded, each_property
@@ -86,9 +87,6 @@ def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], m
         if k < max_depth:
             unrolling.extend()
     return BmcResult(False, max_depth, [])
-
-
-Path = list[tuple[Command | None, tuple[int, ...]]]
 
 
 def replay(program: Program, states: list[tuple[int, ...]],
