@@ -40,6 +40,27 @@ def _engine(name: str) -> Callable:
     return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}[name]
 
 
+def _note_sigint() -> list[int]:
+    """Wraps the SIGINT handler in place so that the worker knows it was signalled, whatever
+    the handler's exception became on the way up: raised inside a ctypes call's argument
+    conversion (a Z3 C-API walk), proofs/cli.py's SystemExit comes out as ctypes.ArgumentError,
+    which is not an engine bug. The returned list is non-empty once SIGINT has arrived."""
+    import signal
+    import threading
+
+    came: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        return came
+
+    def noted(signum: int, frame: Any) -> Any:
+        came.append(signum)
+        return previous(signum, frame)
+
+    signal.signal(signal.SIGINT, noted)
+    return came
+
+
 def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
     (a kill, at any moment) can never leave a lock held that another engine's messages need."""
@@ -53,6 +74,7 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
             msg = replace(msg, cover_reached=statics.get(msg.property))
         conn.send((tag, msg))
 
+    signalled = _note_sigint()
     if name != "explicit" and hasattr(os, "nice"):
         os.nice(10)  # the explicit engine and its certificate check come first for the cores
     try:
@@ -66,16 +88,14 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
         put(("internal", name, f"a solver trace did not replay in the interpreter: {e}"))
     except SpecError as e:  # the text cannot be run (a step the model cannot execute): input, not a bug
         put(("input", name, e.diagnostics[0].render().splitlines()[0]))
-    except SystemExit as e:
-        if e.code != INTERRUPTED:
-            put(("internal", name, traceback.format_exc(limit=8)))
+    except BaseException as e:
+        if not signalled and not (isinstance(e, SystemExit) and e.code == INTERRUPTED):
+            put(("internal", name, traceback.format_exc(limit=8)))  # an engine bug, never a verdict
         else:  # SIGINT (proofs/cli.py's handler): stopped by someone, not a bug and not a verdict
             try:
                 put(("stopped", name, "was interrupted (SIGINT)"))
             except OSError:  # the whole group was interrupted: nobody is listening any more
                 return
-    except BaseException:  # an engine bug is reported, never a verdict
-        put(("internal", name, traceback.format_exc(limit=8)))
     put(("done", name, ""))
     conn.close()
 
