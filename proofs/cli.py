@@ -675,13 +675,16 @@ _COMMANDS = {"parse": _cmd_parse, "coverage": _cmd_coverage, "explore": _cmd_exp
              "mutate": _cmd_mutate}
 
 
-def _on_sigint(main_pid: int) -> Callable[[int, FrameType | None], Any] | int | None:
+def _on_sigint(main_pid: int, came: list[int]) -> Callable[[int, FrameType | None], Any] | int | None:
     """Ctrl-C reaches every process of the terminal's group: the engines and their helpers too.
     The main process turns it into KeyboardInterrupt (unwinding stops the engines and removes
     half-written files); a forked helper leaves with SystemExit, which multiprocessing ends
-    quietly, where a KeyboardInterrupt would print its traceback from every process."""
+    quietly, where a KeyboardInterrupt would print its traceback from every process. `came`
+    records the signal: raised inside a ctypes call's argument conversion (Z3's C interface),
+    the KeyboardInterrupt reaches main() as ctypes.ArgumentError, and is still a Ctrl-C."""
 
-    def handler(_signum: int, _frame: FrameType | None) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        came.append(signum)
         # unwinding from the middle of a Z3 call can leave half-made objects whose finalizers
         # complain ("Exception ignored in ... __del__" with a traceback); nobody needs that now
         sys.unraisablehook = lambda _unraisable: None
@@ -708,7 +711,8 @@ def _interrupted() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    previous = _on_sigint(os.getpid())
+    came: list[int] = []
+    previous = _on_sigint(os.getpid(), came)
     try:
         args = _parser().parse_args(argv)
         if args.command != "replay":  # replay reads its own --timeout (a string; E093)
@@ -726,6 +730,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print("specmc: input nests too deeply to process", file=sys.stderr)
         return exitcodes.INPUT_ERROR
+    except BaseException:
+        if came:  # Ctrl-C, whatever its KeyboardInterrupt became on the way up
+            return _interrupted()
+        raise
     finally:
         if previous is not None:  # main() called in-process (tests): leave the caller's handler
             signal.signal(signal.SIGINT, previous)

@@ -324,6 +324,28 @@ def test_ctrl_c_stops_with_one_line_and_no_report(tmp_path, whole_group):
     assert not alive, "an engine outlived the interrupted command"
 
 
+def test_ctrl_c_inside_a_ctypes_call_is_still_a_ctrl_c(monkeypatch, capsys):
+    """Ctrl-C that lands while ctypes converts an argument (Z3's C interface, walked by
+    model/slice.py) reaches main() as ctypes.ArgumentError, not KeyboardInterrupt: still exit
+    130 and one line, not a traceback."""
+    import ctypes
+    import signal
+
+    from specmc.proofs import cli
+
+    class Arg:
+        @classmethod
+        def from_param(cls, _value):
+            signal.raise_signal(signal.SIGINT)
+            return 0
+
+    labs = ctypes.CDLL(None).labs
+    labs.argtypes = [Arg]
+    monkeypatch.setitem(cli._COMMANDS, "parse", lambda _args: labs(1))
+    assert cli.main(["parse", str(QJS)]) == exitcodes.INTERRUPTED
+    assert capsys.readouterr().err.splitlines()[-1] == "specmc: interrupted"
+
+
 def _children(pid: int) -> list[int]:
     from pathlib import Path as _P
 
