@@ -69,6 +69,38 @@ def test_every_bound_cuts_both_alike():
         _same(py, c)
 
 
+@pytest.mark.parametrize("cc", ["tcc", "gcc"])
+def test_each_compiler_specmc_picks_searches_alike(monkeypatch, tmp_path, cc):
+    """TinyCC compiles the unoptimised searches, gcc (or cc) the optimised ones: both must find
+    the Python explorer's states, in its order, with its violations."""
+    import shutil
+
+    if not shutil.which(cc):
+        if os.environ.get("SPECMC_REQUIRE_CC"):
+            pytest.fail(f"SPECMC_REQUIRE_CC is set but {cc} is not installed (.ci/run installs it)")
+        pytest.skip(f"{cc} is not installed")
+    monkeypatch.setenv("CC", cc)
+    monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(tmp_path))
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=1, frames=3))
+    py, c = _both(program, select([]))
+    assert py.violations and py.complete
+    _same(py, c)
+
+
+def test_without_cc_tinycc_compiles_unoptimised_searches_only(monkeypatch, tmp_path):
+    for name in ("tcc", "cc", "gcc"):
+        _script(tmp_path / name, "exit 1\n")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CC", raising=False)
+    assert cexplore.compiler("-O0") == (str(tmp_path / "tcc"),)
+    assert cexplore.compiler("-O1") == (str(tmp_path / "cc"),)
+    (tmp_path / "tcc").unlink()
+    assert cexplore.compiler("-O0") == (str(tmp_path / "cc"),)
+    monkeypatch.setenv("CC", "gcc")  # the user's choice stands at every level
+    _script(tmp_path / "tcc", "exit 1\n")
+    assert cexplore.compiler("-O0") == (str(tmp_path / "gcc"),)
+
+
 def test_the_whole_space_without_predicates():
     program = build(load_spec(), load_host("v8"), Bounds(objects=1, frames=3))
     py = explore(program, {}, 10_000, keep=True)
