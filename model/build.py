@@ -8,7 +8,7 @@ never a skipped step.
 
 The text may be the clause-set excerpt or a whole spec.html. The whole file also defines the
 general operations the clause set calls (Call, SameValue, OrdinaryCreateFromConstructor, ...);
-the model gives those a meaning by hand (`model.compile.BY_HAND`), and that meaning wins over the
+the model gives those a meaning by hand (`model.by_hand.BY_HAND`), and that meaning wins over the
 text's general steps, so both inputs select the same algorithms. Each such substitution is kept
 on the `Selection`, so that reports can say which definitions of the text the model did not run.
 """
@@ -18,16 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specmc.model.bounds import Bounds
-from specmc.model.compile import (
-    BY_HAND,
-    USER,
-    ModelCompiler,
-    ModelError,
-    dead_loop,
-    literal_value,
-    unmodelled_field,
-)
+from specmc.model.by_hand import BY_HAND
+from specmc.model.compile import USER, ModelCompiler, dead_loop
 from specmc.model.env import CLEANUP_JOB, EXECUTION, Environment
+from specmc.model.errors import ModelError
+from specmc.model.expressions import literal_value
+from specmc.model.heap import unmodelled_field
 from specmc.model.hosts import HostProfile
 from specmc.model.layout import Layout
 from specmc.model.program import AlgInfo, Program
@@ -74,7 +70,7 @@ def _named(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, st
 @dataclass(frozen=True)
 class Substitution:
     """A definition in the text that the model does not compile, because it models the
-    operation by hand (`model.compile.BY_HAND`): the text's steps are the general ones."""
+    operation by hand (`model.by_hand.BY_HAND`): the text's steps are the general ones."""
 
     name: str
     algorithm: ir.Algorithm  # the text's definition, left out of the model

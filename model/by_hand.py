@@ -7,9 +7,9 @@ what the model hard-codes and where. Two kinds:
 - the environment's (model/env.py): prose the grammar does not read, turned into the event loop,
   the collector and the hook's scheduling. The steps of these clauses, where they have any, are
   compiled from the text as usual; only their prose is built in (`prose_only`).
-- the general operations of `model.compile.BY_HAND` (Call, SameValue, ...): a whole spec.html
-  defines them for the whole language, the model gives them its own meaning, and none of their
-  text is read.
+- the general operations of `BY_HAND` (Call, SameValue, ...): a whole spec.html defines them
+  for the whole language, the model gives them its own meaning (`builtin` below, the one place
+  that meaning is written), and none of their text is read.
 
 Keep this list in step with model/env.py: a new piece of prose the environment implements needs
 an entry here, or a change to it would pass review silently.
@@ -18,8 +18,84 @@ an entry here, or a change to it would pass review silently.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from specmc.model.compile import BY_HAND
+from specmc.model.errors import model_error
+from specmc.model.heap import has_slot, new_object
+from specmc.model.layout import (
+    FALSE,
+    PLAIN,
+    REGISTRY,
+    THROW,
+    TRUE,
+    UNUSED,
+    USERFN,
+    WEAKREF,
+)
+from specmc.spec import ir
+
+if TYPE_CHECKING:
+    from specmc.model.compile import ModelCompiler
+    from specmc.model.expressions import Ctx
+
+FRAME_CALL_USER = "Call"  # the one hand-modelled call that pushes a frame (user code)
+
+
+@dataclass(frozen=True)
+class HandModel:
+    """An operation the model gives a meaning by hand rather than compiling the text's steps.
+
+    The clause set calls these but ECMA-262 defines them for the whole language (any object, any
+    function, any completion); their general steps reach Proxies, realms, getters and Number
+    semantics the model has no state for. The model's meaning is the one docs/model.md "Modelled by hand"
+    states, so a whole spec.html and the clause-set excerpt compile to the same transitions.
+    """
+
+    clause: str  # where ECMA-262 defines the operation
+    total: bool  # cannot complete abruptly in the model (so `!` on it never fires)
+    meaning: str  # what the model does instead, for reports
+
+
+BY_HAND: dict[str, HandModel] = {
+    "OrdinaryCreateFromConstructor": HandModel(
+        "sec-ordinarycreatefromconstructor", False,
+        "allocate the lowest free object slot, of the kind its prototype string names"),
+    "IsCallable": HandModel("sec-iscallable", True, "true only for the user function"),
+    "SameValue": HandModel("sec-samevalue", True, "identity on the model's values"),
+    "RequireInternalSlot": HandModel(
+        "sec-requireinternalslot", False, "TypeError unless the object's kind has the slot"),
+    FRAME_CALL_USER: HandModel("sec-call", False, "push a user-code frame that holds its argument"),
+    "Completion": HandModel("sec-completion-ao", True, "the value itself"),
+    "NormalCompletion": HandModel("sec-normalcompletion", True, "the value itself"),
+}
+
+
+def builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s: ir.Step,
+             mc: ModelCompiler) -> Any:
+    """Operations the clause set calls but defines elsewhere in ECMA-262: the entries of
+    BY_HAND (Call among them is a frame push, in `_push_call`). A whole spec.html defines them
+    too; model.build leaves those definitions out, so these meanings are the ones that run."""
+    D = c.D
+    if name == "OrdinaryCreateFromConstructor":
+        # sec-ordinarycreatefromconstructor: a new object with the listed internal slots;
+        # the prototype string decides which kind of object it is.
+        proto = e.args[1] if len(e.args) > 1 else None
+        text = proto.value if isinstance(proto, ir.Literal) else ""
+        kind = WEAKREF if "WeakRef" in text else REGISTRY if "FinalizationRegistry" in text else PLAIN
+        return new_object(c.S, mc.layout, kind, when)
+    if name == "IsCallable":  # sec-iscallable: only the user function is callable here
+        return D.ite(D.or_(D.eq(args[0], USERFN)), D.num(TRUE), D.num(FALSE))
+    if name == "SameValue":  # sec-samevalue: on this model's values, identity
+        return D.ite(D.eq(args[0], args[1]), D.num(TRUE), D.num(FALSE))
+    if name == "RequireInternalSlot":  # sec-requireinternalslot
+        slot = e.args[1] if len(e.args) > 1 else None
+        has = has_slot(c, args[0], slot.name) if isinstance(slot, ir.SlotName) else D.false()
+        return D.ite(has, D.num(UNUSED), D.num(THROW))
+    if name in ("Completion", "NormalCompletion"):
+        return args[0] if args else D.num(UNUSED)
+    raise model_error(s, f"{name} is neither compiled from the text nor modelled by hand")
+
+
 
 
 @dataclass(frozen=True)
@@ -61,6 +137,6 @@ def hand_modelled(operations: dict[str, str] | None = None) -> tuple[HandClause,
     ops = operations if operations is not None else {n: h.clause for n, h in BY_HAND.items()}
     return ENVIRONMENT + tuple(
         HandClause(clause, name, f"a general operation of the language; by hand: {BY_HAND[name].meaning} "
-                   "(model/compile.py)", False, (BY_HAND[name].clause,) if BY_HAND[name].clause != clause
+                   "(model/by_hand.py)", False, (BY_HAND[name].clause,) if BY_HAND[name].clause != clause
                    else ())
         for name, clause in sorted(ops.items()) if name in BY_HAND)

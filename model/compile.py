@@ -4,114 +4,37 @@ One IR step is one transition (a call is two: push the callee, then resume when
 it returns). Every transition is written once, against `View`/`Domain`
 (model/domain.py), and so serves the reference interpreter and Z3 alike.
 
-Operations the clause set calls but does not define are modelled by hand in
-`_builtin` (each with the clause it comes from); see docs/model.md, "Modelled by hand".
+This module holds the control flow: program counters, calls and returns, loops, one set of
+commands per frame depth. A step's operands and writes are evaluated by model/expressions.py,
+the heap they touch is model/heap.py, and the operations the clause set calls but does not
+define are modelled by hand in model/by_hand.py; see docs/model.md, "Modelled by hand".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from specmc.model.by_hand import FRAME_CALL_USER
+from specmc.model.errors import model_error
+from specmc.model.expressions import Ctx, Expressions
+from specmc.model.heap import KIND_OF_TYPE, check_live, check_slot, deliver, free, root_value
 from specmc.model.layout import (
     CUT_FRAMES,
     CUT_NONE,
     EMPTY,
-    FALSE,
-    FREED,
-    JOBCB,
     LIVE,
     NONE,
-    OBJ,
-    PLAIN,
-    REALM,
-    REG_FIELDS,
-    REGISTRY,
     THROW,
-    TRUE,
     UNDEF,
     UNUSED,
-    USERFN,
-    WEAKREF,
     Layout,
 )
 from specmc.model.program import Command
-from specmc.spec import diagnostics as diag
 from specmc.spec import ir
-from specmc.spec.diagnostics import SpecError
 
 USER = 1  # algorithm code of a user-code frame (the script, or a callback)
 END = 250  # pc meaning "fell off the end of the algorithm"
-
-_KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY}
-_SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": REGISTRY,
-              "Realm": REGISTRY}
-# Calls that push a frame: compiled algorithms, plus user code via Call().
-_FRAME_CALL_USER = "Call"
-
-
-@dataclass(frozen=True)
-class HandModel:
-    """An operation the model gives a meaning by hand rather than compiling the text's steps.
-
-    The clause set calls these but ECMA-262 defines them for the whole language (any object, any
-    function, any completion); their general steps reach Proxies, realms, getters and Number
-    semantics the model has no state for. The model's meaning is the one docs/model.md "Modelled by hand"
-    states, so a whole spec.html and the clause-set excerpt compile to the same transitions.
-    """
-
-    clause: str  # where ECMA-262 defines the operation
-    total: bool  # cannot complete abruptly in the model (so `!` on it never fires)
-    meaning: str  # what the model does instead, for reports
-
-
-BY_HAND: dict[str, HandModel] = {
-    "OrdinaryCreateFromConstructor": HandModel(
-        "sec-ordinarycreatefromconstructor", False,
-        "allocate the lowest free object slot, of the kind its prototype string names"),
-    "IsCallable": HandModel("sec-iscallable", True, "true only for the user function"),
-    "SameValue": HandModel("sec-samevalue", True, "identity on the model's values"),
-    "RequireInternalSlot": HandModel(
-        "sec-requireinternalslot", False, "TypeError unless the object's kind has the slot"),
-    _FRAME_CALL_USER: HandModel("sec-call", False, "push a user-code frame that holds its argument"),
-    "Completion": HandModel("sec-completion-ao", True, "the value itself"),
-    "NormalCompletion": HandModel("sec-normalcompletion", True, "the value itself"),
-}
-
-
-_CONDITION_FORMS = (ir.Compare, ir.TypeTest, ir.Present, ir.HasSlots, ir.Logic, ir.Contains,
-                    ir.OneOf, ir.Binary)
-
-
-class ModelError(SpecError):
-    pass
-
-
-def _model_error(step: ir.Step | None, why: str) -> ModelError:
-    loc = step.loc if step else None
-    return ModelError([diag.make("E064", loc, why=why)])
-
-
-# ------------------------------------------------------------------ contexts
-
-
-@dataclass
-class Ctx:
-    """Evaluation context of one transition at one frame depth."""
-
-    S: Any  # View
-    d: int  # frame depth (compile-time constant)
-    alg: AlgCompiler
-    env: dict[str, Any] = field(default_factory=dict)  # binder variables
-    ret: Any = None  # the callee's result when resuming after a call
-    call: tuple[str, tuple[Any, ...], Any] | None = None  # (callee, args, reach) recorded in phase 0
-    abrupt: list[Any] = field(default_factory=list)  # conditions under which `?` propagates
-    prop: Any = None  # after resuming: the condition under which the frame returned abruptly
-
-    @property
-    def D(self) -> Any:
-        return self.S.d
 
 
 # ------------------------------------------------------------- the compiler
@@ -181,7 +104,7 @@ class ModelCompiler:
             S.set("escaped", 1, when=D.and_(D.true() if when is None else when, D.eq(value, THROW)))
 
 
-class AlgCompiler:
+class AlgCompiler(Expressions):
     """Steps of one algorithm -> commands, one set per frame depth."""
 
     def __init__(self, mc: ModelCompiler, alg: ir.Algorithm, code: int, source: str):
@@ -256,7 +179,7 @@ class AlgCompiler:
         try:
             return self.locals.index(name)
         except ValueError:
-            raise _model_error(step, f"_{name}_ is not defined in {self.alg.name}") from None
+            raise model_error(step, f"_{name}_ is not defined in {self.alg.name}") from None
 
     def get_local(self, c: Ctx, name: str, step: ir.Step | None = None) -> Any:
         if name in c.env:
@@ -341,7 +264,7 @@ class AlgCompiler:
         label = f"{self.alg.name} {s.number}" + (f" [{variant}]" if variant is not None else "")
         calls = _frame_calls(s.stmt, self.mc)
         if len(calls) > 1:
-            raise _model_error(s, "more than one call to a modelled algorithm in one step")
+            raise model_error(s, "more than one call to a modelled algorithm in one step")
         out: list[Command] = []
 
         def phase0(S: Any, want_call: bool) -> None:
@@ -448,17 +371,17 @@ class AlgCompiler:
         return True
 
     def _push_call(self, c: Ctx, name: str, args: tuple[Any, ...]) -> None:
-        _deliver(c)
-        if name == _FRAME_CALL_USER:
+        deliver(c)
+        if name == FRAME_CALL_USER:
             # Call(F, thisArg, « held »): user code runs; it can reach its argument.
             held = args[2] if len(args) > 2 else c.D.num(UNDEF)
-            _root_value(c, held)
+            root_value(c, held)
             self.mc.push(c.S, c.d, "<user>", {})
             return
         callee = self.mc.compilers[name]
         params = [p.name for p in callee.alg.params]
         if len(args) > len(params):
-            raise _model_error(None, f"{name} takes {len(params)} arguments, given {len(args)}")
+            raise model_error(None, f"{name} takes {len(params)} arguments, given {len(args)}")
         bind = {p: args[i] if i < len(args) else c.D.num(UNDEF) for i, p in enumerate(params)}
         self.mc.push(c.S, c.d, name, bind)
 
@@ -473,7 +396,7 @@ class AlgCompiler:
         if isinstance(st, ir.Optionally):
             return self.exec(st.body, s, c, when, want_call, resuming)
         if isinstance(st, ir.If | ir.ElseIf | ir.Else):
-            raise _model_error(s, "an inline If inside an inline statement is not modelled")
+            raise model_error(s, "an inline If inside an inline statement is not modelled")
         values = self._operands(st, s, c, when)
         if not self._settle_call(c, want_call, resuming, s):
             return None
@@ -491,14 +414,14 @@ class AlgCompiler:
             return (self.ev(st.item, c, when, s),)
         if isinstance(st, ir.Remove):
             if st.item is None:
-                raise _model_error(s, "Remove the first element is not used by this clause set")
+                raise model_error(s, "Remove the first element is not used by this clause set")
             return (self.ev(st.item, c, when, s),)
         if isinstance(st, ir.Free):
             return (self.ev(st.target, c, when, s),)
         if isinstance(st, ir.Throw | ir.HostDefined | ir.Note | ir.Replace):
             # Replace is only reached inside a loop over WeakSets, which the model has none of
             return ()
-        raise _model_error(s, f"the model has no semantics for '{st.kind}' steps")
+        raise model_error(s, f"the model has no semantics for '{st.kind}' steps")
 
     def _effect(self, st: ir.Stmt, values: tuple[Any, ...], s: ir.Step, c: Ctx, ok: Any) -> Any:
         """Apply the statement under `ok`; returns the condition under which it returned."""
@@ -520,7 +443,7 @@ class AlgCompiler:
         elif isinstance(st, ir.Remove):
             self._remove(st, values[0], c, ok, s)
         elif isinstance(st, ir.Free):
-            _free(c, values[0], ok)
+            free(c, values[0], ok)
         return D.false()
 
     def _ok(self, c: Ctx, when: Any) -> Any:
@@ -547,7 +470,7 @@ class AlgCompiler:
         b = st.binder
         out = []
         if st.source is None:  # For each <Type> _x_ such that C: a quantifier over the heap
-            kind = _KIND_OF_TYPE.get(b.type_name)
+            kind = KIND_OF_TYPE.get(b.type_name)
             if kind is None:
                 return []  # WeakMap / WeakSet: the model has none
             for i in range(lay.bounds.objects):
@@ -563,8 +486,8 @@ class AlgCompiler:
         src = st.source
         if isinstance(src, ir.Field) and src.name == "Cells":
             reg = self.ev(src.base, c, D.true(), loop)
-            _check_live(c, reg, D.true())
-            _check_slot(c, reg, "Cells", D.true())
+            check_live(c, reg, D.true())
+            check_slot(c, reg, "Cells", D.true())
             for j in range(lay.bounds.cells):
                 member = D.and_(D.eq(c.S.get("cell_owner", j), reg),
                                 D.ne(c.S.get("cell_status", j), NONE))
@@ -577,7 +500,7 @@ class AlgCompiler:
             for i in range(lay.bounds.objects):
                 out.append((D.num(lay.obj(i)), D.bit(mask, i)))
             return out
-        raise _model_error(loop, "the model cannot iterate over this source")
+        raise model_error(loop, "the model cannot iterate over this source")
 
     def _loop(self, loop: ir.Step, c: Ctx, first: bool) -> None:
         D = c.D
@@ -633,7 +556,7 @@ class AlgCompiler:
         cond = loop.stmt.cond if loop is not None and isinstance(loop.stmt, ir.While) else None
         if not (isinstance(cond, ir.Contains) and isinstance(cond.element, ir.Binder)
                 and cond.element.var == st.var):
-            raise _model_error(s, "Choose any such: no enclosing While names this variable")
+            raise model_error(s, "Choose any such: no enclosing While names this variable")
         v = D.num(self.mc.layout.cell(j))
         env = dict(c.env)
         env[st.var] = v
@@ -649,470 +572,17 @@ class AlgCompiler:
         if isinstance(container, ir.Field) and container.name == "Cells":
             reg = self.ev(container.base, c, D.true(), s)
             return D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
-        raise _model_error(s, "contains: the model only knows [[Cells]] lists")
-
-    # expressions --------------------------------------------------------------
-    def evc(self, e: ir.Expr, c: Ctx, when: Any, s: ir.Step) -> Any:
-        """A condition: boolean forms as they are, a value (e.g. a call) compared to *true*."""
-        v = self.ev(e, c, when, s)
-        if isinstance(e, _CONDITION_FORMS) and not (isinstance(e, ir.Binary) and e.op == "+"):
-            return v
-        return c.D.eq(v, TRUE)
-
-    def ev(self, e: ir.Expr | None, c: Ctx, when: Any, s: ir.Step) -> Any:
-        D = c.D
-        if e is None:
-            return D.num(UNDEF)
-        if isinstance(e, ir.Var):
-            return self.get_local(c, e.name, s)
-        if isinstance(e, ir.Literal):
-            return D.num(literal_value(e, s))
-        if isinstance(e, ir.Special):
-            if e.kind == "this-value":
-                return self.get_local(c, "this", s)
-            if e.kind == "new-target":
-                return self.get_local(c, "newtarget", s)
-            if e.kind in ("active-function", "agent-record", "current-realm"):
-                return D.num(REALM)
-            if e.kind == "empty-list":
-                return D.num(EMPTY)
-            raise _model_error(s, f"no value for {e.kind}")
-        if isinstance(e, ir.Field):
-            base = self.ev(e.base, c, when, s)
-            return _read_field(c, base, e.name, when, s)
-        if isinstance(e, ir.Call):
-            return self._call(e, c, when, s)
-        if isinstance(e, ir.SlotName):
-            return D.num(EMPTY)  # a slot name is read statically by the operation it is passed to
-        if isinstance(e, ir.ListLit):
-            items = [self.ev(i, c, when, s) for i in e.items if not isinstance(i, ir.SlotName)]
-            return items[0] if len(items) == 1 else D.num(EMPTY)
-        if isinstance(e, ir.RecordLit):
-            return self._record(e, c, when, s)
-        if isinstance(e, ir.Compare):
-            r = D.eq(self.ev(e.left, c, when, s), self.ev(e.right, c, when, s))
-            return D.not_(r) if e.negated else r
-        if isinstance(e, ir.Binary):
-            left, right = self.ev(e.left, c, when, s), self.ev(e.right, c, when, s)
-            if e.op == "+":
-                return D.add(left, right)
-            if e.op == "=":
-                return D.eq(left, right)
-            raise _model_error(s, f"operator {e.op} is not modelled")
-        if isinstance(e, ir.TypeTest):
-            v = self.ev(e.subject, c, when, s)
-            r = _type_test(c, v, e.type_name, s)
-            return D.not_(r) if e.negated else r
-        if isinstance(e, ir.Present):
-            return D.false() if e.negated else D.true()
-        if isinstance(e, ir.HasSlots):
-            v = self.ev(e.subject, c, when, s)
-            r = D.and_(*[_has_slot(c, v, slot) for slot in e.slots])
-            return D.not_(r) if e.negated else r
-        if isinstance(e, ir.Logic):
-            acc = D.true() if e.op == "and" else D.false()
-            path = when
-            for operand in e.operands:
-                v = self.evc(operand, c, path, s)
-                if e.op == "and":
-                    acc = D.and_(acc, v)
-                    path = D.and_(path, v)
-                else:
-                    acc = D.or_(acc, v)
-                    path = D.and_(path, D.not_(v))
-            return acc
-        if isinstance(e, ir.Contains):
-            r = self._contains(e, c, when, s)
-            return D.not_(r) if e.negated else r
-        raise _model_error(s, f"the model has no semantics for {type(e).__name__} expressions")
-
-    def _contains(self, e: ir.Contains, c: Ctx, when: Any, s: ir.Step) -> Any:
-        D = c.D
-        if isinstance(e.container, ir.Special) and e.container.kind == "global-symbol-registry":
-            return D.false()  # the model has no Symbols
-        lay = self.mc.layout
-        if not (isinstance(e.container, ir.Field) and e.container.name == "Cells"):
-            raise _model_error(s, "contains: the model only knows [[Cells]] lists")
-        reg = self.ev(e.container.base, c, when, s)
-        _check_live(c, reg, when)
-        out = []
-        for j in range(lay.bounds.cells):
-            v = D.num(lay.cell(j))
-            member = D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
-            if isinstance(e.element, ir.Binder):
-                env = dict(c.env)
-                env[e.element.var] = v
-                sub = Ctx(c.S, c.d, self, env, c.ret, c.call, c.abrupt)
-                cond = self.evc(e.such_that, sub, D.and_(when, member), s) if e.such_that else D.true()
-                out.append(D.and_(member, cond))
-            else:
-                out.append(D.and_(member, D.eq(self.ev(e.element, c, when, s), v)))
-        return D.or_(*out)
-
-    def _record(self, e: ir.RecordLit, c: Ctx, when: Any, s: ir.Step) -> Any:
-        D = c.D
-        fields = dict(e.fields)
-        if "Callback" in fields:  # JobCallback Record { [[Callback]]: f, [[HostDefined]]: ~empty~ }
-            return D.ite(D.eq(self.ev(fields["Callback"], c, when, s), USERFN), D.num(JOBCB),
-                         D.num(UNDEF))
-        if set(fields) == {"WeakRefTarget", "HeldValue", "UnregisterToken"}:
-            return _new_cell(c, [self.ev(fields[k], c, when, s)
-                                 for k in ("WeakRefTarget", "HeldValue", "UnregisterToken")], when)
-        raise _model_error(s, f"record {e.type_name} with fields {sorted(fields)} is not modelled")
-
-    def _call(self, e: ir.Call, c: Ctx, when: Any, s: ir.Step) -> Any:
-        D = c.D
-        name = e.callee.name if isinstance(e.callee, ir.Name) else ""
-        args = tuple(self.ev(a, c, when, s) for a in e.args)
-        if name == _FRAME_CALL_USER or name in self.mc.compilers:
-            if c.ret is not None:
-                v = c.ret
-            else:
-                c.call = (name, args, when)
-                _mark_delivery(c, e)
-                v = D.num(UNDEF)
-        elif name in self.mc.host_calls:
-            if c.ret is None:
-                _mark_delivery(c, e)
-                _deliver(c, when)
-            v = self.mc.host_calls[name](c, args, when)
-        else:
-            v = _builtin(name, e, args, c, when, s, self.mc)
-        if e.check == "?":
-            c.abrupt.append(D.and_(when, D.eq(v, THROW)))
-        elif e.check == "!":
-            c.S.set("err_assert", 1, when=D.and_(when, D.eq(v, THROW)))
-        return v
-
-    # writes ---------------------------------------------------------------------
-    def assign(self, target: ir.Expr, v: Any, c: Ctx, when: Any, s: ir.Step) -> None:
-        if isinstance(target, ir.Var):
-            self.set_local(c, target.name, v, when, s)
-            return
-        if isinstance(target, ir.Field):
-            base = self.ev(target.base, c, when, s)
-            _write_field(c, base, target.name, v, when, s)
-            return
-        raise _model_error(s, "cannot assign to this expression")
-
-    def _append(self, st: ir.Append, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
-        D = c.D
-        tgt = st.target
-        if isinstance(tgt, ir.Field) and tgt.name == "Cells":
-            reg = self.ev(tgt.base, c, when, s)
-            _check_live(c, reg, when)
-            _check_slot(c, reg, "Cells", when)
-            lay = self.mc.layout
-            for j in range(lay.bounds.cells):
-                hit = D.and_(when, D.eq(item, lay.cell(j)))
-                _check_cell(c, j, hit)
-                c.S.set("cell_owner", reg, j, when=hit)
-            return
-        if isinstance(tgt, ir.Field) and tgt.name == "KeptAlive":
-            lay = self.mc.layout
-            for i in range(lay.bounds.objects):
-                c.S.set("kept", 1, i, when=D.and_(when, D.eq(item, lay.obj(i))))
-            return
-        raise _model_error(s, "Append: the model only knows [[Cells]] and [[KeptAlive]]")
-
-    def _remove(self, st: ir.Remove, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
-        D = c.D
-        src = st.source
-        if not (isinstance(src, ir.Field) and src.name == "Cells"):
-            raise _model_error(s, "Remove: the model only knows [[Cells]] lists")
-        reg = self.ev(src.base, c, when, s)
-        _check_live(c, reg, when)
-        _check_slot(c, reg, "Cells", when)
-        lay = self.mc.layout
-        for j in range(lay.bounds.cells):
-            hit = D.and_(when, D.eq(item, lay.cell(j)))
-            _check_cell(c, j, hit)
-            c.S.set("cell_owner", EMPTY, j, when=D.and_(hit, D.eq(c.S.get("cell_owner", j), reg)))
+        raise model_error(s, "contains: the model only knows [[Cells]] lists")
 
 
-# ------------------------------------------------------------ value helpers
+# ------------------------------------------------------------ static helpers
 
 
 def dead_loop(st: ir.Stmt) -> bool:
     """A loop over entities the model has none of: its body makes no transitions."""
     return isinstance(st, ir.ForEach) and (
-        (st.source is None and st.binder.type_name not in _KIND_OF_TYPE)
+        (st.source is None and st.binder.type_name not in KIND_OF_TYPE)
         or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"))
-
-
-def literal_value(e: ir.Literal, s: ir.Step) -> int:
-    if e.kind == "value":
-        table = {"undefined": UNDEF, "true": TRUE, "false": FALSE}
-        if e.value in table:
-            return table[e.value]
-    if e.kind == "enum":
-        table = {"empty": EMPTY, "unused": UNUSED}
-        if e.value in table:
-            return table[e.value]
-    if e.kind in ("string", "code"):
-        return UNDEF  # only passed to OrdinaryCreateFromConstructor, which reads it statically
-    raise _model_error(s, f"literal {e.kind} {e.value!r} is not modelled")
-
-
-def _is_obj(c: Ctx, v: Any) -> Any:
-    lay = c.alg.mc.layout
-    D = c.D
-    return D.and_(D.le(OBJ, v), D.lt(v, lay.cell_base))
-
-
-def _is_cell(c: Ctx, v: Any) -> Any:
-    lay = c.alg.mc.layout
-    D = c.D
-    return D.and_(D.le(lay.cell_base, v), D.lt(v, lay.cell_base + lay.bounds.cells))
-
-
-def _select(c: Ctx, name: str, v: Any, first: int, count: int, default: int) -> Any:
-    """Read slot `name` of the entity whose value is v (values first..first+count-1);
-    default when v is not one of them. With a symbolic v this is an if-then-else chain."""
-    D = c.D
-    out = D.num(default)
-    for i in range(count - 1, -1, -1):
-        out = D.ite(D.eq(v, first + i), c.S.get(name, i), out)
-    return out
-
-
-def _obj_get(c: Ctx, name: str, v: Any, default: int) -> Any:
-    return _select(c, name, v, OBJ, c.alg.mc.layout.bounds.objects, default)
-
-
-def _cell_get(c: Ctx, name: str, v: Any, default: int) -> Any:
-    lay = c.alg.mc.layout
-    return _select(c, name, v, lay.cell_base, lay.bounds.cells, default)
-
-
-def _check_live(c: Ctx, v: Any, when: Any) -> None:
-    """A read or write of a freed object or cell is a use after free."""
-    D = c.D
-    freed = D.or_(D.eq(_obj_get(c, "obj_status", v, LIVE), FREED),
-                  D.eq(_cell_get(c, "cell_status", v, LIVE), FREED))
-    c.S.set("err_uaf", 1, when=D.and_(when, freed))
-
-
-def _check_cell(c: Ctx, j: int, when: Any) -> None:
-    D = c.D
-    c.S.set("err_uaf", 1, when=D.and_(when, D.eq(c.S.get("cell_status", j), FREED)))
-
-
-def _kind_is(c: Ctx, v: Any, kind: int) -> Any:
-    D = c.D
-    return D.and_(_is_obj(c, v), D.eq(_obj_get(c, "obj_kind", v, PLAIN), kind),
-                  D.ne(_obj_get(c, "obj_status", v, NONE), NONE))
-
-
-def _has_slot(c: Ctx, v: Any, slot: str) -> Any:
-    kind = _SLOT_KIND.get(slot)
-    if kind is None:
-        return c.D.false()
-    return _kind_is(c, v, kind)
-
-
-def _type_test(c: Ctx, v: Any, type_name: str, s: ir.Step) -> Any:
-    D = c.D
-    if type_name == "Object":
-        return _is_obj(c, v)
-    if type_name == "Symbol":
-        return D.false()
-    if type_name in ("abrupt completion", "throw completion"):
-        return D.eq(v, THROW)
-    if type_name in _KIND_OF_TYPE:
-        return _kind_is(c, v, _KIND_OF_TYPE[type_name])
-    raise _model_error(s, f"type test 'is a {type_name}' is not modelled")
-
-
-def _check_slot(c: Ctx, base: Any, name: str, when: Any) -> None:
-    """Reading or writing an internal slot the object does not have is not a step the text can
-    take (the type checks before it, e.g. RequireInternalSlot, exist to rule it out): a failed
-    well-formedness assertion of the text (`spec-asserts`), not a silent read of nothing."""
-    kind = _SLOT_KIND.get(name)
-    if kind is None:
-        return
-    D = c.D
-    wrong = D.and_(_is_obj(c, base), D.ne(_obj_get(c, "obj_kind", base, kind), kind))
-    c.S.set("err_assert", 1, when=D.and_(when, wrong))
-
-
-# the slots the model gives a meaning to, as _read_field and _write_field below do: model.build
-# checks every step of every needed algorithm against them before any is compiled, so that a step
-# no run reaches at the given bounds cannot use an unmodelled slot unnoticed
-READ_FIELDS = frozenset({"WeakRefTarget", "HeldValue", "UnregisterToken", "CleanupCallback", "Cells",
-                         "Realm", "Callback", "KeptAlive", "Symbol", "Key"})
-WRITE_FIELDS = frozenset({"WeakRefTarget", "CleanupCallback", "Realm", "Cells", "KeptAlive"})
-
-
-def unmodelled_field(step: ir.Step) -> str | None:
-    """Why the step reads or writes a slot the model does not have (None when it does not):
-    the message the compiler gives when it meets the same step."""
-    written = step.stmt.target if isinstance(step.stmt, ir.Set) and isinstance(step.stmt.target, ir.Field) \
-        else None
-    if written is not None and written.name not in WRITE_FIELDS:
-        return f"writing [[{written.name}]] is not modelled"
-    for n in ir.iter_nodes(step.stmt):
-        if isinstance(n, ir.Field) and n is not written and n.name not in READ_FIELDS:
-            return f"field [[{n.name}]] is not modelled"
-    return None
-
-
-def _read_field(c: Ctx, base: Any, name: str, when: Any, s: ir.Step) -> Any:
-    D = c.D
-    _check_live(c, base, when)
-    _check_slot(c, base, name, when)
-    if name == "WeakRefTarget":
-        return D.ite(_is_cell(c, base), _cell_get(c, "cell_target", base, EMPTY),
-                     _obj_get(c, "obj_target", base, EMPTY))
-    if name == "HeldValue":
-        return _cell_get(c, "cell_held", base, UNDEF)
-    if name == "UnregisterToken":
-        return _cell_get(c, "cell_token", base, EMPTY)
-    if name == "CleanupCallback":
-        return _obj_get(c, "obj_cb", base, UNDEF)
-    if name == "Cells":
-        return base  # a registry's list is named by the registry
-    if name == "Realm":
-        return D.num(REALM)
-    if name == "Callback":
-        return D.ite(D.eq(base, JOBCB), D.num(USERFN), D.num(UNDEF))
-    if name == "KeptAlive":
-        return D.num(REALM)
-    if name in ("Symbol", "Key"):  # GlobalSymbolRegistry entries: the model has no Symbols
-        return D.num(UNDEF)
-    raise _model_error(s, f"field [[{name}]] is not modelled")
-
-
-def _write_field(c: Ctx, base: Any, name: str, v: Any, when: Any, s: ir.Step) -> None:
-    D = c.D
-    lay = c.alg.mc.layout
-    _check_live(c, base, when)
-    _check_slot(c, base, name, when)
-    if name == "WeakRefTarget":
-        for j in range(lay.bounds.cells):
-            c.S.set("cell_target", v, j, when=D.and_(when, D.eq(base, lay.cell(j))))
-        for i in range(lay.bounds.objects):
-            c.S.set("obj_target", v, i, when=D.and_(when, D.eq(base, lay.obj(i))))
-        return
-    if name == "CleanupCallback":
-        for i in range(lay.bounds.objects):
-            c.S.set("obj_cb", v, i, when=D.and_(when, D.eq(base, lay.obj(i))))
-        return
-    if name in ("Realm", "Cells"):
-        return  # the realm is fixed; a new registry's cell list is already empty
-    if name == "KeptAlive":  # Set [[KeptAlive]] to a new empty List
-        for i in range(lay.bounds.objects):
-            c.S.set("kept", 0, i, when=when)
-        return
-    raise _model_error(s, f"writing [[{name}]] is not modelled")
-
-
-def _new_cell(c: Ctx, values: list[Any], when: Any) -> Any:
-    """Allocate the next unused cell Record (cells are never reused: allocation order is
-    append order). With every cell in use the run is cut (a bound, not an error)."""
-    D = c.D
-    lay = c.alg.mc.layout
-    chosen = D.num(EMPTY)
-    free_found = D.false()
-    for j in range(lay.bounds.cells - 1, -1, -1):
-        unused = D.eq(c.S.get("cell_status", j), NONE)
-        chosen = D.ite(unused, D.num(lay.cell(j)), chosen)
-        free_found = D.or_(free_found, unused)
-    c.S.require(D.or_(D.not_(when), free_found))
-    for j in range(lay.bounds.cells):
-        hit = D.and_(when, D.eq(chosen, lay.cell(j)))
-        c.S.set("cell_status", LIVE, j, when=hit)
-        c.S.set("cell_owner", EMPTY, j, when=hit)
-        c.S.set("cell_target", values[0], j, when=hit)
-        c.S.set("cell_held", values[1], j, when=hit)
-        c.S.set("cell_token", values[2], j, when=hit)
-        c.S.set("cell_delivered", 0, j, when=hit)
-    return chosen
-
-
-def new_object(S: Any, lay: Layout, kind: int, when: Any) -> Any:
-    """Allocate the lowest free object slot; with none free the run is cut."""
-    D = S.d
-    chosen = D.num(EMPTY)
-    found = D.false()
-    for i in range(lay.bounds.objects - 1, -1, -1):
-        unused = D.eq(S.get("obj_status", i), NONE)
-        chosen = D.ite(unused, D.num(lay.obj(i)), chosen)
-        found = D.or_(found, unused)
-    S.require(D.or_(D.not_(when), found))
-    for i in range(lay.bounds.objects):
-        hit = D.and_(when, D.eq(chosen, lay.obj(i)))
-        S.set("obj_status", LIVE, i, when=hit)
-        S.set("obj_kind", kind, i, when=hit)
-        S.set("obj_target", EMPTY, i, when=hit)
-        S.set("obj_cb", UNDEF, i, when=hit)
-    return chosen
-
-
-def _free(c: Ctx, v: Any, when: Any) -> None:
-    """`Free _x_` (host step): a second free is a use after free too."""
-    D = c.D
-    lay = c.alg.mc.layout
-    _check_live(c, v, when)
-    for i in range(lay.bounds.objects):
-        hit = D.and_(when, D.eq(v, lay.obj(i)))
-        c.S.set("obj_status", FREED, i, when=hit)
-        c.S.set("root", 0, i, when=hit)
-        c.S.set("kept", 0, i, when=hit)
-    for j in range(lay.bounds.cells):
-        c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
-
-
-def _root_value(c: Ctx, v: Any, when: Any = None) -> None:
-    D = c.D
-    lay = c.alg.mc.layout
-    for i in range(lay.bounds.objects):
-        hit = D.eq(v, lay.obj(i))
-        c.S.set("root", 1, i, when=hit if when is None else D.and_(when, hit))
-
-
-def _mark_delivery(c: Ctx, e: ir.Call) -> None:
-    """Remember which cell's [[HeldValue]] is passed to user code, and the value passed."""
-    for a in e.args:
-        for n in ir.iter_nodes(a):
-            if isinstance(n, ir.Field) and n.name == "HeldValue":
-                D = c.D
-                cell = c.alg.ev(n.base, c, D.true(), None)  # type: ignore[arg-type]
-                c.env["__delivered__"] = (cell, _cell_get(c, "cell_held", cell, UNDEF))
-
-
-def _deliver(c: Ctx, when: Any = None) -> None:
-    """A held value goes to the cleanup callback: count it per cell (held-value-once) and hold it
-    against the registrations as user code made them (observers, model/env.py): some registration
-    not yet delivered or unregistered must have that held value and a target the collector took
-    (`bad_delivery` otherwise); the first such registration is then delivered. Matched by what
-    was registered, not by cell index, so that an engine that skips a registration (QuickJS-NG
-    ignores a registry registering itself) does not shift the comparison."""
-    marked = c.env.pop("__delivered__", None)
-    if marked is None:
-        return
-    cell, value = marked
-    D = c.D
-    when = D.true() if when is None else when
-    lay = c.alg.mc.layout
-    for j in range(lay.bounds.cells):
-        hit = D.and_(when, D.eq(cell, lay.cell(j)))
-        old = c.S.get("cell_delivered", j)
-        c.S.set("cell_delivered", D.ite(D.eq(old, 0), D.num(1), D.num(2)), j, when=hit)
-    taken = D.false()
-    for j in range(lay.bounds.cells):
-        target = c.S.get("reg_target", j)
-        collected = D.or_(*[D.and_(D.eq(target, lay.obj(i)), D.eq(c.S.get("gone", i), 1))
-                            for i in range(lay.bounds.objects)])
-        fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected)
-        done = D.and_(when, fits, D.not_(taken))
-        # forgotten once delivered, as Environment._forget_registration does
-        for name in REG_FIELDS:
-            c.S.set(name, EMPTY, j, when=done)
-        c.S.set("reg_live", 0, j, when=done)
-        taken = D.or_(taken, fits)
-    tracking = D.le(c.S.get("regs"), lay.bounds.cells)  # else the observer lost count (model/env.py)
-    c.S.set("bad_delivery", 1, when=D.and_(when, D.not_(taken), tracking))
 
 
 def _witness(st: ir.ForEach) -> ir.Contains | None:
@@ -1129,35 +599,9 @@ def _frame_calls(st: ir.Stmt, mc: ModelCompiler) -> list[ir.Call]:
     out = []
     for n in ir.iter_nodes(st):
         if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
-            if n.callee.name == _FRAME_CALL_USER or n.callee.name in mc.compilers:
+            if n.callee.name == FRAME_CALL_USER or n.callee.name in mc.compilers:
                 out.append(n)
     return out
 
 
-def _builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s: ir.Step,
-             mc: ModelCompiler) -> Any:
-    """Operations the clause set calls but defines elsewhere in ECMA-262: the entries of
-    BY_HAND (Call among them is a frame push, in `_push_call`). A whole spec.html defines them
-    too; model.build leaves those definitions out, so these meanings are the ones that run."""
-    D = c.D
-    if name == "OrdinaryCreateFromConstructor":
-        # sec-ordinarycreatefromconstructor: a new object with the listed internal slots;
-        # the prototype string decides which kind of object it is.
-        proto = e.args[1] if len(e.args) > 1 else None
-        text = proto.value if isinstance(proto, ir.Literal) else ""
-        kind = WEAKREF if "WeakRef" in text else REGISTRY if "FinalizationRegistry" in text else PLAIN
-        return new_object(c.S, mc.layout, kind, when)
-    if name == "IsCallable":  # sec-iscallable: only the user function is callable here
-        return D.ite(D.or_(D.eq(args[0], USERFN)), D.num(TRUE), D.num(FALSE))
-    if name == "SameValue":  # sec-samevalue: on this model's values, identity
-        return D.ite(D.eq(args[0], args[1]), D.num(TRUE), D.num(FALSE))
-    if name == "RequireInternalSlot":  # sec-requireinternalslot
-        slot = e.args[1] if len(e.args) > 1 else None
-        has = _has_slot(c, args[0], slot.name) if isinstance(slot, ir.SlotName) else D.false()
-        return D.ite(has, D.num(UNUSED), D.num(THROW))
-    if name in ("Completion", "NormalCompletion"):
-        return args[0] if args else D.num(UNUSED)
-    raise _model_error(s, f"{name} is neither compiled from the text nor modelled by hand")
-
-
-__all__ = ["dead_loop", "ModelCompiler", "AlgCompiler", "Ctx", "USER", "END", "new_object", "ModelError"]
+__all__ = ["dead_loop", "ModelCompiler", "AlgCompiler", "USER", "END"]

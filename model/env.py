@@ -21,7 +21,9 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any
 
-from specmc.model.compile import USER, Ctx, ModelCompiler, new_object
+from specmc.model.compile import USER, ModelCompiler
+from specmc.model.expressions import Ctx
+from specmc.model.heap import new_object
 from specmc.model.hosts import HostProfile
 from specmc.model.layout import (
     CUT_JOBS,

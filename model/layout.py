@@ -30,7 +30,7 @@ OBJ = 10
 PHASE_RUN, PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER = 0, 1, 2, 3, 4, 5
 PHASE_NEWREGISTRY = 6
 
-# the observer fields of one registration besides `reg_live` (model/env.py, model/compile.py)
+# the observer fields of one registration besides `reg_live` (model/env.py, model/heap.py)
 REG_FIELDS = ("reg_owner", "reg_target", "reg_held", "reg_token")
 
 # `cut`: which bound ended this run (the state is final; a bound reached is never a violation)

@@ -28,7 +28,8 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from specmc.model.build import HOST_CALLS, Substitution, select_algorithms
-from specmc.model.compile import BY_HAND, dead_loop
+from specmc.model.by_hand import BY_HAND
+from specmc.model.compile import dead_loop
 from specmc.model.hosts import HostProfile
 from specmc.spec import ir
 

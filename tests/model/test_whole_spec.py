@@ -2,7 +2,7 @@
 
 The whole file also defines the general operations the clause set calls (Call, SameValue,
 OrdinaryCreateFromConstructor, Completion, ...). The model gives those a meaning by hand
-(`model.compile.BY_HAND`), so the selection must leave the text's general steps out and list each
+(`model.by_hand.BY_HAND`), so the selection must leave the text's general steps out and list each
 substitution. These tests hold the two inputs to the same normal-form digest (model/normal.py)
 and, at small bounds, to the same explored state space and verdicts, for every shipped host.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.build import build, select_algorithms
-from specmc.model.compile import BY_HAND
+from specmc.model.by_hand import BY_HAND
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host, shipped
 from specmc.model.normal import model_form

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specmc.model.by_hand import ENVIRONMENT, hand_modelled
-from specmc.model.compile import BY_HAND
+from specmc.model.by_hand import BY_HAND, ENVIRONMENT, hand_modelled
 from specmc.proofs.review import Side, _clauses, _hand_changes
 from specmc.spec import ir
 

@@ -1,0 +1,262 @@
+"""Expressions and writes of one step, evaluated against `View`/`Domain` (model/domain.py).
+
+`Expressions` is the part of `AlgCompiler` (model/compile.py) that gives a step's operands and
+assignments their meaning: values, conditions, calls (a frame push, a host hook, or an operation
+modelled by hand), record literals, and the list operations the model has ([[Cells]],
+[[KeptAlive]]). Control flow (program counters, loops, frames) stays in model/compile.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from specmc.model.by_hand import FRAME_CALL_USER, builtin
+from specmc.model.errors import model_error
+from specmc.model.heap import (
+    check_cell,
+    check_live,
+    check_slot,
+    deliver,
+    has_slot,
+    mark_delivery,
+    new_cell,
+    read_field,
+    type_test,
+    write_field,
+)
+from specmc.model.layout import (
+    EMPTY,
+    FALSE,
+    JOBCB,
+    LIVE,
+    REALM,
+    THROW,
+    TRUE,
+    UNDEF,
+    UNUSED,
+    USERFN,
+)
+from specmc.spec import ir
+
+if TYPE_CHECKING:
+    from specmc.model.compile import AlgCompiler, ModelCompiler
+
+CONDITION_FORMS = (ir.Compare, ir.TypeTest, ir.Present, ir.HasSlots, ir.Logic, ir.Contains,
+                   ir.OneOf, ir.Binary)
+
+
+@dataclass
+class Ctx:
+    """Evaluation context of one transition at one frame depth."""
+
+    S: Any  # View
+    d: int  # frame depth (compile-time constant)
+    alg: AlgCompiler
+    env: dict[str, Any] = field(default_factory=dict)  # binder variables
+    ret: Any = None  # the callee's result when resuming after a call
+    call: tuple[str, tuple[Any, ...], Any] | None = None  # (callee, args, reach) recorded in phase 0
+    abrupt: list[Any] = field(default_factory=list)  # conditions under which `?` propagates
+    prop: Any = None  # after resuming: the condition under which the frame returned abruptly
+
+    @property
+    def D(self) -> Any:
+        return self.S.d
+
+
+class Expressions:
+    """Operand, condition and write semantics of AlgCompiler (mixed in: they read its frame
+    locals and its ModelCompiler)."""
+
+    mc: ModelCompiler
+
+    def evc(self, e: ir.Expr, c: Ctx, when: Any, s: ir.Step) -> Any:
+        """A condition: boolean forms as they are, a value (e.g. a call) compared to *true*."""
+        v = self.ev(e, c, when, s)
+        if isinstance(e, CONDITION_FORMS) and not (isinstance(e, ir.Binary) and e.op == "+"):
+            return v
+        return c.D.eq(v, TRUE)
+
+    def ev(self, e: ir.Expr | None, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        if e is None:
+            return D.num(UNDEF)
+        if isinstance(e, ir.Var):
+            return self.get_local(c, e.name, s)
+        if isinstance(e, ir.Literal):
+            return D.num(literal_value(e, s))
+        if isinstance(e, ir.Special):
+            if e.kind == "this-value":
+                return self.get_local(c, "this", s)
+            if e.kind == "new-target":
+                return self.get_local(c, "newtarget", s)
+            if e.kind in ("active-function", "agent-record", "current-realm"):
+                return D.num(REALM)
+            if e.kind == "empty-list":
+                return D.num(EMPTY)
+            raise model_error(s, f"no value for {e.kind}")
+        if isinstance(e, ir.Field):
+            base = self.ev(e.base, c, when, s)
+            return read_field(c, base, e.name, when, s)
+        if isinstance(e, ir.Call):
+            return self._call(e, c, when, s)
+        if isinstance(e, ir.SlotName):
+            return D.num(EMPTY)  # a slot name is read statically by the operation it is passed to
+        if isinstance(e, ir.ListLit):
+            items = [self.ev(i, c, when, s) for i in e.items if not isinstance(i, ir.SlotName)]
+            return items[0] if len(items) == 1 else D.num(EMPTY)
+        if isinstance(e, ir.RecordLit):
+            return self._record(e, c, when, s)
+        if isinstance(e, ir.Compare):
+            r = D.eq(self.ev(e.left, c, when, s), self.ev(e.right, c, when, s))
+            return D.not_(r) if e.negated else r
+        if isinstance(e, ir.Binary):
+            left, right = self.ev(e.left, c, when, s), self.ev(e.right, c, when, s)
+            if e.op == "+":
+                return D.add(left, right)
+            if e.op == "=":
+                return D.eq(left, right)
+            raise model_error(s, f"operator {e.op} is not modelled")
+        if isinstance(e, ir.TypeTest):
+            v = self.ev(e.subject, c, when, s)
+            r = type_test(c, v, e.type_name, s)
+            return D.not_(r) if e.negated else r
+        if isinstance(e, ir.Present):
+            return D.false() if e.negated else D.true()
+        if isinstance(e, ir.HasSlots):
+            v = self.ev(e.subject, c, when, s)
+            r = D.and_(*[has_slot(c, v, slot) for slot in e.slots])
+            return D.not_(r) if e.negated else r
+        if isinstance(e, ir.Logic):
+            acc = D.true() if e.op == "and" else D.false()
+            path = when
+            for operand in e.operands:
+                v = self.evc(operand, c, path, s)
+                if e.op == "and":
+                    acc = D.and_(acc, v)
+                    path = D.and_(path, v)
+                else:
+                    acc = D.or_(acc, v)
+                    path = D.and_(path, D.not_(v))
+            return acc
+        if isinstance(e, ir.Contains):
+            r = self._contains(e, c, when, s)
+            return D.not_(r) if e.negated else r
+        raise model_error(s, f"the model has no semantics for {type(e).__name__} expressions")
+
+    def _contains(self, e: ir.Contains, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        if isinstance(e.container, ir.Special) and e.container.kind == "global-symbol-registry":
+            return D.false()  # the model has no Symbols
+        lay = self.mc.layout
+        if not (isinstance(e.container, ir.Field) and e.container.name == "Cells"):
+            raise model_error(s, "contains: the model only knows [[Cells]] lists")
+        reg = self.ev(e.container.base, c, when, s)
+        check_live(c, reg, when)
+        out = []
+        for j in range(lay.bounds.cells):
+            v = D.num(lay.cell(j))
+            member = D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+            if isinstance(e.element, ir.Binder):
+                env = dict(c.env)
+                env[e.element.var] = v
+                sub = Ctx(c.S, c.d, self, env, c.ret, c.call, c.abrupt)
+                cond = self.evc(e.such_that, sub, D.and_(when, member), s) if e.such_that else D.true()
+                out.append(D.and_(member, cond))
+            else:
+                out.append(D.and_(member, D.eq(self.ev(e.element, c, when, s), v)))
+        return D.or_(*out)
+
+    def _record(self, e: ir.RecordLit, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        fields = dict(e.fields)
+        if "Callback" in fields:  # JobCallback Record { [[Callback]]: f, [[HostDefined]]: ~empty~ }
+            return D.ite(D.eq(self.ev(fields["Callback"], c, when, s), USERFN), D.num(JOBCB),
+                         D.num(UNDEF))
+        if set(fields) == {"WeakRefTarget", "HeldValue", "UnregisterToken"}:
+            return new_cell(c, [self.ev(fields[k], c, when, s)
+                                 for k in ("WeakRefTarget", "HeldValue", "UnregisterToken")], when)
+        raise model_error(s, f"record {e.type_name} with fields {sorted(fields)} is not modelled")
+
+    def _call(self, e: ir.Call, c: Ctx, when: Any, s: ir.Step) -> Any:
+        D = c.D
+        name = e.callee.name if isinstance(e.callee, ir.Name) else ""
+        args = tuple(self.ev(a, c, when, s) for a in e.args)
+        if name == FRAME_CALL_USER or name in self.mc.compilers:
+            if c.ret is not None:
+                v = c.ret
+            else:
+                c.call = (name, args, when)
+                mark_delivery(c, e)
+                v = D.num(UNDEF)
+        elif name in self.mc.host_calls:
+            if c.ret is None:
+                mark_delivery(c, e)
+                deliver(c, when)
+            v = self.mc.host_calls[name](c, args, when)
+        else:
+            v = builtin(name, e, args, c, when, s, self.mc)
+        if e.check == "?":
+            c.abrupt.append(D.and_(when, D.eq(v, THROW)))
+        elif e.check == "!":
+            c.S.set("err_assert", 1, when=D.and_(when, D.eq(v, THROW)))
+        return v
+
+    # writes ---------------------------------------------------------------------
+    def assign(self, target: ir.Expr, v: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+        if isinstance(target, ir.Var):
+            self.set_local(c, target.name, v, when, s)
+            return
+        if isinstance(target, ir.Field):
+            base = self.ev(target.base, c, when, s)
+            write_field(c, base, target.name, v, when, s)
+            return
+        raise model_error(s, "cannot assign to this expression")
+
+    def _append(self, st: ir.Append, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+        D = c.D
+        tgt = st.target
+        if isinstance(tgt, ir.Field) and tgt.name == "Cells":
+            reg = self.ev(tgt.base, c, when, s)
+            check_live(c, reg, when)
+            check_slot(c, reg, "Cells", when)
+            lay = self.mc.layout
+            for j in range(lay.bounds.cells):
+                hit = D.and_(when, D.eq(item, lay.cell(j)))
+                check_cell(c, j, hit)
+                c.S.set("cell_owner", reg, j, when=hit)
+            return
+        if isinstance(tgt, ir.Field) and tgt.name == "KeptAlive":
+            lay = self.mc.layout
+            for i in range(lay.bounds.objects):
+                c.S.set("kept", 1, i, when=D.and_(when, D.eq(item, lay.obj(i))))
+            return
+        raise model_error(s, "Append: the model only knows [[Cells]] and [[KeptAlive]]")
+
+    def _remove(self, st: ir.Remove, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+        D = c.D
+        src = st.source
+        if not (isinstance(src, ir.Field) and src.name == "Cells"):
+            raise model_error(s, "Remove: the model only knows [[Cells]] lists")
+        reg = self.ev(src.base, c, when, s)
+        check_live(c, reg, when)
+        check_slot(c, reg, "Cells", when)
+        lay = self.mc.layout
+        for j in range(lay.bounds.cells):
+            hit = D.and_(when, D.eq(item, lay.cell(j)))
+            check_cell(c, j, hit)
+            c.S.set("cell_owner", EMPTY, j, when=D.and_(hit, D.eq(c.S.get("cell_owner", j), reg)))
+
+
+def literal_value(e: ir.Literal, s: ir.Step) -> int:
+    if e.kind == "value":
+        table = {"undefined": UNDEF, "true": TRUE, "false": FALSE}
+        if e.value in table:
+            return table[e.value]
+    if e.kind == "enum":
+        table = {"empty": EMPTY, "unused": UNUSED}
+        if e.value in table:
+            return table[e.value]
+    if e.kind in ("string", "code"):
+        return UNDEF  # only passed to OrdinaryCreateFromConstructor, which reads it statically
+    raise model_error(s, f"literal {e.kind} {e.value!r} is not modelled")

@@ -1,0 +1,299 @@
+"""The runtime's heap as compiled steps read and change it: objects, cells, registrations.
+
+Each operation is written once against `View`/`Domain` (model/domain.py), like the steps that
+call it, so it serves the reference interpreter and Z3 alike. A read or write of something freed
+sets `err_uaf`; a slot the object's kind lacks sets `err_assert`; an allocation with nothing free
+cuts the run (a bound, not an error).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from specmc.model.errors import model_error
+from specmc.model.layout import (
+    EMPTY,
+    FREED,
+    JOBCB,
+    LIVE,
+    NONE,
+    OBJ,
+    PLAIN,
+    REALM,
+    REG_FIELDS,
+    REGISTRY,
+    THROW,
+    UNDEF,
+    USERFN,
+    WEAKREF,
+    Layout,
+)
+from specmc.spec import ir
+
+if TYPE_CHECKING:
+    from specmc.model.expressions import Ctx
+
+KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY}
+SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": REGISTRY,
+             "Realm": REGISTRY}
+
+
+def is_obj(c: Ctx, v: Any) -> Any:
+    lay = c.alg.mc.layout
+    D = c.D
+    return D.and_(D.le(OBJ, v), D.lt(v, lay.cell_base))
+
+
+def is_cell(c: Ctx, v: Any) -> Any:
+    lay = c.alg.mc.layout
+    D = c.D
+    return D.and_(D.le(lay.cell_base, v), D.lt(v, lay.cell_base + lay.bounds.cells))
+
+
+def select(c: Ctx, name: str, v: Any, first: int, count: int, default: int) -> Any:
+    """Read slot `name` of the entity whose value is v (values first..first+count-1);
+    default when v is not one of them. With a symbolic v this is an if-then-else chain."""
+    D = c.D
+    out = D.num(default)
+    for i in range(count - 1, -1, -1):
+        out = D.ite(D.eq(v, first + i), c.S.get(name, i), out)
+    return out
+
+
+def obj_get(c: Ctx, name: str, v: Any, default: int) -> Any:
+    return select(c, name, v, OBJ, c.alg.mc.layout.bounds.objects, default)
+
+
+def cell_get(c: Ctx, name: str, v: Any, default: int) -> Any:
+    lay = c.alg.mc.layout
+    return select(c, name, v, lay.cell_base, lay.bounds.cells, default)
+
+
+def check_live(c: Ctx, v: Any, when: Any) -> None:
+    """A read or write of a freed object or cell is a use after free."""
+    D = c.D
+    freed = D.or_(D.eq(obj_get(c, "obj_status", v, LIVE), FREED),
+                  D.eq(cell_get(c, "cell_status", v, LIVE), FREED))
+    c.S.set("err_uaf", 1, when=D.and_(when, freed))
+
+
+def check_cell(c: Ctx, j: int, when: Any) -> None:
+    D = c.D
+    c.S.set("err_uaf", 1, when=D.and_(when, D.eq(c.S.get("cell_status", j), FREED)))
+
+
+def kind_is(c: Ctx, v: Any, kind: int) -> Any:
+    D = c.D
+    return D.and_(is_obj(c, v), D.eq(obj_get(c, "obj_kind", v, PLAIN), kind),
+                  D.ne(obj_get(c, "obj_status", v, NONE), NONE))
+
+
+def has_slot(c: Ctx, v: Any, slot: str) -> Any:
+    kind = SLOT_KIND.get(slot)
+    if kind is None:
+        return c.D.false()
+    return kind_is(c, v, kind)
+
+
+def type_test(c: Ctx, v: Any, type_name: str, s: ir.Step) -> Any:
+    D = c.D
+    if type_name == "Object":
+        return is_obj(c, v)
+    if type_name == "Symbol":
+        return D.false()
+    if type_name in ("abrupt completion", "throw completion"):
+        return D.eq(v, THROW)
+    if type_name in KIND_OF_TYPE:
+        return kind_is(c, v, KIND_OF_TYPE[type_name])
+    raise model_error(s, f"type test 'is a {type_name}' is not modelled")
+
+
+def check_slot(c: Ctx, base: Any, name: str, when: Any) -> None:
+    """Reading or writing an internal slot the object does not have is not a step the text can
+    take (the type checks before it, e.g. RequireInternalSlot, exist to rule it out): a failed
+    well-formedness assertion of the text (`spec-asserts`), not a silent read of nothing."""
+    kind = SLOT_KIND.get(name)
+    if kind is None:
+        return
+    D = c.D
+    wrong = D.and_(is_obj(c, base), D.ne(obj_get(c, "obj_kind", base, kind), kind))
+    c.S.set("err_assert", 1, when=D.and_(when, wrong))
+
+
+# the slots the model gives a meaning to, as read_field and write_field below do: model.build
+# checks every step of every needed algorithm against them before any is compiled, so that a step
+# no run reaches at the given bounds cannot use an unmodelled slot unnoticed
+READ_FIELDS = frozenset({"WeakRefTarget", "HeldValue", "UnregisterToken", "CleanupCallback", "Cells",
+                         "Realm", "Callback", "KeptAlive", "Symbol", "Key"})
+WRITE_FIELDS = frozenset({"WeakRefTarget", "CleanupCallback", "Realm", "Cells", "KeptAlive"})
+
+
+def unmodelled_field(step: ir.Step) -> str | None:
+    """Why the step reads or writes a slot the model does not have (None when it does not):
+    the message the compiler gives when it meets the same step."""
+    written = step.stmt.target if isinstance(step.stmt, ir.Set) and isinstance(step.stmt.target, ir.Field) \
+        else None
+    if written is not None and written.name not in WRITE_FIELDS:
+        return f"writing [[{written.name}]] is not modelled"
+    for n in ir.iter_nodes(step.stmt):
+        if isinstance(n, ir.Field) and n is not written and n.name not in READ_FIELDS:
+            return f"field [[{n.name}]] is not modelled"
+    return None
+
+
+def read_field(c: Ctx, base: Any, name: str, when: Any, s: ir.Step) -> Any:
+    D = c.D
+    check_live(c, base, when)
+    check_slot(c, base, name, when)
+    if name == "WeakRefTarget":
+        return D.ite(is_cell(c, base), cell_get(c, "cell_target", base, EMPTY),
+                     obj_get(c, "obj_target", base, EMPTY))
+    if name == "HeldValue":
+        return cell_get(c, "cell_held", base, UNDEF)
+    if name == "UnregisterToken":
+        return cell_get(c, "cell_token", base, EMPTY)
+    if name == "CleanupCallback":
+        return obj_get(c, "obj_cb", base, UNDEF)
+    if name == "Cells":
+        return base  # a registry's list is named by the registry
+    if name == "Realm":
+        return D.num(REALM)
+    if name == "Callback":
+        return D.ite(D.eq(base, JOBCB), D.num(USERFN), D.num(UNDEF))
+    if name == "KeptAlive":
+        return D.num(REALM)
+    if name in ("Symbol", "Key"):  # GlobalSymbolRegistry entries: the model has no Symbols
+        return D.num(UNDEF)
+    raise model_error(s, f"field [[{name}]] is not modelled")
+
+
+def write_field(c: Ctx, base: Any, name: str, v: Any, when: Any, s: ir.Step) -> None:
+    D = c.D
+    lay = c.alg.mc.layout
+    check_live(c, base, when)
+    check_slot(c, base, name, when)
+    if name == "WeakRefTarget":
+        for j in range(lay.bounds.cells):
+            c.S.set("cell_target", v, j, when=D.and_(when, D.eq(base, lay.cell(j))))
+        for i in range(lay.bounds.objects):
+            c.S.set("obj_target", v, i, when=D.and_(when, D.eq(base, lay.obj(i))))
+        return
+    if name == "CleanupCallback":
+        for i in range(lay.bounds.objects):
+            c.S.set("obj_cb", v, i, when=D.and_(when, D.eq(base, lay.obj(i))))
+        return
+    if name in ("Realm", "Cells"):
+        return  # the realm is fixed; a new registry's cell list is already empty
+    if name == "KeptAlive":  # Set [[KeptAlive]] to a new empty List
+        for i in range(lay.bounds.objects):
+            c.S.set("kept", 0, i, when=when)
+        return
+    raise model_error(s, f"writing [[{name}]] is not modelled")
+
+
+def new_cell(c: Ctx, values: list[Any], when: Any) -> Any:
+    """Allocate the next unused cell Record (cells are never reused: allocation order is
+    append order). With every cell in use the run is cut (a bound, not an error)."""
+    D = c.D
+    lay = c.alg.mc.layout
+    chosen = D.num(EMPTY)
+    free_found = D.false()
+    for j in range(lay.bounds.cells - 1, -1, -1):
+        unused = D.eq(c.S.get("cell_status", j), NONE)
+        chosen = D.ite(unused, D.num(lay.cell(j)), chosen)
+        free_found = D.or_(free_found, unused)
+    c.S.require(D.or_(D.not_(when), free_found))
+    for j in range(lay.bounds.cells):
+        hit = D.and_(when, D.eq(chosen, lay.cell(j)))
+        c.S.set("cell_status", LIVE, j, when=hit)
+        c.S.set("cell_owner", EMPTY, j, when=hit)
+        c.S.set("cell_target", values[0], j, when=hit)
+        c.S.set("cell_held", values[1], j, when=hit)
+        c.S.set("cell_token", values[2], j, when=hit)
+        c.S.set("cell_delivered", 0, j, when=hit)
+    return chosen
+
+
+def new_object(S: Any, lay: Layout, kind: int, when: Any) -> Any:
+    """Allocate the lowest free object slot; with none free the run is cut."""
+    D = S.d
+    chosen = D.num(EMPTY)
+    found = D.false()
+    for i in range(lay.bounds.objects - 1, -1, -1):
+        unused = D.eq(S.get("obj_status", i), NONE)
+        chosen = D.ite(unused, D.num(lay.obj(i)), chosen)
+        found = D.or_(found, unused)
+    S.require(D.or_(D.not_(when), found))
+    for i in range(lay.bounds.objects):
+        hit = D.and_(when, D.eq(chosen, lay.obj(i)))
+        S.set("obj_status", LIVE, i, when=hit)
+        S.set("obj_kind", kind, i, when=hit)
+        S.set("obj_target", EMPTY, i, when=hit)
+        S.set("obj_cb", UNDEF, i, when=hit)
+    return chosen
+
+
+def free(c: Ctx, v: Any, when: Any) -> None:
+    """`Free _x_` (host step): a second free is a use after free too."""
+    D = c.D
+    lay = c.alg.mc.layout
+    check_live(c, v, when)
+    for i in range(lay.bounds.objects):
+        hit = D.and_(when, D.eq(v, lay.obj(i)))
+        c.S.set("obj_status", FREED, i, when=hit)
+        c.S.set("root", 0, i, when=hit)
+        c.S.set("kept", 0, i, when=hit)
+    for j in range(lay.bounds.cells):
+        c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
+
+
+def root_value(c: Ctx, v: Any, when: Any = None) -> None:
+    D = c.D
+    lay = c.alg.mc.layout
+    for i in range(lay.bounds.objects):
+        hit = D.eq(v, lay.obj(i))
+        c.S.set("root", 1, i, when=hit if when is None else D.and_(when, hit))
+
+
+def mark_delivery(c: Ctx, e: ir.Call) -> None:
+    """Remember which cell's [[HeldValue]] is passed to user code, and the value passed."""
+    for a in e.args:
+        for n in ir.iter_nodes(a):
+            if isinstance(n, ir.Field) and n.name == "HeldValue":
+                D = c.D
+                cell = c.alg.ev(n.base, c, D.true(), None)  # type: ignore[arg-type]
+                c.env["__delivered__"] = (cell, cell_get(c, "cell_held", cell, UNDEF))
+
+
+def deliver(c: Ctx, when: Any = None) -> None:
+    """A held value goes to the cleanup callback: count it per cell (held-value-once) and hold it
+    against the registrations as user code made them (observers, model/env.py): some registration
+    not yet delivered or unregistered must have that held value and a target the collector took
+    (`bad_delivery` otherwise); the first such registration is then delivered. Matched by what
+    was registered, not by cell index, so that an engine that skips a registration (QuickJS-NG
+    ignores a registry registering itself) does not shift the comparison."""
+    marked = c.env.pop("__delivered__", None)
+    if marked is None:
+        return
+    cell, value = marked
+    D = c.D
+    when = D.true() if when is None else when
+    lay = c.alg.mc.layout
+    for j in range(lay.bounds.cells):
+        hit = D.and_(when, D.eq(cell, lay.cell(j)))
+        old = c.S.get("cell_delivered", j)
+        c.S.set("cell_delivered", D.ite(D.eq(old, 0), D.num(1), D.num(2)), j, when=hit)
+    taken = D.false()
+    for j in range(lay.bounds.cells):
+        target = c.S.get("reg_target", j)
+        collected = D.or_(*[D.and_(D.eq(target, lay.obj(i)), D.eq(c.S.get("gone", i), 1))
+                            for i in range(lay.bounds.objects)])
+        fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected)
+        done = D.and_(when, fits, D.not_(taken))
+        # forgotten once delivered, as Environment._forget_registration does
+        for name in REG_FIELDS:
+            c.S.set(name, EMPTY, j, when=done)
+        c.S.set("reg_live", 0, j, when=done)
+        taken = D.or_(taken, fits)
+    tracking = D.le(c.S.get("regs"), lay.bounds.cells)  # else the observer lost count (model/env.py)
+    c.S.set("bad_delivery", 1, when=D.and_(when, D.not_(taken), tracking))
