@@ -1,0 +1,234 @@
+"""A program and its predicates printed as one C text: the native explorer's source.
+
+Every command's guard and writes and every property's predicate are the same Z3 terms the
+solvers use (model/symbolic.py), printed by model/native.py's printer with C syntax, one
+function per command; a fixed runtime (breadth-first search, visited set, parents) follows.
+model/ccompile.py compiles the text, model/cexplore.py runs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import z3
+from specmc.model.layout import Layout
+from specmc.model.native import Syntax, _Nodes, _Printer
+from specmc.model.program import Command, Program
+from specmc.model.symbolic import command_term, command_terms, state_vars
+
+ABI = 2  # bump when the generated interface changes: cached libraries are keyed on it too
+
+
+class _CSyntax(Syntax):
+    """C over unsigned temporaries: booleans are 0/1, bit-vectors bytes masked after + and -."""
+
+    true, false = "1", "0"
+    not_, and_, or_ = "!{0}", " && ", " || "
+    ite = "{0} ? {1} : {2}"
+    mask = " & 255u"
+    temp = "  unsigned {0} = {1};"
+
+    def literal(self, v: int) -> str:
+        return str(v & 0xFF)
+
+
+def _c_printer(nodes: _Nodes) -> _Printer:
+    return _Printer(nodes, _CSyntax())
+
+
+def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes,
+               frozen: frozenset[int]) -> str:
+    p = _c_printer(nodes)
+    _, kind, children, _ = nodes.get(guard) if not isinstance(guard, bool) else (None, 0, (), None)
+    if guard is False:
+        p.lines.append("  return 0;")
+    elif guard is not True:
+        for c in children if kind == z3.Z3_OP_AND else (guard,):
+            if nodes.get(c)[1] == z3.Z3_OP_TRUE:
+                continue
+            p.lines.append(f"  if (!({p.value(c)})) return 0;")
+    stores = []
+    for i in range(width):
+        if i in writes and i not in frozen:
+            v = p.value(writes[i])
+            if v != f"s[{i}]":
+                stores.append(f"  o[{i}] = (u8)({v});")
+    return "\n".join([f"static int c{n}(const u8 *s, u8 *o) {{", *p.lines,
+                      f"  memcpy(o, s, {width});", *stores, "  return 1;", "}"])
+
+
+def _predicate_c(n: int, term: Any, nodes: _Nodes) -> str:
+    p = _c_printer(nodes)
+    v = p.value(term)
+    return "\n".join([f"static int p{n}(const u8 *s) {{", *p.lines, f"  return ({v}) != 0;", "}"])
+
+
+_RUNTIME = r"""
+typedef long long i64;
+typedef unsigned long long u64;
+typedef int (*progress_fn)(i64 states, int depth);
+
+static u8 *st; static uint32_t *par; static int32_t *cmdof; static uint16_t *dep;
+static i64 cap, count; static uint32_t *tab; static u64 tabmask;
+
+static u64 hash(const u8 *s) {
+  u64 h = 0x9E3779B97F4A7C15ull; int i = 0;
+  for (; i + 8 <= W; i += 8) {
+    u64 v; memcpy(&v, s + i, 8); h = (h ^ v) * 0xff51afd7ed558ccdull; h ^= h >> 29;
+  }
+  for (; i < W; i++) { h = (h ^ s[i]) * 0x100000001b3ull; }
+  h ^= h >> 32; return h;
+}
+
+static int grow(void) {
+  i64 nc = cap ? cap * 2 : 1 << 16;
+  u8 *a = realloc(st, (size_t)nc * W); if (!a) return 0; st = a;
+  uint32_t *b = realloc(par, (size_t)nc * 4); if (!b) return 0; par = b;
+  int32_t *c = realloc(cmdof, (size_t)nc * 4); if (!c) return 0; cmdof = c;
+  uint16_t *d = realloc(dep, (size_t)nc * 2); if (!d) return 0; dep = d;
+  cap = nc;
+  u64 tsize = (u64)nc * 2; uint32_t *t = calloc(tsize, 4); if (!t) return 0;
+  free(tab); tab = t; tabmask = tsize - 1;
+  for (i64 k = 0; k < count; k++) {
+    u64 h = hash(st + k * W) & tabmask;
+    while (tab[h]) h = (h + 1) & tabmask;
+    tab[h] = (uint32_t)(k + 1);
+  }
+  return 1;
+}
+
+/* the index of s among the visited states, adding it (-1 - index: it was new); -2**40: no memory */
+static i64 visit(const u8 *s) {
+  if (count >= cap && !grow()) return -((i64)1 << 40);
+  u64 h = hash(s) & tabmask;
+  while (tab[h]) {
+    i64 k = (i64)tab[h] - 1;
+    if (!memcmp(st + k * W, s, W)) return k;
+    h = (h + 1) & tabmask;
+  }
+  memcpy(st + count * W, s, W); tab[h] = (uint32_t)(count + 1);
+  return -1 - count++;
+}
+
+void release(void) { free(st); free(par); free(cmdof); free(dep); free(tab);
+  st = 0; par = 0; cmdof = 0; dep = 0; tab = 0; cap = count = 0; }
+
+/* hands the states, parents and commands over to the caller, who frees each with specmc_free;
+   the states shrunk to their count (in place, or by remapping: no second copy) */
+void detach(u8 **s, uint32_t **p, int32_t **c) {
+  free(tab); free(dep); tab = 0; dep = 0;
+  if (count) {
+    u8 *a = realloc(st, (size_t)count * W); if (a) st = a;
+    uint32_t *b = realloc(par, (size_t)count * 4); if (b) par = b;
+    int32_t *d = realloc(cmdof, (size_t)count * 4); if (d) cmdof = d;
+  }
+  *s = st; *p = par; *c = cmdof; st = 0; par = 0; cmdof = 0; cap = count = 0;
+}
+void specmc_free(void *p) { free(p); }
+
+/* out[0] states, out[1] transitions, out[2] complete, out[3] 1 if memory ran out, out[4] stopped
+   by the progress callback; viol[k]: index of the first state violating predicate k, or -1 */
+void search(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
+            progress_fn progress, i64 *out, i64 *viol) {
+  static u8 buf[MAXSUCC * W]; static int32_t which[MAXSUCC];
+  int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0; i64 transitions = 0;
+  release();
+  for (int k = 0; k < NPRED; k++) { viol[k] = -1; pending += asked[k]; }
+  nasked = pending;
+  i64 r = visit(init);
+  if (r == -((i64)1 << 40)) { out[3] = 1; return; }
+  par[0] = 0xFFFFFFFFu; cmdof[0] = -1; dep[0] = 0;
+  for (int k = 0; k < NPRED; k++)
+    if (asked[k] && !pred(k, init)) { viol[k] = 0; pending--; stopped |= stop_at[k]; }
+  i64 head = 0;
+  while (head < count && (pending || !nasked) && !stopped) {
+    i64 cur = head++;
+    if (progress && !(head & 0xFFFF) && progress(count, dep[cur])) { quit = 1; complete = 0; break; }
+    if (dep[cur] >= max_depth) { complete = 0; continue; }
+    int n = succ(st + cur * W, buf, which);
+    for (int j = 0; j < n; j++) {
+      transitions++;
+      i64 v = visit(buf + j * W);
+      if (v == -((i64)1 << 40)) { nomem = 1; complete = 0; head = count; break; }
+      if (v >= 0) continue;
+      i64 idx = -1 - v;
+      par[idx] = (uint32_t)cur; cmdof[idx] = which[j]; dep[idx] = (uint16_t)(dep[cur] + 1);
+      const u8 *s = st + idx * W;
+      for (int k = 0; k < NPRED; k++)
+        if (asked[k] && viol[k] < 0 && !pred(k, s)) { viol[k] = idx; pending--; stopped |= stop_at[k]; }
+      if (count >= max_states) { complete = 0; head = count; break; }
+    }
+    if (nomem) break;
+  }
+  out[0] = count; out[1] = transitions; out[2] = complete && head >= count; out[3] = nomem; out[4] = quit;
+}
+"""
+
+
+def numbering(program: Program) -> tuple[Command, ...]:
+    """The commands in the order the C text numbers them: each site's (sites sorted), then the
+    unsited ones, each on its first appearance."""
+    seen: dict[int, Command] = {}
+    for _site, cmds in sorted(program.by_site.items()):
+        for c in cmds:
+            seen.setdefault(id(c), c)
+    for c in program.unsited:
+        seen.setdefault(id(c), c)
+    return tuple(seen.values())
+
+
+def predicates_c(program: Program, predicates: list[Any]) -> str:
+    """The predicates' C functions and their dispatch (cheap: a few small terms)."""
+    xs = state_vars(program)
+    nodes = _Nodes({x.get_id(): i for i, x in enumerate(xs)})
+    preds = [_predicate_c(k, t, nodes) for k, t in enumerate(predicates)]
+    dispatch = "\n".join(["static int pred(int k, const u8 *s) {", "  switch (k) {",
+                          *[f"  case {k}: return p{k}(s);" for k in range(len(predicates))],
+                          "  default: return 1;", "  }", "}"])
+    return "\n\n".join([*preds, dispatch])
+
+
+def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command, ...]]:
+    """The C text of `program` with `predicates` (Z3 terms over its state variables), and the
+    commands in the order the text numbers them."""
+    xs = state_vars(program)
+    nodes = _Nodes({x.get_id(): i for i, x in enumerate(xs)})
+    lay: Layout = program.layout
+    width = lay.size
+    frozen = frozenset(program.dropped)
+    commands = numbering(program)
+    number = {id(c): n for n, c in enumerate(commands)}
+    # the solvers' terms of the commands that are not a family's member, built once per model
+    # (model/symbolic.py keeps them): firing 1,214 commands again cost 3 s of the 5 s this takes
+    known = {id(c): (guard, writes) for c, (_name, guard, writes)
+             in zip(program.symbolic_commands, command_terms(program, xs), strict=True) if not c.family}
+    funcs = []
+    for n, c in enumerate(commands):
+        guard, writes = known.get(id(c)) or command_term(program, c, xs)
+        funcs.append(_command_c(n, guard, writes, width, nodes, frozen))
+
+    def call(c: Command, indent: str) -> str:
+        return f"{indent}if (c{number[id(c)]}(s, b + n * W)) which[n++] = {number[id(c)]};"
+
+    cases = []
+    most = len(program.unsited)
+    for (d, alg, pc, phase), cmds in sorted(program.by_site.items()):
+        calls = [call(c, "      ") for c in cmds]
+        most = max(most, len(cmds) + len(program.unsited))
+        cases.append("\n".join([f"    case {(d << 24) | (alg << 16) | (pc << 8) | phase}u:", *calls,
+                                "      break;"]))
+    unsited = [call(c, "  ") for c in program.unsited]
+    sp, alg0, pc0, ph0 = (lay.where(n)[0] for n in ("sp", "frame_alg", "frame_pc", "frame_phase"))
+    succ = "\n".join([
+        "static int succ(const u8 *s, u8 *b, int32_t *which) {",
+        "  int n = 0;",
+        f"  if (s[{sp}] > 0) {{",
+        f"    unsigned d = s[{sp}] - 1u;",
+        f"    unsigned key = (d << 24) | ((unsigned)s[{alg0} + d] << 16) | ((unsigned)s[{pc0} + d] << 8)"
+        f" | s[{ph0} + d];",
+        "    switch (key) {", *cases, "    default: break;", "    }", "  }", *unsited, "  return n;", "}"])
+    head = "\n".join(["#include <stdint.h>", "#include <stdlib.h>", "#include <string.h>",
+                      "typedef uint8_t u8;", f"#define W {width}", f"#define MAXSUCC {max(most, 1)}",
+                      f"#define NPRED {len(predicates)}", f"/* specmc native explorer, ABI {ABI} */"])
+    text = "\n\n".join([head, *funcs, succ, predicates_c(program, predicates), _RUNTIME])
+    return text, commands
