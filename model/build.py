@@ -15,6 +15,7 @@ on the `Selection`, so that reports can say which definitions of the text the mo
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from specmc.model.bounds import Bounds
@@ -47,8 +48,13 @@ HOOK = "HostEnqueueFinalizationRegistryCleanupJob"
 HOST_CALLS = frozenset({HOOK, "HostEnqueueCallbackJob"})
 
 
-def _named(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:
+def _named(spec: ir.Spec, host: HostProfile) -> tuple[dict[str, tuple[ir.Algorithm, str]],
+                                                      dict[str, tuple[ir.Algorithm, ir.Algorithm]]]:
+    """Each name's definition (a host profile's own wins over the text's, the text's over a host
+    default), and the names that one source defines twice with steps (first, second): which of
+    the two the model ran used to depend on the order of the --spec files, without a word."""
     by_name: dict[str, tuple[ir.Algorithm, str]] = {}
+    twice: dict[str, tuple[ir.Algorithm, ir.Algorithm]] = {}
 
     def offer(a: ir.Algorithm, source: str) -> None:
         if a.kind == "job-closure" and a.name == HOOK:
@@ -57,14 +63,20 @@ def _named(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, st
             by_name.setdefault(EXECUTION, (a, source))
         elif a.name not in by_name or not by_name[a.name][0].steps:
             by_name[a.name] = (a, source)
+        elif a.steps and by_name[a.name][1] == source:
+            twice.setdefault(a.name, (by_name[a.name][0], a))
 
     for a in spec.algorithms:
         offer(a, "spec")
     for a in host.defaults:  # only where the text left the algorithm as prose
         offer(a, "host")
+    own: dict[str, ir.Algorithm] = {}
     for a in host.algorithms:
+        if a.name in own:
+            twice.setdefault(a.name, (own[a.name], a))
+        own[a.name] = a
         by_name[a.name] = (a, "host")
-    return by_name
+    return by_name, twice
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,9 @@ class Selection:
     substituted: tuple[Substitution, ...] = ()  # the text's definitions the model replaces by hand
     # where each missing name is first called (absent for an entry point the text lacks)
     called_at: tuple[tuple[str, Loc], ...] = ()
+    # names the model runs that one source defines twice with steps: (first, second)
+    twice: tuple[tuple[ir.Algorithm, ir.Algorithm], ...] = ()
+    unused: tuple[ir.Algorithm, ...] = ()  # the host profile's own algorithms the model never runs
 
 
 def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
@@ -103,7 +118,7 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
     A callee that is neither defined with steps, nor modelled by hand, nor a hook the environment
     implements is missing (E062), like an entry point the text lacks: a QuickJS-NG profile's call
     of CanBeHeldWeakly on a text from before 2023 says so, rather than failing at the call."""
-    by_name = _named(spec, host)
+    by_name, twice = _named(spec, host)
     roots = list(ENTRY_POINTS)
     roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
@@ -140,7 +155,9 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
                             and callee not in HOST_CALLS and callee not in missing:
                         missing.append(callee)
                         called_at.append((callee, step.loc))
-    return Selection(out, tuple(missing), tuple(unknown), tuple(substituted.values()), tuple(called_at))
+    unused = tuple(a for a in host.algorithms if out.get(a.name, (None,))[0] is not a)
+    return Selection(out, tuple(missing), tuple(unknown), tuple(substituted.values()), tuple(called_at),
+                     tuple(pair for name, pair in twice.items() if name in out), unused)
 
 
 def _check_steps(alg: ir.Algorithm) -> None:
@@ -181,6 +198,17 @@ def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, s
         # defines is the profile's error, and the user must find the line
         at = dict(sel.called_at)
         raise SpecError([diag.make("E062", at.get(name), name=name) for name in sel.missing[:1]])
+    if sel.twice:
+        first, second = sel.twice[0]
+        raise SpecError([diag.make("E087", second.loc, name=second.name,
+                                   first=f"{first.loc.file}:{first.loc.line}")])
+    if sel.unused:
+        # a misspelt override (`regster`) used to leave the text's own algorithm running, and a
+        # verdict of the engine the profile did not describe
+        alg = sel.unused[0]
+        close = difflib.get_close_matches(alg.name, [*sel.algorithms, *ENTRY_POINTS], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise SpecError([diag.make("E086", alg.loc, name=alg.name, hint=hint)])
     if sel.unknown:
         step = sel.unknown[0]
         raise SpecError([diag.make("E040", step.loc, text=step.text)])

@@ -18,7 +18,7 @@ from typing import Any
 from specmc.model.by_hand import FRAME_CALL_USER
 from specmc.model.errors import model_error
 from specmc.model.expressions import Ctx, Expressions
-from specmc.model.heap import KIND_OF_TYPE, check_live, check_slot, deliver, free, root_value
+from specmc.model.heap import ABSENT_TYPES, KIND_OF_TYPE, check_live, check_slot, deliver, free, root_value
 from specmc.model.layout import (
     CUT_FRAMES,
     CUT_NONE,
@@ -470,9 +470,13 @@ class AlgCompiler(Expressions):
         b = st.binder
         out = []
         if st.source is None:  # For each <Type> _x_ such that C: a quantifier over the heap
+            if b.type_name in ABSENT_TYPES:
+                return []  # WeakMap / WeakSet: the model has none
             kind = KIND_OF_TYPE.get(b.type_name)
             if kind is None:
-                return []  # WeakMap / WeakSet: the model has none
+                raise model_error(loop, f"the model has no objects of type {b.type_name} (it knows "
+                                  f"{', '.join(sorted(KIND_OF_TYPE))}; {', '.join(sorted(ABSENT_TYPES))} "
+                                  "have no instances)")
             for i in range(lay.bounds.objects):
                 v = D.num(lay.obj(i))
                 member = D.and_(D.eq(c.S.get("obj_status", i), LIVE),
@@ -581,7 +585,7 @@ class AlgCompiler(Expressions):
 def dead_loop(st: ir.Stmt) -> bool:
     """A loop over entities the model has none of: its body makes no transitions."""
     return isinstance(st, ir.ForEach) and (
-        (st.source is None and st.binder.type_name not in KIND_OF_TYPE)
+        (st.source is None and st.binder.type_name in ABSENT_TYPES)
         or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"))
 
 

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from specmc.model.expressions import Ctx
 
 KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY}
+# the types of ECMA-262 the model has no instance of: a loop over every one of them runs no
+# iteration (Execution 1.c and 1.d). Any other type name in such a loop is an error, never an
+# empty loop: one misspelt letter in "FinalizationRegistry" would otherwise delete the loop.
+ABSENT_TYPES = frozenset({"WeakMap", "WeakSet"})
 SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": REGISTRY,
              "Realm": REGISTRY}
 

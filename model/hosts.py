@@ -155,10 +155,14 @@ def load_host(name_or_path: str) -> HostProfile:
         if not p.exists():
             raise SpecError([diag.make("E060", name=name_or_path, known=", ".join(shipped()))])
     spec = load_specs([p])
-    profile = next((c for c in spec.clauses if c.type == "host profile"), None)
-    if profile is None:
+    profiles = [c for c in spec.clauses if c.type == "host profile"]
+    if not profiles:
         raise SpecError([diag.make("E065", path=str(p))])
     src = read_source(p)
+    if len(profiles) > 1:  # its header would go unread and its algorithms merge into the first's
+        loc = profiles[1].loc
+        raise SpecError([diag.make("E085", loc, src.line_text(loc.line), line=profiles[0].loc.line)])
+    profile = profiles[0]
     opts, given, header_loc = _options(src, profile)
     collector = opts["collector"]
     free_path = opts["free path"]

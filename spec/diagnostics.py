@@ -51,6 +51,15 @@ CODES: dict[str, tuple[str, str]] = {
     "E081": ("error", "'{arg}' names a git revision (REV:path); give the repository with --repo PATH"),
     "E082": ("error", "--format {formats} writes several reports: give the folder for them with --out DIR"),
     "E083": ("error", "{path} is not ecmarkup: no <emu-clause>, <emu-annex> or <emu-alg> in it"),
+    "E084": ("error", "{path} differs from {excerpt}, which its folder is read as (the excerpt holds "
+                      "every clause file of the folder): edit the excerpt, or give the clause files "
+                      "themselves"),
+    "E085": ("error", "a second <emu-clause type=\"host profile\"> (the first is at line {line}): one "
+                      "profile per file"),
+    "E086": ("error", "host algorithm '{name}' is never used: it is neither an algorithm the model runs "
+                      "nor one it calls{hint}"),
+    "E087": ("error", "algorithm '{name}' is defined twice (first at {first}): the model would run one "
+                      "of them and ignore the other"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
     "E092": ("error", "cannot read witness {path}: {reason}"),

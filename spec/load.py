@@ -56,6 +56,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             found = sorted(f for f in p.iterdir() if f.suffix in SPEC_SUFFIXES and f.is_file())
             excerpt = [f for f in found if f.name == "finreg-excerpt.html"]
             if excerpt:  # a snapshot folder: the excerpt already holds every clause file
+                _check_snapshot(excerpt[0], [f for f in found if f != excerpt[0]])
                 found = excerpt
             if not found:
                 raise SpecError([diag.make("E004", path=str(path))])
@@ -63,6 +64,25 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def _check_snapshot(excerpt: Path, clause_files: list[Path]) -> None:
+    """A snapshot folder is read as its excerpt alone (reading every file would define each
+    clause twice or more: nested clauses have files of their own too). So every clause file must
+    be a byte-for-byte piece of the excerpt, as the folder's SOURCE.md says they are: a clause
+    file edited by itself would otherwise be ignored without a word (a review of such a folder
+    said "model identical" for a changed WeakRefDeref). E084 at the first line of the file that
+    the excerpt lacks."""
+    whole = read_source(excerpt).text
+    for f in clause_files:
+        text = read_source(f).text
+        if text in whole:
+            continue
+        lines = text.split("\n")
+        line = next((i for i, s in enumerate(lines, 1) if s.strip() and s not in whole), 1)
+        column = len(lines[line - 1]) - len(lines[line - 1].lstrip()) + 1
+        raise SpecError([diag.make("E084", Loc(str(f), line, column), lines[line - 1],
+                                   path=f.name, excerpt=excerpt.name)])
 
 
 def load_spec(path: str | Path | None = None, clauses: Sequence[str] = ()) -> ir.Spec:

@@ -115,6 +115,43 @@ def test_a_profile_step_using_what_the_model_lacks_is_located(tmp_path, new, cod
     assert say in first, first
 
 
+def test_a_misspelt_type_in_a_heap_loop_is_an_error_not_an_empty_loop(tmp_path):
+    """Independent review (helper-15, F2): `For each FinalisationRegistry _fg_` in the free path
+    ran no iteration (any type but the two the model has was taken for WeakMap/WeakSet), and the
+    seed's properties came out PROVED."""
+    f = _profile(tmp_path, "For each FinalizationRegistry _fg_", "For each FinalisationRegistry _fg_")
+    r = specmc("check", "--host", str(f), "--property", "cleanup-not-on-free-stack",
+               "--certificates", str(tmp_path / "certs"))
+    r.stderr = r.stderr.split("specmc: the model cannot be built: ")[-1]
+    first = _bad(r, "E064", _line_col(f, "For each Finalisation"))
+    assert "no objects of type FinalisationRegistry" in first
+
+
+def test_a_misspelt_override_is_never_used_and_says_so(tmp_path):
+    """F3: `FinalizationRegistry.prototype.regster` left the text's register running (QuickJS-NG's
+    argument-checks bug gone, PROVED) without a word."""
+    f = _profile(tmp_path, "<h1>FinalizationRegistry.prototype.register (",
+                 "<h1>FinalizationRegistry.prototype.regster (")
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1,frames=3")
+    r.stderr = r.stderr.split("\n", 1)[1]  # (the progress line first)
+    lines = f.read_text(encoding="utf-8").splitlines()
+    h1 = next(i for i, s in enumerate(lines) if "prototype.regster" in s)
+    alg = next(i for i in range(h1, len(lines)) if "<emu-alg>" in lines[i])  # (an algorithm is at its steps)
+    first = _bad(r, "E086", f"{f}:{alg + 1}:{lines[alg].index('<emu-alg>') + 1}")
+    assert "did you mean 'FinalizationRegistry.prototype.register'?" in first
+
+
+def test_one_host_profile_per_file(tmp_path):
+    """F7: a second profile clause in one file had its header ignored (a `free path: Nope` never
+    checked) and its algorithms merged into the first profile's."""
+    ecma = (ROOT / "spec" / "hosts" / "ecma262.html").read_text(encoding="utf-8")
+    f = tmp_path / "two.html"
+    f.write_text(ecma + QJS.read_text(encoding="utf-8"), encoding="utf-8")
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1,frames=3")
+    first = _bad(r, "E085", _line_col(f, 'id="host-quickjs-ng-0.5"').rsplit(":", 1)[0] + ":1")
+    assert "(the first is at line" in first
+
+
 def test_shipped_profiles_still_load():
     from specmc.model.hosts import load_host, shipped
 
@@ -122,6 +159,42 @@ def test_shipped_profiles_still_load():
     assert kinds == {"ecma262": "tracing", "quickjs-ng-0.5": "reference counting",
                      "quickjs-ng-0.6": "reference counting", "v8": "tracing"}
 
+
+
+# --- spec texts -----------------------------------------------------------------------------
+
+def test_a_snapshot_folder_whose_clause_file_was_edited_is_refused(tmp_path):
+    """F1: a folder holding finreg-excerpt.html is read as the excerpt alone; a clause file edited
+    beside it was ignored, and a review of the edit said "model identical"."""
+    import shutil
+
+    from tests.conftest import CURRENT
+
+    copy = tmp_path / "current"
+    shutil.copytree(CURRENT, copy)
+    assert specmc("parse", str(copy)).returncode == 0  # unedited: every clause file is in the excerpt
+    f = copy / "sec-weakrefderef.html"
+    f.write_text(f.read_text(encoding="utf-8").replace("Return _target_.", "Return *undefined*."),
+                 encoding="utf-8")
+    first = _bad(specmc("parse", str(copy)), "E084", _line_col(f, "1. Return *undefined*."))
+    assert "differs from finreg-excerpt.html" in first
+
+
+def test_an_algorithm_defined_twice_is_an_error_not_the_first_one(tmp_path):
+    """F6: with two --spec files defining WeakRefDeref, the first won silently (PROVED one way
+    round, VIOLATED the other)."""
+    from specmc.spec.load import EMBEDDED
+
+    text = EMBEDDED.read_text(encoding="utf-8")
+    start = text.index('<emu-clause id="sec-weakrefderef"')
+    end = text.index("</emu-clause>", start) + len("</emu-clause>")
+    other = tmp_path / "deref.html"
+    other.write_text(text[start:end].replace("Return _target_.", "Return *undefined*."), encoding="utf-8")
+    r = specmc("check", "--spec", str(EMBEDDED), "--spec", str(other), "--host", "ecma262",
+               "--property", "deref-consistent", "--certificates", str(tmp_path / "certs"))
+    r.stderr = r.stderr.split("specmc: the model cannot be built: ")[-1]
+    first = _bad(r, "E087", _line_col(other, "<emu-alg>"))
+    assert "'WeakRefDeref' is defined twice" in first and f"(first at {EMBEDDED}:" in first
 
 
 # --- properties files -----------------------------------------------------------------------
