@@ -134,6 +134,8 @@ class Environment:
         mc.host_calls["HostEnqueueCallbackJob"] = self._enqueue_callback
         mc.hooks_on_return[EXECUTION] = self._reclaim
         self.raw_frames = tuple(mc.codes[a.name] for a in host.algorithms if a.name in mc.codes)
+        # the free path's one parameter (model/hosts.py checks there is exactly one), by its name
+        self.freed_param = next((a.params[0].name for a in host.algorithms if a.name == host.free_path), "")
         self.families: list[Command] = []  # filled by commands()
 
     # the host hook ---------------------------------------------------------------
@@ -388,7 +390,7 @@ class Environment:
                                      counted_cells=True)[i]
                     gone = D.and_(D.eq(S.get("obj_status", i), LIVE), D.not_(alive))
                     self._collected(S, i, gone)
-                    self.mc.push(S, d, self.host.free_path, {"obj": D.num(lay.obj(i))}, when=gone)
+                    self.mc.push(S, d, self.host.free_path, {self.freed_param: D.num(lay.obj(i))}, when=gone)
                     S.set("frame_phase", 1, d, when=gone)
 
             out.append(self._cmd(f"drop obj{i}", d, 0, drop))

@@ -172,5 +172,11 @@ def load_host(name_or_path: str) -> HostProfile:
     if collector == "reference counting" and not any(a.name == free_path for a in algs):
         loc = given["free path"].value_loc
         raise SpecError([diag.make("E062", loc, src.line_text(loc.line), name=free_path)])
+    for a in algs:
+        if a.name == free_path and len(a.params) != 1:
+            # the collector hands over one object, as its first argument: a second parameter was
+            # accepted, and a first one named other than _obj_ silently received nothing
+            raise SpecError([diag.make("E063", a.loc, name=f"{free_path} (the free path)", given=1,
+                                       takes=len(a.params))])
     return HostProfile(p.stem, profile.title, collector, free_path, opts["cleanup scheduling"], algs, str(p),
                        defaults, opts["unregister tokens"] == "strong")

@@ -152,6 +152,22 @@ def test_one_host_profile_per_file(tmp_path):
     assert "(the first is at line" in first
 
 
+def test_the_free_path_takes_the_object_whatever_its_parameter_is_called(tmp_path):
+    """F8: the collector passed the freed object by the name _obj_, so `FreeObject ( _o_ )`
+    freed nothing and the seed bug vanished; a second parameter was accepted as well."""
+    f = tmp_path / "renamed.html"
+    f.write_text(QJS.read_text(encoding="utf-8").replace("_obj_", "_o_"), encoding="utf-8")
+    r = specmc("explore", "--host", str(f), "--property", "cleanup-not-on-free-stack")
+    assert "VIOLATED  renamed          cleanup-not-on-free-stack" in r.stdout, (r.stdout[-400:], r.stderr)
+    f = _profile(tmp_path, "<h1>FreeObject ( _obj_ )</h1>", "<h1>FreeObject ( _obj_, _why_ )</h1>")
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1,frames=3")
+    lines = f.read_text(encoding="utf-8").splitlines()
+    h1 = next(i for i, s in enumerate(lines) if "FreeObject ( _obj_, _why_ )" in s)
+    alg = next(i for i in range(h1, len(lines)) if "<emu-alg>" in lines[i])
+    first = _bad(r, "E063", f"{f}:{alg + 1}:{lines[alg].index('<emu-alg>') + 1}")
+    assert "FreeObject (the free path) is called with 1 arguments but takes 2" in first
+
+
 def test_shipped_profiles_still_load():
     from specmc.model.hosts import load_host, shipped
 
