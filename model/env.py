@@ -22,6 +22,7 @@ from itertools import combinations
 from typing import Any
 
 from specmc.model.compile import USER, ModelCompiler
+from specmc.model.errors import ModelError
 from specmc.model.expressions import Ctx
 from specmc.model.heap import new_object
 from specmc.model.hosts import HostProfile
@@ -48,6 +49,7 @@ from specmc.model.layout import (
     WEAKREF,
 )
 from specmc.model.program import Command
+from specmc.spec import diagnostics as diag
 
 EXECUTION = "Execution"
 JOB_CLEANUP, JOB_CALLBACK = 0, 1  # queue_kind
@@ -136,6 +138,15 @@ class Environment:
         self.raw_frames = tuple(mc.codes[a.name] for a in host.algorithms if a.name in mc.codes)
         # the free path's one parameter (model/hosts.py checks there is exactly one), by its name
         self.freed_param = next((a.params[0].name for a in host.algorithms if a.name == host.free_path), "")
+        # the registry the cleanup job works on: the one variable its closure captures, by its name
+        self.job_capture = ""
+        if CLEANUP_JOB in mc.compilers:
+            job = mc.compilers[CLEANUP_JOB].alg
+            if len(job.captures) != 1:
+                raise ModelError([diag.make("E064", job.loc, why=(
+                    f"the cleanup job captures {len(job.captures)} variables; the model hands it one, "
+                    "the registry to clean up"))])
+            self.job_capture = job.captures[0]
         self.families: list[Command] = []  # filled by commands()
 
     # the host hook ---------------------------------------------------------------
@@ -235,9 +246,14 @@ class Environment:
 
         return Command(name, "mutator", fire, (d, USER, 0, 0), inputs=inputs)
 
-    def _call(self, S: Any, d: int, builtin: str, args: dict[str, Any], phase: int = PHASE_CALL) -> None:
-        """User code calls a built-in and waits for it in `phase` (which call it made)."""
-        self.mc.push(S, d, builtin, args)
+    def _call(self, S: Any, d: int, builtin: str, specials: dict[str, Any], args: tuple[Any, ...],
+              phase: int = PHASE_CALL) -> None:
+        """User code calls a built-in with `args` and waits for it in `phase` (which call it made).
+        The arguments bind the built-in's parameters in order, whatever the text calls them (a
+        text or profile that renames _heldValue_ must get the same model); `specials` are the
+        this value and NewTarget."""
+        params = self.mc.compilers[builtin].alg.params  # (extra arguments are dropped, as in JS)
+        self.mc.push(S, d, builtin, {**specials, **{p.name: v for p, v in zip(params, args, strict=False)}})
         S.set("frame_phase", phase, d)
 
     def _observe_return(self, S: Any, phase: int, r: Any) -> None:
@@ -327,23 +343,21 @@ class Environment:
                 S.set("arg", v, i)
 
         def new_weakref(S: Any, t: Any) -> None:
-            self._call(S, d, "WeakRef", {"target": arg(S, t), "newtarget": S.d.num(NEWTARGET)},
-                       PHASE_NEWWEAKREF)
+            self._call(S, d, "WeakRef", {"newtarget": S.d.num(NEWTARGET)}, (arg(S, t),), PHASE_NEWWEAKREF)
             remember(S, t)
 
         def deref(S: Any, r: Any) -> None:
-            self._call(S, d, "WeakRef.prototype.deref", {"this": arg(S, r, undefined=False)}, PHASE_DEREF)
+            self._call(S, d, "WeakRef.prototype.deref", {"this": arg(S, r, undefined=False)}, (), PHASE_DEREF)
             remember(S, r)
 
         def unregister(S: Any, r: Any, t: Any) -> None:
             self._call(S, d, "FinalizationRegistry.prototype.unregister",
-                       {"this": arg(S, r, undefined=False), "unregisterToken": arg(S, t)}, PHASE_UNREGISTER)
+                       {"this": arg(S, r, undefined=False)}, (arg(S, t),), PHASE_UNREGISTER)
             remember(S, r, t)
 
         def register(S: Any, r: Any, t: Any, h: Any, k: Any) -> None:
-            self._call(S, d, "FinalizationRegistry.prototype.register", {
-                "this": arg(S, r, undefined=False), "target": arg(S, t), "heldValue": arg(S, h),
-                "unregisterToken": arg(S, k)}, PHASE_REGISTER)
+            self._call(S, d, "FinalizationRegistry.prototype.register", {"this": arg(S, r, undefined=False)},
+                       (arg(S, t), arg(S, h), arg(S, k)), PHASE_REGISTER)
             remember(S, r, t, h, k)
 
         shapes = {"new WeakRef": (new_weakref, ("target",)), "deref": (deref, ("this",)),
@@ -356,8 +370,7 @@ class Environment:
                              family=self._family_name(shape, d))
 
         def new_registry(S: Any) -> None:
-            self._call(S, d, "FinalizationRegistry",
-                       {"cleanupCallback": S.d.num(USERFN), "newtarget": S.d.num(NEWTARGET)},
+            self._call(S, d, "FinalizationRegistry", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(USERFN),),
                        PHASE_NEWREGISTRY)
 
         out.append(self._cmd("new FinalizationRegistry(callback)", d, 0, new_registry))
@@ -451,7 +464,7 @@ class Environment:
             S.set("qlen", D.sub(qlen, 1))
             cleanup = D.eq(kind, JOB_CLEANUP)
             if CLEANUP_JOB in mc.codes:
-                mc.push(S, -1, CLEANUP_JOB, {"finalizationRegistry": job}, when=cleanup)
+                mc.push(S, -1, CLEANUP_JOB, {self.job_capture: job}, when=cleanup)
             else:  # the text's hook runs cleanup itself, so no cleanup job is ever queued
                 S.require(D.not_(cleanup))
             # a callback job: user code runs with the held value it was given
