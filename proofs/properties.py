@@ -285,11 +285,13 @@ def _unregister_complete(prog: Program, S: Any) -> Any:
                if step is not None and step.kind == "return" and "." not in step.number]
     lay = prog.layout
     k = lay.locals_per_frame
-    try:
-        reg_slot = info.locals.index("finalizationRegistry")
-        tok_slot = info.locals.index("unregisterToken")
-    except ValueError:
-        return D.true()
+    # the registry is the this value and the token the first parameter, whatever the text calls
+    # them: looked up as `finalizationRegistry` and `unregisterToken`, a renamed local made the
+    # property true in every state
+    reg_slot = info.locals.index("this")
+    if not info.inputs:  # (reported as E079 with this reason, never a property true by default)
+        raise ValueError("this text's unregister takes no parameter: there is no token to check")
+    tok_slot = info.locals.index(info.inputs[0])
     bad = []
     for d in _frames(prog):
         at_return = D.and_(_frame_is(S, d, code), D.eq(S.get("sp"), d + 1),
