@@ -26,6 +26,7 @@ from specmc.model.heap import (
     write_field,
 )
 from specmc.model.layout import (
+    CUT_LISTS,
     EMPTY,
     FALSE,
     JOBCB,
@@ -224,6 +225,7 @@ class Expressions:
             for j in range(lay.bounds.cells):
                 hit = D.and_(when, D.eq(item, lay.cell(j)))
                 check_cell(c, j, hit)
+                c.S.set("cut", CUT_LISTS, when=D.and_(hit, D.ne(c.S.get("cell_owner", j), EMPTY)))
                 c.S.set("cell_owner", reg, j, when=hit)
             return
         if isinstance(tgt, ir.Field) and tgt.name == "KeptAlive":

@@ -34,8 +34,11 @@ PHASE_NEWREGISTRY = 6
 REG_FIELDS = ("reg_owner", "reg_target", "reg_held", "reg_token")
 
 # `cut`: which bound ended this run (the state is final; a bound reached is never a violation)
-CUT_NONE, CUT_FRAMES, CUT_JOBS = 0, 1, 2
-CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs"}
+CUT_NONE, CUT_FRAMES, CUT_JOBS, CUT_LISTS = 0, 1, 2, 3
+# CUT_LISTS: a cell appended to a [[Cells]] list while it is in one already. The model keeps each
+# cell's list as one owner (a set of cells per registry), so it cannot follow a text that holds a
+# cell twice, or in two registries: the run ends there, and is reported like a bound hit.
+CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs", CUT_LISTS: "cells-once"}
 
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2

@@ -118,3 +118,22 @@ def test_excerpt_and_rendition_compile_to_identical_programs_at_default_bounds(h
     assert [(x.name, x.locals, [node_json(s.stmt) if s else None for s in x.pcs])
             for x in a.algorithms] == \
         [(x.name, x.locals, [node_json(s.stmt) if s else None for s in x.pcs]) for x in b.algorithms]
+
+
+def test_a_cell_appended_twice_ends_the_run_as_a_cut_not_silently():
+    """The model keeps one owner per cell (a set of cells per registry): a text that appends a
+    cell twice used to be a no-op the second time, and every property PROVED (helper-15, F4).
+    Now the run ends there with `cut` = CUT_LISTS, reported as the bound "cells-once"."""
+    from specmc.model.layout import CUT_LISTS
+    from specmc.spec.load import EMBEDDED, load_text
+
+    text = EMBEDDED.read_text(encoding="utf-8")
+    step = "          1. Append _cell_ to _finalizationRegistry_.[[Cells]].\n"
+    assert text.count(step) == 1
+    twice = text.replace(step, step + step)
+    for spec, cut in ((load_text("twice.html", twice), True), (load_spec(), False)):
+        program = build(spec, load_host("ecma262"), Bounds(objects=1, frames=3))
+        at = program.layout.where("cut")[0]
+        r = explore(program, {}, 10_000, keep=True)
+        assert r.complete
+        assert any(s[at] == CUT_LISTS for s in r.reached) == cut
