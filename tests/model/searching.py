@@ -1,0 +1,37 @@
+"""A default-bound search for the model tests: in C where a compiler is installed (as on CI), else
+in Python. tests/model/test_cexplore.py shows both explorers visit the same states in the same
+order with the same violations, so a test about the model may take the faster one; a test about
+the Python explorer itself calls model.explore directly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from specmc.model import cexplore
+from specmc.model.explore import explore
+from specmc.model.program import Program
+from specmc.model.symbolic import predicate_term, state_vars
+
+
+@dataclass(frozen=True)
+class Searched:
+    states: int
+    complete: bool
+    violations: frozenset[str]
+    by: str  # "C" or "Python"
+
+
+def search(program: Program, props: list, steps: int = 10_000, max_states: int = 20_000_000) -> Searched:
+    try:
+        cexplore.compiler()
+    except cexplore.Unavailable:
+        if os.environ.get("SPECMC_REQUIRE_CC"):
+            raise
+        preds = {p.id: (lambda S, p=p: p.holds(program, S)) for p in props}
+        r = explore(program, preds, steps, max_states)
+        return Searched(r.states, r.complete, frozenset(r.violations), "Python")
+    xs = state_vars(program)
+    native = cexplore.Native(program, {p.id: predicate_term(program, p.holds, xs) for p in props})
+    s = native.search(steps, max_states)
+    return Searched(s.count, s.complete, frozenset(s.violations), "C")
