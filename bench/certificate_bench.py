@@ -21,7 +21,8 @@ import time
 import z3
 from specmc.model.bounds import parse_bounds
 from specmc.model.symbolic import state_vars
-from specmc.proofs import certificate, explicit
+from specmc.proofs import certificate
+from specmc.proofs.engines import explicit
 from specmc.proofs.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.job import Job, load
 

@@ -8,8 +8,8 @@ compiled, each command once the explorer has used it often enough to repay the c
 explorer then executes exactly the transition relation Z3 sees.
 
 The reference interpreter is not replaced: every counterexample is still replayed by `fire`
-over the concrete domain (proofs/bmc.replay), and tests/model/test_native.py checks that both
-give the same successors on every reachable state of small models.
+over the concrete domain (proofs/engines/bmc.replay), and tests/model/test_native.py checks
+that both give the same successors on every reachable state of small models.
 """
 
 from __future__ import annotations

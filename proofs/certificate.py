@@ -41,7 +41,7 @@ from specmc.model.domain import WIDTH
 from specmc.model.program import Program
 from specmc.model.symbolic import changes, command_terms, input_vars, predicate_term, state_vars
 from specmc.proofs.atomic import write_atomic
-from specmc.proofs.solver import NO_LIMIT, SolverUnknown, is_sat, make_solver
+from specmc.proofs.engines.solver import NO_LIMIT, SolverUnknown, is_sat, make_solver
 
 FORMAT = "specmc certificate 2"
 INVARIANT = "invariant"
@@ -814,7 +814,7 @@ def _kind(model: Model, prop: Any, k: int, timeout_s: float | None) -> None:
 
 
 def _selector(model: Model) -> tuple[Any, Any, tuple[Any, ...]]:
-    """T(x, taken, inputs, x') with one input naming the command taken (as proofs/kind.py
+    """T(x, taken, inputs, x') with one input naming the command taken (as proofs/engines/kind.py
     unrolls it): the guard of that command, and each variable's next value an if-then-else over
     the commands that change it."""
     nxt = tuple(z3.BitVec(f"{x}'", WIDTH) for x in model.xs)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from specmc.model.bounds import Bounds, parse_bounds
-from specmc.proofs import portfolio
+from specmc.proofs.engines import portfolio
 from specmc.proofs.job import Job, spec_paths
 from specmc.proofs.plan import Plan, Run
 from specmc.proofs.progress import prefixed

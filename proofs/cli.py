@@ -374,7 +374,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _unbuildable(rows: Sequence[Any]) -> bool:
     """Print why a model could not be built or a user's predicate could not be read, once per
     reason; True if any row says so (bad input, exit 2, for check and witness alike)."""
-    from specmc.proofs.portfolio import UNBUILDABLE
+    from specmc.proofs.engines.portfolio import UNBUILDABLE
 
     reasons = {r.outcome.reason for r in rows if r.outcome.reason.startswith(UNBUILDABLE)}
     for reason in sorted(reasons):
@@ -556,7 +556,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     from specmc.model.explore import explore
     from specmc.model.hosts import load_host, shipped
     from specmc.model.trace import build_trace
-    from specmc.proofs.explicit import COVER, bounds_hit
+    from specmc.proofs.engines.explicit import COVER, bounds_hit
     from specmc.proofs.job import cover_predicate, predicate
     from specmc.proofs.properties import load_properties_file, select
     from specmc.spec.load import EMBEDDED, load_specs
@@ -577,7 +577,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         print(f"exploring {host.name} at {bounds.describe()} ...", file=sys.stderr, flush=True)
         program = build(spec, host, bounds)
         preds = {p.id: predicate(program, p) for p in props}
-        for p in props:  # covers: where a property's situation is met (proofs/explicit.py)
+        for p in props:  # covers: where a property's situation is met (proofs/engines/explicit.py)
             cover = cover_predicate(program, p)
             if cover is not None:
                 preds[COVER + p.id] = lambda S, cover=cover: not cover(S)

@@ -73,7 +73,7 @@ def variable_order(layout: Layout, outermost_first: bool = False, by_object: boo
       13,533 -> 10,162 on quickjs-ng-0.6. The rules came from a random search over moves of single
       variables (21,437 on ecma262 after 270 diagram builds), kept where they helped every host.
 
-    The bdd engine (proofs/bdd.py) asks for frames outermost first, and each object's fields side
+    The bdd engine (proofs/engines/bdd.py) asks for frames outermost first, and each object's fields side
     by side: a call copies values from a frame into the one above it, and conjoining
     `next = f(current)` onto a set stays small only when f reads variables tested before the one
     it writes (otherwise the diagram remembers every value of the written one until it meets

@@ -190,7 +190,7 @@ def each_property(job: Loaded, engine: str, decide: Callable[[Property, float], 
                   report: Callable[[Outcome], None]) -> None:
     """The symbolic engines' loop: one shared deadline, each property decided in turn and timed;
     a solver that gives up (time limit, `unknown`) makes that property UNKNOWN, never PROVED."""
-    from specmc.proofs.solver import SolverUnknown
+    from specmc.proofs.engines.solver import SolverUnknown
     from specmc.proofs.verdict import UNKNOWN
 
     deadline = time.monotonic() + job.job.timeout

@@ -40,8 +40,8 @@ from specmc.proofs import exitcodes
 from specmc.proofs.cache import VerdictCache
 from specmc.proofs.certificate import file_digest
 from specmc.proofs.check import Overrides, decide
+from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.plan import Plan
-from specmc.proofs.portfolio import UNBUILDABLE
 from specmc.proofs.properties import select
 from specmc.proofs.verdict import UNKNOWN, VIOLATED, Outcome
 from specmc.spec import diagnostics as diag

@@ -10,8 +10,9 @@ import pytest
 import z3
 from specmc.model.bounds import Bounds
 from specmc.model.symbolic import state_vars
-from specmc.proofs import certificate, explicit
+from specmc.proofs import certificate
 from specmc.proofs.certificate import CertificateError
+from specmc.proofs.engines import explicit
 from specmc.proofs.invariant import diagram, to_smtlib, to_term
 from specmc.proofs.job import Job, load
 

@@ -13,7 +13,7 @@ from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host
-from specmc.proofs import explicit
+from specmc.proofs.engines import explicit
 from specmc.proofs.job import Job, load
 from specmc.proofs.properties import CATALOGUE
 from specmc.spec.load import EMBEDDED, load_text

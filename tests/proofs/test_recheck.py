@@ -20,9 +20,10 @@ import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.explore import explore
 from specmc.model.symbolic import state_vars
-from specmc.proofs import certificate, explicit, kind
+from specmc.proofs import certificate
 from specmc.proofs.certificate import _header, _model_sections, _seal
 from specmc.proofs.cli import main
+from specmc.proofs.engines import explicit, kind
 from specmc.proofs.invariant import diagram, to_smtlib
 from specmc.proofs.job import Job, Loaded, load
 

@@ -35,7 +35,7 @@ def portfolio_members(cores: int | None = None) -> tuple[str, ...]:
 
 
 def _engine(name: str) -> Callable:
-    from specmc.proofs import bdd, bmc, explicit, kind, pdr
+    from specmc.proofs.engines import bdd, bmc, explicit, kind, pdr
 
     return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}[name]
 
@@ -64,7 +64,7 @@ def _note_sigint() -> list[int]:
 def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
     (a kill, at any moment) can never leave a lock held that another engine's messages need."""
-    from specmc.proofs.bmc import ReplayError
+    from specmc.proofs.engines.bmc import ReplayError
     from specmc.proofs.job import load, static_cover
 
     statics: dict[str, bool | None] = {}

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from specmc.model.bounds import Bounds
 from specmc.model.explore import explore, successors
-from specmc.proofs import bdd, explicit
+from specmc.proofs.engines import bdd, explicit
 from specmc.proofs.job import Job, load
 
 cudd = pytest.importorskip("dd.cudd")

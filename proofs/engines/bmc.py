@@ -19,9 +19,9 @@ from specmc.model.program import Command, Program
 from specmc.model.slice import Path
 from specmc.model.symbolic import Relation, predicate_term, relation, state_vars
 from specmc.model.trace import build_trace
+from specmc.proofs.engines.solver import is_sat, make_solver, remaining
 from specmc.proofs.job import Loaded, each_property
 from specmc.proofs.properties import Property
-from specmc.proofs.solver import is_sat, make_solver, remaining
 from specmc.proofs.verdict import BOUNDED, VIOLATED, Outcome
 
 

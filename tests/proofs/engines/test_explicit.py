@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from specmc.model import cexplore
 from specmc.model.bounds import Bounds
-from specmc.proofs import explicit
+from specmc.proofs.engines import explicit
 from specmc.proofs.job import Job, load, slices
 
 BOUNDS = Bounds(objects=1, frames=3)
@@ -99,7 +99,7 @@ def test_a_violation_the_interpreter_does_not_see_is_an_internal_error(job, monk
     from dataclasses import replace as _replace
 
     from specmc.model.domain import Concrete
-    from specmc.proofs.bmc import ReplayError
+    from specmc.proofs.engines.bmc import ReplayError
     from specmc.proofs.properties import Property
 
     try:

@@ -21,10 +21,10 @@ import z3
 from specmc.model.program import Program
 from specmc.model.symbolic import Relation, relation, state_vars
 from specmc.proofs import certificate
-from specmc.proofs.bmc import Unrolling, link, outcome, prop_term
+from specmc.proofs.engines.bmc import Unrolling, link, outcome, prop_term
+from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.job import Loaded, certificate_dir, each_property
 from specmc.proofs.properties import Property
-from specmc.proofs.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.verdict import BOUNDED, PROVED, Outcome
 
 
@@ -76,7 +76,7 @@ def kind(program: Program, rel: Relation, holds: Callable, max_k: int,
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
-    from specmc.proofs.bmc import BmcResult
+    from specmc.proofs.engines.bmc import BmcResult
 
     program = job.program
     rel = relation(program, selector=True)

@@ -12,10 +12,10 @@ from specmc.model.bounds import Bounds
 from specmc.model.explore import explore
 from specmc.model.hosts import shipped
 from specmc.model.symbolic import relation
+from specmc.proofs.engines.kind import kind
+from specmc.proofs.engines.solver import SolverUnknown
 from specmc.proofs.job import Job, load
-from specmc.proofs.kind import kind
 from specmc.proofs.properties import CATALOGUE
-from specmc.proofs.solver import SolverUnknown
 
 BOUNDS = Bounds(objects=1, frames=3)
 DEPTH = 3

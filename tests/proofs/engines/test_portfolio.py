@@ -1,4 +1,4 @@
-"""proofs/portfolio.py: how an engine process's end is reported."""
+"""proofs/engines/portfolio.py: how an engine process's end is reported."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import types
 
 import pytest
 from specmc.proofs import job as jobmod
-from specmc.proofs import portfolio
+from specmc.proofs.engines import portfolio
 from specmc.proofs.exitcodes import INTERRUPTED
 
 

@@ -9,7 +9,7 @@ from specmc.model.build import build
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host
 from specmc.model.symbolic import relation
-from specmc.proofs.bmc import ReplayError, bmc, replay
+from specmc.proofs.engines.bmc import ReplayError, bmc, replay
 from specmc.proofs.properties import Property
 from specmc.spec.load import load_spec
 

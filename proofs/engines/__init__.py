@@ -1,0 +1,6 @@
+"""The engines: each turns a loaded job into one `Outcome` per property (`run(job, report)`).
+
+explicit (the reference interpreter explored breadth first), bmc, kind (k-induction), pdr (Z3's
+Spacer), bdd (symbolic reachability over decision diagrams), and portfolio, which races them in
+processes of their own. solver.py is the one door to Z3.
+"""
