@@ -8,7 +8,7 @@ compiled, each command once the explorer has used it often enough to repay the c
 explorer then executes exactly the transition relation Z3 sees.
 
 The reference interpreter is not replaced: every counterexample is still replayed by `fire`
-over the concrete domain (proofs/engines/bmc.replay), and tests/model/test_native.py checks
+over the concrete domain (proofs/engines/unrolling.replay), and tests/model/test_native.py checks
 that both give the same successors on every reachable state of small models.
 """
 

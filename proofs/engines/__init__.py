@@ -2,5 +2,6 @@
 
 explicit (the reference interpreter explored breadth first), bmc, kind (k-induction), pdr (Z3's
 Spacer), bdd (symbolic reachability over decision diagrams), and portfolio, which races them in
-processes of their own. solver.py is the one door to Z3.
+processes of their own. solver.py is the one door to Z3; unrolling.py is the toolkit the
+solver-based engines share (the unrolled relation, and the replay every counterexample passes).
 """

@@ -28,8 +28,8 @@ from specmc.model.slice import LiftError, lift_states
 from specmc.model.symbolic import changes, command_terms, input_vars, state_vars
 from specmc.model.trace import build_trace
 from specmc.proofs import certificate
-from specmc.proofs.engines.bmc import ReplayError, prop_term, replay
 from specmc.proofs.engines.solver import SolverUnknown
+from specmc.proofs.engines.unrolling import ReplayError, prop_term, replay
 from specmc.proofs.invariant import variable_order
 from specmc.proofs.job import Loaded, certificate_dir, sliced_to, slices
 from specmc.proofs.properties import Property

@@ -3,7 +3,10 @@
 Each depth adds one copy of T (the relation is built once over state variables and
 renamed per step with `substitute`) and asks, under an assumption literal, whether the
 property can fail in the newest state. A model is read back as concrete states and
-replayed by the reference interpreter before it is reported.
+replayed by the reference interpreter before it is reported. The unrolling and the replay
+are the shared toolkit in proofs/engines/unrolling.py; this module is the engine (`run`),
+the search to a depth (`bmc`, which pdr also uses to recover a counterexample), and the
+reading of its result as an `Outcome`.
 """
 
 from __future__ import annotations
@@ -12,21 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import z3
-from specmc.model.domain import View
-from specmc.model.explore import CONCRETE, successors
 from specmc.model.program import Command, Program
-from specmc.model.slice import Path
-from specmc.model.symbolic import Relation, predicate_term, relation, state_vars
+from specmc.model.symbolic import Relation, relation
 from specmc.model.trace import build_trace
-from specmc.proofs.engines.solver import is_sat, make_solver, remaining
+from specmc.proofs.engines.unrolling import Unrolling
 from specmc.proofs.job import Loaded, each_property
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import BOUNDED, VIOLATED, Outcome
-
-
-class ReplayError(Exception):
-    """A solver trace the interpreter cannot reproduce: a bug in specmc, never a finding."""
 
 
 @dataclass(frozen=True)
@@ -34,46 +29,6 @@ class BmcResult:
     violated: bool
     depth: int  # length of the counterexample, or the depth reached without one
     path: list[tuple[Command | None, tuple[int, ...]]]
-
-
-def prop_term(program: Program, holds: Callable[[Program, Any], Any], xs: tuple[Any, ...]) -> Any:
-    return predicate_term(program, holds, xs)
-
-
-def link(rel: Relation, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
-    """T(a, i, b): the relation renamed onto two copies of the state variables, with inputs of
-    its own (a family's arguments are chosen anew at every step)."""
-    fresh = [(i, z3.FreshConst(i.sort(), str(i))) for i in rel.inputs]
-    return z3.substitute(rel.trans, *zip(rel.current, a, strict=True), *zip(rel.next, b, strict=True),
-                         *fresh)
-
-
-class Unrolling:
-    """Init and k copies of T in one incremental solver, asked about the newest state under an
-    assumption literal: BMC itself, and the base case of k-induction."""
-
-    def __init__(self, program: Program, rel: Relation, holds: Callable[[Program, Any], Any]):
-        self.program, self.rel, self.holds = program, rel, holds
-        self.solver = make_solver()
-        self.frames = [state_vars(program, "@0")]
-        self.solver.add(z3.substitute(rel.init, *zip(rel.current, self.frames[0], strict=True)))
-
-    def violation(self, deadline: float | None) -> list[tuple[Command | None, tuple[int, ...]]] | None:
-        """A replayed path to a violation in exactly len(frames) - 1 steps, or None."""
-        k = len(self.frames) - 1
-        bad = z3.Bool(f"bad@{k}")
-        self.solver.add(z3.Implies(bad, z3.Not(prop_term(self.program, self.holds, self.frames[k]))))
-        self.solver.set("timeout", remaining(deadline))
-        if not is_sat(self.solver, bad):
-            return None
-        m = self.solver.model()
-        states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in self.frames]
-        return replay(self.program, states, self.holds)
-
-    def extend(self) -> None:
-        nxt = state_vars(self.program, f"@{len(self.frames)}")
-        self.solver.add(link(self.rel, self.frames[-1], nxt))
-        self.frames.append(nxt)
 
 
 def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], max_depth: int,
@@ -87,27 +42,6 @@ def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], m
         if k < max_depth:
             unrolling.extend()
     return BmcResult(False, max_depth, [])
-
-
-def replay(program: Program, states: list[tuple[int, ...]],
-           holds: Callable[[Program, Any], Any] | None = None) -> Path:
-    """The solver's states as a path of the interpreter's own transitions; with `holds`, the
-    interpreter must also see the property broken in the last state. The engines judge a property
-    by its term and the interpreter by its concrete reading: where those disagree, the path is no
-    counterexample (an error here), and where the concrete reading cannot be made (an index past
-    an array's end) the user's predicate raises its own E079."""
-    if states[0] != program.init:
-        raise ReplayError("the solver's first state is not the initial state")
-    path: Path = [(None, states[0])]
-    for a, b in zip(states, states[1:], strict=False):
-        step = next((cmd for cmd, nxt in successors(program, a) if nxt == b), None)
-        if step is None:
-            raise ReplayError(f"no transition of the interpreter leads to state {len(path)}")
-        path.append((step, b))
-    if holds is not None and holds(program, View(CONCRETE, program.layout, path[-1][1])):
-        raise ReplayError("the property holds in the last state of the path found violating it: its "
-                          "concrete and symbolic readings disagree")
-    return path
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:

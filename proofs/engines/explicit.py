@@ -24,7 +24,7 @@ from specmc.model.slice import LiftError, lift
 from specmc.model.symbolic import predicate_parts, predicate_term, state_vars
 from specmc.model.trace import build_trace
 from specmc.proofs import certificate
-from specmc.proofs.engines.bmc import ReplayError, replay
+from specmc.proofs.engines.unrolling import ReplayError, replay
 from specmc.proofs.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
 from specmc.proofs.properties import Property

@@ -21,8 +21,9 @@ import z3
 from specmc.model.program import Program
 from specmc.model.symbolic import Relation, relation, state_vars
 from specmc.proofs import certificate
-from specmc.proofs.engines.bmc import Unrolling, link, outcome, prop_term
+from specmc.proofs.engines.bmc import outcome
 from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
+from specmc.proofs.engines.unrolling import Unrolling, link, prop_term
 from specmc.proofs.job import Loaded, certificate_dir, each_property
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import BOUNDED, PROVED, Outcome

@@ -17,8 +17,9 @@ import z3
 from specmc.model.domain import WIDTH
 from specmc.model.symbolic import command_terms, input_vars, relation, state_vars
 from specmc.proofs import certificate
-from specmc.proofs.engines.bmc import bmc, outcome, prop_term
+from specmc.proofs.engines.bmc import bmc, outcome
 from specmc.proofs.engines.solver import SolverUnknown, remaining
+from specmc.proofs.engines.unrolling import prop_term
 from specmc.proofs.job import Loaded, certificate_dir, each_property
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import PROVED, UNKNOWN, Outcome

@@ -64,7 +64,7 @@ def _note_sigint() -> list[int]:
 def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
     (a kill, at any moment) can never leave a lock held that another engine's messages need."""
-    from specmc.proofs.engines.bmc import ReplayError
+    from specmc.proofs.engines.unrolling import ReplayError
     from specmc.proofs.job import load, static_cover
 
     statics: dict[str, bool | None] = {}

@@ -1,15 +1,14 @@
 """BMC (first cut): its counterexample is replayed by the interpreter and is as short as the
-explorer's; a corrupted solver trace is refused as an internal error."""
+explorer's (a corrupted solver trace is refused: tests/proofs/engines/test_unrolling.py)."""
 
 from __future__ import annotations
 
-import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host
 from specmc.model.symbolic import relation
-from specmc.proofs.engines.bmc import ReplayError, bmc, replay
+from specmc.proofs.engines.bmc import bmc
 from specmc.proofs.properties import Property
 from specmc.spec.load import load_spec
 
@@ -26,11 +25,3 @@ def test_bmc_counterexample_is_shortest_and_replays():
     ex = explore(program, {"p": lambda S: NO_REGISTRY.holds(program, S)}, 50)
     assert r.depth == len(ex.violations["p"]) - 1
     assert [c.name for c, _ in r.path[1:]] == [c.name for c, _ in ex.violations["p"][1:]]
-
-
-def test_replay_refuses_a_trace_the_interpreter_cannot_follow():
-    program = build(load_spec(), load_host("ecma262"), Bounds(objects=1))
-    bogus = list(program.init)
-    bogus[program.layout.where("err_uaf")[0]] = 1
-    with pytest.raises(ReplayError):
-        replay(program, [program.init, tuple(bogus)])

@@ -99,7 +99,7 @@ def test_a_violation_the_interpreter_does_not_see_is_an_internal_error(job, monk
     from dataclasses import replace as _replace
 
     from specmc.model.domain import Concrete
-    from specmc.proofs.engines.bmc import ReplayError
+    from specmc.proofs.engines.unrolling import ReplayError
     from specmc.proofs.properties import Property
 
     try:
