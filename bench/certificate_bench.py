@@ -5,9 +5,9 @@ diagram nodes, and the consecution check's work and time.
                                       [--orders certificate,bdd]
 
 For each host, the whole model's reachable set is searched once, then written as a diagram in
-each order (proofs/invariant.py `variable_order`: `certificate`; `bdd`, the bdd engine's order;
+each order (proofs/certify/invariant.py `variable_order`: `certificate`; `bdd`, the bdd engine's order;
 `layout`, the layout's own order, which takes many minutes per host), and the consecution check
-of proofs/certificate.py is run on one core for each. The work is Z3's `rlimit count`, which is
+of proofs/certify/certificate.py is run on one core for each. The work is Z3's `rlimit count`, which is
 deterministic; the seconds are not on this machine (the same query took 17-34 s in four runs on
 idle cores), so compare rlimit counts, and seconds only within one run.
 """
@@ -21,9 +21,9 @@ import time
 import z3
 from specmc.model.bounds import parse_bounds
 from specmc.model.symbolic import state_vars
-from specmc.proofs import certificate
+from specmc.proofs.certify import certificate
+from specmc.proofs.certify.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.engines import explicit
-from specmc.proofs.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.job import Job, load
 
 from bench.parse_bench import machine

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from specmc.model import symbolic
 from specmc.model.bounds import Bounds
-from specmc.proofs import certificate
+from specmc.proofs.certify import certificate
 from specmc.proofs.engines import bdd, bmc, explicit, kind, pdr
 from specmc.proofs.job import Job, load
 from specmc.proofs.verdict import Outcome

@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from specmc.model.bounds import parse_bounds
-from specmc.proofs import certificate
+from specmc.proofs.certify import certificate
 from specmc.proofs.engines import explicit
 from specmc.proofs.job import Job, load, slices
 

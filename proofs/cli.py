@@ -479,7 +479,7 @@ def _cmd_recheck(args: argparse.Namespace) -> int:
     """One line per certificate on stdout. Exit 0 when every one is accepted, 2 when any cannot
     be read as a certificate (corrupted, truncated, not the format), else 1 when any is refused
     (tampered, foreign, or an obligation fails)."""
-    from specmc.proofs.certificate import CertificateError, Unreadable, recheck_file
+    from specmc.proofs.certify.certificate import CertificateError, Unreadable, recheck_file
 
     paths: list[Path] = []
     for given in args.paths:

@@ -11,7 +11,7 @@ from typing import Any
 
 from specmc.model.bounds import Bounds
 from specmc.model.program import Program
-from specmc.proofs.certificate import Subject, file_digest
+from specmc.proofs.certify.certificate import Subject, file_digest
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import Outcome
 

@@ -38,7 +38,7 @@ from specmc.model.hosts import HostProfile, load_host
 from specmc.model.normal import ModelForm, model_form
 from specmc.proofs import exitcodes
 from specmc.proofs.cache import VerdictCache
-from specmc.proofs.certificate import file_digest
+from specmc.proofs.certify.certificate import file_digest
 from specmc.proofs.check import Overrides, decide
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.plan import Plan

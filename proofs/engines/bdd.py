@@ -27,10 +27,10 @@ from specmc.model.program import Program
 from specmc.model.slice import LiftError, lift_states
 from specmc.model.symbolic import changes, command_terms, input_vars, state_vars
 from specmc.model.trace import build_trace
-from specmc.proofs import certificate
+from specmc.proofs.certify import certificate
+from specmc.proofs.certify.invariant import variable_order
 from specmc.proofs.engines.solver import SolverUnknown
 from specmc.proofs.engines.unrolling import ReplayError, prop_term, replay
-from specmc.proofs.invariant import variable_order
 from specmc.proofs.job import Loaded, certificate_dir, sliced_to, slices
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome

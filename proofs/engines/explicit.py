@@ -3,7 +3,7 @@
 A violation comes with the explorer's shortest trace. A property that holds in every
 state of a complete exploration is PROVED only after the visited set, written as a
 decision diagram, has been stored as a certificate and re-checked by fresh solvers
-(proofs/certificate.py): the solver, not the explorer, has the last word.
+(proofs/certify/certificate.py): the solver, not the explorer, has the last word.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from specmc.model.program import Command, Program
 from specmc.model.slice import LiftError, lift
 from specmc.model.symbolic import predicate_parts, predicate_term, state_vars
 from specmc.model.trace import build_trace
-from specmc.proofs import certificate
+from specmc.proofs.certify import certificate
+from specmc.proofs.certify.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.engines.unrolling import ReplayError, replay
-from specmc.proofs.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome

@@ -20,7 +20,7 @@ from typing import Any
 import z3
 from specmc.model.program import Program
 from specmc.model.symbolic import Relation, relation, state_vars
-from specmc.proofs import certificate
+from specmc.proofs.certify import certificate
 from specmc.proofs.engines.bmc import outcome
 from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.engines.unrolling import Unrolling, link, prop_term

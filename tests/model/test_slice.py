@@ -1,6 +1,6 @@
 """Cone-of-influence slices: the sliced model reaches exactly the whole model's states, projected;
 a cone leaves out only what its question cannot depend on; and a slice that drops a variable it
-needs is caught: its paths do not run in the whole model (tests/proofs/test_certificate.py: nor
+needs is caught: its paths do not run in the whole model (tests/proofs/certify/test_certificate.py: nor
 is its reachable set an invariant of the whole model)."""
 
 from __future__ import annotations

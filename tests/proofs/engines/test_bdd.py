@@ -75,7 +75,7 @@ def test_seed_violations_have_the_explorers_shortest_length(tmp_path):
 
 
 def test_a_proof_comes_with_a_rechecked_certificate_and_a_broken_one_is_refused(tmp_path):
-    from specmc.proofs import certificate
+    from specmc.proofs.certify import certificate
 
     job = Job(("embedded",), "ecma262", TINY, ("held-value-once",), certificates=str(tmp_path))
     o = _run(job)["held-value-once"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from specmc.model.bounds import Bounds
-from specmc.proofs import certificate
+from specmc.proofs.certify import certificate
 from specmc.proofs.engines import bmc, kind, pdr, portfolio
 from specmc.proofs.job import Job, load
 from specmc.proofs.properties import CATALOGUE, Property, register

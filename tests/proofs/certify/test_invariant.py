@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from specmc.proofs import invariant
-from specmc.proofs.invariant import Diagram, _diagram_exact, count, diagram
+from specmc.proofs.certify import invariant
+from specmc.proofs.certify.invariant import Diagram, _diagram_exact, count, diagram
 
 
 def accepted(d: Diagram) -> set[tuple[int, ...]]:

@@ -10,10 +10,10 @@ import pytest
 import z3
 from specmc.model.bounds import Bounds
 from specmc.model.symbolic import state_vars
-from specmc.proofs import certificate
-from specmc.proofs.certificate import CertificateError
+from specmc.proofs.certify import certificate
+from specmc.proofs.certify.certificate import CertificateError
+from specmc.proofs.certify.invariant import diagram, to_smtlib, to_term
 from specmc.proofs.engines import explicit
-from specmc.proofs.invariant import diagram, to_smtlib, to_term
 from specmc.proofs.job import Job, load
 
 BOUNDS = Bounds(objects=1, frames=3)

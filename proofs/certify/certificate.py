@@ -182,7 +182,7 @@ def write(folder: str | Path, subject: Subject, program: Program, invariant: Any
           k: int | None = None) -> str:
     """Write a certificate atomically; returns the path.
 
-    `invariant` is a Z3 Bool over the state variables, or SMT-LIB2 text (proofs/invariant.py
+    `invariant` is a Z3 Bool over the state variables, or SMT-LIB2 text (proofs/certify/invariant.py
     writes diagrams so; its declarations of state variables are dropped, the model section
     declares them), or None with `k` for a k-induction proof. `holds` is the property: without
     it the file can only be re-checked in-process. `origin` is the engine's loaded job

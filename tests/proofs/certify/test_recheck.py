@@ -20,11 +20,11 @@ import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.explore import explore
 from specmc.model.symbolic import state_vars
-from specmc.proofs import certificate
-from specmc.proofs.certificate import _header, _model_sections, _seal
+from specmc.proofs.certify import certificate
+from specmc.proofs.certify.certificate import _header, _model_sections, _seal
+from specmc.proofs.certify.invariant import diagram, to_smtlib
 from specmc.proofs.cli import main
 from specmc.proofs.engines import explicit, kind
-from specmc.proofs.invariant import diagram, to_smtlib
 from specmc.proofs.job import Job, Loaded, load
 
 BOUNDS = Bounds(objects=1, frames=3)
