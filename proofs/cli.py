@@ -388,7 +388,7 @@ def _cmd_witness(args: argparse.Namespace) -> int:
     from specmc.proofs.atomic import write_atomic
     from specmc.proofs.check import Overrides
     from specmc.proofs.plan import load_plan
-    from specmc.proofs.witness import WitnessError, witness_for
+    from specmc.proofs.witness.witness import WitnessError, witness_for
 
     plan = load_plan(_find_plan(args.plan))
     specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
@@ -454,7 +454,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from specmc.proofs import replay as rp
+    from specmc.proofs.witness import replay as rp
 
     engine = rp.parse_engine(args.engine)
     timeout = rp.parse_timeout(args.timeout)

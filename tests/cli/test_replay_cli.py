@@ -12,7 +12,7 @@ import pytest
 from specmc.proofs import exitcodes
 
 from tests.conftest import ROOT
-from tests.proofs.test_replay import CHAIN, MINIMAL, needs_network, needs_node
+from tests.proofs.witness.test_replay import CHAIN, MINIMAL, needs_network, needs_node
 
 KEYS = {"engine", "outcome", "exit_code", "output"}
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from specmc.proofs import replay as rp
+from specmc.proofs.witness import replay as rp
 from specmc.spec.diagnostics import SpecError
 
 needs_network = pytest.mark.skipif(os.environ.get("SPECMC_OFFLINE") == "1",

@@ -15,10 +15,10 @@ from specmc.model.trace import build_trace
 from specmc.proofs.cli import main
 from specmc.proofs.job import predicate
 from specmc.proofs.properties import select
-from specmc.proofs.witness import WitnessError, activations, generate
+from specmc.proofs.witness.witness import WitnessError, activations, generate
 from specmc.spec.load import load_spec
 
-from tests.proofs.test_replay import needs_network, needs_node
+from tests.proofs.witness.test_replay import needs_network, needs_node
 
 
 def _step(actor: str, text: str, stack: list[str], changed: dict | None = None) -> dict:
