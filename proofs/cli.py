@@ -332,7 +332,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from specmc.proofs.atomic import write_atomic
     from specmc.proofs.check import Overrides, check
     from specmc.proofs.plan import load_plan
-    from specmc.proofs.report import render
+    from specmc.proofs.report.check import render
 
     if args.format == "html" and not args.out:
         print("specmc: --format html writes a folder (index.html and the traces as JSON): "
@@ -353,7 +353,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     internal = [r for r in report.rows if r.outcome.reason.startswith("internal error")]
     out = render(report, args.format)
     if args.format == "html":
-        from specmc.proofs.html import trace_files
+        from specmc.proofs.report.html import trace_files
 
         for name, doc in trace_files(report).items():
             write_atomic(Path(args.out) / name, doc)
@@ -419,8 +419,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from specmc.proofs.atomic import write_atomic
     from specmc.proofs.check import Overrides
     from specmc.proofs.plan import load_plan
+    from specmc.proofs.report.review import render
     from specmc.proofs.review import review
-    from specmc.proofs.review_report import render
 
     plan = load_plan(_find_plan(args.plan))
     hosts = tuple(_host_arg(h) for h in args.host)

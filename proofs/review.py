@@ -1,6 +1,6 @@
 """`specmc review BASE HEAD`: what a spec change did to the algorithms, the model and the verdicts.
 
-A review is data (`Review`), rendered by proofs/review_report.py. It answers, in this order:
+A review is data (`Review`), rendered by proofs/report/review.py. It answers, in this order:
 which algorithms changed and how (a step-level diff with step numbers on both sides); whether
 the model compiled from the text changed at all (`model.normal`: equal normal forms compile to
 the same transitions); which unknown steps the change brought in; and for every combination of

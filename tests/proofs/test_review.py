@@ -11,8 +11,8 @@ import pytest
 from specmc.model.hosts import load_host
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.plan import load_plan
+from specmc.proofs.report.review import render
 from specmc.proofs.review import Review, Side, _build_error, open_side, review
-from specmc.proofs.review_report import render
 from specmc.spec import ir
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"

@@ -29,8 +29,8 @@ from specmc.proofs import exitcodes
 from specmc.proofs.check import Overrides
 from specmc.proofs.cli import main
 from specmc.proofs.plan import load_plan
+from specmc.proofs.report.review import render
 from specmc.proofs.review import Review, review
-from specmc.proofs.review_report import render
 
 pytestmark = pytest.mark.slow  # every test shares a fixture that reviews six changes (minutes)
 

@@ -32,8 +32,8 @@ import pytest
 from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
 from specmc.proofs.plan import load_plan
+from specmc.proofs.report.review import MARKDOWN_LIMIT, render
 from specmc.proofs.review import Review, _clauses, review
-from specmc.proofs.review_report import MARKDOWN_LIMIT, render
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 BUNDLE = SHARED / "git" / "spec-history.bundle"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from specmc.proofs import review as rv
 from specmc.proofs.plan import load_plan
-from specmc.proofs.review_report import render
+from specmc.proofs.report.review import render
 from specmc.proofs.verdict import PROVED, Outcome
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"

@@ -25,7 +25,7 @@ def render(report: Report, fmt: str) -> str:
 
 
 def _html(report: Report) -> str:
-    from specmc.proofs.html import render_html  # a page of its own, kept out of the text formats' module
+    from specmc.proofs.report.html import render_html  # a page of its own, kept out of this module
 
     return render_html(report)
 
