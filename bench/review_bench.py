@@ -11,7 +11,7 @@ unregister always returns false (every host of the embedded plan can be built on
 
 Without --cache-runs each pair is reviewed once, in this process, without the verdict cache, and
 the time to read one side is given beside it. Without --plan that uses the small plan of
-tests/proofs/test_review.py (ecma262 and quickjs-ng-0.5, two properties, one object, six frames,
+tests/proofs/review/test_review.py (ecma262 and quickjs-ng-0.5, two properties, one object, six frames,
 the explicit engine).
 
 With --cache-runs (default plan: the embedded one, proofs/plans/default.toml, as a pull request
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 from specmc.proofs.plan import load_plan
-from specmc.proofs.review import review
+from specmc.proofs.review.review import review
 from specmc.spec.load import load_specs
 
 from bench.parse_bench import machine
@@ -80,7 +80,7 @@ def _sides(key: str, tmp: Path) -> tuple[Path, Path]:
 
 
 def _small_plan(tmp: Path) -> str:
-    from tests.proofs.test_review import PLAN
+    from tests.proofs.review.test_review import PLAN
 
     (tmp / "specmc.toml").write_text(PLAN)
     return str(tmp / "specmc.toml")

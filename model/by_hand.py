@@ -1,7 +1,7 @@
 """The clauses of ECMA-262 whose meaning is built into the model instead of compiled from their text.
 
 A change to such a clause cannot change the model, so no verdict can show it: review reports it
-as "hand-modelled clause changed" (proofs/review.py). This is the one list of them, each with
+as "hand-modelled clause changed" (proofs/review/review.py). This is the one list of them, each with
 what the model hard-codes and where. Two kinds:
 
 - the environment's (model/env.py): prose the grammar does not read, turned into the event loop,

@@ -420,7 +420,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from specmc.proofs.check import Overrides
     from specmc.proofs.plan import load_plan
     from specmc.proofs.report.review import render
-    from specmc.proofs.review import review
+    from specmc.proofs.review.review import review
 
     plan = load_plan(_find_plan(args.plan))
     hosts = tuple(_host_arg(h) for h in args.host)
@@ -509,9 +509,9 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
 
     from specmc.model.bounds import parse_bounds
     from specmc.model.hosts import load_host
-    from specmc.proofs import mutate
     from specmc.proofs.atomic import write_atomic
     from specmc.proofs.properties import load_properties_file
+    from specmc.proofs.review import mutate
     from specmc.spec.load import EMBEDDED
 
     bounds = parse_bounds(args.bounds)

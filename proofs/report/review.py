@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from specmc.proofs.review import (
+from specmc.proofs.review.review import (
     HAND_CHANGED,
     AlgorithmChange,
     HandChange,

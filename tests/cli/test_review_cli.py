@@ -18,9 +18,9 @@ from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
 from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
-from specmc.proofs.review import review
+from specmc.proofs.review.review import review
 
-from tests.proofs.test_review import FULL, HISTORY, PLAN, SHARED, hook_calls_cleanup_directly
+from tests.proofs.review.test_review import FULL, HISTORY, PLAN, SHARED, hook_calls_cleanup_directly
 
 SARIF_TOOL = "@microsoft/sarif-multitool-linux@5.7.0"  # ships the official sarif-2.1.0.json schema
 
@@ -238,7 +238,14 @@ def test_markdown_fits_a_pull_request_comment_whatever_the_change() -> None:
     """A review of two distant whole files changes thousands of algorithms; the comment keeps the
     summary and verdicts, details what fits, names the rest and says what it left out."""
     from specmc.proofs.report.review import MARKDOWN_LIMIT, markdown
-    from specmc.proofs.review import AlgorithmChange, Review, StepChange, StepRef, UnknownStep, VerdictPair
+    from specmc.proofs.review.review import (
+        AlgorithmChange,
+        Review,
+        StepChange,
+        StepRef,
+        UnknownStep,
+        VerdictPair,
+    )
     from specmc.proofs.verdict import Outcome
 
     def step(n: int) -> StepRef:

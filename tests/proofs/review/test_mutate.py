@@ -8,7 +8,7 @@ from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host
-from specmc.proofs.mutate import SAME, Mutant, Result, Summary, observable
+from specmc.proofs.review.mutate import SAME, Mutant, Result, Summary, observable
 from specmc.spec.load import EMBEDDED, load_spec
 
 SMALL = Bounds(objects=2, frames=4)

@@ -30,11 +30,12 @@ from specmc.proofs.check import Overrides
 from specmc.proofs.cli import main
 from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
-from specmc.proofs.review import Review, review
+from specmc.proofs.review.review import Review, review
+
+from tests.conftest import SHARED
 
 pytestmark = pytest.mark.slow  # every test shares a fixture that reviews six changes (minutes)
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
 CURRENT = SHARED / "full" / "spec-2025-11-04-e936549f.html"
 
 # one property set per group: the explicit engine decides them all in one exploration, and BASE's

@@ -4,7 +4,7 @@
 runs; the review hands those to the engines first, says so on its log, and marks them in every
 format. The engines are replaced here by a recorder (`decide`), so the order they are asked in
 is observed directly and no search runs; which property a real harmful change breaks is pinned
-in tests/proofs/test_review_harmful.py (the breaking property is always among the first).
+in tests/proofs/review/test_review_harmful.py (the breaking property is always among the first).
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import json
 from pathlib import Path
 
 import pytest
-from specmc.proofs import review as rv
 from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
+from specmc.proofs.review import review as rv
 from specmc.proofs.verdict import PROVED, Outcome
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
+from tests.conftest import SHARED
+
 EXCERPT = SHARED / "current" / "finreg-excerpt.html"
 
 # in the plan's order: the unregister properties come last, so that going first is the review's doing

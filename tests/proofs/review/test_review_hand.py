@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from specmc.model.by_hand import BY_HAND, ENVIRONMENT, hand_modelled
-from specmc.proofs.review import Side, _clauses, _hand_changes
+from specmc.proofs.review.review import Side, _clauses, _hand_changes
 from specmc.spec import ir
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
+from tests.conftest import SHARED
+
 CURRENT = SHARED / "full" / "spec-2025-11-04-e936549f.html"
 
 TEXT = """<emu-clause id="sec-parent">

@@ -12,10 +12,11 @@ from specmc.model.hosts import load_host
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
-from specmc.proofs.review import Review, Side, _build_error, open_side, review
+from specmc.proofs.review.review import Review, Side, _build_error, open_side, review
 from specmc.spec import ir
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
+from tests.conftest import SHARED
+
 HISTORY = SHARED / "history"
 FULL = SHARED / "full"
 

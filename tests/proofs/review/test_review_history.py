@@ -33,9 +33,10 @@ from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
 from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import MARKDOWN_LIMIT, render
-from specmc.proofs.review import Review, _clauses, review
+from specmc.proofs.review.review import Review, _clauses, review
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ecma262"
+from tests.conftest import SHARED
+
 BUNDLE = SHARED / "git" / "spec-history.bundle"
 
 # the WeakRef / FinalizationRegistry clauses (whole text, nested clauses included), and sec-jobs'
