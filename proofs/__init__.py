@@ -1,1 +1,3 @@
-"""Properties, engines, verdicts, reports, and the command line."""
+"""Checking: properties, plans, engines, verdicts, certificates, witnesses, reports, review and
+the command line. The spine (properties, plan, job, check, verdict, cli ...) sits here; engines/,
+certify/, witness/, report/ and review/ each hold one role (docs/architecture.md, "Layout")."""
