@@ -148,6 +148,21 @@ def test_user_property_file(tmp_path):
     assert res["verdict"] == "VIOLATED" and res["trace"][1]["text"] == "new FinalizationRegistry(callback)"
 
 
+def test_every_package_folder_is_installed():
+    """pyproject.toml lists the packages to install one by one (package-dir puts spec/, model/ and
+    proofs/ under specmc): a folder of modules left off the list is missing from every install, but
+    not from a checkout, where the rest of the suite runs."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {".".join((package, *init.parent.relative_to(ROOT / folder).parts))
+             for package, folder in setup["package-dir"].items()
+             for init in (ROOT / folder).rglob("__init__.py")}
+    data = {"specmc.proofs.witness.runners"}  # scripts run by an engine's own interpreter: package data
+    assert found - data == set(setup["packages"])
+    assert "runners/*" in setup["package-data"]["specmc.proofs.witness"]
+
+
 def test_a_users_own_model_py_does_not_shadow_the_tool(tmp_path):
     """The tool installs as one package, `specmc`; files named like its phases beside a user's
     plan (here each one raises when imported) are never imported by it."""
