@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import pytest
 from specmc.model import cexplore
 from specmc.model.explore import explore
 from specmc.model.program import Program
@@ -35,3 +36,15 @@ def search(program: Program, props: list, steps: int = 10_000, max_states: int =
     native = cexplore.Native(program, {p.id: predicate_term(program, p.holds, xs) for p in props})
     s = native.search(steps, max_states)
     return Searched(s.count, s.complete, frozenset(s.violations), "C")
+
+
+@pytest.fixture
+def needs_compiler() -> None:
+    """Skips a test that needs the C search where no compiler is installed; with SPECMC_REQUIRE_CC
+    (CI) that fails instead."""
+    try:
+        cexplore.compiler()
+    except cexplore.Unavailable as e:
+        if os.environ.get("SPECMC_REQUIRE_CC"):
+            pytest.fail(f"SPECMC_REQUIRE_CC is set but {e}")
+        pytest.skip(str(e))

@@ -14,15 +14,9 @@ from specmc.model.explore import explore
 from specmc.model.hosts import load_host
 from specmc.spec.load import load_spec
 
+from tests.model.searching import needs_compiler  # noqa: F401  (a fixture)
 
-@pytest.fixture(autouse=True)
-def _compiler():
-    try:
-        cexplore.compiler()
-    except cexplore.Unavailable as e:
-        if os.environ.get("SPECMC_REQUIRE_CC"):
-            pytest.fail(f"SPECMC_REQUIRE_CC is set but {e}")
-        pytest.skip(str(e))
+pytestmark = pytest.mark.usefixtures("needs_compiler")
 
 
 def test_without_cc_tinycc_compiles_unoptimised_searches_only(monkeypatch, tmp_path):

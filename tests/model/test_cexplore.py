@@ -19,15 +19,9 @@ from specmc.model.symbolic import predicate_term, state_vars
 from specmc.proofs.properties import select
 from specmc.spec.load import load_spec
 
+from tests.model.searching import needs_compiler  # noqa: F401  (a fixture)
 
-@pytest.fixture(autouse=True)
-def _compiler():
-    try:
-        cexplore.compiler()
-    except cexplore.Unavailable as e:
-        if os.environ.get("SPECMC_REQUIRE_CC"):
-            pytest.fail(f"SPECMC_REQUIRE_CC is set but {e}")
-        pytest.skip(str(e))
+pytestmark = pytest.mark.usefixtures("needs_compiler")
 
 
 def _both(program, props, steps=10_000, max_states=2_000_000, stop_at=frozenset()):
