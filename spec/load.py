@@ -72,11 +72,13 @@ def _check_snapshot(excerpt: Path, clause_files: list[Path]) -> None:
     be a byte-for-byte piece of the excerpt, as the folder's SOURCE.md says they are: a clause
     file edited by itself would otherwise be ignored without a word (a review of such a folder
     said "model identical" for a changed WeakRefDeref). E084 at the first line of the file that
-    the excerpt lacks."""
+    the excerpt lacks. A clause file older than the excerpt is one the excerpt was edited after:
+    the excerpt is what the user changed, and it is what is read."""
     whole = read_source(excerpt).text
+    edited = excerpt.stat().st_mtime
     for f in clause_files:
         text = read_source(f).text
-        if text in whole:
+        if text in whole or f.stat().st_mtime < edited:
             continue
         lines = text.split("\n")
         line = next((i for i, s in enumerate(lines, 1) if s.strip() and s not in whole), 1)
