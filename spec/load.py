@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from specmc.spec import diagnostics as diag
-from specmc.spec import ir
+from specmc.spec import ir, stepcache
 from specmc.spec.diagnostics import Diagnostic, SpecError
 from specmc.spec.ecmarkup import AlgBlock, ClauseNode, read_document
 from specmc.spec.headers import classify, closure_info, parse_header, prose_binds
@@ -188,18 +188,21 @@ def _step(parser: StepParser, src: SourceText, raw: RawStep, clause: str, alg: s
     def locate(i: int) -> Loc:
         return src.loc(tm.source_offset(i), clause=clause, algorithm=alg, step=raw.number)
 
-    try:
-        stmt, typos = parser.parse_stmt(text, locate)
-    except PARSE_ERRORS:
-        typos = []
-        stmt = shape(parser, text, locate)
-        if stmt is None:
-            stmt = ir.Unknown(text, loc=locate(0))
+    stmt, typos = stepcache.parsed(text, lambda at: _parse(parser, text, at), locate)
     for word, meant, pos in typos:
         loc = locate(pos)
         warnings.append(diag.make("W101", loc, src.line_text(loc.line), word=word, meant=meant))
     children = tuple(_step(parser, src, c, clause, alg, warnings) for c in raw.children)
     return ir.Step(raw.number, text, stmt, children, locate(0), raw.attrs)
+
+
+def _parse(parser: StepParser, text: str, locate: stepcache.Locate) -> tuple[ir.Stmt, list]:
+    """The step's statement: the grammar's, else a known step shape's, else Unknown."""
+    try:
+        return parser.parse_stmt(text, locate)
+    except PARSE_ERRORS:
+        stmt = shape(parser, text, locate)
+        return (stmt if stmt is not None else ir.Unknown(text, loc=locate(0))), []
 
 
 def unknown_steps(spec: ir.Spec) -> list[ir.Step]:
