@@ -21,6 +21,20 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any
 
+from specmc.model.actions import (
+    Action,
+    Allocate,
+    Deref,
+    Drop,
+    NewRegistry,
+    NewWeakRef,
+    Operand,
+    Register,
+    Resumed,
+    Return,
+    Throw,
+    Unregister,
+)
 from specmc.model.compile import USER, ModelCompiler
 from specmc.model.errors import ModelError
 from specmc.model.expressions import Ctx
@@ -224,12 +238,14 @@ class Environment:
         S.require(D.eq(S.get("frame_phase", d), phase))
         S.require(D.eq(S.get("cut"), CUT_NONE))
 
-    def _cmd(self, name: str, d: int, phase: int, body: Any, family: str = "") -> Command:
+    def _cmd(self, action: Action, d: int, phase: int, body: Any, family: str = "") -> Command:
+        """A mutator command: named by its action's label, and carrying the action itself for
+        whoever needs to know what user code did (the trace, the witness generator)."""
         def fire(S: Any) -> None:
             self._user_guard(S, d, phase)
             body(S)
 
-        return Command(name, "mutator", fire, (d, USER, 0, phase), family=family)
+        return Command(action.label, "mutator", fire, (d, USER, 0, phase), family=family, action=action)
 
     @staticmethod
     def _family_name(shape: str, d: int) -> str:
@@ -326,8 +342,11 @@ class Environment:
         no = lay.bounds.objects
         out: list[Command] = []
         objs = list(range(no))
-        values = [("undefined", UNDEF)] + [(f"obj{i}", lay.obj(i)) for i in objs]
-        receivers = values[1:]
+        values: list[Operand] = [None, *objs]  # what user code can pass: undefined or a slot
+
+        def enc(v: Operand) -> int:
+            """The layout's encoding of an operand (model/layout.py)."""
+            return UNDEF if v is None else lay.obj(v)
 
         def arg(S: Any, v: Any, undefined: bool = True) -> Any:
             """An argument of a call user code makes: an object it holds, or undefined. Written
@@ -364,25 +383,25 @@ class Environment:
                   "unregister": (unregister, ("this", "unregisterToken")),
                   "register": (register, ("this", "target", "heldValue", "unregisterToken"))}
 
-        def instance(name: str, shape: str, *choice: int) -> Command:
+        def instance(action: Action, shape: str, *choice: Operand) -> Command:
             body = shapes[shape][0]
-            return self._cmd(name, d, 0, lambda S: body(S, *[S.d.num(v) for v in choice]),
+            return self._cmd(action, d, 0, lambda S: body(S, *[S.d.num(enc(v)) for v in choice]),
                              family=self._family_name(shape, d))
 
         def new_registry(S: Any) -> None:
             self._call(S, d, "FinalizationRegistry", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(USERFN),),
                        PHASE_NEWREGISTRY)
 
-        out.append(self._cmd("new FinalizationRegistry(callback)", d, 0, new_registry))
-        for name, t in values:
-            out.append(instance(f"new WeakRef({name})", "new WeakRef", t))
-        for rn, r in receivers:
-            out.append(instance(f"{rn}.deref()", "deref", r))
-            for tn, t in values:
-                out.append(instance(f"{rn}.unregister({tn})", "unregister", r, t))
-                for hn, h in values:
-                    for kn, k in values:
-                        out.append(instance(f"{rn}.register({tn}, {hn}, {kn})", "register", r, t, h, k))
+        out.append(self._cmd(NewRegistry(), d, 0, new_registry))
+        for t in values:
+            out.append(instance(NewWeakRef(t), "new WeakRef", t))
+        for r in objs:
+            out.append(instance(Deref(r), "deref", r))
+            for t in values:
+                out.append(instance(Unregister(r, t), "unregister", r, t))
+                for h in values:
+                    for k in values:
+                        out.append(instance(Register(r, t, h, k), "register", r, t, h, k))
         for shape, (body, params) in shapes.items():
             self.families.append(self._family(self._family_name(shape, d), d, body, params))
 
@@ -392,7 +411,7 @@ class Environment:
                 S.set("root", 1, i, when=S.d.eq(v, lay.obj(i)))
                 S.set("made", 1 + PLAIN, i, when=S.d.eq(v, lay.obj(i)))
 
-        out.append(self._cmd("allocate {}", d, 0, alloc))
+        out.append(self._cmd(Allocate(), d, 0, alloc))
         for i in objs:
             def drop(S: Any, i: int = i) -> None:
                 D = S.d
@@ -406,18 +425,18 @@ class Environment:
                     self.mc.push(S, d, self.host.free_path, {self.freed_param: D.num(lay.obj(i))}, when=gone)
                     S.set("frame_phase", 1, d, when=gone)
 
-            out.append(self._cmd(f"drop obj{i}", d, 0, drop))
+            out.append(self._cmd(Drop(i), d, 0, drop))
 
         def ret(S: Any) -> None:
             self.mc.pop(S, d, USER, S.d.num(UNDEF))
 
-        out.append(self._cmd("return", d, 0, ret))
+        out.append(self._cmd(Return(), d, 0, ret))
         if d > 0:
             def throw(S: Any) -> None:
                 self.mc.pop(S, d, USER, S.d.num(THROW))
                 S.set("cb_threw", 1)
 
-            out.append(self._cmd("throw", d, 0, throw))
+            out.append(self._cmd(Throw(), d, 0, throw))
 
         def resume(S: Any, phase: int) -> None:
             D = S.d
@@ -430,7 +449,7 @@ class Environment:
 
         for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER,
                       PHASE_NEWREGISTRY):
-            out.append(self._cmd("(built-in returned)", d, phase, lambda S, phase=phase: resume(S, phase)))
+            out.append(self._cmd(Resumed(), d, phase, lambda S, phase=phase: resume(S, phase)))
         return out
 
     def _event_loop(self) -> list[Command]:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from specmc.model.actions import Action
 from specmc.model.layout import Layout
 from specmc.spec import ir
 
@@ -39,6 +40,7 @@ class Command:
     clause: str = ""
     family: str = ""  # the family command that stands for this one in the symbolic relation
     inputs: tuple[str, ...] = ()  # a family's arguments, read with View.input (symbolic only)
+    action: Action | None = None  # a mutator command's action (model/actions.py); `name` is its label
 
 
 @dataclass(frozen=True)

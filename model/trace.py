@@ -5,7 +5,9 @@ JSON or HTML. Each entry says which transition was taken and what the stack look
 like after it, so a reader can follow the spec steps one by one. The JSON form is a
 documented, versioned schema (docs/trace-schema.md) so that tools other than ours can
 read a counterexample without knowing how the state is encoded: values are rendered
-as names (obj0, cell0, undefined, ~empty~), never as the layout's small integers.
+as names (obj0, cell0, undefined, ~empty~), never as the layout's small integers. A
+mutator step also carries its action as a value (model/actions.py), so that a tool such
+as the witness generator reads what user code did without parsing the step's text.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from specmc.model.actions import Action
 from specmc.model.layout import FREED, KIND_NAMES, LIVE, NONE, Layout
 from specmc.model.program import AlgInfo, Command, Program
 
@@ -62,6 +65,7 @@ class TraceStep:
     line: int = 0
     frames: tuple[Frame, ...] = field(default=())  # the stack again, with arguments (same length)
     changes: tuple[tuple[str, str], ...] = field(default=())  # `changed`, named and rendered
+    action: Action | None = None  # what user code did, for a mutator step (`text` is its label)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"clause": self.clause, "step": self.step, "text": self.text,
@@ -71,6 +75,8 @@ class TraceStep:
         out["changed"] = {k: v for k, v in self.changed}
         out["frames"] = [f.to_json() for f in self.frames]
         out["changes"] = {k: v for k, v in self.changes}
+        if self.action is not None:
+            out["action"] = self.action.to_json()
         return out
 
 
@@ -179,7 +185,7 @@ def build_trace(program: Program, path: list[tuple[Command | None, tuple[int, ..
                                  loc.line, frames, named))
         else:
             out.append(TraceStep(cmd.actor, cmd.clause, "", cmd.name, stack, raw, frames=frames,
-                                 changes=named))
+                                 changes=named, action=cmd.action))
         prev = state
     return out
 

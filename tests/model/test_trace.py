@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from specmc.model.actions import Drop, Register
 from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
@@ -70,3 +71,14 @@ def test_fold_hides_only_bookkeeping_and_accounts_for_every_step(seed):
         if any(k.startswith(("obj_", "cell_", "root", "err_")) for k, _ in t.changed):
             assert i in kept, t.text
     assert len(seed) - 1 in kept and 0 in kept
+
+
+def test_mutator_steps_carry_their_action_and_its_label(seed):
+    """The witness generator reads `action`, never `text`; `text` stays the label people read."""
+    mutator = [t for t in seed if t.actor == "mutator"]
+    assert mutator and all(t.action is not None and t.text == t.action.label for t in mutator)
+    assert all(t.action is None and "action" not in t.to_json() for t in seed if t.actor != "mutator")
+    register = next(t for t in mutator if isinstance(t.action, Register))
+    assert register.to_json()["action"] == {"kind": "register", "this": "obj0", "target": "obj1",
+                                            "heldValue": "undefined", "unregisterToken": "obj0"}
+    assert Drop(1) in [t.action for t in mutator]

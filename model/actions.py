@@ -1,0 +1,206 @@
+"""What user code does, as values: the mutator's actions.
+
+model/env.py makes one `Action` per mutator command and derives the command's name (the label a
+trace and every report show) from it; model/trace.py carries the action with the step, and in
+the trace JSON as `action` (docs/trace-schema.md); proofs/witness/ writes it as JavaScript by
+reading these fields. A label is for people: no reader parses it back.
+
+Operands are object slots of user code (`obj0`, `obj1`, ...: the heap object user code holds in
+`root[i]`) or `undefined`. A receiver (`this` of deref, register, unregister) is always a slot:
+the mutator never calls a method on undefined. Labels are exactly the ones written by hand before
+these values existed, so traces, reports and everything keyed on them read the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+Operand = int | None  # an object slot user code holds (objN), or None for undefined
+
+UNDEFINED = "undefined"
+
+
+def operand_name(v: Operand) -> str:
+    """`obj3` or `undefined`: the name values have everywhere in a trace."""
+    return UNDEFINED if v is None else f"obj{v}"
+
+
+class ActionError(ValueError):
+    """A JSON action that no `Action` reads: an unknown kind, a missing or badly named operand."""
+
+
+def _operand_of(name: Any, key: str, undefined: bool) -> Operand:
+    if undefined and name == UNDEFINED:
+        return None
+    if isinstance(name, str) and name.startswith("obj") and name[3:].isdigit() and name[3:].isascii():
+        return int(name[3:])
+    expected = "an object slot or undefined" if undefined else "an object slot"
+    raise ActionError(f"operand {key} is {name!r}, not {expected}")
+
+
+def _json_key(f: Any) -> str:
+    return f.metadata.get("json", f.name)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One mutator action. Subclasses are the kinds; `KIND` names a kind in JSON, and each field
+    is an operand whose JSON key is the built-in's parameter (`this`, `target`, `heldValue`,
+    `unregisterToken`), as the trace's frames name them."""
+
+    KIND: ClassVar[str] = ""
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, str]:
+        out = {"kind": self.KIND}
+        for f in fields(self):
+            out[_json_key(f)] = operand_name(getattr(self, f.name))
+        return out
+
+    @staticmethod
+    def from_json(doc: Any) -> Action:
+        """The action a trace's `action` object describes; ActionError for anything else."""
+        if not isinstance(doc, Mapping):
+            raise ActionError(f"an action is a JSON object, not {doc!r}")
+        kind = doc.get("kind")
+        cls = _KINDS.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            raise ActionError(f"unknown action kind {kind!r}")
+        values: dict[str, Operand] = {}
+        for f in fields(cls):
+            key = _json_key(f)
+            if key not in doc:
+                raise ActionError(f"{cls.KIND} has no operand {key}")
+            values[f.name] = _operand_of(doc[key], key, undefined=f.metadata["undefined"])
+        return cls(**values)
+
+
+def _slot(json: str) -> Any:
+    """A receiver or a dropped slot: always an object slot, never undefined."""
+    return field(metadata={"json": json, "undefined": False})
+
+
+def _operand(json: str) -> Any:
+    """An argument: an object slot or undefined."""
+    return field(metadata={"json": json, "undefined": True})
+
+
+@dataclass(frozen=True)
+class NewRegistry(Action):
+    """`new FinalizationRegistry(callback)`: user code has one callback, the model's USERFN."""
+
+    KIND: ClassVar[str] = "new FinalizationRegistry"
+
+    @property
+    def label(self) -> str:
+        return "new FinalizationRegistry(callback)"
+
+
+@dataclass(frozen=True)
+class NewWeakRef(Action):
+    KIND: ClassVar[str] = "new WeakRef"
+    target: Operand = _operand("target")
+
+    @property
+    def label(self) -> str:
+        return f"new WeakRef({operand_name(self.target)})"
+
+
+@dataclass(frozen=True)
+class Deref(Action):
+    KIND: ClassVar[str] = "deref"
+    receiver: int = _slot("this")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.deref()"
+
+
+@dataclass(frozen=True)
+class Unregister(Action):
+    KIND: ClassVar[str] = "unregister"
+    receiver: int = _slot("this")
+    token: Operand = _operand("unregisterToken")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.unregister({operand_name(self.token)})"
+
+
+@dataclass(frozen=True)
+class Register(Action):
+    KIND: ClassVar[str] = "register"
+    receiver: int = _slot("this")
+    target: Operand = _operand("target")
+    held: Operand = _operand("heldValue")
+    token: Operand = _operand("unregisterToken")
+
+    @property
+    def label(self) -> str:
+        args = ", ".join(operand_name(v) for v in (self.target, self.held, self.token))
+        return f"{operand_name(self.receiver)}.register({args})"
+
+
+@dataclass(frozen=True)
+class Allocate(Action):
+    """`{}` into the first free slot; which slot that is depends on the state, so the trace's
+    `changed` (`root[i]` set to 1) says it, not the action."""
+
+    KIND: ClassVar[str] = "allocate"
+
+    @property
+    def label(self) -> str:
+        return "allocate {}"
+
+
+@dataclass(frozen=True)
+class Drop(Action):
+    """User code lets go of the object in a slot (`objN = undefined`)."""
+
+    KIND: ClassVar[str] = "drop"
+    slot: int = _slot("slot")
+
+    @property
+    def label(self) -> str:
+        return f"drop {operand_name(self.slot)}"
+
+
+@dataclass(frozen=True)
+class Return(Action):
+    KIND: ClassVar[str] = "return"
+
+    @property
+    def label(self) -> str:
+        return "return"
+
+
+@dataclass(frozen=True)
+class Throw(Action):
+    """A cleanup callback ends with a throw completion (only callbacks do: depth > 0)."""
+
+    KIND: ClassVar[str] = "throw"
+
+    @property
+    def label(self) -> str:
+        return "throw"
+
+
+@dataclass(frozen=True)
+class Resumed(Action):
+    """User code takes the value the built-in it called returned (into the slot of the object, when
+    it is one); the call it resumes after is the last call action before it."""
+
+    KIND: ClassVar[str] = "built-in returned"
+
+    @property
+    def label(self) -> str:
+        return "(built-in returned)"
+
+
+CALLS: tuple[type[Action], ...] = (NewRegistry, NewWeakRef, Deref, Unregister, Register)
+_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, Drop, Return, Throw, Resumed)}
