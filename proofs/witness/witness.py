@@ -2,34 +2,55 @@
 
 The model's user code holds object slots obj0, obj1, ... (`root`); every mutator action of a
 trace is one statement over those slots, performed in the activation of user code it happened
-in: the script itself, or the n-th call of the cleanup callback. The program adds only
-instrumentation, printed one line at a time (the protocol `specmc replay` parses):
+in: the script itself, or the n-th call of the cleanup callback. The generator reads each
+action as the value the trace carries (`action`, model/actions.py), never the step's text. The
+program adds only instrumentation, printed one line at a time (the protocol `specmc replay`
+parses; docs/witness.md):
 
     witness: cleanup #<n> held=<value> during=<phase> depth=<d>
+    witness: returned call=<call> value=<value> model=<value>
+    witness: threw <name> at: <statement>
     witness: result timing=<synchronous|asynchronous|never> calls=<n> maxdepth=<d>
 
 `during` names the statement that was running when the callback started: `drop objN` means the
 callback ran inside the statement that dropped the last reference (synchronous cleanup, the
 QuickJS-NG bug); anything else means later. `depth` counts cleanup callbacks on the JavaScript
-stack at once. After the script the program waits for turns of the event loop (calling
-`globalThis.gc` where the engine offers it), so that an engine that runs cleanup as a job gets
-the chance to, and stops when the callback has done everything the trace asked of it or after
-enough idle turns.
+stack at once. `returned` is what a deref() or unregister() call answered on the engine, beside
+what it answered in the counterexample (`model=`, left out when the trace ends before the call
+returned): the properties `deref-consistent` and `unregister-result` are about exactly that
+answer.
+After the script the program waits for turns of the event loop (calling `globalThis.gc` where
+the engine offers it), so that an engine that runs cleanup as a job gets the chance to, and
+stops when the callback has done everything the trace asked of it or after enough idle turns.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from specmc.model.actions import (
+    Action,
+    ActionError,
+    Allocate,
+    Deref,
+    Drop,
+    NewRegistry,
+    NewWeakRef,
+    Operand,
+    Register,
+    Resumed,
+    Return,
+    Throw,
+    Unregister,
+    operand_name,
+)
 from specmc.proofs.verdict import VIOLATED
 
-_SLOT = re.compile(r"^root(?:\[(\d+)\])?$")
-_ACTION = re.compile(r"^(?:new (?P<new>FinalizationRegistry|WeakRef)\((?P<newarg>[^)]*)\)"
-                     r"|obj(?P<recv>\d+)\.(?P<method>register|unregister|deref)\((?P<args>[^)]*)\)"
-                     r"|(?P<alloc>allocate \{\})|drop obj(?P<drop>\d+)|(?P<ret>return)|(?P<throw>throw)"
-                     r"|(?P<resumed>\(built-in returned\)))$")
+_SLOT = re.compile(r"^root(?:\[(\d+)\])?$")  # a raw state variable of `changed`, not a label
+_EMPTY = "~empty~"  # the rendered value of `ret` between two calls (docs/trace-schema.md)
 
 
 class WitnessError(Exception):
@@ -44,15 +65,22 @@ class Witness:
     statements: int  # mutator actions written out
 
 
-def _value(token: str) -> str:
-    token = token.strip()
-    if token == "undefined":
-        return "undefined"
-    if re.fullmatch(r"obj\d+", token):
-        return token
-    if token == "callback":
-        return "callback"
-    raise WitnessError(f"unknown argument {token!r}")
+@dataclass(frozen=True)
+class Statement:
+    """One statement of an activation. `code` is the JavaScript; `shown` is how the report of an
+    exception a built-in throws names it, and "" for a statement that guards itself or cannot
+    throw one (an allocation, a return, the trace's own throw)."""
+
+    code: str
+    shown: str = ""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A built-in call whose result slot is not known until user code resumes after it."""
+
+    activation: int
+    action: Action
 
 
 def _assigned(changed: dict[str, Any]) -> list[int]:
@@ -69,12 +97,57 @@ def _user_depth(step: dict[str, Any]) -> int:
     return sum(1 for name in step.get("stack", ()) if name == "user code")
 
 
-def activations(trace: list[dict[str, Any]]) -> list[list[str]]:
+def _action(step: dict[str, Any]) -> Action:
+    if "action" not in step:
+        raise WitnessError(f"the mutator step {step.get('text')!r} carries no action (a trace written by "
+                           "an older specmc?)")
+    try:
+        return Action.from_json(step["action"])
+    except ActionError as e:
+        raise WitnessError(f"mutator step {step.get('text')!r}: {e}") from None
+
+
+def _js(v: Operand) -> str:
+    """The witness's variables are named as the model's slots; undefined is undefined."""
+    return operand_name(v)
+
+
+def _call(action: Action) -> str:
+    """The JavaScript expression of a call action."""
+    match action:
+        case NewRegistry():
+            return "new FinalizationRegistry(callback)"
+        case NewWeakRef(target=t):
+            return f"new WeakRef({_js(t)})"
+        case Deref(receiver=r):
+            return f"{_js(r)}.deref()"
+        case Unregister(receiver=r, token=t):
+            return f"{_js(r)}.unregister({_js(t)})"
+        case Register(receiver=r, target=t, held=h, token=k):
+            return f"{_js(r)}.register({_js(t)}, {_js(h)}, {_js(k)})"
+    raise WitnessError(f"{action.label!r} is no call")
+
+
+def _made(p: _Pending, slots: list[int], model: str | None) -> Statement:
+    """The call, its result in the slot user code took it into, and for deref() and unregister()
+    the line that shows what the engine answered beside the counterexample's answer."""
+    call = _call(p.action)
+    stmt = f"obj{slots[0]} = {call};" if slots else f"{call};"
+    if not isinstance(p.action, (Deref, Unregister)):
+        return Statement(stmt, stmt)
+    model_js = "null" if model is None else json.dumps(model)
+    if slots:
+        return Statement(f"{stmt} returned({json.dumps(call)}, obj{slots[0]}, {model_js});", stmt)
+    return Statement(f"returned({json.dumps(call)}, {call}, {model_js});", stmt)
+
+
+def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
     """JavaScript statements per activation of user code: [0] is the script, [n] the n-th
     callback call. A statement is attributed to the innermost user code below its built-in."""
-    bodies: list[list[str]] = [[]]
+    bodies: list[list[Statement]] = [[]]
     open_acts: list[int] = [0]  # activations on the stack, innermost last
-    pending: tuple[int, str] | None = None  # a built-in call whose result slot is not known yet
+    pending: _Pending | None = None
+    ret: str | None = None  # the last value a built-in returned since the pending call began
     prev_depth = 1
     for step in trace:
         depth = _user_depth(step)
@@ -83,45 +156,42 @@ def activations(trace: list[dict[str, Any]]) -> list[list[str]]:
                 bodies.append([])
                 open_acts.append(len(bodies) - 1)
             prev_depth = depth
+            value = step.get("changes", {}).get("ret")
+            if value is not None and value != _EMPTY:
+                ret = value
             continue
-        m = _ACTION.match(step.get("text", ""))
-        if m is None:
-            raise WitnessError(f"unknown mutator action {step.get('text')!r}")
+        action = _action(step)
         while prev_depth > len(open_acts):
             bodies.append([])
             open_acts.append(len(bodies) - 1)
         act = bodies[open_acts[-1]] if open_acts else bodies[0]
         changed = step.get("changed", {})
-        if m.group("resumed"):
-            if pending is not None:
+        match action:
+            case Resumed():
+                if pending is not None:
+                    bodies[pending.activation].append(_made(pending, _assigned(changed), ret))
+                    pending = None
+            case NewRegistry() | NewWeakRef() | Deref() | Unregister() | Register():
+                pending, ret = _Pending(open_acts[-1], action), None
+            case Allocate():
                 slots = _assigned(changed)
-                act_index, call = pending
-                target = bodies[act_index]
-                target.append(f"obj{slots[0]} = {call};" if slots else f"{call};")
-                pending = None
-        elif m.group("new"):
-            arg = _value(m.group("newarg"))
-            pending = (open_acts[-1], f"new {m.group('new')}({arg})")
-        elif m.group("method"):
-            args = ", ".join(_value(a) for a in m.group("args").split(",") if a.strip())
-            pending = (open_acts[-1], f"obj{m.group('recv')}.{m.group('method')}({args})")
-        elif m.group("alloc"):
-            slots = _assigned(changed)
-            if not slots:
-                raise WitnessError("allocation without a slot")
-            act.append(f"obj{slots[0]} = {{}};")
-        elif m.group("drop") is not None:
-            i = m.group("drop")
-            act.append(f'phase = "drop obj{i}"; obj{i} = undefined; phase = "{_after(open_acts)}";')
-        elif m.group("ret"):
-            act.append("return;")
-            open_acts.pop()
-        elif m.group("throw"):
-            act.append('throw new Error("thrown by the cleanup callback, as in the trace");')
-            open_acts.pop()
+                if not slots:
+                    raise WitnessError("allocation without a slot")
+                act.append(Statement(f"obj{slots[0]} = {{}};"))
+            case Drop(slot=i):
+                after = _after(open_acts)
+                act.append(Statement(f'phase = "drop obj{i}"; obj{i} = undefined; phase = "{after}";'))
+            case Return():
+                act.append(Statement("return;"))
+                open_acts.pop()
+            case Throw():
+                act.append(Statement('throw new Error("thrown by the cleanup callback, as in the trace");'))
+                open_acts.pop()
+            case _:
+                raise WitnessError(f"no JavaScript for the action {action.label!r}")
         prev_depth = _user_depth(step)
-    if pending is not None:  # the trace ends inside a built-in: call it, result unused
-        bodies[pending[0]].append(f"{pending[1]};")
+    if pending is not None:  # the trace ends inside a built-in: call it (and show what it returns)
+        bodies[pending.activation].append(_made(pending, [], ret))
     return bodies
 
 
@@ -129,37 +199,43 @@ def _after(open_acts: list[int]) -> str:
     return "script" if len(open_acts) <= 1 else f"callback #{open_acts[-1]}"
 
 
-def _guarded(stmt: str) -> str:
+def _report(shown: str) -> str:
+    return f'out("witness: threw " + e.name + " at: " + {shown!r});'
+
+
+def _guarded(s: Statement) -> str:
     """Built-ins may throw where the model's steps throw; the witness reports it and goes on."""
-    if stmt.startswith(("return", "throw", "phase =")) or stmt.endswith("= {};"):
-        return stmt
-    return f'try {{ {stmt} }} catch (e) {{ out("witness: threw " + e.name + " at: " + {stmt!r}); }}'
+    if not s.shown:
+        return s.code
+    return f"try {{ {s.code} }} catch (e) {{ {_report(s.shown)} }}"
 
 
 def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> Witness:
     bodies = activations(trace)
     count = sum(len(b) for b in bodies)
+    named = ", ".join(f"obj{i}" for i in range(slots))
     lines = [
         f"// specmc witness: {prop} under {host}, from a {len(trace)}-step counterexample.",
         "// Generated by `specmc witness`; run it with `specmc replay` (or node --expose-gc).",
         "// Each statement below is one mutator action of the trace, in the activation it ran in.",
         "var out = (typeof print === 'function') ? function (s) { print(s); }",
         "  : function (s) { console.log(s); };",
-        f"var {', '.join(f'obj{i}' for i in range(slots))};",
+        f"var {named};",
         'var phase = "script", calls = 0, depth = 0, maxDepth = 0, timing = null, lastCall = 0, turn = 0;',
         "var bodies = [];",
         "",
         "function callback(held) {",
         "  calls++; depth++; lastCall = turn;",
+        "  var n = calls;",
         "  if (depth > maxDepth) maxDepth = depth;",
         '  var during = phase, sync = during.indexOf("drop ") === 0;',
         '  if (timing === null || sync) timing = sync ? "synchronous" : (timing || "asynchronous");',
-        '  out("witness: cleanup #" + calls + " held=" + describe(held) + " during=" + during'
+        '  out("witness: cleanup #" + n + " held=" + describe(held) + " during=" + during'
         ' + " depth=" + depth);',
         "  var saved = phase;",
-        '  phase = "callback #" + calls;',
+        '  phase = "callback #" + n;',
         "  try {",
-        "    var body = bodies[calls];",
+        "    var body = bodies[n];",
         "    if (body) body(held);",
         "  } finally {",
         "    depth--; phase = saved;",
@@ -167,9 +243,15 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> W
         "}",
         "",
         "function describe(v) {",
-        f"  var named = [{', '.join(f'obj{i}' for i in range(slots))}];",
+        f"  var named = [{named}];",
         "  for (var i = 0; i < named.length; i++) if (v !== undefined && v === named[i]) return 'obj' + i;",
+        "  if (typeof v === 'boolean') return String(v);",
         "  return v === undefined ? 'undefined' : typeof v;",
+        "}",
+        "",
+        "function returned(call, v, model) {",
+        '  out("witness: returned call=" + call + " value=" + describe(v)',
+        '    + (model === null ? "" : " model=" + model));',
         "}",
         "",
     ]
@@ -180,7 +262,7 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> W
     # the script's statements run inside a function: V8 may keep an object created by top-level
     # code alive in the script's own scope, which the model's user code does not have
     lines += ["", "function script() {"]
-    lines += [f"  {_guarded(s)}" for s in bodies[0] if s != "return;"]
+    lines += [f"  {_guarded(s)}" for s in bodies[0] if s.code != "return;"]
     lines += ["}", "script();", 'phase = "after the script";']
     lines += [
         "",

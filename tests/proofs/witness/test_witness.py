@@ -7,6 +7,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from specmc.model.actions import (
+    Action,
+    Allocate,
+    Deref,
+    Drop,
+    NewRegistry,
+    NewWeakRef,
+    Register,
+    Resumed,
+    Throw,
+    Unregister,
+)
 from specmc.model.bounds import parse_bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
@@ -21,36 +33,90 @@ from specmc.spec.load import load_spec
 from tests.proofs.witness.test_replay import needs_network, needs_node
 
 
-def _step(actor: str, text: str, stack: list[str], changed: dict | None = None) -> dict:
-    return {"actor": actor, "text": text, "stack": stack, "changed": changed or {}, "clause": "", "step": ""}
+def _step(actor: str, what: str | Action, stack: list[str], changed: dict | None = None,
+          changes: dict | None = None) -> dict:
+    """A trace step as the JSON carries it; a mutator step's text is its action's label."""
+    step = {"actor": actor, "text": what if isinstance(what, str) else what.label, "stack": stack,
+            "changed": changed or {}, "changes": changes or {}, "clause": "", "step": ""}
+    if isinstance(what, Action):
+        step["action"] = what.to_json()
+    return step
+
+
+def _code(body: list) -> list[str]:
+    return [s.code for s in body]
 
 
 def test_statements_land_in_the_activation_they_ran_in() -> None:
     u, fr = "user code", "FinalizationRegistry"
     trace = [
         _step("init", "the script starts", [u]),
-        _step("mutator", "new FinalizationRegistry(callback)", [u, fr]),
-        _step("mutator", "(built-in returned)", [u], {"root[0]": 1}),
-        _step("mutator", "allocate {}", [u], {"root[1]": 1}),
-        _step("mutator", "obj0.register(obj1, undefined, undefined)", [u, "register"]),
-        _step("mutator", "(built-in returned)", [u]),
-        _step("mutator", "drop obj1", [u, "FreeObject"]),
+        _step("mutator", NewRegistry(), [u, fr]),
+        _step("mutator", Resumed(), [u], {"root[0]": 1}),
+        _step("mutator", Allocate(), [u], {"root[1]": 1}),
+        _step("mutator", Register(0, 1, None, None), [u, "register"]),
+        _step("mutator", Resumed(), [u]),
+        _step("mutator", Drop(1), [u, "FreeObject"]),
         _step("host", "call the callback", [u, "FreeObject", "HostCallJobCallback", u]),
-        _step("mutator", "new WeakRef(obj0)", [u, "FreeObject", "HostCallJobCallback", u, "WeakRef"]),
-        _step("mutator", "(built-in returned)", [u, "FreeObject", "HostCallJobCallback", u], {"root[1]": 1}),
-        _step("mutator", "throw", [u, "FreeObject", "HostCallJobCallback"]),
+        _step("mutator", NewWeakRef(0), [u, "FreeObject", "HostCallJobCallback", u, "WeakRef"]),
+        _step("mutator", Resumed(), [u, "FreeObject", "HostCallJobCallback", u], {"root[1]": 1}),
+        _step("mutator", Throw(), [u, "FreeObject", "HostCallJobCallback"]),
     ]
     script, callback = activations(trace)
-    assert script == ["obj0 = new FinalizationRegistry(callback);", "obj1 = {};",
-                      "obj0.register(obj1, undefined, undefined);",
-                      'phase = "drop obj1"; obj1 = undefined; phase = "script";']
-    assert callback[0] == "obj1 = new WeakRef(obj0);"
-    assert callback[1].startswith("throw ")
+    assert _code(script) == ["obj0 = new FinalizationRegistry(callback);", "obj1 = {};",
+                             "obj0.register(obj1, undefined, undefined);",
+                             'phase = "drop obj1"; obj1 = undefined; phase = "script";']
+    assert _code(callback)[0] == "obj1 = new WeakRef(obj0);"
+    assert _code(callback)[1].startswith("throw ")
 
 
-def test_an_action_it_cannot_write_is_refused() -> None:
-    with pytest.raises(WitnessError):
-        activations([_step("mutator", "obj0.cleanupSome()", ["user code"])])
+def test_the_action_is_read_not_the_text() -> None:
+    """A label is for people: the generator writes what `action` says, whatever `text` reads."""
+    step = _step("mutator", Allocate(), ["user code"], {"root[2]": 1})
+    step["text"] = "something else entirely"
+    (script,) = activations([step])
+    assert _code(script) == ["obj2 = {};"]
+
+
+@pytest.mark.parametrize("action", [None, {"kind": "cleanupSome", "this": "obj0"},
+                                    {"kind": "drop", "slot": "undefined"}])
+def test_an_action_it_cannot_write_is_refused(action: dict | None) -> None:
+    step = _step("mutator", "obj0.cleanupSome()", ["user code"])
+    if action is not None:
+        step["action"] = action
+    with pytest.raises(WitnessError, match="carries no action" if action is None else "obj0.cleanupSome()"):
+        activations([step])
+
+
+def test_unregister_and_deref_show_what_they_returned() -> None:
+    """The answer is what `unregister-result` and `deref-consistent` judge: the witness prints the
+    engine's beside the counterexample's (`ret` of the call's last step), and a call the trace
+    ends inside is still made and shown."""
+    u, un, de = "user code", "FinalizationRegistry.prototype.unregister", "WeakRef.prototype.deref"
+    trace = [
+        _step("mutator", Unregister(0, 1), [u, un]),
+        _step("spec", "If _v_ is an Object, return *true*.", [u, un, "CanBeHeldWeakly"],
+              changes={"ret": "true"}),
+        _step("spec", "Return _removed_.", [u], changes={"ret": "false"}),
+        _step("mutator", Resumed(), [u], changes={"ret": "~empty~"}),
+        _step("mutator", Deref(1), [u, de]),
+        _step("spec", "Return _target_.", [u], changes={"ret": "obj0"}),
+        _step("mutator", Resumed(), [u], {"root[0]": 1}, changes={"ret": "~empty~"}),
+        _step("mutator", Deref(1), [u, de]),
+        _step("spec", "Return _target_.", [u], changes={"ret": "obj0"}),
+        _step("mutator", Resumed(), [u], changes={"ret": "~empty~"}),
+        _step("mutator", Unregister(0, 0), [u, un]),
+    ]
+    (script,) = activations(trace)
+    assert _code(script) == [
+        'returned("obj0.unregister(obj1)", obj0.unregister(obj1), "false");',
+        'obj0 = obj1.deref(); returned("obj1.deref()", obj0, "obj0");',
+        'returned("obj1.deref()", obj1.deref(), "obj0");',
+        'returned("obj0.unregister(obj0)", obj0.unregister(obj0), null);',
+    ]
+    # what a built-in's exception is reported as: the call, not the instrumentation around it
+    assert [s.shown for s in script] == ["obj0.unregister(obj1);", "obj0 = obj1.deref();", "obj1.deref();",
+                                         "obj0.unregister(obj0);"]
 
 
 def _violations() -> list[tuple[str, str, list[dict], int]]:
@@ -109,6 +175,37 @@ def test_the_seed_witness_on_real_engines(seed_witness: Path, engines_dir: Path,
     doc = json.loads(capsys.readouterr().out)
     assert rc == 0 and doc["engine"] == engine
     assert doc["outcome"] in allowed, doc["output"]
+
+
+@needs_node
+def test_an_unregister_result_witness_shows_the_engines_answer(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    """The violation itself on a real engine: under the quickjs-ng-0.6 profile unregister answers
+    false for a registration its register() skipped (the registry as its own target); V8 keeps the
+    registration and answers true, which the witness now prints beside the model's false."""
+    out = tmp_path / "unregister.js"
+    assert main(["witness", "--host", "quickjs-ng-0.6", "--property", "unregister-result", "--bounds",
+                 "objects=1,frames=5", "--out", str(out), "--certificates", str(tmp_path / "certs")]) == 0
+    capsys.readouterr()
+    assert main(["replay", str(out), "--on", "node", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "witness: returned call=obj0.unregister(obj0) value=true model=false\n" in doc["output"]
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["quickjs-ng@0.17.0.2", "quickjs-ng-wasm@0.32.0"])
+def test_the_unregister_result_witness_on_quickjs_ng(tmp_path: Path, engines_dir: Path, engine: str,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    """The engine the profile describes answers as the profile says."""
+    out = tmp_path / "unregister.js"
+    assert main(["witness", "--host", "quickjs-ng-0.6", "--property", "unregister-result", "--bounds",
+                 "objects=1,frames=5", "--out", str(out), "--certificates", str(tmp_path / "certs")]) == 0
+    capsys.readouterr()
+    assert main(["replay", str(out), "--on", engine, "--format", "json", "--engines-dir",
+                 str(engines_dir), "--timeout", "120"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "witness: returned call=obj0.unregister(obj0) value=false model=false\n" in doc["output"]
 
 
 def test_no_counterexample_means_no_witness(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
