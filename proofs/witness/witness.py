@@ -9,6 +9,8 @@ parses; docs/witness.md):
 
     witness: cleanup #<n> held=<value> during=<phase> depth=<d>
     witness: returned call=<call> value=<value> model=<value>
+    witness: cleanup #<n> threw <name>: <message>
+    witness: uncaught <name>: <message>
     witness: threw <name> at: <statement>
     witness: result timing=<synchronous|asynchronous|never> calls=<n> maxdepth=<d>
 
@@ -18,7 +20,10 @@ QuickJS-NG bug); anything else means later. `depth` counts cleanup callbacks on 
 stack at once. `returned` is what a deref() or unregister() call answered on the engine, beside
 what it answered in the counterexample (`model=`, left out when the trace ends before the call
 returned): the properties `deref-consistent` and `unregister-result` are about exactly that
-answer.
+answer. A callback that throws (as the trace's `throw` asks, or because a built-in threw) is
+reported and its exception rethrown, so the engine handles it as it would any callback's; an
+engine that reports it as uncaught to its host does not end the program (node: an
+`uncaughtException` listener; the QuickJS-NG runners report a job's exception and go on).
 After the script the program waits for turns of the event loop (calling `globalThis.gc` where
 the engine offers it), so that an engine that runs cleanup as a job gets the chance to, and
 stops when the callback has done everything the trace asked of it or after enough idle turns.
@@ -179,8 +184,11 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                     raise WitnessError("allocation without a slot")
                 act.append(Statement(f"obj{slots[0]} = {{}};"))
             case Drop(slot=i):
-                after = _after(open_acts)
-                act.append(Statement(f'phase = "drop obj{i}"; obj{i} = undefined; phase = "{after}";'))
+                # guarded by itself: an engine that calls the callback inside this statement may
+                # let the callback's exception out of it, and the phase must be reset either way
+                drop = f"obj{i} = undefined;"
+                guarded = f"try {{ {drop} }} catch (e) {{ {_report(drop)} }}"
+                act.append(Statement(f'phase = "drop obj{i}"; {guarded} phase = "{_after(open_acts)}";'))
             case Return():
                 act.append(Statement("return;"))
                 open_acts.pop()
@@ -224,6 +232,14 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> W
         'var phase = "script", calls = 0, depth = 0, maxDepth = 0, timing = null, lastCall = 0, turn = 0;',
         "var bodies = [];",
         "",
+        "function what(e) {",
+        "  return (e !== null && typeof e === 'object' && 'name' in e) ? e.name + ': ' + e.message",
+        "    : String(e);",
+        "}",
+        "// A callback's exception is the engine's to handle; node would end the process on it.",
+        "if (typeof process === 'object' && process !== null && typeof process.on === 'function')",
+        '  process.on("uncaughtException", function (e) { out("witness: uncaught " + what(e)); });',
+        "",
         "function callback(held) {",
         "  calls++; depth++; lastCall = turn;",
         "  var n = calls;",
@@ -237,6 +253,9 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> W
         "  try {",
         "    var body = bodies[n];",
         "    if (body) body(held);",
+        "  } catch (e) {",
+        '    out("witness: cleanup #" + n + " threw " + what(e));',
+        "    throw e;  // what the engine does with it is part of what is replayed",
         "  } finally {",
         "    depth--; phase = saved;",
         "  }",

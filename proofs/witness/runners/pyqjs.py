@@ -6,9 +6,13 @@ The context has no print, console or gc of its own, so the runner supplies print
 console and collects cycles between jobs itself (a FinalizationRegistry cleanup for an
 object in a cycle only becomes due after a cycle collection).
 
+An exception that escapes a job (a cleanup callback that threw, as an engine reports it to
+its host) is printed as `witness: uncaught <name>: <message>` and the jobs go on, as a host's
+event loop would: one throwing callback must not hide what the engine does after it.
+
 exit status: 0 drained and the witness set globalThis.witnessDone; 1 a JS exception
-escaped (eval or a job); 2 usage; 3 drained without witnessDone; 4 job bound exhausted.
-A native crash of the engine shows as death by a signal.
+escaped the script's evaluation; 2 usage; 3 drained without witnessDone; 4 job bound
+exhausted. A native crash of the engine shows as death by a signal.
 """
 
 from __future__ import annotations
@@ -28,6 +32,12 @@ def _say(*parts: object) -> None:
 
 def _note(msg: str) -> None:
     print(f"pyqjs: {msg}", file=sys.stderr, flush=True)
+
+
+def _first_line(e: Exception) -> str:
+    """`Error: boom` of the engine's message, without the stack lines that follow it."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def main(argv: list[str]) -> int:
@@ -52,17 +62,21 @@ def main(argv: list[str]) -> int:
     jobs = 0
     try:
         ctx.eval(source)
-        while True:
-            ctx.gc()
+    except quickjs.JSException as e:  # StackOverflow is a subclass
+        _note(f"JS exception in the script: {type(e).__name__}: {e}")
+        return 1
+    while True:
+        ctx.gc()
+        try:
             if not ctx.execute_pending_job():
                 break
-            jobs += 1
-            if jobs >= max_jobs:
-                _note(f"job bound {max_jobs} exhausted")
-                return 4
-    except quickjs.JSException as e:  # StackOverflow is a subclass
-        _note(f"JS exception after {jobs} jobs: {type(e).__name__}: {e}")
-        return 1
+        except quickjs.JSException as e:  # the job ran and threw: report it, as a host does
+            _say(f"witness: uncaught {_first_line(e)}")
+            _note(f"JS exception in job {jobs + 1}, going on: {type(e).__name__}: {e}")
+        jobs += 1
+        if jobs >= max_jobs:
+            _note(f"job bound {max_jobs} exhausted")
+            return 4
     _note(f"queue drained after {jobs} jobs")
     if ctx.get("witnessDone") is not True:
         _note("the witness did not set globalThis.witnessDone = true")

@@ -7,8 +7,12 @@
 // The build exports no way to force a collection; none is needed, since objects without
 // cycles are freed by reference counting as soon as the last reference goes.
 //
+// An exception that escapes a job (a cleanup callback that threw, as an engine reports it to
+// its host) is printed as `witness: uncaught <name>: <message>` and the jobs go on, as a host's
+// event loop would: one throwing callback must not hide what the engine does after it.
+//
 // exit status: 0 drained and the witness set globalThis.witnessDone; 1 a JS exception
-// escaped (eval or a job); 2 usage; 3 drained without witnessDone; 4 job bound exhausted;
+// escaped the script's evaluation; 2 usage; 3 drained without witnessDone; 4 job bound exhausted;
 // 5 wasm trap or abort while evaluating or running jobs; 6 wasm trap or abort while
 // freeing the context or runtime. Traps are printed to stderr with their class
 // (RuntimeError for a trap) so that specmc can tell a broken engine from a failing witness.
@@ -67,15 +71,18 @@ try {
     while (status === 0 && runtime.hasPendingJob()) {
       const step = runtime.executePendingJobs(1);
       if (step.error) {
-        note(`JS exception in a job: ${JSON.stringify(step.error.context.dump(step.error))}`);
+        const e = step.error.context.dump(step.error);
+        const what = e !== null && typeof e === 'object' && 'name' in e ? `${e.name}: ${e.message}` : String(e);
+        process.stdout.write(`witness: uncaught ${what}\n`);
+        note(`JS exception in job ${jobs + 1}, going on: ${JSON.stringify(e)}`);
         step.error.dispose();
-        status = 1;
+        jobs += 1;
       } else {
         jobs += step.value;
-        if (jobs >= maxJobs) {
-          note(`job bound ${maxJobs} exhausted`);
-          status = 4;
-        }
+      }
+      if (jobs >= maxJobs) {
+        note(`job bound ${maxJobs} exhausted`);
+        status = 4;
       }
     }
     note(`queue drained after ${jobs} jobs`);

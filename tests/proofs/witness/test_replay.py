@@ -91,6 +91,30 @@ function nextTurn() {
 })();"""
 
 
+# Two registrations whose callbacks throw: a runner reports each job's exception and runs the
+# next job, as a host's event loop would, where it used to stop at the first (issue 17).
+THROWS = """var out = typeof print === 'function' ? print : console.log;
+var calls = 0, first = null, phase = 'init';
+var registry = new FinalizationRegistry(function (held) {
+  calls++;
+  if (first === null) first = phase;
+  throw new Error('callback ' + held);
+});
+(function () {
+  var a = {}, b = {};
+  registry.register(a, 'a'); registry.register(b, 'b');
+  phase = 'drop'; a = null; b = null; phase = 'after';
+})();
+(async function () {
+  for (var turn = 1; turn <= 50 && calls < 2; turn++) { phase = 'turn' + turn; await Promise.resolve(); }
+  var timing = first === null ? 'never' : first === 'drop' ? 'synchronous' : 'asynchronous';
+  out('witness: result timing=' + timing + ' calls=' + calls + ' maxdepth=1');
+  globalThis.witnessDone = true;
+})();"""
+
+WITNESSES = {"minimal": MINIMAL, "chain": CHAIN, "throws": THROWS}
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
@@ -252,7 +276,7 @@ def test_huge_output_keeps_the_verdict(tmp_path: Path, monkeypatch: pytest.Monke
 @needs_node
 @pytest.mark.parametrize("witness", ["minimal", "chain"])
 def test_node_is_asynchronous(tmp_path: Path, witness: str):
-    w = write(tmp_path, f"{witness}.js", MINIMAL if witness == "minimal" else CHAIN)
+    w = write(tmp_path, f"{witness}.js", WITNESSES[witness])
     r = rp.replay(rp.Engine("node"), w, 120, tmp_path)
     assert (r.outcome, r.exit_code) == ("asynchronous", 0), r.output
 
@@ -269,15 +293,20 @@ def test_node_is_asynchronous(tmp_path: Path, witness: str):
     # the cleanup runs inside the statement that drops the object
     ("quickjs-ng-wasm@0.31.0", "minimal", {"synchronous", "crash"}),
     ("quickjs-ng-wasm@0.31.0", "chain", {"synchronous", "crash"}),
+    ("quickjs-ng@0.17.0.2", "throws", {"asynchronous"}),
+    ("quickjs-ng-wasm@0.32.0", "throws", {"asynchronous"}),
 ])
 @pytest.mark.slow
 def test_installed_engines(engines_dir: Path, tmp_path: Path, engine: str, witness: str, outcomes: set[str]):
-    w = write(tmp_path, f"{witness}.js", MINIMAL if witness == "minimal" else CHAIN)
+    w = write(tmp_path, f"{witness}.js", WITNESSES[witness])
     r = rp.replay(rp.parse_engine(engine), w, 120, engines_dir)
     assert r.outcome in outcomes, r.output
     assert r.engine == engine
     if r.outcome != "crash":
         assert r.exit_code == 0, r.output
+    if witness == "throws":  # both callbacks ran, each exception reported on stdout
+        assert "calls=2" in r.output
+        assert r.output.count("witness: uncaught Error: callback ") == 2, r.output
 
 
 @needs_network

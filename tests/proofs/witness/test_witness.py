@@ -63,9 +63,11 @@ def test_statements_land_in_the_activation_they_ran_in() -> None:
         _step("mutator", Throw(), [u, "FreeObject", "HostCallJobCallback"]),
     ]
     script, callback = activations(trace)
+    report = 'out("witness: threw " + e.name + " at: " + \'obj1 = undefined;\');'
+    dropped = f"try {{ obj1 = undefined; }} catch (e) {{ {report} }}"
     assert _code(script) == ["obj0 = new FinalizationRegistry(callback);", "obj1 = {};",
                              "obj0.register(obj1, undefined, undefined);",
-                             'phase = "drop obj1"; obj1 = undefined; phase = "script";']
+                             f'phase = "drop obj1"; {dropped} phase = "script";']
     assert _code(callback)[0] == "obj1 = new WeakRef(obj0);"
     assert _code(callback)[1].startswith("throw ")
 
@@ -206,6 +208,63 @@ def test_the_unregister_result_witness_on_quickjs_ng(tmp_path: Path, engines_dir
                  str(engines_dir), "--timeout", "120"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert "witness: returned call=obj0.unregister(obj0) value=false model=false\n" in doc["output"]
+
+
+THROWS = """from specmc.proofs.properties import Property, register
+
+register(Property("callback-never-throws", "no cleanup callback ends by a throw", "sec-x",
+                  lambda prog, S: S.d.eq(S.get("cb_threw"), 0)))
+"""
+
+
+@pytest.fixture(scope="module")
+def throwing_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A counterexample whose cleanup callback throws (quickjs-ng-0.5: registry, object,
+    register, drop, and the callback throws), through the command line with a property of one's
+    own (`--properties-file`)."""
+    tmp = tmp_path_factory.mktemp("throwing")
+    (tmp / "throws.py").write_text(THROWS, encoding="utf-8")
+    out = tmp / "throws.js"
+    assert main(["witness", "--host", "quickjs-ng-0.5", "--property", "callback-never-throws",
+                 "--properties-file", str(tmp / "throws.py"), "--bounds", "objects=2", "--out", str(out),
+                 "--certificates", str(tmp / "certs")]) == 0
+    assert 'throw new Error("thrown by the cleanup callback' in out.read_text(encoding="utf-8")
+    return out
+
+
+THREW = "witness: cleanup #1 threw Error: thrown by the cleanup callback, as in the trace\n"
+UNCAUGHT = "witness: uncaught Error: thrown by the cleanup callback, as in the trace\n"
+
+
+@needs_node
+def test_a_callback_that_throws_is_reported_and_the_witness_goes_on(throwing_witness: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """node ended the process on the callback's exception: no result line, a `crash`."""
+    capsys.readouterr()
+    assert main(["replay", str(throwing_witness), "--on", "node", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["outcome"], doc["exit_code"]) == ("asynchronous", 0), doc["output"]
+    out = doc["output"]
+    assert THREW in out and UNCAUGHT in out and out.index(THREW) < out.index(UNCAUGHT) < out.index(
+        "witness: result timing=asynchronous calls=1")
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize(("engine", "outcome", "uncaught"), [
+    ("quickjs-ng-wasm@0.31.0", "synchronous", False),  # the engine drops the callback's exception
+    ("quickjs-ng-wasm@0.32.0", "asynchronous", True),  # a job that threw: the runner reports it
+    ("quickjs-ng@0.17.0.2", "asynchronous", True),
+])
+def test_a_callback_that_throws_on_quickjs_ng(throwing_witness: Path, engines_dir: Path, engine: str,
+                                               outcome: str, uncaught: bool,
+                                               capsys: pytest.CaptureFixture) -> None:
+    capsys.readouterr()
+    assert main(["replay", str(throwing_witness), "--on", engine, "--format", "json", "--engines-dir",
+                 str(engines_dir), "--timeout", "120"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["outcome"], doc["exit_code"]) == (outcome, 0), doc["output"]
+    assert THREW in doc["output"] and (UNCAUGHT in doc["output"]) == uncaught
 
 
 def test_no_counterexample_means_no_witness(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
