@@ -34,8 +34,9 @@ timeout = 300
 # Editorial rows whose steps really change meaning for the model (docs/review.md, "Model identity"):
 # d4069b34 binds _cell_ in Execution step 1.b (unbound before, so the old step cannot run) and
 # declares _callback_ in CleanupFinalizationRegistry ("Set" of an undeclared name before);
-# 7575f745 returns ~unused~ where NormalCompletion(~empty~) was returned (a different value in the
-# cleanup job's local) and deletes the Assert in HostMakeJobCallback.
+# the 7575f745 snapshot returns ~unused~ where NormalCompletion(~empty~) was returned (a different
+# value in the cleanup job's local), and lacks HostMakeJobCallback's Assert, which 4fde5142 (between
+# the 61f79507 and 7575f745 snapshots) moved into the parameter's type.
 MEANING_CHANGED = {
     "d4069b34": {"ecma262": {"CleanupFinalizationRegistry", "Execution"}},
     "7575f745": {"ecma262": {"CleanupFinalizationRegistry", "HostMakeJobCallback", "cleanupJob"},
