@@ -14,15 +14,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from specmc.proofs.review.review import (
-    HAND_CHANGED,
-    AlgorithmChange,
-    HandChange,
-    Review,
-    StepRef,
-    UncheckedReason,
-    VerdictPair,
-)
+from specmc.proofs.review.changes import AlgorithmChange, StepRef
+from specmc.proofs.review.hand import HAND_CHANGED, HandChange
+from specmc.proofs.review.review import Review, UncheckedReason, VerdictPair
 from specmc.proofs.verdict import UNKNOWN, Outcome
 
 FORMATS = ("text", "json", "markdown", "sarif", "github")

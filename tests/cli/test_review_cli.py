@@ -238,14 +238,8 @@ def test_markdown_fits_a_pull_request_comment_whatever_the_change() -> None:
     """A review of two distant whole files changes thousands of algorithms; the comment keeps the
     summary and verdicts, details what fits, names the rest and says what it left out."""
     from specmc.proofs.report.review import MARKDOWN_LIMIT, markdown
-    from specmc.proofs.review.review import (
-        AlgorithmChange,
-        Review,
-        StepChange,
-        StepRef,
-        UnknownStep,
-        VerdictPair,
-    )
+    from specmc.proofs.review.changes import AlgorithmChange, StepChange, StepRef, UnknownStep
+    from specmc.proofs.review.review import Review, VerdictPair
     from specmc.proofs.verdict import Outcome
 
     def step(n: int) -> StepRef:

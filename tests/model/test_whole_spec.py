@@ -103,7 +103,8 @@ def test_current_whole_file_lists_its_substitutions(shared):
 def test_review_of_excerpt_against_whole_file_names_the_substitutions(shared):
     """Review's per-host model line: the excerpt and the whole file of one revision are the same
     model, and the operations the whole file defines but the model runs by hand are named."""
-    from specmc.proofs.review.review import Side, _host_model
+    from specmc.proofs.review.review import _host_model
+    from specmc.proofs.review.sides import Side
 
     whole, excerpt = FULL / "spec-2025-11-04-e936549f.html", CURRENT / "finreg-excerpt.html"
     base = Side(str(excerpt), (str(excerpt),), _spec(excerpt))

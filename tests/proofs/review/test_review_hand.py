@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from specmc.model.by_hand import BY_HAND, ENVIRONMENT, hand_modelled
-from specmc.proofs.review.review import Side, _clauses, _hand_changes
+from specmc.proofs.review.hand import clause_texts, hand_changes
+from specmc.proofs.review.sides import Side
 from specmc.spec import ir
 
 from tests.conftest import SHARED
@@ -37,7 +38,7 @@ def _side(tmp: Path, name: str, text: str) -> Side:
 
 
 def test_own_prose_without_nested_clauses_notes_or_steps() -> None:
-    [c] = _clauses(TEXT, "f.html", {"sec-jobs"}, {"sec-jobs"}).values()
+    [c] = clause_texts(TEXT, "f.html", {"sec-jobs"}, {"sec-jobs"}).values()
     assert [t for _, t in c.lines] == ["A Job runs when the stack is empty.", "Only one Job runs at a time."]
     assert c.lines[0][0] == 5 and c.parent == "sec-parent" and c.line == 3
 
@@ -46,7 +47,7 @@ def test_a_prose_change_is_reported_at_its_line(tmp_path: Path) -> None:
     hands = hand_modelled({})
     base = _side(tmp_path, "a.html", TEXT)
     head = _side(tmp_path, "b.html", TEXT.replace("Only one Job runs", "Several Jobs may run"))
-    [h] = _hand_changes(base, head, hands)
+    [h] = hand_changes(base, head, hands)
     assert (h.clause, h.status, h.line) == ("sec-jobs", "changed", 11)
     assert h.before == "Only one Job runs at a time." and h.after == "Several Jobs may run at a time."
     assert h.message() == ("hand-modelled clause changed: verdicts do not reflect it: "
@@ -60,7 +61,7 @@ def test_markup_whitespace_notes_and_compiled_steps_are_not_reported(tmp_path: P
             .replace("Notes are informative.", "Notes say anything.")
             .replace("1. Return ~unused~.", "1. Return *undefined*.")
             .replace("<h1>Jobs</h1>", "<h1>Jobs and Job queues</h1>"))
-    assert _hand_changes(base, _side(tmp_path, "b.html", same), hands) == ()
+    assert hand_changes(base, _side(tmp_path, "b.html", same), hands) == ()
 
 
 def test_a_removed_clause_is_reported_when_its_parent_stayed(tmp_path: Path) -> None:
@@ -68,10 +69,10 @@ def test_a_removed_clause_is_reported_when_its_parent_stayed(tmp_path: Path) -> 
     base = _side(tmp_path, "a.html", TEXT)
     start = TEXT.index('  <emu-clause id="sec-jobs">')
     end = TEXT.rindex("  </emu-clause>") + len("  </emu-clause>")
-    [h] = _hand_changes(base, _side(tmp_path, "b.html", TEXT[:start] + TEXT[end:]), hands)
+    [h] = hand_changes(base, _side(tmp_path, "b.html", TEXT[:start] + TEXT[end:]), hands)
     assert (h.clause, h.status, h.line) == ("sec-jobs", "removed", 3)
     # an excerpt that never had the clause's parent compares nothing
-    assert _hand_changes(base, _side(tmp_path, "c.html", "<p>nothing</p>\n"), hands) == ()
+    assert hand_changes(base, _side(tmp_path, "c.html", "<p>nothing</p>\n"), hands) == ()
 
 
 def test_one_list_every_clause_in_the_current_text_with_a_reason() -> None:
@@ -82,7 +83,7 @@ def test_one_list_every_clause_in_the_current_text_with_a_reason() -> None:
         assert h.reason and h.what
         if h.clause not in ("sec-normalcompletion",):  # the 2021 texts' name; the current one has Completion
             assert f'id="{h.clause}"' in text, h.clause
-    found = _clauses(text, "spec.html", {h.clause for h in every}, {h.clause for h in ENVIRONMENT})
+    found = clause_texts(text, "spec.html", {h.clause for h in every}, {h.clause for h in ENVIRONMENT})
     assert set(found) >= {h.clause for h in ENVIRONMENT}
     # ClearKeptObjects' timing is the header's description, which the text reads as prose
     assert any("synchronous sequence of ECMAScript executions completes" in t

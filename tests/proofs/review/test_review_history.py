@@ -32,7 +32,8 @@ from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
 from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import MARKDOWN_LIMIT, render
-from specmc.proofs.review.review import Review, _clauses, review
+from specmc.proofs.review.hand import clause_texts
+from specmc.proofs.review.review import Review, review
 
 from tests.conftest import SHARED
 
@@ -119,7 +120,7 @@ def _extract(text: str) -> dict[str, str]:
     for cid in PROSE_CLAUSES:  # only the clause's own prose, read as the review reads it
         span = _span(text, cid)
         if span is not None:
-            for got, c in _clauses(span, "spec.html", {cid}, {cid}).items():
+            for got, c in clause_texts(span, "spec.html", {cid}, {cid}).items():
                 out[got] = " ".join(t for _, t in c.lines)
     return out
 
