@@ -49,7 +49,8 @@ def _run_task(task: portfolio.Task) -> dict[str, Outcome]:
 
 
 def run_many(tasks: list[portfolio.Task], scheduler: str,
-             progress: Callable[[str], None] = lambda _m: None) -> list[dict[str, Outcome]]:
+             progress: Callable[[str], None] = lambda _m: None,
+             connect_timeout: float = CONNECT_TIMEOUT) -> list[dict[str, Outcome]]:
     """Every task on the cluster at `scheduler` (or a local one); outcomes in the tasks' order."""
     try:
         import dask
@@ -66,7 +67,7 @@ def run_many(tasks: list[portfolio.Task], scheduler: str,
                                        processes=True, dashboard_address=None)
                 client = Client(cluster)
             else:
-                client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+                client = Client(scheduler, timeout=connect_timeout)
         except (OSError, TimeoutError, ValueError) as e:
             if cluster is not None:
                 cluster.close()

@@ -51,7 +51,7 @@ def test_a_cluster_of_two_workers_gives_the_in_process_outcomes(tmp_path: Path) 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(distribute.SchedulerError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
-        distribute.run_many(tasks(tmp_path), "tcp://127.0.0.1:9")
+        distribute.run_many(tasks(tmp_path), "tcp://127.0.0.1:9", connect_timeout=1)
 
 
 @pytest.mark.slow
