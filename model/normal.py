@@ -49,11 +49,15 @@ class ModelForm:
     # the text's general definitions the model replaces by its own meaning; not in the digest,
     # since the model never runs their steps (an excerpt without them has the same model)
     substituted: tuple[Substitution, ...] = ()
+    # algorithms the model runs that the text defines twice (name, where the second one is):
+    # such a text has no model (E087), so two texts differing only there must not compare equal
+    twice: tuple[tuple[str, str], ...] = ()
 
     @property
     def digest(self) -> str:
         return hashlib.sha256(repr((self.algorithms, self.missing,
-                                    tuple(_normal_text(s) for s in self.unknown))).encode()).hexdigest()
+                                    tuple(_normal_text(s) for s in self.unknown),
+                                    *((self.twice,) if self.twice else ()))).encode()).hexdigest()
 
     def of(self, name: str) -> Any:
         return dict(self.algorithms).get(name)
@@ -65,7 +69,8 @@ def model_form(spec: ir.Spec, host: HostProfile) -> ModelForm:
     total = _Totality(algs)
     forms = tuple(sorted((name, _Normaliser(alg, total).algorithm()) for name, alg in algs.items()))
     from_text = tuple((name, alg) for name, (alg, source) in sel.algorithms.items() if source == "spec")
-    return ModelForm(host.name, forms, sel.missing, sel.unknown, from_text, sel.substituted)
+    twice = tuple((second.name, str(second.loc)) for _, second in sel.twice)
+    return ModelForm(host.name, forms, sel.missing, sel.unknown, from_text, sel.substituted, twice)
 
 
 def step_form(alg: ir.Algorithm, spec_algs: dict[str, ir.Algorithm]) -> dict[int, Any]:

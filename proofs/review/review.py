@@ -271,6 +271,9 @@ def _host_model(host: HostProfile, b: ModelForm, h: ModelForm, base: Side, head:
 def _form_error(f: ModelForm) -> str:
     if f.missing:
         return f"the text does not define {', '.join(f.missing)}"
+    if f.twice:
+        name, where = f.twice[0]
+        return f"the text defines {name}, which the model runs, twice (again at {where})"
     if f.unknown:
         s = f.unknown[0]
         return f"unknown step at {s.loc}: {' '.join(s.text.split())}"
