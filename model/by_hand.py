@@ -127,6 +127,26 @@ ENVIRONMENT: tuple[HandClause, ...] = (
     HandClause("sec-clear-kept-objects", "ClearKeptObjects' timing",
                "\"called when a synchronous sequence of ECMAScript executions completes\" is "
                "prose; model/env.py's event loop calls it after the script and after each job", True),
+    HandClause("table-agent-record", "what [[KeptAlive]] holds",
+               "the Agent Record's [[KeptAlive]] field (a List of objects kept alive until the "
+               "next ClearKeptObjects) is described in a table; model/layout.py's `kept` flags and "
+               "model/env.py's liveness build it in", False),
+    HandClause("sec-hostmakejobcallback", "what a host's HostMakeJobCallback must do",
+               "the requirements on hosts (a JobCallback Record whose [[Callback]] is the callback; "
+               "hosts other than browsers use the default) are prose; the model compiles the "
+               "default implementation's steps and runs them for every host", True),
+    HandClause("sec-hostcalljobcallback", "what a host's HostCallJobCallback must do",
+               "the requirements on hosts (perform and return the result of Call on the record's "
+               "[[Callback]]) are prose; the model compiles the default implementation's steps and "
+               "runs them for every host", True),
+    HandClause("sec-shorthands-for-unwrapping-completion-records", "what `?` and `!` mean",
+               "the notation is defined by prose and example algorithms; model/expressions.py "
+               "builds `?` in as returning an abrupt completion and `!` as an assertion that there "
+               "is none", False, ("sec-returnifabrupt-shorthands",)),
+    HandClause("sec-implicit-normal-completion", "implicit normal completions",
+               "the prose says a returned value is wrapped in NormalCompletion; model/normal.py "
+               "and model/by_hand.py take `NormalCompletion(x)` and `Completion(x)` as x", False,
+               ("sec-implicit-completion-values",)),
 )
 
 

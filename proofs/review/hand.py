@@ -59,15 +59,28 @@ _SKIP = re.compile(r"<(emu-note|h1)\b.*?</\1\s*>", re.S | re.I)
 _ALG = re.compile(r"<(emu-alg)\b.*?</\1\s*>", re.S | re.I)
 
 
+_TABLE = re.compile(r"<emu-table\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>.*?</emu-table\s*>", re.S | re.I)
+ALGORITHM = "[an algorithm]"  # what an algorithm of a prose-only clause leaves in its text
+
+
 def _blank(m: re.Match[str]) -> str:
     """A cut-out region as the newlines it spanned, so that line numbers stay right."""
     return "\n" * m.group(0).count("\n")
 
 
+def _marked(m: re.Match[str]) -> str:
+    """An algorithm cut out of a prose-only clause, as one marker and the newlines it spanned:
+    its steps are compiled (a change to them is a model change), but an algorithm added to or
+    taken from such a clause is a change of the clause itself (an independent review put an
+    algorithm into sec-weakref-invariants and the review saw nothing)."""
+    return ALGORITHM + "\n" * m.group(0).count("\n")
+
+
 def clause_texts(text: str, file: str, wanted: set[str], prose_only: set[str]) -> dict[str, ClauseText]:
-    """The own text of each wanted clause (by id or old id): without nested clauses, notes and
-    the h1, and for `prose_only` clauses without their algorithm steps; markup and entities gone,
-    whitespace collapsed per line. Markup-only and reflowing changes leave it equal."""
+    """The own text of each wanted clause (by id or old id) or table (by id): without nested
+    clauses, notes and the h1, and for `prose_only` clauses with each algorithm reduced to a
+    marker; markup and entities gone, whitespace collapsed per line. Markup-only and reflowing
+    changes leave it equal."""
     spans: list[tuple[str, tuple[str, ...], str, int, int, int]] = []  # id, oldids, parent, start, body, end
     stack: list[tuple[str, tuple[str, ...], int, int, list[tuple[int, int]]]] = []
     children: dict[int, list[tuple[int, int]]] = {}
@@ -84,6 +97,12 @@ def clause_texts(text: str, file: str, wanted: set[str], prose_only: set[str]) -
                 spans.append((cid, old, stack[-1][0] if stack else "", start, body, m.start()))
                 children[start] = kids
     out: dict[str, ClauseText] = {}
+    for m in _TABLE.finditer(text):  # a table the list names (the Agent Record's fields)
+        attrs = dict(re.findall(r"([\w-]+)\s*=\s*\"([^\"]*)\"", m.group(1)))
+        tid = attrs.get("id", "")
+        if tid in wanted:
+            spans.append((tid, (), _enclosing(text, m.start()), m.start(), m.start(), m.end()))
+            children[m.start()] = []
     for cid, old, parent, start, body, end in spans:
         pieces, at = [], body
         for a, b in children[start]:
@@ -92,13 +111,24 @@ def clause_texts(text: str, file: str, wanted: set[str], prose_only: set[str]) -
         own = "".join(pieces) + text[at:end]
         own = _SKIP.sub(_blank, _COMMENT.sub(_blank, own))
         if cid in prose_only or prose_only.intersection(old):
-            own = _ALG.sub(_blank, own)
+            own = _ALG.sub(_marked, own)
         own = _ANY_TAG.sub(_blank, own)
         first = text.count("\n", 0, body) + 1
         lines = tuple((first + i, " ".join(html.unescape(t).split()))
                       for i, t in enumerate(own.split("\n")) if t.strip())
         out[cid] = ClauseText(cid, old, parent, file, text.count("\n", 0, start) + 1, lines)
     return out
+
+
+def _enclosing(text: str, at: int) -> str:
+    """The id of the innermost clause open at offset `at`."""
+    stack: list[str] = []
+    for m in _CLAUSE_TAG.finditer(text, 0, at):
+        if not m.group(1):
+            stack.append(dict(re.findall(r"([\w-]+)\s*=\s*\"([^\"]*)\"", m.group(3))).get("id", ""))
+        elif stack:
+            stack.pop()
+    return stack[-1] if stack else ""
 
 
 def _side_clauses(side: Side, hands: tuple[HandClause, ...]) -> dict[str, ClauseText]:

@@ -39,7 +39,8 @@ def _side(tmp: Path, name: str, text: str) -> Side:
 
 def test_own_prose_without_nested_clauses_notes_or_steps() -> None:
     [c] = clause_texts(TEXT, "f.html", {"sec-jobs"}, {"sec-jobs"}).values()
-    assert [t for _, t in c.lines] == ["A Job runs when the stack is empty.", "Only one Job runs at a time."]
+    assert [t for _, t in c.lines] == ["A Job runs when the stack is empty.", "[an algorithm]",
+                                      "Only one Job runs at a time."]
     assert c.lines[0][0] == 5 and c.parent == "sec-parent" and c.line == 3
 
 
@@ -88,3 +89,38 @@ def test_one_list_every_clause_in_the_current_text_with_a_reason() -> None:
     # ClearKeptObjects' timing is the header's description, which the text reads as prose
     assert any("synchronous sequence of ECMAScript executions completes" in t
                for _, t in found["sec-clear-kept-objects"].lines)
+
+
+def test_an_algorithm_added_to_prose_is_reported_its_steps_are_not(tmp_path: Path) -> None:
+    """The steps of a prose-only clause are compiled; that it has an algorithm at all is not."""
+    hands = hand_modelled({})
+    base = _side(tmp_path, "a.html", TEXT)
+    steps = _side(tmp_path, "b.html", TEXT.replace("1. Return ~unused~.", "1. Return *true*."))
+    assert hand_changes(base, steps, hands) == ()
+    added = TEXT.replace("<p>Only one Job", "<emu-alg>\n      1. Perform ClearKeptObjects().\n"
+                         "    </emu-alg>\n    <p>Only one Job")
+    [h] = hand_changes(base, _side(tmp_path, "c.html", added), hands)
+    assert (h.clause, h.status, h.after) == ("sec-jobs", "changed", "[an algorithm]")
+
+
+def test_the_agent_record_table_host_requirements_and_the_notation_are_reviewed(tmp_path: Path) -> None:
+    """Edits an independent review made to the current spec.html that passed, even with --strict:
+    [[KeptAlive]]'s meaning, what hosts must do in the job callback hooks, and what `!` means."""
+    text = CURRENT.read_text()
+    hands = hand_modelled({})
+    base = _side(tmp_path, "base.html", text)
+    edits = {
+        "table-agent-record": ("representing the list of objects and/or symbols to be kept alive",
+                               "representing every object the agent creates, never collected,"),
+        "sec-hostcalljobcallback": ("It must perform and return the result of Call(",
+                                    "It may perform any number of times Call("),
+        "sec-hostmakejobcallback": ("It must return a JobCallback Record whose [[Callback]] field is _callback_.",
+                                    "It may return any JobCallback Record."),
+        "sec-shorthands-for-unwrapping-completion-records": (
+            "`!` is used to assert that a Completion Record is normal",
+            "`!` is used to discard an abrupt Completion Record"),
+    }
+    for clause, (old, new) in edits.items():
+        assert text.count(old) == 1, clause
+        [h] = hand_changes(base, _side(tmp_path, f"{clause}.html", text.replace(old, new)), hands)
+        assert h.clause == clause and h.status == "changed" and new.split()[0] in h.after, clause
