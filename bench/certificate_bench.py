@@ -7,7 +7,7 @@ diagram nodes, and the consecution check's work and time.
 For each host, the whole model's reachable set is searched once, then written as a diagram in
 each order (proofs/certify/invariant.py `variable_order`: `certificate`; `bdd`, the bdd engine's order;
 `layout`, the layout's own order, which takes many minutes per host), and the consecution check
-of proofs/certify/certificate.py is run on one core for each. The work is Z3's `rlimit count`, which is
+of proofs/certify/obligations.py is run on one core for each. The work is Z3's `rlimit count`, which is
 deterministic; the seconds are not on this machine (the same query took 17-34 s in four runs on
 idle cores), so compare rlimit counts, and seconds only within one run.
 """
@@ -21,8 +21,9 @@ import time
 import z3
 from specmc.model.bounds import parse_bounds
 from specmc.model.symbolic import state_vars
-from specmc.proofs.certify import certificate
+from specmc.proofs.certify import obligations
 from specmc.proofs.certify.invariant import diagram, to_smtlib, variable_order
+from specmc.proofs.certify.terms import program_model
 from specmc.proofs.engines import explicit
 from specmc.proofs.job import Job, load
 
@@ -37,10 +38,10 @@ def _orders(layout) -> dict[str, tuple[int, ...]]:
 
 def _consecution(program, inv_text: str) -> tuple[int, float]:
     """(rlimit count, CPU seconds) of the consecution check of this invariant, on one core."""
-    model, _ = certificate.program_model(program)
+    model, _ = program_model(program)
     inv = z3.And(*z3.parse_smt2_string(inv_text))  # (its declarations are the model's variables)
     made: list[z3.Solver] = []
-    plain = certificate.z3.Solver
+    plain = obligations.z3.Solver
 
     class Counted(plain):  # type: ignore[misc, valid-type]
         def __init__(self, *a, **k):
@@ -48,14 +49,14 @@ def _consecution(program, inv_text: str) -> tuple[int, float]:
             made.append(self)
 
     cores = os.cpu_count
-    certificate.z3.Solver = Counted
+    obligations.z3.Solver = Counted
     os.cpu_count = lambda: 1
     try:
         started = time.process_time()
-        certificate._consecution(inv, model, None)
+        obligations._consecution(inv, model, None)
         cpu = time.process_time() - started
     finally:
-        certificate.z3.Solver = plain
+        obligations.z3.Solver = plain
         os.cpu_count = cores
     work = 0
     for s in made:

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from specmc.model import symbolic
 from specmc.model.bounds import Bounds
-from specmc.proofs.certify import certificate
+from specmc.proofs.certify import obligations
 from specmc.proofs.engines import bdd, bmc, explicit, kind, pdr
 from specmc.proofs.job import Job, load
 from specmc.proofs.verdict import Outcome
@@ -32,8 +32,8 @@ ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pd
 def timed(engine: str, job: Job) -> tuple[float, list[Outcome]]:
     """Every row starts cold: the certificate checker's per-process memory of invariants already
     checked (and the cached command terms) would otherwise make a later row look cheaper."""
-    certificate._CONSECUTIVE.clear()
-    certificate._PARSED.clear()
+    obligations._CONSECUTIVE.clear()
+    obligations._PARSED.clear()
     symbolic._LAST.clear()
     loaded = load(job)
     got: list[Outcome] = []

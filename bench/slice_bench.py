@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from specmc.model.bounds import parse_bounds
-from specmc.proofs.certify import certificate
+from specmc.proofs.certify import obligations
 from specmc.proofs.engines import explicit
 from specmc.proofs.job import Job, load, slices
 
@@ -25,8 +25,8 @@ from bench.parse_bench import machine
 
 def _timed(fn) -> tuple[float, list]:
     got: list = []
-    certificate._PARSED.clear()
-    certificate._CONSECUTIVE.clear()
+    obligations._PARSED.clear()
+    obligations._CONSECUTIVE.clear()
     t = time.perf_counter()
     fn(got.append)
     return time.perf_counter() - t, got

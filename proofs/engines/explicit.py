@@ -3,7 +3,7 @@
 A violation comes with the explorer's shortest trace. A property that holds in every
 state of a complete exploration is PROVED only after the visited set, written as a
 decision diagram, has been stored as a certificate and re-checked by fresh solvers
-(proofs/certify/certificate.py): the solver, not the explorer, has the last word.
+(proofs/certify/): the solver, not the explorer, has the last word.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from specmc.model.slice import LiftError, lift
 from specmc.model.symbolic import predicate_parts, predicate_term, state_vars
 from specmc.model.trace import build_trace
 from specmc.proofs.certify import certificate
+from specmc.proofs.certify.fileformat import CertificateError
 from specmc.proofs.certify.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.engines.unrolling import ReplayError, replay
 from specmc.proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
@@ -251,7 +252,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                                  holds=p.holds, origin=job)
         try:
             certificate.recheck(path, subject, job.program, p.holds)
-        except certificate.CertificateError as e:
+        except CertificateError as e:
             report(Outcome(p.id, UNKNOWN, "explicit", reason=f"certificate refused: {e}")
                    .timed(time.perf_counter() - started))
             continue

@@ -4,7 +4,7 @@ One uninterpreted predicate Inv over the state variables, one clause per command
 (`Inv(x) and guard(x) -> Inv(writes(x))`: each command's next state is a term, so
 no next-state variables are needed), and the query `Inv(x) and not P(x)`. Spacer's
 answer on `unsat` is an inductive invariant; it is written as a certificate and
-re-checked by fresh solvers (proofs/certify/certificate.py) before PROVED is reported. On
+re-checked by fresh solvers (proofs/certify/) before PROVED is reported. On
 `sat`, the counterexample is recovered by BMC so that the interpreter can replay it.
 """
 
@@ -17,6 +17,7 @@ import z3
 from specmc.model.domain import WIDTH
 from specmc.model.symbolic import command_terms, input_vars, relation, state_vars
 from specmc.proofs.certify import certificate
+from specmc.proofs.certify.fileformat import CertificateError
 from specmc.proofs.engines.bmc import bmc, outcome
 from specmc.proofs.engines.solver import SolverUnknown, remaining
 from specmc.proofs.engines.unrolling import prop_term
@@ -71,7 +72,7 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
         left = max(1.0, deadline - time.monotonic())
         try:
             certificate.recheck(path, subject, program, p.holds, timeout_s=left)
-        except certificate.CertificateError as e:
+        except CertificateError as e:
             return Outcome(p.id, UNKNOWN, "pdr", reason=f"certificate refused: {e}")
         return Outcome(p.id, PROVED, "pdr", method="pdr (Z3 Spacer): inductive invariant", certificate=path)
 

@@ -10,8 +10,8 @@ import pytest
 import z3
 from specmc.model.bounds import Bounds
 from specmc.model.symbolic import state_vars
-from specmc.proofs.certify import certificate
-from specmc.proofs.certify.certificate import CertificateError
+from specmc.proofs.certify import certificate, obligations
+from specmc.proofs.certify.fileformat import CertificateError, read
 from specmc.proofs.certify.invariant import diagram, to_smtlib, to_term
 from specmc.proofs.engines import explicit
 from specmc.proofs.job import Job, load
@@ -35,7 +35,7 @@ def test_explicit_proof_writes_a_certificate_that_rechecks(proved):
     assert o.verdict == "PROVED" and o.certificate and o.certificate.endswith(".smt2.gz")
     p = job.properties[0]
     certificate.recheck(o.certificate, job.subject(p), job.program, p.holds)  # raises if refused
-    head, text = certificate.read(o.certificate)
+    head, text = read(o.certificate)
     assert head["property"] == "held-value-once" and "(assert" in text
 
 
@@ -72,15 +72,15 @@ def test_certificate_for_another_subject_is_refused(proved):
         certificate.recheck(out[p.id].certificate, other, job.program, p.holds)
 
 
-@pytest.mark.parametrize("split_after_ms", [certificate.SPLIT_AFTER_MS, 0])
+@pytest.mark.parametrize("split_after_ms", [obligations.SPLIT_AFTER_MS, 0])
 def test_non_inductive_invariant_fails_consecution(proved, tmp_path, monkeypatch, split_after_ms):
     """The reachable set minus its deepest states contains the initial state and is safe,
     but it is not closed under the transition relation. With no time for a group's one query
     (0 ms), every group is asked command by command: the same refusal, naming a command."""
     from specmc.model.explore import explore
 
-    monkeypatch.setattr(certificate, "SPLIT_AFTER_MS", split_after_ms)
-    monkeypatch.setattr(certificate, "_CONSECUTIVE", set())
+    monkeypatch.setattr(obligations, "SPLIT_AFTER_MS", split_after_ms)
+    monkeypatch.setattr(obligations, "_CONSECUTIVE", set())
     job, _ = proved
     program = job.program
     r = explore(program, {"t": lambda S: True}, 10_000, keep=True)
@@ -97,9 +97,9 @@ def test_non_inductive_invariant_fails_consecution(proved, tmp_path, monkeypatch
 def test_a_true_invariant_passes_when_every_group_is_split(proved, monkeypatch):
     """The other half of the split: command-by-command queries accept what the group queries do."""
     job, out = proved
-    monkeypatch.setattr(certificate, "SPLIT_AFTER_MS", 0)
-    monkeypatch.setattr(certificate, "_CONSECUTIVE", set())
-    monkeypatch.setattr(certificate, "_PARSED", {})
+    monkeypatch.setattr(obligations, "SPLIT_AFTER_MS", 0)
+    monkeypatch.setattr(obligations, "_CONSECUTIVE", set())
+    monkeypatch.setattr(obligations, "_PARSED", {})
     p = job.properties[0]
     certificate.recheck(out[p.id].certificate, job.subject(p), job.program, p.holds)
 

@@ -21,7 +21,7 @@ from specmc.model.bounds import Bounds
 from specmc.model.explore import explore
 from specmc.model.symbolic import state_vars
 from specmc.proofs.certify import certificate
-from specmc.proofs.certify.certificate import _header, _model_sections, _seal
+from specmc.proofs.certify.fileformat import _header, _model_sections, drop_declarations, seal, sha
 from specmc.proofs.certify.invariant import diagram, to_smtlib
 from specmc.proofs.cli import main
 from specmc.proofs.engines import explicit, kind
@@ -79,8 +79,8 @@ def reseal(text: str, model: bool = True) -> str:
     head = _header(text)
     body = _body(text)
     if model:
-        head["model"] = certificate._sha(_model_sections(body))
-    return _seal(head, body)
+        head["model"] = sha(_model_sections(body))
+    return seal(head, body)
 
 
 def _recheck(capsys, path: Path, *flags: str) -> tuple[int, str]:
@@ -172,7 +172,7 @@ def _non_inductive(made: Made, text: str) -> str:
     fewer = [s for s in r.reached if s == program.init or hash(s) % 7]
     names = [str(x) for x in state_vars(program)]
     inv = to_smtlib(diagram(fewer, program.layout.size), names)
-    return _with_invariant(text, certificate._drop_declarations(inv, set(names)))
+    return _with_invariant(text, drop_declarations(inv, set(names)))
 
 
 def _violated_invariant_cert(made: Made, tmp: Path, minus_bad: bool) -> Path:
@@ -225,7 +225,7 @@ CASES: list[tuple[str, str, Tamper, tuple[str, ...], int, str]] = [
     ("model digest edited", H,
      lambda m, t: reseal(t, model=False).replace("; model: ", "; model: 0", 1), (), 1, "digest mismatch"),
     ("model digest edited, re-sealed", H,
-     lambda m, t: _seal(dict(_header(t), model="0" * 64), _body(t)), (), 1, "model digest mismatch"),
+     lambda m, t: seal(dict(_header(t), model="0" * 64), _body(t)), (), 1, "model digest mismatch"),
     ("flipped invariant bit", H, lambda m, t: reseal(_flip(t)), (), 1, "initiation|consecution"),
     ("dropped clause of Init", H, lambda m, t: reseal(_drop_init_clause(t), model=False), (), 1,
      "model digest mismatch"),

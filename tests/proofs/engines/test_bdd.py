@@ -75,22 +75,23 @@ def test_seed_violations_have_the_explorers_shortest_length(tmp_path):
 
 
 def test_a_proof_comes_with_a_rechecked_certificate_and_a_broken_one_is_refused(tmp_path):
-    from specmc.proofs.certify import certificate
+    from specmc.proofs.certify import certificate, obligations
+    from specmc.proofs.certify.fileformat import CertificateError, read
 
     job = Job(("embedded",), "ecma262", TINY, ("held-value-once",), certificates=str(tmp_path))
     o = _run(job)["held-value-once"]
     assert o.verdict == "PROVED", o.reason
-    assert certificate.read(o.certificate)[0]["method"].startswith("bdd reachable set")
+    assert read(o.certificate)[0]["method"].startswith("bdd reachable set")
     loaded = load(job)
     p = loaded.properties[0]
-    head, text = certificate.read(o.certificate)
+    head, text = read(o.certificate)
     # the root's complement: the initial state is no longer in the invariant
     root = text.rstrip().rsplit("\n", 1)[1]
     broken = text.replace(root, root.replace("(assert ", "(assert (not ") + ")")
     Path(o.certificate).write_bytes(gzip.compress(broken.encode()))
-    certificate._PARSED.clear()
-    certificate._CONSECUTIVE.clear()
-    with pytest.raises(certificate.CertificateError):
+    obligations._PARSED.clear()
+    obligations._CONSECUTIVE.clear()
+    with pytest.raises(CertificateError):
         certificate.recheck(o.certificate, loaded.subject(p), loaded.program, p.holds)
 
 

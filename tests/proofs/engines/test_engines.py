@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from specmc.model.bounds import Bounds
 from specmc.proofs.certify import certificate
+from specmc.proofs.certify.fileformat import read
 from specmc.proofs.engines import bmc, kind, pdr, portfolio
 from specmc.proofs.job import Job, load
 from specmc.proofs.properties import CATALOGUE, Property, register
@@ -44,7 +45,7 @@ def test_pdr_invariant_is_a_certificate_that_rechecks(tmp_path):
     loaded = load(job)
     p = loaded.properties[0]
     certificate.recheck(o.certificate, loaded.subject(p), loaded.program, p.holds)
-    assert certificate.read(o.certificate)[0]["method"] == "pdr (Z3 Spacer)"
+    assert read(o.certificate)[0]["method"] == "pdr (Z3 Spacer)"
 
 
 def test_kind_proves_an_inductive_property_and_bmc_only_bounds_it():
