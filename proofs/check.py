@@ -117,7 +117,8 @@ class Overrides:
 def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "",
           progress: Callable[[str], None] = lambda _m: None) -> Report:
     from specmc.model.hosts import load_host
-    from specmc.proofs.properties import load_properties_file, select
+    from specmc.proofs.properties import select
+    from specmc.proofs.properties.userfile import load_properties_file
 
     started = time.monotonic()
     rows: list[Row] = []

@@ -510,7 +510,7 @@ def _cmd_mutate(args: argparse.Namespace) -> int:
     from specmc.model.bounds import parse_bounds
     from specmc.model.hosts import load_host
     from specmc.proofs.atomic import write_atomic
-    from specmc.proofs.properties import load_properties_file
+    from specmc.proofs.properties.userfile import load_properties_file
     from specmc.proofs.review import mutate
     from specmc.spec.load import EMBEDDED
 
@@ -558,7 +558,8 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     from specmc.model.trace import build_trace
     from specmc.proofs.engines.explicit import COVER, bounds_hit
     from specmc.proofs.job import cover_predicate, predicate
-    from specmc.proofs.properties import load_properties_file, select
+    from specmc.proofs.properties import select
+    from specmc.proofs.properties.userfile import load_properties_file
     from specmc.spec.load import EMBEDDED, load_specs
 
     bounds = parse_bounds(args.bounds)

@@ -65,7 +65,8 @@ def spec_paths(job: Job) -> tuple[str, ...]:
 def load(job: Job) -> Loaded:
     from specmc.model.build import build
     from specmc.model.hosts import load_host
-    from specmc.proofs.properties import load_properties_file, select
+    from specmc.proofs.properties import select
+    from specmc.proofs.properties.userfile import load_properties_file
     from specmc.spec.load import load_specs
 
     for f in job.properties_files:

@@ -145,7 +145,8 @@ def test_a_predicate_reading_past_an_array_is_the_users_error_in_either_explorer
     independent review). Now the term carries the range, and both explorers end in E079."""
     from dataclasses import replace as _replace
 
-    from specmc.proofs.properties import Property, _guarded
+    from specmc.proofs.properties import Property
+    from specmc.proofs.properties.userfile import _guarded
     from specmc.spec.diagnostics import SpecError
 
     _pick(explorer, monkeypatch)

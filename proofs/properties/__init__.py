@@ -1,0 +1,229 @@
+"""The property catalogue: named state predicates, evaluable concretely and symbolically.
+
+A property is a function `(program, view) -> domain boolean` written with the
+same `Domain` operations as the semantics, so the explorer and Z3 check the very
+same definition. Users add their own in a Python file (see docs/properties.md, "Adding a
+property") by calling `register` with a new `Property`; nothing in model/ or the
+engines changes.
+
+This module is what users and the engines import: the `Property` type, the `CATALOGUE`, and the
+shipped properties (meaning and clause) at its end. Their predicates are in predicates.py;
+running a user's properties file, and reporting what goes wrong in it, is userfile.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from specmc.model.compile import USER  # the frame code of user code, for properties files
+from specmc.model.program import Program
+from specmc.proofs.properties import predicates
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
+
+
+@dataclass(frozen=True)
+class Property:
+    """`cover` is the situation the property is about (a free frame on the stack, a delivery):
+    a predicate like `holds`. A PROVED whose cover no reachable state meets says nothing about
+    that situation, and is reported as vacuous. A property without a cover is never called
+    vacuous, and its results say the cover was not given."""
+
+    id: str
+    meaning: str
+    clause: str
+    holds: Callable[[Program, Any], Any]  # (program, View) -> domain boolean
+    cover: Callable[[Program, Any], Any] | None = None  # (program, View) -> domain boolean
+    cover_meaning: str = ""
+
+
+CATALOGUE: dict[str, Property] = {}
+
+
+_LOADING: list[str] = []  # the properties file being run by load_properties_file, if any
+_ORIGIN: dict[str, str] = {}  # property id -> the properties file that registered it
+
+
+def register(p: Property) -> Property:
+    """Add a property to the catalogue. From a properties file, an id the catalogue already has
+    (a shipped property, or one another file registered) is refused: the file would silently
+    replace it, and a check of that id, its certificate and its expectation would then be about
+    the file's definition (an always-true `unregister-result` came out PROVED under
+    quickjs-ng-0.5, where the shipped one is VIOLATED; found by an independent review)."""
+    if _LOADING and p.id in CATALOGUE and _ORIGIN.get(p.id) != _LOADING[-1]:
+        where = _ORIGIN.get(p.id)
+        raise ValueError(f"property id '{p.id}' is already " + (
+            f"registered by {where}" if where else "a catalogue property") + ": choose another id")
+    CATALOGUE[p.id] = p
+    if _LOADING:
+        _ORIGIN[p.id] = _LOADING[-1]
+    return p
+
+
+def select(ids: list[str] | tuple[str, ...]) -> list[Property]:
+    """The properties with these ids, in the order given (the whole catalogue for none); an
+    unknown id is E061."""
+    if not ids:
+        return list(CATALOGUE.values())
+    out = []
+    for i in dict.fromkeys(ids):  # a property asked for twice is checked and reported once
+        if i not in CATALOGUE:
+            raise SpecError([diag.make("E061", name=i, known=", ".join(CATALOGUE))])
+        out.append(CATALOGUE[i])
+    return out
+
+
+# --- the shipped catalogue, in the order reports list it ------------------------------------------
+
+register(Property(
+    "cleanup-not-on-free-stack",
+    "no frame of CleanupFinalizationRegistry, or of a callback, is ever above a frame of the host's "
+    "free operation",
+    "sec-weakref-invariants",
+    predicates.cleanup_or_callback_above_free,
+    cover=predicates.cover_free_frame,
+    cover_meaning="a frame of the host's free operation is on the stack"
+))
+
+register(Property(
+    "no-dangling-cell",
+    "no step reads or writes a freed cell, list, registry or target; no live registry holds a cell "
+    "that refers to a freed object",
+    "sec-weakref-execution",
+    predicates.no_dangling,
+    cover=predicates.cover_freed_with_cells,
+    cover_meaning="an object has been freed while a registration exists"
+))
+
+register(Property(
+    "cleanup-only-from-job",
+    "CleanupFinalizationRegistry starts only when the stack holds nothing but the job that invoked it",
+    "sec-jobs",
+    predicates.cleanup_only_from_job,
+    cover=predicates.cover_cleanup_frame,
+    cover_meaning="CleanupFinalizationRegistry is running"
+))
+
+register(Property(
+    "held-value-once",
+    "each cell's held value is passed to the cleanup callback at most once",
+    "sec-cleanup-finalization-registry",
+    predicates.held_value_once,
+    cover=predicates.cover_delivered,
+    cover_meaning="a held value has been passed to the cleanup callback"
+))
+
+register(Property(
+    "no-reentrant-cleanup",
+    "at most one CleanupFinalizationRegistry frame is on the stack (reaching the stack bound is "
+    "reported as a bound, not as a violation)",
+    "sec-weakref-invariants",
+    predicates.no_reentrant,
+    cover=predicates.cover_cleanup_frame,
+    cover_meaning="CleanupFinalizationRegistry is running"
+))
+
+register(Property(
+    "unregister-complete",
+    "when unregister(token) returns normally, no cell of that registry has that token",
+    "sec-finalization-registry.prototype.unregister",
+    predicates.unregister_complete,
+    cover=predicates.cover_unregister_returns,
+    cover_meaning="unregister is about to return"
+))
+
+register(Property(
+    "kept-alive-until-clear",
+    "an object in [[KeptAlive]] (returned by deref or passed to new WeakRef) is not freed before "
+    "the next ClearKeptObjects",
+    "sec-addtokeptobjects",
+    predicates.kept_alive,
+    cover=predicates.cover_kept_during_collection,
+    cover_meaning="an object is in [[KeptAlive]] while the collector or a free runs"
+))
+
+register(Property(
+    "weakref-not-dangling",
+    "a WeakRef's target is ~empty~ or an allocated object",
+    "sec-weak-ref-objects",
+    predicates.weakref_not_dangling,
+    cover=predicates.cover_weakref_and_free,
+    cover_meaning="a WeakRef exists after an object was freed"
+))
+
+register(Property(
+    "spec-asserts",
+    "every Assert: step of the compiled text holds, no `!` call completes abruptly, and no step "
+    "reads or writes an internal slot its object does not have",
+    "(every Assert: step)",
+    predicates.no_failed_assert,
+    cover=predicates.cover_algorithm_running,
+    cover_meaning="an algorithm of the text is running"
+))
+
+register(Property(
+    "no-freed-observed",
+    "no step reads a freed object or cell, and no user variable, [[KeptAlive]] entry, queued job or "
+    "active frame refers to a freed object",
+    "sec-liveness",
+    predicates.no_freed_observed,
+    cover=predicates.cover_freed,
+    cover_meaning="an object has been freed"
+))
+
+register(Property(
+    "deref-consistent",
+    "deref() returns the target its WeakRef was made with, or undefined exactly once the collector "
+    "took it; an object deref() returned, or a WeakRef was made for, stays allocated until the next "
+    "ClearKeptObjects",
+    "sec-weakref-invariants",
+    predicates.deref_consistent,
+    cover=predicates.cover_deref_after_collection,
+    cover_meaning="deref() returns undefined after its target was collected",
+))
+
+register(Property(
+    "unregister-result",
+    "unregister(token) returns true exactly when a registration user code made with that registry and "
+    "token was neither delivered nor unregistered yet",
+    "sec-finalization-registry.prototype.unregister",
+    predicates.unregister_result,
+    cover=predicates.cover_unregister_true,
+    cover_meaning="unregister(token) returns true",
+))
+
+register(Property(
+    "delivered-as-registered",
+    "the cleanup callback gets the held value user code registered, for a registration not yet "
+    "delivered or unregistered, and only once the collector took its target",
+    "sec-cleanup-finalization-registry",
+    predicates.no_bad_delivery,
+    cover=predicates.cover_delivered,
+    cover_meaning="a held value has been passed to the cleanup callback",
+))
+
+register(Property(
+    "cleanup-job-reports-abrupt",
+    "an abrupt completion of a cleanup callback is handled inside its job (as the host hook says) "
+    "and never escapes the job",
+    "sec-host-cleanup-finalization-registry",
+    predicates.no_escaped_abrupt,
+    cover=predicates.cover_callback_threw,
+    cover_meaning="a cleanup callback threw",
+))
+
+register(Property(
+    "argument-checks",
+    "new WeakRef, deref, register and unregister throw a TypeError exactly when their arguments are "
+    "refused: a target or token that cannot be held weakly, a held value that is the target, a "
+    "receiver of the wrong kind",
+    "sec-finalization-registry.prototype.register",
+    predicates.argument_checks,
+    cover=predicates.cover_refused,
+    cover_meaning="register or unregister throws",
+))
+
+
+__all__ = ["Property", "CATALOGUE", "register", "select", "USER"]

@@ -1,0 +1,383 @@
+"""The state predicates of the shipped properties: each one's `holds` and its `cover`.
+
+Written with the same `Domain` operations as the semantics (`S.d.eq`, `S.d.or_`, ...) over a view
+`S` of one state, so that the explorer and Z3 check the very same definition. The catalogue that
+names them, with each property's meaning and clause, is in __init__.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specmc.model.compile import USER
+from specmc.model.env import CLEANUP_JOB, EXECUTION
+from specmc.model.layout import (
+    EMPTY,
+    FALSE,
+    FREED,
+    LIVE,
+    PHASE_DEREF,
+    PHASE_NEWREGISTRY,
+    PHASE_NEWWEAKREF,
+    PHASE_REGISTER,
+    PHASE_UNREGISTER,
+    REGISTRY,
+    THROW,
+    TRUE,
+    UNDEF,
+    WEAKREF,
+)
+from specmc.model.program import Program
+
+
+def _frames(prog: Program) -> range:
+    return range(prog.layout.bounds.frames)
+
+
+def _is_freed_object(prog: Program, S: Any, v: Any) -> Any:
+    """v names an object whose memory has been reclaimed."""
+    D = S.d
+    lay = prog.layout
+    return D.or_(*[D.and_(D.eq(v, lay.obj(t)), D.eq(S.get("obj_status", t), FREED))
+                   for t in range(lay.bounds.objects)])
+
+
+def _code(prog: Program, name: str) -> int:
+    try:
+        return prog.code_of(name)
+    except KeyError:
+        return -1  # the algorithm is not in this model: no frame can have its code
+
+
+def _active(S: Any, d: int) -> Any:
+    return S.d.lt(d, S.get("sp"))
+
+
+def _frame_is(S: Any, d: int, code: int) -> Any:
+    D = S.d
+    return D.and_(_active(S, d), D.eq(S.get("frame_alg", d), code))
+
+
+def cleanup_or_callback_above_free(prog: Program, S: Any) -> Any:
+    D = S.d
+    if not prog.free_path:
+        return D.true()  # no free operation in this host: nothing can be above one
+    free = _code(prog, prog.free_path)
+    cleanup = _code(prog, "CleanupFinalizationRegistry")
+    bad = []
+    free_below = D.false()
+    for d in _frames(prog):
+        above = D.or_(_frame_is(S, d, cleanup), _frame_is(S, d, USER))
+        bad.append(D.and_(free_below, above))
+        free_below = D.or_(free_below, _frame_is(S, d, free))
+    return D.not_(D.or_(*bad))
+
+
+# covers: the situation each property is about ---------------------------------------------
+
+
+def _running(prog: Program, S: Any, name: str) -> Any:
+    code = _code(prog, name)
+    return S.d.or_(*[_frame_is(S, d, code) for d in _frames(prog)])
+
+
+def cover_free_frame(prog: Program, S: Any) -> Any:
+    return _running(prog, S, prog.free_path) if prog.free_path else S.d.false()
+
+
+def cover_cleanup_frame(prog: Program, S: Any) -> Any:
+    return _running(prog, S, "CleanupFinalizationRegistry")
+
+
+def _any_freed(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.or_(*[D.eq(S.get("obj_status", i), FREED) for i in range(prog.layout.bounds.objects)])
+
+
+def cover_freed(prog: Program, S: Any) -> Any:
+    return _any_freed(prog, S)
+
+
+def cover_freed_with_cells(prog: Program, S: Any) -> Any:
+    D = S.d
+    cells = D.or_(*[D.eq(S.get("cell_status", c), LIVE) for c in range(prog.layout.bounds.cells)])
+    return D.and_(cells, _any_freed(prog, S))
+
+
+def cover_delivered(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.or_(*[D.le(1, S.get("cell_delivered", c)) for c in range(prog.layout.bounds.cells)])
+
+
+def cover_unregister_returns(prog: Program, S: Any) -> Any:
+    code = _code(prog, "FinalizationRegistry.prototype.unregister")
+    if code < 0:
+        return S.d.false()
+    info = prog.alg(code)
+    D = S.d
+    returns = [pc for pc, step in enumerate(info.pcs)
+               if step is not None and step.kind == "return" and "." not in step.number]
+    return D.or_(*[D.and_(_frame_is(S, d, code), D.eq(S.get("sp"), d + 1),
+                          D.or_(*[D.eq(S.get("frame_pc", d), pc) for pc in returns]))
+                   for d in _frames(prog)])
+
+
+def cover_kept_during_collection(prog: Program, S: Any) -> Any:
+    D = S.d
+    kept = D.or_(*[D.eq(S.get("kept", i), 1) for i in range(prog.layout.bounds.objects)])
+    collecting = _running(prog, S, prog.free_path) if prog.free_path else _running(prog, S, EXECUTION)
+    return D.and_(kept, collecting)
+
+
+def cover_weakref_and_free(prog: Program, S: Any) -> Any:
+    D = S.d
+    no = prog.layout.bounds.objects
+    weakref = D.or_(*[D.and_(D.eq(S.get("obj_status", w), LIVE), D.eq(S.get("obj_kind", w), WEAKREF))
+                      for w in range(no)])
+    return D.and_(weakref, _any_freed(prog, S))
+
+
+def no_dangling(prog: Program, S: Any) -> Any:
+    D = S.d
+    lay = prog.layout
+    bad = [D.eq(S.get("err_uaf"), 1)]
+    for c in range(lay.bounds.cells):
+        for r in range(lay.bounds.objects):
+            owned = D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), lay.obj(r)),
+                           D.eq(S.get("obj_status", r), LIVE))
+            bad.append(D.and_(owned, _is_freed_object(prog, S, S.get("cell_target", c))))
+    return D.not_(D.or_(*bad))
+
+
+def cleanup_only_from_job(prog: Program, S: Any) -> Any:
+    D = S.d
+    cleanup = _code(prog, "CleanupFinalizationRegistry")
+    job = _code(prog, CLEANUP_JOB)
+    bad = [_frame_is(S, d, cleanup) for d in _frames(prog) if d != 1]
+    bad.append(D.and_(_frame_is(S, 1, cleanup), D.ne(S.get("frame_alg", 0), job)))
+    return D.not_(D.or_(*bad))
+
+
+def held_value_once(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.and_(*[D.le(S.get("cell_delivered", c), 1) for c in range(prog.layout.bounds.cells)])
+
+
+def no_reentrant(prog: Program, S: Any) -> Any:
+    D = S.d
+    cleanup = _code(prog, "CleanupFinalizationRegistry")
+    bad = []
+    seen = D.false()
+    for d in _frames(prog):
+        here = _frame_is(S, d, cleanup)
+        bad.append(D.and_(seen, here))
+        seen = D.or_(seen, here)
+    return D.not_(D.or_(*bad))
+
+
+def unregister_complete(prog: Program, S: Any) -> Any:
+    """Checked in the state where unregister is about to execute its final `Return`."""
+    D = S.d
+    code = _code(prog, "FinalizationRegistry.prototype.unregister")
+    if code < 0:
+        return D.true()
+    info = prog.alg(code)
+    returns = [pc for pc, step in enumerate(info.pcs)
+               if step is not None and step.kind == "return" and "." not in step.number]
+    lay = prog.layout
+    k = lay.locals_per_frame
+    # the registry is the this value and the token the first parameter, whatever the text calls
+    # them: looked up as `finalizationRegistry` and `unregisterToken`, a renamed local made the
+    # property true in every state
+    reg_slot = info.locals.index("this")
+    if not info.inputs:  # (reported as E079 with this reason, never a property true by default)
+        raise ValueError("this text's unregister takes no parameter: there is no token to check")
+    tok_slot = info.locals.index(info.inputs[0])
+    bad = []
+    for d in _frames(prog):
+        at_return = D.and_(_frame_is(S, d, code), D.eq(S.get("sp"), d + 1),
+                           D.or_(*[D.eq(S.get("frame_pc", d), pc) for pc in returns]))
+        reg = S.get("frame_local", d * k + reg_slot)
+        tok = S.get("frame_local", d * k + tok_slot)
+        for c in range(lay.bounds.cells):
+            bad.append(D.and_(at_return, D.eq(S.get("cell_status", c), LIVE),
+                              D.eq(S.get("cell_owner", c), reg), D.eq(S.get("cell_token", c), tok)))
+    return D.not_(D.or_(*bad))
+
+
+def kept_alive(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.and_(*[D.or_(D.eq(S.get("kept", i), 0), D.eq(S.get("obj_status", i), LIVE))
+                    for i in range(prog.layout.bounds.objects)])
+
+
+def weakref_not_dangling(prog: Program, S: Any) -> Any:
+    D = S.d
+    lay = prog.layout
+    bad = []
+    for w in range(lay.bounds.objects):
+        is_wr = D.and_(D.eq(S.get("obj_status", w), LIVE), D.eq(S.get("obj_kind", w), WEAKREF))
+        bad.append(D.and_(is_wr, _is_freed_object(prog, S, S.get("obj_target", w))))
+    return D.not_(D.or_(*bad))
+
+
+def no_freed_observed(prog: Program, S: Any) -> Any:
+    """Memory safety in general: nothing user code or an algorithm can reach is reclaimed.
+
+    Written over what is *observed*, not over the model's own liveness test, so that a wrong
+    liveness rule shows up here: a step read a freed entity (`err_uaf`), or a freed object is
+    a user variable, in [[KeptAlive]], in a queued job, or a local of an active frame. Frames
+    of a reference-counting host's free path hold raw pointers (its `Free _obj_` leaves one
+    behind); those count only when read, which sets `err_uaf`."""
+    D = S.d
+    lay = prog.layout
+    k = lay.locals_per_frame
+    raw = [_code(prog, prog.free_path)] if prog.free_path else []
+    bad = [D.eq(S.get("err_uaf"), 1)]
+    for i in range(lay.bounds.objects):
+        held = D.or_(D.eq(S.get("root", i), 1), D.eq(S.get("kept", i), 1))
+        bad.append(D.and_(held, D.eq(S.get("obj_status", i), FREED)))
+    for q in range(lay.bounds.jobs):
+        bad.append(D.and_(D.lt(q, S.get("qlen")), _is_freed_object(prog, S, S.get("queue", q))))
+    for f in _frames(prog):
+        counted = D.and_(_active(S, f), *[D.ne(S.get("frame_alg", f), r) for r in raw])
+        for x in range(k):
+            bad.append(D.and_(counted, _is_freed_object(prog, S, S.get("frame_local", f * k + x))))
+    return D.not_(D.or_(*bad))
+
+
+def _waiting_for(prog: Program, S: Any, phase: int) -> list[tuple[Any, Any]]:
+    """(condition, result) for each depth: user code there waits for the built-in call `phase`
+    names, and that call has just returned its result (in `ret`, not yet taken)."""
+    D = S.d
+    out = []
+    for d in _frames(prog):
+        here = D.and_(D.eq(S.get("sp"), d + 1), D.eq(S.get("frame_alg", d), USER),
+                      D.eq(S.get("frame_phase", d), phase), D.ne(S.get("ret"), EMPTY))
+        out.append((here, S.get("ret")))
+    return out
+
+
+def _of_object(prog: Program, S: Any, name: str, v: Any, default: int) -> Any:
+    """The per-object variable `name` of the object v names (default when v is no object)."""
+    D = S.d
+    lay = prog.layout
+    out = D.num(default)
+    for i in range(lay.bounds.objects):
+        out = D.ite(D.eq(v, lay.obj(i)), S.get(name, i), out)
+    return out
+
+
+def _deref_expected(prog: Program, S: Any) -> Any:
+    """What the pending deref must return, from observers only (model/env.py): the target user
+    code gave the WeakRef's constructor, or undefined once the collector took it."""
+    D = S.d
+    target = _of_object(prog, S, "wr_target", S.get("arg", 0), EMPTY)
+    gone = D.eq(_of_object(prog, S, "gone", target, 1), 1)
+    return D.ite(D.or_(D.eq(target, EMPTY), D.eq(target, UNDEF), gone), D.num(UNDEF), target)
+
+
+def deref_consistent(prog: Program, S: Any) -> Any:
+    """Judged against observers the text cannot touch (model/env.py): which target user code gave
+    `new WeakRef`, which objects the collector took, which WeakRef the pending deref was called
+    on, and which objects deref handed out or `new WeakRef` was given in this turn. A result must
+    be that target, or undefined exactly once the collector took it; an object handed out or given
+    stays allocated until the next ClearKeptObjects, whatever the collector does (both calls add
+    their object to [[KeptAlive]]: WeakRefDeref 2.a, sec-weak-ref-target 4)."""
+    D = S.d
+    lay = prog.layout
+    bad = [D.and_(D.eq(S.get("kept_turn", i), 1), D.ne(S.get("obj_status", i), LIVE))
+           for i in range(lay.bounds.objects)]
+    expected = _deref_expected(prog, S)
+    for here, result in _waiting_for(prog, S, PHASE_DEREF):
+        bad.append(D.and_(here, D.ne(result, THROW), D.ne(result, expected)))
+    return D.not_(D.or_(*bad))
+
+
+def cover_deref_after_collection(prog: Program, S: Any) -> Any:
+    D = S.d
+    target = _of_object(prog, S, "wr_target", S.get("arg", 0), EMPTY)
+    # undefined is the observer's mark for a target the collector took (model/env.py)
+    gone = D.or_(D.eq(target, UNDEF), D.eq(_of_object(prog, S, "gone", target, 0), 1))
+    waits = _waiting_for(prog, S, PHASE_DEREF)
+    return D.or_(*[D.and_(here, D.eq(result, UNDEF), gone) for here, result in waits])
+
+
+def unregister_result(prog: Program, S: Any) -> Any:
+    """Judged against the registrations as user code made them (observers, model/env.py), not
+    against the registry's cells or the text's own `_removed_`."""
+    D = S.d
+    lay = prog.layout
+    registry, token = S.get("arg", 0), S.get("arg", 1)
+    matched = D.and_(D.ne(token, UNDEF), D.or_(*[
+        D.and_(D.eq(S.get("reg_live", c), 1), D.eq(S.get("reg_owner", c), registry),
+               D.eq(S.get("reg_token", c), token)) for c in range(lay.bounds.cells)]))
+    tracking = D.le(S.get("regs"), lay.bounds.cells)  # else the observer lost count (model/env.py)
+    bad = []
+    for here, result in _waiting_for(prog, S, PHASE_UNREGISTER):
+        bad.append(D.and_(here, tracking, D.ne(result, THROW),
+                          D.ne(result, D.ite(matched, D.num(TRUE), D.num(FALSE)))))
+    return D.not_(D.or_(*bad))
+
+
+def cover_unregister_true(prog: Program, S: Any) -> Any:
+    D = S.d
+    waits = _waiting_for(prog, S, PHASE_UNREGISTER)
+    return D.or_(*[D.and_(here, D.eq(result, TRUE)) for here, result in waits])
+
+
+def argument_checks(prog: Program, S: Any) -> Any:
+    """Judged against observers only (model/env.py: the arguments of the pending call, and how
+    user code got each object), never against the slots the text writes. The oracle is the API
+    as users and test262 know it (built-ins/WeakRef, built-ins/FinalizationRegistry: `throws` and
+    `this-not-object-throws` tests), for the values the model has: *undefined* and objects."""
+    D = S.d
+    a = [S.get("arg", i) for i in range(4)]
+
+    def made(v: Any, kind: int) -> Any:
+        return D.eq(_of_object(prog, S, "made", v, 0), 1 + kind)
+
+    refused = {
+        PHASE_NEWWEAKREF: D.eq(a[0], UNDEF),  # the target cannot be held weakly
+        PHASE_DEREF: D.not_(made(a[0], WEAKREF)),  # `this` is no WeakRef
+        PHASE_REGISTER: D.or_(D.not_(made(a[0], REGISTRY)), D.eq(a[1], UNDEF),  # target not weak
+                              D.eq(a[1], a[2])),  # the held value is the target (SameValue)
+        PHASE_UNREGISTER: D.or_(D.not_(made(a[0], REGISTRY)), D.eq(a[1], UNDEF)),  # token not weak
+        PHASE_NEWREGISTRY: D.false(),  # the model's callbacks are all callable
+    }
+    bad = []
+    for phase, throws in refused.items():
+        for here, result in _waiting_for(prog, S, phase):
+            bad.append(D.and_(here, D.ne(D.eq(result, THROW), throws)))
+    return D.not_(D.or_(*bad))
+
+
+def cover_refused(prog: Program, S: Any) -> Any:
+    D = S.d
+    return D.or_(*[D.and_(here, D.eq(result, THROW)) for phase in (PHASE_REGISTER, PHASE_UNREGISTER)
+                   for here, result in _waiting_for(prog, S, phase)])
+
+
+# properties read off a flag the model's steps set (model/layout.py lists them): a failed Assert:
+# or `!` call or slot access (err_assert), a delivery that is not what user code registered
+# (bad_delivery), an abrupt completion that left its job (escaped), a callback that threw (cb_threw)
+
+
+def no_failed_assert(prog: Program, S: Any) -> Any:
+    return S.d.eq(S.get("err_assert"), 0)
+
+
+def cover_algorithm_running(prog: Program, S: Any) -> Any:
+    return S.d.lt(1, S.get("sp"))
+
+
+def no_bad_delivery(prog: Program, S: Any) -> Any:
+    return S.d.eq(S.get("bad_delivery"), 0)
+
+
+def no_escaped_abrupt(prog: Program, S: Any) -> Any:
+    return S.d.eq(S.get("escaped"), 0)
+
+
+def cover_callback_threw(prog: Program, S: Any) -> Any:
+    return S.d.eq(S.get("cb_threw"), 1)

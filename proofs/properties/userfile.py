@@ -1,0 +1,148 @@
+"""A user's properties file: run it, and report what goes wrong in it at the user's own line
+(E078 while the file runs, E079 when one of its predicates is evaluated), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from specmc.model.program import Program
+from specmc.proofs.properties import _LOADING, CATALOGUE, Property
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
+
+
+def load_properties_file(path: str) -> None:
+    """Run a user's Python file; it adds properties by calling `register(Property(...))`.
+
+    The file is the user's code, so whatever goes wrong in it is bad input (exit 2) located at
+    the user's own line, never a traceback from inside specmc: a syntax error or an exception
+    while the file runs (E078), and an exception in one of its predicates when an engine
+    evaluates it (E079). For the latter, the properties the file registers are wrapped as they
+    come in; engines in other processes load the file through here too, so they get the
+    wrapped predicates as well."""
+    import runpy
+
+    from specmc.spec.source import Loc
+
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise SpecError([diag.make("E001", path=path, reason=e.strerror or str(e))]) from None
+    before = dict(CATALOGUE)
+    stale = set(sys.modules)
+    _LOADING.append(str(Path(path).resolve()))
+    try:
+        runpy.run_path(path, run_name="specmc_properties")
+        # `from proofs.properties import register` (the names before specmc was one package) found a
+        # second copy in a checkout: its registrations would go to a catalogue nobody reads
+        old = sorted(m for m in set(sys.modules) - stale if _second_copy(m))
+        if old:
+            raise ModuleNotFoundError(_renamed(old[0]), name=old[0])
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in _OLD_NAMES and "specmc." not in str(e):
+            e = ModuleNotFoundError(_renamed(e.name or ""), name=e.name)
+        raise _user_error("E078", path, e, path=path) from None
+    except SpecError:
+        raise
+    except SyntaxError as e:
+        if e.filename and _same_file(e.filename, path):
+            loc = Loc(path, e.lineno or 1, e.offset or 1)
+            raise SpecError([diag.make("E078", loc, (e.text or "").rstrip("\n"), path=path,
+                                       reason=f"syntax error: {e.msg}")]) from None
+        raise _user_error("E078", path, e, path=path) from None
+    except (Exception, SystemExit) as e:  # SystemExit: a file that calls sys.exit() must not end specmc
+        raise _user_error("E078", path, e, path=path) from None
+    finally:
+        _LOADING.pop()
+    for pid, prop in list(CATALOGUE.items()):
+        if before.get(pid) is not prop:
+            CATALOGUE[pid] = _guarded(prop, path)
+
+
+_OLD_NAMES = ("spec", "model", "proofs")
+
+
+def _second_copy(module: str) -> bool:
+    """`module` is one of specmc's own files imported under its old top-level name (not the user's
+    own `model.py`, which is theirs to import)."""
+    if module.split(".")[0] not in _OLD_NAMES:
+        return False
+    f = getattr(sys.modules.get(module), "__file__", None)
+    root = Path(__file__).resolve().parents[2]  # the folder that holds spec/, model/ and proofs/
+    return f is not None and Path(f).resolve().is_relative_to(root / module.split(".")[0])
+
+
+def _renamed(name: str) -> str:
+    return (f"'{name}' is 'specmc.{name}' now: specmc installs as one package "
+            f"(write `from specmc.{name} import ...`)")
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _user_error(code: str, user_file: str, e: BaseException, **fields: str) -> SpecError:
+    """`e` as a diagnostic at the innermost line of the user's file that it passed through (the
+    file itself when it never reached one, e.g. a predicate that is not a function)."""
+    import linecache
+    import traceback
+
+    from specmc.spec.source import Loc
+
+    frame = None
+    for f in traceback.extract_tb(e.__traceback__):
+        if _same_file(f.filename, user_file):
+            frame = f
+    text = str(e).strip().splitlines()
+    reason = f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+    if frame is None or frame.lineno is None:
+        return SpecError([diag.make(code, Loc(user_file, 1, 1), reason=reason, **fields)])
+    col = (getattr(frame, "colno", None) or 0) + 1
+    line = linecache.getline(frame.filename, frame.lineno).rstrip("\n")
+    return SpecError([diag.make(code, Loc(user_file, frame.lineno, col), line, reason=reason, **fields)])
+
+
+def _guarded(prop: Property, path: str) -> Property:
+    """`prop` with each predicate (holds, and cover where the Property has one) turned into one
+    whose exceptions are E079 diagnostics at the user's line: without this, a predicate that
+    raises ended as a traceback (explore) or an internal error (check), blaming specmc."""
+    from dataclasses import replace
+
+    def guard(fn: Callable[[Program, Any], Any]) -> Callable[[Program, Any], Any]:
+        def guarded(program: Program, S: Any) -> Any:
+            try:
+                value = fn(program, S)
+            except SpecError:
+                raise
+            except Exception as e:
+                raise _user_error("E079", path, e, name=prop.id) from None
+            if not _is_condition(value):
+                # a number is a value, not a verdict: the explorer read 1 as true and the
+                # symbolic reading as false, and the property came out VIOLATED in its first state
+                line = getattr(getattr(fn, "__code__", None), "co_firstlineno", 1)
+                from specmc.spec.source import Loc
+                raise SpecError([diag.make(
+                    "E079", Loc(path, line, 1), name=prop.id,
+                    reason=f"it returned {type(value).__name__} {value}, not a condition: compare "
+                           "values with the domain (S.d.eq, S.d.ne, ...) and return the result")])
+            return value
+
+        guarded.__wrapped__ = fn  # type: ignore[attr-defined]
+        return guarded
+
+    changes = {name: guard(fn) for name in ("holds", "cover") if callable(fn := getattr(prop, name, None))}
+    return replace(prop, **changes)
+
+
+def _is_condition(value: Any) -> bool:
+    """A predicate's value in either domain: a Python bool (concrete) or a Z3 Boolean term."""
+    import z3
+
+    return isinstance(value, bool) or (isinstance(value, z3.ExprRef) and z3.is_bool(value))
