@@ -8,12 +8,12 @@ previous file as it was.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from specmc.proofs.check import Report, Row
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.report.sarif import artifact_uri, code_flows, document, location
 from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED
 
 FORMATS = ("text", "json", "junit", "sarif", "markdown", "html")
@@ -158,31 +158,15 @@ def sarif(report: Report) -> str:
                                "level": "error" if not r.ok else "warning", "message": {"text": msg}}
         loc = next((t for t in r.outcome.trace if t.get("file")), None)
         if loc:
-            res["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _uri(loc["file"])},
-                                                      "region": {"startLine": loc["line"]}}}]
-            res["codeFlows"] = [{"threadFlows": [{"locations": [
-                {"location": {"physicalLocation": {"artifactLocation": {"uri": _uri(t["file"])},
-                                                   "region": {"startLine": t["line"]}},
-                              "message": {"text": f"{t['clause']} {t['step']}: {t['text']}"}}}
-                for t in r.outcome.trace if t.get("file")]}]}]
+            res["locations"] = [location(artifact_uri(loc["file"]), loc["line"])]
+            res["codeFlows"] = code_flows(
+                (location(artifact_uri(t["file"]), t["line"]),
+                 f"{t['clause']} {t['step']}: {t['text']}") for t in r.outcome.trace if t.get("file"))
         results.append(res)
     for s in report.stale:
         path, _, rest = s.where.rpartition(":")
         path, _, line = path.rpartition(":")
         results.append({"ruleId": "stale-expectation", "ruleIndex": index["stale-expectation"],
                         "level": "error", "message": {"text": f"{s.host} / {s.property}: {s.why}"},
-                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)},
-                                                            "region": {"startLine": int(line or 1)}}}]})
-    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-           "runs": [{"tool": {"driver": {"name": "specmc", "informationUri": "https://github.com/specmc",
-                                         "rules": rules}},
-                     "results": results}]}
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def _uri(path: str) -> str:
-    p = Path(path)
-    try:
-        return p.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return p.resolve().as_uri()
+                        "locations": [location(artifact_uri(path), int(line or 1))]})
+    return document(rules, results, information_uri="https://github.com/specmc")

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from specmc.proofs.report.sarif import code_flows, document, location
 from specmc.proofs.review.changes import AlgorithmChange, StepRef
 from specmc.proofs.review.hand import HAND_CHANGED, HandChange
 from specmc.proofs.review.review import Review, UncheckedReason, VerdictPair
@@ -342,11 +343,6 @@ RULES = (
 )
 
 
-def _location(file: str, line: int, column: int = 1) -> dict[str, Any]:
-    return {"physicalLocation": {"artifactLocation": {"uri": file},
-                                 "region": {"startLine": max(line, 1), "startColumn": max(column, 1)}}}
-
-
 def _violation_site(v: VerdictPair) -> tuple[str, int]:
     """Where to point: the first touched step on the path, else the last located one."""
     trace = v.head.trace
@@ -374,19 +370,18 @@ def sarif(r: Review) -> str:
             "properties": {"run": v.run, "host": v.host, "property": v.property, "base": v.base.verdict,
                            "head": v.head.verdict}}
         if file:
-            res["locations"] = [_location(file, line)]
+            res["locations"] = [location(file, line, 1)]
         if v.new_violation:
-            res["codeFlows"] = [{"threadFlows": [{"locations": [
-                {"location": {**(_location(t["file"], int(t.get("line", 1))) if t.get("file") else {}),
-                              "message": {"text": f"{t.get('clause', '')} {t.get('step', '')} "
-                                                  f"{t.get('text', '')}".strip()}}}
-                for t in v.head.trace]}]}]
+            res["codeFlows"] = code_flows(
+                (location(t["file"], int(t.get("line", 1)), 1) if t.get("file") else None,
+                 f"{t.get('clause', '')} {t.get('step', '')} {t.get('text', '')}".strip())
+                for t in v.head.trace)
         results.append(res)
     for u in r.new_unknown:
         results.append({"ruleId": "unknown-step", "level": "warning" if u.in_model else "note",
                         "message": {"text": f"{u.algorithm} step {u.step.number}: the grammar cannot read "
                                             f"'{u.step.text}'"},
-                        "locations": [_location(u.step.file, u.step.line, u.step.column)]})
+                        "locations": [location(u.step.file, u.step.line, u.step.column)]})
     for u in r.unchecked_reasons():
         results.append({"ruleId": "not-checked", "level": "warning",
                         "message": {"text": f"not checked on {u.side} ({_combinations(u.combinations)}): "
@@ -395,19 +390,17 @@ def sarif(r: Review) -> str:
     for h in r.hand_changed:
         results.append({"ruleId": "hand-modelled-change", "level": _hand_level(r),
                         "message": {"text": f"{h.message()}: the model builds in {h.what}; {h.reason}"},
-                        "locations": [_location(h.file, h.line)],
+                        "locations": [location(h.file, h.line, 1)],
                         "properties": {"clause": h.clause, "status": h.status, "strict": r.strict}})
     for c in r.changed:
         if c.model_changed:
             first = next((s.head for s in c.steps if s.head), None)
-            loc = _location(first.file, first.line, first.column) if first else _location(c.file, c.line)
+            loc = (location(first.file, first.line, first.column) if first
+                   else location(c.file, c.line, 1))
             results.append({"ruleId": "model-change", "level": "note",
                             "message": {"text": f"{c.name} ({c.clause}) changed meaning for the model"},
                             "locations": [loc]})
-    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-           "runs": [{"tool": {"driver": {"name": "specmc", "rules": list(RULES)}},
-                     "results": results}]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return document(list(RULES), results)
 
 
 # --------------------------------------------------------------------------- GitHub annotations
