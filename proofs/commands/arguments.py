@@ -1,0 +1,147 @@
+"""What every command checks before any work starts, and the paths it hands on.
+
+Numbers argparse accepts but no run can use, and places the command will write that cannot be
+written, are bad input (exit 2, E075 and E077) found in a second rather than after a finished
+run whose report has nowhere to go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
+
+
+def files(given: list[str]) -> tuple[str, ...]:
+    """Paths from the command line, absolute (engines may run in another folder)."""
+    return tuple(str(Path(f).resolve()) for f in given)
+
+
+def find_plan(given: str | None) -> str | None:
+    """The plan file: the one given, else ./specmc.toml, else ./pyproject.toml when it has a
+    [tool.specmc] table; None (the embedded plan) when there is none."""
+    import tomllib
+
+    if given:
+        return given
+    if Path("specmc.toml").is_file():
+        return "specmc.toml"
+    py = Path("pyproject.toml")
+    if py.is_file():
+        try:
+            if "specmc" in tomllib.loads(py.read_text(encoding="utf-8")).get("tool", {}):
+                return str(py)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def host_arg(h: str) -> str:
+    """A shipped profile's name stays a name; a profile file becomes an absolute path (engines run
+    in other processes and other folders)."""
+    return h if "/" not in h and not h.endswith(".html") else str(Path(h).resolve())
+
+
+def _number_error(option: str, want: str, value: object) -> SpecError:
+    return SpecError([diag.make("E075", key=option, want=want, value=value)])
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Numbers argparse accepts but no run can use: `--timeout nan` compares false with
+    everything, so it slipped past `<= 0` and no deadline ever came; `inf` is no limit at all;
+    `--depth 0` checks no transition."""
+    from specmc.proofs.plan import DEPTH_WANT, MIN_DEPTH, TIMEOUT_WANT
+
+    depth = getattr(args, "depth", None)
+    if depth is not None and depth < MIN_DEPTH:
+        raise _number_error("--depth", DEPTH_WANT, depth)
+    timeout = getattr(args, "timeout", None)
+    if isinstance(timeout, float) and not (math.isfinite(timeout) and timeout > 0):
+        raise _number_error("--timeout", TIMEOUT_WANT, args.timeout)
+    max_states = getattr(args, "max_states", None)
+    if max_states is not None and max_states < 1:
+        raise _number_error("--max-states", "a whole number, at least 1", max_states)
+    top = getattr(args, "top", None)
+    if top is not None and top < 0:
+        raise _number_error("--top", "a whole number, at least 0", top)
+
+
+def _nearest_existing(p: Path) -> Path:
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _unwritable(option: str, path: str, reason: str) -> SpecError:
+    return SpecError([diag.make("E077", option=option, path=path, reason=reason)])
+
+
+def check_folder(option: str, given: str, folder: Path | None = None) -> None:
+    """A folder that will be written to (created if missing): it, or the nearest folder above it
+    that exists, must be a writable folder. Checked without creating anything, so that a run
+    that fails here leaves no trace. `given` is the argument as typed, for the message."""
+    p = folder if folder is not None else Path(given).absolute()
+    if p.exists() and not p.is_dir():
+        raise _unwritable(option, given, f"{p} is a file, not a folder")
+    base = _nearest_existing(p)
+    if not base.is_dir():
+        raise _unwritable(option, given, f"{base} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise _unwritable(option, given, f"the folder {base} is not writable")
+    # os.access answers from permission bits, and root "may write" anywhere, /proc included: a file
+    # is made there and removed at once (it has no name on Linux), so the answer is the system's
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as e:
+        raise _unwritable(option, given, f"the folder {base} cannot be written ({e.strerror or e})") from None
+
+
+def check_store(option: str, given: str) -> None:
+    """A folder of files specmc derives (certificates, cached verdicts): created now and written to
+    once, since asking the system whether it could be written is not enough (root may "write" to
+    /proc, a read-only mount answers late); nothing of the user's is at stake in creating it."""
+    import tempfile
+
+    check_folder(option, given)
+    try:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=given):
+            pass
+    except OSError as e:
+        raise _unwritable(option, given, e.strerror or str(e)) from None
+
+
+def check_file(option: str, given: str) -> None:
+    """A file that will be replaced atomically: not a folder, and its folder writable."""
+    p = Path(given).absolute()
+    if p.is_dir():
+        raise _unwritable(option, given, f"{p} is a folder, not a file")
+    check_folder(option, given, p.parent)
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every place this command will write, before any work starts: a report that cannot be
+    written after an hour of checking, or a certificate folder that makes every engine fail, is
+    input the user can fix in a second."""
+    out = getattr(args, "out", None)
+    fmt = getattr(args, "format", None)
+    several = isinstance(fmt, tuple) and len(fmt) > 1
+    if several and not out:
+        raise SpecError([diag.make("E082", formats=",".join(fmt))])
+    if out:
+        if fmt == "html" or several:
+            check_folder("--out", out)
+        else:
+            check_file("--out", out)
+    certificates = getattr(args, "certificates", None)
+    if certificates is not None:  # the default folder is checked too: a read-only home is input as well
+        from specmc.proofs.job import default_certificates
+
+        check_store("--certificates", certificates or default_certificates())

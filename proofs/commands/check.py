@@ -1,0 +1,71 @@
+"""`specmc check`: run a plan and write its report in the format asked for."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from specmc.proofs import exitcodes
+from specmc.proofs.commands.arguments import files, find_plan, host_arg
+from specmc.proofs.progress import Printer
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Exit 3 when an engine failed (an internal error, named on stderr), 2 when a model could
+    not be built or a user's predicate failed, 1 when a verdict is not as expected, else 0."""
+    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.check import Overrides, check
+    from specmc.proofs.plan import load_plan
+    from specmc.proofs.report.check import render
+
+    if args.format == "html" and not args.out:
+        print("specmc: --format html writes a folder (index.html and the traces as JSON): "
+              "give it with --out DIR", file=sys.stderr)
+        return exitcodes.INPUT_ERROR
+    if args.format == "html" and Path(args.out).exists() and not Path(args.out).is_dir():
+        print(f"specmc: --out {args.out}: not a folder (--format html writes DIR/index.html)",
+              file=sys.stderr)
+        return exitcodes.INPUT_ERROR
+    plan = load_plan(find_plan(args.plan))
+    specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
+    hosts = tuple(host_arg(h) for h in args.host)
+    over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout,
+                     files(args.properties_file))
+
+    with Printer(quiet=args.quiet) as progress:
+        report = check(plan, over, args.certificates, progress)
+    internal = [r for r in report.rows if r.outcome.reason.startswith("internal error")]
+    out = render(report, args.format)
+    if args.format == "html":
+        from specmc.proofs.report.html import trace_files
+
+        for name, doc in trace_files(report).items():
+            write_atomic(Path(args.out) / name, doc)
+        write_atomic(Path(args.out) / "index.html", out)  # last: the page never links to a missing trace
+    elif args.out:
+        write_atomic(args.out, out)
+    else:
+        sys.stdout.write(out)
+    for r in internal:
+        print(f"specmc: {r.host} / {r.property}: {r.outcome.reason}", file=sys.stderr)
+    if internal:
+        return exitcodes.INTERNAL_ERROR
+    if unbuildable(report.rows):
+        return exitcodes.INPUT_ERROR
+    return exitcodes.OK if report.ok else exitcodes.FINDING
+
+
+def unbuildable(rows: Sequence[Any]) -> bool:
+    """Print why a model could not be built or a user's predicate could not be read, once per
+    reason; True if any row says so (bad input, exit 2, for check and witness alike)."""
+    from specmc.proofs.engines.portfolio import UNBUILDABLE
+
+    reasons = {r.outcome.reason for r in rows if r.outcome.reason.startswith(UNBUILDABLE)}
+    for reason in sorted(reasons):
+        detail = reason.removeprefix(f"{UNBUILDABLE}: ")
+        # a user's predicate that raised is not a model that cannot be built: its own message says so
+        print(f"specmc: {detail if ' error E079: ' in detail else reason}", file=sys.stderr)
+    return bool(reasons)

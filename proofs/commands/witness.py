@@ -1,0 +1,69 @@
+"""`specmc witness` and `specmc replay`: a counterexample as a JavaScript program, and that
+program run on a real engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from specmc.proofs import exitcodes
+from specmc.proofs.commands.arguments import files, find_plan, host_arg
+from specmc.proofs.commands.check import unbuildable
+from specmc.spec.diagnostics import SpecError
+
+
+def run_witness(args: argparse.Namespace) -> int:
+    """The program on stdout or in --out; exit 1 when the property has no counterexample."""
+    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.check import Overrides
+    from specmc.proofs.plan import load_plan
+    from specmc.proofs.witness.witness import WitnessError, witness_for
+
+    plan = load_plan(find_plan(args.plan))
+    specs = tuple(s if s == "embedded" else str(Path(s).resolve()) for s in args.spec)
+    over = Overrides(specs, (host_arg(args.host),), (args.property,), args.engine, args.bounds, None,
+                     args.timeout, files(args.properties_file))
+    try:
+        found, row = witness_for(plan, over, args.certificates,
+                                 lambda m: print(m, file=sys.stderr, flush=True))
+    except WitnessError as e:
+        print(f"specmc: cannot write this counterexample as JavaScript: {e}", file=sys.stderr)
+        return exitcodes.INTERNAL_ERROR
+    if found is None:
+        if row is not None and unbuildable([row]):
+            return exitcodes.INPUT_ERROR
+        verdict = row.outcome.verdict if row else "no result"
+        print(f"specmc: no counterexample for {args.property} under {args.host}: {verdict}", file=sys.stderr)
+        return exitcodes.FINDING
+    if args.out:
+        write_atomic(args.out, found.source)
+        print(f"wrote {args.out}: {found.statements} statements from a {row.outcome.depth}-transition trace",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(found.source)
+    return exitcodes.OK
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """The witness run on one engine (installed on first use) and its outcome classified."""
+    from specmc.proofs.witness import replay as rp
+
+    engine = rp.parse_engine(args.engine)
+    timeout = rp.parse_timeout(args.timeout)
+    witness = rp.read_witness(args.witness)
+    engines_dir = Path(args.engines_dir).expanduser() if args.engines_dir else rp.default_engines_dir()
+    try:
+        result = rp.replay(engine, witness, timeout, engines_dir)
+    except SpecError:
+        raise
+    except Exception as e:  # an engine that ran is always classified; anything else is our bug
+        print(f"specmc: internal error while replaying on {engine.name}: {type(e).__name__}: {e}",
+              file=sys.stderr)
+        return exitcodes.INTERNAL_ERROR
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(rp.render_text(result))
+    return exitcodes.OK
