@@ -21,6 +21,10 @@ from specmc.proofs.progress import prefixed
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.verdict import VACUOUS, VIOLATED, Outcome
 
+# why a row has no verdict at all, from its outcome's reason (proofs/engines/portfolio.py words them)
+BAD_INPUT = "bad input"  # the model cannot be built, or a user's predicate failed: exit 2
+INTERNAL = "internal error"  # an engine failed: exit 3
+
 
 @dataclass(frozen=True)
 class Row:
@@ -33,10 +37,21 @@ class Row:
     expected: str | None
 
     @property
+    def error(self) -> str:
+        """BAD_INPUT or INTERNAL when the row has no verdict because something failed, else ""."""
+        reason = self.outcome.reason
+        if reason.startswith(portfolio.UNBUILDABLE):
+            return BAD_INPUT
+        return INTERNAL if reason.startswith(INTERNAL) else ""
+
+    @property
     def ok(self) -> bool:
         """A vacuous PROVED passes only where the plan expects `PROVED (vacuous)`: a proof about a
-        situation no run reaches must be asked for, never taken for a real one."""
+        situation no run reaches must be asked for, never taken for a real one. A row with no
+        verdict because its input was bad or an engine failed is never ok, whatever is expected."""
         o = self.outcome
+        if self.error:
+            return False
         if self.expected is None:
             return o.verdict != VIOLATED and not o.vacuous
         if self.expected == VACUOUS:

@@ -17,7 +17,7 @@ def run_check(args: argparse.Namespace) -> int:
     """Exit 3 when an engine failed (an internal error, named on stderr), 2 when a model could
     not be built or a user's predicate failed, 1 when a verdict is not as expected, else 0."""
     from specmc.proofs.atomic import write_atomic
-    from specmc.proofs.check import Overrides, check
+    from specmc.proofs.check import INTERNAL, Overrides, check
     from specmc.proofs.plan import load_plan
     from specmc.proofs.report.check import render
 
@@ -37,7 +37,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     with Printer(quiet=args.quiet) as progress:
         report = check(plan, over, args.certificates, progress)
-    internal = [r for r in report.rows if r.outcome.reason.startswith("internal error")]
+    internal = [r for r in report.rows if r.error == INTERNAL]
     out = render(report, args.format)
     if args.format == "html":
         from specmc.proofs.report.html import trace_files

@@ -64,7 +64,7 @@ def text(report: Report) -> str:
         rows = [r for r in report.rows if r.run == run]
         lines.append(f"{run} ({rows[0].bounds})")
         for r in rows:
-            mark = "ok  " if r.ok else "FAIL"
+            mark = "ok  " if r.ok else "ERR " if r.error else "FAIL"
             exp = "" if r.expected is None or r.ok else f"  (expected {r.expected})"
             lines.append(f"  {mark} {r.outcome.label:8} {r.host:16} {r.property:28} "
                          f"{r.outcome.seconds:7.1f} s  {_detail(r)}{exp}")
@@ -82,8 +82,13 @@ def text(report: Report) -> str:
             lines.append(f"certificate {r.host} / {r.property}: {r.outcome.certificate}")
     bad = sum(not r.ok for r in report.rows) + len(report.stale)
     lines.append("")
-    lines.append(f"{len(report.rows)} results, {bad} not as expected, {report.seconds:.1f} s")
+    lines.append(f"{results(len(report.rows))}, {bad} not as expected, {report.seconds:.1f} s")
     return "\n".join(lines) + "\n"
+
+
+def results(n: int) -> str:
+    """`1 result`, `61 results`: the count a report's summary line starts with."""
+    return f"{n} result{'' if n == 1 else 's'}"
 
 
 def trace_lines(trace: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:
@@ -124,11 +129,14 @@ def junit(report: Report) -> str:
         rows = [r for r in report.rows if r.run == run]
         stale = [s for s in report.stale if s.run == run]
         suite = ET.SubElement(suites, "testsuite", name=run, tests=str(len(rows) + len(stale)),
-                              failures=str(sum(not r.ok for r in rows) + len(stale)))
+                              failures=str(sum(not r.ok and not r.error for r in rows) + len(stale)),
+                              errors=str(sum(bool(r.error) for r in rows)))
         for r in rows:
             case = ET.SubElement(suite, "testcase", classname=f"{run}.{r.host}", name=r.property,
                                  time=f"{r.outcome.seconds:.3f}")
-            if not r.ok:
+            if r.error:  # no verdict to compare: JUnit's error, not a failed expectation
+                ET.SubElement(case, "error", message=r.error).text = r.outcome.reason
+            elif not r.ok:
                 want = r.expected or "not VIOLATED"
                 fail = ET.SubElement(case, "failure", message=f"{r.outcome.label}, expected {want}")
                 fail.text = "\n".join(trace_lines(r.outcome.trace)) or r.outcome.reason

@@ -18,6 +18,7 @@ from typing import Any
 from specmc.model.trace import SCHEMA, fold, trace_json
 from specmc.proofs.check import Report, Row
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.report.check import results
 from specmc.proofs.verdict import VIOLATED
 
 ROLE_COLOURS = {"user": "#3b82f6", "free-path": "#f97316", "host": "#fbbf24", "spec": "#a3a3a3"}
@@ -55,7 +56,7 @@ def render_html(report: Report) -> str:
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>specmc check: "
              f"{escape(report.plan or 'embedded plan')}</title><style>{CSS}</style></head><body>",
              f"<h1>specmc check: {escape(report.plan or 'embedded plan')}</h1>",
-             f"<p class={'ok' if report.ok else 'bad'}>{len(report.rows)} results, {bad} not as expected, "
+             f"<p class={'ok' if report.ok else 'bad'}>{results(len(report.rows))}, {bad} not as expected, "
              f"{report.seconds:.1f} s</p>", _table(report)]
     for s in report.stale:
         parts.append(f"<p class=bad>Stale expectation at <code>{escape(s.where)}</code>: {escape(s.host)} / "
@@ -91,7 +92,8 @@ def _table(report: Report) -> str:
         if id(r) in links:
             prop = f"<a href='#v{links[id(r)]}'>{prop}</a>"
         detail = o.method or o.reason or (f"depth {o.depth}" if o.depth is not None else "")
-        rows.append(f"<tr class={'ok' if r.ok else 'fail'}><td class=mark>{'ok' if r.ok else 'FAIL'}</td>"
+        mark = "ok" if r.ok else "error" if r.error else "FAIL"
+        rows.append(f"<tr class={'ok' if r.ok else 'fail'}><td class=mark>{mark}</td>"
                     f"<td>{escape(r.run)}</td><td>{escape(r.host)}</td><td><code>{prop}</code></td>"
                     f"<td class=v-{o.verdict} title='{escape(detail, quote=True)}'>{escape(o.label)}</td>"
                     f"<td>{escape(r.expected or '')}</td><td>{escape(o.engine)}</td>"

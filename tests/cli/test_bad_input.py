@@ -322,6 +322,10 @@ def test_predicate_that_raises_in_check(tmp_path):
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     (line,) = [s for s in r.stderr.splitlines() if s.startswith("specmc: ")]
     assert f"{_line_col(f, 'S.get(')}: error E079: property 'mine'" in line
+    # the report printed before the exit says so too: the row is an error, not "ok UNKNOWN"
+    (row,) = [s for s in r.stdout.splitlines() if " mine " in s]
+    assert row.split()[:2] == ["ERR", "UNKNOWN"], r.stdout
+    assert "1 result, 1 not as expected" in r.stdout
 
 
 # --- outputs --------------------------------------------------------------------------------
