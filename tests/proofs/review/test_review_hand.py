@@ -114,8 +114,9 @@ def test_the_agent_record_table_host_requirements_and_the_notation_are_reviewed(
                                "representing every object the agent creates, never collected,"),
         "sec-hostcalljobcallback": ("It must perform and return the result of Call(",
                                     "It may perform any number of times Call("),
-        "sec-hostmakejobcallback": ("It must return a JobCallback Record whose [[Callback]] field is _callback_.",
-                                    "It may return any JobCallback Record."),
+        "sec-hostmakejobcallback": (
+            "It must return a JobCallback Record whose [[Callback]] field is _callback_.",
+            "It may return any JobCallback Record."),
         "sec-shorthands-for-unwrapping-completion-records": (
             "`!` is used to assert that a Completion Record is normal",
             "`!` is used to discard an abrupt Completion Record"),
