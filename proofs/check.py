@@ -130,7 +130,10 @@ class Overrides:
 
 
 def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "",
-          progress: Callable[[str], None] = lambda _m: None) -> Report:
+          progress: Callable[[str], None] = lambda _m: None, scheduler: str = "") -> Report:
+    """Every run of the plan on every host, against its expectations. The (run, host) tasks run
+    side by side in this process, or with `scheduler` on a Dask cluster (proofs/distribute.py):
+    the same outcomes, gathered in the same order."""
     from specmc.model.hosts import load_host
     from specmc.proofs.properties import select
     from specmc.proofs.properties.userfile import load_properties_file
@@ -160,7 +163,12 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     # every (run, host) job, side by side as the cores allow; a job that two runs ask for alike
     # (command-line overrides can make them so) runs once
     unique = list({(t.job, t.engines): t for t in tasks}.values())
-    done = portfolio.run_many(unique, progress=lambda m: progress(prefixed("  ", m)))
+    if scheduler:
+        from specmc.proofs import distribute
+
+        done = distribute.run_many(unique, scheduler, progress=lambda m: progress(prefixed("  ", m)))
+    else:
+        done = portfolio.run_many(unique, progress=lambda m: progress(prefixed("  ", m)))
     by_job = {(t.job, t.engines): r for t, r in zip(unique, done, strict=True)}
     results = [by_job[(t.job, t.engines)] for t in tasks]
     for (run, host_name, props, spec_label, expected), outcomes in zip(planned, results, strict=True):

@@ -119,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates are written (default: $SPECMC_CERTIFICATES, else "
                          "~/.cache/specmc/certificates)")
+    ck.add_argument("--scheduler", metavar="ADDRESS",
+                    help="run the plan's (run, host) tasks on the Dask scheduler at ADDRESS "
+                         "(tcp://host:8786), or on a local Dask cluster with 'local' (needs "
+                         "`pip install 'specmc[dask]'`; default: in this process)")
 
     wt = sub.add_parser("witness", help="the counterexample of one host x property as a JavaScript program")
     wt.add_argument("--plan", metavar="FILE", help="plan whose run for the host gives bounds and limits")

@@ -35,8 +35,14 @@ def run_check(args: argparse.Namespace) -> int:
     over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout,
                      files(args.properties_file))
 
-    with Printer(quiet=args.quiet) as progress:
-        report = check(plan, over, args.certificates, progress)
+    from specmc.proofs.distribute import SchedulerError
+
+    try:
+        with Printer(quiet=args.quiet) as progress:
+            report = check(plan, over, args.certificates, progress, scheduler=args.scheduler or "")
+    except SchedulerError as e:
+        print(f"specmc: --scheduler {e}", file=sys.stderr)
+        return exitcodes.INPUT_ERROR
     internal = [r for r in report.rows if r.error == INTERNAL]
     out = render(report, args.format)
     if args.format == "html":
