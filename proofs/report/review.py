@@ -129,7 +129,7 @@ def text(r: Review) -> str:
     if r.changed:
         lines.append("\nchanged algorithms")
         for c in r.changed:
-            tag = "model" if c.model_changed else "editorial" if c.in_model else "not modelled"
+            tag = "model" if c.model_changed else "same model" if c.in_model else "not modelled"
             lines.append(f"  {c.status:8} {c.name} ({c.clause}) [{tag}]")
             for s in c.steps:
                 lines.append(f"    {s.op:8} {_ref(s.base):>7} -> {_ref(s.head):<7} "
@@ -283,7 +283,7 @@ def _counterexample(v: VerdictPair) -> list[str]:
 
 def _step_table(c: AlgorithmChange) -> list[str]:
     """One changed algorithm as a collapsible step diff (removed steps give their BASE line)."""
-    tag = "model changed" if c.model_changed else "editorial" if c.in_model else "not modelled"
+    tag = "model changed" if c.model_changed else "same model" if c.in_model else "not modelled"
     out = [f"<details><summary>{c.status} <code>{_md(c.name)}</code> ({c.clause}): {tag}</summary>",
            "", "| | base | head | text |", "| --- | --- | --- | --- |"]
     for s in c.steps:
@@ -434,7 +434,7 @@ def github(r: Review) -> str:
             if ref is None:
                 continue
             level = "warning" if c.model_changed else "notice"
-            what = "changes the model" if c.model_changed else ("editorial" if c.in_model else "not modelled")
+            what = "changes the model" if c.model_changed else ("same model" if c.in_model else "not modelled")
             if s.head is None:  # a removed step has no line on HEAD: point at the line it had on BASE
                 what += f", removed (line {ref.line} of the base text)"
             out.append(_annotation(level, ref.file, ref.line, f"specmc: {c.name} step {ref.number} {s.op}",
