@@ -425,8 +425,9 @@ def _annotation(level: str, file: str, line: int, title: str, message: str, col:
 def github(r: Review) -> str:
     """Workflow commands that annotate the spec's own lines: every step the change touched (a
     notice when the model is unaffected, a warning when its meaning changed; a removed step on
-    the line it had in BASE), new unknown steps, each verdict that got worse at the touched step
-    on its counterexample's path, and a warning per reason the review could not check."""
+    the HEAD step that now stands in its place), new unknown steps, each verdict that got worse
+    at the touched step on its counterexample's path, and a warning per reason the review could
+    not check."""
     out = []
     for c in r.changed:
         for s in c.steps:
@@ -434,11 +435,22 @@ def github(r: Review) -> str:
             if ref is None:
                 continue
             level = "warning" if c.model_changed else "notice"
-            what = "changes the model" if c.model_changed else ("same model" if c.in_model else "not modelled")
-            if s.head is None:  # a removed step has no line on HEAD: point at the line it had on BASE
+            what = ("changes the model" if c.model_changed else "same model" if c.in_model
+                    else "not modelled")
+            title = f"specmc: {c.name} step {ref.number} {s.op}"
+            if s.head is None:
+                # a removed step has no line on HEAD, and GitHub puts an annotation on the line of
+                # that number in HEAD's file: anchor it on the step that now stands where it stood
+                # (else on the algorithm, else on no line), and name its BASE line in the message
                 what += f", removed (line {ref.line} of the base text)"
-            out.append(_annotation(level, ref.file, ref.line, f"specmc: {c.name} step {ref.number} {s.op}",
-                                   f"{what}: {ref.text}", ref.column))
+                at = s.after or (StepRef("", "", c.file, c.line, 0) if c.status != "removed" else None)
+                if at is None:
+                    message = _escape_data(f"{what}: {ref.text}")
+                    out.append(f"::{level} title={_escape_prop(title)}::{message}")
+                    continue
+                out.append(_annotation(level, at.file, at.line, title, f"{what}: {ref.text}", at.column))
+                continue
+            out.append(_annotation(level, ref.file, ref.line, title, f"{what}: {ref.text}", ref.column))
     for u in r.new_unknown:
         out.append(_annotation("warning" if u.in_model else "notice", u.step.file, u.step.line,
                                f"specmc: unknown step in {u.algorithm}",

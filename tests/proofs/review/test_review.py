@@ -216,9 +216,11 @@ def test_a_removed_step_marks_the_step_now_in_its_place(plan, cache: dict, tmp_p
     assert v.head.trace[-1]["clause"] == "sec-host-cleanup-finalization-registry"
     assert len(v.head.trace) - 1 in v.touched
     assert r.failing and r.checked
-    # annotated where it stood in BASE, the only text that has a line for it
+    # annotated on HEAD's file at the step that now stands where it stood (GitHub reads an
+    # annotation's line in HEAD's file), its BASE line named in the message
     [note] = [a for a in render(r, "github").splitlines() if "step 1 removed" in a]
-    assert note.startswith(f"::warning file={f},line=431,col=")
+    assert note.startswith(f"::warning file={removed.after.file},line={removed.after.line},col=")
+    assert removed.after.file == str(head / "finreg-excerpt.html") and removed.after.line == 431
     assert note.endswith("::changes the model, removed (line 431 of the base text): Return ~unused~.")
 
 
