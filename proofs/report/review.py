@@ -11,6 +11,7 @@ their reason, numbered so that one reason shared by many rows is printed once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -175,6 +176,17 @@ def _md(s: str) -> str:
     return s.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _code(s: str) -> str:
+    """`s` as a Markdown code span: fenced by one backtick more than its longest run of them, as
+    CommonMark reads it (algorithm names such as "`Promise.all` Resolve Element Functions" broke
+    a span of single backticks)."""
+    runs = [len(m) for m in re.findall(r"`+", s)]
+    if not runs:
+        return f"`{s}`"
+    fence = "`" * (max(runs) + 1)
+    return f"{fence} {s} {fence}"
+
+
 class _Page:
     """The lines of a Markdown comment, kept under MARKDOWN_LIMIT: the summary and the verdict table
     always go in; a block of detail (a counterexample, a step diff, an unknown step) goes in only
@@ -220,7 +232,7 @@ def markdown(r: Review) -> str:
         page.add([""])
     page.add(["| host | model |", "| --- | --- |"])
     for m in r.models:
-        state = "identical" if m.identical else "changed: " + ", ".join(f"`{n}`" for n in m.changed)
+        state = "identical" if m.identical else "changed: " + ", ".join(_code(n) for n in m.changed)
         errs = "; ".join(f"{side}: {_md(e)}" for side, e in (("base", m.base_error), ("head", m.head_error))
                          if e)
         page.add([f"| {m.host} | {state}{' (' + errs + ')' if errs else ''} |"])
@@ -309,7 +321,7 @@ def _names(names: list[str], budget: int) -> str:
     shown: list[str] = []
     size = len(head)
     for n, k in counts.items():
-        item = f"`{_md(n)}`" + (f" (×{k})" if k > 1 else "")
+        item = _code(n) + (f" (×{k})" if k > 1 else "")
         if size + len(item) + 2 > budget - 40:
             break
         shown.append(item)
