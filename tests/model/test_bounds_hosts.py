@@ -24,7 +24,8 @@ def test_bad_bounds(text, code):
 
 
 def test_shipped_profiles():
-    assert shipped() == ["ecma262", "quickjs-ng-0.12", "quickjs-ng-0.13", "quickjs-ng-0.5", "quickjs-ng-0.6", "v8"]
+    assert shipped() == ["ecma262", "quickjs-ng-0.12", "quickjs-ng-0.13", "quickjs-ng-0.5", "quickjs-ng-0.6",
+                         "v8"]
     qjs = load_host("quickjs-ng-0.5")
     assert qjs.collector == "reference counting" and qjs.free_path == "FreeObject"
     assert load_host("v8").scheduling == "one task per registry"

@@ -108,7 +108,8 @@ def test_reading_the_entrys_own_context_is_located(tmp_path: Path, name: str) ->
     """The engine's entry holds a context (fre->ctx) the model has no slot for: a profile that
     reads it must not compile to something else."""
     old = "Perform HostEnqueueCallbackJob(_fg_.[[CleanupCallback]], _cell_.[[HeldValue]])."
-    path, line, col = _damaged(tmp_path, name, old, old.replace("_fg_.[[CleanupCallback]]", "_cell_.[[Context]]"))
+    new = old.replace("_fg_.[[CleanupCallback]]", "_cell_.[[Context]]")
+    path, line, col = _damaged(tmp_path, name, old, new)
     with pytest.raises(SpecError) as e:
         build(load_spec(), load_host(str(path)), Bounds(objects=1))
     d = e.value.diagnostics[0]
