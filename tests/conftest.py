@@ -41,3 +41,15 @@ def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One engine cache per test run, shared by every test module, so that each engine installs once."""
     env = os.environ.get("SPECMC_ENGINES")
     return Path(env) if env else tmp_path_factory.getbasetemp() / "specmc-engines"
+
+
+# shipped profiles that compile to the same model as another shipped profile (pinned by
+# tests/model/test_quickjs_ng_versions.py): the slow per-host sweeps check one of each model
+SAME_MODEL_AS = {"quickjs-ng-0.13": "quickjs-ng-0.12"}
+
+
+def distinct_models() -> list[str]:
+    """Shipped host names, one per distinct compiled model."""
+    from specmc.model.hosts import shipped
+
+    return [h for h in shipped() if h not in SAME_MODEL_AS]

@@ -14,11 +14,12 @@ from specmc.model import cexplore
 from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
-from specmc.model.hosts import load_host, shipped
+from specmc.model.hosts import load_host
 from specmc.model.symbolic import predicate_term, state_vars
 from specmc.proofs.properties import select
 from specmc.spec.load import load_spec
 
+from tests.conftest import distinct_models
 from tests.model.searching import needs_compiler  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("needs_compiler")
@@ -44,7 +45,7 @@ def _same(py, c):
         assert [cmd.name if cmd else None for cmd, _ in got] == [cmd.name if cmd else None for cmd, _ in want]
 
 
-@pytest.mark.parametrize("host", shipped())
+@pytest.mark.parametrize("host", distinct_models())
 @pytest.mark.slow
 def test_same_states_order_and_violations_as_the_python_explorer(host):
     program = build(load_spec(), load_host(host), Bounds(objects=2, frames=3))

@@ -10,12 +10,14 @@ import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import enabled, explore, successors
-from specmc.model.hosts import load_host, shipped
+from specmc.model.hosts import load_host
 from specmc.model.native import Compiled, _Nodes, _Printer, compile_commands
 from specmc.spec.load import load_spec
 
+from tests.conftest import distinct_models
 
-@pytest.mark.parametrize("host", shipped())
+
+@pytest.mark.parametrize("host", distinct_models())
 @pytest.mark.slow
 def test_compiled_commands_agree_with_fire_on_every_reachable_state(host):
     program = build(load_spec(), load_host(host), Bounds(objects=1, frames=4))

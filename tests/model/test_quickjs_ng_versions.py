@@ -115,3 +115,13 @@ def test_reading_the_entrys_own_context_is_located(tmp_path: Path, name: str) ->
     d = e.value.diagnostics[0]
     assert d.code == "E064" and "[[Context]]" in d.message
     assert d.loc.file == str(path) and (d.loc.line, d.loc.column) == (line, col)
+
+
+def test_the_profiles_the_slow_sweeps_skip_have_a_twin() -> None:
+    """tests/conftest.py's SAME_MODEL_AS lets the per-host sweeps check one profile of each model:
+    only while the two really compile alike."""
+    from tests.conftest import SAME_MODEL_AS
+
+    spec = load_spec()
+    for skipped, twin in SAME_MODEL_AS.items():
+        assert model_form(spec, load_host(skipped)).digest == model_form(spec, load_host(twin)).digest

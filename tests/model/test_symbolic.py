@@ -11,9 +11,11 @@ import z3
 from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import successors
-from specmc.model.hosts import load_host, shipped
+from specmc.model.hosts import load_host
 from specmc.model.symbolic import command_term, relation
 from specmc.spec.load import load_spec
+
+from tests.conftest import distinct_models
 
 PER_HOST = 300
 
@@ -44,7 +46,7 @@ def sample(program, states, k):
     return sorted(chosen), set(by_kind)
 
 
-@pytest.mark.parametrize(("host", "selector"), [(h, False) for h in shipped()] + [
+@pytest.mark.parametrize(("host", "selector"), [(h, False) for h in distinct_models()] + [
     ("ecma262", True)])
 @pytest.mark.slow
 def test_symbolic_relation_admits_exactly_the_concrete_successors(host, selector):

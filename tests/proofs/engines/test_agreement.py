@@ -10,18 +10,19 @@ import time
 import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.explore import explore
-from specmc.model.hosts import shipped
 from specmc.model.symbolic import relation
 from specmc.proofs.engines.kind import kind
 from specmc.proofs.engines.solver import SolverUnknown
 from specmc.proofs.job import Job, load
 from specmc.proofs.properties import CATALOGUE
 
+from tests.conftest import distinct_models
+
 BOUNDS = Bounds(objects=1, frames=3)
 DEPTH = 3
 
 
-@pytest.mark.parametrize("host", shipped())
+@pytest.mark.parametrize("host", distinct_models())
 @pytest.mark.slow
 def test_kind_agrees_with_the_explorer(host):
     job = load(Job(("embedded",), host, BOUNDS, ()))
