@@ -38,8 +38,8 @@ import numpy as np
 import z3
 from specmc.model.ccompile import Unavailable, cached_path, compile_command, compiler, library, private
 from specmc.model.cprint import numbering, predicates_c, source
-from specmc.model.native import Untranslatable
 from specmc.model.program import Command, Program
+from specmc.model.terms import Untranslatable
 
 
 def _full_key(program: Program, terms: list[Any], key: str) -> str:

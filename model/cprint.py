@@ -12,9 +12,10 @@ from typing import Any
 
 import z3
 from specmc.model.layout import Layout
-from specmc.model.native import Syntax, _Nodes, _Printer
+from specmc.model.native import Printer, Syntax, state_names
 from specmc.model.program import Command, Program
 from specmc.model.symbolic import command_term, command_terms, state_vars
+from specmc.model.terms import Nodes
 
 ABI = 2  # bump when the generated interface changes: cached libraries are keyed on it too
 
@@ -32,19 +33,20 @@ class _CSyntax(Syntax):
         return str(v & 0xFF)
 
 
-def _c_printer(nodes: _Nodes) -> _Printer:
-    return _Printer(nodes, _CSyntax())
+def _c_printer(nodes: Nodes, state: dict[int, str]) -> Printer:
+    return Printer(nodes, state, _CSyntax())
 
 
-def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes,
-               frozen: frozenset[int]) -> str:
-    p = _c_printer(nodes)
-    _, kind, children, _ = nodes.get(guard) if not isinstance(guard, bool) else (None, 0, (), None)
+def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: Nodes,
+               state: dict[int, str], frozen: frozenset[int]) -> str:
+    p = _c_printer(nodes, state)
+    top = nodes.get(guard) if not isinstance(guard, bool) else None
+    kind, children = (top.kind, top.children) if top is not None else (0, ())
     if guard is False:
         p.lines.append("  return 0;")
     elif guard is not True:
         for c in children if kind == z3.Z3_OP_AND else (guard,):
-            if nodes.get(c)[1] == z3.Z3_OP_TRUE:
+            if nodes.get(c).kind == z3.Z3_OP_TRUE:
                 continue
             p.lines.append(f"  if (!({p.value(c)})) return 0;")
     stores = []
@@ -57,8 +59,8 @@ def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: _N
                       f"  memcpy(o, s, {width});", *stores, "  return 1;", "}"])
 
 
-def _predicate_c(n: int, term: Any, nodes: _Nodes) -> str:
-    p = _c_printer(nodes)
+def _predicate_c(n: int, term: Any, nodes: Nodes, state: dict[int, str]) -> str:
+    p = _c_printer(nodes, state)
     v = p.value(term)
     return "\n".join([f"static int p{n}(const u8 *s) {{", *p.lines, f"  return ({v}) != 0;", "}"])
 
@@ -180,8 +182,8 @@ def numbering(program: Program) -> tuple[Command, ...]:
 def predicates_c(program: Program, predicates: list[Any]) -> str:
     """The predicates' C functions and their dispatch (cheap: a few small terms)."""
     xs = state_vars(program)
-    nodes = _Nodes({x.get_id(): i for i, x in enumerate(xs)})
-    preds = [_predicate_c(k, t, nodes) for k, t in enumerate(predicates)]
+    nodes, state = Nodes(), state_names(xs)
+    preds = [_predicate_c(k, t, nodes, state) for k, t in enumerate(predicates)]
     dispatch = "\n".join(["static int pred(int k, const u8 *s) {", "  switch (k) {",
                           *[f"  case {k}: return p{k}(s);" for k in range(len(predicates))],
                           "  default: return 1;", "  }", "}"])
@@ -192,7 +194,7 @@ def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command,
     """The C text of `program` with `predicates` (Z3 terms over its state variables), and the
     commands in the order the text numbers them."""
     xs = state_vars(program)
-    nodes = _Nodes({x.get_id(): i for i, x in enumerate(xs)})
+    nodes, state = Nodes(), state_names(xs)
     lay: Layout = program.layout
     width = lay.size
     frozen = frozenset(program.dropped)
@@ -205,7 +207,7 @@ def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command,
     funcs = []
     for n, c in enumerate(commands):
         guard, writes = known.get(id(c)) or command_term(program, c, xs)
-        funcs.append(_command_c(n, guard, writes, width, nodes, frozen))
+        funcs.append(_command_c(n, guard, writes, width, nodes, state, frozen))
 
     def call(c: Command, indent: str) -> str:
         return f"{indent}if (c{number[id(c)]}(s, b + n * W)) which[n++] = {number[id(c)]};"

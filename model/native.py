@@ -21,51 +21,21 @@ import z3
 from specmc.model.domain import WIDTH
 from specmc.model.program import Program
 from specmc.model.symbolic import command_term, state_vars
+from specmc.model.terms import Node, Nodes, Untranslatable, Walker
 
 Step = Callable[[tuple[int, ...]], tuple[int, ...] | None]  # state -> successor, or None if disabled
 
 _MASK = (1 << WIDTH) - 1
-_BINARY = {z3.Z3_OP_ULT: "<", z3.Z3_OP_ULEQ: "<=", z3.Z3_OP_UGT: ">", z3.Z3_OP_UGEQ: ">="}
 
 
-class Untranslatable(Exception):
-    """A term uses an operation this printer does not know; the caller falls back to `fire`."""
-
-
-class _Nodes:
-    """What the printer needs of each Z3 node, asked of the API once per node: commands share
-    most of their subterms (Z3 hash-conses them), and each API call costs a microsecond."""
-
-    def __init__(self, index: dict[int, int]) -> None:
-        self.index = index  # Z3 id of a state variable -> its position in the state tuple
-        self.info: dict[int, tuple[str | None, int, tuple[Any, ...], Any]] = {}
-
-    def get(self, t: Any) -> tuple[str | None, int, tuple[Any, ...], Any]:
-        """(atom text or None, operation kind, children, the term) of t."""
-        tid = t.get_id()
-        found = self.info.get(tid)
-        if found is None:
-            found = self.info[tid] = self._describe(t, tid)
-        return found
-
-    def _describe(self, t: Any, tid: int) -> tuple[str | None, int, tuple[Any, ...], Any]:
-        if tid in self.index:
-            return f"s[{self.index[tid]}]", 0, (), t
-        k = t.decl().kind()
-        if k == z3.Z3_OP_TRUE:
-            return "True", k, (), t
-        if k == z3.Z3_OP_FALSE:
-            return "False", k, (), t
-        if k == z3.Z3_OP_BNUM:
-            return str(t.as_long()), k, (), t
-        if z3.is_const(t):
-            raise Untranslatable(f"free constant {t}")
-        return None, k, tuple(t.children()), t
+def state_names(xs: tuple[z3.BitVecRef, ...]) -> dict[int, str]:
+    """How the printed functions read each state variable (by AST id): `s[i]`."""
+    return {x.get_id(): f"s[{i}]" for i, x in enumerate(xs)}
 
 
 class Syntax:
-    """How a target language writes the operations the printers know (Python here, C in
-    model/cexplore.py): one walker over Z3 terms, two spellings."""
+    """How a target language writes the operations the printer knows (Python here, C in
+    model/cprint.py): one walker over Z3 terms (model/terms.py), two spellings."""
 
     true, false = "True", "False"
     not_, and_, or_ = "not {0}", " and ", " or "
@@ -77,67 +47,90 @@ class Syntax:
         return str(v & _MASK)
 
 
-class _Printer:
-    """Prints the terms of one command as assignments to temporaries, each node once."""
+class Printer(Walker[str]):
+    """Prints the terms of one command as assignments to temporaries, each node once: a node
+    with children becomes a temporary (`t0`, `t1`, ... in the order they are computed), a
+    constant or a state variable is written in place. `nodes` is shared by the printers of one
+    program; `state` is `state_names` of its variables."""
 
-    def __init__(self, nodes: _Nodes, syntax: Syntax | None = None) -> None:
-        self.nodes = nodes
+    def __init__(self, nodes: Nodes, state: dict[int, str], syntax: Syntax | None = None) -> None:
+        super().__init__(state, nodes)
         self.syntax = syntax or Syntax()
         self.lines: list[str] = []
-        self.names: dict[int, str] = {}
+        self.temps = 0
 
-    def value(self, t: Any) -> str:
-        """An expression for t (an int, or a Z3 term), emitting temporaries as needed."""
-        x = self.syntax
-        if isinstance(t, bool):
-            return x.true if t else x.false
-        if isinstance(t, int):
-            return x.literal(t)
-        tid = t.get_id()
-        if tid in self.names:
-            return self.names[tid]
-        atom, k, children, term = self.nodes.get(t)
-        if atom is not None:
-            return {"True": x.true, "False": x.false}.get(atom, atom)
-        text = self._node(k, [self.value(c) for c in children], term)
-        name = f"t{len(self.names)}"
-        self.names[tid] = name
-        self.lines.append(x.temp.format(name, text))
+    def walk_python(self, v: int) -> str:
+        if isinstance(v, bool):
+            return self.syntax.true if v else self.syntax.false
+        return self.syntax.literal(v)
+
+    def made(self, node: Node, out: str) -> str:
+        if not node.children:
+            return out
+        name = f"t{self.temps}"
+        self.temps += 1
+        self.lines.append(self.syntax.temp.format(name, out))
         return name
 
-    def _node(self, k: int, a: list[str], t: Any) -> str:
-        x = self.syntax
-        if k == z3.Z3_OP_EQ:
-            return f"{a[0]} == {a[1]}"
-        if k == z3.Z3_OP_DISTINCT and len(a) == 2:
-            return f"{a[0]} != {a[1]}"
-        if k == z3.Z3_OP_NOT:
-            return x.not_.format(a[0])
-        if k == z3.Z3_OP_AND:
-            return x.and_.join(a)
-        if k == z3.Z3_OP_OR:
-            return x.or_.join(a)
-        if k == z3.Z3_OP_ITE:
-            return x.ite.format(*a)
-        if k in _BINARY:
-            return f"{a[0]} {_BINARY[k]} {a[1]}"
-        if k == z3.Z3_OP_BADD:
-            return f"({' + '.join(a)}){x.mask}"
-        if k == z3.Z3_OP_BSUB:
-            return f"({a[0]} - {a[1]}){x.mask}"
-        if k == z3.Z3_OP_EXTRACT:
-            hi, lo = t.params()
-            return f"({a[0]} >> {lo}) & {(1 << (hi - lo + 1)) - 1}"
-        raise Untranslatable(f"operation {t.decl().name()}")
+    def walk_true(self, node: Node, a: list[str]) -> str:
+        return self.syntax.true
+
+    def walk_false(self, node: Node, a: list[str]) -> str:
+        return self.syntax.false
+
+    def walk_bnum(self, node: Node, a: list[str]) -> str:
+        return str(node.term.as_long())
+
+    def walk_eq(self, node: Node, a: list[str]) -> str:
+        return f"{a[0]} == {a[1]}"
+
+    def walk_distinct(self, node: Node, a: list[str]) -> str:
+        if len(a) != 2:
+            raise Untranslatable(f"operation distinct of {len(a)} terms")
+        return f"{a[0]} != {a[1]}"
+
+    def walk_not(self, node: Node, a: list[str]) -> str:
+        return self.syntax.not_.format(a[0])
+
+    def walk_and(self, node: Node, a: list[str]) -> str:
+        return self.syntax.and_.join(a)
+
+    def walk_or(self, node: Node, a: list[str]) -> str:
+        return self.syntax.or_.join(a)
+
+    def walk_ite(self, node: Node, a: list[str]) -> str:
+        return self.syntax.ite.format(*a)
+
+    def walk_ult(self, node: Node, a: list[str]) -> str:
+        return f"{a[0]} < {a[1]}"
+
+    def walk_ule(self, node: Node, a: list[str]) -> str:
+        return f"{a[0]} <= {a[1]}"
+
+    def walk_ugt(self, node: Node, a: list[str]) -> str:
+        return f"{a[0]} > {a[1]}"
+
+    def walk_uge(self, node: Node, a: list[str]) -> str:
+        return f"{a[0]} >= {a[1]}"
+
+    def walk_add(self, node: Node, a: list[str]) -> str:
+        return f"({' + '.join(a)}){self.syntax.mask}"
+
+    def walk_sub(self, node: Node, a: list[str]) -> str:
+        return f"({a[0]} - {a[1]}){self.syntax.mask}"
+
+    def walk_extract(self, node: Node, a: list[str]) -> str:
+        hi, lo = node.term.params()
+        return f"({a[0]} >> {lo}) & {(1 << (hi - lo + 1)) - 1}"
 
 
-def _source(fname: str, guard: Any, writes: dict[int, Any], width: int, nodes: _Nodes,
-            frozen: frozenset[int] = frozenset()) -> str:
+def _source(fname: str, guard: z3.BoolRef, writes: dict[int, z3.BitVecRef | int], width: int,
+            nodes: Nodes, state: dict[int, str], frozen: frozenset[int] = frozenset()) -> str:
     """`frozen`: variables a slice keeps at their initial values (model/slice.py), never written."""
-    p = _Printer(nodes)
-    _, kind, children, _ = nodes.get(guard)
-    for c in children if kind == z3.Z3_OP_AND else (guard,):
-        if nodes.get(c)[1] == z3.Z3_OP_TRUE:
+    p = Printer(nodes, state)
+    top = nodes.get(guard)
+    for c in top.children if top.kind == z3.Z3_OP_AND else (guard,):
+        if nodes.get(c).kind == z3.Z3_OP_TRUE:
             continue
         p.lines.append(f"    if not ({p.value(c)}): return None")
     out = [p.value(writes[i]) if i in writes and i not in frozen else f"s[{i}]" for i in range(width)]
@@ -161,7 +154,8 @@ class Compiled:
     def __init__(self, program: Program, after: int = 0) -> None:
         self.program = program
         self.xs = state_vars(program)
-        self.nodes = _Nodes({x.get_id(): i for i, x in enumerate(self.xs)})
+        self.nodes = Nodes()
+        self.state = state_names(self.xs)
         self.commands = {id(c): c for c in program.commands}
         self.after = after
         self.asked: dict[int, int] = {}
@@ -178,7 +172,7 @@ class Compiled:
                 return None
         guard, writes = command_term(self.program, self.commands[key], self.xs)
         try:
-            source = _source("step", guard, writes, len(self.xs), self.nodes, self.frozen)
+            source = _source("step", guard, writes, len(self.xs), self.nodes, self.state, self.frozen)
         except Untranslatable:
             self.done[key] = None
             return None

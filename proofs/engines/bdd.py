@@ -10,22 +10,25 @@ the explorer hits its state cap; it is not faster per state (see docs/engines.md
 
 The transition relation is not restated here: each command's guard and next-state terms are
 the Z3 terms of model/symbolic.py (the ones every other engine uses), translated bit by bit into
-diagrams. Verdicts are checked like everyone else's: a violation is a concrete path picked out
-of the frontier layers and replayed by the reference interpreter; a proof writes the reachable
-set as an SMT-LIB2 certificate that fresh Z3 solvers re-check before PROVED is reported.
+diagrams by the walker the explorers' printers share (model/terms.py). Verdicts are checked
+like everyone else's: a violation is a concrete path picked out of the frontier layers and
+replayed by the reference interpreter; a proof writes the reachable set as an SMT-LIB2
+certificate that fresh Z3 solvers re-check before PROVED is reported.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from types import ModuleType
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 import z3
 from specmc.model.domain import WIDTH
 from specmc.model.program import Program
 from specmc.model.slice import LiftError, lift_states
 from specmc.model.symbolic import changes, command_terms, input_vars, state_vars
+from specmc.model.terms import Node, Untranslatable, Walker
 from specmc.model.trace import build_trace
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.invariant import variable_order
@@ -35,12 +38,13 @@ from specmc.proofs.job import Loaded, certificate_dir, sliced_to, slices
 from specmc.proofs.properties import Property
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
+if TYPE_CHECKING:
+    from dd.cudd import BDD, Function
 
-class Untranslatable(Exception):
-    """A term uses an operator this translation does not know: the engine declines the job."""
+    Diagram: TypeAlias = Function | list[Function]  # a Bool term as one diagram, a bit-vector one per bit
 
 
-def _bdd_module() -> Any:
+def _bdd_module() -> ModuleType:
     try:
         import dd.cudd as cudd
     except ImportError as e:  # the wheel ships CUDD compiled; a source install may lack it
@@ -48,105 +52,122 @@ def _bdd_module() -> Any:
     return cudd
 
 
-class Bits:
+class Bits(Walker["Diagram"]):
     """Z3 terms over the state variables as diagrams: a Bool as one diagram, a bit-vector as a
-    list of WIDTH diagrams, least significant bit first."""
+    list of WIDTH diagrams, least significant bit first. One translation per term for the whole
+    model (commands share most of their subterms)."""
 
-    def __init__(self, bdd: Any, xs: Sequence[Any], names: Sequence[Sequence[str]]):
+    def __init__(self, bdd: BDD, xs: Sequence[z3.BitVecRef], names: Sequence[Sequence[str]]):
+        super().__init__({x.get_id(): [bdd.var(n) for n in reversed(bits)]  # names are MSB first
+                          for x, bits in zip(xs, names, strict=True)})
         self.bdd = bdd
-        self.memo: dict[int, Any] = {}
-        for x, bits in zip(xs, names, strict=True):
-            self.memo[x.get_id()] = [bdd.var(n) for n in reversed(bits)]  # names are MSB first
-        self.keep: list[Any] = list(xs)  # a term's id is only stable while the term is alive
+        self.keep = list(xs)  # a term's id is only stable while the term is alive
 
-    def const(self, v: int, width: int = WIDTH) -> list[Any]:
+    def boolean(self, t: z3.BoolRef) -> Function:
+        """A Bool term as the diagram of the states where it holds."""
+        return _one(self.value(t))
+
+    def vector(self, t: z3.BitVecRef | int) -> list[Function]:
+        """A bit-vector term (or constant) as one diagram per bit, least significant first."""
+        return _bits(self.value(t))
+
+    def const(self, v: int, width: int = WIDTH) -> list[Function]:
         return [self.bdd.true if (v >> b) & 1 else self.bdd.false for b in range(width)]
 
-    def value(self, t: Any) -> Any:
-        if isinstance(t, int):
-            return self.const(t)
-        key = t.get_id()
-        got = self.memo.get(key)
-        if got is None:
-            got = self._translate(t)
-            self.memo[key] = got
-            self.keep.append(t)
-        return got
+    def walk_python(self, v: int) -> Diagram:
+        if isinstance(v, bool):  # a predicate that does not look at the state
+            return self.bdd.true if v else self.bdd.false
+        return self.const(v)
 
-    def _translate(self, t: Any) -> Any:
-        bdd = self.bdd
-        k = t.decl().kind()
-        args = t.children()
-        if k == z3.Z3_OP_TRUE:
-            return bdd.true
-        if k == z3.Z3_OP_FALSE:
-            return bdd.false
-        if k == z3.Z3_OP_BNUM:
-            return self.const(t.as_long(), t.size())
-        if k == z3.Z3_OP_AND:
-            out = bdd.true
-            for a in args:
-                out &= self.value(a)
-            return out
-        if k == z3.Z3_OP_OR:
-            out = bdd.false
-            for a in args:
-                out |= self.value(a)
-            return out
-        if k == z3.Z3_OP_NOT:
-            return ~self.value(args[0])
-        if k == z3.Z3_OP_IMPLIES:
-            return ~self.value(args[0]) | self.value(args[1])
-        if k == z3.Z3_OP_ITE:
-            c, a, b = (self.value(x) for x in args)
-            if isinstance(a, list):
-                return [bdd.ite(c, p, q) for p, q in zip(a, b, strict=True)]
-            return bdd.ite(c, a, b)
-        if k == z3.Z3_OP_EQ:
-            return self.eq(self.value(args[0]), self.value(args[1]))
-        if k == z3.Z3_OP_DISTINCT:
-            vals = [self.value(a) for a in args]
-            out = bdd.true
-            for i in range(len(vals)):
-                for j in range(i):
-                    out &= ~self.eq(vals[i], vals[j])
-            return out
-        if k in (z3.Z3_OP_ULT, z3.Z3_OP_ULEQ, z3.Z3_OP_UGT, z3.Z3_OP_UGEQ):
-            a, b = self.value(args[0]), self.value(args[1])
-            if k in (z3.Z3_OP_UGT, z3.Z3_OP_UGEQ):
-                a, b = b, a
-            lt = self._ult(a, b)
-            return lt if k in (z3.Z3_OP_ULT, z3.Z3_OP_UGT) else lt | self.eq(a, b)
-        if k in (z3.Z3_OP_BADD, z3.Z3_OP_BSUB):
-            a, b = self.value(args[0]), self.value(args[1])
-            if k == z3.Z3_OP_BSUB:  # a - b = a + ~b + 1
-                return self._add([~x for x in b], a, bdd.true)
-            return self._add(a, b, bdd.false)
-        if k == z3.Z3_OP_EXTRACT:
-            hi, lo = t.params()
-            return self.value(args[0])[lo:hi + 1]
-        if k == z3.Z3_OP_CONCAT:
-            out: list[Any] = []
-            for a in reversed(args):
-                out.extend(self.value(a))
-            return out
-        raise Untranslatable(f"operator {t.decl().name()} in {str(t)[:80]}")
+    def walk_true(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self.bdd.true
 
-    def eq(self, a: Any, b: Any) -> Any:
-        if not isinstance(a, list):
-            return self.bdd.apply("<=>", a, b)
+    def walk_false(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self.bdd.false
+
+    def walk_bnum(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self.const(node.term.as_long(), node.term.size())
+
+    def walk_and(self, node: Node, a: list[Diagram]) -> Diagram:
         out = self.bdd.true
-        for p, q in zip(a, b, strict=True):
+        for x in a:
+            out &= _one(x)
+        return out
+
+    def walk_or(self, node: Node, a: list[Diagram]) -> Diagram:
+        out = self.bdd.false
+        for x in a:
+            out |= _one(x)
+        return out
+
+    def walk_not(self, node: Node, a: list[Diagram]) -> Diagram:
+        return ~_one(a[0])
+
+    def walk_implies(self, node: Node, a: list[Diagram]) -> Diagram:
+        return ~_one(a[0]) | _one(a[1])
+
+    def walk_ite(self, node: Node, a: list[Diagram]) -> Diagram:
+        c, p, q = _one(a[0]), a[1], a[2]
+        if isinstance(p, list):
+            return [self.bdd.ite(c, x, y) for x, y in zip(p, _bits(q), strict=True)]
+        return self.bdd.ite(c, p, q)
+
+    def walk_eq(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self.eq(a[0], a[1])
+
+    def walk_distinct(self, node: Node, a: list[Diagram]) -> Diagram:
+        out = self.bdd.true
+        for i in range(len(a)):
+            for j in range(i):
+                out &= ~self.eq(a[i], a[j])
+        return out
+
+    def walk_ult(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self._ult(_bits(a[0]), _bits(a[1]))
+
+    def walk_ule(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self._ult(_bits(a[0]), _bits(a[1])) | self.eq(a[0], a[1])
+
+    def walk_ugt(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self._ult(_bits(a[1]), _bits(a[0]))
+
+    def walk_uge(self, node: Node, a: list[Diagram]) -> Diagram:
+        return self._ult(_bits(a[1]), _bits(a[0])) | self.eq(a[1], a[0])
+
+    def walk_add(self, node: Node, a: list[Diagram]) -> Diagram:
+        out = _bits(a[0])
+        for x in a[1:]:
+            out = self._add(out, _bits(x), self.bdd.false)
+        return out
+
+    def walk_sub(self, node: Node, a: list[Diagram]) -> Diagram:  # a - b = a + ~b + 1
+        return self._add([~x for x in _bits(a[1])], _bits(a[0]), self.bdd.true)
+
+    def walk_extract(self, node: Node, a: list[Diagram]) -> Diagram:
+        hi, lo = node.term.params()
+        return _bits(a[0])[lo:hi + 1]
+
+    def walk_concat(self, node: Node, a: list[Diagram]) -> Diagram:
+        out: list[Function] = []
+        for x in reversed(a):
+            out.extend(_bits(x))
+        return out
+
+    def eq(self, a: Diagram, b: Diagram) -> Function:
+        if not isinstance(a, list):
+            return self.bdd.apply("<=>", a, _one(b))
+        out = self.bdd.true
+        for p, q in zip(a, _bits(b), strict=True):
             out &= self.bdd.apply("<=>", p, q)
         return out
 
-    def _ult(self, a: list[Any], b: list[Any]) -> Any:
+    def _ult(self, a: list[Function], b: list[Function]) -> Function:
         lt = self.bdd.false  # from the least significant bit up: a < b on bits 0..i
         for p, q in zip(a, b, strict=True):
             lt = (~p & q) | (self.bdd.apply("<=>", p, q) & lt)
         return lt
 
-    def _add(self, a: list[Any], b: list[Any], carry: Any) -> list[Any]:
+    def _add(self, a: list[Function], b: list[Function], carry: Function) -> list[Function]:
         out = []
         for p, q in zip(a, b, strict=True):
             out.append(self.bdd.apply("xor", self.bdd.apply("xor", p, q), carry))
@@ -154,13 +175,25 @@ class Bits:
         return out
 
 
+def _one(d: Diagram) -> Function:
+    """The diagram of a Bool term (the walker's children are as Z3 typed them)."""
+    assert not isinstance(d, list), "a bit-vector where a Bool term was expected"
+    return d
+
+
+def _bits(d: Diagram) -> list[Function]:
+    """The bits of a bit-vector term."""
+    assert isinstance(d, list), "a Bool term where a bit-vector was expected"
+    return d
+
+
 class Move(NamedTuple):
     """One command as diagrams."""
 
     written: tuple[int, ...]  # the state variables it changes
-    guard: Any
-    values: list[list[Any]]  # their next values, over the current bits
-    nexts: list[list[Any]]  # their next bits
+    guard: Function
+    values: list[Diagram]  # their next values, over the current bits
+    nexts: list[list[Function]]  # their next bits
     rename: dict[str, str]  # next bits -> current bits, of the written variables only
     old: frozenset[str]  # the current bits of the written variables and the inputs, quantified away
     inputs: frozenset[str]  # the bits of a family's arguments
@@ -193,15 +226,16 @@ class Machine:
         self.bdd = bdd
         self.bits = Bits(bdd, self.xs + inputs, self.xnames + inames)
         self.init = self.state(program.init)
-        self.sites: dict[Any, tuple[Any, list[Move]]] = {}  # site -> (its condition, its moves)
+        # site -> (its condition, its moves)
+        self.sites: dict[tuple[int, int, int, int] | None, tuple[Function, list[Move]]] = {}
         where = {str(v): bits for v, bits in zip(inputs, inames, strict=True)}
         for cmd, (_name, guard, writes) in zip(program.symbolic_commands, command_terms(program, self.xs),
                                                 strict=True):
             written = tuple(sorted(i for i in changes(writes, self.xs) if i not in program.dropped))
-            g = self.bits.value(guard)
+            g = self.bits.boolean(guard)
             if g == bdd.false:
                 continue
-            values = [self.bits.value(writes[i]) for i in written]
+            values = [self.bits.vector(writes[i]) for i in written]
             nexts = [[bdd.var(y) for y in reversed(self.ynames[i])] for i in written]
             rename = {y: x for i in written for x, y in zip(self.xnames[i], self.ynames[i], strict=True)}
             args = frozenset(b for name in cmd.inputs for b in where[name])
@@ -210,7 +244,7 @@ class Machine:
                 self.sites[cmd.site] = (self._site(cmd.site), [])
             self.sites[cmd.site][1].append(move)
 
-    def _site(self, site: tuple[int, int, int, int] | None) -> Any:
+    def _site(self, site: tuple[int, int, int, int] | None) -> Function:
         """The states in which the top frame is at `site`; every guard of a command with that
         site implies it (model/program.py), so a frontier is cut once per site, not per command."""
         if site is None:
@@ -223,17 +257,17 @@ class Machine:
             out &= self.holds(lay.where(name)[0] + (index or 0), v)
         return out
 
-    def holds(self, i: int, v: int) -> Any:
+    def holds(self, i: int, v: int) -> Function:
         """The states in which variable i has the value v."""
-        return self.bits.eq(self.bits.value(self.xs[i]), self.bits.const(v))
+        return self.bits.eq(self.bits.vector(self.xs[i]), self.bits.const(v))
 
-    def state(self, values: Sequence[int]) -> Any:
+    def state(self, values: Sequence[int]) -> Function:
         out = self.bdd.true
         for i in self.kept:
             out &= self.holds(i, values[i])
         return out
 
-    def image(self, frontier: Any) -> Any:
+    def image(self, frontier: Function) -> Function:
         """Every successor of the set. No relation over all current states is ever built: the
         guard and each next-value equation are conjoined onto the (small) frontier in turn, so
         a value copied between distant variables is only remembered for the states that have it."""
@@ -253,7 +287,7 @@ class Machine:
                 out |= bdd.let(move.rename, step)
         return out
 
-    def pick(self, u: Any) -> tuple[int, ...]:
+    def pick(self, u: Function) -> tuple[int, ...]:
         """One state of a non-empty set."""
         care = {x for i in self.kept for x in self.xnames[i]}
         a = self.bdd.pick(u, care_vars=care)
@@ -261,7 +295,7 @@ class Machine:
         return tuple(sum(int(a[x]) << (WIDTH - 1 - b) for b, x in enumerate(bits)) if x0 in care else init[i]
                      for i, bits in enumerate(self.xnames) for x0 in bits[:1])
 
-    def predecessor(self, layer: Any, state: tuple[int, ...]) -> tuple[int, ...]:
+    def predecessor(self, layer: Function, state: tuple[int, ...]) -> tuple[int, ...]:
         """A state of `layer` with a transition to `state` (there is one: `state` was reached
         from it)."""
         bits = self.bits
@@ -283,7 +317,7 @@ class Machine:
                     return self.pick(self.bdd.exist(move.inputs, cand) if move.inputs else cand)
         raise AssertionError("a reached state has no predecessor in the layer before it")
 
-    def to_smtlib(self, u: Any, names: Sequence[str]) -> str:
+    def to_smtlib(self, u: Function, names: Sequence[str]) -> str:
         """The set as SMT-LIB2: one `define-fun` per diagram node, children first. CUDD stores a
         complemented edge as a flag on the reference (`negated`), with the children belonging to
         the regular node; the text says so with a `not` on the reference."""
@@ -296,10 +330,10 @@ class Machine:
                 where[x] = (i, WIDTH - 1 - b)
         ids: dict[int, str] = {}
 
-        def regular(v: Any) -> int:
+        def regular(v: Function) -> int:
             return int(~v) if v.negated else int(v)
 
-        def ref(v: Any) -> str:
+        def ref(v: Function) -> str:
             if v == bdd.true:
                 return "true"
             if v == bdd.false:
@@ -307,7 +341,7 @@ class Machine:
             name = ids[regular(v)]
             return f"(not {name})" if v.negated else name
 
-        order: list[Any] = []
+        order: list[Function] = []
         seen: set[int] = set()
         stack = [(u, False)]
         while stack:
@@ -332,8 +366,8 @@ class Machine:
         return "\n".join(out) + "\n"
 
 
-def reach(m: Machine, bad: dict[str, Any], deadline: float | None,
-          max_steps: int = 10_000) -> tuple[Any, list[Any], dict[str, int], bool]:
+def reach(m: Machine, bad: dict[str, Function], deadline: float | None,
+          max_steps: int = 10_000) -> tuple[Function, list[Function], dict[str, int], bool]:
     """Breadth first from the initial state: (reached, layers, property -> first violating layer,
     complete). Stops early once every property is violated, and incomplete at the deadline or
     after `max_steps` steps (the bounds' `steps`, as in the explorer)."""
@@ -374,7 +408,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadl
                say: Callable[[Outcome], None]) -> None:
     try:
         m = Machine(program)
-        bad = {p.id: ~m.bits.value(prop_term(program, p.holds, m.xs)) for p in props}
+        bad = {p.id: ~m.bits.boolean(prop_term(program, p.holds, m.xs)) for p in props}
     except (Untranslatable, SolverUnknown) as e:
         for p in props:
             say(Outcome(p.id, UNKNOWN, "bdd", reason=str(e)))
@@ -400,7 +434,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadl
             say(_proof(job, inv, p, size, deadline))
 
 
-def _violation(job: Loaded, m: Machine, layers: list[Any], k: int, bad: Any, p: Property,
+def _violation(job: Loaded, m: Machine, layers: list[Function], k: int, bad: Function, p: Property,
                size: str) -> Outcome:
     """A shortest path to a violating state, walked back through the layers, run again in the
     whole model (model/slice.py) and replayed by the reference interpreter (which also names each

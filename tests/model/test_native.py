@@ -11,7 +11,7 @@ from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import enabled, explore, successors
 from specmc.model.hosts import load_host
-from specmc.model.native import Compiled, _Nodes, _Printer, compile_commands
+from specmc.model.native import Compiled, Printer, compile_commands
 from specmc.spec.load import load_spec
 
 from tests.conftest import distinct_models
@@ -49,10 +49,10 @@ def test_native_and_reference_explorations_are_identical(host):
 
 def test_an_unknown_operation_is_refused_not_guessed():
     import z3
-    from specmc.model.native import Untranslatable
+    from specmc.model.terms import Nodes, Untranslatable
 
     x = z3.BitVec("x", 8)
-    p = _Printer(_Nodes({x.get_id(): 0}))
+    p = Printer(Nodes(), {x.get_id(): "s[0]"})
     assert p.value(z3.ULT(x + 1, x - 2)) == "t2"
     with pytest.raises(Untranslatable, match="bvmul"):
         p.value(x * 3)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from specmc.model.bounds import Bounds
 from specmc.model.explore import explore, successors
+from specmc.model.terms import Untranslatable
 from specmc.proofs.engines import bdd, explicit
 from specmc.proofs.job import Job, load
 
@@ -127,8 +128,21 @@ def test_an_unknown_operator_is_refused():
     x = z3.BitVec("x", 8)
     manager.declare(*[f"x{i}" for i in range(8)])
     bits = bdd.Bits(manager, (x,), [[f"x{i}" for i in range(7, -1, -1)]])
-    with pytest.raises(bdd.Untranslatable):
+    with pytest.raises(Untranslatable):
         bits.value(x * 3 == 1)
+
+
+def test_a_predicate_that_reads_no_state_is_a_constant_set():
+    """A property may return a Python bool (predicate_term passes it through): all states or none,
+    not the byte 1."""
+    manager = cudd.BDD()
+    x = z3.BitVec("x", 8)
+    manager.declare(*[f"x{i}" for i in range(8)])
+    bits = bdd.Bits(manager, (x,), [[f"x{i}" for i in range(7, -1, -1)]])
+    assert bits.boolean(True) == manager.true and bits.boolean(False) == manager.false
+    assert bits.vector(5) == bits.const(5)
+    with pytest.raises(AssertionError):
+        bits.boolean(x)  # a bit-vector where a Bool term was expected
 
 
 def test_a_step_bound_below_the_diameter_is_unknown_never_proved(tmp_path):
