@@ -8,13 +8,11 @@ model/ccompile.py compiles the text, model/cexplore.py runs it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import z3
 from specmc.model.layout import Layout
 from specmc.model.native import Printer, Syntax, state_names
 from specmc.model.program import Command, Program
-from specmc.model.symbolic import command_term, command_terms, state_vars
+from specmc.model.symbolic import Writes, command_term, command_terms, state_vars
 from specmc.model.terms import Nodes
 
 ABI = 2  # bump when the generated interface changes: cached libraries are keyed on it too
@@ -37,7 +35,7 @@ def _c_printer(nodes: Nodes, state: dict[int, str]) -> Printer:
     return Printer(nodes, state, _CSyntax())
 
 
-def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: Nodes,
+def _command_c(n: int, guard: z3.BoolRef | bool, writes: Writes, width: int, nodes: Nodes,
                state: dict[int, str], frozen: frozenset[int]) -> str:
     p = _c_printer(nodes, state)
     top = nodes.get(guard) if not isinstance(guard, bool) else None
@@ -59,7 +57,7 @@ def _command_c(n: int, guard: Any, writes: dict[int, Any], width: int, nodes: No
                       f"  memcpy(o, s, {width});", *stores, "  return 1;", "}"])
 
 
-def _predicate_c(n: int, term: Any, nodes: Nodes, state: dict[int, str]) -> str:
+def _predicate_c(n: int, term: z3.BoolRef | bool, nodes: Nodes, state: dict[int, str]) -> str:
     p = _c_printer(nodes, state)
     v = p.value(term)
     return "\n".join([f"static int p{n}(const u8 *s) {{", *p.lines, f"  return ({v}) != 0;", "}"])
@@ -179,7 +177,7 @@ def numbering(program: Program) -> tuple[Command, ...]:
     return tuple(seen.values())
 
 
-def predicates_c(program: Program, predicates: list[Any]) -> str:
+def predicates_c(program: Program, predicates: list[z3.BoolRef | bool]) -> str:
     """The predicates' C functions and their dispatch (cheap: a few small terms)."""
     xs = state_vars(program)
     nodes, state = Nodes(), state_names(xs)
@@ -190,7 +188,7 @@ def predicates_c(program: Program, predicates: list[Any]) -> str:
     return "\n\n".join([*preds, dispatch])
 
 
-def source(program: Program, predicates: list[Any]) -> tuple[str, tuple[Command, ...]]:
+def source(program: Program, predicates: list[z3.BoolRef | bool]) -> tuple[str, tuple[Command, ...]]:
     """The C text of `program` with `predicates` (Z3 terms over its state variables), and the
     commands in the order the text numbers them."""
     xs = state_vars(program)

@@ -9,16 +9,87 @@ There is no second semantics to drift from the first.
 State variables are small unsigned integers (booleans are 0/1). Conditions are
 domain booleans. A transition states what it requires with `View.require`; the
 concrete view stops at the first requirement that is false.
+
+`Domain[V, B]` says what a domain offers: V is its value (a state variable's content: an int,
+or a Z3 bit-vector term) and B its boolean (a bool, or a Z3 Bool term). Both domains also take
+Python ints and bools where they take a value or a boolean, since the semantics writes its
+constants (layout codes, 0/1 flags) as plain ints.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import z3
 
+if TYPE_CHECKING:
+    from specmc.model.layout import Layout
+
 WIDTH = 8  # bits per state variable; every encoded value is < 2**WIDTH
 _MASK = (1 << WIDTH) - 1
+
+V = TypeVar("V")  # a domain's value
+B = TypeVar("B")  # a domain's boolean
+T = TypeVar("T")  # either, where an operation does not care (`ite`)
+
+
+class Domain(Protocol[V, B]):
+    """What the semantics may do with values and booleans; `Concrete` (Domain[int, bool]) and
+    `Symbolic` (Domain[z3.BitVecRef, z3.BoolRef]) implement it. Arithmetic and comparisons are
+    unsigned and wrap at WIDTH bits, in both."""
+
+    symbolic: bool  # False: values are known, a false requirement stops the transition at once
+
+    def num(self, n: int) -> V:
+        """The constant n (wrapped to WIDTH bits)."""
+        ...
+
+    def true(self) -> B: ...
+
+    def false(self) -> B: ...
+
+    def eq(self, a: V | int, b: V | int) -> B: ...
+
+    def ne(self, a: V | int, b: V | int) -> B: ...
+
+    def lt(self, a: V | int, b: V | int) -> B: ...
+
+    def le(self, a: V | int, b: V | int) -> B: ...
+
+    def add(self, a: V | int, b: V | int) -> V: ...
+
+    def sub(self, a: V | int, b: V | int) -> V: ...
+
+    def bit(self, mask: V | int, i: int) -> B:
+        """Bit i of a bitmask (the set _S_ of sec-weakref-execution)."""
+        ...
+
+    def and_(self, *bs: B | bool) -> B: ...
+
+    def or_(self, *bs: B | bool) -> B: ...
+
+    def not_(self, b: B | bool) -> B: ...
+
+    def ite(self, c: B | bool, a: T, b: T) -> T:
+        """a where c holds, else b (two values, or two booleans)."""
+        ...
+
+    def truth(self, v: V | int) -> B:
+        """A value read as a boolean: nonzero."""
+        ...
+
+    def as_num(self, b: B | bool) -> V:
+        """A boolean stored as a value: 1 or 0."""
+        ...
+
+    def known(self, b: B | bool) -> bool | None:
+        """b's truth when it is decided without knowing the state, else None."""
+        ...
+
+    def input(self, name: str) -> V:
+        """An argument of a family command (model/program.py): symbolic only."""
+        ...
 
 
 class Disabled(Exception):
@@ -26,7 +97,7 @@ class Disabled(Exception):
 
 
 class Concrete:
-    """Python ints and bools."""
+    """Python ints and bools: Domain[int, bool]."""
 
     symbolic = False
 
@@ -41,54 +112,54 @@ class Concrete:
     def false(self) -> bool:
         return False
 
-    def eq(self, a: Any, b: Any) -> bool:
+    def eq(self, a: int, b: int) -> bool:
         return a == b
 
-    def ne(self, a: Any, b: Any) -> bool:
+    def ne(self, a: int, b: int) -> bool:
         return a != b
 
-    def lt(self, a: Any, b: Any) -> bool:
+    def lt(self, a: int, b: int) -> bool:
         return a < b
 
-    def le(self, a: Any, b: Any) -> bool:
+    def le(self, a: int, b: int) -> bool:
         return a <= b
 
-    def add(self, a: Any, b: Any) -> int:
+    def add(self, a: int, b: int) -> int:
         return (a + b) % (1 << WIDTH)
 
-    def sub(self, a: Any, b: Any) -> int:
+    def sub(self, a: int, b: int) -> int:
         return (a - b) % (1 << WIDTH)
 
-    def bit(self, mask: Any, i: int) -> bool:
+    def bit(self, mask: int, i: int) -> bool:
         return bool((mask >> i) & 1)
 
-    def and_(self, *bs: Any) -> bool:
+    def and_(self, *bs: bool) -> bool:
         return all(bs)
 
-    def or_(self, *bs: Any) -> bool:
+    def or_(self, *bs: bool) -> bool:
         return any(bs)
 
-    def not_(self, b: Any) -> bool:
+    def not_(self, b: bool) -> bool:
         return not b
 
-    def ite(self, c: Any, a: Any, b: Any) -> Any:
+    def ite(self, c: bool, a: T, b: T) -> T:
         return a if c else b
 
-    def truth(self, v: Any) -> bool:
+    def truth(self, v: int) -> bool:
         return v != 0
 
-    def as_num(self, b: Any) -> int:
+    def as_num(self, b: bool) -> int:
         return 1 if b else 0
 
-    def known(self, b: Any) -> bool | None:
+    def known(self, b: bool) -> bool | None:
         return bool(b)
 
-    def input(self, name: str) -> Any:
+    def input(self, name: str) -> int:
         raise TypeError(f"input {name}: a family's arguments are symbolic; the explorer runs its instances")
 
 
 class Symbolic:
-    """Z3 bit-vector terms; booleans are Z3 Bool terms."""
+    """Z3 bit-vector terms; booleans are Z3 Bool terms: Domain[z3.BitVecRef, z3.BoolRef]."""
 
     symbolic = True
 
@@ -100,7 +171,7 @@ class Symbolic:
         self._zero = self._nums[0]
         self._ids = {self._true.get_id(): True, self._false.get_id(): False}
 
-    def _lit(self, b: Any) -> bool | None:
+    def _lit(self, b: z3.BoolRef | bool) -> bool | None:
         """True or False for a constant; None for any other term. By AST id (Z3 shares equal
         terms): z3.is_true is a chain of API calls, and the liveness terms ask it thousands of
         times per command."""
@@ -108,43 +179,43 @@ class Symbolic:
             return b
         return self._ids.get(b.get_id())
 
-    def num(self, n: int) -> Any:
+    def num(self, n: int) -> z3.BitVecRef:
         return self._nums[n % (1 << WIDTH)]
 
-    def true(self) -> Any:
+    def true(self) -> z3.BoolRef:
         return self._true
 
-    def false(self) -> Any:
+    def false(self) -> z3.BoolRef:
         return self._false
 
-    def _v(self, a: Any) -> Any:
+    def _v(self, a: z3.BitVecRef | int) -> z3.BitVecRef:
         return self._nums[a] if isinstance(a, int) else a
 
-    def eq(self, a: Any, b: Any) -> Any:
+    def eq(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BoolRef:
         a, b = self._v(a), self._v(b)
         if z3.is_bv_value(a) and z3.is_bv_value(b):  # two constants (a family instance's argument)
             return self._true if a.as_long() == b.as_long() else self._false
         return a == b
 
-    def ne(self, a: Any, b: Any) -> Any:
+    def ne(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BoolRef:
         return self._v(a) != self._v(b)
 
-    def lt(self, a: Any, b: Any) -> Any:
+    def lt(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BoolRef:
         return z3.ULT(self._v(a), self._v(b))
 
-    def le(self, a: Any, b: Any) -> Any:
+    def le(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BoolRef:
         return z3.ULE(self._v(a), self._v(b))
 
-    def add(self, a: Any, b: Any) -> Any:
+    def add(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BitVecRef:
         return self._v(a) + self._v(b)
 
-    def sub(self, a: Any, b: Any) -> Any:
+    def sub(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BitVecRef:
         return self._v(a) - self._v(b)
 
-    def bit(self, mask: Any, i: int) -> Any:
+    def bit(self, mask: z3.BitVecRef | int, i: int) -> z3.BoolRef:
         return z3.Extract(i, i, self._v(mask)) == z3.BitVecVal(1, 1)
 
-    def and_(self, *bs: Any) -> Any:
+    def and_(self, *bs: z3.BoolRef | bool) -> z3.BoolRef:
         lits = [self._lit(b) for b in bs]
         if False in lits:
             return self._false
@@ -153,7 +224,7 @@ class Symbolic:
             return self._true
         return bs[0] if len(bs) == 1 else _nary(z3.Z3_mk_and, bs)
 
-    def or_(self, *bs: Any) -> Any:
+    def or_(self, *bs: z3.BoolRef | bool) -> z3.BoolRef:
         lits = [self._lit(b) for b in bs]
         if True in lits:
             return self._true
@@ -162,28 +233,28 @@ class Symbolic:
             return self._false
         return bs[0] if len(bs) == 1 else _nary(z3.Z3_mk_or, bs)
 
-    def not_(self, b: Any) -> Any:
+    def not_(self, b: z3.BoolRef | bool) -> z3.BoolRef:
         return z3.Not(b)
 
-    def ite(self, c: Any, a: Any, b: Any) -> Any:
+    def ite(self, c: z3.BoolRef | bool, a: T, b: T) -> T:
         if z3.is_true(c):
             return a
         if z3.is_false(c):
             return b
         if isinstance(a, bool) or isinstance(b, bool) or z3.is_bool(a):
             return z3.If(c, a, b)
-        return z3.If(c, self._v(a), self._v(b))
+        return z3.If(c, self._v(a), self._v(b))  # type: ignore[arg-type]  # two values: not bools
 
-    def truth(self, v: Any) -> Any:
+    def truth(self, v: z3.BitVecRef | int) -> z3.BoolRef:
         return self._v(v) != self._zero
 
-    def as_num(self, b: Any) -> Any:
+    def as_num(self, b: z3.BoolRef | bool) -> z3.BitVecRef:
         return z3.If(b, self._one, self._zero)
 
-    def input(self, name: str) -> Any:
+    def input(self, name: str) -> z3.BitVecRef:
         return z3.BitVec(name, WIDTH)
 
-    def known(self, b: Any) -> bool | None:
+    def known(self, b: z3.BoolRef | bool) -> bool | None:
         if z3.is_true(b):
             return True
         if z3.is_false(b):
@@ -191,7 +262,7 @@ class Symbolic:
         return None
 
 
-def _nary(make: Any, bs: tuple[Any, ...]) -> Any:
+def _nary(make: Callable[..., z3.Ast], bs: tuple[z3.BoolRef, ...]) -> z3.BoolRef:
     """z3.And / z3.Or without the Python wrapper's argument checks, which cost more than the
     term (the arguments here are Bool terms of the main context by construction)."""
     ctx = bs[0].ctx
@@ -199,7 +270,7 @@ def _nary(make: Any, bs: tuple[Any, ...]) -> Any:
     return z3.BoolRef(make(ctx.ref(), len(bs), args), ctx)
 
 
-class View:
+class View(Generic[V, B]):
     """One transition's window on a state: reads, buffered writes, requirements.
 
     `values` is the state vector (ints or Z3 terms), indexed through `layout`.
@@ -207,32 +278,32 @@ class View:
     array access with a symbolic index becomes an if-then-else over the slots.
     """
 
-    def __init__(self, d: Concrete | Symbolic, layout: Any, values: Any) -> None:
+    def __init__(self, d: Domain[V, B], layout: Layout, values: Sequence[V | int]) -> None:
         self.d = d
         self.layout = layout
         self.values = values
-        self.writes: dict[int, Any] = {}
-        self.requires: list[Any] = []
+        self.writes: dict[int, V | int] = {}
+        self.requires: list[B | bool] = []
 
     # guard ------------------------------------------------------------------
-    def require(self, b: Any) -> None:
+    def require(self, b: B | bool) -> None:
         if self.d.known(b) is False:
             if not self.d.symbolic:
                 raise Disabled
         self.requires.append(b)
 
-    def guard(self) -> Any:
+    def guard(self) -> B:
         return self.d.and_(*self.requires)
 
-    def input(self, name: str) -> Any:
+    def input(self, name: str) -> V:
         """An argument of a family command (model/program.py)."""
         return self.d.input(name)
 
     # state access -------------------------------------------------------------
-    def _slot(self, i: int) -> Any:
+    def _slot(self, i: int) -> V | int:
         return self.writes[i] if i in self.writes else self.values[i]
 
-    def get(self, name: str, index: Any = None) -> Any:
+    def get(self, name: str, index: V | int | None = None) -> V | int:
         base, size = self.layout.where(name)
         if index is None:
             return self._slot(base)
@@ -243,31 +314,32 @@ class View:
                 raise IndexError(f"{name}[{index}]")
             return self._slot(base + index)
         if not self.d.symbolic:
-            if not 0 <= index < size:
+            if not 0 <= index < size:  # type: ignore[operator]  # a concrete value: an int
                 raise IndexError(f"{name}[{index}]")
-            return self._slot(base + index)
+            return self._slot(base + index)  # type: ignore[operator]
         out = self._slot(base + size - 1)
         for i in range(size - 2, -1, -1):
             out = self.d.ite(self.d.eq(index, i), self._slot(base + i), out)
         return out
 
-    def set(self, name: str, value: Any, index: Any = None, when: Any = None) -> None:
+    def set(self, name: str, value: V | int, index: V | int | None = None,
+            when: B | bool | None = None) -> None:
         base, size = self.layout.where(name)
         if index is None:
             self._put(base, value, when)
             return
         if isinstance(index, int) or not self.d.symbolic:
             if not self.d.symbolic:
-                index &= _MASK
-            if not 0 <= index < size:
+                index &= _MASK  # type: ignore[operator]  # a concrete value: an int
+            if not 0 <= index < size:  # type: ignore[operator]
                 raise IndexError(f"{name}[{index}]")
-            self._put(base + index, value, when)
+            self._put(base + index, value, when)  # type: ignore[operator]
             return
         for i in range(size):
             cond = self.d.eq(index, i) if when is None else self.d.and_(when, self.d.eq(index, i))
             self._put(base + i, value, cond)
 
-    def _put(self, i: int, value: Any, when: Any) -> None:
+    def _put(self, i: int, value: V | int, when: B | bool | None) -> None:
         if when is None:
             self.writes[i] = value
             return
@@ -277,8 +349,8 @@ class View:
         elif k is None:
             self.writes[i] = self.d.ite(when, value, self._slot(i))
 
-    def successor(self) -> Any:
-        """The next state vector (concrete: a tuple)."""
+    def successor(self) -> tuple[V | int, ...] | list[V | int]:
+        """The next state vector (concrete: a tuple; symbolic: a list of terms)."""
         vals = list(self.values)
         for i, v in self.writes.items():
             vals[i] = v

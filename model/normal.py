@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
 
 from specmc.model.build import HOST_CALLS, Substitution, select_algorithms
 from specmc.model.by_hand import BY_HAND
 from specmc.model.compile import dead_loop
 from specmc.model.hosts import HostProfile
 from specmc.spec import ir
+
+# a normal form: nested tuples of node names, renamed variables, literals and flags
+Form = str | int | bool | None | tuple["Form", ...]
 
 # operations defined elsewhere in ECMA-262 that the compiler models by hand and that cannot throw
 _TOTAL_BUILTINS = frozenset(name for name, hand in BY_HAND.items() if hand.total)
@@ -42,7 +44,7 @@ class ModelForm:
     """What review compares: per algorithm the model compiles, its normal form."""
 
     host: str
-    algorithms: tuple[tuple[str, Any], ...]  # (name, normal form), sorted by name
+    algorithms: tuple[tuple[str, Form], ...]  # (name, normal form), sorted by name
     missing: tuple[str, ...]  # algorithms the model needs and the text does not define
     unknown: tuple[ir.Step, ...]  # unreadable steps in algorithms the model needs
     from_text: tuple[tuple[str, ir.Algorithm], ...] = ()  # (model name, the text's algorithm)
@@ -59,7 +61,7 @@ class ModelForm:
                                     tuple(_normal_text(s) for s in self.unknown),
                                     *((self.twice,) if self.twice else ()))).encode()).hexdigest()
 
-    def of(self, name: str) -> Any:
+    def of(self, name: str) -> Form:
         return dict(self.algorithms).get(name)
 
 
@@ -73,7 +75,7 @@ def model_form(spec: ir.Spec, host: HostProfile) -> ModelForm:
     return ModelForm(host.name, forms, sel.missing, sel.unknown, from_text, sel.substituted, twice)
 
 
-def step_form(alg: ir.Algorithm, spec_algs: dict[str, ir.Algorithm]) -> dict[int, Any]:
+def step_form(alg: ir.Algorithm, spec_algs: dict[str, ir.Algorithm]) -> dict[int, Form]:
     """Normal form of each step of `alg` (by id), for a step-level diff that ignores rewording."""
     n = _Normaliser(alg, _Totality(spec_algs))
     return {id(s): n.stmt(s.stmt) for s in alg.walk()}
@@ -125,7 +127,7 @@ class _Normaliser:
     def _bind(self, name: str) -> str:
         return self.names.setdefault(name, f"v{len(self.names)}")
 
-    def algorithm(self) -> Any:
+    def algorithm(self) -> Form:
         a = self.alg
         steps = list(a.steps)
         last = steps[-1] if steps else None
@@ -135,11 +137,11 @@ class _Normaliser:
         params = tuple(p.optional for p in a.params)
         return (a.kind, params, len(a.captures), len(a.binds), a.atomic, self.steps(tuple(steps)))
 
-    def steps(self, steps: tuple[ir.Step, ...]) -> tuple:
+    def steps(self, steps: tuple[ir.Step, ...]) -> Form:
         return tuple((self.stmt(s.stmt), () if dead_loop(s.stmt) else self.steps(s.substeps))
                      for s in steps)
 
-    def stmt(self, st: ir.Stmt) -> Any:
+    def stmt(self, st: ir.Stmt) -> Form:
         if isinstance(st, ir.Let):
             return ("Let", self._bind(st.var), self.expr(st.value))
         if isinstance(st, ir.Choose):
@@ -151,7 +153,7 @@ class _Normaliser:
                     self.expr(st.such_that), st.reverse)
         return self.generic(st)
 
-    def expr(self, e: Any) -> Any:
+    def expr(self, e: ir.Expr | None) -> Form:
         if e is None:
             return None
         if isinstance(e, ir.Var):
@@ -172,13 +174,13 @@ class _Normaliser:
             return ("Binder", self._bind(e.var), e.type_name, e.fields)
         return self.generic(e)
 
-    def generic(self, node: Any) -> Any:
+    def generic(self, node: object) -> Form:
         if isinstance(node, tuple):
             return tuple(self.generic(x) if isinstance(x, ir.Stmt) else self.expr(x)
                          if isinstance(x, ir.Expr) else x for x in node)
         if not is_dataclass(node):
             return node
-        out: list[Any] = [type(node).__name__]
+        out: list[Form] = [type(node).__name__]
         for f in fields(node):
             if f.name == "loc":
                 continue

@@ -20,21 +20,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 import z3
 from specmc.model.domain import Disabled, View
 from specmc.model.program import Command, Program
 
+if TYPE_CHECKING:
+    from specmc.model.symbolic import Predicate
+
 Path = list[tuple[Command | None, tuple[int, ...]]]  # (command taken, state reached), from the start
+Seen = dict[int, tuple[z3.ExprRef, frozenset[int]]]  # Z3 id -> (the term it was found under, its variables)
 
 
 class LiftError(Exception):
     """A path of the slice does not run in the whole model: the cone missed a dependency."""
 
 
-def reads(term: Any, index: dict[int, int], seen: dict[int, tuple[Any, frozenset[int]]] | None = None
-          ) -> frozenset[int]:
+def reads(term: z3.ExprRef | int, index: dict[int, int], seen: Seen | None = None) -> frozenset[int]:
     """The state variables (positions, via `index`: Z3 id -> position) a term mentions. `seen`
     memoises subterms across calls (commands share most of theirs: Z3 hash-conses them). Z3 reuses
     the id of a term that has been freed, so each entry holds the term it was found under (a term
@@ -86,7 +89,7 @@ class Dependencies:
         self.program = program
         self.xs = state_vars(program)
         self.index = {x.get_id(): i for i, x in enumerate(self.xs)}
-        self._seen: dict[int, tuple[Any, frozenset[int]]] = {}
+        self._seen: Seen = {}
         guards: set[int] = set()
         deps: dict[int, set[int]] = {}
         for _name, guard, writes in command_terms(program, self.xs):
@@ -97,7 +100,7 @@ class Dependencies:
         self.guards = frozenset(guards)
         self.deps = {i: frozenset(s) for i, s in deps.items()}
 
-    def of(self, predicate: Any) -> frozenset[int]:
+    def of(self, predicate: Predicate) -> frozenset[int]:
         """The variables a state predicate `fn(program, view)` reads, from its own Z3 term."""
         from specmc.model.symbolic import predicate_term
 

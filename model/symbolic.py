@@ -9,26 +9,33 @@ program's symbolic ones: a family of mutator calls reads its arguments from inpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import z3
 from specmc.model.domain import WIDTH, Symbolic, View
+from specmc.model.layout import Layout
 from specmc.model.program import Command, Program
 
 SYMBOLIC = Symbolic()
 
+Vars = tuple[z3.BitVecRef, ...]  # state (or input) variables, in layout order
+Writes = dict[int, z3.BitVecRef | int]  # state index -> next value, for the variables a command writes
+Terms = tuple[str, z3.BoolRef, Writes]  # a command's name, guard and writes
+# a state predicate (a property, a cover), run here in the symbolic domain
+Predicate = Callable[[Program, View[z3.BitVecRef, z3.BoolRef]], z3.BoolRef | bool]
+
 
 @dataclass(frozen=True)
 class Relation:
-    current: tuple[Any, ...]
-    next: tuple[Any, ...]
-    inputs: tuple[Any, ...]  # the families' arguments, free in `trans`
-    init: Any
-    trans: Any
+    current: Vars
+    next: Vars
+    inputs: Vars  # the families' arguments, free in `trans`
+    init: z3.BoolRef
+    trans: z3.BoolRef
 
 
-def state_vars(program: Program, suffix: str = "") -> tuple[Any, ...]:
+def state_vars(program: Program, suffix: str = "") -> Vars:
     out = []
     for name, _base, size in program.layout.names:
         for i in range(size):
@@ -39,10 +46,10 @@ def state_vars(program: Program, suffix: str = "") -> tuple[Any, ...]:
 
 # the last program's terms: an engine's relation (pdr, kind) and the certificate check that
 # follows it need them in one process, and building them costs seconds on the default models
-_LAST: list[tuple[Program, tuple[int, ...], list[tuple[str, Any, dict[int, Any]]]]] = []
+_LAST: list[tuple[Program, tuple[int, ...], list[Terms]]] = []
 
 
-def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
+def command_terms(program: Program, cur: Vars) -> list[Terms]:
     """(name, guard, writes) for every symbolic command (`Program.symbolic_commands`), over the
     current-state variables and the families' input variables."""
     key = tuple(v.get_id() for v in cur)
@@ -54,7 +61,7 @@ def command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any
     return list(out)
 
 
-def _command_terms(program: Program, cur: tuple[Any, ...]) -> list[tuple[str, Any, dict[int, Any]]]:
+def _command_terms(program: Program, cur: Vars) -> list[Terms]:
     return [(cmd.name, *command_term(program, cmd, cur)) for cmd in program.symbolic_commands]
 
 
@@ -62,7 +69,7 @@ class SymbolicBranch(Exception):
     """A predicate decided a Python `if` on a symbolic value (`if S.get("gone", i) == 1:`)."""
 
 
-def _strict_bool(self: Any) -> bool:
+def _strict_bool(self: z3.ExprRef) -> bool:
     if z3.is_true(self):
         return True
     if z3.is_false(self):
@@ -79,7 +86,7 @@ def _strict_bool(self: Any) -> bool:
         "a value that is only known per state")
 
 
-class _PredicateView(View):
+class _PredicateView(View[z3.BitVecRef, z3.BoolRef]):
     """A predicate's window: an array read at a state-dependent index also records that the
     index is in range. The concrete View refuses an index past the end (IndexError, E079 at the
     user's line); the symbolic read would fall back to the last slot, so a search of the terms
@@ -87,11 +94,11 @@ class _PredicateView(View):
     review). With the range in the term, such a state breaks the property in every engine, and
     the concrete re-check of the path found raises the same E079."""
 
-    def __init__(self, layout: Any, cur: tuple[Any, ...]) -> None:
+    def __init__(self, layout: Layout, cur: Vars) -> None:
         super().__init__(SYMBOLIC, layout, cur)
-        self.in_range: list[Any] = []
+        self.in_range: list[z3.BoolRef] = []
 
-    def get(self, name: str, index: Any = None) -> Any:
+    def get(self, name: str, index: z3.BitVecRef | int | None = None) -> z3.BitVecRef | int:
         if index is not None and z3.is_bv_value(index):
             index = index.as_long()  # a constant index is checked at once, as the concrete View does
         if index is not None and not isinstance(index, int):
@@ -100,7 +107,8 @@ class _PredicateView(View):
         return super().get(name, index)
 
 
-def predicate_parts(program: Program, fn: Any, cur: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+def predicate_parts(program: Program, fn: Predicate, cur: Vars
+                    ) -> tuple[z3.BoolRef | bool, tuple[z3.BoolRef, ...]]:
     """A state predicate `fn(program, view)` (a property, a cover) as a term over `cur`, and the
     conditions under which its concrete evaluation is defined (every state-dependent array index
     in range).
@@ -119,7 +127,7 @@ def predicate_parts(program: Program, fn: Any, cur: tuple[Any, ...]) -> tuple[An
         z3.ExprRef.__bool__ = original  # type: ignore[method-assign]
 
 
-def predicate_term(program: Program, fn: Any, cur: tuple[Any, ...]) -> Any:
+def predicate_term(program: Program, fn: Predicate, cur: Vars) -> z3.BoolRef | bool:
     """`predicate_parts` as one term: where the predicate's concrete evaluation is undefined, it
     is false (the engines then find that state, and its concrete re-check is the user's E079)."""
     term, defined = predicate_parts(program, fn, cur)
@@ -128,7 +136,7 @@ def predicate_term(program: Program, fn: Any, cur: tuple[Any, ...]) -> Any:
     return z3.And(*defined, term if not isinstance(term, bool) else z3.BoolVal(term))
 
 
-def command_term(program: Program, cmd: Command, cur: tuple[Any, ...]) -> tuple[Any, dict[int, Any]]:
+def command_term(program: Program, cmd: Command, cur: Vars) -> tuple[z3.BoolRef, Writes]:
     """One command's guard and writes (state index -> next value) over `cur`: its `fire` run in
     the symbolic domain."""
     view = View(SYMBOLIC, program.layout, cur)
@@ -136,7 +144,7 @@ def command_term(program: Program, cmd: Command, cur: tuple[Any, ...]) -> tuple[
     return view.guard(), dict(view.writes)
 
 
-def changes(writes: dict[int, Any], cur: tuple[Any, ...]) -> dict[int, Any]:
+def changes(writes: Writes, cur: Vars) -> dict[int, z3.BitVecRef]:
     """The variables a command really changes, with their next values as terms: a write of a
     variable's own current value is no change (quantifying it, substituting it or branching on
     it is wasted work)."""
@@ -160,7 +168,7 @@ def relation(program: Program, selector: bool = False) -> Relation:
                      for _name, guard, writes in terms]
         return Relation(cur, nxt, inputs, init, z3.Or(*disjuncts))
     taken = z3.BitVec("command taken", max(1, (len(terms) - 1).bit_length()))
-    after: list[Any] = list(cur)
+    after: list[z3.BitVecRef] = list(cur)
     for c, (_name, _guard, writes) in enumerate(terms):
         for i, v in changes(writes, cur).items():
             after[i] = z3.If(taken == c, v, after[i])
@@ -169,5 +177,5 @@ def relation(program: Program, selector: bool = False) -> Relation:
     return Relation(cur, nxt, inputs + (taken,), init, trans)
 
 
-def input_vars(program: Program) -> tuple[Any, ...]:
+def input_vars(program: Program) -> Vars:
     return tuple(SYMBOLIC.input(n) for c in program.families for n in c.inputs)
