@@ -1,18 +1,21 @@
 """Expressions and writes of one step, evaluated against `View`/`Domain` (model/domain.py).
 
-`Expressions` is the part of `AlgCompiler` (model/compile.py) that gives a step's operands and
-assignments their meaning: values, conditions, calls (a frame push, a host hook, or an operation
-modelled by hand), record literals, and the list operations the model has ([[Cells]],
-[[KeptAlive]]). Control flow (program counters, loops, frames) stays in model/compile.py.
+`Expressions` is the layer of the algorithm compiler (model/compile.py) that gives a step's
+operands and assignments their meaning: values, conditions, the frame's locals, calls (a frame
+push, a host hook, or an operation modelled by hand), record literals, and the list operations
+the model has ([[Cells]], [[KeptAlive]]). Below it, model/flow.py knows where each step sits;
+above it, model/loops.py and model/statements.py run loops and whole steps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Generic
 
 from specmc.model.by_hand import FRAME_CALL_USER, builtin
+from specmc.model.domain import B, Domain, V, View
 from specmc.model.errors import model_error
+from specmc.model.flow import Flow
 from specmc.model.heap import (
     check_cell,
     check_live,
@@ -41,44 +44,61 @@ from specmc.model.layout import (
 from specmc.spec import ir
 
 if TYPE_CHECKING:
-    from specmc.model.compile import AlgCompiler, ModelCompiler
+    from specmc.model.compile import ModelCompiler
 
 CONDITION_FORMS = (ir.Compare, ir.TypeTest, ir.Present, ir.HasSlots, ir.Logic, ir.Contains,
                    ir.OneOf, ir.Binary)
 
 
 @dataclass
-class Ctx:
+class Ctx(Generic[V, B]):
     """Evaluation context of one transition at one frame depth."""
 
-    S: Any  # View
+    S: View[V, B]
     d: int  # frame depth (compile-time constant)
-    alg: AlgCompiler
-    env: dict[str, Any] = field(default_factory=dict)  # binder variables
-    ret: Any = None  # the callee's result when resuming after a call
-    call: tuple[str, tuple[Any, ...], Any] | None = None  # (callee, args, reach) recorded in phase 0
-    abrupt: list[Any] = field(default_factory=list)  # conditions under which `?` propagates
-    prop: Any = None  # after resuming: the condition under which the frame returned abruptly
+    alg: Expressions  # the algorithm compiler of the frame (model/compile.py)
+    env: dict[str, V | int] = field(default_factory=dict)  # binder variables
+    ret: V | int | None = None  # the callee's result when resuming after a call
+    # (callee, args, reach) recorded in phase 0
+    call: tuple[str, tuple[V | B | int, ...], B | bool] | None = None
+    abrupt: list[B | bool] = field(default_factory=list)  # conditions under which `?` propagates
+    prop: B | bool | None = None  # after resuming: the condition under which the frame returned abruptly
+    # (cell, held value) of a [[HeldValue]] passed to user code in this step (heap.mark_delivery)
+    delivered: tuple[V | B | int, V | int] | None = None
 
     @property
-    def D(self) -> Any:
+    def D(self) -> Domain[V, B]:
         return self.S.d
 
 
-class Expressions:
-    """Operand, condition and write semantics of AlgCompiler (mixed in: they read its frame
-    locals and its ModelCompiler)."""
+class Expressions(Flow):
+    """Operand, condition and write semantics of one algorithm's steps, and its frame's locals.
+    A value form gives a domain value, a condition form (CONDITION_FORMS) a domain boolean."""
 
     mc: ModelCompiler
 
-    def evc(self, e: ir.Expr, c: Ctx, when: Any, s: ir.Step) -> Any:
+    # locals -------------------------------------------------------------------
+    def get_local(self, c: Ctx[V, B], name: str, step: ir.Step | None = None) -> V | int:
+        if name in c.env:
+            return c.env[name]
+        k = self.mc.layout.locals_per_frame
+        return c.S.get("frame_local", c.d * k + self.slot(name, step))
+
+    def set_local(self, c: Ctx[V, B], name: str, value: V | B | int, when: B | bool,
+                  step: ir.Step | None = None) -> None:
+        k = self.mc.layout.locals_per_frame
+        c.S.set("frame_local", value, c.d * k + self.slot(name, step), when=when)  # type: ignore[arg-type]
+
+    # values and conditions ------------------------------------------------------
+    def evc(self, e: ir.Expr, c: Ctx[V, B], when: B | bool, s: ir.Step) -> B:
         """A condition: boolean forms as they are, a value (e.g. a call) compared to *true*."""
         v = self.ev(e, c, when, s)
         if isinstance(e, CONDITION_FORMS) and not (isinstance(e, ir.Binary) and e.op == "+"):
-            return v
-        return c.D.eq(v, TRUE)
+            return v  # type: ignore[return-value]  # a condition form's value is a boolean
+        return c.D.eq(v, TRUE)  # type: ignore[arg-type]  # ... and any other form's a value
 
-    def ev(self, e: ir.Expr | None, c: Ctx, when: Any, s: ir.Step) -> Any:
+    def ev(self, e: ir.Expr | None, c: Ctx[V, B], when: B | bool, s: ir.Step) -> V | B | int:
+        """A value form's value, or a condition form's truth (as `evc` reads it)."""
         D = c.D
         if e is None:
             return D.num(UNDEF)
@@ -145,7 +165,7 @@ class Expressions:
             return D.not_(r) if e.negated else r
         raise model_error(s, f"the model has no semantics for {type(e).__name__} expressions")
 
-    def _contains(self, e: ir.Contains, c: Ctx, when: Any, s: ir.Step) -> Any:
+    def _contains(self, e: ir.Contains, c: Ctx[V, B], when: B | bool, s: ir.Step) -> B:
         D = c.D
         if isinstance(e.container, ir.Special) and e.container.kind == "global-symbol-registry":
             return D.false()  # the model has no Symbols
@@ -161,14 +181,14 @@ class Expressions:
             if isinstance(e.element, ir.Binder):
                 env = dict(c.env)
                 env[e.element.var] = v
-                sub = Ctx(c.S, c.d, self, env, c.ret, c.call, c.abrupt)
+                sub = Ctx(c.S, c.d, self, env, c.ret, c.call, c.abrupt, delivered=c.delivered)
                 cond = self.evc(e.such_that, sub, D.and_(when, member), s) if e.such_that else D.true()
                 out.append(D.and_(member, cond))
             else:
                 out.append(D.and_(member, D.eq(self.ev(e.element, c, when, s), v)))
         return D.or_(*out)
 
-    def _record(self, e: ir.RecordLit, c: Ctx, when: Any, s: ir.Step) -> Any:
+    def _record(self, e: ir.RecordLit, c: Ctx[V, B], when: B | bool, s: ir.Step) -> V | int:
         D = c.D
         fields = dict(e.fields)
         if "Callback" in fields:  # JobCallback Record { [[Callback]]: f, [[HostDefined]]: ~empty~ }
@@ -179,7 +199,7 @@ class Expressions:
                                  for k in ("WeakRefTarget", "HeldValue", "UnregisterToken")], when)
         raise model_error(s, f"record {e.type_name} with fields {sorted(fields)} is not modelled")
 
-    def _call(self, e: ir.Call, c: Ctx, when: Any, s: ir.Step) -> Any:
+    def _call(self, e: ir.Call, c: Ctx[V, B], when: B | bool, s: ir.Step) -> V | int:
         D = c.D
         name = e.callee.name if isinstance(e.callee, ir.Name) else ""
         args = tuple(self.ev(a, c, when, s) for a in e.args)
@@ -204,7 +224,7 @@ class Expressions:
         return v
 
     # writes ---------------------------------------------------------------------
-    def assign(self, target: ir.Expr, v: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+    def assign(self, target: ir.Expr, v: V | B | int, c: Ctx[V, B], when: B | bool, s: ir.Step) -> None:
         if isinstance(target, ir.Var):
             self.set_local(c, target.name, v, when, s)
             return
@@ -214,7 +234,7 @@ class Expressions:
             return
         raise model_error(s, "cannot assign to this expression")
 
-    def _append(self, st: ir.Append, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+    def _append(self, st: ir.Append, item: V | int, c: Ctx[V, B], when: B | bool, s: ir.Step) -> None:
         D = c.D
         tgt = st.target
         if isinstance(tgt, ir.Field) and tgt.name == "Cells":
@@ -235,7 +255,7 @@ class Expressions:
             return
         raise model_error(s, "Append: the model only knows [[Cells]] and [[KeptAlive]]")
 
-    def _remove(self, st: ir.Remove, item: Any, c: Ctx, when: Any, s: ir.Step) -> None:
+    def _remove(self, st: ir.Remove, item: V | int, c: Ctx[V, B], when: B | bool, s: ir.Step) -> None:
         D = c.D
         src = st.source
         if not (isinstance(src, ir.Field) and src.name == "Cells"):

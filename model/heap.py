@@ -8,8 +8,9 @@ cuts the run (a bound, not an error).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from specmc.model.domain import B, V, View
 from specmc.model.errors import model_error
 from specmc.model.layout import (
     EMPTY,
@@ -42,38 +43,38 @@ SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": REG
              "Realm": REGISTRY}
 
 
-def is_obj(c: Ctx, v: Any) -> Any:
+def is_obj(c: Ctx[V, B], v: V | int) -> B:
     lay = c.alg.mc.layout
     D = c.D
     return D.and_(D.le(OBJ, v), D.lt(v, lay.cell_base))
 
 
-def is_cell(c: Ctx, v: Any) -> Any:
+def is_cell(c: Ctx[V, B], v: V | int) -> B:
     lay = c.alg.mc.layout
     D = c.D
     return D.and_(D.le(lay.cell_base, v), D.lt(v, lay.cell_base + lay.bounds.cells))
 
 
-def select(c: Ctx, name: str, v: Any, first: int, count: int, default: int) -> Any:
+def select(c: Ctx[V, B], name: str, v: V | int, first: int, count: int, default: int) -> V | int:
     """Read slot `name` of the entity whose value is v (values first..first+count-1);
     default when v is not one of them. With a symbolic v this is an if-then-else chain."""
     D = c.D
-    out = D.num(default)
+    out: V | int = D.num(default)
     for i in range(count - 1, -1, -1):
         out = D.ite(D.eq(v, first + i), c.S.get(name, i), out)
     return out
 
 
-def obj_get(c: Ctx, name: str, v: Any, default: int) -> Any:
+def obj_get(c: Ctx[V, B], name: str, v: V | int, default: int) -> V | int:
     return select(c, name, v, OBJ, c.alg.mc.layout.bounds.objects, default)
 
 
-def cell_get(c: Ctx, name: str, v: Any, default: int) -> Any:
+def cell_get(c: Ctx[V, B], name: str, v: V | int, default: int) -> V | int:
     lay = c.alg.mc.layout
     return select(c, name, v, lay.cell_base, lay.bounds.cells, default)
 
 
-def check_live(c: Ctx, v: Any, when: Any) -> None:
+def check_live(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
     """A read or write of a freed object or cell is a use after free."""
     D = c.D
     freed = D.or_(D.eq(obj_get(c, "obj_status", v, LIVE), FREED),
@@ -81,25 +82,25 @@ def check_live(c: Ctx, v: Any, when: Any) -> None:
     c.S.set("err_uaf", 1, when=D.and_(when, freed))
 
 
-def check_cell(c: Ctx, j: int, when: Any) -> None:
+def check_cell(c: Ctx[V, B], j: int, when: B | bool) -> None:
     D = c.D
     c.S.set("err_uaf", 1, when=D.and_(when, D.eq(c.S.get("cell_status", j), FREED)))
 
 
-def kind_is(c: Ctx, v: Any, kind: int) -> Any:
+def kind_is(c: Ctx[V, B], v: V | int, kind: int) -> B:
     D = c.D
     return D.and_(is_obj(c, v), D.eq(obj_get(c, "obj_kind", v, PLAIN), kind),
                   D.ne(obj_get(c, "obj_status", v, NONE), NONE))
 
 
-def has_slot(c: Ctx, v: Any, slot: str) -> Any:
+def has_slot(c: Ctx[V, B], v: V | int, slot: str) -> B:
     kind = SLOT_KIND.get(slot)
     if kind is None:
         return c.D.false()
     return kind_is(c, v, kind)
 
 
-def type_test(c: Ctx, v: Any, type_name: str, s: ir.Step) -> Any:
+def type_test(c: Ctx[V, B], v: V | int, type_name: str, s: ir.Step) -> B:
     D = c.D
     if type_name == "Object":
         return is_obj(c, v)
@@ -112,7 +113,7 @@ def type_test(c: Ctx, v: Any, type_name: str, s: ir.Step) -> Any:
     raise model_error(s, f"type test 'is a {type_name}' is not modelled")
 
 
-def check_slot(c: Ctx, base: Any, name: str, when: Any) -> None:
+def check_slot(c: Ctx[V, B], base: V | int, name: str, when: B | bool) -> None:
     """Reading or writing an internal slot the object does not have is not a step the text can
     take (the type checks before it, e.g. RequireInternalSlot, exist to rule it out): a failed
     well-formedness assertion of the text (`spec-asserts`), not a silent read of nothing."""
@@ -145,7 +146,7 @@ def unmodelled_field(step: ir.Step) -> str | None:
     return None
 
 
-def read_field(c: Ctx, base: Any, name: str, when: Any, s: ir.Step) -> Any:
+def read_field(c: Ctx[V, B], base: V | int, name: str, when: B | bool, s: ir.Step) -> V | int:
     D = c.D
     check_live(c, base, when)
     check_slot(c, base, name, when)
@@ -171,7 +172,7 @@ def read_field(c: Ctx, base: Any, name: str, when: Any, s: ir.Step) -> Any:
     raise model_error(s, f"field [[{name}]] is not modelled")
 
 
-def write_field(c: Ctx, base: Any, name: str, v: Any, when: Any, s: ir.Step) -> None:
+def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bool, s: ir.Step) -> None:
     D = c.D
     lay = c.alg.mc.layout
     check_live(c, base, when)
@@ -195,7 +196,7 @@ def write_field(c: Ctx, base: Any, name: str, v: Any, when: Any, s: ir.Step) -> 
     raise model_error(s, f"writing [[{name}]] is not modelled")
 
 
-def new_cell(c: Ctx, values: list[Any], when: Any) -> Any:
+def new_cell(c: Ctx[V, B], values: list[V | int], when: B | bool) -> V:
     """Allocate the next unused cell Record (cells are never reused: allocation order is
     append order). With every cell in use the run is cut (a bound, not an error)."""
     D = c.D
@@ -218,7 +219,7 @@ def new_cell(c: Ctx, values: list[Any], when: Any) -> Any:
     return chosen
 
 
-def new_object(S: Any, lay: Layout, kind: int, when: Any) -> Any:
+def new_object(S: View[V, B], lay: Layout, kind: int, when: B | bool) -> V:
     """Allocate the lowest free object slot; with none free the run is cut."""
     D = S.d
     chosen = D.num(EMPTY)
@@ -237,7 +238,7 @@ def new_object(S: Any, lay: Layout, kind: int, when: Any) -> Any:
     return chosen
 
 
-def free(c: Ctx, v: Any, when: Any) -> None:
+def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
     """`Free _x_` (host step): a second free is a use after free too."""
     D = c.D
     lay = c.alg.mc.layout
@@ -251,7 +252,7 @@ def free(c: Ctx, v: Any, when: Any) -> None:
         c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
 
 
-def root_value(c: Ctx, v: Any, when: Any = None) -> None:
+def root_value(c: Ctx[V, B], v: V | int, when: B | bool | None = None) -> None:
     D = c.D
     lay = c.alg.mc.layout
     for i in range(lay.bounds.objects):
@@ -259,24 +260,24 @@ def root_value(c: Ctx, v: Any, when: Any = None) -> None:
         c.S.set("root", 1, i, when=hit if when is None else D.and_(when, hit))
 
 
-def mark_delivery(c: Ctx, e: ir.Call) -> None:
+def mark_delivery(c: Ctx[V, B], e: ir.Call) -> None:
     """Remember which cell's [[HeldValue]] is passed to user code, and the value passed."""
     for a in e.args:
         for n in ir.iter_nodes(a):
             if isinstance(n, ir.Field) and n.name == "HeldValue":
                 D = c.D
                 cell = c.alg.ev(n.base, c, D.true(), None)  # type: ignore[arg-type]
-                c.env["__delivered__"] = (cell, cell_get(c, "cell_held", cell, UNDEF))
+                c.delivered = (cell, cell_get(c, "cell_held", cell, UNDEF))  # type: ignore[arg-type]
 
 
-def deliver(c: Ctx, when: Any = None) -> None:
+def deliver(c: Ctx[V, B], when: B | bool | None = None) -> None:
     """A held value goes to the cleanup callback: count it per cell (held-value-once) and hold it
     against the registrations as user code made them (observers, model/env.py): some registration
     not yet delivered or unregistered must have that held value and a target the collector took
     (`bad_delivery` otherwise); the first such registration is then delivered. Matched by what
     was registered, not by cell index, so that an engine that skips a registration (QuickJS-NG
     ignores a registry registering itself) does not shift the comparison."""
-    marked = c.env.pop("__delivered__", None)
+    marked, c.delivered = c.delivered, None
     if marked is None:
         return
     cell, value = marked

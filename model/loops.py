@@ -1,0 +1,140 @@
+"""`For each` and `Choose any such`: the steps that bind one element of a set at a time.
+
+A loop's first step and its advance (the pc after its body, model/flow.py) both bind the next
+member after the current one, in a fixed order (objects by slot, cells by index), or leave the
+loop when there is none; `Choose any such` is one command per cell whose guard is that the cell
+fits. Written against `View`/`Domain` like every step (model/domain.py).
+"""
+
+from __future__ import annotations
+
+from specmc.model.domain import B, V
+from specmc.model.errors import model_error
+from specmc.model.expressions import Ctx, Expressions
+from specmc.model.flow import Witness, witness
+from specmc.model.heap import ABSENT_TYPES, KIND_OF_TYPE, check_live, check_slot
+from specmc.model.layout import EMPTY, LIVE, NONE
+from specmc.spec import ir
+
+
+class Loops(Expressions):
+    """Loop and choice semantics of one algorithm's steps."""
+
+    def _candidates(self, loop: ir.Step, c: Ctx[V, B]) -> list[tuple[V | int, B]]:
+        """(value, is-a-member condition) for each entity the loop may bind, in order."""
+        st = loop.stmt
+        assert isinstance(st, ir.ForEach)
+        D = c.D
+        lay = self.mc.layout
+        b = st.binder
+        out: list[tuple[V | int, B]] = []
+        if st.source is None:  # For each <Type> _x_ such that C: a quantifier over the heap
+            if b.type_name in ABSENT_TYPES:
+                return []  # WeakMap / WeakSet: the model has none
+            kind = KIND_OF_TYPE.get(b.type_name)
+            if kind is None:
+                raise model_error(loop, f"the model has no objects of type {b.type_name} (it knows "
+                                  f"{', '.join(sorted(KIND_OF_TYPE))}; {', '.join(sorted(ABSENT_TYPES))} "
+                                  "have no instances)")
+            for i in range(lay.bounds.objects):
+                v = D.num(lay.obj(i))
+                member = D.and_(D.eq(c.S.get("obj_status", i), LIVE),
+                                D.eq(c.S.get("obj_kind", i), kind))
+                env = dict(c.env)
+                env[b.var] = v
+                sub = Ctx(c.S, c.d, self, env, delivered=c.delivered)
+                cond = self.evc(st.such_that, sub, member, loop) if st.such_that else D.true()
+                out.append((v, D.and_(member, cond)))
+            return out
+        src = st.source
+        if isinstance(src, ir.Field) and src.name == "Cells":
+            reg = self.ev(src.base, c, D.true(), loop)
+            check_live(c, reg, D.true())  # type: ignore[arg-type]  # a list's base is a value
+            check_slot(c, reg, "Cells", D.true())
+            for j in range(lay.bounds.cells):
+                member = D.and_(D.eq(c.S.get("cell_owner", j), reg),
+                                D.ne(c.S.get("cell_status", j), NONE))
+                out.append((D.num(lay.cell(j)), member))
+            return out
+        if isinstance(src, ir.Special) and src.kind == "global-symbol-registry":
+            return []  # the model has no Symbols
+        if isinstance(src, ir.Var) and src.name in self.alg.binds:  # the set _S_ (a bitmask)
+            mask = self.get_local(c, src.name, loop)
+            for i in range(lay.bounds.objects):
+                out.append((D.num(lay.obj(i)), D.bit(mask, i)))
+            return out
+        raise model_error(loop, "the model cannot iterate over this source")
+
+    def _loop(self, loop: ir.Step, c: Ctx[V, B], first: bool) -> None:
+        D = c.D
+        S = c.S
+        st = loop.stmt
+        assert isinstance(st, ir.ForEach)
+        var = st.binder.var
+        cands = self._candidates(loop, c)
+        cur = self.get_local(c, var, loop)
+        named = witness(st)
+        # the next member after the current one (by position), or none
+        chosen: V | int = D.num(EMPTY)
+        chosen_w: V | int = D.num(EMPTY)
+        found = D.false()
+        for v, member in reversed(cands):
+            after = D.true() if first else D.lt(cur, v)
+            hit = D.and_(member, after)
+            chosen = D.ite(hit, v, chosen)
+            if named is not None:
+                chosen_w = D.ite(hit, self._first_witness(named, st.binder.var, v, c, loop), chosen_w)
+            found = D.or_(found, hit)
+        self.set_local(c, var, chosen, found, loop)
+        if named is not None:
+            # Literal reading of `For each X _x_ such that L contains a Record _r_ such that C`:
+            # the body runs once per _x_, and _r_ names one matching Record (the first in list
+            # order; the text does not say which). See docs/findings.md, "Spec hazards found so far".
+            self.set_local(c, named.var, chosen_w, found, loop)
+        S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
+              c.d)
+
+    def _first_witness(self, w: Witness, var: str, v: V | int, c: Ctx[V, B], s: ir.Step) -> V | int:
+        D = c.D
+        lay = self.mc.layout
+        env = dict(c.env)
+        env[var] = v
+        sub = Ctx(c.S, c.d, self, env, delivered=c.delivered)
+        reg = self.ev(w.container.base, sub, D.true(), s)
+        out: V | int = D.num(EMPTY)
+        for j in range(lay.bounds.cells - 1, -1, -1):
+            cell = D.num(lay.cell(j))
+            env2 = dict(env)
+            env2[w.var] = cell
+            sub2 = Ctx(c.S, c.d, self, env2, delivered=c.delivered)
+            member = D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+            ok = D.and_(member, self.evc(w.such_that, sub2, member, s) if w.such_that else D.true())
+            out = D.ite(ok, cell, out)
+        return out
+
+    def _choose(self, s: ir.Step, c: Ctx[V, B], j: int) -> None:
+        """`Choose any such _cell_`: the enclosing While's condition names the binder."""
+        D = c.D
+        st = s.stmt
+        assert isinstance(st, ir.Choose)
+        loop = self.parent[id(s)]
+        cond = loop.stmt.cond if loop is not None and isinstance(loop.stmt, ir.While) else None
+        if not (isinstance(cond, ir.Contains) and isinstance(cond.element, ir.Binder)
+                and cond.element.var == st.var):
+            raise model_error(s, "Choose any such: no enclosing While names this variable")
+        v = D.num(self.mc.layout.cell(j))
+        env = dict(c.env)
+        env[st.var] = v
+        sub = Ctx(c.S, c.d, self, env, delivered=c.delivered)
+        member = self._member(cond.container, v, j, sub, s)
+        ok = D.and_(member, self.evc(cond.such_that, sub, member, s) if cond.such_that else D.true())
+        c.S.require(ok)
+        self.set_local(c, st.var, v, D.true(), s)
+        c.S.set("frame_pc", self.next_pc(s), c.d)
+
+    def _member(self, container: ir.Expr, v: V | int, j: int, c: Ctx[V, B], s: ir.Step) -> B:
+        D = c.D
+        if isinstance(container, ir.Field) and container.name == "Cells":
+            reg = self.ev(container.base, c, D.true(), s)
+            return D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+        raise model_error(s, "contains: the model only knows [[Cells]] lists")
