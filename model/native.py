@@ -47,6 +47,13 @@ class Syntax:
         return str(v & _MASK)
 
 
+def _infix(op: str) -> Callable[[Printer, Node, list[str]], str]:
+    def walk(self: Printer, node: Node, a: list[str]) -> str:
+        return f"{a[0]} {op} {a[1]}"
+
+    return walk
+
+
 class Printer(Walker[str]):
     """Prints the terms of one command as assignments to temporaries, each node once: a node
     with children becomes a temporary (`t0`, `t1`, ... in the order they are computed), a
@@ -81,9 +88,6 @@ class Printer(Walker[str]):
     def walk_bnum(self, node: Node, a: list[str]) -> str:
         return str(node.term.as_long())
 
-    def walk_eq(self, node: Node, a: list[str]) -> str:
-        return f"{a[0]} == {a[1]}"
-
     def walk_distinct(self, node: Node, a: list[str]) -> str:
         if len(a) != 2:
             raise Untranslatable(f"operation distinct of {len(a)} terms")
@@ -101,17 +105,9 @@ class Printer(Walker[str]):
     def walk_ite(self, node: Node, a: list[str]) -> str:
         return self.syntax.ite.format(*a)
 
-    def walk_ult(self, node: Node, a: list[str]) -> str:
-        return f"{a[0]} < {a[1]}"
-
-    def walk_ule(self, node: Node, a: list[str]) -> str:
-        return f"{a[0]} <= {a[1]}"
-
-    def walk_ugt(self, node: Node, a: list[str]) -> str:
-        return f"{a[0]} > {a[1]}"
-
-    def walk_uge(self, node: Node, a: list[str]) -> str:
-        return f"{a[0]} >= {a[1]}"
+    # comparisons: the same infix operator in Python and in C (unsigned bytes in both)
+    walk_eq, walk_ult, walk_ule = _infix("=="), _infix("<"), _infix("<=")
+    walk_ugt, walk_uge = _infix(">"), _infix(">=")
 
     def walk_add(self, node: Node, a: list[str]) -> str:
         return f"({' + '.join(a)}){self.syntax.mask}"
