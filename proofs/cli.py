@@ -35,6 +35,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(exitcodes.INPUT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _Once(argparse.Action):
+    """An option that takes one value: given twice, it is an error, not last-one-wins."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} takes one file and was given twice")
+        setattr(namespace, self.dest, values)
+
+
 def _version() -> str:
     """The installed distribution's version: one source of truth, pyproject.toml."""
     from importlib.metadata import PackageNotFoundError, version
@@ -63,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     cov.add_argument("--format", choices=("text", "json"), default="text")
     cov.add_argument("--top", type=int, default=20, help="how many forms to list")
     ex = sub.add_parser("explore", help="explore every reachable state (reference interpreter, BFS)")
-    ex.add_argument("--spec", metavar="PATH", help="spec text (default: the embedded rendition)")
+    ex.add_argument("--spec", action="append", default=[], metavar="PATH",
+                    help="spec text (repeatable: the files are read together; 'embedded' is the "
+                         "shipped rendition, the default)")
     ex.add_argument("--host", action="append", default=[], metavar="H",
                     help="host profile name or file (repeatable; default: every shipped profile)")
     ex.add_argument("--property", action="append", default=[], metavar="P",
@@ -76,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
 
     mu = sub.add_parser("mutate", help="mutation adequacy: which property kills each semantic change "
                                        "to the text's steps, and which changes no property notices")
-    mu.add_argument("--spec", metavar="PATH", help="spec text, one file (default: the embedded rendition)")
+    mu.add_argument("--spec", metavar="PATH", action=_Once,
+                    help="spec text, one file (default: the embedded rendition)")
     mu.add_argument("--host", action="append", default=[], metavar="H",
                     help="host profile name or file (repeatable; default: ecma262, the spec's own host)")
     mu.add_argument("--bounds", default="", metavar="K=V,...", help="objects, cells, frames, jobs, steps")

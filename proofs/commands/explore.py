@@ -30,7 +30,7 @@ def run_explore(args: argparse.Namespace) -> int:
         load_properties_file(f)
     props = select(args.property)
     hosts = [load_host(h) for h in (args.host or shipped())]
-    spec = load_specs([args.spec or EMBEDDED])
+    spec = load_specs([EMBEDDED if s == "embedded" else s for s in args.spec] or [EMBEDDED])
     warn(spec.warnings)
     results = []
     total = 0

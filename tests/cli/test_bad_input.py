@@ -608,3 +608,15 @@ def test_predicate_reading_past_an_array_is_e079_in_every_engine(tmp_path, engin
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     (line,) = [s for s in r.stderr.splitlines() if s.startswith("specmc: ")]
     assert f"{_line_col(f, 'S.get(')}: error E079: property 'mine'" in line and "frame_alg[3]" in line
+
+
+def test_explore_reads_every_spec_it_is_given_and_mutate_takes_one() -> None:
+    """`explore --spec A --spec B` read only B (last one won, silently); now both are read, so the
+    same text twice defines every algorithm twice (E087). `mutate` takes one file and says so."""
+    text = str(ROOT / "spec" / "texts" / "finreg.html")
+    r = specmc("explore", "--host", "ecma262", "--property", "held-value-once", "--spec", "embedded",
+               "--spec", text)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr
+    assert f"{text}:66:7: error E087: algorithm 'HostMakeJobCallback' is defined twice" in r.stderr
+    r = specmc("mutate", "--spec", text, "--spec", text)
+    assert r.returncode == exitcodes.INPUT_ERROR and "--spec takes one file and was given twice" in r.stderr
