@@ -28,7 +28,12 @@ CONNECT_TIMEOUT = 20  # seconds to reach a scheduler before the address is calle
 
 
 class SchedulerError(Exception):
-    """The scheduler could not be reached or started (the message says which and why)."""
+    """The scheduler could not be reached or started (the message says which and why), or, with
+    `lost`, the cluster lost a task (a worker died): not the user's input, an internal error."""
+
+    def __init__(self, message: str, lost: bool = False) -> None:
+        super().__init__(message)
+        self.lost = lost
 
 
 DAEMONIC = ("the Dask worker is a daemonic process, which may not start the engine processes a "
@@ -79,8 +84,12 @@ def run_many(tasks: list[portfolio.Task], scheduler: str,
                        for i, t in enumerate(tasks)]
             index = {f.key: i for i, f in enumerate(futures)}
             for f in as_completed(futures):
-                if f.status == "error" and isinstance(f.exception(), DaemonicWorker):
-                    raise SchedulerError(f"{scheduler}: {DAEMONIC}")
+                if f.status == "error":
+                    if isinstance(f.exception(), DaemonicWorker):
+                        raise SchedulerError(f"{scheduler}: {DAEMONIC}")
+                    raise SchedulerError(f"{scheduler}: the cluster lost the task "
+                                         f"{tasks[index[f.key]].label.strip(': ')!r}: {f.exception()!r}",
+                                         lost=True)
                 progress(f"{tasks[index[f.key]].label}done on the cluster")
             return list(client.gather(futures))
         finally:

@@ -42,7 +42,7 @@ def run_check(args: argparse.Namespace) -> int:
             report = check(plan, over, args.certificates, progress, scheduler=args.scheduler or "")
     except SchedulerError as e:
         print(f"specmc: --scheduler {e}", file=sys.stderr)
-        return exitcodes.INPUT_ERROR
+        return exitcodes.INTERNAL_ERROR if e.lost else exitcodes.INPUT_ERROR
     internal = [r for r in report.rows if r.error == INTERNAL]
     out = render(report, args.format)
     if args.format == "html":

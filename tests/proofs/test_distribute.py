@@ -60,3 +60,16 @@ def test_daemonic_workers_are_told_how_to_start(tmp_path: Path) -> None:
     with cluster(daemon=True) as daemonic, pytest.raises(distribute.SchedulerError,
                                                          match="DASK_DISTRIBUTED__WORKER__DAEMON=False"):
         distribute.run_many(tasks(tmp_path)[:1], daemonic.scheduler_address)
+
+
+@pytest.mark.slow
+def test_a_task_the_cluster_loses_is_named_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    """A worker that dies (here: a task that raises on the worker) ends the check with the task's
+    name, as an internal error, not a traceback from inside Dask."""
+    def lost(task):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(distribute, "_run_task", lost)
+    with cluster(daemon=False) as two, pytest.raises(distribute.SchedulerError, match="lost the task") as e:
+        distribute.run_many(tasks(tmp_path)[:1], two.scheduler_address)
+    assert e.value.lost and "quickjs-ng-0.5" in str(e.value)
