@@ -25,7 +25,7 @@ from specmc.proofs.certify import obligations
 from specmc.proofs.certify.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.certify.terms import program_model
 from specmc.proofs.engines import explicit
-from specmc.proofs.job import Job, load
+from specmc.proofs.run.job import Job, load
 
 from bench.parse_bench import machine
 

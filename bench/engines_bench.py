@@ -21,7 +21,7 @@ from specmc.model import symbolic
 from specmc.model.bounds import Bounds
 from specmc.proofs.certify import obligations
 from specmc.proofs.engines import bdd, bmc, explicit, kind, pdr
-from specmc.proofs.job import Job, load
+from specmc.proofs.run.job import Job, load
 from specmc.proofs.verdict import Outcome
 
 from bench.parse_bench import machine

@@ -4,7 +4,7 @@
                                  [--no-spin]
 
 For each host and object count, the model's union of every catalogue property's cones (what the
-explicit engine searches, proofs/job.py `slices(together=True)`) is searched breadth first with
+explicit engine searches, proofs/run/job.py `slices(together=True)`) is searched breadth first with
 every property checked in every state: in Python up to `--python-cap` states (its rate is what
 matters), then in C to the end. The C row gives the compile time apart (cached by digest after
 the first run: `SPECMC_NATIVE_CACHE`). SPIN runs the hand-written model of ../shared/anchors at the
@@ -27,7 +27,7 @@ from specmc.model import cexplore
 from specmc.model.bounds import Bounds
 from specmc.model.explore import explore
 from specmc.model.symbolic import predicate_term, state_vars
-from specmc.proofs.job import Job, load, predicate, slices
+from specmc.proofs.run.job import Job, load, predicate, slices
 
 from bench.parse_bench import machine
 

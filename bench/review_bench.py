@@ -38,8 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from specmc.proofs.plan import load_plan
 from specmc.proofs.review.review import review
+from specmc.proofs.run.plan import load_plan
 from specmc.spec.load import load_specs
 
 from bench.parse_bench import machine

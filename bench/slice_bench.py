@@ -18,7 +18,7 @@ import time
 from specmc.model.bounds import parse_bounds
 from specmc.proofs.certify import obligations
 from specmc.proofs.engines import explicit
-from specmc.proofs.job import Job, load, slices
+from specmc.proofs.run.job import Job, load, slices
 
 from bench.parse_bench import machine
 

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from specmc.proofs import exitcodes
 from specmc.proofs.commands import arguments, certify, check, explore, review, spec, witness
 from specmc.proofs.commands.review import REVIEW_FORMATS
-from specmc.proofs.plan import ENGINES
+from specmc.proofs.run.plan import ENGINES
 from specmc.spec.diagnostics import SpecError
 
 

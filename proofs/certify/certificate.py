@@ -88,7 +88,7 @@ def write(folder: str | Path, subject: Subject, program: Program, invariant: Any
     writes diagrams so; its declarations of state variables are dropped, the model section
     declares them), or None with `k` for a k-induction proof. `holds` is the property: without
     it the file can only be re-checked in-process. `origin` is the engine's loaded job
-    (proofs/job.py `Loaded`): where the spec, host profile and property files were, so that
+    (proofs/run/job.py `Loaded`): where the spec, host profile and property files were, so that
     `specmc recheck --against` can rebuild the model."""
     model, model_text = program_model(program)
     if k is None:
@@ -185,8 +185,8 @@ def _against(cert: Certificate) -> None:
     """Rebuild the model the certificate names and compare: spec and profile digests, the model
     digest (Init and T), and the property's text."""
     from specmc.model.bounds import parse_bounds
-    from specmc.proofs.job import Job
-    from specmc.proofs.job import load as load_job
+    from specmc.proofs.run.job import Job
+    from specmc.proofs.run.job import load as load_job
     from specmc.spec.diagnostics import SpecError
 
     if "origin" not in cert.head:

@@ -54,7 +54,7 @@ def check_numbers(args: argparse.Namespace) -> None:
     """Numbers argparse accepts but no run can use: `--timeout nan` compares false with
     everything, so it slipped past `<= 0` and no deadline ever came; `inf` is no limit at all;
     `--depth 0` checks no transition."""
-    from specmc.proofs.plan import DEPTH_WANT, MIN_DEPTH, TIMEOUT_WANT
+    from specmc.proofs.run.plan import DEPTH_WANT, MIN_DEPTH, TIMEOUT_WANT
 
     depth = getattr(args, "depth", None)
     if depth is not None and depth < MIN_DEPTH:
@@ -142,6 +142,6 @@ def check_outputs(args: argparse.Namespace) -> None:
             check_file("--out", out)
     certificates = getattr(args, "certificates", None)
     if certificates is not None:  # the default folder is checked too: a read-only home is input as well
-        from specmc.proofs.job import default_certificates
+        from specmc.proofs.run.job import default_certificates
 
         check_store("--certificates", certificates or default_certificates())

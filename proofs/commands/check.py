@@ -17,9 +17,9 @@ def run_check(args: argparse.Namespace) -> int:
     """Exit 3 when an engine failed (an internal error, named on stderr), 2 when a model could
     not be built or a user's predicate failed, 1 when a verdict is not as expected, else 0."""
     from specmc.proofs.atomic import write_atomic
-    from specmc.proofs.check import INTERNAL, Overrides, check
-    from specmc.proofs.plan import load_plan
     from specmc.proofs.report.check import render
+    from specmc.proofs.run.check import INTERNAL, Overrides, check
+    from specmc.proofs.run.plan import load_plan
 
     if args.format == "html" and not args.out:
         print("specmc: --format html writes a folder (index.html and the traces as JSON): "
@@ -35,7 +35,7 @@ def run_check(args: argparse.Namespace) -> int:
     over = Overrides(specs, hosts, tuple(args.property), args.engine, args.bounds, args.depth, args.timeout,
                      files(args.properties_file))
 
-    from specmc.proofs.distribute import SchedulerError
+    from specmc.proofs.run.distribute import SchedulerError
 
     try:
         with Printer(quiet=args.quiet) as progress:

@@ -20,9 +20,9 @@ def run_explore(args: argparse.Namespace) -> int:
     from specmc.model.hosts import load_host, shipped
     from specmc.model.trace import build_trace
     from specmc.proofs.engines.explicit import COVER, bounds_hit
-    from specmc.proofs.job import cover_predicate, predicate
     from specmc.proofs.properties import select
     from specmc.proofs.properties.userfile import load_properties_file
+    from specmc.proofs.run.job import cover_predicate, predicate
     from specmc.spec.load import EMBEDDED, load_specs
 
     bounds = parse_bounds(args.bounds)

@@ -18,10 +18,10 @@ REVIEW_FORMATS = {"text": "txt", "json": "json", "markdown": "md", "sarif": "sar
 def run_review(args: argparse.Namespace) -> int:
     """The review in each format asked for; the exit code is the review's own (Review.exit_code)."""
     from specmc.proofs.atomic import write_atomic
-    from specmc.proofs.check import Overrides
-    from specmc.proofs.plan import load_plan
     from specmc.proofs.report.review import render
     from specmc.proofs.review.review import review
+    from specmc.proofs.run.check import Overrides
+    from specmc.proofs.run.plan import load_plan
 
     plan = load_plan(find_plan(args.plan))
     hosts = tuple(host_arg(h) for h in args.host)
@@ -30,7 +30,7 @@ def run_review(args: argparse.Namespace) -> int:
     progress = Printer(quiet=args.quiet)
     disk = None
     if not args.no_cache:
-        from specmc.proofs.cache import VerdictCache, default_cache
+        from specmc.proofs.run.cache import VerdictCache, default_cache
 
         folder = args.cache or default_cache()
         check_store("--cache", folder)

@@ -17,8 +17,8 @@ from specmc.spec.diagnostics import SpecError
 def run_witness(args: argparse.Namespace) -> int:
     """The program on stdout or in --out; exit 1 when the property has no counterexample."""
     from specmc.proofs.atomic import write_atomic
-    from specmc.proofs.check import Overrides
-    from specmc.proofs.plan import load_plan
+    from specmc.proofs.run.check import Overrides
+    from specmc.proofs.run.plan import load_plan
     from specmc.proofs.witness.witness import WitnessError, witness_for
 
     plan = load_plan(find_plan(args.plan))

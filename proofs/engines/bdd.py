@@ -34,8 +34,8 @@ from specmc.proofs.certify import certificate
 from specmc.proofs.certify.invariant import variable_order
 from specmc.proofs.engines.solver import SolverUnknown
 from specmc.proofs.engines.unrolling import ReplayError, prop_term, replay
-from specmc.proofs.job import Loaded, certificate_dir, sliced_to, slices
 from specmc.proofs.properties import Property
+from specmc.proofs.run.job import Loaded, certificate_dir, sliced_to, slices
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
 if TYPE_CHECKING:

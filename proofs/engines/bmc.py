@@ -19,8 +19,8 @@ from specmc.model.program import Command, Program
 from specmc.model.symbolic import Relation, relation
 from specmc.model.trace import build_trace
 from specmc.proofs.engines.unrolling import Unrolling
-from specmc.proofs.job import Loaded, each_property
 from specmc.proofs.properties import Property
+from specmc.proofs.run.job import Loaded, each_property
 from specmc.proofs.verdict import BOUNDED, VIOLATED, Outcome
 
 

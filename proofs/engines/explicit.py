@@ -27,8 +27,8 @@ from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import CertificateError
 from specmc.proofs.certify.invariant import diagram, to_smtlib, variable_order
 from specmc.proofs.engines.unrolling import ReplayError, replay
-from specmc.proofs.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
 from specmc.proofs.properties import Property
+from specmc.proofs.run.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
 MAX_STATES = 4_000_000  # the Python explorer keeps each state as a tuple in a dict: ~1 KB a state
@@ -155,7 +155,7 @@ def _model_key(job: Loaded, program: Program) -> str:
     """What the compiled model depends on: specmc's code, the Z3 that printed its terms, the spec
     text, the host profile, the bounds and the slice."""
     import z3
-    from specmc.proofs.cache import tool_digest
+    from specmc.proofs.run.cache import tool_digest
 
     return repr((tool_digest(), z3.get_version_string(), certificate.file_digest(*job.spec_paths),
                  job.host_name, certificate.file_digest(job.host_path), job.job.bounds.describe(),

@@ -24,8 +24,8 @@ from specmc.proofs.certify import certificate
 from specmc.proofs.engines.bmc import outcome
 from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.engines.unrolling import Unrolling, link, prop_term
-from specmc.proofs.job import Loaded, certificate_dir, each_property
 from specmc.proofs.properties import Property
+from specmc.proofs.run.job import Loaded, certificate_dir, each_property
 from specmc.proofs.verdict import BOUNDED, PROVED, Outcome
 
 

@@ -21,8 +21,8 @@ from specmc.proofs.certify.fileformat import CertificateError
 from specmc.proofs.engines.bmc import bmc, outcome
 from specmc.proofs.engines.solver import SolverUnknown, remaining
 from specmc.proofs.engines.unrolling import prop_term
-from specmc.proofs.job import Loaded, certificate_dir, each_property
 from specmc.proofs.properties import Property
+from specmc.proofs.run.job import Loaded, certificate_dir, each_property
 from specmc.proofs.verdict import PROVED, UNKNOWN, Outcome
 
 

@@ -19,8 +19,8 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from specmc.proofs.exitcodes import INTERRUPTED
-from specmc.proofs.job import Job
 from specmc.proofs.progress import Status
+from specmc.proofs.run.job import Job
 from specmc.proofs.verdict import DEFINITE, PROVED, UNKNOWN, Outcome, better
 from specmc.spec.diagnostics import SpecError
 
@@ -65,7 +65,7 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
     (a kill, at any moment) can never leave a lock held that another engine's messages need."""
     from specmc.proofs.engines.unrolling import ReplayError
-    from specmc.proofs.job import load, static_cover
+    from specmc.proofs.run.job import load, static_cover
 
     statics: dict[str, bool | None] = {}
 

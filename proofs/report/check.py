@@ -1,6 +1,6 @@
 """A check report rendered for people (text, Markdown) and for tools (JSON, JUnit XML, SARIF).
 
-The report is data (`proofs.check.Report`); each format is one function of it. Files are
+The report is data (`proofs.run.check.Report`); each format is one function of it. Files are
 written atomically: a reader never sees half a report, and a failed run leaves the
 previous file as it was.
 """
@@ -11,9 +11,9 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from specmc.proofs.check import Report, Row
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.report.sarif import artifact_uri, code_flows, document, location
+from specmc.proofs.run.check import Report, Row
 from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED
 
 FORMATS = ("text", "json", "junit", "sarif", "markdown", "html")

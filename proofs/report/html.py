@@ -16,9 +16,9 @@ from html import escape
 from typing import Any
 
 from specmc.model.trace import SCHEMA, fold, trace_json
-from specmc.proofs.check import Report, Row
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.report.check import results
+from specmc.proofs.run.check import Report, Row
 from specmc.proofs.verdict import VIOLATED
 
 ROLE_COLOURS = {"user": "#3b82f6", "free-path": "#f97316", "host": "#fbbf24", "spec": "#a3a3a3"}

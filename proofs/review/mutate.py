@@ -281,8 +281,8 @@ def _explore_all(program, max_depth: int, max_states: int, first: bool, known: f
     """Every catalogue property and its cover at once; with `first`, stop at the first violation of
     a property not in `known` (those the original text already violates)."""
     from specmc.model.explore import explore
-    from specmc.proofs.job import cover_predicate, predicate
     from specmc.proofs.properties import CATALOGUE
+    from specmc.proofs.run.job import cover_predicate, predicate
 
     preds = {p.id: predicate(program, p) for p in CATALOGUE.values()}
     for p in CATALOGUE.values():

@@ -31,16 +31,16 @@ from specmc.model.by_hand import hand_modelled
 from specmc.model.hosts import HostProfile, load_host
 from specmc.model.normal import ModelForm, model_form
 from specmc.proofs import exitcodes
-from specmc.proofs.cache import VerdictCache
 from specmc.proofs.certify.certificate import file_digest
-from specmc.proofs.check import Overrides, decide
 from specmc.proofs.engines.portfolio import UNBUILDABLE
-from specmc.proofs.plan import Plan
 from specmc.proofs.properties import select
 from specmc.proofs.review.changes import AlgorithmChange, UnknownStep, algorithm_changes, new_unknown
 from specmc.proofs.review.hand import HandChange, hand_changes
 from specmc.proofs.review.order import order_line, rerun_order
 from specmc.proofs.review.sides import Side, open_side
+from specmc.proofs.run.cache import VerdictCache
+from specmc.proofs.run.check import Overrides, decide
+from specmc.proofs.run.plan import Plan
 from specmc.proofs.verdict import UNKNOWN, VIOLATED, Outcome
 from specmc.spec.diagnostics import SpecError
 
@@ -207,7 +207,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
            progress: Callable[[str], None] = lambda _m: None, cache: Cache | None = None,
            strict: bool = False, disk: VerdictCache | None = None) -> Review:
     """`strict`: a change to a clause the model builds in (model/by_hand.py) fails the review
-    instead of being a warning. `disk`: verdicts kept between runs (proofs/cache.py)."""
+    instead of being a warning. `disk`: verdicts kept between runs (proofs/run/cache.py)."""
     started = time.monotonic()
     cache = {} if cache is None else cache
     overrides = overrides or Overrides()

@@ -315,7 +315,7 @@ def witness_for(plan: Any, overrides: Any, certificates: str,
     from dataclasses import replace
 
     from specmc.model.bounds import parse_bounds
-    from specmc.proofs.check import check
+    from specmc.proofs.run.check import check
 
     # one run: the first that names the host (its bounds and limits), else the plan's first
     host = overrides.hosts[0] if overrides.hosts else ""

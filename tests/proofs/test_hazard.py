@@ -14,8 +14,8 @@ from specmc.model.build import build
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host
 from specmc.proofs.engines import explicit
-from specmc.proofs.job import Job, load
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.run.job import Job, load
 from specmc.spec.load import EMBEDDED, load_text
 
 IND = " " * 10

@@ -9,8 +9,8 @@ from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host
-from specmc.proofs.job import predicate
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.run.job import predicate
 from specmc.spec.load import EMBEDDED, load_spec
 
 MUTANTS = {

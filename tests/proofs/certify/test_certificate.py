@@ -14,7 +14,7 @@ from specmc.proofs.certify import certificate, obligations
 from specmc.proofs.certify.fileformat import CertificateError, read
 from specmc.proofs.certify.invariant import diagram, to_smtlib, to_term
 from specmc.proofs.engines import explicit
-from specmc.proofs.job import Job, load
+from specmc.proofs.run.job import Job, load
 
 BOUNDS = Bounds(objects=1, frames=3)
 

@@ -25,7 +25,7 @@ from specmc.proofs.certify.fileformat import _header, _model_sections, drop_decl
 from specmc.proofs.certify.invariant import diagram, to_smtlib
 from specmc.proofs.cli import main
 from specmc.proofs.engines import explicit, kind
-from specmc.proofs.job import Job, Loaded, load
+from specmc.proofs.run.job import Job, Loaded, load
 
 BOUNDS = Bounds(objects=1, frames=3)
 

@@ -13,8 +13,8 @@ from specmc.model.explore import explore
 from specmc.model.symbolic import relation
 from specmc.proofs.engines.kind import kind
 from specmc.proofs.engines.solver import SolverUnknown
-from specmc.proofs.job import Job, load
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.run.job import Job, load
 
 from tests.conftest import distinct_models
 

@@ -16,7 +16,7 @@ from specmc.model.bounds import Bounds
 from specmc.model.explore import explore, successors
 from specmc.model.terms import Untranslatable
 from specmc.proofs.engines import bdd, explicit
-from specmc.proofs.job import Job, load
+from specmc.proofs.run.job import Job, load
 
 cudd = pytest.importorskip("dd.cudd")
 

@@ -9,8 +9,8 @@ from specmc.model.bounds import Bounds
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import read
 from specmc.proofs.engines import bmc, kind, pdr, portfolio
-from specmc.proofs.job import Job, load
 from specmc.proofs.properties import CATALOGUE, Property, register
+from specmc.proofs.run.job import Job, load
 
 TINY = Bounds(objects=1, frames=2)
 TEST_PROPS = (

@@ -7,7 +7,7 @@ import pytest
 from specmc.model import cexplore
 from specmc.model.bounds import Bounds
 from specmc.proofs.engines import explicit
-from specmc.proofs.job import Job, load, slices
+from specmc.proofs.run.job import Job, load, slices
 
 BOUNDS = Bounds(objects=1, frames=3)
 

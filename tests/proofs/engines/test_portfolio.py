@@ -7,9 +7,9 @@ import signal
 import types
 
 import pytest
-from specmc.proofs import job as jobmod
 from specmc.proofs.engines import portfolio
 from specmc.proofs.exitcodes import INTERRUPTED
+from specmc.proofs.run import job as jobmod
 
 
 class _Conn:

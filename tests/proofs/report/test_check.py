@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from specmc.proofs.check import BAD_INPUT, INTERNAL, Report, Row
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.report.check import render
+from specmc.proofs.run.check import BAD_INPUT, INTERNAL, Report, Row
 from specmc.proofs.verdict import PROVED, UNKNOWN, Outcome
 
 PREDICATE_FAILED = f"{UNBUILDABLE}: /tmp/props.py:5:13: error E079: property 'mine' cannot be evaluated"

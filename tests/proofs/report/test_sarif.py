@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from specmc.proofs.check import Report
 from specmc.proofs.report import sarif
 from specmc.proofs.report.check import render
+from specmc.proofs.run.check import Report
 
 
 def test_a_location_counts_lines_and_columns_from_one():

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from specmc.model.hosts import load_host
 from specmc.proofs.engines.portfolio import UNBUILDABLE
-from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
 from specmc.proofs.review.review import Review, _build_error, review
 from specmc.proofs.review.sides import Side, open_side
+from specmc.proofs.run.plan import load_plan
 from specmc.spec import ir
 
 from tests.conftest import SHARED

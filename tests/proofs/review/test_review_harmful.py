@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 from specmc.proofs import exitcodes
-from specmc.proofs.check import Overrides
 from specmc.proofs.cli import main
-from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
 from specmc.proofs.review.review import Review, review
+from specmc.proofs.run.check import Overrides
+from specmc.proofs.run.plan import load_plan
 
 from tests.conftest import SHARED
 

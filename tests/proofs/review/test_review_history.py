@@ -30,10 +30,10 @@ from pathlib import Path
 import pytest
 from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
-from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import MARKDOWN_LIMIT, render
 from specmc.proofs.review.hand import clause_texts
 from specmc.proofs.review.review import Review, review
+from specmc.proofs.run.plan import load_plan
 
 from tests.conftest import SHARED
 

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
-from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
 from specmc.proofs.review import review as rv
+from specmc.proofs.run.plan import load_plan
 from specmc.proofs.verdict import PROVED, Outcome
 
 from tests.conftest import SHARED

@@ -25,8 +25,8 @@ from specmc.model.explore import explore
 from specmc.model.hosts import load_host, shipped
 from specmc.model.trace import build_trace
 from specmc.proofs.cli import main
-from specmc.proofs.job import predicate
 from specmc.proofs.properties import select
+from specmc.proofs.run.job import predicate
 from specmc.proofs.witness.witness import WitnessError, activations, generate
 from specmc.spec.load import load_spec
 

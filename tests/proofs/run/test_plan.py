@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from specmc.proofs.plan import EMBEDDED_PLAN, load_plan, parse_plan
+from specmc.proofs.run.plan import EMBEDDED_PLAN, load_plan, parse_plan
 from specmc.spec.diagnostics import SpecError
 
 # shipped hosts checked by a plan of their own rather than by the embedded one (whose time is budgeted)
@@ -65,8 +65,8 @@ def test_the_quickjs_ng_versions_plan_expects_what_the_findings_report():
 def test_the_quickjs_ng_versions_plan_holds(tmp_path):
     """The expectations hold: `specmc check --plan proofs/plans/quickjs-ng-versions.toml` passes
     (about 80 s on two cores)."""
-    from specmc.proofs.check import check
     from specmc.proofs.properties import CATALOGUE
+    from specmc.proofs.run.check import check
 
     report = check(_versions_plan(), certificates=str(tmp_path))
     assert report.ok, [(r.host, r.property, r.outcome.label, r.expected) for r in report.rows if not r.ok]

@@ -36,7 +36,7 @@ from specmc.spec.source import Loc
 
 VERDICTS = EXPECTABLE
 ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr", "bdd")
-EMBEDDED_PLAN = Path(__file__).parent / "plans" / "default.toml"
+EMBEDDED_PLAN = Path(__file__).parent.parent / "plans" / "default.toml"
 MIN_DEPTH = 1  # a BMC / k-induction depth of 0 would look at the initial state only
 DEPTH_WANT = "a whole number of transitions, at least 1"
 TIMEOUT_WANT = "a finite number of seconds above 0"

@@ -22,7 +22,7 @@ from typing import Any
 from specmc.proofs.atomic import write_atomic
 from specmc.proofs.verdict import DEFINITE, PROVED, Outcome
 
-_ROOT = Path(__file__).resolve().parent.parent  # the folder holding spec/, model/ and proofs/
+_ROOT = Path(__file__).resolve().parents[2]  # the folder holding spec/, model/ and proofs/
 
 
 def default_cache() -> str:

@@ -15,10 +15,10 @@ from typing import Any
 
 from specmc.model.bounds import Bounds, parse_bounds
 from specmc.proofs.engines import portfolio
-from specmc.proofs.job import Job, spec_paths
-from specmc.proofs.plan import Plan, Run
 from specmc.proofs.progress import prefixed
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.run.job import Job, spec_paths
+from specmc.proofs.run.plan import Plan, Run
 from specmc.proofs.verdict import VACUOUS, VIOLATED, Outcome
 
 # why a row has no verdict at all, from its outcome's reason (proofs/engines/portfolio.py words them)
@@ -132,7 +132,7 @@ class Overrides:
 def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "",
           progress: Callable[[str], None] = lambda _m: None, scheduler: str = "") -> Report:
     """Every run of the plan on every host, against its expectations. The (run, host) tasks run
-    side by side in this process, or with `scheduler` on a Dask cluster (proofs/distribute.py):
+    side by side in this process, or with `scheduler` on a Dask cluster (proofs/run/distribute.py):
     the same outcomes, gathered in the same order."""
     from specmc.model.hosts import load_host
     from specmc.proofs.properties import select
@@ -164,7 +164,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     # (command-line overrides can make them so) runs once
     unique = list({(t.job, t.engines): t for t in tasks}.values())
     if scheduler:
-        from specmc.proofs import distribute
+        from specmc.proofs.run import distribute
 
         done = distribute.run_many(unique, scheduler, progress=lambda m: progress(prefixed("  ", m)))
     else:

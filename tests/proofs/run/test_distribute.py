@@ -1,4 +1,4 @@
-"""A plan's tasks on a Dask cluster (proofs/distribute.py, issue 19): the same outcomes as the
+"""A plan's tasks on a Dask cluster (proofs/run/distribute.py, issue 19): the same outcomes as the
 in-process run, in the same order, from a real `distributed` cluster with two workers."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from specmc.model.bounds import parse_bounds
-from specmc.proofs import distribute
 from specmc.proofs.engines import portfolio
-from specmc.proofs.job import Job
+from specmc.proofs.run import distribute
+from specmc.proofs.run.job import Job
 
 distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
