@@ -16,7 +16,7 @@ from specmc.model.build import build
 from specmc.model.hosts import load_host, shipped
 from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
-from specmc.proofs.plan import EMBEDDED_PLAN, parse_plan
+from specmc.proofs.run.plan import EMBEDDED_PLAN, parse_plan
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.load import load_spec
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from specmc.proofs import exitcodes
 from specmc.proofs.cli import main
-from specmc.proofs.plan import load_plan
 from specmc.proofs.report.review import render
 from specmc.proofs.review.review import review
+from specmc.proofs.run.plan import load_plan
 
 from tests.proofs.review.test_review import FULL, HISTORY, PLAN, SHARED, hook_calls_cleanup_directly
 

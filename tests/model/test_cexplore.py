@@ -91,7 +91,7 @@ def test_the_whole_space_without_predicates():
 
 
 def test_a_sliced_model_keeps_its_frozen_variables():
-    from specmc.proofs.job import Job, load, slices
+    from specmc.proofs.run.job import Job, load, slices
 
     job = load(Job(("embedded",), "ecma262", Bounds(objects=1, frames=3), ()))
     program, props = max(slices(job), key=lambda g: len(g[0].dropped))

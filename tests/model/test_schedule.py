@@ -14,8 +14,8 @@ from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.explore import explore
 from specmc.model.hosts import load_host, shipped
-from specmc.proofs.job import cover_predicate, predicate
 from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.run.job import cover_predicate, predicate
 from specmc.spec.load import load_spec
 
 TRACING = [h for h in shipped() if load_host(h).collector == "tracing"]
