@@ -38,9 +38,14 @@ def shared() -> Path:
 
 @pytest.fixture(scope="session")
 def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One engine cache per test run, shared by every test module, so that each engine installs once."""
+    """One engine cache per test run, shared by every test module, so that each engine installs once.
+    Under pytest-xdist each worker has a temporary folder of its own inside the run's: the cache
+    sits beside them, shared too (an install is atomic, replay.py `_install`)."""
     env = os.environ.get("SPECMC_ENGINES")
-    return Path(env) if env else tmp_path_factory.getbasetemp() / "specmc-engines"
+    if env:
+        return Path(env)
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "specmc-engines"
 
 
 # shipped profiles that compile to the same model as another shipped profile (pinned by
