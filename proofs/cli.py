@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from specmc.proofs import exitcodes
 from specmc.proofs.commands import arguments, certify, check, explore, review, spec, witness
-from specmc.proofs.commands.review import REVIEW_FORMATS
+from specmc.proofs.report.formats import CHECK_FORMATS, REVIEW_FORMATS
 from specmc.proofs.run.plan import ENGINES
 from specmc.spec.diagnostics import SpecError
 
@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="override bounds (objects, cells, frames, jobs, steps)")
     ck.add_argument("--depth", type=int, metavar="N", help="BMC / k-induction depth limit")
     ck.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
-    ck.add_argument("--format", choices=("text", "json", "junit", "sarif", "markdown", "html"),
+    ck.add_argument("--format", choices=CHECK_FORMATS,
                     default="text")
     ck.add_argument("--out", metavar="FILE",
                     help="write the report here (atomically) instead of stdout; with --format html, a "

@@ -12,12 +12,12 @@ from specmc.proofs.commands.arguments import check_store, find_plan, host_arg
 from specmc.proofs.progress import Printer
 
 # the formats a review is written in, and each one's file name extension under --out DIR
-REVIEW_FORMATS = {"text": "txt", "json": "json", "markdown": "md", "sarif": "sarif", "github": "github.txt"}
 
 
 def run_review(args: argparse.Namespace) -> int:
     """The review in each format asked for; the exit code is the review's own (Review.exit_code)."""
     from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.report.formats import REVIEW_FORMATS
     from specmc.proofs.report.review import render
     from specmc.proofs.review.review import review
     from specmc.proofs.run.check import Overrides

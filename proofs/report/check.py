@@ -16,8 +16,6 @@ from specmc.proofs.report.sarif import artifact_uri, code_flows, document, locat
 from specmc.proofs.run.check import Report, Row
 from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED
 
-FORMATS = ("text", "json", "junit", "sarif", "markdown", "html")
-
 
 def render(report: Report, fmt: str) -> str:
     return {"text": text, "json": as_json, "junit": junit, "sarif": sarif, "markdown": markdown,

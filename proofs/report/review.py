@@ -21,7 +21,6 @@ from specmc.proofs.review.hand import HAND_CHANGED, HandChange
 from specmc.proofs.review.review import Review, UncheckedReason, VerdictPair
 from specmc.proofs.verdict import UNKNOWN, Outcome
 
-FORMATS = ("text", "json", "markdown", "sarif", "github")
 REFERENCE_HOST = "ecma262"  # a new violation under the spec's own host is a hazard in the text
 MARKDOWN_LIMIT = 60_000  # a GitHub pull-request comment holds 65,536 characters; leave room
 
