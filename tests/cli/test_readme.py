@@ -29,7 +29,6 @@ SEED = "specmc check --host quickjs-ng-0.5 --property cleanup-not-on-free-stack"
 CI_RUNS_THEM = "tests/cli/test_cli.py::test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one"
 # every command the README shows -> the test that covers it (in this file unless a path is given)
 HOW = {
-    "python -m venv": "tests/proofs/witness/test_replay.py (what `specmc replay` runs to install an engine)",
     "pip install -e . && specmc check": "test_main_job_gives_the_readme_verdict_table",
     # the suite cannot run itself: CI (.ci/run) runs these two, which this test checks
     "pip install -e '.[test]' && python -m pytest -q": CI_RUNS_THEM,
