@@ -29,6 +29,22 @@ def snapshot_folders() -> list[Path]:
     return sorted(p for p in HISTORY.iterdir() if p.is_dir()) + [CURRENT]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _shipped_catalogue():
+    """A test that runs a command in process with `--properties-file` adds that file's properties
+    to the one global catalogue, where every later test in the process would find them (a test of
+    the whole catalogue then checks a property nobody asked for: seen when pytest-xdist ran another
+    file's tests after tests/proofs/witness/test_witness.py). Each module starts from, and leaves,
+    the catalogue as it was."""
+    from specmc.proofs import properties
+
+    saved = dict(properties.CATALOGUE), dict(properties._ORIGIN)
+    yield
+    for table, before in zip((properties.CATALOGUE, properties._ORIGIN), saved, strict=True):
+        table.clear()
+        table.update(before)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.exists():
