@@ -44,6 +44,17 @@ def _json_key(f: Any) -> str:
     return f.metadata.get("json", f.name)
 
 
+def property_name(s: int) -> str:
+    """`p0`, `p1`, ...: the name of an object's property slot everywhere (labels, JSON, witnesses)."""
+    return f"p{s}"
+
+
+def _property_of(name: Any, key: str) -> int:
+    if isinstance(name, str) and name.startswith("p") and name[1:].isdigit() and name[1:].isascii():
+        return int(name[1:])
+    raise ActionError(f"operand {key} is {name!r}, not a property slot (p0, p1, ...)")
+
+
 @dataclass(frozen=True)
 class Action:
     """One mutator action. Subclasses are the kinds; `KIND` names a kind in JSON, and each field
@@ -59,7 +70,8 @@ class Action:
     def to_json(self) -> dict[str, str]:
         out = {"kind": self.KIND}
         for f in fields(self):
-            out[_json_key(f)] = operand_name(getattr(self, f.name))
+            v = getattr(self, f.name)
+            out[_json_key(f)] = property_name(v) if f.metadata.get("property") else operand_name(v)
         return out
 
     @staticmethod
@@ -76,7 +88,10 @@ class Action:
             key = _json_key(f)
             if key not in doc:
                 raise ActionError(f"{cls.KIND} has no operand {key}")
-            values[f.name] = _operand_of(doc[key], key, undefined=f.metadata["undefined"])
+            if f.metadata.get("property"):
+                values[f.name] = _property_of(doc[key], key)
+            else:
+                values[f.name] = _operand_of(doc[key], key, undefined=f.metadata["undefined"])
         return cls(**values)
 
 
@@ -88,6 +103,11 @@ def _slot(json: str) -> Any:
 def _operand(json: str) -> Any:
     """An argument: an object slot or undefined."""
     return field(metadata={"json": json, "undefined": True})
+
+
+def _property() -> Any:
+    """A property slot of the receiver (`p0`): a name, never undefined."""
+    return field(metadata={"json": "property", "undefined": False, "property": True})
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,49 @@ class Drop(Action):
 
 
 @dataclass(frozen=True)
+class SetProperty(Action):
+    """`objR.pS = objV`: user code stores an object it holds in a property slot of another (or the
+    same) object it holds; whatever the slot held before is released. Bound `slots`."""
+
+    KIND: ClassVar[str] = "set property"
+    receiver: int = _slot("object")
+    prop: int = _property()
+    value: int = _slot("value")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.{property_name(self.prop)} = {operand_name(self.value)}"
+
+
+@dataclass(frozen=True)
+class DeleteProperty(Action):
+    """`delete objR.pS`: the slot holds nothing afterwards; what it held is released."""
+
+    KIND: ClassVar[str] = "delete property"
+    receiver: int = _slot("object")
+    prop: int = _property()
+
+    @property
+    def label(self) -> str:
+        return f"delete {operand_name(self.receiver)}.{property_name(self.prop)}"
+
+
+@dataclass(frozen=True)
+class GetProperty(Action):
+    """User code reads `objR.pS` back into its variables: the object there becomes one it holds
+    (its `root` slot, as `deref` does); which object that is depends on the state, so the
+    trace's `changed` says it, not the action."""
+
+    KIND: ClassVar[str] = "get property"
+    receiver: int = _slot("object")
+    prop: int = _property()
+
+    @property
+    def label(self) -> str:
+        return f"read {operand_name(self.receiver)}.{property_name(self.prop)}"
+
+
+@dataclass(frozen=True)
 class Return(Action):
     KIND: ClassVar[str] = "return"
 
@@ -203,4 +266,6 @@ class Resumed(Action):
 
 
 CALLS: tuple[type[Action], ...] = (NewRegistry, NewWeakRef, Deref, Unregister, Register)
-_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, Drop, Return, Throw, Resumed)}
+PROPERTIES: tuple[type[Action], ...] = (SetProperty, DeleteProperty, GetProperty)
+_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, Drop, *PROPERTIES, Return, Throw,
+                                                         Resumed)}

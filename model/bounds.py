@@ -22,9 +22,12 @@ class Bounds:
     frames: int = 6  # execution context stack depth: the deepest non-recursive nesting is 6
     jobs: int = 1  # queued jobs
     steps: int = 10_000  # transitions in one run (explorer depth); above the diameter: exhaustive
+    # property slots per object (`obj0.p0 = obj1`): strong edges of the object graph. 0 is the model
+    # without an object graph: no properties and, on reference-counting hosts, no cascading frees
+    slots: int = 0
 
     LIMITS = {"objects": (1, 8), "cells": (1, 8), "frames": (2, 16), "jobs": (1, 6),
-              "steps": (1, 10_000)}
+              "steps": (1, 10_000), "slots": (0, 4)}
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -34,7 +37,10 @@ class Bounds:
                 raise SpecError([diag.make("E050", key=f.name, value=v, lo=lo, hi=hi)])
 
     def describe(self) -> str:
-        return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+        """`objects=2,cells=1,...`; `slots` only when it is not 0, so that every key, cache entry
+        and report made before the object graph existed reads the same at slots=0."""
+        return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+                        if f.name != "slots" or self.slots)
 
 
 def parse_bounds(text: str, base: Bounds | None = None) -> Bounds:

@@ -47,6 +47,12 @@ class ReturnHook(Protocol):
     def __call__(self, c: Ctx[V, B], when: B | bool) -> None: ...
 
 
+class FreeHook(Protocol):
+    """What the host does after a `Free _x_` step released counted references (model/env.py)."""
+
+    def __call__(self, c: Ctx[V, B], when: B | bool) -> None: ...
+
+
 class HostCall(Protocol):
     """A host hook the environment implements (model/env.py): its result, in either domain."""
 
@@ -71,6 +77,12 @@ class ModelCompiler:
         width = max((len(c.locals) for c in self.compilers.values()), default=1)
         self.layout: Layout = layout_factory(width)
         self.hooks_on_return: dict[str, ReturnHook] = {}  # algorithm -> what the host does on its return
+        # algorithm -> what the host does once its frame is popped (the frame below is on top again)
+        self.hooks_after_pop: dict[str, ReturnHook] = {}
+        self.after_free: FreeHook | None = None  # run after every `Free _x_` step, when set
+        # run after a frame at the bottom of the stack (a job, the script, a free path there) is
+        # popped, with the frame's algorithm code, when set
+        self.after_bottom_pop: Callable[[View[V, B], int, B | bool | None], None] | None = None
         self.host_calls: dict[str, HostCall] = {}  # host hooks the environment implements
 
     def commands(self) -> list[Command]:
@@ -120,6 +132,8 @@ class ModelCompiler:
             S.set("need_clear", 1, when=when)
         if d == 0 and code != USER:  # a job (or the collector) ended abruptly: nothing caught it
             S.set("escaped", 1, when=D.and_(D.true() if when is None else when, D.eq(value, THROW)))
+        if d == 0 and self.after_bottom_pop is not None:
+            self.after_bottom_pop(S, code, when)
 
 
 class AlgCompiler(Statements):

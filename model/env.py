@@ -11,7 +11,9 @@ see the same environment.
   for any non-empty set S of objects none of which is live, run the Execution
   algorithm atomically with S bound; afterwards S's memory is reclaimed.
 - collector, reference-counting hosts: when the mutator drops the last
-  reference to an object, the profile's free path runs on that same stack.
+  reference to an object, the profile's free path runs on that same stack. With an
+  object graph (bound `slots`) frees cascade: whatever a freed object or cell held and
+  nothing else counts a reference to is freed in turn, as QuickJS-NG does (`_free_next`).
 - event loop (sec-jobs): on an empty stack, ClearKeptObjects after the script or
   a job; otherwise the next queued job.
 """
@@ -24,14 +26,17 @@ from typing import Any
 from specmc.model.actions import (
     Action,
     Allocate,
+    DeleteProperty,
     Deref,
     Drop,
+    GetProperty,
     NewRegistry,
     NewWeakRef,
     Operand,
     Register,
     Resumed,
     Return,
+    SetProperty,
     Throw,
     Unregister,
 )
@@ -49,6 +54,7 @@ from specmc.model.layout import (
     NEWTARGET,
     PHASE_CALL,
     PHASE_DEREF,
+    PHASE_FREEING,
     PHASE_NEWREGISTRY,
     PHASE_NEWWEAKREF,
     PHASE_REGISTER,
@@ -71,7 +77,7 @@ CLEANUP_JOB = "cleanupJob"
 
 
 def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False,
-             counted_cells: bool = False) -> list[Any]:
+             counted_cells: bool = False, outside: list[Any] | None = None) -> list[Any]:
     """Object i is live (sec-liveness): some valid future execution can observe it.
 
     Roots: user variables, [[KeptAlive]], queued jobs, and every active frame's locals,
@@ -88,9 +94,21 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     allocated: the engine's record keeps a counted reference.
 
     Frames whose algorithm is in `raw_frames` (a reference-counting host's free path,
-    whose C locals are raw pointers) keep nothing alive."""
+    whose C locals are raw pointers) keep nothing alive.
+
+    With an object graph (bound `slots`), property slots are strong edges: for a tracing host
+    an object is live when a live object's property refers to it; with `counted_cells` an
+    object is referred to when an allocated object's property holds it, and a cell holds its
+    held value (and strong token) for as long as the cell itself is not freed, whatever became
+    of its registry (the engine's entry keeps its counted references until js_finrec_free).
+    Liveness is relative to the set S the collector considers (sec-liveness: a WeakRef-oblivious
+    execution with respect to S): `outside[j]` says object j is not in S, so a live WeakRef's
+    deref may still return it, and user code may read its properties; such a target is then
+    live. Without properties nothing is read from a deref'd object, so this is only done with
+    `slots`."""
     D = S.d
     no, nc = lay.bounds.objects, lay.bounds.cells
+    ns = lay.bounds.slots
     k = lay.locals_per_frame
     fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
 
@@ -125,13 +143,28 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     # cell c holds object j (its held value, or its token) for owner r
     holds = [[[D.and_(owned(c, r), D.eq(S.get(f, c), lay.obj(j)))
                for c in range(nc) for f in fields] for r in range(no)] for j in range(no)]
+    # object i's property slot s refers to object j
+    props = [[D.eq(S.get("prop", lay.prop(i, s)), lay.obj(j)) for i in range(no) for s in range(ns)]
+             for j in range(no)]
+    if counted_cells and ns:
+        def counted(j: int) -> Any:
+            by_cells = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)))
+                        for c in range(nc) for f in fields]
+            by_props = [D.and_(allocated[i // ns], p) for i, p in enumerate(props[j])]
+            return D.or_(roots[j], *by_cells, *by_props)
+
+        return [counted(j) for j in range(no)]
     if counted_cells:
         return [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]])
                 for j in range(no)]
     level = roots
     for _ in range(no):
         level = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
-                                   for r in range(no) for h in holds[j][r]])
+                                   for r in range(no) for h in holds[j][r]],
+                       *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
+                       *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
+                                 D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
+                         if ns and outside is not None else []))
                  for j in range(no)]
     return level
 
@@ -162,6 +195,12 @@ class Environment:
                     "the registry to clean up"))])
             self.job_capture = job.captures[0]
         self.families: list[Command] = []  # filled by commands()
+        # reference counting with an object graph: frees cascade (docs/model.md, "Reference counting")
+        self.cascade = host.collector == "reference counting" and self.lay.bounds.slots > 0
+        if self.cascade:
+            mc.after_free = self._after_free
+            mc.hooks_after_pop[host.free_path] = self._after_free_path
+            mc.after_bottom_pop = self._after_bottom_pop
 
     # the host hook ---------------------------------------------------------------
     def _enqueue(self, c: Ctx, args: tuple[Any, ...], when: Any) -> Any:
@@ -207,7 +246,8 @@ class Environment:
         # the Execution frame itself is about to be popped: its locals do not keep anything alive
         for i in range(self.lay.locals_per_frame):
             S.writes[frame_base + i] = D.num(0) if D.symbolic else 0
-        alive = live_all(S, self.lay, strong_tokens=self.host.strong_tokens)
+        outside = [D.not_(D.bit(mask, j)) for j in range(self.lay.bounds.objects)]
+        alive = live_all(S, self.lay, strong_tokens=self.host.strong_tokens, outside=outside)
         for i in range(self.lay.bounds.objects):
             hit = D.and_(when, D.bit(mask, i), D.not_(alive[i]))
             S.set("obj_status", FREED, i, when=hit)
@@ -216,6 +256,109 @@ class Environment:
             for j in range(self.lay.bounds.cells):
                 S.set("cell_status", FREED, j,
                       when=D.and_(hit, D.eq(S.get("cell_owner", j), self.lay.obj(i))))
+            for p in range(self.lay.bounds.slots):  # a reclaimed object's properties go with it
+                S.set("prop", EMPTY, self.lay.prop(i, p), when=hit)
+
+    # reference counting with an object graph: cascading frees ---------------------------
+    # quickjs.c at v0.13.0 (dec0123): a count reaching zero in js_free_value_rt (lines 6673-6737)
+    # puts the object at the head of rt->gc_zero_ref_count_list, and frees it at once through
+    # free_zero_refcount (lines 6655-6670) only when rt->gc_phase is JS_GC_PHASE_NONE: from
+    # script code and from a built-in such as js_finrec_unregister, the free runs on the stack of
+    # the release, before the releasing function goes on. Inside free_zero_refcount the phase is
+    # JS_GC_PHASE_DECREF, so what a free_object releases (its properties through free_property, a
+    # registration's held value and token through js_finrec_free) is only queued, and
+    # free_zero_refcount's loop frees it after that free_object returned, until the list is
+    # empty. The model keeps no order among queued objects: it frees the lowest slot first
+    # (the engine takes the list's head, the last one queued).
+
+    def _free_code(self) -> int:
+        return self.mc.codes[self.host.free_path]
+
+    def _in_free(self, S: Any) -> Any:
+        """Some active frame runs the free path: the engine is inside free_zero_refcount."""
+        D = S.d
+        code = self._free_code()
+        return D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code))
+                       for f in range(self.lay.bounds.frames)])
+
+    def _unreferenced(self, S: Any) -> list[Any]:
+        """Object j is allocated, no counted reference is left to it, and no free path is
+        already freeing it: the collector owes it a free."""
+        D = S.d
+        lay = self.lay
+        alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens, counted_cells=True)
+        code = self._free_code()
+        k = lay.locals_per_frame
+        x = self.mc.compilers[self.host.free_path].locals.index(self.freed_param)
+        out = []
+        for j in range(lay.bounds.objects):
+            freeing = D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code),
+                                     D.eq(S.get("frame_local", f * k + x), lay.obj(j)))
+                              for f in range(lay.bounds.frames)])
+            out.append(D.and_(D.eq(S.get("obj_status", j), LIVE), D.not_(alive[j]), D.not_(freeing)))
+        return out
+
+    def _free_next(self, S: Any, d: int, when: Any) -> Any:
+        """Under `when`, push the free path above frame d for the lowest object the collector owes
+        a free, if there is one; the condition under which it did."""
+        D = S.d
+        lay = self.lay
+        owed = self._unreferenced(S)
+        chosen = D.num(EMPTY)
+        for j in range(lay.bounds.objects - 1, -1, -1):
+            chosen = D.ite(owed[j], D.num(lay.obj(j)), chosen)
+        go = D.and_(when, D.or_(*owed))
+        for j in range(lay.bounds.objects):
+            self._collected(S, j, D.and_(go, D.eq(chosen, lay.obj(j))))
+        self.mc.push(S, d, self.host.free_path, {self.freed_param: chosen}, when=go)
+        return go
+
+    def _after_free(self, c: Ctx, when: Any) -> None:
+        """After a `Free _x_` step: outside the free path (js_finrec_unregister's js_finrec_free,
+        gc_phase NONE) what it released is freed at once, above the frame, which goes on with its
+        next step when that returns (PHASE_FREEING); inside it, the free is queued."""
+        S, D = c.S, c.D
+        go = self._free_next(S, c.d, D.and_(when, D.not_(self._in_free(S))))
+        S.set("frame_phase", PHASE_FREEING, c.d, when=go)
+
+    def _after_free_path(self, c: Ctx, when: Any) -> None:
+        """The free path's frame (depth c.d) is popped: free_zero_refcount's loop takes the next
+        queued object, in a new frame at the same depth; the frame below goes on waiting."""
+        S = c.S
+        go = self._free_next(S, c.d - 1, when)
+        S.set("ret", EMPTY, when=go)
+
+    def _after_bottom_pop(self, S: Any, code: int, when: Any) -> None:
+        """The stack is empty again: what only the finished job (or task) held is released, as the
+        engine's job loop frees a job's arguments once it returns (JS_FreeValue, gc_phase NONE).
+        A free path's own return is `_after_free_path`'s."""
+        if code != self._free_code():
+            self._free_next(S, -1, S.d.true() if when is None else when)
+
+    def _release_by_user(self, S: Any, d: int) -> None:
+        """User code (frame d) let go of a reference: what nothing counts any more is freed at
+        once on its stack (it resumes, as after a call, when the free path returns), unless it
+        runs inside a free path itself (a callback the free path called), where frees queue."""
+        D = S.d
+        go = self._free_next(S, d, D.not_(self._in_free(S)))
+        S.set("frame_phase", PHASE_CALL, d, when=go)
+
+    def _freeing_resumes(self) -> list[Command]:
+        """A frame waiting in PHASE_FREEING goes on with its next step once the free path above
+        it returned (or nothing was left to free)."""
+        out = []
+        for d in range(self.lay.bounds.frames):
+            def fire(S: Any, d: int = d) -> None:
+                D = S.d
+                S.require(D.eq(S.get("sp"), d + 1))
+                S.require(D.eq(S.get("frame_phase", d), PHASE_FREEING))
+                S.require(D.eq(S.get("cut"), CUT_NONE))
+                S.set("frame_phase", 0, d)
+                S.set("ret", EMPTY)
+
+            out.append(Command(f"{self.host.free_path} returned: the step after the free goes on",
+                               "host", fire, None))
+        return out
 
     # commands ---------------------------------------------------------------------------
     def commands(self) -> list[Command]:
@@ -224,6 +367,8 @@ class Environment:
         for d in range(nf):
             out.extend(self._mutator(d))
         out.extend(self._event_loop())
+        if self.cascade:
+            out.extend(self._freeing_resumes())
         if self.host.collector == "tracing":
             # any-step: also on a full stack, where Execution's frame does not fit: that run is cut
             # at the frames bound and reported, not silently left out
@@ -417,7 +562,9 @@ class Environment:
                 D = S.d
                 S.require(D.eq(S.get("root", i), 1))
                 S.set("root", 0, i)
-                if self.host.collector == "reference counting":
+                if self.cascade:
+                    self._release_by_user(S, d)
+                elif self.host.collector == "reference counting":
                     alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens,
                                      counted_cells=True)[i]
                     gone = D.and_(D.eq(S.get("obj_status", i), LIVE), D.not_(alive))
@@ -426,6 +573,7 @@ class Environment:
                     S.set("frame_phase", 1, d, when=gone)
 
             out.append(self._cmd(Drop(i), d, 0, drop))
+        out.extend(self._properties(d))
 
         def ret(S: Any) -> None:
             self.mc.pop(S, d, USER, S.d.num(UNDEF))
@@ -450,6 +598,54 @@ class Environment:
         for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER,
                       PHASE_NEWREGISTRY):
             out.append(self._cmd(Resumed(), d, phase, lambda S, phase=phase: resume(S, phase)))
+        return out
+
+    def _properties(self, d: int) -> list[Command]:
+        """User code (frame d) and the property slots of the objects it holds (bound `slots`):
+        store an object it holds, delete, read back. A store or delete releases what the slot
+        held (on a reference-counting host that may free it, and what it alone held, at once);
+        a read makes the object there one user code holds. A slot of an allocated object never
+        refers to a freed one (its count, or its reachability, keeps it); a read that found one
+        would be a use after free, and says so."""
+        lay = self.lay
+        objs = range(lay.bounds.objects)
+        out: list[Command] = []
+        for r in objs:
+            for p in range(lay.bounds.slots):
+                at = lay.prop(r, p)
+
+                def store(S: Any, r: int = r, at: int = at, v: int = 0) -> None:
+                    S.require(self._held(S, r))
+                    S.require(self._held(S, v))
+                    S.set("prop", lay.obj(v), at)
+                    if self.cascade:
+                        self._release_by_user(S, d)
+
+                for v in objs:
+                    out.append(self._cmd(SetProperty(r, p, v), d, 0,
+                                         lambda S, store=store, v=v: store(S, v=v)))
+
+                def delete(S: Any, r: int = r, at: int = at) -> None:
+                    D = S.d
+                    S.require(self._held(S, r))
+                    S.require(D.ne(S.get("prop", at), EMPTY))
+                    S.set("prop", EMPTY, at)
+                    if self.cascade:
+                        self._release_by_user(S, d)
+
+                out.append(self._cmd(DeleteProperty(r, p), d, 0, delete))
+
+                def read(S: Any, r: int = r, at: int = at) -> None:
+                    D = S.d
+                    S.require(self._held(S, r))
+                    v = S.get("prop", at)
+                    S.require(D.ne(v, EMPTY))
+                    for j in objs:
+                        there = D.eq(v, lay.obj(j))
+                        S.set("err_uaf", 1, when=D.and_(there, D.eq(S.get("obj_status", j), FREED)))
+                        S.set("root", 1, j, when=D.and_(there, D.eq(S.get("obj_status", j), LIVE)))
+
+                out.append(self._cmd(GetProperty(r, p), d, 0, read))
         return out
 
     def _event_loop(self) -> list[Command]:
@@ -534,7 +730,8 @@ class Environment:
                             S.require(D.ne(S.get("frame_alg", k), code))
                     for i in subset:
                         S.require(D.eq(S.get("obj_status", i), LIVE))
-                    alive = live_all(S, lay, strong_tokens=self.host.strong_tokens)
+                    outside = [D.false() if j in subset else D.true() for j in range(no)]
+                    alive = live_all(S, lay, strong_tokens=self.host.strong_tokens, outside=outside)
                     for i in subset:
                         S.require(D.not_(alive[i]))
                     for i in subset:  # observer: these are collected, whatever Execution then does

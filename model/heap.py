@@ -239,7 +239,11 @@ def new_object(S: View[V, B], lay: Layout, kind: int, when: B | bool) -> V:
 
 
 def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
-    """`Free _x_` (host step): a second free is a use after free too."""
+    """`Free _x_` (host step): a second free is a use after free too. A freed object's property
+    slots hold nothing afterwards, and a freed cell no longer counts as holding its held value and
+    token (model/env.py `live_all`): what they referred to is released, and the host's
+    `after_free` (reference counting with an object graph) frees whatever no counted reference
+    is left to."""
     D = c.D
     lay = c.alg.mc.layout
     check_live(c, v, when)
@@ -248,8 +252,12 @@ def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
         c.S.set("obj_status", FREED, i, when=hit)
         c.S.set("root", 0, i, when=hit)
         c.S.set("kept", 0, i, when=hit)
+        for s in range(lay.bounds.slots):
+            c.S.set("prop", EMPTY, lay.prop(i, s), when=hit)
     for j in range(lay.bounds.cells):
         c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
+    if c.alg.mc.after_free is not None:
+        c.alg.mc.after_free(c, when)
 
 
 def root_value(c: Ctx[V, B], v: V | int, when: B | bool | None = None) -> None:

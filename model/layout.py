@@ -8,6 +8,7 @@ Value encoding (one unsigned byte per variable):
     7 the JobCallback Record of that function     8 the realm / active function
     9 NewTarget (built-ins are always called with `new`)
     OBJ .. OBJ+objects-1      heap objects (plain, WeakRef, FinalizationRegistry)
+                              (also in `prop`, an object's property slots: ~empty~ or an object)
     CELL .. CELL+cells-1      FinalizationRegistry cell Records (heap entities: a
                               removed or freed cell can still be read via a stale alias)
 
@@ -29,6 +30,10 @@ OBJ = 10
 # observers can judge its result when it comes back
 PHASE_RUN, PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER = 0, 1, 2, 3, 4, 5
 PHASE_NEWREGISTRY = 6
+# frame_phase of an algorithm's frame whose step released the last counted reference to an object:
+# the host's free path runs above it, and the frame goes on with its next step when that returns
+# (reference-counting hosts with an object graph, bound `slots`; model/env.py)
+PHASE_FREEING = 7
 
 # the observer fields of one registration besides `reg_live` (model/env.py, model/heap.py)
 REG_FIELDS = ("reg_owner", "reg_target", "reg_held", "reg_token")
@@ -66,6 +71,9 @@ class Layout:
             ("err_uaf", 1), ("err_assert", 1), ("cut", 1),
             ("obj_status", no), ("obj_kind", no), ("obj_target", no), ("obj_cb", no),
             ("root", no), ("kept", no),
+            # property slot s of object i is prop[i * slots + s] (bound `slots`; absent at slots=0,
+            # so that the model without an object graph keeps its layout byte for byte)
+            *((("prop", no * bounds.slots),) if bounds.slots else ()),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
             ("cell_token", nc), ("cell_delivered", nc),
             ("queue", nj), ("queue_kind", nj),
@@ -115,6 +123,10 @@ class Layout:
 
     def cell(self, i: int) -> int:
         return self.cell_base + i
+
+    def prop(self, i: int, s: int) -> int:
+        """The index in `prop` of object i's property slot s."""
+        return i * self.bounds.slots + s
 
     def describe(self, v: int) -> str:
         if v in NAMED_VALUES:

@@ -35,6 +35,9 @@ class Statements(Loops):
         if hook is not None:
             hook(Ctx(c.S, c.d, self), when)
         self.mc.pop(c.S, c.d, self.code, value, when)
+        after = self.mc.hooks_after_pop.get(self.alg.name)
+        if after is not None:
+            after(Ctx(c.S, c.d, self), when)
 
     def run(self, s: ir.Step, c: Ctx[V, B], variant: Variant, resuming: bool, want_call: bool) -> None:
         """Execute step `s` (phase 0: up to its call, if any; resuming: after it)."""

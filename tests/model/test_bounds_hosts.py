@@ -16,11 +16,21 @@ def test_defaults_and_overrides():
 @pytest.mark.parametrize("text,code", [
     ("objects=0", "E050"), ("objects=-1", "E050"), ("frames=99", "E050"),
     ("objects", "E051"), ("widgets=2", "E052"), ("objects=two", "E053"), ("cells=1.5", "E053"),
+    ("slots=5", "E050"), ("slots=-1", "E050"), ("slots=one", "E053"),
 ])
 def test_bad_bounds(text, code):
     with pytest.raises(SpecError) as e:
         parse_bounds(text)
     assert e.value.diagnostics[0].code == code
+
+
+def test_slots_bound_is_described_only_when_set():
+    """slots=0 (the default) leaves every bounds string as it was before the object graph: cache
+    keys, reports and certificates made at those bounds still match."""
+    assert parse_bounds("slots=0") == Bounds()
+    assert "slots" not in Bounds().describe()
+    assert parse_bounds("slots=2").describe().endswith(",slots=2")
+    assert parse_bounds(Bounds(slots=1).describe()) == Bounds(slots=1)
 
 
 def test_shipped_profiles():

@@ -1,0 +1,206 @@
+"""The object graph (bound `slots`): property slots as strong edges, and on reference-counting
+hosts frees that cascade, as QuickJS-NG's do. At slots=0 the model is the one without a graph,
+byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from specmc.model.actions import Action, DeleteProperty, GetProperty, SetProperty
+from specmc.model.bounds import Bounds
+from specmc.model.build import build
+from specmc.model.explore import successors
+from specmc.model.hosts import load_host, shipped
+from specmc.model.layout import FREED, LIVE
+from specmc.model.program import Program
+from specmc.model.symbolic import relation
+from specmc.proofs.properties import CATALOGUE
+from specmc.spec.load import load_spec
+
+from tests.model.searching import search
+
+# Before the object graph existed (at 2cc6139), per shipped host at default bounds: a digest of the
+# program's layout, initial state and commands (name, actor, site, family, inputs), a digest of
+# the Z3 transition relation, the states a full search visits and the properties it violates.
+WITHOUT_GRAPH = {
+    "ecma262": ("7a73fa0957cf69cb", "e6b6b979aa92f22d", 175798, []),
+    "quickjs-ng-0.12": ("f8d743f2fba61140", "47ba814cb0581b7d", 594566,
+                        ["argument-checks", "deref-consistent", "unregister-result"]),
+    "quickjs-ng-0.13": ("f8d743f2fba61140", "47ba814cb0581b7d", 594566,
+                        ["argument-checks", "deref-consistent", "unregister-result"]),
+    "quickjs-ng-0.5": ("7059189f7609f02e", "28a6b3b7e57101b0", 655324,
+                       ["argument-checks", "cleanup-not-on-free-stack", "no-dangling-cell",
+                        "no-freed-observed", "unregister-result"]),
+    "quickjs-ng-0.6": ("7a310c212356b86f", "c8d1d84ff520dac9", 612010,
+                       ["argument-checks", "unregister-result"]),
+    "v8": ("7a73fa0957cf69cb", "841b90a7e6aeda00", 175798, []),
+}
+
+
+def _program_digest(p: Program) -> str:
+    desc = repr((p.layout.names, p.init, [(c.name, c.actor, c.site, c.family, c.inputs) for c in p.commands],
+                 [(c.name, c.inputs) for c in p.families]))
+    return hashlib.sha256(desc.encode()).hexdigest()[:16]
+
+
+def _relation_digest(p: Program) -> str:
+    return hashlib.sha256(str(relation(p).trans.sexpr()).encode()).hexdigest()[:16]
+
+
+def test_every_shipped_host_is_pinned():
+    assert sorted(WITHOUT_GRAPH) == shipped()
+
+
+@pytest.mark.parametrize("host", sorted(WITHOUT_GRAPH))
+def test_slots_zero_builds_the_program_without_a_graph(host):
+    p = build(load_spec(), load_host(host), Bounds(slots=0))
+    assert _program_digest(p) == WITHOUT_GRAPH[host][0]
+    assert "prop" not in p.layout.index
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("host", sorted(WITHOUT_GRAPH))
+def test_slots_zero_has_the_relation_states_and_verdicts_without_a_graph(host):
+    p = build(load_spec(), load_host(host), Bounds(slots=0))
+    _, rel, states, violated = WITHOUT_GRAPH[host]
+    assert _relation_digest(p) == rel
+    found = search(p, list(CATALOGUE.values()))
+    assert found.complete and found.states == states and sorted(found.violations) == violated
+
+
+# --- driving the model by the labels of user code's actions -------------------------------------
+
+def _get(p: Program, s: tuple[int, ...], name: str, i: int = 0) -> int:
+    return s[p.layout.where(name)[0] + i]
+
+
+State = tuple[int, ...]
+
+
+def _run(p: Program, labels: list[str], s: State | None = None) -> tuple[State, list[str]]:
+    """Each label is a mutator action; between two of them every other step runs (these hosts'
+    steps are deterministic), and after the last until user code is on top again."""
+    s = p.init if s is None else s
+    log: list[str] = []
+
+    def settle(s: tuple[int, ...]) -> tuple[tuple[int, ...], list]:
+        while True:
+            succ = list(successors(p, s))
+            if any(c.actor == "mutator" for c, _ in succ) or not succ:
+                return s, succ
+            others = [(c, n) for c, n in succ if c.actor not in ("collector", "event-loop")]
+            if not others:  # an empty stack: the next label says what the event loop does
+                return s, succ
+            assert len(others) == 1, [c.name for c, _ in succ]
+            log.append(others[0][0].name)
+            s = others[0][1]
+
+    for want in labels:
+        s, succ = settle(s)
+        chosen = [(c, n) for c, n in succ if c.name == want]
+        assert chosen, (want, sorted(c.name for c, _ in succ))
+        log.append(want)
+        s = chosen[0][1]
+    s, _ = settle(s)
+    return s, log
+
+
+def test_property_actions_are_values():
+    for a, label in ((SetProperty(0, 1, 2), "obj0.p1 = obj2"), (DeleteProperty(3, 0), "delete obj3.p0"),
+                     (GetProperty(1, 0), "read obj1.p0")):
+        assert a.label == label
+        assert Action.from_json(a.to_json()) == a
+    assert SetProperty(0, 1, 2).to_json() == {"kind": "set property", "object": "obj0", "property": "p1",
+                                              "value": "obj2"}
+
+
+def test_no_property_actions_without_slots():
+    p = build(load_spec(), load_host("ecma262"), Bounds())
+    assert not any(isinstance(c.action, SetProperty | DeleteProperty | GetProperty) for c in p.commands)
+
+
+def test_a_property_keeps_its_object_live_on_a_tracing_host():
+    """sec-liveness with property edges: obj1, referred to only by obj0.p0 while user code holds
+    obj0, is no candidate for collection; once obj0 is dropped too, nothing reaches either."""
+    p = build(load_spec(), load_host("ecma262"), Bounds(slots=1))
+    s, _ = _run(p, ["allocate {}", "allocate {}", "obj0.p0 = obj1", "drop obj1"])
+    assert {c.name for c, _ in successors(p, s) if c.actor == "collector"} == set()
+    s, _ = _run(p, ["drop obj0"], s)
+    collect = {c.name for c, _ in successors(p, s) if c.actor == "collector"}
+    assert collect == {f"collector: S = {{{x}}} is not live" for x in ("obj0", "obj1", "obj0, obj1")}
+
+
+def test_liveness_is_relative_to_the_collected_set():
+    """A WeakRef to obj0 that user code holds: in an execution oblivious of S = {obj1} its deref
+    still returns obj0, whose p0 is obj1, so obj1 alone is live; S = {obj0, obj1} is not."""
+    p = build(load_spec(), load_host("ecma262"), Bounds(objects=3, slots=1))
+    s, _ = _run(p, ["allocate {}", "allocate {}", "obj0.p0 = obj1", "drop obj1", "new WeakRef(obj0)",
+                    "(built-in returned)", "drop obj0", "return", "event loop: ClearKeptObjects"])
+    assert _get(p, s, "sp") == 0 and _get(p, s, "root", 2) == 1
+    collect = {c.name for c, _ in successors(p, s) if c.actor == "collector"}
+    assert "collector: S = {obj0, obj1} is not live" in collect
+    assert "collector: S = {obj1} is not live" not in collect
+
+
+def test_read_property_back_makes_it_held():
+    p = build(load_spec(), load_host("ecma262"), Bounds(slots=1))
+    s, _ = _run(p, ["allocate {}", "allocate {}", "obj0.p0 = obj1", "drop obj1"])
+    assert _get(p, s, "root", 1) == 0
+    s, _ = _run(p, ["read obj0.p0"], s)
+    assert _get(p, s, "root", 1) == 1
+    s, _ = _run(p, ["delete obj0.p0"], s)
+    assert _get(p, s, "prop", p.layout.prop(0, 0)) == 0
+    assert "read obj0.p0" not in {c.name for c, _ in successors(p, s)}
+
+
+def test_freeing_cascades_through_properties():
+    """Reference counting: dropping obj0, the only holder of obj1 (obj0.p0), frees obj0 and then
+    obj1, on the stack of the drop; obj1's free is queued while obj0's runs (gc_phase DECREF)."""
+    p = build(load_spec(), load_host("quickjs-ng-0.13"), Bounds(slots=1))
+    s, log = _run(p, ["allocate {}", "allocate {}", "obj0.p0 = obj1", "drop obj1"])
+    assert _get(p, s, "obj_status", 1) == LIVE
+    s, log = _run(p, ["drop obj0"], s)
+    assert [_get(p, s, "obj_status", i) for i in (0, 1)] == [FREED, FREED]
+    assert log.count("FreeObject 5") == 2  # two frees, one after the other, not nested
+    assert log[-1] == "FreeObject 5" or log[-1].startswith("FreeObject")
+
+
+def test_overwriting_a_property_frees_what_it_alone_held():
+    p = build(load_spec(), load_host("quickjs-ng-0.6"), Bounds(objects=3, slots=1))
+    s, _ = _run(p, ["allocate {}", "allocate {}", "allocate {}", "obj0.p0 = obj1", "drop obj1"])
+    assert _get(p, s, "obj_status", 1) == LIVE
+    s, _ = _run(p, ["obj0.p0 = obj2"], s)
+    assert _get(p, s, "obj_status", 1) == FREED and _get(p, s, "obj_status", 2) == LIVE
+
+
+UNREGISTER_UAF = ["new FinalizationRegistry(callback)", "(built-in returned)", "allocate {}", "allocate {}",
+                  "allocate {}", "obj0.register(obj1, obj2, obj3)", "(built-in returned)",
+                  "obj0.register(obj2, undefined, undefined)", "(built-in returned)", "drop obj2",
+                  "obj0.unregister(obj3)"]
+
+
+def test_unregister_frees_the_held_value_on_its_own_stack():
+    """The program of the js_finrec_unregister use after free (docs/findings.md): unregister frees
+    the record whose held value (obj2) nothing else holds; obj2 is freed at once, above
+    unregister's frame, and its free removes and frees the second record, whose target obj2 is.
+    The model's walk of [[Cells]] is live (it looks for the next cell after the body), so it
+    does not read the freed record as the engine's list_for_each_safe does: no use after free
+    here (docs/findings.md says why)."""
+    p = build(load_spec(), load_host("quickjs-ng-0.13"), Bounds(objects=4, cells=2, slots=1))
+    s, log = _run(p, UNREGISTER_UAF)
+    at = log.index("obj0.unregister(obj3)")
+    inner = log[at:]
+    assert inner.index("FinalizationRegistry.prototype.unregister 5.a.ii") < inner.index("FreeObject 1") \
+        < inner.index("FinalizationRegistry.prototype.unregister 5.a.iii")
+    assert [_get(p, s, "obj_status", i) for i in range(4)] == [LIVE, LIVE, FREED, LIVE]
+    assert [_get(p, s, "cell_status", j) for j in range(2)] == [FREED, FREED]
+    assert _get(p, s, "err_uaf") == 0
+
+
+def test_without_slots_unregister_leaks_the_held_value():
+    """The same program at slots=0: no cascade, obj2 stays allocated (as before the graph)."""
+    p = build(load_spec(), load_host("quickjs-ng-0.13"), Bounds(objects=4, cells=2))
+    s, log = _run(p, UNREGISTER_UAF)
+    assert "FreeObject 1" not in log[log.index("obj0.unregister(obj3)"):]
+    assert _get(p, s, "obj_status", 2) == LIVE
