@@ -40,17 +40,21 @@ from specmc.model.actions import (
     Action,
     ActionError,
     Allocate,
+    DeleteProperty,
     Deref,
     Drop,
+    GetProperty,
     NewRegistry,
     NewWeakRef,
     Operand,
     Register,
     Resumed,
     Return,
+    SetProperty,
     Throw,
     Unregister,
     operand_name,
+    property_name,
 )
 from specmc.proofs.verdict import VIOLATED
 
@@ -189,6 +193,16 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                 drop = f"obj{i} = undefined;"
                 guarded = f"try {{ {drop} }} catch (e) {{ {_report(drop)} }}"
                 act.append(Statement(f'phase = "drop obj{i}"; {guarded} phase = "{_after(open_acts)}";'))
+            case SetProperty(receiver=r, prop=p, value=v):
+                act.append(_releasing(f"set {_js(r)}.{property_name(p)}",
+                                      f"{_js(r)}.{property_name(p)} = {_js(v)};", open_acts))
+            case DeleteProperty(receiver=r, prop=p):
+                act.append(_releasing(f"delete {_js(r)}.{property_name(p)}",
+                                      f"delete {_js(r)}.{property_name(p)};", open_acts))
+            case GetProperty(receiver=r, prop=p):
+                slots = _assigned(changed)  # none: user code held that object already
+                target = f"obj{slots[0]} = " if slots else "void "
+                act.append(Statement(f"{target}{_js(r)}.{property_name(p)};"))
             case Return():
                 act.append(Statement("return;"))
                 open_acts.pop()
@@ -201,6 +215,13 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
     if pending is not None:  # the trace ends inside a built-in: call it (and show what it returns)
         bodies[pending.activation].append(_made(pending, [], ret))
     return bodies
+
+
+def _releasing(phase: str, code: str, open_acts: list[int]) -> Statement:
+    """A statement that lets go of a reference (a property overwritten or deleted): like a drop,
+    guarded by itself and named in `phase`, since an engine may free, and call back, inside it."""
+    guarded = f"try {{ {code} }} catch (e) {{ {_report(code)} }}"
+    return Statement(f'phase = "{phase}"; {guarded} phase = "{_after(open_acts)}";')
 
 
 def _after(open_acts: list[int]) -> str:
@@ -244,7 +265,7 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> W
         "  calls++; depth++; lastCall = turn;",
         "  var n = calls;",
         "  if (depth > maxDepth) maxDepth = depth;",
-        '  var during = phase, sync = during.indexOf("drop ") === 0;',
+        '  var during = phase, sync = /^(drop|set|delete) /.test(during);',
         '  if (timing === null || sync) timing = sync ? "synchronous" : (timing || "asynchronous");',
         '  out("witness: cleanup #" + n + " held=" + describe(held) + " during=" + during'
         ' + " depth=" + depth);',

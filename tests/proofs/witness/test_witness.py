@@ -10,12 +10,15 @@ import pytest
 from specmc.model.actions import (
     Action,
     Allocate,
+    DeleteProperty,
     Deref,
     Drop,
+    GetProperty,
     NewRegistry,
     NewWeakRef,
     Register,
     Resumed,
+    SetProperty,
     Throw,
     Unregister,
 )
@@ -70,6 +73,26 @@ def test_statements_land_in_the_activation_they_ran_in() -> None:
                              f'phase = "drop obj1"; {dropped} phase = "script";']
     assert _code(callback)[0] == "obj1 = new WeakRef(obj0);"
     assert _code(callback)[1].startswith("throw ")
+
+
+def test_property_actions_are_written_as_javascript() -> None:
+    """The object graph (bound `slots`): a store and a delete are guarded and named in `phase`,
+    like a drop (an engine may free and call back inside them); a read assigns the slot user code
+    takes the object into (`changed`), or reads for nothing when it held it already."""
+    u = "user code"
+    trace = [
+        _step("mutator", SetProperty(0, 0, 1), [u]),
+        _step("mutator", GetProperty(0, 0), [u], {"root[1]": 1}),
+        _step("mutator", GetProperty(0, 0), [u]),
+        _step("mutator", DeleteProperty(0, 0), [u, "FreeObject"]),
+        _step("mutator", Resumed(), [u]),
+    ]
+    (script,) = activations(trace)
+    code = _code(script)
+    assert code[0].startswith('phase = "set obj0.p0"; try { obj0.p0 = obj1; } catch (e) {')
+    assert code[1:3] == ["obj1 = obj0.p0;", "void obj0.p0;"]
+    assert code[3].startswith('phase = "delete obj0.p0"; try { delete obj0.p0; } catch (e) {')
+    assert code[3].endswith('phase = "script";') and len(code) == 4
 
 
 def test_the_action_is_read_not_the_text() -> None:
