@@ -29,8 +29,8 @@ from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
 
 OUTCOMES = ("synchronous", "asynchronous", "never", "crash", "timeout")
-KINDS = ("node", "quickjs-ng", "quickjs-ng-wasm")
-KNOWN = "node, quickjs-ng@VERSION, quickjs-ng-wasm@VERSION"
+KINDS = ("node", "quickjs-ng", "quickjs-ng-wasm", "bun")
+KNOWN = "node, quickjs-ng@VERSION, quickjs-ng-wasm@VERSION, bun@VERSION"
 DEFAULT_TIMEOUT = 60.0
 RUNNERS = Path(__file__).resolve().parent / "runners"
 MARKER = ".installed"
@@ -89,7 +89,7 @@ def parse_engine(text: str) -> Engine:
     kind, at, version = text.partition("@")
     if kind == "node" and not at:
         return Engine("node")
-    if kind in ("quickjs-ng", "quickjs-ng-wasm") and at and _VERSION.fullmatch(version):
+    if kind in ("quickjs-ng", "quickjs-ng-wasm", "bun") and at and _VERSION.fullmatch(version):
         return Engine(kind, version)
     raise SpecError([diag.make("E090", name=text, known=KNOWN)])
 
@@ -209,6 +209,19 @@ def _install_wasm(engine: Engine, target: Path) -> None:
                    f"@jitl/quickjs-ng-wasmfile-release-sync@{engine.version}"], cwd=target)
 
 
+def _install_bun(engine: Engine, target: Path) -> None:
+    """npm's `bun` package: its install script links the binary for this platform (glibc or
+    musl, baseline or not) from the optional @oven/bun-* packages to bin/bun.exe."""
+    npm = _need("npm", engine)
+    (target / "package.json").write_text(
+        '{"name": "specmc-engine", "private": true, "version": "0.0.0"}\n', encoding="utf-8")
+    _step(engine, [npm, "install", "--no-save", "--no-audit", "--no-fund", "--no-package-lock",
+                   f"bun@{engine.version}"], cwd=target)
+    if not (target / "node_modules" / "bun" / "bin" / "bun.exe").is_file():
+        last = "npm installed bun without its binary (were npm's install scripts disabled?)"
+        raise SpecError([diag.make("E091", engine=engine.name, last=last)])
+
+
 def ensure_installed(engine: Engine, engines_dir: Path, progress: Progress = _stderr_progress) -> Path | None:
     """Install once per cache: into a private temp folder, marked complete, then renamed into place.
 
@@ -220,7 +233,7 @@ def ensure_installed(engine: Engine, engines_dir: Path, progress: Progress = _st
     final = engines_dir / engine.folder
     if (final / MARKER).is_file():
         return final
-    if engine.kind == "quickjs-ng-wasm":
+    if engine.kind in ("quickjs-ng-wasm", "bun"):
         _need("node", engine)
         _need("npm", engine)
     try:
@@ -232,10 +245,8 @@ def ensure_installed(engine: Engine, engines_dir: Path, progress: Progress = _st
     progress(f"specmc: installing {engine.name} into {final} (first use) ...")
     started = time.monotonic()
     try:
-        if engine.kind == "quickjs-ng":
-            _install_pyqjs(engine, tmp)
-        else:
-            _install_wasm(engine, tmp)
+        install = {"quickjs-ng": _install_pyqjs, "quickjs-ng-wasm": _install_wasm, "bun": _install_bun}
+        install[engine.kind](engine, tmp)
         (tmp / MARKER).write_text(f"{engine.name}\n", encoding="utf-8")
         if final.exists() and not (final / MARKER).is_file():
             shutil.rmtree(final, ignore_errors=True)  # debris of an install not made by this scheme
@@ -262,6 +273,9 @@ def command(engine: Engine, witness: Path, home: Path | None) -> list[str]:
     assert home is not None
     if engine.kind == "quickjs-ng":
         return [str(home / "bin" / "python"), str(RUNNERS / "pyqjs.py"), str(witness)]
+    if engine.kind == "bun":  # the witness as bun runs a script, with gc() made Bun.gc(true) first
+        bun = home / "node_modules" / "bun" / "bin" / "bun.exe"
+        return [str(bun), "--preload", str(RUNNERS / "bun-gc.js"), str(witness)]
     return [_need("node", engine), str(RUNNERS / "wasm.mjs"), str(home), str(witness)]
 
 

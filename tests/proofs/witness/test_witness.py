@@ -192,6 +192,7 @@ def seed_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("quickjs-ng-wasm@0.32.0", {"asynchronous", "never"}),  # QuickJS-NG v0.12.1: cleanup as a job
     ("quickjs-ng@0.17.0.2", {"asynchronous", "never"}),
     ("node", {"asynchronous", "never"}),
+    ("bun@1.3.3", {"asynchronous", "never"}),  # JavaScriptCore scans the stack conservatively
 ])
 def test_the_seed_witness_on_real_engines(seed_witness: Path, engines_dir: Path, engine: str,
                                           allowed: set[str], capsys: pytest.CaptureFixture) -> None:
@@ -278,8 +279,9 @@ def test_a_callback_that_throws_is_reported_and_the_witness_goes_on(throwing_wit
     ("quickjs-ng-wasm@0.31.0", "synchronous", False),  # the engine drops the callback's exception
     ("quickjs-ng-wasm@0.32.0", "asynchronous", True),  # a job that threw: the runner reports it
     ("quickjs-ng@0.17.0.2", "asynchronous", True),
+    ("bun@1.3.3", "asynchronous", True),  # bun reports it to the witness's uncaughtException listener
 ])
-def test_a_callback_that_throws_on_quickjs_ng(throwing_witness: Path, engines_dir: Path, engine: str,
+def test_a_callback_that_throws_on_real_engines(throwing_witness: Path, engines_dir: Path, engine: str,
                                                outcome: str, uncaught: bool,
                                                capsys: pytest.CaptureFixture) -> None:
     capsys.readouterr()
