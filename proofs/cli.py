@@ -191,7 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("replay", help="run a JavaScript witness on a real engine and classify the outcome")
     rp.add_argument("witness", metavar="WITNESS.js")
     rp.add_argument("--on", required=True, metavar="ENGINE", dest="engine",
-                    help="node, quickjs-ng@VERSION or quickjs-ng-wasm@VERSION")
+                    help="node, quickjs-ng@VERSION, quickjs-ng-wasm@VERSION or bun@VERSION")
     rp.add_argument("--timeout", metavar="S",
                     help="seconds the run may take (default 60; an install is not counted)")
     rp.add_argument("--format", choices=("text", "json"), default="text")
