@@ -81,15 +81,27 @@ def reads(term: z3.ExprRef | int, index: dict[int, int], seen: Seen | None = Non
 
 class Dependencies:
     """Per program: the variables any guard reads, and for each variable the variables its next
-    value is computed from (over every symbolic command). Built once, asked per question."""
+    value is computed from (over every symbolic command). Built once, asked per question.
 
-    def __init__(self, program: Program) -> None:
-        from specmc.model.symbolic import command_terms, state_vars
+    Building them costs every command's Z3 term (about 0.7 s for the seed's model, most of a
+    one-property check); `parts` and `stored` let a caller keep them on disk for an identical
+    program. A stale or wrong copy cannot make a verdict wrong, only weaker: a counterexample
+    of a slice is run again in the whole model (`lift`), and an invariant over a slice is
+    re-checked against the whole relation."""
+
+    def __init__(self, program: Program, parts: tuple[frozenset[int], dict[int, frozenset[int]]] | None = None
+                 ) -> None:
+        from specmc.model.symbolic import state_vars
 
         self.program = program
         self.xs = state_vars(program)
         self.index = {x.get_id(): i for i, x in enumerate(self.xs)}
         self._seen: Seen = {}
+        if parts is not None:
+            self.guards, self.deps = parts
+            return
+        from specmc.model.symbolic import command_terms
+
         guards: set[int] = set()
         deps: dict[int, set[int]] = {}
         for _name, guard, writes in command_terms(program, self.xs):
@@ -99,6 +111,26 @@ class Dependencies:
                     deps.setdefault(i, set()).update(reads(v, self.index, self._seen))
         self.guards = frozenset(guards)
         self.deps = {i: frozenset(s) for i, s in deps.items()}
+
+    def parts(self) -> dict[str, object]:
+        """What `stored` reads back, as JSON."""
+        return {"variables": self.program.layout.size, "guards": sorted(self.guards),
+                "deps": {str(i): sorted(s) for i, s in sorted(self.deps.items())}}
+
+    @classmethod
+    def stored(cls, program: Program, data: object) -> Dependencies | None:
+        """Dependencies from `parts()` of the same program, or None when `data` is not that: a
+        damaged or foreign file is a miss, never an answer."""
+        size = program.layout.size
+        try:
+            assert isinstance(data, dict) and data["variables"] == size
+            guards = frozenset(int(i) for i in data["guards"])
+            deps = {int(i): frozenset(int(j) for j in s) for i, s in data["deps"].items()}
+        except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+            return None
+        if not all(0 <= v < size for v in guards.union(deps, *deps.values())):
+            return None
+        return cls(program, (guards, deps))
 
     def of(self, predicate: Predicate) -> frozenset[int]:
         """The variables a state predicate `fn(program, view)` reads, from its own Z3 term."""

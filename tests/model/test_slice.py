@@ -81,3 +81,20 @@ def test_a_slice_that_drops_a_guard_variable_is_caught(model):
         except LiftError:
             failures += 1
     assert failures
+
+
+def test_stored_dependencies_are_the_built_ones(model):
+    """`parts` read back by `stored` answer every question as the dependencies built from the
+    terms do; data that is not this program's is a miss (None), never an answer."""
+    import json
+
+    program, deps = model
+    again = Dependencies.stored(program, json.loads(json.dumps(deps.parts())))
+    assert again is not None and (again.guards, again.deps) == (deps.guards, deps.deps)
+    for p in CATALOGUE.values():
+        assert again.cone(again.of(p.holds)) == deps.cone(deps.of(p.holds))
+    good = deps.parts()
+    size = program.layout.size
+    for bad in (None, [], {}, {**good, "variables": size + 1}, {**good, "guards": [size]},
+                {**good, "guards": ["x"]}, {**good, "deps": {"0": [-1]}}, {**good, "deps": [1, 2]}):
+        assert Dependencies.stored(program, bad) is None, bad
