@@ -174,3 +174,22 @@ def test_a_users_own_model_py_does_not_shadow_the_tool(tmp_path):
                        cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "was imported" not in r.stderr and "PROVED" in r.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_one_package(tmp_path):
+    """What `pip install .` puts into site-packages is the wheel's content: one top-level package,
+    `specmc` (with spec/, model/ and proofs/ under it, their data files included), and its
+    metadata; no top-level `spec`, `model` or `proofs` that a user's own modules would clash with."""
+    import zipfile
+
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    (wheel,) = tmp_path.glob("specmc-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {n.split("/", 1)[0] for n in names} == {"specmc", wheel.name.split("-py3")[0] + ".dist-info"}
+    for data in ("specmc/spec/grammar/steps.lark", "specmc/spec/hosts/quickjs-ng-0.5.html",
+                 "specmc/proofs/plans/default.toml", "specmc/proofs/witness/runners/bun-gc.js",
+                 "specmc/proofs/run/job.py"):
+        assert data in names, data
