@@ -6,6 +6,7 @@ is a located message (exit 2) and never an exception deep in an engine.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, replace
 
 from specmc.spec import diagnostics as diag
@@ -33,7 +34,9 @@ class Bounds:
         for f in fields(self):
             lo, hi = self.LIMITS[f.name]
             v = getattr(self, f.name)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            if not isinstance(v, int) or isinstance(v, bool):  # a plan's table may hold `true`, 1.5
+                raise SpecError([diag.make("E053", key=f.name, value=str(v).lower())])
+            if not lo <= v <= hi:
                 raise SpecError([diag.make("E050", key=f.name, value=v, lo=lo, hi=hi)])
 
     def describe(self) -> str:
@@ -41,6 +44,9 @@ class Bounds:
         and report made before the object graph existed reads the same at slots=0."""
         return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
                         if f.name != "slots" or self.slots)
+
+
+_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 def parse_bounds(text: str, base: Bounds | None = None) -> Bounds:
@@ -63,8 +69,9 @@ def parse_bounds(text: str, base: Bounds | None = None) -> Bounds:
         if key in items:
             raise SpecError([diag.make("E054", key=key, first=items[key], second=item)])
         items[key] = item
-        try:
-            changes[key] = int(value.strip())
-        except ValueError:
-            raise SpecError([diag.make("E053", key=key, value=value.strip())]) from None
+        # ASCII digits only: int() also reads other scripts' digits ('١' is 1), which a bound
+        # echoed back in a verdict or a cache key would then spell differently from the input
+        if not _NUMBER.fullmatch(value.strip()):
+            raise SpecError([diag.make("E053", key=key, value=value.strip())])
+        changes[key] = int(value.strip())
     return replace(base, **changes)

@@ -17,11 +17,20 @@ def test_defaults_and_overrides():
     ("objects=0", "E050"), ("objects=-1", "E050"), ("frames=99", "E050"),
     ("objects", "E051"), ("widgets=2", "E052"), ("objects=two", "E053"), ("cells=1.5", "E053"),
     ("slots=5", "E050"), ("slots=-1", "E050"), ("slots=one", "E053"),
+    ("slots=\u0661", "E053"), ("objects=\uff12", "E053"), ("objects=2_0", "E053"),  # int() reads these
 ])
 def test_bad_bounds(text, code):
     with pytest.raises(SpecError) as e:
         parse_bounds(text)
     assert e.value.diagnostics[0].code == code
+
+
+@pytest.mark.parametrize("value", [True, 1.5, "2"])
+def test_a_bound_that_is_not_a_whole_number_says_so(value):
+    """A plan's bounds table gives values as TOML typed them: `true` is not the number 1."""
+    with pytest.raises(SpecError) as e:
+        Bounds(objects=value)
+    assert e.value.diagnostics[0].code == "E053"
 
 
 def test_slots_bound_is_described_only_when_set():
