@@ -140,8 +140,13 @@ class Dependencies:
         return reads(term, self.index, self._seen)
 
     def cone(self, seeds: Iterable[int]) -> frozenset[int]:
-        """`seeds`, every guard's variables, and everything their next values read, closed."""
-        out = set(self.guards) | set(seeds)
+        """`seeds`, every guard's variables, and everything their next values read, closed; and
+        always `cut`, the bound a run ended at: every result reports it (`bounds_hit`), so it must
+        be in what the search sees and what a certificate's invariant states. (Every guard reads
+        it anyway; forcing it keeps a damaged dependency file from dropping it, which turned
+        "PROVED within bounds (frames hit)" into "PROVED": found by an independent review.)"""
+        base, size = self.program.layout.where("cut")
+        out = set(self.guards) | set(seeds) | set(range(base, base + size))
         todo = list(out)
         while todo:
             for j in self.deps.get(todo.pop(), ()):

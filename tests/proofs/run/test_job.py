@@ -71,3 +71,30 @@ def test_a_cache_that_cannot_be_written_still_checks(tmp_path, monkeypatch):
     monkeypatch.setenv("SPECMC_NATIVE_CACHE", str(blocker / "native"))  # its parent is a file
     monkeypatch.setattr(jobmod, "_DEPENDENCIES", [])
     assert slices(load(JOB))
+
+
+def test_a_dependency_file_that_drops_the_cut_bound_cannot_hide_it(cache, tmp_path):
+    """`cut` (the bound a run ended at) is in every slice whatever the file says: a file that left
+    it out turned "PROVED within bounds (frames hit)" into a plain PROVED."""
+    import json
+
+    from specmc.proofs.engines import explicit
+
+    job = Job(("embedded",), "ecma262", Bounds(frames=3), ("held-value-once",), certificates=str(tmp_path))
+
+    def verdict():
+        jobmod._DEPENDENCIES.clear()
+        found = []
+        explicit.run(load(job), found.append)
+        (outcome,) = found
+        return outcome.verdict.name, dict(outcome.bounds_hit)
+
+    honest = verdict()
+    assert honest[0] == "PROVED" and honest[1].get("frames")
+    (f,) = cache.glob("deps-*.json")
+    data = json.loads(f.read_text())
+    cut = load(job).program.layout.where("cut")[0]
+    data["guards"] = [v for v in data["guards"] if v != cut]
+    data["deps"] = {k: [v for v in vs if v != cut] for k, vs in data["deps"].items() if int(k) != cut}
+    f.write_text(json.dumps(data))
+    assert verdict() == honest
