@@ -35,6 +35,8 @@ def run_review(args: argparse.Namespace) -> int:
         folder = args.cache or default_cache()
         check_store("--cache", folder)
         disk = VerdictCache(folder)
+        if disk.refused:
+            progress(f"specmc: {disk.refused}; verdicts are decided anew")
     with progress:
         result = review(args.base, args.head, plan, over, args.repo, args.certificates, progress,
                         strict=args.strict, disk=disk)

@@ -313,7 +313,8 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
               tuple(file_digest(f) for f in run.properties_files))
     if disk is not None:
         for p in props:
-            if out[p] is None and (o := disk.get((*stored, p))) is not None:
+            certifies = {"property": p, "bounds": run.bounds.describe(), "host-profile": stored[1]}
+            if out[p] is None and (o := disk.get((*stored, p), certifies)) is not None:
                 out[p] = cache[(*key, p)] = o
     missing = tuple(p for p in props if out[p] is None)
     if missing:

@@ -5,8 +5,10 @@ already checked, and most pull requests leave the model alone. A verdict depends
 model (its normal-form digest, model/normal.py), the host profile file, the run's settings, the
 property, and the code of specmc itself, so it can be kept under a hash of exactly those and
 reused: an unchanged model is never checked twice. Only definite verdicts are kept (an UNKNOWN
-may be decided with more time), and a PROVED is reused only while its certificate still exists.
-An unreadable or damaged entry is a miss, never a verdict.
+may be decided with more time), and a PROVED is reused only while its certificate still exists,
+is sealed and states the property, bounds and host profile it is reused for. An unreadable or
+damaged entry is a miss, never a verdict, and a folder that others could write is not used at all
+(whoever writes there chooses verdicts), by the rule of the compiled-model cache.
 """
 
 from __future__ import annotations
@@ -50,15 +52,27 @@ class VerdictCache:
     """A folder of JSON files, one per (key, tool digest)."""
 
     def __init__(self, folder: str | Path) -> None:
+        from specmc.model.ccompile import Unavailable, private
+
         self.folder = Path(folder)
         self.hits = 0
         self.stored = 0
+        self.refused = ""  # why the folder is not used, if it is not
+        try:
+            private(self.folder)
+        except Unavailable as e:
+            self.refused = str(e).replace("the native cache folder", "the verdict cache").replace(
+                "loads no code from it", "takes no verdict from it").replace("SPECMC_NATIVE_CACHE", "--cache")
 
     def _path(self, key: tuple[Any, ...]) -> Path:
         digest = hashlib.sha256(repr((tool_digest(), key)).encode()).hexdigest()
         return self.folder / digest[:2] / f"{digest}.json"
 
-    def get(self, key: tuple[Any, ...]) -> Outcome | None:
+    def get(self, key: tuple[Any, ...], certifies: dict[str, str] | None = None) -> Outcome | None:
+        """The stored outcome of `key`, or None. A PROVED needs its certificate: present, sealed,
+        and with the header fields `certifies` names (property, bounds, host profile digest)."""
+        if self.refused:
+            return None
         try:
             doc = json.loads(self._path(key).read_text(encoding="utf-8"))
             o = Outcome(**{**doc, "trace": tuple(doc["trace"]),
@@ -66,14 +80,29 @@ class VerdictCache:
                            else tuple((n, k) for n, k in doc["bounds_hit"])})
         except (OSError, ValueError, TypeError, KeyError):
             return None
-        lost = o.verdict == PROVED and not (o.certificate and Path(o.certificate).is_file())
-        if o.verdict not in DEFINITE or lost:
+        if o.verdict not in DEFINITE:
+            return None
+        if o.verdict == PROVED and not _certifies(o.certificate, certifies or {}):
             return None
         self.hits += 1
         return o
 
     def put(self, key: tuple[Any, ...], o: Outcome) -> None:
-        if o.verdict not in DEFINITE:
+        if o.verdict not in DEFINITE or self.refused:
             return
         write_atomic(self._path(key), json.dumps(asdict(o), sort_keys=True))
         self.stored += 1
+
+
+def _certifies(path: str | None, fields: dict[str, str]) -> bool:
+    """A certificate file that is there, well formed and sealed (proofs/certify/fileformat.py), and
+    whose header says `fields`: a stored PROVED pointing at any other file is a miss."""
+    from specmc.proofs.certify.fileformat import CertificateError, load
+
+    if not path:
+        return False
+    try:
+        head = load(path).head
+    except CertificateError:
+        return False
+    return all(head.get(k) == v for k, v in fields.items())
