@@ -48,6 +48,16 @@ HOOK = "HostEnqueueFinalizationRegistryCleanupJob"
 HOST_CALLS = frozenset({HOOK, "HostEnqueueCallbackJob"})
 
 
+def _model_name(a: ir.Algorithm) -> str:
+    """The name the model runs an algorithm under: the hook's job closure and Execution's
+    implementation steps have the model's names for them, whoever defines them."""
+    if a.kind == "job-closure" and a.name == HOOK:
+        return CLEANUP_JOB
+    if a.kind == "implementation-steps" and a.clause == "sec-weakref-execution":
+        return EXECUTION
+    return a.name
+
+
 def _named(spec: ir.Spec, host: HostProfile) -> tuple[dict[str, tuple[ir.Algorithm, str]],
                                                       dict[str, tuple[ir.Algorithm, ir.Algorithm]]]:
     """Each name's definition (a host profile's own wins over the text's, the text's over a host
@@ -57,12 +67,9 @@ def _named(spec: ir.Spec, host: HostProfile) -> tuple[dict[str, tuple[ir.Algorit
     twice: dict[str, tuple[ir.Algorithm, ir.Algorithm]] = {}
 
     def offer(a: ir.Algorithm, source: str) -> None:
-        # the hook's job closure and Execution's implementation steps run under the model's names
-        # for them, and a second definition of either is as ambiguous as any other's (it was
-        # dropped without a word, and a review carried BASE's verdicts over to such a text)
-        name = (CLEANUP_JOB if a.kind == "job-closure" and a.name == HOOK
-                else EXECUTION if a.kind == "implementation-steps" and a.clause == "sec-weakref-execution"
-                else a.name)
+        # a second definition of the cleanup job or of Execution is as ambiguous as any other's
+        # (it was dropped without a word, and a review carried BASE's verdicts over to such a text)
+        name = _model_name(a)
         if name not in by_name or not by_name[name][0].steps:
             by_name[name] = (a, source)
         elif a.steps and by_name[name][1] == source:
@@ -74,10 +81,11 @@ def _named(spec: ir.Spec, host: HostProfile) -> tuple[dict[str, tuple[ir.Algorit
         offer(a, "host")
     own: dict[str, ir.Algorithm] = {}
     for a in host.algorithms:
-        if a.name in own:
-            twice.setdefault(a.name, (own[a.name], a))
-        own[a.name] = a
-        by_name[a.name] = (a, "host")
+        name = _model_name(a)  # a profile's own hook closure replaces the text's cleanup job
+        if name in own:
+            twice.setdefault(name, (own[name], a))
+        own[name] = a
+        by_name[name] = (a, "host")
     return by_name, twice
 
 
@@ -157,7 +165,7 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
                             and callee not in HOST_CALLS and callee not in missing:
                         missing.append(callee)
                         called_at.append((callee, step.loc))
-    unused = tuple(a for a in host.algorithms if out.get(a.name, (None,))[0] is not a)
+    unused = tuple(a for a in host.algorithms if out.get(_model_name(a), (None,))[0] is not a)
     return Selection(out, tuple(missing), tuple(unknown), tuple(substituted.values()), tuple(called_at),
                      tuple(pair for name, pair in twice.items() if name in out), unused)
 
@@ -239,6 +247,7 @@ def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = Fal
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
     algs = _needed(spec, host)
     mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width))
+    mc.performs_optional = host.delivery == "promised"
     env = Environment(mc, host, any_step)
     commands = tuple(mc.commands() + env.commands())
     lay = mc.layout

@@ -84,6 +84,9 @@ class ModelCompiler:
         # popped, with the frame's algorithm code, when set
         self.after_bottom_pop: Callable[[View[V, B], int, B | bool | None], None] | None = None
         self.host_calls: dict[str, HostCall] = {}  # host hooks the environment implements
+        # a host that promises delivery (model/hosts.py, `delivery: promised`) performs every
+        # `Optionally` step and leaves an "an implementation may" loop only when its condition fails
+        self.performs_optional = False
 
     def commands(self) -> list[Command]:
         out: list[Command] = []
@@ -179,7 +182,7 @@ class AlgCompiler(Statements):
         if isinstance(st, ir.While) and st.may:
             return ["exit", "enter"]
         if isinstance(st, ir.Optionally):
-            return ["skip", "do"]
+            return ["do"] if self.mc.performs_optional else ["skip", "do"]
         if isinstance(st, ir.Choose):
             return list(range(self.mc.layout.bounds.cells))
         return [None]

@@ -50,6 +50,8 @@ class Statements(Loops):
             return
         if isinstance(st, ir.While) and st.may:
             if variant == "exit":
+                if self.mc.performs_optional:  # a host that promises delivery stops only when done
+                    S.require(D.not_(self.evc(st.cond, c, T, s)))
                 S.set("frame_pc", self.next_pc(s), c.d)
             else:
                 S.require(self.evc(st.cond, c, T, s))
