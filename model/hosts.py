@@ -12,6 +12,13 @@ Options (dt -> dd), checked against the schema OPTIONS below:
                         (required for reference counting; refused for tracing)
     cleanup scheduling  fifo (default) | one task per registry
     unregister tokens   weak (the spec; default) | strong (a registration holds its token alive)
+    delivery            optional (the spec; default) | promised: whether the host promises that
+                        a registration whose target it collected is eventually passed to the
+                        callback. A host that promises delivery performs the text's optional
+                        delivery steps (sec-weakref-execution's "Optionally, perform
+                        HostEnqueueFinalizationRegistryCleanupJob", CleanupFinalizationRegistry's
+                        "an implementation may" loop while a cell waits); `eventually-delivered`
+                        is checked only for such a host (docs/properties.md)
 An unknown or repeated key, a missing required key or a value outside its list is an error at
 the dt or dd that says it (E066-E069): a damaged header must never quietly change the model.
 
@@ -48,6 +55,7 @@ class HostProfile:
     path: str
     defaults: tuple[ir.Algorithm, ...] = ()  # used only where the text gives no steps
     strong_tokens: bool = False
+    delivery: str = "optional"  # "optional" | "promised"
 
 
 def shipped() -> list[str]:
@@ -71,6 +79,9 @@ OPTIONS: dict[str, _Option] = {
     "free path": _Option((), ""),  # required for reference counting, refused for tracing
     "cleanup scheduling": _Option(("fifo", "one task per registry"), "fifo"),
     "unregister tokens": _Option(("weak", "strong"), "weak"),
+    # the spec's reading is the default: sec-weakref-execution makes the cleanup job optional and
+    # CleanupFinalizationRegistry's loop "may" stop, so a profile that says nothing promises nothing
+    "delivery": _Option(("optional", "promised"), "optional"),
 }
 
 _DL = re.compile(r"<dl\b[^>]*>(.*?)</dl>", re.S)
@@ -179,4 +190,4 @@ def load_host(name_or_path: str) -> HostProfile:
             raise SpecError([diag.make("E063", a.loc, name=f"{free_path} (the free path)", given=1,
                                        takes=len(a.params))])
     return HostProfile(p.stem, profile.title, collector, free_path, opts["cleanup scheduling"], algs, str(p),
-                       defaults, opts["unregister tokens"] == "strong")
+                       defaults, opts["unregister tokens"] == "strong", opts["delivery"])

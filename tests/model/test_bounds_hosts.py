@@ -99,3 +99,72 @@ def test_wrong_arity_is_located(tmp_path):
         _build(tmp_path, step="1. Perform CleanupFinalizationRegistry(_obj_, _obj_).")
     d = e.value.diagnostics[0]
     assert d.code == "E063" and d.loc.line == 7 and "CleanupFinalizationRegistry" in d.message
+
+
+def test_delivery_header_per_shipped_profile():
+    """`delivery` defaults to the spec's `optional`; the profiles that read their engine's source
+    say `promised` (docs/hosts.md, "Delivery")."""
+    got = {name: load_host(name).delivery for name in shipped()}
+    assert got["ecma262"] == "optional"
+    assert {n for n, v in got.items() if v == "promised"} == {
+        "v8", "quickjs-ng-0.5", "quickjs-ng-0.6", "quickjs-ng-0.12", "quickjs-ng-0.13"}
+
+
+def _with_delivery(tmp_path, value: str):
+    from specmc.model.hosts import HOSTS_DIR
+
+    text = (HOSTS_DIR / "ecma262.html").read_text(encoding="utf-8")
+    f = tmp_path / "d.html"
+    f.write_text(text.replace("<dd>fifo</dd>\n", f"<dd>fifo</dd>\n    <dt>delivery</dt>\n    <dd>{value}</dd>\n", 1),
+                 encoding="utf-8")
+    return f
+
+
+def test_bad_delivery_value_is_located(tmp_path):
+    f = _with_delivery(tmp_path, "always")
+    with pytest.raises(SpecError) as e:
+        load_host(str(f))
+    d = e.value.diagnostics[0]
+    line = next(i for i, s in enumerate(f.read_text().splitlines(), 1) if "<dd>always</dd>" in s)
+    assert d.code == "E066" and d.loc.line == line and "optional | promised" in str(e.value)
+
+
+def test_a_promising_host_performs_the_optional_delivery_steps(tmp_path):
+    """With `delivery: promised` Execution's "Optionally" has no [skip] command and the cleanup
+    loop's [exit] requires that no cell waits; with the spec's `optional` both choices stay."""
+    from specmc.model.build import build
+    from specmc.model.domain import View
+    from specmc.model.explore import CONCRETE
+    from specmc.spec.load import load_spec
+
+    spec = load_spec()
+    optional = build(spec, load_host(str(_with_delivery(tmp_path, "optional"))), Bounds(objects=1))
+    promised = build(spec, load_host(str(_with_delivery(tmp_path, "promised"))), Bounds(objects=1))
+    names = {c.name for c in optional.commands}
+    assert "Execution 1.b.ii [skip]" in names
+    assert "Execution 1.b.ii [skip]" not in {c.name for c in promised.commands}
+    # the loop's exit, in a state where a cell waits: enabled only for the optional host
+    for program, enabled in ((optional, True), (promised, False)):
+        exit_cmd = next(c for c in program.commands if c.name == "CleanupFinalizationRegistry 3 [exit]"
+                        and c.site[0] == 0)
+        lay = program.layout
+        s = list(program.init)
+        code = program.code_of("CleanupFinalizationRegistry")
+        s[lay.where("frame_alg")[0]] = code
+        s[lay.where("frame_pc")[0]] = exit_cmd.site[2]
+        reg = lay.obj(0)
+        s[lay.where("obj_status")[0]] = 1
+        s[lay.where("obj_kind")[0]] = 2
+        s[lay.where("cell_status")[0]] = 1
+        s[lay.where("cell_owner")[0]] = reg
+        s[lay.where("cell_target")[0]] = 0  # ~empty~: the target was collected
+        info = program.alg(code)
+        s[lay.where("frame_local")[0] + info.locals.index("finalizationRegistry")] = reg
+        view = View(CONCRETE, lay, tuple(s))
+        from specmc.model.domain import Disabled
+        try:
+            exit_cmd.fire(view)
+            fired = True
+        except Disabled:
+            fired = False
+        assert fired is enabled
