@@ -115,8 +115,8 @@ def _with_delivery(tmp_path, value: str):
 
     text = (HOSTS_DIR / "ecma262.html").read_text(encoding="utf-8")
     f = tmp_path / "d.html"
-    f.write_text(text.replace("<dd>fifo</dd>\n", f"<dd>fifo</dd>\n    <dt>delivery</dt>\n    <dd>{value}</dd>\n", 1),
-                 encoding="utf-8")
+    key = f"<dd>fifo</dd>\n    <dt>delivery</dt>\n    <dd>{value}</dd>\n"
+    f.write_text(text.replace("<dd>fifo</dd>\n", key, 1), encoding="utf-8")
     return f
 
 
