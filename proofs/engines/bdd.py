@@ -32,9 +32,11 @@ from specmc.model.terms import Node, Untranslatable, Walker
 from specmc.model.trace import build_trace
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.invariant import variable_order
+from specmc.proofs.engines import lasso
 from specmc.proofs.engines.solver import SolverUnknown
 from specmc.proofs.engines.unrolling import ReplayError, prop_term, replay
 from specmc.proofs.properties import Property
+from specmc.proofs.properties.liveness import CAP, COUNTER
 from specmc.proofs.run.job import Loaded, certificate_dir, sliced_to, slices
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
@@ -400,12 +402,25 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     def say(o: Outcome) -> None:
         report(o.timed(time.perf_counter() - started))
 
+    job, temporal = lasso.split(job, "bdd", say, supported=True)
+    for p in temporal:  # proofs/engines/lasso.py: the monitored model's reachable set
+        na = lasso.not_applicable(job, p, "bdd")
+        if na is not None:
+            say(na)
+            continue
+        mjob, safety = lasso.monitor_job(job, p)
+        ((program, _props),) = slices(mjob, together=True)
+        _run_slice(mjob, program, (safety,), deadline, say, temporal=(job, p))
+    if not job.properties:
+        return
     for program, props in slices(job):
         _run_slice(job, program, props, deadline, say)
 
 
 def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadline: float,
-               say: Callable[[Outcome], None]) -> None:
+               say: Callable[[Outcome], None], temporal: tuple[Loaded, Property] | None = None) -> None:
+    """With `temporal` (the original job and its temporal property), the slice is of the monitored
+    model: a violation becomes a replayed lasso, a proof a k-liveness proof."""
     try:
         m = Machine(program)
         bad = {p.id: ~m.bits.boolean(prop_term(program, p.holds, m.xs)) for p in props}
@@ -421,7 +436,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadl
     for p in props:
         k = found.get(p.id)
         if k is not None:
-            say(_violation(job, m, layers, k, bad[p.id], p, size))
+            say(_violation(job, m, layers, k, bad[p.id], p, size, temporal))
         elif not complete:
             why = "time limit" if len(layers) <= job.job.bounds.steps else "step bound"
             say(Outcome(p.id, UNKNOWN, "bdd", reason=f"{why} reached after {len(layers) - 1} "
@@ -431,11 +446,24 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadl
                         f"was checked ({size})"))
         else:
             inv = inv or m.to_smtlib(reached, [str(x) for x in m.xs])
+            if temporal is not None:
+                size = lasso.proved_method(size, _most_turns(m, reached))
             say(_proof(job, inv, p, size, deadline))
 
 
+def _most_turns(m: Machine, reached: Function) -> int:
+    """The largest turn counter of a monitored model's reachable set (proofs/properties/liveness.py)."""
+    base, n = m.program.layout.where(COUNTER)
+    names = {str(x): x for x in m.xs}
+    for v in range(CAP, 0, -1):
+        cs = [names[str(x)] for x in state_vars(m.program)[base:base + n] if str(x) in names]
+        if cs and (reached & m.bits.boolean(z3.Or(*[x == v for x in cs]))) != m.bdd.false:
+            return v
+    return 0
+
+
 def _violation(job: Loaded, m: Machine, layers: list[Function], k: int, bad: Function, p: Property,
-               size: str) -> Outcome:
+               size: str, temporal: tuple[Loaded, Property] | None = None) -> Outcome:
     """A shortest path to a violating state, walked back through the layers, run again in the
     whole model (model/slice.py) and replayed by the reference interpreter (which also names each
     step's command)."""
@@ -448,6 +476,8 @@ def _violation(job: Loaded, m: Machine, layers: list[Function], k: int, bad: Fun
     except LiftError as e:
         raise ReplayError(str(e)) from None
     path = replay(job.program, full, p.holds)
+    if temporal is not None:
+        return lasso.lasso_outcome(temporal[0], temporal[1], "bdd", [s for _, s in path], f"; {size}")
     trace = tuple(t.to_json() for t in build_trace(job.program, path))
     return Outcome(p.id, VIOLATED, "bdd", k, reason=size, trace=trace)
 

@@ -18,6 +18,7 @@ from typing import Any
 from specmc.model.program import Command, Program
 from specmc.model.symbolic import Relation, relation
 from specmc.model.trace import build_trace
+from specmc.proofs.engines import lasso
 from specmc.proofs.engines.unrolling import Unrolling
 from specmc.proofs.properties import Property
 from specmc.proofs.run.job import Loaded, each_property
@@ -46,6 +47,7 @@ def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], m
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     """Each property in turn, up to the job's depth; no violation is BOUNDED, never PROVED."""
+    job, _temporal = lasso.split(job, "bmc", report)  # temporal: UNKNOWN from this engine
     program = job.program
     rel = relation(program)
 

@@ -26,8 +26,10 @@ from specmc.model.trace import build_trace
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import CertificateError
 from specmc.proofs.certify.invariant import diagram, to_smtlib, variable_order
+from specmc.proofs.engines import lasso
 from specmc.proofs.engines.unrolling import ReplayError, replay
 from specmc.proofs.properties import Property
+from specmc.proofs.properties.liveness import most_turns
 from specmc.proofs.run.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
 
@@ -67,6 +69,11 @@ def run(job: Loaded, report: Callable[[Outcome], None],
     only a few properties read it, a group's smaller cone may still complete where the union did
     not (docs/soundness.md, "Slices")."""
     started = time.perf_counter()
+    job, temporal = lasso.split(job, "explicit", report, supported=True)
+    for p in temporal:
+        _run_temporal(job, p, report, started, _said(progress, p.id, 1))
+    if not job.properties:
+        return
     groups = slices(job)
     if len(groups) > 1:
         ((program, props),) = slices(job, together=True)
@@ -77,6 +84,19 @@ def run(job: Loaded, report: Callable[[Outcome], None],
     for n, (program, props) in enumerate(groups, start=1):
         _run_slice(job, program, props, report, started,
                    _said(progress, f"search {n} of {len(groups)}", len(props)))
+
+
+def _run_temporal(job: Loaded, p: Property, report: Callable[[Outcome], None], started: float,
+                  progress: Callable[[int, int, float], None] | None) -> None:
+    """A temporal property (proofs/engines/lasso.py): the monitored model searched for a counter at
+    its cap; a path there becomes a replayed lasso, a complete search a k-liveness proof."""
+    na = lasso.not_applicable(job, p, "explicit")
+    if na is not None:
+        report(na.timed(time.perf_counter() - started))
+        return
+    mjob, safety = lasso.monitor_job(job, p)
+    ((program, _props),) = slices(mjob, together=True)
+    _run_slice(mjob, program, (safety,), report, started, progress, temporal=(job, p))
 
 
 def _said(progress: Callable[[str], None] | None, which: str, k: int
@@ -189,9 +209,11 @@ def _terms(program: Program, props: tuple[Property, ...]) -> dict[str, Any]:
 def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                report: Callable[[Outcome], None], started: float,
                progress: Callable[[int, int, float], None] | None = None,
-               final: bool = True) -> tuple[Property, ...]:
+               final: bool = True, temporal: tuple[Loaded, Property] | None = None) -> tuple[Property, ...]:
     """Search one slice and report its verdicts. A cut search (state limit, steps bound) reports its
-    open properties UNKNOWN when `final`; otherwise it returns them, unreported."""
+    open properties UNKNOWN when `final`; otherwise it returns them, unreported. With `temporal`
+    (the original job and its temporal property), the slice is of the monitored model: a violation
+    is turned into a lasso of the original model, a proof into a k-liveness proof."""
     r = _search(job, program, props, progress)
     at = program.layout.where("cut")[0]
     hit = tuple((CUT_NAMES[v], int(n)) for v, n in zip(*np.unique(r.states[:, at], return_counts=True),
@@ -214,6 +236,11 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                 checked = replay(job.program, [s for _, s in lift(program, path)], p.holds)
             except LiftError as e:
                 raise ReplayError(str(e)) from None
+            if temporal is not None:
+                report(lasso.lasso_outcome(temporal[0], temporal[1], "explicit", [s for _, s in checked],
+                                           f"; {r.count:,} states of the monitored model ({r.by})")
+                       .timed(time.perf_counter() - started))
+                continue
             trace = tuple(t.to_json() for t in build_trace(job.program, checked))
             report(Outcome(p.id, VIOLATED, "explicit", len(path) - 1,
                            reason=f"{r.count:,} states explored{how} ({r.by})",
@@ -246,6 +273,8 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                    .timed(time.perf_counter() - started))
         return ()
     method = f"reachable set: {r.count:,} states, {len(dd):,} diagram nodes{how} ({r.by})"
+    if temporal is not None:
+        method = lasso.proved_method(method, most_turns(program, r.states))
     for p in holding:
         subject = job.subject(p)
         path = certificate.write(certificate_dir(job.job), subject, job.program, inv, "explicit " + method,

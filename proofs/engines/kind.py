@@ -21,6 +21,7 @@ import z3
 from specmc.model.program import Program
 from specmc.model.symbolic import Relation, relation, state_vars
 from specmc.proofs.certify import certificate
+from specmc.proofs.engines import lasso
 from specmc.proofs.engines.bmc import outcome
 from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.engines.unrolling import Unrolling, link, prop_term
@@ -77,6 +78,7 @@ def kind(program: Program, rel: Relation, holds: Callable, max_k: int,
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+    job, _temporal = lasso.split(job, "kind", report)  # temporal: UNKNOWN from this engine
     from specmc.proofs.engines.bmc import BmcResult
 
     program = job.program

@@ -18,6 +18,7 @@ from specmc.model.domain import WIDTH
 from specmc.model.symbolic import command_terms, input_vars, relation, state_vars
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import CertificateError
+from specmc.proofs.engines import lasso
 from specmc.proofs.engines.bmc import bmc, outcome
 from specmc.proofs.engines.solver import SolverUnknown, remaining
 from specmc.proofs.engines.unrolling import prop_term
@@ -57,6 +58,7 @@ def spacer(job: Loaded, holds: Callable, deadline: float | None) -> tuple[str, o
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
+    job, _temporal = lasso.split(job, "pdr", report)  # temporal: UNKNOWN from this engine
     program = job.program
 
     def decide(p: Property, deadline: float) -> Outcome:

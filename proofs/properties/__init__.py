@@ -20,6 +20,7 @@ from typing import Any
 from specmc.model.compile import USER  # the frame code of user code, for properties files
 from specmc.model.program import Program
 from specmc.proofs.properties import predicates
+from specmc.proofs.properties.liveness import Temporal, delivery_applies, delivery_waits, registrations
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
 
@@ -37,6 +38,9 @@ class Property:
     holds: Callable[[Program, Any], Any]  # (program, View) -> domain boolean
     cover: Callable[[Program, Any], Any] | None = None  # (program, View) -> domain boolean
     cover_meaning: str = ""
+    # a temporal property (proofs/properties/liveness.py): its `holds` is true everywhere, and only
+    # the engines that search for lassos (explicit, bdd) check it; the others answer UNKNOWN
+    temporal: Temporal | None = None
 
 
 CATALOGUE: dict[str, Property] = {}
@@ -223,6 +227,18 @@ register(Property(
     predicates.argument_checks,
     cover=predicates.cover_refused,
     cover_meaning="register or unregister throws",
+))
+
+register(Property(
+    "eventually-delivered",
+    "under a fair event loop, every registration whose target was collected is eventually passed to "
+    "the callback or unregistered, or its registry is reclaimed (temporal; hosts that promise delivery)",
+    "sec-weakref-execution",
+    predicates.temporal_placeholder,
+    cover=predicates.cover_waiting_delivery,
+    cover_meaning="a registration whose target was collected waits for delivery",
+    temporal=Temporal(delivery_waits, registrations, delivery_applies,
+                      "the registration is live and its target was collected"),
 ))
 
 

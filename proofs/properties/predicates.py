@@ -381,3 +381,16 @@ def no_escaped_abrupt(prog: Program, S: Any) -> Any:
 
 def cover_callback_threw(prog: Program, S: Any) -> Any:
     return S.d.eq(S.get("cb_threw"), 1)
+
+
+def temporal_placeholder(prog: Program, S: Any) -> Any:
+    """The `holds` of a temporal property: true in every state. Its meaning is not a state
+    predicate (proofs/properties/liveness.py); the engines that check it search lassos."""
+    return S.d.true()
+
+
+def cover_waiting_delivery(prog: Program, S: Any) -> Any:
+    from specmc.proofs.properties.liveness import delivery_waits
+
+    D = S.d
+    return D.or_(*[delivery_waits(prog, S, c) for c in range(prog.layout.bounds.cells)])
