@@ -90,12 +90,21 @@ def results(n: int) -> str:
 
 
 def trace_lines(trace: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str]:
+    """A trace step by step; a lasso (a temporal property's counterexample, proofs/engines/lasso.py)
+    marks where its loop starts and where it goes back."""
     out = []
     for i, t in enumerate(trace):
+        if t.get("lasso") == "loop start":
+            out.append(f"  ---- the loop starts after step {i}: steps {i + 1}-{len(trace) - 1} "
+                       "repeat forever ----")
         where = f"{t['clause']} {t['step']}".strip() or t["actor"]
         stack = " > ".join(t["stack"]) or "(empty stack)"
-        out.append(f"  {i:3}  {where:48} {t['text']}")
+        mark = "@" if t.get("lasso") == "loop" else " "
+        out.append(f" {mark}{i:3}  {where:48} {t['text']}")
         out.append(f"       {'':48} stack: {stack}")
+        if "lasso_back_to" in t:
+            out.append(f"  ---- back to the state after step {t['lasso_back_to']} (the same state): the loop "
+                       "repeats, the registration is never delivered ----")
     return out
 
 

@@ -35,6 +35,7 @@ vertical-align:top}th{background:#f3f4f6}.num{text-align:right;font-variant-nume
 .mark{font-weight:600}.ok{color:#15803d}.bad{color:#b91c1c}.cert{font:12px monospace;color:#4b5563}
 .pair{display:grid;grid-template-columns:minmax(0,1.1fr) minmax(0,1fr);gap:1.5em;align-items:start}
 .trace td{font-size:13px}.trace tr.final td{background:#fee2e2;border-top:2px solid #b91c1c}
+.trace tr.loop td{background:#fef3c7}.trace tr.loopmark td{background:#fde68a;font-weight:bold}
 .trace .where{white-space:nowrap;font:12px monospace}.frame{font:12px monospace;color:#374151;
 overflow-wrap:anywhere}.trace td{overflow-wrap:anywhere}
 .trace td.num{overflow-wrap:normal;white-space:nowrap}
@@ -201,11 +202,20 @@ def _trace_table(vid: int, steps: list[dict[str, Any]]) -> str:
                         f"{escape(e['alg'])} ({', '.join(escape(s) for s in e['steps'])}) that change no "
                         f"heap or registry state</summary><table>{hidden}</table></details></td></tr>")
         else:
-            rows.append(_trace_row(vid, e, e["index"], last))
+            k = e["index"]
+            if steps[k].get("lasso") == "loop start":
+                rows.append(f"<tr class=loopmark><td colspan=3>the loop starts after step {k}: steps "
+                            f"{k + 1}-{last} repeat forever (a lasso: every state of the loop is fair and "
+                            "the registration waits in all of them)</td></tr>")
+            rows.append(_trace_row(vid, e, k, last, steps[k].get("lasso") == "loop"))
+            if "lasso_back_to" in steps[k]:
+                rows.append(f"<tr class=loopmark><td colspan=3>back to the state after step "
+                            f"{steps[k]['lasso_back_to']}: the loop repeats, the registration is never "
+                            "delivered</td></tr>")
     return f"<table class=trace><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _trace_row(vid: int, s: dict[str, Any], k: int, last: int) -> str:
+def _trace_row(vid: int, s: dict[str, Any], k: int, last: int, in_loop: bool = False) -> str:
     if s.get("step"):
         where = (f"<a href='#v{vid}-{_anchor(s['clause'], s['step'])}' "
                  f"title='{escape(s['clause'], quote=True)}'>{escape(s['step'])}</a>")
@@ -214,7 +224,7 @@ def _trace_row(vid: int, s: dict[str, Any], k: int, last: int) -> str:
     frames = _frames(s)
     top = escape(_call(frames[-1])) if frames else "(empty stack)"
     changes = ", ".join(f"{k2} := {v}" for k2, v in (s.get("changes") or s.get("changed", {})).items())
-    cls = " class=final" if k == last else ""
+    cls = " class=loop" if in_loop else " class=final" if k == last else ""
     return (f"<tr id=v{vid}-s{k}{cls}><td class=num>{k}</td><td class=where>{where}</td>"
             f"<td>{_prose(s['text'])}<div class=frame>depth {len(frames)}: {top}</div>"
             f"<div class=changes>{escape(changes)}</div></td></tr>")
