@@ -17,10 +17,10 @@ from specmc.model.bounds import Bounds
 from specmc.model.hosts import HOSTS_DIR
 from specmc.proofs.engines import bdd, explicit, kind, lasso
 from specmc.proofs.engines.unrolling import ReplayError
-from specmc.proofs.run.job import Job, load
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.properties.liveness import FAIR
 from specmc.proofs.report.check import trace_lines
+from specmc.proofs.run.job import Job, load
 from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED
 from specmc.spec.load import EMBEDDED
 
