@@ -34,7 +34,10 @@ WITHOUT_GRAPH = {
                         "no-freed-observed", "unregister-result"]),
     "quickjs-ng-0.6": ("7a310c212356b86f", "c8d1d84ff520dac9", 612010,
                        ["argument-checks", "unregister-result"]),
-    "v8": ("7a73fa0957cf69cb", "841b90a7e6aeda00", 175798, []),
+    # v8 changed after 2cc6139 by its own profile, not by the graph: `delivery: promised` (no [skip]
+    # of Execution's Optionally, no early exit of the cleanup loop) and V8's cleanup task, which
+    # re-queues its registry after a throw (branch delivery); 175,798 states before
+    "v8": ("b448141136b287d4", "a1fea3e75438db5d", 155450, []),
 }
 
 
