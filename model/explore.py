@@ -16,6 +16,7 @@ from typing import Any
 from specmc.model.domain import Concrete, Disabled, View
 from specmc.model.native import Compiled
 from specmc.model.program import Command, Program
+from specmc.model.symmetry import Symmetry
 
 CONCRETE = Concrete()
 COMPILE_AFTER = 64  # a command runs through `fire` until the explorer has asked for it this often
@@ -72,7 +73,9 @@ class Exploration:
     complete: bool  # False if the step bound cut some run
     violations: dict[str, list[tuple[Command | None, tuple[int, ...]]]]  # property -> shortest trace
     # every state visited -> (its BFS parent, the command taken), in discovery order; when asked for
+    # (with `symmetry`: the representatives, model/symmetry.py; the traces in `violations` are concrete)
     parents: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] | None = None
+    symmetry: Symmetry | None = None  # the reduction the search ran under, if any
 
     @property
     def reached(self) -> Iterable[tuple[int, ...]]:
@@ -86,12 +89,18 @@ class Exploration:
 def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
             max_states: int = 2_000_000, keep: bool = False, native: bool = True,
             stop_at: frozenset[str] = frozenset(),
-            progress: Callable[[int, int, float], None] | None = None) -> Exploration:
+            progress: Callable[[int, int, float], None] | None = None,
+            symmetry: Symmetry | None = None) -> Exploration:
     """Breadth first until every property is violated or nothing is left (with no properties:
     the whole reachable space), or as soon as one of the properties named in `stop_at` is.
     `keep` returns the parent map, i.e. every state visited. `native=False` fires every command
     through the reference interpreter (slower, same result). `progress(states, depth, seconds)`
-    is called about once a second."""
+    is called about once a second.
+
+    With `symmetry`, each successor is replaced by its class's representative before it is
+    looked up (model/symmetry.py): `states` counts classes, every property must give one value
+    on a whole class (the caller's to ensure), and each violation's trace is made concrete again
+    (`concrete`), a path of the model itself that the reference interpreter replays as it is."""
     fast = Compiled(program, after=COMPILE_AFTER) if native else None
     init = program.init
     parent: dict[tuple[int, ...], tuple[tuple[int, ...] | None, Command | None]] = {init: (None, None)}
@@ -100,12 +109,14 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
     complete = True
     violations: dict[str, list] = {}
     pending = dict(properties)
+    canonical = symmetry.canonical if symmetry is not None else None
 
     def check(state: tuple[int, ...]) -> None:
         view = View(CONCRETE, program.layout, state)
         for pid, pred in list(pending.items()):
             if not pred(view):
-                violations[pid] = _trace(parent, state)
+                path = _trace(parent, state)
+                violations[pid] = path if symmetry is None else concrete(program, path, symmetry, fast)
                 del pending[pid]
 
     check(init)
@@ -122,6 +133,8 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
             continue
         for cmd, nxt in successors(program, state, fast):
             transitions += 1
+            if canonical is not None:
+                nxt = canonical(nxt)
             if nxt in parent:
                 continue
             parent[nxt] = (state, cmd)
@@ -132,7 +145,26 @@ def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
                 break
             frontier.append((nxt, depth + 1))
     return Exploration(len(parent), transitions, complete and not frontier, violations,
-                       parent if keep else None)
+                       parent if keep else None, symmetry)
+
+
+def concrete(program: Program, path: list[tuple[Command | None, tuple[int, ...]]], symmetry: Symmetry,
+             native: Compiled | None = None) -> list[tuple[Command | None, tuple[int, ...]]]:
+    """A path of representatives made a path of the model: from the initial state (its own
+    representative), each step takes the first successor, in the explorer's order, whose
+    representative is the next one on the path. One exists whenever the reduction is sound
+    (a successor of π(s) is π of a successor of s); ValueError says where none does."""
+    state = path[0][1]
+    out: list[tuple[Command | None, tuple[int, ...]]] = [(None, state)]
+    for n, (_cmd, rep) in enumerate(path[1:], start=1):
+        for cmd, nxt in successors(program, state, native):
+            if symmetry.canonical(nxt) == rep:
+                out.append((cmd, nxt))
+                state = nxt
+                break
+        else:
+            raise ValueError(f"symmetry reduction: step {n} of a trace has no concrete counterpart")
+    return out
 
 
 def _trace(parent: dict, state: tuple[int, ...]) -> list[tuple[Command | None, tuple[int, ...]]]:

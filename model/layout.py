@@ -45,6 +45,16 @@ CUT_NONE, CUT_FRAMES, CUT_JOBS, CUT_LISTS = 0, 1, 2, 3
 # cell twice, or in two registries: the run ends there, and is reported like a bound hit.
 CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs", CUT_LISTS: "cells-once"}
 
+# what a permutation of object indices touches (model/symmetry.py): the arrays indexed by object
+# (`prop` too, in blocks of `slots`), and the variables whose values may name an object (OBJ..),
+# each renamed. `frame_local` holds values too, except the bitmask locals of a set of objects
+# (an algorithm's prose-bound _S_), whose bits are objects: model/symmetry.py reads those per
+# algorithm. Everything else (pcs, counts, flags, cells, job kinds) no permutation changes.
+OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept", "kept_turn",
+                 "wr_target", "gone", "made")
+REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
+              "cell_token", "queue", "arg", "wr_target", *REG_FIELDS)
+
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2
 # object kinds
