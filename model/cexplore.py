@@ -39,6 +39,7 @@ import z3
 from specmc.model.ccompile import Unavailable, cached_path, compile_command, compiler, library, private
 from specmc.model.cprint import numbering, predicates_c, source
 from specmc.model.program import Command, Program
+from specmc.model.symmetry import NotSymmetric, Symmetry
 from specmc.model.terms import Untranslatable
 
 
@@ -77,6 +78,9 @@ class Search:
     complete: bool  # False if a bound (steps, state limit, memory) cut some run
     out_of_memory: bool
     violations: dict[str, int]  # predicate name -> row of the first state breaking it
+    # the reduction the search ran under (model/symmetry.py): rows are then representatives, and a
+    # path to one is a path of representatives (model/explore.py `concrete` makes it the model's)
+    symmetry: Symmetry | None = None
 
     @property
     def count(self) -> int:
@@ -130,6 +134,11 @@ class Native:
         self.width = program.layout.size
         self.names = tuple(predicates)
         self.commands = numbering(program)
+        try:
+            self.symmetry: Symmetry | None = Symmetry.of(program)
+            self.asymmetric = ""
+        except NotSymmetric as e:  # (the C text's canon() then leaves states as they are)
+            self.symmetry, self.asymmetric = None, str(e)
 
         def text() -> str:
             try:
@@ -152,9 +161,12 @@ class Native:
 
     def search(self, max_depth: int, max_states: int, asked: frozenset[str] | None = None,
                stop_at: frozenset[str] = frozenset(),
-               progress: Callable[[int, int, float], None] | None = None) -> Search:
+               progress: Callable[[int, int, float], None] | None = None, symmetry: bool = False) -> Search:
         """Breadth first from the initial state, checking the predicates named in `asked` (all by
         default) until each is broken or nothing is left, or one named in `stop_at` is broken.
+        `symmetry`: each successor replaced by its representative (model/symmetry.py), when the
+        model allows it (`self.symmetry`; else the search is not reduced, and says so by its
+        result's `symmetry`, None).
 
         Ctrl-C stops the search within a fraction of a second, and always comes out of here as
         the SIGINT handler in place says (KeyboardInterrupt by default; an engine process's
@@ -203,7 +215,8 @@ class Native:
                 previous = None
         try:
             try:
-                self.lib.search(init, max_depth, max_states, flags, stops, callback, out, viol)
+                reduced = symmetry and self.symmetry is not None
+                self.lib.search(init, max_depth, max_states, flags, stops, callback, int(reduced), out, viol)
             finally:
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)
@@ -223,4 +236,5 @@ class Native:
         finally:
             self.lib.release()
         return Search(states, parent, command, self.commands, int(out[1]), bool(out[2]),
-                      bool(out[3]), {k: int(viol[i]) for i, k in enumerate(self.names) if viol[i] >= 0})
+                      bool(out[3]), {k: int(viol[i]) for i, k in enumerate(self.names) if viol[i] >= 0},
+                      self.symmetry if reduced else None)

@@ -13,9 +13,10 @@ from specmc.model.layout import Layout
 from specmc.model.native import Printer, Syntax, state_names
 from specmc.model.program import Command, Program
 from specmc.model.symbolic import Writes, command_term, command_terms, state_vars
+from specmc.model.symmetry import NO_CANON, NotSymmetric, Symmetry
 from specmc.model.terms import Nodes
 
-ABI = 2  # bump when the generated interface changes: cached libraries are keyed on it too
+ABI = 3  # bump when the generated interface changes: cached libraries are keyed on it too
 
 
 class _CSyntax(Syntax):
@@ -127,9 +128,10 @@ void detach(u8 **s, uint32_t **p, int32_t **c) {
 void specmc_free(void *p) { free(p); }
 
 /* out[0] states, out[1] transitions, out[2] complete, out[3] 1 if memory ran out, out[4] stopped
-   by the progress callback; viol[k]: index of the first state violating predicate k, or -1 */
+   by the progress callback; viol[k]: index of the first state violating predicate k, or -1.
+   sym: each successor is replaced by its representative (canon, model/symmetry.py) */
 void search(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
-            progress_fn progress, i64 *out, i64 *viol) {
+            progress_fn progress, int sym, i64 *out, i64 *viol) {
   static u8 buf[MAXSUCC * W]; static int32_t which[MAXSUCC];
   int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0; i64 transitions = 0;
   release();
@@ -146,6 +148,7 @@ void search(const u8 *init, int max_depth, i64 max_states, const int *asked, con
     if (progress && !(head & 0xFFFF) && progress(count, dep[cur])) { quit = 1; complete = 0; break; }
     if (dep[cur] >= max_depth) { complete = 0; continue; }
     int n = succ(st + cur * W, buf, which);
+    if (sym) for (int j = 0; j < n; j++) canon(buf + j * W);
     for (int j = 0; j < n; j++) {
       transitions++;
       i64 v = visit(buf + j * W);
@@ -230,5 +233,9 @@ def source(program: Program, predicates: list[z3.BoolRef | bool]) -> tuple[str, 
     head = "\n".join(["#include <stdint.h>", "#include <stdlib.h>", "#include <string.h>",
                       "typedef uint8_t u8;", f"#define W {width}", f"#define MAXSUCC {max(most, 1)}",
                       f"#define NPRED {len(predicates)}", f"/* specmc native explorer, ABI {ABI} */"])
-    text = "\n\n".join([head, *funcs, succ, predicates_c(program, predicates), _RUNTIME])
+    try:
+        canon = Symmetry.of(program).c_source(len(program.algorithms))
+    except NotSymmetric:
+        canon = NO_CANON
+    text = "\n\n".join([head, *funcs, succ, predicates_c(program, predicates), canon, _RUNTIME])
     return text, commands
