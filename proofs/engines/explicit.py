@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 from specmc.model import cexplore
 from specmc.model.domain import View
-from specmc.model.explore import CONCRETE, Exploration, explore
+from specmc.model.explore import CONCRETE, Exploration, concrete, explore
 from specmc.model.layout import CUT_NAMES
 from specmc.model.program import Command, Program
 from specmc.model.slice import LiftError, lift
 from specmc.model.symbolic import predicate_parts, predicate_term, state_vars
+from specmc.model.symmetry import NotSymmetric, Symmetry, switched_off
 from specmc.model.trace import build_trace
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import CertificateError
@@ -119,10 +120,39 @@ class Found:
     limit: int  # the state limit it ran under
     violations: dict[str, list[tuple[Command | None, tuple[int, ...]]]]  # predicate -> shortest path
     by: str  # which explorer: "searched in C" or "searched in Python" (with why, if C was wanted)
+    symmetry: Symmetry | None = None  # the reduction it ran under: `states` are representatives
+    unreduced: str = ""  # why it ran without one, when it did
 
     @property
     def count(self) -> int:
         return int(self.states.shape[0])
+
+    @property
+    def counted(self) -> str:
+        """`N states`, or `N canonical states` and that the search was symmetry-reduced."""
+        return f"symmetry-reduced: {self.count:,} canonical states" if self.symmetry is not None \
+            else f"{self.count:,} states"
+
+
+SHIPPED = "specmc.proofs.properties.predicates"  # the module of the catalogue's predicates
+
+
+def _symmetry(program: Program, props: tuple[Property, ...]) -> tuple[Symmetry | None, str]:
+    """The reduction to search under (model/symmetry.py), or None and why not: switched off by
+    SPECMC_SYMMETRY, a property that is not the catalogue's (a properties file's predicate may
+    tell objects apart by index; the catalogue's give one value on a whole class, as
+    tests/model/test_symmetry.py checks), or a model it cannot take."""
+    off = switched_off()
+    if off:
+        return None, off
+    odd = [p.id for p in props if any(f is not None and getattr(f, "__module__", "") != SHIPPED
+                                      for f in (p.holds, p.cover))]
+    if odd:
+        return None, f"{', '.join(odd)} not known to be symmetric (not a catalogue property)"
+    try:
+        return Symmetry.of(program), ""
+    except NotSymmetric as e:
+        return None, str(e)
 
 
 def _search(job: Loaded, program: Program, props: tuple[Property, ...],
@@ -134,6 +164,7 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
     the native explorer (model/cexplore.py); where that cannot run, by Python again without that
     limit, and the results say why."""
     steps = job.job.bounds.steps
+    sym, unreduced = _symmetry(program, props)
     preds = {p.id: predicate(program, p) for p in props}
     for p in props:
         cover = cover_predicate(program, p)
@@ -150,25 +181,28 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         why, ready = str(e), False
     if not ready:  # (a model compiled already is searched in C at once: that costs less even when small)
         first = PYTHON_FIRST if not why else MAX_STATES
-        r = explore(program, preds, steps, first, keep=True, progress=progress)
+        r = explore(program, preds, steps, first, keep=True, progress=progress, symmetry=sym)
         if why or r.complete or len(r.violations) == len(preds) or r.states < first:
             # (without C, that search already ran to Python's own limit: never run it twice)
             by = "searched in Python" if not why else f"searched in Python: {why}"
-            return _found(r, program, MAX_STATES, by)
+            return _found(r, program, MAX_STATES, by, unreduced)
     try:
         native = cexplore.Native(program, terms, flags, key=key)
     except cexplore.Unavailable as e:
-        r = explore(program, preds, steps, MAX_STATES, keep=True, progress=progress)
-        return _found(r, program, MAX_STATES, f"searched in Python: {e}")
+        r = explore(program, preds, steps, MAX_STATES, keep=True, progress=progress, symmetry=sym)
+        return _found(r, program, MAX_STATES, f"searched in Python: {e}", unreduced)
     try:
-        s = native.search(steps, NATIVE_MAX_STATES, progress=progress)
+        s = native.search(steps, NATIVE_MAX_STATES, progress=progress, symmetry=sym is not None)
     except MemoryError:  # the search fitted, handing its states over to numpy did not
         empty = np.zeros((0, program.layout.size), dtype=np.uint8)
-        return Found(empty, False, "memory", NATIVE_MAX_STATES, {}, "searched in C")
+        return Found(empty, False, "memory", NATIVE_MAX_STATES, {}, "searched in C", sym, unreduced)
     cut = "memory" if s.out_of_memory else "the state limit" if s.count >= NATIVE_MAX_STATES \
         else "the steps bound"
-    return Found(s.states, s.complete, cut, NATIVE_MAX_STATES,
-                 {k: s.path_to(row) for k, row in s.violations.items()}, "searched in C")
+    paths = {k: s.path_to(row) for k, row in s.violations.items()}
+    if s.symmetry is not None:  # a path of representatives, made the model's own (model/explore.py)
+        paths = {k: concrete(program, path, s.symmetry) for k, path in paths.items()}
+    return Found(s.states, s.complete, cut, NATIVE_MAX_STATES, paths, "searched in C", s.symmetry,
+                 unreduced if s.symmetry is None else "")
 
 
 def _model_key(job: Loaded, program: Program) -> str:
@@ -182,10 +216,10 @@ def _model_key(job: Loaded, program: Program) -> str:
                  program.dropped))
 
 
-def _found(r: Exploration, program: Program, limit: int, by: str) -> Found:
+def _found(r: Exploration, program: Program, limit: int, by: str, unreduced: str) -> Found:
     states = np.array(list(r.reached), dtype=np.uint8).reshape(-1, program.layout.size)
     cut = "the state limit" if r.states >= limit else "the steps bound"
-    return Found(states, r.complete, cut, limit, r.violations, by)
+    return Found(states, r.complete, cut, limit, r.violations, by, r.symmetry, unreduced)
 
 
 def _terms(program: Program, props: tuple[Property, ...]) -> dict[str, Any]:
@@ -243,7 +277,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                 continue
             trace = tuple(t.to_json() for t in build_trace(job.program, checked))
             report(Outcome(p.id, VIOLATED, "explicit", len(path) - 1,
-                           reason=f"{r.count:,} states explored{how} ({r.by})",
+                           reason=f"{r.counted} explored{how} ({r.by})",
                            trace=trace, cover_reached=reached(p), bounds_hit=hit)
                    .timed(time.perf_counter() - started))
     holding = [p for p in props if p.id not in r.violations]
@@ -253,7 +287,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
         return tuple(holding)
     if not r.complete:
         for p in holding:
-            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"exploration stopped at {r.count:,} states "
+            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"exploration stopped at {r.counted} "
                            f"by {r.cut} (limit {r.limit:,} states, {job.job.bounds.steps} steps{how}; "
                            f"{r.by})")
                    .timed(time.perf_counter() - started))
@@ -263,16 +297,24 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
     position = {v: n for n, v in enumerate(kept)}
     tested = [position[v] for v in variable_order(program.layout) if v in position]
     try:
-        dd = diagram(r.states if len(kept) == r.states.shape[1] else r.states[:, kept], len(kept), tested)
+        # representatives stand for their whole classes: the invariant is the union of their
+        # orbits, closed under the symmetry as the reachable set is (model/symmetry.py)
+        states = r.states if r.symmetry is None else r.symmetry.orbits(r.states)
+        dd = diagram(states if len(kept) == states.shape[1] else states[:, kept], len(kept), tested)
         names = [str(x) for x in state_vars(program)]
         inv = to_smtlib(dd, [names[v] for v in kept])
     except MemoryError:
         for p in holding:
-            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"the search was complete ({r.count:,} states"
+            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"the search was complete ({r.counted}"
                            f"{how}; {r.by}), but its certificate ran out of memory")
                    .timed(time.perf_counter() - started))
         return ()
-    method = f"reachable set: {r.count:,} states, {len(dd):,} diagram nodes{how} ({r.by})"
+    if r.symmetry is not None:
+        method = (f"reachable set, symmetry-reduced: {r.count:,} canonical states ({states.shape[0]:,} in "
+                  f"their orbits), {len(dd):,} diagram nodes{how} ({r.by})")
+    else:
+        unreduced = f"; not symmetry-reduced: {r.unreduced}" if r.unreduced else ""
+        method = f"reachable set: {r.count:,} states, {len(dd):,} diagram nodes{how} ({r.by}{unreduced})"
     if temporal is not None:
         method = lasso.proved_method(method, most_turns(program, r.states))
     for p in holding:
