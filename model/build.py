@@ -31,6 +31,7 @@ from specmc.model.program import AlgInfo, Program
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
+from specmc.spec.load import fully_parsed
 from specmc.spec.source import Loc
 
 ENTRY_POINTS = (
@@ -177,7 +178,10 @@ def _check_steps(alg: ir.Algorithm) -> None:
     compiler refuses each only when it compiles the step, and a step no run reaches at the
     given bounds is never compiled: a profile step that read `_nothing_` or wrote [[Bogus]]
     passed at objects=1 and failed at objects=2 (issue 17). Checked here, it fails at every
-    bound, located."""
+    bound, located. A step the grammar read only in part (an operand kept Opaque by the second
+    chance of spec/shapes.py) is an unknown step like one it could not read at all (E040): a
+    misworded loop, `For each ... of L, reading ahead, do`, would otherwise be a loop over an
+    unreadable list, refused only if a run reached it."""
     bound = {"this", "newtarget", *(p.name for p in alg.params), *alg.captures, *alg.binds}
     steps = list(alg.walk())
     for step in steps:
@@ -190,6 +194,8 @@ def _check_steps(alg: ir.Algorithm) -> None:
     for step in steps:
         if id(step) in dead or dead_loop(step.stmt):  # a loop over what the model has none of
             continue
+        if not fully_parsed(step):
+            raise SpecError([diag.make("E040", step.loc, text=step.text)])
         for n in ir.iter_nodes(step.stmt):
             if isinstance(n, ir.Var) and n.name not in bound:
                 why = f"_{n.name}_ is not defined in {alg.name}"

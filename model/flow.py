@@ -19,7 +19,8 @@ END = 250  # pc meaning "fell off the end of the algorithm"
 class Flow:
     """Steps in pc order (a pre-order walk), then one pc per `For each` for its advance to the
     next element; the locals of a frame (this, NewTarget, parameters, captures, prose-bound
-    names, then every variable a step binds, each once)."""
+    names, then every variable a step binds, each once, and after a loop that reads ahead its
+    hidden successor, `ahead_local`)."""
 
     def __init__(self, alg: ir.Algorithm) -> None:
         self.alg = alg
@@ -36,6 +37,8 @@ class Flow:
                     names.append(n.var)
                 elif isinstance(n, ir.ForEach):
                     names.append(n.binder.var)
+                    if n.read_ahead:
+                        names.append(ahead_local(n))
                     w = witness(n)
                     if w is not None:
                         names.append(w.var)
@@ -91,6 +94,13 @@ class Flow:
             return self.locals.index(name)
         except ValueError:
             raise model_error(step, f"_{name}_ is not defined in {self.alg.name}") from None
+
+
+def ahead_local(st: ir.ForEach) -> str:
+    """The frame local in which a loop that reads ahead keeps the element after its current one
+    (the `el1` of list_for_each_safe). A spec variable never holds a dot, so no step can name it;
+    traces show it as `frameN.cell.next`."""
+    return f"{st.binder.var}.next"
 
 
 class Witness(NamedTuple):

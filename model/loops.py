@@ -2,8 +2,13 @@
 
 A loop's first step and its advance (the pc after its body, model/flow.py) both bind the next
 member after the current one, in a fixed order (objects by slot, cells by index), or leave the
-loop when there is none; `Choose any such` is one command per cell whose guard is that the cell
-fits. Written against `View`/`Domain` like every step (model/domain.py).
+loop when there is none: the walk is live, so an element removed by the body before the walk
+reaches it is skipped, and one appended is visited. A host loop that reads ahead (`For each ...
+of L, reading the next element before the steps run, do`: an engine's list_for_each_safe)
+instead fixes the successor of each element before the body runs, in a hidden local, and its
+advance binds that successor whatever became of it: a read of a freed one is a use after free.
+`Choose any such` is one command per cell whose guard is that the cell fits. Written against
+`View`/`Domain` like every step (model/domain.py).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from specmc.model.domain import B, V
 from specmc.model.errors import model_error
 from specmc.model.expressions import Ctx, Expressions
-from specmc.model.flow import Witness, witness
+from specmc.model.flow import Witness, ahead_local, witness
 from specmc.model.heap import ABSENT_TYPES, KIND_OF_TYPE, check_live, check_slot
 from specmc.model.layout import EMPTY, LIVE, NONE
 from specmc.spec import ir
@@ -72,6 +77,9 @@ class Loops(Expressions):
         assert isinstance(st, ir.ForEach)
         var = st.binder.var
         cands = self._candidates(loop, c)
+        if st.read_ahead:
+            self._loop_ahead(loop, c, first, cands)
+            return
         cur = self.get_local(c, var, loop)
         named = witness(st)
         # the next member after the current one (by position), or none
@@ -93,6 +101,45 @@ class Loops(Expressions):
             self.set_local(c, named.var, chosen_w, found, loop)
         S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
               c.d)
+
+    def _loop_ahead(self, loop: ir.Step, c: Ctx[V, B], first: bool, cands: list[tuple[V | int, B]]
+                    ) -> None:
+        """A walk that reads ahead, as list_for_each_safe(el, el1, head) does (quickjs list.h:
+        `el = head->next, el1 = el->next` first, `el = el1, el1 = el->next` on each advance).
+
+        The first step binds the first member; each advance binds the successor it kept, even if
+        the body removed or freed it meanwhile, and that binding reads the element (`el->next`),
+        so a freed one is a use after free (err_uaf) then and there. Either way the successor of
+        the bound element is read from the list as it is now, before the body runs: the first
+        member after its position, or none (the list's head: the walk ends at the next advance).
+        A removed element keeps its position for this, since the model's lists are in cell order;
+        the engine reads whatever that element's link holds, which the model does not follow past
+        the use after free it reports."""
+        D = c.D
+        st = loop.stmt
+        assert isinstance(st, ir.ForEach)
+        src = st.source
+        if not (isinstance(src, ir.Field) and src.name == "Cells"):
+            raise model_error(loop, "reading the next element ahead: the model walks only a "
+                              "[[Cells]] List this way")
+        ahead = ahead_local(st)
+        cur: V | int
+        if first:
+            cur = D.num(EMPTY)
+            for v, member in reversed(cands):
+                cur = D.ite(member, v, cur)
+            found = D.or_(*(member for _, member in cands)) if cands else D.false()
+        else:
+            cur = self.get_local(c, ahead, loop)
+            found = D.ne(cur, EMPTY)
+            check_live(c, cur, found)
+        succ: V | int = D.num(EMPTY)
+        for v, member in reversed(cands):
+            succ = D.ite(D.and_(found, member, D.lt(cur, v)), v, succ)
+        self.set_local(c, st.binder.var, cur, found, loop)
+        self.set_local(c, ahead, succ, D.true(), loop)
+        c.S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
+                c.d)
 
     def _first_witness(self, w: Witness, var: str, v: V | int, c: Ctx[V, B], s: ir.Step) -> V | int:
         D = c.D

@@ -150,7 +150,7 @@ class _Normaliser:
             b = st.binder
             kind = b.type_name if st.source is None else ""  # a list's element word says nothing
             return ("ForEach", (self._bind(b.var), kind, b.fields), self.expr(st.source),
-                    self.expr(st.such_that), st.reverse)
+                    self.expr(st.such_that), st.reverse, st.read_ahead)
         return self.generic(st)
 
     def expr(self, e: ir.Expr | None) -> Form:

@@ -303,13 +303,17 @@ class ForEach(Stmt):
     """`For each <binder> of <source>, do` or `For each <binder> such that <cond>, do`.
 
     With `source` None the loop ranges over every entity of the binder's type
-    that satisfies `such_that` (a quantifier over the heap).
+    that satisfies `such_that` (a quantifier over the heap). `read_ahead` is the host-profile
+    form `For each <binder> of <list>, reading the next element before the steps run, do`: an
+    engine's list_for_each_safe, which fixes each element's successor before the body runs
+    (docs/spec-language.md); the plain form walks the list live.
     """
 
     binder: Binder
     source: Expr | None
     such_that: Expr | None = None
     reverse: bool = False
+    read_ahead: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,9 @@ class ToIR(Transformer):
     def for_each_rev(self, c):
         return ir.ForEach(c[0], c[1], reverse=True, loc=_loc(c[0]))
 
+    def for_each_ahead(self, c):
+        return ir.ForEach(c[0], c[1], read_ahead=True, loc=_loc(c[0]))
+
     def for_each_such(self, c):
         return ir.ForEach(c[0], None, c[1], loc=_loc(c[0]))
 

@@ -94,6 +94,19 @@ def test_unknown_step_in_profile_is_located(tmp_path):
     assert d.code == "E040" and d.loc.line == 7 and d.loc.step == "1"
 
 
+@pytest.mark.parametrize("tail", ["reading ahead, do", "reading the next element after the steps run, do"])
+def test_a_misworded_read_ahead_loop_is_an_unknown_step(tmp_path, tail):
+    """A wording the grammar does not know is refused at the step, at every bound, not built as a
+    loop over an unreadable list (spec/shapes.py keeps the list as prose)."""
+    loop = "1. For each Record { [[HeldValue]] } _cell_ of _obj_.[[Cells]], "
+    body = "\n        1. Free _cell_."
+    _build(tmp_path, step=loop + "reading the next element before the steps run, do" + body)
+    with pytest.raises(SpecError) as e:
+        _build(tmp_path, step=loop + tail + body)
+    d = e.value.diagnostics[0]
+    assert d.code == "E040" and d.loc.line == 7 and d.loc.step == "1" and tail in d.message
+
+
 def test_wrong_arity_is_located(tmp_path):
     with pytest.raises(SpecError) as e:
         _build(tmp_path, step="1. Perform CleanupFinalizationRegistry(_obj_, _obj_).")

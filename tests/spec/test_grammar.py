@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from specmc.spec import ir
-from specmc.spec.parser import step_parser
+from specmc.spec.parser import PARSE_ERRORS, step_parser
 
 
 def stmt(text: str) -> ir.Stmt:
@@ -97,3 +97,27 @@ def test_rejected_text_raises_for_the_fallback():
     from specmc.spec.parser import PARSE_ERRORS
     with pytest.raises(PARSE_ERRORS):
         stmt("Frobnicate the quux.")
+
+
+def test_a_list_walk_that_reads_ahead():
+    """The host-profile form of list_for_each_safe (docs/spec-language.md, "Two ways to walk a
+    list"): the same loop as the spec's live `For each ... of`, marked `read_ahead`."""
+    ahead = stmt("For each Record { [[WeakRefTarget]], [[HeldValue]] } _cell_ of _fg_.[[Cells]], "
+                 "reading the next element before the steps run, do")
+    live = stmt("For each Record { [[WeakRefTarget]], [[HeldValue]] } _cell_ of _fg_.[[Cells]], do")
+    assert isinstance(ahead, ir.ForEach) and isinstance(live, ir.ForEach)
+    assert ahead.read_ahead and not live.read_ahead
+    assert (ahead.binder, ahead.source) == (live.binder, live.source)
+    assert ahead.source == ir.Field(ir.Var("fg"), "Cells")
+
+
+@pytest.mark.parametrize("tail", [
+    "reading ahead, do",
+    "reading the next element after the steps run, do",
+    "reading the next element before the steps run",
+])
+def test_other_wordings_of_the_read_ahead_form_are_not_it(tail):
+    """Only the one wording is the form; the grammar rejects the others (the model then refuses
+    the step, E040: tests/model/test_bounds_hosts.py)."""
+    with pytest.raises(PARSE_ERRORS):
+        stmt(f"For each Record {{ [[WeakRefTarget]] }} _cell_ of _fg_.[[Cells]], {tail}")
