@@ -5,6 +5,7 @@ byte for byte."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from specmc.model.actions import Action, DeleteProperty, GetProperty, SetProperty
@@ -23,16 +24,19 @@ from tests.model.searching import search
 # Before the object graph existed (at 2cc6139), per shipped host at default bounds: a digest of the
 # program's layout, initial state and commands (name, actor, site, family, inputs), a digest of
 # the Z3 transition relation, the states a full search visits and the properties it violates.
+# The QuickJS-NG digests are re-pinned from when their profiles began to walk lists reading ahead
+# as quickjs.c does (a hidden local per such loop, another advance): states and verdicts did not
+# move, since at cells=1 no list has a second element to read ahead to.
 WITHOUT_GRAPH = {
     "ecma262": ("7a73fa0957cf69cb", "e6b6b979aa92f22d", 175798, []),
-    "quickjs-ng-0.12": ("f8d743f2fba61140", "47ba814cb0581b7d", 594566,
+    "quickjs-ng-0.12": ("f8d743f2fba61140", "4fffa1147b9be66d", 594566,
                         ["argument-checks", "deref-consistent", "unregister-result"]),
-    "quickjs-ng-0.13": ("f8d743f2fba61140", "47ba814cb0581b7d", 594566,
+    "quickjs-ng-0.13": ("f8d743f2fba61140", "4fffa1147b9be66d", 594566,
                         ["argument-checks", "deref-consistent", "unregister-result"]),
-    "quickjs-ng-0.5": ("7059189f7609f02e", "28a6b3b7e57101b0", 655324,
+    "quickjs-ng-0.5": ("2f5208a3f9682e2d", "6807990775ee9ae6", 655324,
                        ["argument-checks", "cleanup-not-on-free-stack", "no-dangling-cell",
                         "no-freed-observed", "unregister-result"]),
-    "quickjs-ng-0.6": ("7a310c212356b86f", "c8d1d84ff520dac9", 612010,
+    "quickjs-ng-0.6": ("7a310c212356b86f", "3ab3383b79f07f91", 612010,
                        ["argument-checks", "unregister-result"]),
     # v8 changed after 2cc6139 by its own profile, not by the graph: `delivery: promised` (no [skip]
     # of Execution's Optionally, no early exit of the cleanup loop) and V8's cleanup task, which
@@ -81,11 +85,14 @@ def _get(p: Program, s: tuple[int, ...], name: str, i: int = 0) -> int:
 State = tuple[int, ...]
 
 
-def _run(p: Program, labels: list[str], s: State | None = None) -> tuple[State, list[str]]:
+def _run(p: Program, labels: list[str], s: State | None = None, trail: list[State] | None = None
+         ) -> tuple[State, list[str]]:
     """Each label is a mutator action; between two of them every other step runs (these hosts'
-    steps are deterministic), and after the last until user code is on top again."""
+    steps are deterministic), and after the last until user code is on top again. `trail`, if
+    given, receives the state after each transition the log names, in the same order."""
     s = p.init if s is None else s
     log: list[str] = []
+    trail = [] if trail is None else trail
 
     def settle(s: tuple[int, ...]) -> tuple[tuple[int, ...], list]:
         while True:
@@ -98,6 +105,7 @@ def _run(p: Program, labels: list[str], s: State | None = None) -> tuple[State, 
             assert len(others) == 1, [c.name for c, _ in succ]
             log.append(others[0][0].name)
             s = others[0][1]
+            trail.append(s)
 
     for want in labels:
         s, succ = settle(s)
@@ -105,6 +113,7 @@ def _run(p: Program, labels: list[str], s: State | None = None) -> tuple[State, 
         assert chosen, (want, sorted(c.name for c, _ in succ))
         log.append(want)
         s = chosen[0][1]
+        trail.append(s)
     s, _ = settle(s)
     return s, log
 
@@ -183,20 +192,36 @@ UNREGISTER_UAF = ["new FinalizationRegistry(callback)", "(built-in returned)", "
                   "obj0.unregister(obj3)"]
 
 
-def test_unregister_frees_the_held_value_on_its_own_stack():
+def test_unregister_walks_into_the_registration_its_own_free_freed():
     """The program of the js_finrec_unregister use after free (docs/findings.md): unregister frees
     the record whose held value (obj2) nothing else holds; obj2 is freed at once, above
     unregister's frame, and its free removes and frees the second record, whose target obj2 is.
-    The model's walk of [[Cells]] is live (it looks for the next cell after the body), so it
-    does not read the freed record as the engine's list_for_each_safe does: no use after free
-    here (docs/findings.md says why)."""
+    The profile's walk reads ahead, as list_for_each_safe does (quickjs.c v0.13.0 line 59807): it
+    kept the second record as the next one before the body ran, and its advance reads it, freed."""
     p = build(load_spec(), load_host("quickjs-ng-0.13"), Bounds(objects=4, cells=2, slots=1))
-    s, log = _run(p, UNREGISTER_UAF)
+    trail: list[State] = []
+    s, log = _run(p, UNREGISTER_UAF, trail=trail)
     at = log.index("obj0.unregister(obj3)")
     inner = log[at:]
     assert inner.index("FinalizationRegistry.prototype.unregister 5.a.ii") < inner.index("FreeObject 1") \
         < inner.index("FinalizationRegistry.prototype.unregister 5.a.iii")
     assert [_get(p, s, "obj_status", i) for i in range(4)] == [LIVE, LIVE, FREED, LIVE]
+    assert [_get(p, s, "cell_status", j) for j in range(2)] == [FREED, FREED]
+    first = next(i for i, t in enumerate(trail) if _get(p, t, "err_uaf"))
+    assert log[first] == "FinalizationRegistry.prototype.unregister 5 (next)" and first > at
+
+
+def test_a_live_walk_skips_the_registration_its_own_free_freed(tmp_path):
+    """The same program with unregister's loop written live (`For each ... of ..., do`): the walk
+    looks for the next record after the body, finds none, and no use after free happens. This is
+    what the profile said before it read ahead, and why the model did not find the bug then."""
+    text = Path(load_host("quickjs-ng-0.13").path).read_text()
+    ahead = "_cell_ of _finalizationRegistry_.[[Cells]], reading the next element before the steps run, do"
+    assert text.count(ahead) == 1
+    f = tmp_path / "live.html"
+    f.write_text(text.replace(ahead, "_cell_ of _finalizationRegistry_.[[Cells]], do"))
+    p = build(load_spec(), load_host(str(f)), Bounds(objects=4, cells=2, slots=1))
+    s, log = _run(p, UNREGISTER_UAF)
     assert [_get(p, s, "cell_status", j) for j in range(2)] == [FREED, FREED]
     assert _get(p, s, "err_uaf") == 0
 
