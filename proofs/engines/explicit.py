@@ -129,8 +129,8 @@ class Found:
 
     @property
     def counted(self) -> str:
-        """`N states`, or `N canonical states` and that the search was symmetry-reduced."""
-        return f"symmetry-reduced: {self.count:,} canonical states" if self.symmetry is not None \
+        """`N states`, or `N canonical states (symmetry-reduced)`."""
+        return f"{self.count:,} canonical states (symmetry-reduced)" if self.symmetry is not None \
             else f"{self.count:,} states"
 
 
