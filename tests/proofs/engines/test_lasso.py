@@ -87,19 +87,20 @@ def test_engines_without_a_lasso_search_say_unknown(tmp_path):
     assert o.verdict == UNKNOWN and "temporal" in o.reason
 
 
-# the engines agree on every shipped host at bounds where the symbolic search ends quickly: a
-# model is built and searched, though no registration fits in two frames (the bdd search of v8 at
-# frames=3 did not end within 10 minutes: docs/properties.md)
+# Where the symbolic search ends quickly, no registration fits (two frames), so both engines
+# prove the property with nothing pending: this only shows that the bdd engine builds and
+# searches the monitored model of a host that promises delivery, and answers as the explorer
+# does. Agreement where a registration can wait is open (the bdd search of v8 at frames=3 did not
+# end within 10 minutes: docs/properties.md). One host: the others cost CI minutes and add
+# nothing the vacuous answer could show.
 SMALL = Bounds(objects=2, cells=1, frames=2, jobs=1)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("host", ["v8", "quickjs-ng-0.5", "quickjs-ng-0.6", "quickjs-ng-0.13", "ecma262"])
-def test_explicit_and_bdd_agree_on_the_shipped_hosts(host, tmp_path):
-    job = Job(("embedded",), host, SMALL, (PROP,), certificates=str(tmp_path))
+def test_the_bdd_engine_searches_the_monitored_model(tmp_path):
+    job = Job(("embedded",), "v8", SMALL, (PROP,), certificates=str(tmp_path))
     a, b = _run(explicit, job), _run(bdd, job)
-    assert a.verdict == b.verdict, (a, b)
-    assert a.verdict == PROVED
+    assert a.verdict == b.verdict == PROVED, (a, b)
 
 
 def test_replay_refuses_what_is_no_lasso(files):
