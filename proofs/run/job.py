@@ -105,8 +105,9 @@ def _dependencies(job: Loaded) -> Any:
     """Dependencies of the job's program (model/slice.py), kept for the next call (an engine asks
     for the union and then for the groups) and on disk beside the compiled models, under a hash
     of everything the program is built from: specmc's sources, the spec files, the host profile
-    and the bounds. Building them costs every command's Z3 term, most of the time of a check that
-    a short counterexample decides (the seed: 0.7 of 1.5 s)."""
+    and the bounds (and the program's variables and command names, since an engine may derive
+    another program from the same inputs). Building them costs every command's Z3 term, most of
+    the time of a check that a short counterexample decides (the seed: 0.7 of 1.5 s)."""
     import hashlib
     import json
 
@@ -118,8 +119,11 @@ def _dependencies(job: Loaded) -> Any:
     program = job.program
     if _DEPENDENCIES and _DEPENDENCIES[0][0] is program:
         return _DEPENDENCIES[0][1]
+    # the inputs, and the program's own shape: a program derived from the same inputs (the
+    # monitored model of a temporal property adds counters and commands) gets a file of its own
+    shape = (program.layout.names, tuple(c.name for c in program.commands))
     key = hashlib.sha256(repr((tool_digest(), file_digest(*job.spec_paths), file_digest(job.host_path),
-                               job.job.bounds.describe())).encode()).hexdigest()[:32]
+                               job.job.bounds.describe(), shape)).encode()).hexdigest()[:32]
     folder = cache_dir()
     path = folder / f"deps-{key}.json"
     deps = None

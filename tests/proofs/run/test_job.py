@@ -98,3 +98,19 @@ def test_a_dependency_file_that_drops_the_cut_bound_cannot_hide_it(cache, tmp_pa
     data["deps"] = {k: [v for v in vs if v != cut] for k, vs in data["deps"].items() if int(k) != cut}
     f.write_text(json.dumps(data))
     assert verdict() == honest
+
+
+def test_a_program_derived_from_the_same_inputs_has_a_file_of_its_own(cache, monkeypatch):
+    """The monitored model of a temporal property is built from the same texts and bounds: it
+    must neither read the plain model's dependencies nor replace them."""
+    from specmc.proofs.engines import lasso
+    from specmc.proofs.properties import CATALOGUE
+
+    made = built(monkeypatch)
+    plain = load(JOB)
+    slices(plain)
+    monitored, _ = lasso.monitor_job(plain, CATALOGUE["eventually-delivered"])
+    slices(monitored)
+    jobmod._DEPENDENCIES.clear()
+    slices(plain)
+    assert made == [1, 1] and len(list(cache.glob("deps-*.json"))) == 2
