@@ -148,7 +148,8 @@ def _symmetry(program: Program, props: tuple[Property, ...]) -> tuple[Symmetry |
     odd = [p.id for p in props if any(f is not None and getattr(f, "__module__", "") != SHIPPED
                                       for f in (p.holds, p.cover))]
     if odd:
-        return None, f"{', '.join(odd)} not known to be symmetric (not a catalogue property)"
+        return None, (f"{', '.join(odd)} not known to be symmetric (a predicate outside the catalogue's "
+                      "safety predicates: a properties file's, or a temporal property's monitor)")
     try:
         return Symmetry.of(program), ""
     except NotSymmetric as e:
