@@ -112,12 +112,19 @@ class Overrides:
     properties_files: tuple[str, ...] = ()  # more properties for every run (beside the plan's files)
 
     def select(self, runs: tuple[Run, ...]) -> list[Run]:
-        """The runs to do: with --host, only the runs that name one of those hosts, each narrowed to
-        them; a host no run names (a new profile file, say) is checked under every run."""
-        named = [r for r in runs if set(r.hosts) & set(self.hosts)]
-        if not self.hosts or not named:
+        """The runs to do: with --host, the runs that name one of those hosts, each narrowed to them,
+        and a host no run names (a new profile file, or a shipped profile the plan leaves out) is
+        checked under every run. Every host asked for is checked: one the plan names used to drop
+        those it does not (`--host ecma262 --host quickjs-ng-0.12` checked only ecma262)."""
+        if not self.hosts:
             return [self.apply(r) for r in runs]
-        return [replace(self.apply(r), hosts=tuple(h for h in r.hosts if h in self.hosts)) for r in named]
+        unnamed = tuple(h for h in dict.fromkeys(self.hosts) if not any(h in r.hosts for r in runs))
+        out = []
+        for r in runs:
+            hosts = tuple(h for h in r.hosts if h in self.hosts) + unnamed
+            if hosts:
+                out.append(replace(self.apply(r), hosts=hosts))
+        return out
 
     def apply(self, run: Run) -> Run:
         bounds: Bounds = parse_bounds(self.bounds, run.bounds) if self.bounds else run.bounds
