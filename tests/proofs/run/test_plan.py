@@ -74,6 +74,22 @@ def test_the_quickjs_ng_versions_plan_holds(tmp_path):
     assert len(report.rows) == 2 * sum(p.temporal is None for p in CATALOGUE.values()) and not report.stale
 
 
+@pytest.mark.slow
+def test_the_delivery_plan_holds(tmp_path):
+    """`specmc check --plan proofs/plans/delivery.toml` passes: eventually-delivered under every
+    shipped host at the default bounds (about 25 s on two cores), each PROVED with a certificate
+    and its cover reached, the spec's own host not applicable."""
+    from specmc.model.hosts import shipped
+    from specmc.proofs.run.check import check
+
+    report = check(load_plan(EMBEDDED_PLAN.parent / "delivery.toml"), certificates=str(tmp_path))
+    assert report.ok, [(r.host, r.property, r.outcome.label, r.expected) for r in report.rows if not r.ok]
+    assert {r.host for r in report.rows} == set(shipped())
+    for r in report.rows:
+        if r.host != "ecma262":
+            assert r.outcome.certificate and r.outcome.cover_reached, r.outcome
+
+
 def _error(text: str, name: str = "specmc.toml"):
     with pytest.raises(SpecError) as e:
         parse_plan(f"/tmp/x/{name}", text)
