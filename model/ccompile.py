@@ -95,23 +95,25 @@ def cache_dir() -> Path:
     return Path(base) / "specmc" / "native"
 
 
-def private(path: Path) -> None:
+def private(path: Path, folder: str = "the native cache folder", takes: str = "code",
+            setting: str = "SPECMC_NATIVE_CACHE") -> None:
     """Unavailable unless `path` (the cache folder, or a library in it) belongs to this user and
-    no one else can write it: whoever can write there chooses code that specmc loads and runs.
-    A folder or file that is not there yet is fine (it is made private when made)."""
+    no one else can write it: whoever can write there chooses code that specmc loads and runs
+    (or, for another cache, what it `takes` from it: verdicts). A folder or file that is not
+    there yet is fine (it is made private when made)."""
     if not hasattr(os, "getuid"):
         return
     try:
         st = path.stat()
     except FileNotFoundError:
         return
-    what = "the native cache folder" if stat.S_ISDIR(st.st_mode) else "the compiled model"
+    what = folder if stat.S_ISDIR(st.st_mode) else "the compiled model"
     if st.st_uid != os.getuid():
-        raise Unavailable(f"{what} {path} belongs to another user (uid {st.st_uid}): specmc loads no "
-                          "code from it (set SPECMC_NATIVE_CACHE to a folder of your own)")
+        raise Unavailable(f"{what} {path} belongs to another user (uid {st.st_uid}): specmc takes no "
+                          f"{takes} from it (set {setting} to a folder of your own)")
     if st.st_mode & 0o022:
         raise Unavailable(f"{what} {path} can be written by others (mode {stat.S_IMODE(st.st_mode):o}): "
-                          "specmc loads no code from it (chmod go-w it, or set SPECMC_NATIVE_CACHE)")
+                          f"specmc takes no {takes} from it (chmod go-w it, or set {setting})")
 
 
 KEEP = 64  # compiled models kept in the cache; the least recently compiled go first

@@ -86,8 +86,8 @@ class Dependencies:
     Building them costs every command's Z3 term (about 0.7 s for the seed's model, most of a
     one-property check); `parts` and `stored` let a caller keep them on disk for an identical
     program. A stale or wrong copy cannot make a verdict wrong, only weaker: a counterexample
-    of a slice is run again in the whole model (`lift`), and an invariant over a slice is
-    re-checked against the whole relation."""
+    of a slice is run again in the whole model (`lift`), an invariant over a slice is re-checked
+    against the whole relation, and `cut`, which results report, is in every cone (`cone`)."""
 
     def __init__(self, program: Program, parts: tuple[frozenset[int], dict[int, frozenset[int]]] | None = None
                  ) -> None:
@@ -122,11 +122,14 @@ class Dependencies:
         """Dependencies from `parts()` of the same program, or None when `data` is not that: a
         damaged or foreign file is a miss, never an answer."""
         size = program.layout.size
+        if not isinstance(data, dict):
+            return None
         try:
-            assert isinstance(data, dict) and data["variables"] == size
+            if data["variables"] != size:
+                return None
             guards = frozenset(int(i) for i in data["guards"])
             deps = {int(i): frozenset(int(j) for j in s) for i, s in data["deps"].items()}
-        except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
         if not all(0 <= v < size for v in guards.union(deps, *deps.values())):
             return None

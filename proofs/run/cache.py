@@ -59,10 +59,9 @@ class VerdictCache:
         self.stored = 0
         self.refused = ""  # why the folder is not used, if it is not
         try:
-            private(self.folder)
+            private(self.folder, folder="the verdict cache", takes="verdicts", setting="--cache")
         except Unavailable as e:
-            self.refused = str(e).replace("the native cache folder", "the verdict cache").replace(
-                "loads no code from it", "takes no verdict from it").replace("SPECMC_NATIVE_CACHE", "--cache")
+            self.refused = str(e)
 
     def _path(self, key: tuple[Any, ...]) -> Path:
         digest = hashlib.sha256(repr((tool_digest(), key)).encode()).hexdigest()
