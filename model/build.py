@@ -171,6 +171,15 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
                      tuple(pair for name, pair in twice.items() if name in out), unused)
 
 
+def _calls_hook(algorithms: dict[str, tuple[ir.Algorithm, str]]) -> bool:
+    """Whether a step the model runs calls the hook, and the environment implements it (a hook
+    given steps of its own runs those, and the scheduling option is not consulted)."""
+    if HOOK in algorithms:
+        return False
+    return any(isinstance(n, ir.Call) and isinstance(n.callee, ir.Name) and n.callee.name == HOOK
+               for alg, _ in algorithms.values() for step in alg.walk() for n in ir.iter_nodes(step.stmt))
+
+
 def _check_steps(alg: ir.Algorithm) -> None:
     """Every variable a step reads is one the algorithm binds somewhere (a parameter, a Let, a
     Choose, a loop's or a pattern's binder, a capture, a set the prose names), every slot it
@@ -225,6 +234,15 @@ def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, s
         close = difflib.get_close_matches(alg.name, [*sel.algorithms, *ENTRY_POINTS], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise SpecError([diag.make("E086", alg.loc, name=alg.name, hint=hint)])
+    if host.scheduling_at is not None and host.collector == "reference counting" \
+            and not _calls_hook(sel.algorithms):
+        # the option decides only how the hook queues the cleanup job: on a host whose algorithms
+        # never call the hook it changed nothing, and a user who wrote `one task per registry`
+        # would have checked a host that does not do it, without a word. Only a counting host's
+        # runs start from its own free path; a tracing host's start from the text's Execution,
+        # and a text that stops calling the hook is a spec change to check, not a profile error
+        at = host.scheduling_at
+        raise SpecError([diag.make("E088", at, hook=HOOK)])
     if sel.unknown:
         step = sel.unknown[0]
         raise SpecError([diag.make("E040", step.loc, text=step.text)])

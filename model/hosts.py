@@ -56,6 +56,9 @@ class HostProfile:
     defaults: tuple[ir.Algorithm, ...] = ()  # used only where the text gives no steps
     strong_tokens: bool = False
     delivery: str = "optional"  # "optional" | "promised"
+    # where the header set `cleanup scheduling`, if it did: the option acts only through the hook,
+    # so a profile that sets it and never calls the hook is refused (E088, model/build.py)
+    scheduling_at: Loc | None = None
 
 
 def shipped() -> list[str]:
@@ -190,4 +193,5 @@ def load_host(name_or_path: str) -> HostProfile:
             raise SpecError([diag.make("E063", a.loc, name=f"{free_path} (the free path)", given=1,
                                        takes=len(a.params))])
     return HostProfile(p.stem, profile.title, collector, free_path, opts["cleanup scheduling"], algs, str(p),
-                       defaults, opts["unregister tokens"] == "strong", opts["delivery"])
+                       defaults, opts["unregister tokens"] == "strong", opts["delivery"],
+                       given["cleanup scheduling"].key_loc if "cleanup scheduling" in given else None)

@@ -60,6 +60,8 @@ CODES: dict[str, tuple[str, str]] = {
                       "nor one it calls{hint}"),
     "E087": ("error", "algorithm '{name}' is defined twice (first at {first}): the model would run one "
                       "of them and ignore the other"),
+    "E088": ("error", "host profile option 'cleanup scheduling' has no effect: no algorithm the model runs "
+                      "under this host calls {hook}; remove the option"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
     "E092": ("error", "cannot read witness {path}: {reason}"),

@@ -100,7 +100,8 @@ class Report:
 
 @dataclass(frozen=True)
 class Overrides:
-    """Command-line choices that replace the plan's, for every run."""
+    """Command-line choices for every run: --host and --property narrow the plan's lists
+    (select), the others replace the plan's values (apply)."""
 
     specs: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
@@ -112,24 +113,28 @@ class Overrides:
     properties_files: tuple[str, ...] = ()  # more properties for every run (beside the plan's files)
 
     def select(self, runs: tuple[Run, ...]) -> list[Run]:
-        """The runs to do: with --host, the runs that name one of those hosts, each narrowed to them,
-        and a host no run names (a new profile file, or a shipped profile the plan leaves out) is
-        checked under every run. Every host asked for is checked: one the plan names used to drop
-        those it does not (`--host ecma262 --host quickjs-ng-0.12` checked only ecma262)."""
-        if not self.hosts:
-            return [self.apply(r) for r in runs]
-        unnamed = tuple(h for h in dict.fromkeys(self.hosts) if not any(h in r.hosts for r in runs))
-        out = []
-        for r in runs:
-            hosts = tuple(h for h in r.hosts if h in self.hosts) + unnamed
-            if hosts:
-                out.append(replace(self.apply(r), hosts=hosts))
-        return out
+        """The runs to do, narrowed by --host and --property alike: a run that names one of the
+        hosts (properties) asked for is kept with only those, and a host (property) no run names
+        (a new profile file, a property from --properties-file, one the plan leaves out) is
+        checked under every run. A run with no properties listed checks the whole catalogue, so
+        it names every property. Every host and property asked for is checked: one the plan
+        names used to drop those it does not (`--host ecma262 --host quickjs-ng-0.12` checked
+        only ecma262), and --property used to replace each run's list, so that a run made for
+        one property (the spec hazard's) checked another it has no expectation for."""
+        def narrow(asked: tuple[str, ...], named: list[tuple[str, ...]]) -> list[tuple[str, ...] | None]:
+            asked = tuple(dict.fromkeys(asked))
+            unnamed = tuple(a for a in asked if not any(not n or a in n for n in named))
+            return [(tuple(a for a in asked if not n or a in n) + unnamed) or None for n in named]
+
+        hosts = narrow(self.hosts, [r.hosts for r in runs]) if self.hosts else [r.hosts for r in runs]
+        props = narrow(self.properties, [r.properties for r in runs]) if self.properties \
+            else [r.properties for r in runs]
+        return [replace(self.apply(r), hosts=h, properties=p)
+                for r, h, p in zip(runs, hosts, props, strict=True) if h is not None and p is not None]
 
     def apply(self, run: Run) -> Run:
         bounds: Bounds = parse_bounds(self.bounds, run.bounds) if self.bounds else run.bounds
-        return replace(run, specs=self.specs or run.specs, hosts=self.hosts or run.hosts,
-                       properties=self.properties or run.properties, engine=self.engine or run.engine,
+        return replace(run, specs=self.specs or run.specs, engine=self.engine or run.engine,
                        bounds=bounds, depth=self.depth if self.depth is not None else run.depth,
                        timeout=self.timeout or run.timeout,
                        properties_files=run.properties_files + tuple(

@@ -87,6 +87,37 @@ def test_bad_profile_option(tmp_path):
     assert d.code == "E066" and (d.loc.line, d.loc.column) == (3, 44)  # at the value itself
 
 
+@pytest.mark.parametrize("value", ["fifo", "one task per registry"])
+def test_a_scheduling_option_the_host_never_consults_is_refused(tmp_path, value):
+    """`cleanup scheduling` decides only how the hook queues the cleanup job: this free path never
+    calls the hook, so the option changed nothing and a user who wrote it checked a host that
+    does not do it. Refused at the key, whatever the value."""
+    from specmc.model.build import build
+    from specmc.spec.load import load_spec
+
+    f = tmp_path / "x.html"
+    header = f"<dt>free path</dt><dd>FreeObject</dd><dt>cleanup scheduling</dt><dd>{value}</dd>"
+    f.write_text(PROFILE.format(collector="reference counting", step="1. Free _obj_.").replace(
+        "<dt>free path</dt><dd>FreeObject</dd>", header))
+    with pytest.raises(SpecError) as e:
+        build(load_spec(), load_host(str(f)), Bounds(objects=1))
+    d = e.value.diagnostics[0]
+    line = f.read_text().splitlines()[2]
+    assert d.code == "E088" and (d.loc.line, d.loc.column) == (3, line.index("cleanup scheduling") + 1)
+
+
+def test_a_scheduling_option_a_host_consults_is_kept():
+    """The tracing hosts' Execution calls the hook, so the option stands (v8's is the one that
+    changes the model) and the ecma262 profile may state the default."""
+    from specmc.model.build import build
+    from specmc.spec.load import load_spec
+
+    for name in ("v8", "ecma262"):
+        host = load_host(name)
+        assert host.scheduling_at is not None
+        build(load_spec(), host, Bounds(objects=1))
+
+
 def test_unknown_step_in_profile_is_located(tmp_path):
     with pytest.raises(SpecError) as e:
         _build(tmp_path, step="1. Frobnicate _obj_.")
