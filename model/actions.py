@@ -234,6 +234,18 @@ class GetProperty(Action):
 
 
 @dataclass(frozen=True)
+class Collect(Action):
+    """`gc()`: user code sets off the host's cycle collector (QuickJS-NG's JS_RunGC, which an
+    allocation past the engine's threshold also runs). Only on a host that collects cycles."""
+
+    KIND: ClassVar[str] = "gc"
+
+    @property
+    def label(self) -> str:
+        return "gc()"
+
+
+@dataclass(frozen=True)
 class Return(Action):
     KIND: ClassVar[str] = "return"
 
@@ -267,5 +279,5 @@ class Resumed(Action):
 
 CALLS: tuple[type[Action], ...] = (NewRegistry, NewWeakRef, Deref, Unregister, Register)
 PROPERTIES: tuple[type[Action], ...] = (SetProperty, DeleteProperty, GetProperty)
-_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, Drop, *PROPERTIES, Return, Throw,
-                                                         Resumed)}
+_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, Drop, *PROPERTIES, Collect, Return,
+                                                         Throw, Resumed)}

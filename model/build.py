@@ -270,7 +270,9 @@ def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
     algs = _needed(spec, host)
-    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width))
+    # a host's cycle collector runs where its frees cascade (model/env.py)
+    cycles = host.cycles and host.collector == "reference counting" and bounds.slots > 0
+    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles))
     mc.performs_optional = host.delivery == "promised"
     env = Environment(mc, host, any_step)
     commands = tuple(mc.commands() + env.commands())

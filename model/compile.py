@@ -53,6 +53,12 @@ class FreeHook(Protocol):
     def __call__(self, c: Ctx[V, B], when: B | bool) -> None: ...
 
 
+class TypeTest(Protocol):
+    """A type test `_x_ is an <engine-level type>` the environment gives a meaning (model/env.py)."""
+
+    def __call__(self, c: Ctx[V, B], v: V | int) -> B: ...
+
+
 class HostCall(Protocol):
     """A host hook the environment implements (model/env.py): its result, in either domain."""
 
@@ -84,6 +90,8 @@ class ModelCompiler:
         # popped, with the frame's algorithm code, when set
         self.after_bottom_pop: Callable[[View[V, B], int, B | bool | None], None] | None = None
         self.host_calls: dict[str, HostCall] = {}  # host hooks the environment implements
+        # engine-level type tests of host profiles (`is an object being freed`), by type name
+        self.type_tests: dict[str, TypeTest] = {}
         # a host that promises delivery (model/hosts.py, `delivery: promised`) performs every
         # `Optionally` step and leaves an "an implementation may" loop only when its condition fails
         self.performs_optional = False

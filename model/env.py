@@ -14,6 +14,8 @@ see the same environment.
   reference to an object, the profile's free path runs on that same stack. With an
   object graph (bound `slots`) frees cascade: whatever a freed object or cell held and
   nothing else counts a reference to is freed in turn, as QuickJS-NG does (`_free_next`).
+  A host with `cycle collection: trial deletion` also frees, when user code runs, every
+  object no reference from outside the object graph reaches (`_cycle_collector`).
 - event loop (sec-jobs): on an empty stack, ClearKeptObjects after the script or
   a job; otherwise the next queued job.
 """
@@ -26,6 +28,7 @@ from typing import Any
 from specmc.model.actions import (
     Action,
     Allocate,
+    Collect,
     DeleteProperty,
     Deref,
     Drop,
@@ -43,7 +46,7 @@ from specmc.model.actions import (
 from specmc.model.compile import USER, ModelCompiler
 from specmc.model.errors import ModelError
 from specmc.model.expressions import Ctx
-from specmc.model.heap import new_object
+from specmc.model.heap import is_obj, new_object, obj_get
 from specmc.model.hosts import HostProfile
 from specmc.model.layout import (
     CUT_JOBS,
@@ -55,6 +58,7 @@ from specmc.model.layout import (
     PHASE_CALL,
     PHASE_DEREF,
     PHASE_FREEING,
+    PHASE_GC,
     PHASE_NEWREGISTRY,
     PHASE_NEWWEAKREF,
     PHASE_REGISTER,
@@ -77,7 +81,8 @@ CLEANUP_JOB = "cleanupJob"
 
 
 def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False,
-             counted_cells: bool = False, outside: list[Any] | None = None) -> list[Any]:
+             counted_cells: bool = False, outside: list[Any] | None = None,
+             from_outside: bool = False) -> list[Any]:
     """Object i is live (sec-liveness): some valid future execution can observe it.
 
     Roots: user variables, [[KeptAlive]], queued jobs, and every active frame's locals,
@@ -105,7 +110,15 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     execution with respect to S): `outside[j]` says object j is not in S, so a live WeakRef's
     deref may still return it, and user code may read its properties; such a target is then
     live. Without properties nothing is read from a deref'd object, so this is only done with
-    `slots`."""
+    `slots`.
+
+    `from_outside` (a reference-counting host's cycle collector): object j is reached from a
+    reference held outside the object graph (the roots above) through the graph's counted edges:
+    an allocated object's properties, and the held value (and strong token) of each live cell of
+    a reached registry (js_finrec_mark marks them as the registry's children). What is allocated
+    and not reached is what trial deletion frees: gc_decref subtracts every edge inside the graph
+    from the counts, so an object keeps a count only through an outside reference, and gc_scan
+    gives back its count to everything reachable from such an object."""
     D = S.d
     no, nc = lay.bounds.objects, lay.bounds.cells
     ns = lay.bounds.slots
@@ -146,6 +159,13 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     # object i's property slot s refers to object j
     props = [[D.eq(S.get("prop", lay.prop(i, s)), lay.obj(j)) for i in range(no) for s in range(ns)]
              for j in range(no)]
+    if from_outside:
+        level = roots
+        for _ in range(no):
+            level = [D.or_(roots[j], *[D.and_(h, level[r]) for r in range(no) for h in holds[j][r]],
+                           *[D.and_(level[i // ns], allocated[i // ns], p) for i, p in enumerate(props[j])])
+                     for j in range(no)]
+        return level
     if counted_cells and ns:
         def counted(j: int) -> Any:
             by_cells = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)))
@@ -201,6 +221,12 @@ class Environment:
             mc.after_free = self._after_free
             mc.hooks_after_pop[host.free_path] = self._after_free_path
             mc.after_bottom_pop = self._after_bottom_pop
+        # a cycle collector, where the host has one and frees cascade (model/build.py says the same
+        # to the layout, which then has `gc_mark`)
+        self.cycles = self.cascade and host.cycles
+        if host.collector == "reference counting":  # what a free path may ask of an object
+            mc.type_tests["object being freed"] = self._being_freed
+            mc.type_tests["object marked by cycle collection"] = self._gc_marked
 
     # the host hook ---------------------------------------------------------------
     def _enqueue(self, c: Ctx, args: tuple[Any, ...], when: Any) -> Any:
@@ -308,6 +334,8 @@ class Environment:
         for j in range(lay.bounds.objects - 1, -1, -1):
             chosen = D.ite(owed[j], D.num(lay.obj(j)), chosen)
         go = D.and_(when, D.or_(*owed))
+        if self.cycles:  # gc_phase JS_GC_PHASE_REMOVE_CYCLES: a count reaching zero frees nothing
+            go = D.and_(go, D.not_(self._collecting(S)))
         for j in range(lay.bounds.objects):
             self._collected(S, j, D.and_(go, D.eq(chosen, lay.obj(j))))
         self.mc.push(S, d, self.host.free_path, {self.freed_param: chosen}, when=go)
@@ -360,6 +388,100 @@ class Environment:
                                "host", fire, None))
         return out
 
+    # engine-level type tests of the free path ---------------------------------------------
+    def _being_freed(self, c: Ctx, v: Any) -> Any:
+        """`_x_ is an object being freed`: QuickJS-NG's free_mark, which free_object sets first
+        thing and nothing clears (quickjs.c free_object; JS_IsLiveObject reads it): a free path's
+        frame is freeing the object, or it is freed already (during gc_free_cycles a freed member
+        of the cycle stays readable until the collection ends)."""
+        S, D = c.S, c.D
+        lay = self.lay
+        k = lay.locals_per_frame
+        code = self._free_code()
+        x = self.mc.compilers[self.host.free_path].locals.index(self.freed_param)
+        freeing = [D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code),
+                          D.eq(S.get("frame_local", f * k + x), v)) for f in range(lay.bounds.frames)]
+        return D.and_(is_obj(c, v), D.or_(D.eq(obj_get(c, "obj_status", v, LIVE), FREED), *freeing))
+
+    def _gc_marked(self, c: Ctx, v: Any) -> Any:
+        """`_x_ is an object marked by cycle collection`: QuickJS-NG's header.mark, which gc_decref
+        sets on every object and gc_scan clears on the ones it keeps: while gc_free_cycles runs it
+        is set exactly on the objects being collected. Outside a collection, and on a host with no
+        cycle collector, no object is marked."""
+        D = c.D
+        if not self.cycles:
+            return D.false()
+        return D.and_(is_obj(c, v), D.eq(obj_get(c, "gc_mark", v, 0), 1))
+
+    # reference counting with a cycle collector ----------------------------------------------
+    # quickjs.c at v0.12.1 (58bdcf0) lines 6820-6951 and v0.13.0 (dec0123) lines 6898-7029, the same
+    # code at both tags. JS_RunGC runs gc_decref, gc_scan and gc_free_cycles; it is called by
+    # js_trigger_gc (v0.12.1 line 1566, v0.13.0 line 1573) when JS_NewObjectFromShape (v0.12.1 line
+    # 5629, v0.13.0 line 5688) allocates past rt->malloc_gc_threshold, and by gc() (quickjs-libc.c
+    # js_std_gc). Both are reached only from running code: `{}`, a constructor, a call of gc(); the
+    # free paths allocate no object. The model lets the collection start at any step of user code
+    # (a built-in's allocation happens before it has made anything, so a collection there frees
+    # what one just before the call would). gc_decref and gc_scan leave header.mark set exactly
+    # on the objects no outside reference reaches (`gc_mark`); gc_free_cycles (gc_phase
+    # JS_GC_PHASE_REMOVE_CYCLES) frees each with free_gc_object -> free_object, whatever its count,
+    # taking the head of tmp_obj_list, whose order follows gc_obj_list and the counts (the model
+    # keeps neither, so it frees them in any order); a count reaching zero meanwhile frees nothing
+    # (js_free_value_rt); members freed while still counted stay readable until the loop ends
+    # (gc_zero_ref_count_list, js_free_rt after the loop). Then gc_phase is NONE again.
+
+    def _collecting(self, S: Any) -> Any:
+        """A cycle collection is running: some object carries its mark."""
+        D = S.d
+        return D.or_(*[D.eq(S.get("gc_mark", j), 1) for j in range(self.lay.bounds.objects)])
+
+    def _cycle_collector(self, d: int) -> list[Command]:
+        """User code at depth d sets off JS_RunGC (gc(), or an allocation past the threshold); the
+        collector then frees each marked object above it, one free path at a time, and ends."""
+        lay = self.lay
+        no = lay.bounds.objects
+
+        def start(S: Any) -> None:
+            D = S.d
+            reached = live_all(S, lay, self.raw_frames, self.host.strong_tokens, counted_cells=True,
+                               from_outside=True)
+            garbage = [D.and_(D.eq(S.get("obj_status", j), LIVE), D.not_(reached[j])) for j in range(no)]
+            S.require(D.or_(*garbage))  # a collection that finds nothing changes nothing
+            for j in range(no):
+                S.set("gc_mark", 1, j, when=garbage[j])
+            S.set("frame_phase", PHASE_GC, d)
+
+        out = [self._cmd(Collect(), d, 0, start)]
+
+        def waiting(S: Any) -> None:
+            D = S.d
+            S.require(D.eq(S.get("sp"), d + 1))
+            S.require(D.eq(S.get("frame_phase", d), PHASE_GC))
+            S.require(D.eq(S.get("cut"), CUT_NONE))
+            S.set("ret", EMPTY)  # what the free path returned, which nobody reads
+
+        for j in range(no):
+            def free_one(S: Any, j: int = j) -> None:
+                D = S.d
+                waiting(S)
+                S.require(D.eq(S.get("gc_mark", j), 1))
+                S.require(D.eq(S.get("obj_status", j), LIVE))
+                self._collected(S, j, D.true())
+                self.mc.push(S, d, self.host.free_path, {self.freed_param: D.num(lay.obj(j))})
+
+            out.append(Command(f"collector: gc_free_cycles frees obj{j}", "collector", free_one,
+                               (d, USER, 0, PHASE_GC)))
+
+        def end(S: Any) -> None:
+            D = S.d
+            waiting(S)
+            for j in range(no):
+                S.require(D.not_(D.and_(D.eq(S.get("gc_mark", j), 1), D.eq(S.get("obj_status", j), LIVE))))
+                S.set("gc_mark", 0, j)
+            S.set("frame_phase", PHASE_RUN, d)
+
+        out.append(Command("collector: gc_free_cycles is done", "collector", end, (d, USER, 0, PHASE_GC)))
+        return out
+
     # commands ---------------------------------------------------------------------------
     def commands(self) -> list[Command]:
         out: list[Command] = []
@@ -369,6 +491,9 @@ class Environment:
         out.extend(self._event_loop())
         if self.cascade:
             out.extend(self._freeing_resumes())
+        if self.cycles:
+            for d in range(nf):
+                out.extend(self._cycle_collector(d))
         if self.host.collector == "tracing":
             # any-step: also on a full stack, where Execution's frame does not fit: that run is cut
             # at the frames bound and reported, not silently left out

@@ -110,6 +110,9 @@ def type_test(c: Ctx[V, B], v: V | int, type_name: str, s: ir.Step) -> B:
         return D.eq(v, THROW)
     if type_name in KIND_OF_TYPE:
         return kind_is(c, v, KIND_OF_TYPE[type_name])
+    engine_level = c.alg.mc.type_tests.get(type_name)
+    if engine_level is not None:
+        return engine_level(c, v)
     raise model_error(s, f"type test 'is a {type_name}' is not modelled")
 
 

@@ -19,6 +19,14 @@ Options (dt -> dd), checked against the schema OPTIONS below:
                         HostEnqueueFinalizationRegistryCleanupJob", CleanupFinalizationRegistry's
                         "an implementation may" loop while a cell waits); `eventually-delivered`
                         is checked only for such a host (docs/properties.md)
+    cycle collection    none (default) | trial deletion: a reference-counting host that also frees
+                        cycles as QuickJS-NG's JS_RunGC does (gc_decref, gc_scan, gc_free_cycles):
+                        when user code runs (an allocation past the engine's threshold, or gc()),
+                        every object no reference from outside the object graph reaches is marked
+                        and freed with the free path, in any order, counts reaching zero meanwhile
+                        freeing nothing; refused for a tracing host. It runs only where frees
+                        cascade, with an object graph (bound `slots` >= 1; docs/model.md, "Cycle
+                        collection")
 An unknown or repeated key, a missing required key or a value outside its list is an error at
 the dt or dd that says it (E066-E069): a damaged header must never quietly change the model.
 
@@ -59,6 +67,7 @@ class HostProfile:
     # where the header set `cleanup scheduling`, if it did: the option acts only through the hook,
     # so a profile that sets it and never calls the hook is refused (E088, model/build.py)
     scheduling_at: Loc | None = None
+    cycles: bool = False  # cycle collection: trial deletion (reference counting only)
 
 
 def shipped() -> list[str]:
@@ -85,6 +94,9 @@ OPTIONS: dict[str, _Option] = {
     # the spec's reading is the default: sec-weakref-execution makes the cleanup job optional and
     # CleanupFinalizationRegistry's loop "may" stop, so a profile that says nothing promises nothing
     "delivery": _Option(("optional", "promised"), "optional"),
+    # no collector of cycles unless the profile says so: every profile written before the option
+    # existed compiles to the model it had
+    "cycle collection": _Option(("none", "trial deletion"), "none"),
 }
 
 _DL = re.compile(r"<dl\b[^>]*>(.*?)</dl>", re.S)
@@ -158,6 +170,10 @@ def _options(src: SourceText, profile: ir.Clause) -> tuple[dict[str, str], dict[
     if not counting and "free path" in given:
         raise fail("E066", given["free path"].key_loc, key="free path", value=values["free path"],
                    allowed="none with a tracing collector (only reference counting frees objects)")
+    if not counting and values["cycle collection"] != "none":
+        raise fail("E066", given["cycle collection"].value_loc, key="cycle collection",
+                   value=values["cycle collection"],
+                   allowed="none with a tracing collector (it frees unreachable cycles already)")
     return values, given, header_loc
 
 
@@ -194,4 +210,5 @@ def load_host(name_or_path: str) -> HostProfile:
                                        takes=len(a.params))])
     return HostProfile(p.stem, profile.title, collector, free_path, opts["cleanup scheduling"], algs, str(p),
                        defaults, opts["unregister tokens"] == "strong", opts["delivery"],
-                       given["cleanup scheduling"].key_loc if "cleanup scheduling" in given else None)
+                       given["cleanup scheduling"].key_loc if "cleanup scheduling" in given else None,
+                       opts["cycle collection"] == "trial deletion")

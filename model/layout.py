@@ -34,6 +34,10 @@ PHASE_NEWREGISTRY = 6
 # the host's free path runs above it, and the frame goes on with its next step when that returns
 # (reference-counting hosts with an object graph, bound `slots`; model/env.py)
 PHASE_FREEING = 7
+# frame_phase of a user-code frame during a cycle collection it set off (an allocation past the
+# engine's threshold, or gc()): the collector frees the marked objects above it, and user code goes
+# on when none is left (reference-counting hosts with `cycle collection: trial deletion`)
+PHASE_GC = 8
 
 # the observer fields of one registration besides `reg_live` (model/env.py, model/heap.py)
 REG_FIELDS = ("reg_owner", "reg_target", "reg_held", "reg_token")
@@ -51,7 +55,7 @@ CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs", CUT_LISTS: "cells-once"}
 # (an algorithm's prose-bound _S_), whose bits are objects: model/symmetry.py reads those per
 # algorithm. Everything else (pcs, counts, flags, cells, job kinds) no permutation changes.
 OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept", "kept_turn",
-                 "wr_target", "gone", "made")
+                 "wr_target", "gone", "made", "gc_mark")
 REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
               "cell_token", "queue", "arg", "wr_target", *REG_FIELDS)
 
@@ -74,7 +78,9 @@ class Layout:
     index: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     @staticmethod
-    def build(bounds: Bounds, locals_per_frame: int) -> Layout:
+    def build(bounds: Bounds, locals_per_frame: int, cycles: bool = False) -> Layout:
+        """`cycles`: the host collects cycles (model/env.py), which needs `gc_mark`; without it the
+        layout is the one it was before cycle collection existed, byte for byte."""
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         spec = [
             ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1),
@@ -84,6 +90,9 @@ class Layout:
             # property slot s of object i is prop[i * slots + s] (bound `slots`; absent at slots=0,
             # so that the model without an object graph keeps its layout byte for byte)
             *((("prop", no * bounds.slots),) if bounds.slots else ()),
+            # header.mark of QuickJS-NG's collector: set on the objects a cycle collection frees,
+            # for as long as it runs (only on a host that collects cycles)
+            *((("gc_mark", no),) if cycles else ()),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
             ("cell_token", nc), ("cell_delivered", nc),
             ("queue", nj), ("queue_kind", nj),

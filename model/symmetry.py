@@ -101,7 +101,7 @@ class Symmetry:
                 masks[a.code] = frozenset(mask)
             if cursor:
                 cursors[a.code] = frozenset(cursor)
-        arrays = tuple(lay.where(n)[0] for n in OBJECT_ARRAYS)
+        arrays = tuple(lay.where(n)[0] for n in OBJECT_ARRAYS if n in lay.index)
         refs: list[int] = []
         for n in REFERENCES:
             if n in lay.index:

@@ -40,6 +40,7 @@ from specmc.model.actions import (
     Action,
     ActionError,
     Allocate,
+    Collect,
     DeleteProperty,
     Deref,
     Drop,
@@ -203,6 +204,8 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                 slots = _assigned(changed)  # none: user code held that object already
                 target = f"obj{slots[0]} = " if slots else "void "
                 act.append(Statement(f"{target}{_js(r)}.{property_name(p)};"))
+            case Collect():  # the engine's collector, run now (a runner without gc() reports a throw)
+                act.append(_releasing("gc()", "gc();", open_acts))
             case Return():
                 act.append(Statement("return;"))
                 open_acts.pop()

@@ -2,9 +2,10 @@
 
 usage: <venv>/bin/python pyqjs.py WITNESS.js [--max-jobs N]
 
-The context has no print, console or gc of its own, so the runner supplies print and
-console and collects cycles between jobs itself (a FinalizationRegistry cleanup for an
-object in a cycle only becomes due after a cycle collection).
+The context has no print, console or gc of its own, so the runner supplies print, console
+and gc() (a cycle collection, JS_RunGC, where the witness asks for one) and collects cycles
+between jobs itself (a FinalizationRegistry cleanup for an object in a cycle only becomes due
+after a cycle collection).
 
 An exception that escapes a job (a cleanup callback that threw, as an engine reports it to
 its host) is printed as `witness: uncaught <name>: <message>` and the jobs go on, as a host's
@@ -59,6 +60,9 @@ def main(argv: list[str]) -> int:
     ctx = quickjs.Context()
     ctx.add_callable("print", _say)
     ctx.eval("globalThis.console = {log: print, error: print};")
+    # gc() for a witness whose trace runs the cycle collector (QuickJS-NG's JS_RunGC, as its own
+    # qjs's std.gc does); the witness's idle turns call it too
+    ctx.add_callable("gc", lambda: ctx.gc())
     jobs = 0
     try:
         ctx.eval(source)
