@@ -16,7 +16,7 @@ from specmc.model.symbolic import Writes, command_term, command_terms, state_var
 from specmc.model.symmetry import NO_CANON, NotSymmetric, Symmetry
 from specmc.model.terms import Nodes
 
-ABI = 3  # bump when the generated interface changes: cached libraries are keyed on it too
+ABI = 4  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
 
 
 class _CSyntax(Syntax):
@@ -68,9 +68,14 @@ _RUNTIME = r"""
 typedef long long i64;
 typedef unsigned long long u64;
 typedef int (*progress_fn)(i64 states, int depth);
+#if defined(__GNUC__) && !defined(__TINYC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 static u8 *st; static uint32_t *par; static int32_t *cmdof; static uint16_t *dep;
-static i64 cap, count; static uint32_t *tab; static u64 tabmask;
+static i64 cap, count; static u64 *tab; static u64 tabmask;
 
 static u64 hash(const u8 *s) {
   u64 h = 0x9E3779B97F4A7C15ull; int i = 0;
@@ -81,33 +86,39 @@ static u64 hash(const u8 *s) {
   h ^= h >> 32; return h;
 }
 
+/* a table slot: the state's index + 1 in the low 32 bits, its hash's high 32 bits above them; the
+   slot is chosen by those same bits, so growing never reads a state again, and a probe compares
+   a state only when its 32 bits agree */
 static int grow(void) {
   i64 nc = cap ? cap * 2 : 1 << 16;
   u8 *a = realloc(st, (size_t)nc * W); if (!a) return 0; st = a;
   uint32_t *b = realloc(par, (size_t)nc * 4); if (!b) return 0; par = b;
   int32_t *c = realloc(cmdof, (size_t)nc * 4); if (!c) return 0; cmdof = c;
   uint16_t *d = realloc(dep, (size_t)nc * 2); if (!d) return 0; dep = d;
-  cap = nc;
-  u64 tsize = (u64)nc * 2; uint32_t *t = calloc(tsize, 4); if (!t) return 0;
-  free(tab); tab = t; tabmask = tsize - 1;
-  for (i64 k = 0; k < count; k++) {
-    u64 h = hash(st + k * W) & tabmask;
-    while (tab[h]) h = (h + 1) & tabmask;
-    tab[h] = (uint32_t)(k + 1);
+  u64 tsize = (u64)nc * 2; u64 *t = calloc(tsize, 8); if (!t) return 0;
+  u64 mask = tsize - 1;
+  if (tab) for (u64 k = 0; k <= tabmask; k++) if (tab[k]) {
+    u64 h = (tab[k] >> 32) & mask;
+    while (t[h]) h = (h + 1) & mask;
+    t[h] = tab[k];
   }
+  free(tab); tab = t; tabmask = mask; cap = nc;
   return 1;
 }
 
-/* the index of s among the visited states, adding it (-1 - index: it was new); -2**40: no memory */
-static i64 visit(const u8 *s) {
+/* the index of the state s, whose hash's high 32 bits are tag, among the visited states, adding it
+   (-1 - index: it was new); -2**40: no memory */
+static i64 visit(const u8 *s, u64 tag) {
   if (count >= cap && !grow()) return -((i64)1 << 40);
-  u64 h = hash(s) & tabmask;
+  u64 h = tag & tabmask;
   while (tab[h]) {
-    i64 k = (i64)tab[h] - 1;
-    if (!memcmp(st + k * W, s, W)) return k;
+    if ((tab[h] >> 32) == tag) {
+      i64 k = (i64)(tab[h] & 0xFFFFFFFFu) - 1;
+      if (!memcmp(st + k * W, s, W)) return k;
+    }
     h = (h + 1) & tabmask;
   }
-  memcpy(st + count * W, s, W); tab[h] = (uint32_t)(count + 1);
+  memcpy(st + count * W, s, W); tab[h] = (tag << 32) | (u64)(count + 1);
   return -1 - count++;
 }
 
@@ -130,38 +141,60 @@ void specmc_free(void *p) { free(p); }
 /* out[0] states, out[1] transitions, out[2] complete, out[3] 1 if memory ran out, out[4] stopped
    by the progress callback; viol[k]: index of the first state violating predicate k, or -1.
    sym: each successor is replaced by its representative (canon, model/symmetry.py) */
+#define BATCH 64
 void search(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
             progress_fn progress, int sym, i64 *out, i64 *viol) {
-  static u8 buf[MAXSUCC * W]; static int32_t which[MAXSUCC];
+  /* the successors of up to BATCH states are made, hashed and their table slots fetched before
+     any of them is looked up: the lookups, in the same order as one state at a time, then find
+     their slots in the cache instead of waiting on memory one after another */
+  static u8 buf[BATCH * MAXSUCC * W]; static int32_t which[BATCH * MAXSUCC]; static u64 tags[BATCH * MAXSUCC];
+  static int first[BATCH + 1];
   int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0; i64 transitions = 0;
   release();
   for (int k = 0; k < NPRED; k++) { viol[k] = -1; pending += asked[k]; }
   nasked = pending;
-  i64 r = visit(init);
+  u64 tag0 = hash(init) >> 32;
+  i64 r = visit(init, tag0);
   if (r == -((i64)1 << 40)) { out[3] = 1; return; }
   par[0] = 0xFFFFFFFFu; cmdof[0] = -1; dep[0] = 0;
   for (int k = 0; k < NPRED; k++)
     if (asked[k] && !pred(k, init)) { viol[k] = 0; pending--; stopped |= stop_at[k]; }
   i64 head = 0;
   while (head < count && (pending || !nasked) && !stopped) {
-    i64 cur = head++;
-    if (progress && !(head & 0xFFFF) && progress(count, dep[cur])) { quit = 1; complete = 0; break; }
-    if (dep[cur] >= max_depth) { complete = 0; continue; }
-    int n = succ(st + cur * W, buf, which);
-    if (sym) for (int j = 0; j < n; j++) canon(buf + j * W);
-    for (int j = 0; j < n; j++) {
-      transitions++;
-      i64 v = visit(buf + j * W);
-      if (v == -((i64)1 << 40)) { nomem = 1; complete = 0; head = count; break; }
-      if (v >= 0) continue;
-      i64 idx = -1 - v;
-      par[idx] = (uint32_t)cur; cmdof[idx] = which[j]; dep[idx] = (uint16_t)(dep[cur] + 1);
-      const u8 *s = st + idx * W;
-      for (int k = 0; k < NPRED; k++)
-        if (asked[k] && viol[k] < 0 && !pred(k, s)) { viol[k] = idx; pending--; stopped |= stop_at[k]; }
-      if (count >= max_states) { complete = 0; head = count; break; }
+    i64 lo = head, hi = count < head + BATCH ? count : head + BATCH;
+    int tot = 0;
+    for (i64 cur = lo; cur < hi; cur++) {
+      first[cur - lo] = tot;
+      if (dep[cur] >= max_depth) continue;
+      int n = succ(st + cur * W, buf + (i64)tot * W, which + tot);
+      for (int j = tot; j < tot + n; j++) {
+        if (sym) canon(buf + (i64)j * W);
+        tags[j] = hash(buf + (i64)j * W) >> 32;
+        PREFETCH(tab + (tags[j] & tabmask));
+      }
+      tot += n;
     }
-    if (nomem) break;
+    first[hi - lo] = tot;
+    for (i64 cur = lo; cur < hi; cur++) {
+      if (!((pending || !nasked) && !stopped)) break;
+      head = cur + 1;
+      if (progress && !(head & 0xFFFF) && progress(count, dep[cur])) { quit = 1; complete = 0; break; }
+      if (dep[cur] >= max_depth) { complete = 0; continue; }
+      for (int j = first[cur - lo]; j < first[cur - lo + 1]; j++) {
+        transitions++;
+        i64 v = visit(buf + (i64)j * W, tags[j]);
+        if (v == -((i64)1 << 40)) { nomem = 1; complete = 0; head = count; break; }
+        if (v >= 0) continue;
+        i64 idx = -1 - v;
+        par[idx] = (uint32_t)cur; cmdof[idx] = which[j]; dep[idx] = (uint16_t)(dep[cur] + 1);
+        const u8 *s = st + idx * W;
+        for (int k = 0; k < NPRED; k++)
+          if (asked[k] && viol[k] < 0 && !pred(k, s)) { viol[k] = idx; pending--; stopped |= stop_at[k]; }
+        if (count >= max_states) { complete = 0; head = count; break; }
+      }
+      if (nomem || head == count) break;
+    }
+    if (nomem || quit) break;
   }
   out[0] = count; out[1] = transitions; out[2] = complete && head >= count; out[3] = nomem; out[4] = quit;
 }
