@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -34,21 +35,36 @@ from bench.parse_bench import machine
 ANCHORS = Path(__file__).resolve().parents[2] / "shared" / "anchors"
 
 
-def _spin(objects: int) -> tuple[int, float] | None:
-    """(states stored, seconds) of SPIN on the anchor model, or None if it cannot run here."""
+def _spin(objects: int) -> tuple[int, float, float] | None:
+    """(states stored, wall seconds, CPU seconds) of SPIN's search on the anchor model, or None if
+    it cannot run here. The steps and flags of ../shared/anchors/run-spin.sh (spin -a, gcc -O2
+    -DSAFETY -DCOLLAPSE, pan -m50000000 -w26), run here so that the search alone is timed: the
+    script's figure is wall time under whatever else runs, and includes no CPU time."""
     if not shutil.which("spin") or not shutil.which("gcc"):
         if os.geteuid() == 0 and shutil.which("apt-get"):
             subprocess.run("apt-get update -qq && apt-get install -y -qq spin gcc", shell=True,
                            capture_output=True)
-    script = ANCHORS / "run-spin.sh"
-    if not shutil.which("spin") or not script.exists():
+    model = ANCHORS / "finreg.pml"
+    if not shutil.which("spin") or not shutil.which("gcc") or not model.exists():
         return None
-    r = subprocess.run(["bash", str(script), "0", "1", str(objects)], capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="specmc-bench-spin-") as w:
+        made = subprocess.run(["spin", "-a", "-DSYNC=0", "-DPROP=1", f"-DNOBJ={objects}", str(model)], cwd=w,
+                              capture_output=True)
+        built = made.returncode == 0 and subprocess.run(
+            ["gcc", "-O2", "-DSAFETY", "-DCOLLAPSE", "-DVECTORSZ=4096", "-o", "pan", "pan.c"], cwd=w,
+            capture_output=True).returncode == 0
+        if not built:
+            return None
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        r = subprocess.run(["./pan", "-m50000000", "-w26"], cwd=w, capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     states = re.search(r"([\d.e+]+) states, stored", r.stdout + r.stderr)
-    wall = re.search(r"([\d.]+) s wall", r.stdout + r.stderr)
-    if not states or not wall:
+    if not states:
         return None
-    return int(float(states.group(1))), float(wall.group(1))
+    return int(float(states.group(1))), wall, cpu
 
 
 def main() -> None:
@@ -59,11 +75,14 @@ def main() -> None:
     ap.add_argument("--no-spin", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("SPECMC_NATIVE_CACHE", tempfile.mkdtemp(prefix="specmc-bench-native-"))
-    print(f"machine: {machine()}")
-    print("| host | objects | states | Python states/s | C states/s | C / Python | C compile s "
-          "| SPIN states | SPIN states/s | C / SPIN |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    spin: dict[int, tuple[int, float] | None] = {}
+    print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}")
+    print("Rates per wall second and per CPU second (the search's own process time: on a shared "
+          "machine the wall rate is the load's; SPIN's: pan alone)")
+    print("| host | objects | states | Python states/s | C states/s wall | C states/s CPU | C / Python "
+          "| C compile s | SPIN states | SPIN states/s wall | SPIN states/s CPU | C / SPIN wall "
+          "| C / SPIN CPU |")
+    print("| --- " * 13 + "|")
+    spin: dict[int, tuple[int, float, float] | None] = {}
     for host in args.hosts.split(","):
         for n in (int(x) for x in args.objects.split(",")):
             job = load(Job(("embedded",), host, Bounds(objects=n), ()))
@@ -77,16 +96,19 @@ def main() -> None:
             native = cexplore.Native(program, {p.id: predicate_term(program, p.holds, xs) for p in props},
                                      "-O1" if n >= 3 else "-O0")
             compiled = time.perf_counter() - t
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             s = native.search(job.job.bounds.steps, 60_000_000)
             c_rate = s.count / (time.perf_counter() - t)
+            c_cpu = s.count / (time.process_time() - cpu)
             if n not in spin:
                 spin[n] = None if args.no_spin else _spin(n)
             sp = spin[n]
-            spin_cols = "| - | - | -" if sp is None else \
-                f"| {sp[0]:,} | {sp[0] / sp[1]:,.0f} | {c_rate / (sp[0] / sp[1]):.2f}"
+            spin_cols = "| - | - | - | - | -" if sp is None else \
+                f"| {sp[0]:,} | {sp[0] / sp[1]:,.0f} | {sp[0] / sp[2]:,.0f} " \
+                f"| {c_rate / (sp[0] / sp[1]):.2f} | {c_cpu / (sp[0] / sp[2]):.2f}"
             print(f"| {host} | {n} | {s.count:,}{'' if s.complete else ' (cut)'} | {py_rate:,.0f} | "
-                  f"{c_rate:,.0f} | {c_rate / py_rate:.1f} | {compiled:.1f} {spin_cols} |", flush=True)
+                  f"{c_rate:,.0f} | {c_cpu:,.0f} | {c_rate / py_rate:.1f} | {compiled:.1f} {spin_cols} |",
+                  flush=True)
 
 
 if __name__ == "__main__":
