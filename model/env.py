@@ -411,7 +411,7 @@ class Environment:
         D = c.D
         if not self.cycles:
             return D.false()
-        return D.and_(is_obj(c, v), D.eq(obj_get(c, "gc_mark", v, 0), 1))
+        return D.and_(is_obj(c, v), D.ne(obj_get(c, "gc_mark", v, 0), 0))
 
     # reference counting with a cycle collector ----------------------------------------------
     # quickjs.c at v0.12.1 (58bdcf0) lines 6820-6951 and v0.13.0 (dec0123) lines 6898-7029, the same
@@ -432,11 +432,72 @@ class Environment:
     def _collecting(self, S: Any) -> Any:
         """A cycle collection is running: some object carries its mark."""
         D = S.d
-        return D.or_(*[D.eq(S.get("gc_mark", j), 1) for j in range(self.lay.bounds.objects)])
+        return D.or_(*[D.ne(S.get("gc_mark", j), 0) for j in range(self.lay.bounds.objects)])
+
+    def _free_cycles_order(self, S: Any, garbage: list[Any]) -> list[Any]:
+        """Each object's place in tmp_obj_list, the order gc_free_cycles frees it in: 1 + how many
+        members of the collected set come before it (ties: either may come first).
+
+        gc_decref (v0.12.1 lines 6830-6850, v0.13.0 lines 6908-6928) walks gc_obj_list, which
+        add_gc_object appends to at each allocation (lines 6678 / 6756), so it is in allocation
+        order, which is index order in the model (model/heap.py `new_object`). Visiting p, it
+        decrements each child of p in mark_children's order (lines 6721 / 6799: the properties in
+        shape order, then the class's gc_mark, for a registry js_finrec_mark, lines 59320 / 59713:
+        each entry of frd->entries in list order, held value then token), and gc_decref_child
+        (lines 6820 / 6898) moves a child whose count reaches 0 to tmp_obj_list's tail if it was
+        visited already; then p itself goes there if its count is 0. A collected object is counted
+        only by edges from the collected set, so it goes when the last of those edges is
+        subtracted: during the visit of the latest object with an edge to it, at that edge, or at
+        the end of its own visit if no later object has one. gc_scan (line 6869 / 6947) leaves the
+        collected objects where they are on tmp_obj_list. The key of x is (visit, position in the
+        visit); the model does not keep the order of an object's properties (shape order is their
+        insertion order), so all property edges of one visit share a position, and two objects
+        whose last edges are properties of one object tie. Once a collection has run (`gc_ran`),
+        gc_scan may have moved survivors to the tail of gc_obj_list (gc_scan_incref_child, line
+        6852 / 6930), in an order the model does not keep: every member ties."""
+        D = S.d
+        lay = self.lay
+        no, nc, ns = lay.bounds.objects, lay.bounds.cells, lay.bounds.slots
+        fields = (("cell_held", 1), ("cell_token", 2)) if self.host.strong_tokens else (("cell_held", 1),)
+        last = 2 * nc + 1  # after every edge of a visit: the visited object itself
+
+        def key(x: int) -> tuple[Any, Any]:
+            visit, at = D.num(x), D.num(last)
+            for p in range(x + 1, no):  # a later edge overrides: the last one subtracted counts
+                edge, sub = D.false(), D.num(0)
+                for s in range(ns):
+                    edge = D.or_(edge, D.eq(S.get("prop", lay.prop(p, s)), lay.obj(x)))
+                for c in range(nc):
+                    owned = D.and_(D.eq(S.get("cell_status", c), LIVE),
+                                   D.eq(S.get("cell_owner", c), lay.obj(p)))
+                    for f, off in fields:
+                        hit = D.and_(owned, D.eq(S.get(f, c), lay.obj(x)))
+                        edge = D.or_(edge, hit)
+                        sub = D.ite(hit, D.num(2 * c + off), sub)
+                visit, at = D.ite(edge, D.num(p), visit), D.ite(edge, sub, at)
+            return visit, at
+
+        keys = [key(x) for x in range(no)]
+
+        def before(a: tuple[Any, Any], b: tuple[Any, Any]) -> Any:
+            return D.or_(D.lt(a[0], b[0]), D.and_(D.eq(a[0], b[0]), D.lt(a[1], b[1])))
+
+        fresh = D.eq(S.get("gc_ran"), 0)
+        ranks = []
+        for x in range(no):
+            rank = D.num(1)
+            for y in range(no):
+                if y != x:
+                    rank = D.add(rank, D.as_num(D.and_(fresh, garbage[y], before(keys[y], keys[x]))))
+            ranks.append(rank)
+        return ranks
 
     def _cycle_collector(self, d: int) -> list[Command]:
         """User code at depth d sets off JS_RunGC (gc(), or an allocation past the threshold); the
-        collector then frees each marked object above it, one free path at a time, and ends."""
+        collector then frees the marked objects above it in tmp_obj_list's order, one free path at a
+        time, and ends. A collection that finds nothing frees nothing, but it still runs gc_scan,
+        which may move survivors in gc_obj_list: it is a step of its own while no collection has
+        run yet (`gc_ran`), and changes nothing after."""
         lay = self.lay
         no = lay.bounds.objects
 
@@ -445,10 +506,13 @@ class Environment:
             reached = live_all(S, lay, self.raw_frames, self.host.strong_tokens, counted_cells=True,
                                from_outside=True)
             garbage = [D.and_(D.eq(S.get("obj_status", j), LIVE), D.not_(reached[j])) for j in range(no)]
-            S.require(D.or_(*garbage))  # a collection that finds nothing changes nothing
+            found = D.or_(*garbage)
+            S.require(D.or_(found, D.eq(S.get("gc_ran"), 0)))
+            ranks = self._free_cycles_order(S, garbage)
             for j in range(no):
-                S.set("gc_mark", 1, j, when=garbage[j])
-            S.set("frame_phase", PHASE_GC, d)
+                S.set("gc_mark", ranks[j], j, when=garbage[j])
+            S.set("gc_ran", 1)
+            S.set("frame_phase", PHASE_GC, d, when=found)
 
         out = [self._cmd(Collect(), d, 0, start)]
 
@@ -463,8 +527,14 @@ class Environment:
             def free_one(S: Any, j: int = j) -> None:
                 D = S.d
                 waiting(S)
-                S.require(D.eq(S.get("gc_mark", j), 1))
+                rank = S.get("gc_mark", j)
+                S.require(D.ne(rank, 0))
                 S.require(D.eq(S.get("obj_status", j), LIVE))
+                # tmp_obj_list's head: no member still to free comes before it
+                S.require(D.and_(*[D.not_(D.and_(D.ne(S.get("gc_mark", k), 0),
+                                                 D.eq(S.get("obj_status", k), LIVE),
+                                                 D.lt(S.get("gc_mark", k), rank)))
+                                   for k in range(no) if k != j]))
                 self._collected(S, j, D.true())
                 self.mc.push(S, d, self.host.free_path, {self.freed_param: D.num(lay.obj(j))})
 
@@ -475,7 +545,7 @@ class Environment:
             D = S.d
             waiting(S)
             for j in range(no):
-                S.require(D.not_(D.and_(D.eq(S.get("gc_mark", j), 1), D.eq(S.get("obj_status", j), LIVE))))
+                S.require(D.not_(D.and_(D.ne(S.get("gc_mark", j), 0), D.eq(S.get("obj_status", j), LIVE))))
                 S.set("gc_mark", 0, j)
             S.set("frame_phase", PHASE_RUN, d)
 

@@ -91,8 +91,12 @@ class Layout:
             # so that the model without an object graph keeps its layout byte for byte)
             *((("prop", no * bounds.slots),) if bounds.slots else ()),
             # header.mark of QuickJS-NG's collector: set on the objects a cycle collection frees,
-            # for as long as it runs (only on a host that collects cycles)
+            # for as long as it runs, to 1 + how many of them come before it in tmp_obj_list, the
+            # order gc_free_cycles frees them in (only on a host that collects cycles)
             *((("gc_mark", no),) if cycles else ()),
+            # 1 once a cycle collection has run (gc_scan may have moved survivors in gc_obj_list, so
+            # that list is no longer in allocation order; model/env.py `_cycle_collector`)
+            *((("gc_ran", 1),) if cycles else ()),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
             ("cell_token", nc), ("cell_delivered", nc),
             ("queue", nj), ("queue_kind", nj),
