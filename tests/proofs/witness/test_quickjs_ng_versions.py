@@ -200,6 +200,38 @@ def test_the_unregister_witness_on_node(tmp_path: Path, engines_dir: Path,
 
 
 @pytest.fixture(scope="module")
+def cycle_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`specmc witness` for #1318: quickjs-ng-0.12's shortest no-freed-observed counterexample at
+    objects=2,cells=1,slots=1, in which gc_free_cycles frees the target first (docs/findings.md)."""
+    tmp = tmp_path_factory.mktemp("cycle")
+    path = tmp / "quickjs-ng-0.12-cycle.js"
+    assert main(["witness", "--host", "quickjs-ng-0.12", "--property", "no-freed-observed", "--bounds",
+                 "objects=2,cells=1,slots=1", "--out", str(path), "--certificates", str(tmp / "certs")]) == 0
+    return path
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", [OLD, NEW])
+def test_the_cycle_witness_from_the_model(cycle_witness: Path, engines_dir: Path,
+                                          capsys: pytest.CaptureFixture, engine: str) -> None:
+    """The model frees the cycle as gc_decref orders tmp_obj_list, so its witness allocates the target
+    before the registry, the order in which the target is freed first: 0.12.1.1 calls the callback
+    with the registry it then frees (its memory reused: `describe` sees a function) and crashes;
+    0.13.0.1 (78494db) queues nothing."""
+    text = cycle_witness.read_text(encoding="utf-8")
+    assert text.index("obj0 = {};") < text.index("obj1 = new FinalizationRegistry(callback);")
+    assert "obj1.register(obj0, obj1, obj0);" in text and "gc();" in text
+    doc = _replay(cycle_witness, engine, engines_dir, capsys)
+    if engine == OLD:
+        assert doc["outcome"] == "crash" and doc["exit_code"] == 139, doc
+        assert "witness: cleanup #1 held=function during=turn 1" in doc["output"], doc
+    else:
+        assert doc["outcome"] == "never" and doc["exit_code"] == 0, doc
+        assert "witness: cleanup" not in doc["output"] and "calls=0" in doc["output"], doc
+
+
+@pytest.fixture(scope="module")
 def witnesses(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
     """The profiles' own witnesses for the two violations a one-object program shows."""
     tmp = tmp_path_factory.mktemp("versions")
