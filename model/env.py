@@ -424,8 +424,9 @@ class Environment:
     # what one just before the call would). gc_decref and gc_scan leave header.mark set exactly
     # on the objects no outside reference reaches (`gc_mark`); gc_free_cycles (gc_phase
     # JS_GC_PHASE_REMOVE_CYCLES) frees each with free_gc_object -> free_object, whatever its count,
-    # taking the head of tmp_obj_list, whose order follows gc_obj_list and the counts (the model
-    # keeps neither, so it frees them in any order); a count reaching zero meanwhile frees nothing
+    # taking the head of tmp_obj_list, whose order follows gc_obj_list and the counts
+    # (`_free_cycles_order`: exact in a run's first collection, open after one); a count reaching
+    # zero meanwhile frees nothing
     # (js_free_value_rt); members freed while still counted stay readable until the loop ends
     # (gc_zero_ref_count_list, js_free_rt after the loop). Then gc_phase is NONE again.
 

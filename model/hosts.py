@@ -23,7 +23,8 @@ Options (dt -> dd), checked against the schema OPTIONS below:
                         cycles as QuickJS-NG's JS_RunGC does (gc_decref, gc_scan, gc_free_cycles):
                         when user code runs (an allocation past the engine's threshold, or gc()),
                         every object no reference from outside the object graph reaches is marked
-                        and freed with the free path, in any order, counts reaching zero meanwhile
+                        and freed with the free path, in tmp_obj_list's order (in a run's first
+                        collection; any order after one), counts reaching zero meanwhile
                         freeing nothing; refused for a tracing host. It runs only where frees
                         cascade, with an object graph (bound `slots` >= 1; docs/model.md, "Cycle
                         collection")

@@ -11,7 +11,10 @@ never used again):
   the order decides, for one, the order of the cleanup jobs queued;
 - a reference-counting host with an object graph frees the lowest owed object first
   (model/env.py `_free_next`);
-- allocation picks the lowest never-used slot (model/heap.py `new_object`).
+- allocation picks the lowest never-used slot (model/heap.py `new_object`);
+- a cycle collection places its members in tmp_obj_list by index (model/env.py
+  `_free_cycles_order`); the places go into `gc_mark`, an object array, so they move with the
+  objects they belong to.
 
 Every one of these compares live objects only (members of the heap and of _S_ are live, so is
 what is owed a free), or a loop's current element, which a loop only binds when it is live and
