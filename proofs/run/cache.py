@@ -9,6 +9,13 @@ may be decided with more time), and a PROVED is reused only while its certificat
 is sealed and states the property, bounds and host profile it is reused for. An unreadable or
 damaged entry is a miss, never a verdict, and a folder that others could write is not used at all
 (whoever writes there chooses verdicts), by the rule of the compiled-model cache.
+
+What the checks guard against, and what not: each entry names the key it was stored under, so an
+entry copied or renamed from another key (another model's PROVED put where a VIOLATED was) is a
+miss; a damaged entry or certificate is a miss. They do not guard against the folder's owner:
+entries and certificate seals are plain digests, not signatures, so whoever can write the folder
+can forge both. That is why only a private folder is used, and why `--no-cache` (or `specmc
+recheck` on the certificates) is the way to a verdict that trusts nothing stored.
 """
 
 from __future__ import annotations
@@ -63,8 +70,12 @@ class VerdictCache:
         except Unavailable as e:
             self.refused = str(e)
 
+    @staticmethod
+    def _digest(key: tuple[Any, ...]) -> str:
+        return hashlib.sha256(repr((tool_digest(), key)).encode()).hexdigest()
+
     def _path(self, key: tuple[Any, ...]) -> Path:
-        digest = hashlib.sha256(repr((tool_digest(), key)).encode()).hexdigest()
+        digest = self._digest(key)
         return self.folder / digest[:2] / f"{digest}.json"
 
     def get(self, key: tuple[Any, ...], certifies: dict[str, str] | None = None) -> Outcome | None:
@@ -74,6 +85,8 @@ class VerdictCache:
             return None
         try:
             doc = json.loads(self._path(key).read_text(encoding="utf-8"))
+            if doc.pop("key") != self._digest(key):  # an entry copied or renamed from another key
+                return None
             o = Outcome(**{**doc, "trace": tuple(doc["trace"]),
                            "bounds_hit": None if doc["bounds_hit"] is None
                            else tuple((n, k) for n, k in doc["bounds_hit"])})
@@ -89,7 +102,7 @@ class VerdictCache:
     def put(self, key: tuple[Any, ...], o: Outcome) -> None:
         if o.verdict not in DEFINITE or self.refused:
             return
-        write_atomic(self._path(key), json.dumps(asdict(o), sort_keys=True))
+        write_atomic(self._path(key), json.dumps({**asdict(o), "key": self._digest(key)}, sort_keys=True))
         self.stored += 1
 
 

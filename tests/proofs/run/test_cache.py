@@ -66,3 +66,16 @@ def test_a_folder_others_can_write_is_not_used(tmp_path, proved):
     assert cache.get(("k",), fields) is None
     cache.put(("other",), o)
     assert cache.stored == 0
+
+
+def test_an_entry_copied_from_another_key_is_a_miss(tmp_path, proved):
+    """helper-30's review: another model's PROVED entry copied over a VIOLATED one was reused (its
+    certificate states the same property, bounds and host profile), and a broken change passed
+    review. Each entry names its key now."""
+    o, fields = proved
+    cache = VerdictCache(tmp_path / "v")
+    cache.put(("base model",), o)
+    cache._path(("head model",)).parent.mkdir(parents=True, exist_ok=True)
+    cache._path(("head model",)).write_bytes(cache._path(("base model",)).read_bytes())
+    assert cache.get(("head model",), fields) is None
+    assert cache.get(("base model",), fields) == o
