@@ -30,9 +30,12 @@ class Verdict(StrEnum):
 
 VIOLATED, PROVED, BOUNDED, UNKNOWN = Verdict.VIOLATED, Verdict.PROVED, Verdict.BOUNDED, Verdict.UNKNOWN
 VACUOUS = "PROVED (vacuous)"  # an expectation may name it; never an engine's verdict by itself
+# a property whose promise the host does not make (eventually-delivered under a host whose
+# delivery is optional): nothing was searched, so it is neither a proof nor a vacuous one
+NOT_APPLICABLE = "NOT APPLICABLE"
 DEFINITE = (VIOLATED, PROVED)
-# what a plan may expect: every verdict, and a PROVED about nothing
-EXPECTABLE = (VIOLATED.value, PROVED.value, VACUOUS, BOUNDED.value, UNKNOWN.value)
+# what a plan may expect: every verdict, a PROVED about nothing, and a property that does not apply
+EXPECTABLE = (VIOLATED.value, PROVED.value, VACUOUS, NOT_APPLICABLE, BOUNDED.value, UNKNOWN.value)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ class Outcome:
     # engine searches a slice per group of properties, model/slice.py: counts are of its states);
     # () none, None: this engine did not measure it
     bounds_hit: tuple[tuple[str, int], ...] | None = None
+    # False: the host does not make the property's promise (`method` says why); the verdict is
+    # PROVED, as a claim about such a host holds trivially, and it is labelled NOT APPLICABLE
+    applicable: bool = True
 
     def __post_init__(self) -> None:
         # a verdict read back from JSON (the verdict cache, a report) is the same typed value;
@@ -64,11 +70,16 @@ class Outcome:
 
     @property
     def vacuous(self) -> bool:
-        return self.verdict == PROVED and self.cover_reached is False
+        """A PROVED about a situation no run reached (not one the host never promised: that is
+        `applicable`, reported apart, since its cover was never looked for)."""
+        return self.verdict == PROVED and self.cover_reached is False and self.applicable
 
     @property
     def label(self) -> str:
-        """The verdict as people read it: `PROVED (vacuous)`, `PROVED within bounds (frames hit)`."""
+        """The verdict as people read it: `PROVED (vacuous)`, `PROVED within bounds (frames hit)`,
+        `NOT APPLICABLE`."""
+        if not self.applicable:
+            return NOT_APPLICABLE
         if self.vacuous:
             return VACUOUS if not self.bounds_hit else \
                 f"{VACUOUS[:-1]}; {', '.join(n for n, _ in self.bounds_hit)} hit)"

@@ -34,7 +34,7 @@ def run_witness(args: argparse.Namespace) -> int:
     if found is None:
         if row is not None and unbuildable([row]):
             return exitcodes.INPUT_ERROR
-        verdict = row.outcome.verdict if row else "no result"
+        verdict = row.outcome.label if row else "no result"
         print(f"specmc: no counterexample for {args.property} under {args.host}: {verdict}", file=sys.stderr)
         return exitcodes.FINDING
     if args.out:

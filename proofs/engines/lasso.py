@@ -65,14 +65,16 @@ def split(job: Loaded, engine: str, report: Callable[[Outcome], None],
 
 
 def not_applicable(job: Loaded, p: Property, engine: str) -> Outcome | None:
-    """PROVED (vacuous) with the reason, when the host does not make the property's promise."""
+    """NOT APPLICABLE (a PROVED that is not `applicable`) with the reason, when the host does not
+    make the property's promise: nothing is searched, so no cover is claimed either way."""
     from specmc.model.hosts import load_host
 
     assert p.temporal is not None
     why = p.temporal.applies(load_host(job.job.host))
     if not why:
         return None
-    return Outcome(p.id, PROVED, engine, method=why, reason=why, cover_reached=False, bounds_hit=())
+    return Outcome(p.id, PROVED, engine, method=why, reason=why, cover_reached=None, bounds_hit=(),
+                   applicable=False)
 
 
 def monitor_job(job: Loaded, p: Property) -> tuple[Loaded, Property]:

@@ -32,6 +32,8 @@ def _detail(r: Row) -> str:
     o = r.outcome
     if o.verdict == VIOLATED:
         return f"{o.depth} transitions ({o.engine})"
+    if o.verdict == PROVED and not o.applicable:
+        return f"{o.engine}: {o.method}"  # the reason; nothing was searched, so no scope
     if o.verdict == PROVED:
         return f"{o.engine}: {o.method}" + _scope(r)
     if o.verdict == BOUNDED:

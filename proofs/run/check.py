@@ -19,7 +19,7 @@ from specmc.proofs.progress import prefixed
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.run.job import Job, spec_paths
 from specmc.proofs.run.plan import Plan, Run
-from specmc.proofs.verdict import VACUOUS, VIOLATED, Outcome
+from specmc.proofs.verdict import NOT_APPLICABLE, VACUOUS, VIOLATED, Outcome
 
 # why a row has no verdict at all, from its outcome's reason (proofs/engines/portfolio.py words them)
 BAD_INPUT = "bad input"  # the model cannot be built, or a user's predicate failed: exit 2
@@ -52,6 +52,8 @@ class Row:
         o = self.outcome
         if self.error:
             return False
+        if not o.applicable:  # the host, in its profile, says it does not promise this
+            return self.expected in (None, NOT_APPLICABLE)
         if self.expected is None:
             return o.verdict != VIOLATED and not o.vacuous
         if self.expected == VACUOUS:
@@ -62,6 +64,7 @@ class Row:
         o = self.outcome
         return {"run": self.run, "spec": self.spec, "host": self.host, "property": self.property,
                 "bounds": self.bounds, "verdict": o.verdict, "label": o.label, "vacuous": o.vacuous,
+                "applicable": o.applicable,
                 "cover": CATALOGUE[self.property].cover_meaning if self.property in CATALOGUE else None,
                 "cover_reached": o.cover_reached,
                 "bounds_hit": dict(o.bounds_hit) if o.bounds_hit is not None else None,

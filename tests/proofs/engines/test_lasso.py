@@ -78,8 +78,30 @@ def test_v8_requeues_after_a_throw(files, tmp_path):
 @pytest.mark.parametrize("engine", [explicit, bdd])
 def test_the_spec_host_promises_nothing(engine, tmp_path):
     o = _run(engine, Job(("embedded",), "ecma262", Bounds(objects=1), (PROP,), certificates=str(tmp_path)))
-    assert o.verdict == PROVED and o.vacuous and o.certificate is None
+    assert o.verdict == PROVED and not o.applicable and o.certificate is None
+    assert o.label == "NOT APPLICABLE" and not o.vacuous and o.cover_reached is None  # nothing searched
     assert "does not promise delivery" in o.method and "Optionally" in o.method
+
+
+def test_not_applicable_rows_pass_unless_something_else_is_expected():
+    """helper-30's review: the not-applicable answer was "PROVED (vacuous)" with a cover text that
+    was never looked for, and `check --property eventually-delivered` on the embedded plan failed
+    on the ecma262 rows. A row passes with no expectation or NOT APPLICABLE expected; a plan that
+    expects a proof (or a vacuous one) of a property the host does not promise fails."""
+    from specmc.proofs.engines.lasso import not_applicable
+    from specmc.proofs.properties import CATALOGUE
+    from specmc.proofs.run.check import Row
+    from specmc.proofs.run.job import load
+
+    loaded = load(Job(("embedded",), "ecma262", Bounds(objects=1), (PROP,)))
+    o = not_applicable(loaded, CATALOGUE[PROP], "explicit")
+    assert o is not None
+
+    def ok(expected: str | None) -> bool:
+        return Row("r", "embedded", "ecma262", PROP, "objects=1", o, expected).ok
+
+    assert ok(None) and ok("NOT APPLICABLE")
+    assert not ok("PROVED") and not ok("PROVED (vacuous)") and not ok("VIOLATED")
 
 
 def test_engines_without_a_lasso_search_say_unknown(tmp_path):
