@@ -311,8 +311,11 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                    .timed(time.perf_counter() - started))
         return ()
     if r.symmetry is not None:
-        method = (f"reachable set, symmetry-reduced: {r.count:,} canonical states ({states.shape[0]:,} in "
-                  f"their orbits), {len(dd):,} diagram nodes{how} ({r.by})")
+        # the orbits hold every reachable state and may hold unreachable ones (a representative
+        # need not be reachable itself: model/symmetry.py), so their count is no reachable count
+        method = (f"reachable set, symmetry-reduced: {r.count:,} canonical states (certified as their "
+                  f"orbits: {states.shape[0]:,} states, a superset of the reachable ones), {len(dd):,} "
+                  f"diagram nodes{how} ({r.by})")
     else:
         unreduced = f"; not symmetry-reduced: {r.unreduced}" if r.unreduced else ""
         method = f"reachable set: {r.count:,} states, {len(dd):,} diagram nodes{how} ({r.by}{unreduced})"
