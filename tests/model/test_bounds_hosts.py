@@ -43,8 +43,8 @@ def test_slots_bound_is_described_only_when_set():
 
 
 def test_shipped_profiles():
-    assert shipped() == ["ecma262", "quickjs-ng-0.12", "quickjs-ng-0.13", "quickjs-ng-0.5", "quickjs-ng-0.6",
-                         "v8"]
+    assert shipped() == ["ecma262", "jsc", "quickjs-ng-0.12", "quickjs-ng-0.13", "quickjs-ng-0.5",
+                         "quickjs-ng-0.6", "v8"]
     qjs = load_host("quickjs-ng-0.5")
     assert qjs.collector == "reference counting" and qjs.free_path == "FreeObject"
     assert load_host("v8").scheduling == "one task per registry"
@@ -151,7 +151,7 @@ def test_delivery_header_per_shipped_profile():
     got = {name: load_host(name).delivery for name in shipped()}
     assert got["ecma262"] == "optional"
     assert {n for n, v in got.items() if v == "promised"} == {
-        "v8", "quickjs-ng-0.5", "quickjs-ng-0.6", "quickjs-ng-0.12", "quickjs-ng-0.13"}
+        "v8", "jsc", "quickjs-ng-0.5", "quickjs-ng-0.6", "quickjs-ng-0.12", "quickjs-ng-0.13"}
 
 
 def _with_delivery(tmp_path, value: str):
