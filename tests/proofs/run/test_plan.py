@@ -81,6 +81,35 @@ def test_the_quickjs_ng_versions_plan_holds(tmp_path):
     assert len(report.rows) == 2 * safety + 2 and not report.stale  # + the #1318 run
 
 
+def test_the_jsc_plan_expects_what_the_findings_report():
+    """proofs/plans/jsc.toml: every safety property at the default bounds, all PROVED (one vacuous,
+    as for v8), and eventually-delivered VIOLATED for a batch of two (docs/findings.md)."""
+    from specmc.proofs.properties import CATALOGUE
+
+    catalogue, batch = load_plan(EMBEDDED_PLAN.parent / "jsc.toml").runs
+    safety = {p.id for p in CATALOGUE.values() if p.temporal is None}
+    assert catalogue.hosts == batch.hosts == ("jsc",) and set(catalogue.properties) == safety
+    assert catalogue.bounds == load_plan().runs[0].bounds
+    exp = {e.property: e.verdict for e in catalogue.expect}
+    assert set(exp) == safety
+    vacuous = {p: v for p, v in exp.items() if v != "PROVED"}
+    assert vacuous == {"cleanup-not-on-free-stack": "PROVED (vacuous)"}
+    assert batch.bounds.cells == 2 and [(e.property, e.verdict) for e in batch.expect] == [
+        ("eventually-delivered", "VIOLATED")]
+
+
+@pytest.mark.slow
+def test_the_jsc_plan_holds(tmp_path):
+    """`specmc check --plan proofs/plans/jsc.toml` passes (about 2 minutes on two loaded cores); the
+    lasso goes through a callback's throw."""
+    from specmc.proofs.run.check import check
+
+    report = check(load_plan(EMBEDDED_PLAN.parent / "jsc.toml"), certificates=str(tmp_path))
+    assert report.ok, [(r.host, r.property, r.outcome.label, r.expected) for r in report.rows if not r.ok]
+    (lasso,) = [r.outcome for r in report.rows if r.property == "eventually-delivered"]
+    assert any(t["text"] == "throw" for t in lasso.trace)
+
+
 @pytest.mark.slow
 def test_the_delivery_plan_holds(tmp_path):
     """`specmc check --plan proofs/plans/delivery.toml` passes: eventually-delivered under every
