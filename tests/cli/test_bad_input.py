@@ -174,7 +174,7 @@ def test_shipped_profiles_still_load():
     kinds = {h: load_host(h).collector for h in shipped()}
     assert kinds == {"ecma262": "tracing", "quickjs-ng-0.5": "reference counting",
                      "quickjs-ng-0.6": "reference counting", "quickjs-ng-0.12": "reference counting",
-                     "quickjs-ng-0.13": "reference counting", "v8": "tracing"}
+                     "quickjs-ng-0.13": "reference counting", "v8": "tracing", "jsc": "tracing"}
 
 
 
