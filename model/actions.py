@@ -6,8 +6,10 @@ the trace JSON as `action` (docs/trace-schema.md); proofs/witness/ writes it as 
 reading these fields. A label is for people: no reader parses it back.
 
 Operands are object slots of user code (`obj0`, `obj1`, ...: the heap object user code holds in
-`root[i]`) or `undefined`. A receiver (`this` of deref, register, unregister) is always a slot:
-the mutator never calls a method on undefined. Labels are exactly the ones written by hand before
+`root[i]`), Symbols (`sym0`, ...: a Symbol user code made with `Symbol()` and holds in
+`sym_root[k]`; `Symbol.for("k")`, the registered one, which any code can name; bound `symbols`)
+or `undefined`. A receiver (`this` of deref, register, unregister) is always an object slot:
+the mutator never calls a method on undefined or a Symbol. Labels are exactly the ones written by hand before
 these values existed, so traces, reports and everything keyed on them read the same.
 """
 
@@ -17,26 +19,55 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-Operand = int | None  # an object slot user code holds (objN), or None for undefined
-
 UNDEFINED = "undefined"
+REGISTERED = 'Symbol.for("k")'  # the registered Symbol's name (model/layout.py REGISTERED_NAME)
+
+
+@dataclass(frozen=True, order=True)
+class Sym:
+    """A Symbol operand: non-registered Symbol `index` (`sym0`, made by `Symbol()`), or, with
+    index None, the registered Symbol `Symbol.for("k")` (KeyForSymbol answers "k" for it, so
+    CanBeHeldWeakly rejects it)."""
+
+    index: int | None
+
+    @property
+    def registered(self) -> bool:
+        return self.index is None
+
+
+Operand = int | Sym | None  # an object slot user code holds (objN), a Symbol, or None for undefined
 
 
 def operand_name(v: Operand) -> str:
-    """`obj3` or `undefined`: the name values have everywhere in a trace."""
-    return UNDEFINED if v is None else f"obj{v}"
+    """`obj3`, `sym0`, `Symbol.for("k")` or `undefined`: the name values have everywhere in a
+    trace."""
+    if v is None:
+        return UNDEFINED
+    if isinstance(v, Sym):
+        return REGISTERED if v.index is None else f"sym{v.index}"
+    return f"obj{v}"
 
 
 class ActionError(ValueError):
     """A JSON action that no `Action` reads: an unknown kind, a missing or badly named operand."""
 
 
-def _operand_of(name: Any, key: str, undefined: bool) -> Operand:
+def _digits(name: Any, prefix: str) -> bool:
+    return isinstance(name, str) and name.startswith(prefix) and name[len(prefix):].isdigit() \
+        and name[len(prefix):].isascii()
+
+
+def _operand_of(name: Any, key: str, undefined: bool, symbol: bool) -> Operand:
     if undefined and name == UNDEFINED:
         return None
-    if isinstance(name, str) and name.startswith("obj") and name[3:].isdigit() and name[3:].isascii():
+    if _digits(name, "obj"):
         return int(name[3:])
-    expected = "an object slot or undefined" if undefined else "an object slot"
+    if symbol and _digits(name, "sym"):
+        return Sym(int(name[3:]))
+    if symbol and undefined and name == REGISTERED:
+        return Sym(None)
+    expected = "an object slot" + (", a Symbol" if symbol else "") + (" or undefined" if undefined else "")
     raise ActionError(f"operand {key} is {name!r}, not {expected}")
 
 
@@ -91,7 +122,8 @@ class Action:
             if f.metadata.get("property"):
                 values[f.name] = _property_of(doc[key], key)
             else:
-                values[f.name] = _operand_of(doc[key], key, undefined=f.metadata["undefined"])
+                values[f.name] = _operand_of(doc[key], key, undefined=f.metadata["undefined"],
+                                             symbol=f.metadata.get("symbol", False))
         return cls(**values)
 
 
@@ -101,8 +133,13 @@ def _slot(json: str) -> Any:
 
 
 def _operand(json: str) -> Any:
-    """An argument: an object slot or undefined."""
-    return field(metadata={"json": json, "undefined": True})
+    """An argument: an object slot, a Symbol or undefined."""
+    return field(metadata={"json": json, "undefined": True, "symbol": True})
+
+
+def _held(json: str) -> Any:
+    """What user code holds and may let go of: an object slot or a non-registered Symbol."""
+    return field(metadata={"json": json, "undefined": False, "symbol": True})
 
 
 def _property() -> Any:
@@ -179,11 +216,24 @@ class Allocate(Action):
 
 
 @dataclass(frozen=True)
+class NewSymbol(Action):
+    """`Symbol()` into the first unused Symbol (bound `symbols`); which one that is depends on the
+    state, so the trace's `changed` (`sym_root[k]` set to 1) says it, not the action."""
+
+    KIND: ClassVar[str] = "new Symbol"
+
+    @property
+    def label(self) -> str:
+        return "Symbol()"
+
+
+@dataclass(frozen=True)
 class Drop(Action):
-    """User code lets go of the object in a slot (`objN = undefined`)."""
+    """User code lets go of the object in a slot (`objN = undefined`), or of a Symbol it made
+    (`symK = undefined`)."""
 
     KIND: ClassVar[str] = "drop"
-    slot: int = _slot("slot")
+    slot: int | Sym = _held("slot")
 
     @property
     def label(self) -> str:
@@ -279,5 +329,5 @@ class Resumed(Action):
 
 CALLS: tuple[type[Action], ...] = (NewRegistry, NewWeakRef, Deref, Unregister, Register)
 PROPERTIES: tuple[type[Action], ...] = (SetProperty, DeleteProperty, GetProperty)
-_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, Drop, *PROPERTIES, Collect, Return,
-                                                         Throw, Resumed)}
+_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, NewSymbol, Drop, *PROPERTIES,
+                                                         Collect, Return, Throw, Resumed)}

@@ -26,9 +26,16 @@ class Bounds:
     # property slots per object (`obj0.p0 = obj1`): strong edges of the object graph. 0 is the model
     # without an object graph: no properties and, on reference-counting hosts, no cascading frees
     slots: int = 0
+    # non-registered Symbols user code may create (`Symbol()`), values and weak targets like
+    # objects; with at least one, the model also has the registered `Symbol.for("k")`. 0 is the
+    # model without Symbols, byte for byte the one before they existed
+    symbols: int = 0
 
     LIMITS = {"objects": (1, 8), "cells": (1, 8), "frames": (2, 16), "jobs": (1, 6),
-              "steps": (1, 10_000), "slots": (0, 4)}
+              "steps": (1, 10_000), "slots": (0, 4), "symbols": (0, 2)}
+    # the collector's set _S_ is one state variable of model.domain.WIDTH bits, one per object and
+    # per Symbol: together they fit in it
+    SET_BITS = 8
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -38,12 +45,16 @@ class Bounds:
                 raise SpecError([diag.make("E053", key=f.name, value=str(v).lower())])
             if not lo <= v <= hi:
                 raise SpecError([diag.make("E050", key=f.name, value=v, lo=lo, hi=hi)])
+        if self.objects + self.symbols > self.SET_BITS:
+            raise SpecError([diag.make("E050", key="symbols", value=self.symbols, lo=0,
+                                       hi=self.SET_BITS - self.objects)])
 
     def describe(self) -> str:
-        """`objects=2,cells=1,...`; `slots` only when it is not 0, so that every key, cache entry
-        and report made before the object graph existed reads the same at slots=0."""
+        """`objects=2,cells=1,...`; `slots` and `symbols` only when they are not 0, so that every
+        key, cache entry and report made before the object graph and Symbols existed reads the
+        same without them."""
         return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
-                        if f.name != "slots" or self.slots)
+                        if f.name not in ("slots", "symbols") or getattr(self, f.name))
 
 
 _NUMBER = re.compile(r"[+-]?[0-9]+")

@@ -180,7 +180,7 @@ def _calls_hook(algorithms: dict[str, tuple[ir.Algorithm, str]]) -> bool:
                for alg, _ in algorithms.values() for step in alg.walk() for n in ir.iter_nodes(step.stmt))
 
 
-def _check_steps(alg: ir.Algorithm) -> None:
+def _check_steps(alg: ir.Algorithm, symbols: int = 0) -> None:
     """Every variable a step reads is one the algorithm binds somewhere (a parameter, a Let, a
     Choose, a loop's or a pattern's binder, a capture, a set the prose names), every slot it
     reads or writes is one the model has, and every literal one it has a value for. The
@@ -199,9 +199,9 @@ def _check_steps(alg: ir.Algorithm) -> None:
                 bound.add(n.var)
             elif isinstance(n, ir.Binder):
                 bound.add(n.var)
-    dead = {id(x) for s in steps if dead_loop(s.stmt) for x in s.walk() if x is not s}
+    dead = {id(x) for s in steps if dead_loop(s.stmt, symbols) for x in s.walk() if x is not s}
     for step in steps:
-        if id(step) in dead or dead_loop(step.stmt):  # a loop over what the model has none of
+        if id(step) in dead or dead_loop(step.stmt, symbols):  # a loop over what the model has none of
             continue
         if not fully_parsed(step):
             raise SpecError([diag.make("E040", step.loc, text=step.text)])
@@ -216,7 +216,7 @@ def _check_steps(alg: ir.Algorithm) -> None:
             raise ModelError([diag.make("E064", step.loc, why=why)])
 
 
-def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, str]]:
+def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0) -> dict[str, tuple[ir.Algorithm, str]]:
     sel = select_algorithms(spec, host)
     if sel.missing:
         # located at the first step that calls it: a profile step calling an algorithm nothing
@@ -247,7 +247,7 @@ def _needed(spec: ir.Spec, host: HostProfile) -> dict[str, tuple[ir.Algorithm, s
         step = sel.unknown[0]
         raise SpecError([diag.make("E040", step.loc, text=step.text)])
     for alg, _ in sel.algorithms.values():
-        _check_steps(alg)
+        _check_steps(alg, symbols)
         for step in alg.walk():
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
@@ -269,7 +269,7 @@ def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
 
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
-    algs = _needed(spec, host)
+    algs = _needed(spec, host, bounds.symbols)
     # a host's cycle collector runs where its frees cascade (model/env.py)
     cycles = host.cycles and host.collector == "reference counting" and bounds.slots > 0
     mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles))

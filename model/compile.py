@@ -162,7 +162,7 @@ class AlgCompiler(Statements):
         GlobalSymbolRegistry): statically unreachable, so no transitions are made for them."""
         out: set[int] = set()
         for s in self.steps:
-            if dead_loop(s.stmt):
+            if dead_loop(s.stmt, self.mc.layout.bounds.symbols):
                 out.update(id(x) for x in s.walk() if x is not s)
         return out
 
@@ -261,11 +261,14 @@ class AlgCompiler(Statements):
 # ------------------------------------------------------------ static helpers
 
 
-def dead_loop(st: ir.Stmt) -> bool:
-    """A loop over entities the model has none of: its body makes no transitions."""
+def dead_loop(st: ir.Stmt, symbols: int = 0) -> bool:
+    """A loop over entities the model has none of: its body makes no transitions. The
+    GlobalSymbolRegistry has its one entry (the registered Symbol's) with `symbols` >= 1, and
+    none without Symbols."""
     return isinstance(st, ir.ForEach) and (
         (st.source is None and st.binder.type_name in ABSENT_TYPES)
-        or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"))
+        or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"
+            and not symbols))
 
 
 def _frame_calls(st: ir.Stmt, mc: ModelCompiler) -> list[ir.Call]:

@@ -34,12 +34,14 @@ from specmc.model.actions import (
     Drop,
     GetProperty,
     NewRegistry,
+    NewSymbol,
     NewWeakRef,
     Operand,
     Register,
     Resumed,
     Return,
     SetProperty,
+    Sym,
     Throw,
     Unregister,
 )
@@ -55,6 +57,7 @@ from specmc.model.layout import (
     FREED,
     LIVE,
     NEWTARGET,
+    NONE,
     PHASE_CALL,
     PHASE_DEREF,
     PHASE_FREEING,
@@ -83,7 +86,9 @@ CLEANUP_JOB = "cleanupJob"
 def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False,
              counted_cells: bool = False, outside: list[Any] | None = None,
              from_outside: bool = False) -> list[Any]:
-    """Object i is live (sec-liveness): some valid future execution can observe it.
+    """Object i is live (sec-liveness): some valid future execution can observe it. The list has
+    one entry per object, then one per non-registered Symbol (bound `symbols`, `_symbol_live`),
+    except with `from_outside`, which answers for objects only (below).
 
     Roots: user variables, [[KeptAlive]], queued jobs, and every active frame's locals,
     including the held value (and, where the host keeps tokens as counted references, the
@@ -118,7 +123,9 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     a reached registry (js_finrec_mark marks them as the registry's children). What is allocated
     and not reached is what trial deletion frees: gc_decref subtracts every edge inside the graph
     from the counts, so an object keeps a count only through an outside reference, and gc_scan
-    gives back its count to everything reachable from such an object."""
+    gives back its count to everything reachable from such an object. A Symbol is no object of
+    that graph (quickjs.c's gc_decref walks rt->gc_obj_list, which holds no atoms), so the answer
+    has no entry for Symbols."""
     D = S.d
     no, nc = lay.bounds.objects, lay.bounds.cells
     ns = lay.bounds.slots
@@ -173,20 +180,55 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
             by_props = [D.and_(allocated[i // ns], p) for i, p in enumerate(props[j])]
             return D.or_(roots[j], *by_cells, *by_props)
 
-        return [counted(j) for j in range(no)]
-    if counted_cells:
-        return [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]])
-                for j in range(no)]
-    level = roots
-    for _ in range(no):
-        level = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
-                                   for r in range(no) for h in holds[j][r]],
-                       *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
-                       *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
-                                 D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
-                         if ns and outside is not None else []))
+        level = [counted(j) for j in range(no)]
+    elif counted_cells:
+        level = [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]])
                  for j in range(no)]
-    return level
+    else:
+        level = roots
+        for _ in range(no):
+            level = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
+                                       for r in range(no) for h in holds[j][r]],
+                           *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
+                           *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
+                                     D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
+                             if ns and outside is not None else []))
+                     for j in range(no)]
+    return level + [_symbol_live(S, lay, k, level, fields, frame_vals, in_frame, allocated, pending,
+                                 counted_cells, outside) for k in range(lay.bounds.symbols)]
+
+
+def _symbol_live(S: Any, lay: Any, k: int, level: list[Any], fields: tuple[str, ...],
+                 frame_vals: list[tuple[Any, Any]], in_frame: list[Any], allocated: list[Any],
+                 pending: list[Any], counted_cells: bool, outside: list[Any] | None) -> Any:
+    """Symbol k is live (sec-liveness speaks of "objects and/or symbols" alike): held by user code,
+    by [[KeptAlive]], by a queued job, by an active frame (or a cell Record it holds), or as a
+    held value (a token, where tokens are strong) of a cell whose registry keeps it, exactly as an
+    object would be. A Symbol holds nothing itself, so no object's liveness depends on it. On a
+    tracing host with properties, a live WeakRef's deref may hand out a target outside S (see
+    `live_all`); `outside[objects + k]` says Symbol k is."""
+    D = S.d
+    no, nc, ns = lay.bounds.objects, lay.bounds.cells, lay.bounds.slots
+    v = lay.sym(k)
+    terms = [D.eq(S.get("sym_root", k), 1), D.eq(S.get("sym_kept", k), 1)]
+    terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue", q), v)) for q in range(lay.bounds.jobs)]
+    terms += [D.and_(act, D.eq(x, v)) for act, x in frame_vals]
+    terms += [D.and_(in_frame[c], D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), v))
+              for c in range(nc) for f in fields]
+    for c in range(nc):
+        for f in fields:
+            there = D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), v))
+            if counted_cells and ns:  # the engine's entry keeps its counted references
+                terms.append(there)
+                continue
+            for r in range(no):
+                owner = D.eq(S.get("cell_owner", c), lay.obj(r))
+                keeps = allocated[r] if counted_cells else D.or_(level[r], pending[r])
+                terms.append(D.and_(there, owner, keeps))
+    if ns and outside is not None and not counted_cells:
+        terms += [D.and_(outside[no + k], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
+                         D.eq(S.get("obj_target", w), v)) for w in range(no)]
+    return D.or_(*terms)
 
 
 class Environment:
@@ -272,8 +314,12 @@ class Environment:
         # the Execution frame itself is about to be popped: its locals do not keep anything alive
         for i in range(self.lay.locals_per_frame):
             S.writes[frame_base + i] = D.num(0) if D.symbolic else 0
-        outside = [D.not_(D.bit(mask, j)) for j in range(self.lay.bounds.objects)]
+        members = self.lay.bounds.objects + self.lay.bounds.symbols  # objects, then Symbols
+        outside = [D.not_(D.bit(mask, j)) for j in range(members)]
         alive = live_all(S, self.lay, strong_tokens=self.host.strong_tokens, outside=outside)
+        for k in range(self.lay.bounds.symbols):  # a Symbol holds nothing: only it is reclaimed
+            bit = self.lay.bounds.objects + k
+            S.set("sym_status", FREED, k, when=D.and_(when, D.bit(mask, bit), D.not_(alive[bit])))
         for i in range(self.lay.bounds.objects):
             hit = D.and_(when, D.bit(mask, i), D.not_(alive[i]))
             S.set("obj_status", FREED, i, when=hit)
@@ -303,9 +349,19 @@ class Environment:
     def _in_free(self, S: Any) -> Any:
         """Some active frame runs the free path: the engine is inside free_zero_refcount."""
         D = S.d
+        lay = self.lay
         code = self._free_code()
-        return D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code))
-                       for f in range(self.lay.bounds.frames)])
+        if not lay.bounds.symbols:
+            return D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code))
+                           for f in range(lay.bounds.frames)])
+        # a Symbol's free is not free_zero_refcount: JS_FreeAtomStruct runs from js_free_value_rt
+        # whatever the phase (quickjs.c v0.12.1 58bdcf0 lines 6649-6652, v0.13.0 dec0123 lines
+        # 6727-6730) and sets none, so what it releases is freed at once
+        k = lay.locals_per_frame
+        x = self.mc.compilers[self.host.free_path].locals.index(self.freed_param)
+        return D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code),
+                              D.lt(S.get("frame_local", f * k + x), lay.cell_base))
+                       for f in range(lay.bounds.frames)])
 
     def _unreferenced(self, S: Any) -> list[Any]:
         """Object j is allocated, no counted reference is left to it, and no free path is
@@ -317,27 +373,44 @@ class Environment:
         k = lay.locals_per_frame
         x = self.mc.compilers[self.host.free_path].locals.index(self.freed_param)
         out = []
-        for j in range(lay.bounds.objects):
+        for j in range(lay.bounds.objects + lay.bounds.symbols):
+            v, status = (lay.obj(j), S.get("obj_status", j)) if j < lay.bounds.objects else \
+                (lay.sym(j - lay.bounds.objects), S.get("sym_status", j - lay.bounds.objects))
             freeing = D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code),
-                                     D.eq(S.get("frame_local", f * k + x), lay.obj(j)))
+                                     D.eq(S.get("frame_local", f * k + x), v))
                               for f in range(lay.bounds.frames)])
-            out.append(D.and_(D.eq(S.get("obj_status", j), LIVE), D.not_(alive[j]), D.not_(freeing)))
+            out.append(D.and_(D.eq(status, LIVE), D.not_(alive[j]), D.not_(freeing)))
         return out
 
-    def _free_next(self, S: Any, d: int, when: Any) -> Any:
-        """Under `when`, push the free path above frame d for the lowest object the collector owes
-        a free, if there is one; the condition under which it did."""
+    def _free_next(self, S: Any, d: int, when: Any, objects_when: Any = None) -> Any:
+        """Push the free path above frame d for the lowest object the collector owes a free, if
+        there is one; the condition under which it did. Under `when` a Symbol owed a free goes
+        first (its free is never deferred, `_in_free`); an object only under `objects_when`
+        (`when` if not given)."""
         D = S.d
         lay = self.lay
+        no = lay.bounds.objects
         owed = self._unreferenced(S)
         chosen = D.num(EMPTY)
-        for j in range(lay.bounds.objects - 1, -1, -1):
-            chosen = D.ite(owed[j], D.num(lay.obj(j)), chosen)
-        go = D.and_(when, D.or_(*owed))
-        if self.cycles:  # gc_phase JS_GC_PHASE_REMOVE_CYCLES: a count reaching zero frees nothing
-            go = D.and_(go, D.not_(self._collecting(S)))
-        for j in range(lay.bounds.objects):
+        for j in range(len(owed) - 1, -1, -1):
+            chosen = D.ite(owed[j], D.num(lay.obj(j) if j < no else lay.sym(j - no)), chosen)
+        objects = when if objects_when is None else objects_when
+        if lay.bounds.symbols:
+            # js_free_value_rt frees a Symbol whatever gc_phase is, REMOVE_CYCLES too (quickjs.c
+            # v0.13.0 dec0123 lines 6727-6730); an object then only when no cycle removal runs
+            sym_owed = D.or_(*owed[no:])
+            by_objects = D.and_(objects, D.or_(*owed[:no]))
+            if self.cycles:
+                by_objects = D.and_(by_objects, D.not_(self._collecting(S)))
+            go = D.or_(D.and_(when, sym_owed), by_objects)
+        else:
+            go = D.and_(objects, D.or_(*owed))
+            if self.cycles:  # gc_phase JS_GC_PHASE_REMOVE_CYCLES: a count reaching zero frees nothing
+                go = D.and_(go, D.not_(self._collecting(S)))
+        for j in range(no):
             self._collected(S, j, D.and_(go, D.eq(chosen, lay.obj(j))))
+        for k in range(lay.bounds.symbols):
+            self._collected_symbol(S, k, D.and_(go, D.eq(chosen, lay.sym(k))))
         self.mc.push(S, d, self.host.free_path, {self.freed_param: chosen}, when=go)
         return go
 
@@ -346,14 +419,16 @@ class Environment:
         gc_phase NONE) what it released is freed at once, above the frame, which goes on with its
         next step when that returns (PHASE_FREEING); inside it, the free is queued."""
         S, D = c.S, c.D
-        go = self._free_next(S, c.d, D.and_(when, D.not_(self._in_free(S))))
+        go = self._free_next(S, c.d, when, D.and_(when, D.not_(self._in_free(S))))
         S.set("frame_phase", PHASE_FREEING, c.d, when=go)
 
     def _after_free_path(self, c: Ctx, when: Any) -> None:
         """The free path's frame (depth c.d) is popped: free_zero_refcount's loop takes the next
         queued object, in a new frame at the same depth; the frame below goes on waiting."""
         S = c.S
-        go = self._free_next(S, c.d - 1, when)
+        # a Symbol's free that returns inside an object's free leaves the objects queued
+        objects_when = S.d.and_(when, S.d.not_(self._in_free(S))) if self.lay.bounds.symbols else None
+        go = self._free_next(S, c.d - 1, when, objects_when)
         S.set("ret", EMPTY, when=go)
 
     def _after_bottom_pop(self, S: Any, code: int, when: Any) -> None:
@@ -368,7 +443,7 @@ class Environment:
         once on its stack (it resumes, as after a call, when the free path returns), unless it
         runs inside a free path itself (a callback the free path called), where frees queue."""
         D = S.d
-        go = self._free_next(S, d, D.not_(self._in_free(S)))
+        go = self._free_next(S, d, D.true(), D.not_(self._in_free(S)))
         S.set("frame_phase", PHASE_CALL, d, when=go)
 
     def _freeing_resumes(self) -> list[Command]:
@@ -666,6 +741,14 @@ class Environment:
             for c in range(lay.bounds.cells):
                 self._forget_registration(S, c, D.and_(when, D.eq(S.get("reg_owner", c), lay.obj(i))))
 
+    def _collected_symbol(self, S: Any, k: int, when: Any) -> None:
+        """Observer: the collector takes Symbol k; a WeakRef made for it now answers undefined."""
+        D = S.d
+        lay = self.lay
+        S.set("sym_gone", 1, k, when=when)
+        for w in range(lay.bounds.objects):
+            S.set("wr_target", UNDEF, w, when=D.and_(when, D.eq(S.get("wr_target", w), lay.sym(k))))
+
     @staticmethod
     def _forget_registration(S: Any, c: int, when: Any) -> None:
         """An observed registration that is no longer live keeps nothing: stale fields would only
@@ -683,17 +766,25 @@ class Environment:
         no = lay.bounds.objects
         out: list[Command] = []
         objs = list(range(no))
-        values: list[Operand] = [None, *objs]  # what user code can pass: undefined or a slot
+        syms = list(range(lay.bounds.symbols))
+        # what user code can pass: undefined, a slot, a Symbol it made, the registered Symbol
+        values: list[Operand] = [None, *objs, *([*(Sym(k) for k in syms), Sym(None)] if syms else [])]
 
         def enc(v: Operand) -> int:
             """The layout's encoding of an operand (model/layout.py)."""
+            if isinstance(v, Sym):
+                return lay.registered_symbol if v.index is None else lay.sym(v.index)
             return UNDEF if v is None else lay.obj(v)
 
         def arg(S: Any, v: Any, undefined: bool = True) -> Any:
-            """An argument of a call user code makes: an object it holds, or undefined. Written
-            over the value, so that `v` may be a constant (an instance) or an input (a family)."""
+            """An argument of a call user code makes: an object it holds, or undefined (or a
+            Symbol it holds, or the registered one, which any code can name). Written over the
+            value, so that `v` may be a constant (an instance) or an input (a family)."""
             D = S.d
             cases = [D.and_(D.eq(v, lay.obj(i)), self._held(S, i)) for i in objs]
+            if undefined:
+                cases += [D.and_(D.eq(v, lay.sym(k)), self._held_symbol(S, k)) for k in syms]
+                cases += [D.eq(v, lay.registered_symbol)] if syms else []
             S.require(D.or_(D.eq(v, UNDEF), *cases) if undefined else D.or_(*cases))
             return v
 
@@ -753,6 +844,8 @@ class Environment:
                 S.set("made", 1 + PLAIN, i, when=S.d.eq(v, lay.obj(i)))
 
         out.append(self._cmd(Allocate(), d, 0, alloc))
+        if syms:
+            out.extend(self._symbols(d))
         for i in objs:
             def drop(S: Any, i: int = i) -> None:
                 D = S.d
@@ -787,6 +880,8 @@ class Environment:
             r = S.get("ret")
             for i in objs:
                 S.set("root", 1, i, when=D.eq(r, lay.obj(i)))
+            for k in syms:  # deref of a WeakRef whose target is a Symbol
+                S.set("sym_root", 1, k, when=D.eq(r, lay.sym(k)))
             self._observe_return(S, phase, r)
             S.set("ret", EMPTY)
             S.set("frame_phase", PHASE_RUN, d)
@@ -794,6 +889,52 @@ class Environment:
         for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER,
                       PHASE_NEWREGISTRY):
             out.append(self._cmd(Resumed(), d, phase, lambda S, phase=phase: resume(S, phase)))
+        return out
+
+    def _held_symbol(self, S: Any, k: int) -> Any:
+        D = S.d
+        return D.and_(D.eq(S.get("sym_root", k), 1), D.eq(S.get("sym_status", k), LIVE))
+
+    def _symbols(self, d: int) -> list[Command]:
+        """User code (frame d) and non-registered Symbols (bound `symbols`): `Symbol()` makes the
+        next unused one (Symbols are never reused, like cells), and user code may let go of one
+        it holds. On a reference-counting host a Symbol whose last counted reference goes is
+        freed at once, on the stack of the drop, through the same free path as an object: quickjs.c
+        JS_FreeAtomStruct (v0.12.1 58bdcf0 lines 3232-3270, v0.13.0 dec0123 lines 3248-3286)
+        runs reset_weak_ref over the Symbol's weak-reference list (line 3261 / 3277) and frees
+        it; the profile's free path is reset_weak_ref followed by the free, and its step for a
+        registry's own cells does not apply to a Symbol (it has no [[Cells]])."""
+        lay = self.lay
+        out: list[Command] = []
+
+        def new_symbol(S: Any) -> None:
+            D = S.d
+            found = D.false()
+            for k in range(lay.bounds.symbols):
+                hit = D.and_(D.not_(found), D.eq(S.get("sym_status", k), NONE))
+                S.set("sym_status", LIVE, k, when=hit)
+                S.set("sym_root", 1, k, when=hit)
+                found = D.or_(found, hit)
+            S.require(found)  # every Symbol made already: a bound, like `objects`
+
+        out.append(self._cmd(NewSymbol(), d, 0, new_symbol))
+        for k in range(lay.bounds.symbols):
+            def drop(S: Any, k: int = k) -> None:
+                D = S.d
+                S.require(D.eq(S.get("sym_root", k), 1))
+                S.set("sym_root", 0, k)
+                if self.cascade:
+                    self._release_by_user(S, d)
+                elif self.host.collector == "reference counting":
+                    bit = lay.bounds.objects + k
+                    alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens,
+                                     counted_cells=True)[bit]
+                    gone = D.and_(D.eq(S.get("sym_status", k), LIVE), D.not_(alive))
+                    self._collected_symbol(S, k, gone)
+                    self.mc.push(S, d, self.host.free_path, {self.freed_param: D.num(lay.sym(k))}, when=gone)
+                    S.set("frame_phase", 1, d, when=gone)
+
+            out.append(self._cmd(Drop(Sym(k)), d, 0, drop))
         return out
 
     def _properties(self, d: int) -> list[Command]:
@@ -882,6 +1023,8 @@ class Environment:
             mc.push(S, -1, "<user>", {}, when=D.not_(cleanup))
             for i in range(self.lay.bounds.objects):
                 S.set("root", 1, i, when=D.and_(D.not_(cleanup), D.eq(job, self.lay.obj(i))))
+            for k in range(self.lay.bounds.symbols):  # a held value that is a Symbol
+                S.set("sym_root", 1, k, when=D.and_(D.not_(cleanup), D.eq(job, self.lay.sym(k))))
 
         def next_turn(S: Any) -> None:
             """A later turn of the event loop (a timer, an event, a message: sec-jobs leaves their
@@ -906,9 +1049,10 @@ class Environment:
         exec_code = self.mc.codes[EXECUTION]
         atomic = [exec_code] + [self.mc.codes[n] for n, c in self.mc.compilers.items()
                                 if c.alg.atomic and n != EXECUTION]
+        members = no + lay.bounds.symbols  # S is a set of objects and/or symbols: bit no + k is Symbol k
         out = []
-        for size in range(1, no + 1):
-            for subset in combinations(range(no), size):
+        for size in range(1, members + 1):
+            for subset in combinations(range(members), size):
                 mask = sum(1 << i for i in subset)
 
                 def collect(S: Any, subset: tuple[int, ...] = subset, mask: int = mask) -> None:
@@ -925,17 +1069,21 @@ class Environment:
                         for code in atomic:
                             S.require(D.ne(S.get("frame_alg", k), code))
                     for i in subset:
-                        S.require(D.eq(S.get("obj_status", i), LIVE))
-                    outside = [D.false() if j in subset else D.true() for j in range(no)]
+                        status = S.get("obj_status", i) if i < no else S.get("sym_status", i - no)
+                        S.require(D.eq(status, LIVE))
+                    outside = [D.false() if j in subset else D.true() for j in range(members)]
                     alive = live_all(S, lay, strong_tokens=self.host.strong_tokens, outside=outside)
                     for i in subset:
                         S.require(D.not_(alive[i]))
                     for i in subset:  # observer: these are collected, whatever Execution then does
-                        self._collected(S, i, D.true())
+                        if i < no:
+                            self._collected(S, i, D.true())
+                        else:
+                            self._collected_symbol(S, i - no, D.true())
                     binds = self.mc.compilers[EXECUTION].alg.binds
                     self.mc.push(S, d - 1, EXECUTION, {binds[0]: D.num(mask)})
 
-                names = ", ".join(f"obj{i}" for i in subset)
+                names = ", ".join(f"obj{i}" if i < no else f"sym{i - no}" for i in subset)
                 site = (d - 1, USER, 0, 0) if d > 0 and not self.any_step else None
                 out.append(Command(f"collector: S = {{{names}}} is not live", "collector", collect,
                                    site))

@@ -167,9 +167,16 @@ class Expressions(Flow):
 
     def _contains(self, e: ir.Contains, c: Ctx[V, B], when: B | bool, s: ir.Step) -> B:
         D = c.D
-        if isinstance(e.container, ir.Special) and e.container.kind == "global-symbol-registry":
-            return D.false()  # the model has no Symbols
         lay = self.mc.layout
+        if isinstance(e.container, ir.Special) and e.container.kind == "global-symbol-registry":
+            # "contains an entry for _sym_" (KeyForSymbol's Assert): the one entry's [[Symbol]]
+            # is the registered Symbol; without Symbols there is no entry
+            if not lay.bounds.symbols:
+                return D.false()
+            if isinstance(e.element, ir.Binder) or e.such_that is not None:
+                raise model_error(s, "contains: a GlobalSymbolRegistry entry chosen by a condition "
+                                  "is not modelled")
+            return D.eq(self.ev(e.element, c, when, s), lay.registered_symbol)
         if not (isinstance(e.container, ir.Field) and e.container.name == "Cells"):
             raise model_error(s, "contains: the model only knows [[Cells]] lists")
         reg = self.ev(e.container.base, c, when, s)
@@ -252,6 +259,8 @@ class Expressions(Flow):
             lay = self.mc.layout
             for i in range(lay.bounds.objects):
                 c.S.set("kept", 1, i, when=D.and_(when, D.eq(item, lay.obj(i))))
+            for k in range(lay.bounds.symbols):
+                c.S.set("sym_kept", 1, k, when=D.and_(when, D.eq(item, lay.sym(k))))
             return
         raise model_error(s, "Append: the model only knows [[Cells]] and [[KeptAlive]]")
 

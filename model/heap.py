@@ -49,6 +49,21 @@ def is_obj(c: Ctx[V, B], v: V | int) -> B:
     return D.and_(D.le(OBJ, v), D.lt(v, lay.cell_base))
 
 
+def is_symbol(c: Ctx[V, B], v: V | int) -> B:
+    """v is a Symbol: a non-registered one or `Symbol.for("k")` (false without Symbols)."""
+    lay = c.alg.mc.layout
+    D = c.D
+    if not lay.bounds.symbols:
+        return D.false()
+    return D.and_(D.le(lay.sym(0), v), D.le(v, lay.registered_symbol))
+
+
+def sym_get(c: Ctx[V, B], name: str, v: V | int, default: int) -> V | int:
+    """Slot `name` (sym_status, ...) of the non-registered Symbol v; default for other values."""
+    lay = c.alg.mc.layout
+    return select(c, name, v, lay.sym(0), lay.bounds.symbols, default)
+
+
 def is_cell(c: Ctx[V, B], v: V | int) -> B:
     lay = c.alg.mc.layout
     D = c.D
@@ -75,10 +90,11 @@ def cell_get(c: Ctx[V, B], name: str, v: V | int, default: int) -> V | int:
 
 
 def check_live(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
-    """A read or write of a freed object or cell is a use after free."""
+    """A read or write of a freed object, cell or Symbol is a use after free."""
     D = c.D
+    symbol = [D.eq(sym_get(c, "sym_status", v, LIVE), FREED)] if c.alg.mc.layout.bounds.symbols else []
     freed = D.or_(D.eq(obj_get(c, "obj_status", v, LIVE), FREED),
-                  D.eq(cell_get(c, "cell_status", v, LIVE), FREED))
+                  D.eq(cell_get(c, "cell_status", v, LIVE), FREED), *symbol)
     c.S.set("err_uaf", 1, when=D.and_(when, freed))
 
 
@@ -105,7 +121,7 @@ def type_test(c: Ctx[V, B], v: V | int, type_name: str, s: ir.Step) -> B:
     if type_name == "Object":
         return is_obj(c, v)
     if type_name == "Symbol":
-        return D.false()
+        return is_symbol(c, v)
     if type_name in ("abrupt completion", "throw completion"):
         return D.eq(v, THROW)
     if type_name in KIND_OF_TYPE:
@@ -170,8 +186,12 @@ def read_field(c: Ctx[V, B], base: V | int, name: str, when: B | bool, s: ir.Ste
         return D.ite(D.eq(base, JOBCB), D.num(USERFN), D.num(UNDEF))
     if name == "KeptAlive":
         return D.num(REALM)
-    if name in ("Symbol", "Key"):  # GlobalSymbolRegistry entries: the model has no Symbols
-        return D.num(UNDEF)
+    if name in ("Symbol", "Key"):  # of the GlobalSymbolRegistry's one entry (bound `symbols`)
+        lay = c.alg.mc.layout
+        if not lay.bounds.symbols:
+            return D.num(UNDEF)  # no entry: no loop over the registry runs (model.compile.dead_loop)
+        field = lay.registered_symbol if name == "Symbol" else lay.symbol_key
+        return D.ite(D.eq(base, lay.registry_entry), D.num(field), D.num(UNDEF))
     raise model_error(s, f"field [[{name}]] is not modelled")
 
 
@@ -195,6 +215,8 @@ def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bo
     if name == "KeptAlive":  # Set [[KeptAlive]] to a new empty List
         for i in range(lay.bounds.objects):
             c.S.set("kept", 0, i, when=when)
+        for k in range(lay.bounds.symbols):
+            c.S.set("sym_kept", 0, k, when=when)
         return
     raise model_error(s, f"writing [[{name}]] is not modelled")
 
@@ -259,6 +281,11 @@ def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
             c.S.set("prop", EMPTY, lay.prop(i, s), when=hit)
     for j in range(lay.bounds.cells):
         c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
+    for k in range(lay.bounds.symbols):  # a Symbol's free: quickjs.c JS_FreeAtomStruct's js_free_rt
+        hit = D.and_(when, D.eq(v, lay.sym(k)))
+        c.S.set("sym_status", FREED, k, when=hit)
+        c.S.set("sym_root", 0, k, when=hit)
+        c.S.set("sym_kept", 0, k, when=hit)
     if c.alg.mc.after_free is not None:
         c.alg.mc.after_free(c, when)
 
@@ -269,6 +296,9 @@ def root_value(c: Ctx[V, B], v: V | int, when: B | bool | None = None) -> None:
     for i in range(lay.bounds.objects):
         hit = D.eq(v, lay.obj(i))
         c.S.set("root", 1, i, when=hit if when is None else D.and_(when, hit))
+    for k in range(lay.bounds.symbols):
+        hit = D.eq(v, lay.sym(k))
+        c.S.set("sym_root", 1, k, when=hit if when is None else D.and_(when, hit))
 
 
 def mark_delivery(c: Ctx[V, B], e: ir.Call) -> None:
@@ -303,7 +333,9 @@ def deliver(c: Ctx[V, B], when: B | bool | None = None) -> None:
     for j in range(lay.bounds.cells):
         target = c.S.get("reg_target", j)
         collected = D.or_(*[D.and_(D.eq(target, lay.obj(i)), D.eq(c.S.get("gone", i), 1))
-                            for i in range(lay.bounds.objects)])
+                            for i in range(lay.bounds.objects)],
+                          *[D.and_(D.eq(target, lay.sym(k)), D.eq(c.S.get("sym_gone", k), 1))
+                            for k in range(lay.bounds.symbols)])
         fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected)
         done = D.and_(when, fits, D.not_(taken))
         # forgotten once delivered, as Environment._forget_registration does

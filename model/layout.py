@@ -11,6 +11,12 @@ Value encoding (one unsigned byte per variable):
                               (also in `prop`, an object's property slots: ~empty~ or an object)
     CELL .. CELL+cells-1      FinalizationRegistry cell Records (heap entities: a
                               removed or freed cell can still be read via a stale alias)
+    SYM .. SYM+symbols-1      non-registered Symbols (`Symbol()`), bound `symbols`
+    SYM+symbols               the registered Symbol `Symbol.for("k")`
+    SYM+symbols+1             the GlobalSymbolRegistry's one entry { [[Key]]: "k", [[Symbol]]: it }
+    SYM+symbols+2             the String "k"
+                              (these four exist only with symbols >= 1: at symbols=0 every value,
+                              variable and index is the one the model had before Symbols)
 
 Records and lists as heap entities: a registry's [[Cells]] List is the set of
 cells whose `cell_owner` is that registry, in allocation order (cells are never
@@ -65,6 +71,8 @@ NONE, LIVE, FREED = 0, 1, 2
 PLAIN, WEAKREF, REGISTRY = 0, 1, 2
 KIND_NAMES = {PLAIN: "Object", WEAKREF: "WeakRef", REGISTRY: "FinalizationRegistry"}
 
+REGISTERED_NAME = 'Symbol.for("k")'  # how traces, labels and witnesses write the registered Symbol
+
 NAMED_VALUES = {EMPTY: "~empty~", UNDEF: "undefined", FALSE: "false", TRUE: "true",
                 UNUSED: "~unused~", THROW: "throw", USERFN: "callback", JOBCB: "JobCallback",
                 REALM: "realm", NEWTARGET: "NewTarget"}
@@ -82,11 +90,16 @@ class Layout:
         """`cycles`: the host collects cycles (model/env.py), which needs `gc_mark`; without it the
         layout is the one it was before cycle collection existed, byte for byte."""
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
+        nsym = bounds.symbols
         spec = [
             ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1),
             ("err_uaf", 1), ("err_assert", 1), ("cut", 1),
             ("obj_status", no), ("obj_kind", no), ("obj_target", no), ("obj_cb", no),
             ("root", no), ("kept", no),
+            # Symbol k: its status (NONE, LIVE, FREED), whether user code holds it, whether
+            # [[KeptAlive]] holds it, and (observer) whether the collector took it (bound `symbols`)
+            *((("sym_status", nsym), ("sym_root", nsym), ("sym_kept", nsym), ("sym_gone", nsym))
+              if nsym else ()),
             # property slot s of object i is prop[i * slots + s] (bound `slots`; absent at slots=0,
             # so that the model without an object graph keeps its layout byte for byte)
             *((("prop", no * bounds.slots),) if bounds.slots else ()),
@@ -147,6 +160,25 @@ class Layout:
     def cell(self, i: int) -> int:
         return self.cell_base + i
 
+    def sym(self, k: int) -> int:
+        """The value of non-registered Symbol k."""
+        return self.cell_base + self.bounds.cells + k
+
+    @property
+    def registered_symbol(self) -> int:
+        """`Symbol.for("k")`: the one registered Symbol (with symbols >= 1)."""
+        return self.sym(self.bounds.symbols)
+
+    @property
+    def registry_entry(self) -> int:
+        """The GlobalSymbolRegistry's one entry, a Record { [[Key]], [[Symbol]] }."""
+        return self.registered_symbol + 1
+
+    @property
+    def symbol_key(self) -> int:
+        """The String "k" the registered Symbol was made with (its [[Key]])."""
+        return self.registered_symbol + 2
+
     def prop(self, i: int, s: int) -> int:
         """The index in `prop` of object i's property slot s."""
         return i * self.bounds.slots + s
@@ -158,4 +190,13 @@ class Layout:
             return f"obj{v - OBJ}"
         if self.cell_base <= v < self.cell_base + self.bounds.cells:
             return f"cell{v - self.cell_base}"
+        if self.bounds.symbols:
+            if self.sym(0) <= v < self.registered_symbol:
+                return f"sym{v - self.sym(0)}"
+            if v == self.registered_symbol:
+                return REGISTERED_NAME
+            if v == self.registry_entry:
+                return "GlobalSymbolRegistry[0]"
+            if v == self.symbol_key:
+                return '"k"'
         return str(v)

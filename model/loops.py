@@ -62,11 +62,14 @@ class Loops(Expressions):
                 out.append((D.num(lay.cell(j)), member))
             return out
         if isinstance(src, ir.Special) and src.kind == "global-symbol-registry":
-            return []  # the model has no Symbols
+            # its one entry, the registered Symbol's (bound `symbols`); none without Symbols
+            return [(D.num(lay.registry_entry), D.true())] if lay.bounds.symbols else []
         if isinstance(src, ir.Var) and src.name in self.alg.binds:  # the set _S_ (a bitmask)
             mask = self.get_local(c, src.name, loop)
             for i in range(lay.bounds.objects):
                 out.append((D.num(lay.obj(i)), D.bit(mask, i)))
+            for k in range(lay.bounds.symbols):  # "a set of objects and/or symbols": bit objects + k
+                out.append((D.num(lay.sym(k)), D.bit(mask, lay.bounds.objects + k)))
             return out
         raise model_error(loop, "the model cannot iterate over this source")
 

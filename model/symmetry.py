@@ -164,8 +164,8 @@ class Symmetry:
             for x in range(k):
                 at = self.frame_local + f * k + x
                 v = o[at]
-                if x in mask:
-                    o[at] = sum(1 << p[i] for i in range(no) if v >> i & 1)
+                if x in mask:  # bits past the objects' (Symbols in _S_) stay where they are
+                    o[at] = sum(1 << p[i] for i in range(no) if v >> i & 1) | (v >> no << no)
                 elif 0 <= v - OBJ < no:
                     o[at] = OBJ + p[v - OBJ]
         return tuple(o)
@@ -279,7 +279,7 @@ class Symmetry:
                 v = o[:, col]
                 mask_codes = [c for c, xs in self.masks.items() if x in xs]
                 is_mask = np.isin(code, mask_codes)
-                bits = np.zeros(len(v), dtype=np.uint8)
+                bits = ((v >> no) << no).astype(np.uint8)  # Symbols' bits in _S_ stay
                 for i in range(no):
                     bits |= ((v >> i) & 1).astype(np.uint8) << np.uint8(p[i])
                 o[:, col] = np.where(is_mask, bits, lut[v])
@@ -318,7 +318,8 @@ class Symmetry:
             "    for (int x = 0; x < SYM_K; x++) {",
             f"      int at = {self.frame_local} + f * SYM_K + x; unsigned v = o[at];",
             "      if (code < SYM_CODES && SYM_MASK[code][x]) {",
-            "        unsigned m = 0; for (int i = 0; i < SYM_NO; i++) if (v >> i & 1u) m |= 1u << p[i];",
+            "        unsigned m = v >> SYM_NO << SYM_NO;  /* Symbols' bits stay */",
+            "        for (int i = 0; i < SYM_NO; i++) if (v >> i & 1u) m |= 1u << p[i];",
             "        o[at] = (u8)m;",
             f"      }} else if (v >= {OBJ}u && v < {OBJ + no}u) o[at] = (u8)({OBJ} + p[v - {OBJ}]);",
             "    }", "  }", "}",

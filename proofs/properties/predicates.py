@@ -272,8 +272,12 @@ def _deref_expected(prog: Program, S: Any) -> Any:
     """What the pending deref must return, from observers only (model/env.py): the target user
     code gave the WeakRef's constructor, or undefined once the collector took it."""
     D = S.d
+    lay = prog.layout
     target = _of_object(prog, S, "wr_target", S.get("arg", 0), EMPTY)
-    gone = D.eq(_of_object(prog, S, "gone", target, 1), 1)
+    taken = _of_object(prog, S, "gone", target, 1)
+    for k in range(lay.bounds.symbols):  # a Symbol target (bound `symbols`): its own observer
+        taken = D.ite(D.eq(target, lay.sym(k)), S.get("sym_gone", k), taken)
+    gone = D.eq(taken, 1)
     return D.ite(D.or_(D.eq(target, EMPTY), D.eq(target, UNDEF), gone), D.num(UNDEF), target)
 
 
@@ -330,19 +334,28 @@ def argument_checks(prog: Program, S: Any) -> Any:
     """Judged against observers only (model/env.py: the arguments of the pending call, and how
     user code got each object), never against the slots the text writes. The oracle is the API
     as users and test262 know it (built-ins/WeakRef, built-ins/FinalizationRegistry: `throws` and
-    `this-not-object-throws` tests), for the values the model has: *undefined* and objects."""
+    `this-not-object-throws` tests, and the `*-target-cannot-be-held-weakly` / `...-token-...`
+    ones for Symbols), for the values the model has: *undefined*, objects and Symbols, of which
+    only the registered one (`Symbol.for`) cannot be held weakly."""
     D = S.d
+    lay = prog.layout
     a = [S.get("arg", i) for i in range(4)]
+    registered = lay.registered_symbol if lay.bounds.symbols else None
+
+    def not_weak(v: Any) -> Any:
+        return D.eq(v, UNDEF) if registered is None else D.or_(D.eq(v, UNDEF), D.eq(v, registered))
 
     def made(v: Any, kind: int) -> Any:
         return D.eq(_of_object(prog, S, "made", v, 0), 1 + kind)
 
     refused = {
-        PHASE_NEWWEAKREF: D.eq(a[0], UNDEF),  # the target cannot be held weakly
+        PHASE_NEWWEAKREF: not_weak(a[0]),  # the target cannot be held weakly
         PHASE_DEREF: D.not_(made(a[0], WEAKREF)),  # `this` is no WeakRef
-        PHASE_REGISTER: D.or_(D.not_(made(a[0], REGISTRY)), D.eq(a[1], UNDEF),  # target not weak
-                              D.eq(a[1], a[2])),  # the held value is the target (SameValue)
-        PHASE_UNREGISTER: D.or_(D.not_(made(a[0], REGISTRY)), D.eq(a[1], UNDEF)),  # token not weak
+        PHASE_REGISTER: D.or_(D.not_(made(a[0], REGISTRY)), not_weak(a[1]),  # target not weak
+                              D.eq(a[1], a[2]),  # the held value is the target (SameValue)
+                              # a token given that cannot be held weakly
+                              *([D.eq(a[3], registered)] if registered is not None else [])),
+        PHASE_UNREGISTER: D.or_(D.not_(made(a[0], REGISTRY)), not_weak(a[1])),  # token not weak
         PHASE_NEWREGISTRY: D.false(),  # the model's callbacks are all callable
     }
     bad = []

@@ -66,8 +66,8 @@ def test_every_mutator_command_is_named_by_its_action(host: str) -> None:
     ({"kind": "drop"}, "no operand slot"),
     ({"kind": "drop", "slot": "undefined"}, "not an object slot"),
     ({"kind": "deref", "this": "undefined"}, "not an object slot"),
-    ({"kind": "new WeakRef", "target": "cell0"}, "not an object slot or undefined"),
-    ({"kind": "new WeakRef", "target": 3}, "not an object slot or undefined"),
+    ({"kind": "new WeakRef", "target": "cell0"}, "not an object slot, a Symbol or undefined"),
+    ({"kind": "new WeakRef", "target": 3}, "not an object slot, a Symbol or undefined"),
 ])
 def test_what_is_no_action_is_refused(doc: object, why: str) -> None:
     with pytest.raises(ActionError, match=why):
