@@ -46,6 +46,7 @@ from specmc.model.actions import (
     Drop,
     GetProperty,
     NewRegistry,
+    NewSymbol,
     NewWeakRef,
     Operand,
     Register,
@@ -59,7 +60,8 @@ from specmc.model.actions import (
 )
 from specmc.proofs.verdict import VIOLATED
 
-_SLOT = re.compile(r"^root(?:\[(\d+)\])?$")  # a raw state variable of `changed`, not a label
+# a raw state variable of `changed`, not a label: an object slot (root) or a Symbol (sym_root)
+_SLOT = re.compile(r"^(root|sym_root)(?:\[(\d+)\])?$")
 _EMPTY = "~empty~"  # the rendered value of `ret` between two calls (docs/trace-schema.md)
 
 
@@ -93,13 +95,14 @@ class _Pending:
     action: Action
 
 
-def _assigned(changed: dict[str, Any]) -> list[int]:
-    """Object slots user code starts to hold after this step (root[i] := 1)."""
+def _assigned(changed: dict[str, Any]) -> list[str]:
+    """The variables user code starts to hold after this step: `objI` for root[i] := 1, `symK`
+    for sym_root[k] := 1 (a Symbol it made, or one a deref or a callback handed it)."""
     out = []
     for key, value in changed.items():
         m = _SLOT.match(key)
         if m and value == 1:
-            out.append(int(m.group(1) or 0))
+            out.append(("obj" if m.group(1) == "root" else "sym") + str(int(m.group(2) or 0)))
     return out
 
 
@@ -138,16 +141,16 @@ def _call(action: Action) -> str:
     raise WitnessError(f"{action.label!r} is no call")
 
 
-def _made(p: _Pending, slots: list[int], model: str | None) -> Statement:
+def _made(p: _Pending, slots: list[str], model: str | None) -> Statement:
     """The call, its result in the slot user code took it into, and for deref() and unregister()
     the line that shows what the engine answered beside the counterexample's answer."""
     call = _call(p.action)
-    stmt = f"obj{slots[0]} = {call};" if slots else f"{call};"
+    stmt = f"{slots[0]} = {call};" if slots else f"{call};"
     if not isinstance(p.action, (Deref, Unregister)):
         return Statement(stmt, stmt)
     model_js = "null" if model is None else json.dumps(model)
     if slots:
-        return Statement(f"{stmt} returned({json.dumps(call)}, obj{slots[0]}, {model_js});", stmt)
+        return Statement(f"{stmt} returned({json.dumps(call)}, {slots[0]}, {model_js});", stmt)
     return Statement(f"returned({json.dumps(call)}, {call}, {model_js});", stmt)
 
 
@@ -187,13 +190,19 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                 slots = _assigned(changed)
                 if not slots:
                     raise WitnessError("allocation without a slot")
-                act.append(Statement(f"obj{slots[0]} = {{}};"))
+                act.append(Statement(f"{slots[0]} = {{}};"))
+            case NewSymbol():
+                slots = _assigned(changed)
+                if not slots:
+                    raise WitnessError("Symbol() without a slot")
+                act.append(Statement(f"{slots[0]} = Symbol();"))
             case Drop(slot=i):
                 # guarded by itself: an engine that calls the callback inside this statement may
                 # let the callback's exception out of it, and the phase must be reset either way
-                drop = f"obj{i} = undefined;"
+                name = _js(i)
+                drop = f"{name} = undefined;"
                 guarded = f"try {{ {drop} }} catch (e) {{ {_report(drop)} }}"
-                act.append(Statement(f'phase = "drop obj{i}"; {guarded} phase = "{_after(open_acts)}";'))
+                act.append(Statement(f'phase = "drop {name}"; {guarded} phase = "{_after(open_acts)}";'))
             case SetProperty(receiver=r, prop=p, value=v):
                 act.append(_releasing(f"set {_js(r)}.{property_name(p)}",
                                       f"{_js(r)}.{property_name(p)} = {_js(v)};", open_acts))
@@ -202,7 +211,7 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                                       f"delete {_js(r)}.{property_name(p)};", open_acts))
             case GetProperty(receiver=r, prop=p):
                 slots = _assigned(changed)  # none: user code held that object already
-                target = f"obj{slots[0]} = " if slots else "void "
+                target = f"{slots[0]} = " if slots else "void "
                 act.append(Statement(f"{target}{_js(r)}.{property_name(p)};"))
             case Collect():  # the engine's collector, run now (a runner without gc() reports a throw)
                 act.append(_releasing("gc()", "gc();", open_acts))
@@ -242,10 +251,12 @@ def _guarded(s: Statement) -> str:
     return f"try {{ {s.code} }} catch (e) {{ {_report(s.shown)} }}"
 
 
-def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> Witness:
+def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symbols: int = 0) -> Witness:
+    """`slots`: the objects user code may hold (bound `objects`); `symbols`: the Symbols it may
+    make (bound `symbols`), variables symK beside objI."""
     bodies = activations(trace)
     count = sum(len(b) for b in bodies)
-    named = ", ".join(f"obj{i}" for i in range(slots))
+    named = ", ".join([*(f"obj{i}" for i in range(slots)), *(f"sym{k}" for k in range(symbols))])
     lines = [
         f"// specmc witness: {prop} under {host}, from a {len(trace)}-step counterexample.",
         "// Generated by `specmc witness`; run it with `specmc replay` (or node --expose-gc).",
@@ -287,7 +298,11 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int) -> W
         "",
         "function describe(v) {",
         f"  var named = [{named}];",
-        "  for (var i = 0; i < named.length; i++) if (v !== undefined && v === named[i]) return 'obj' + i;",
+        *(["  for (var i = 0; i < named.length; i++) if (v !== undefined && v === named[i])",
+           f"    return i < {slots} ? 'obj' + i : 'sym' + (i - {slots});",
+           "  if (v === Symbol.for(\"k\")) return 'Symbol.for(\"k\")';"] if symbols else
+          ["  for (var i = 0; i < named.length; i++) if (v !== undefined && v === named[i])"
+           " return 'obj' + i;"]),
         "  if (typeof v === 'boolean') return String(v);",
         "  return v === undefined ? 'undefined' : typeof v;",
         "}",
@@ -347,6 +362,7 @@ def witness_for(plan: Any, overrides: Any, certificates: str,
     report = check(replace(plan, runs=tuple(runs[:1])), overrides, certificates, progress)
     for row in report.rows:
         if row.outcome.verdict == VIOLATED:
-            slots = parse_bounds(row.bounds).objects
-            return generate(list(row.outcome.trace), row.host, row.property, slots), row
+            bounds = parse_bounds(row.bounds)
+            return generate(list(row.outcome.trace), row.host, row.property, bounds.objects,
+                            bounds.symbols), row
     return None, report.rows[0] if report.rows else None

@@ -15,10 +15,12 @@ from specmc.model.actions import (
     Drop,
     GetProperty,
     NewRegistry,
+    NewSymbol,
     NewWeakRef,
     Register,
     Resumed,
     SetProperty,
+    Sym,
     Throw,
     Unregister,
 )
@@ -93,6 +95,28 @@ def test_property_actions_are_written_as_javascript() -> None:
     assert code[1:3] == ["obj1 = obj0.p0;", "void obj0.p0;"]
     assert code[3].startswith('phase = "delete obj0.p0"; try { delete obj0.p0; } catch (e) {')
     assert code[3].endswith('phase = "script";') and len(code) == 4
+
+
+def test_symbol_actions_are_written_as_javascript() -> None:
+    """Bound `symbols`: `Symbol()` into the variable the trace's `changed` names (sym_root), a
+    Symbol as an argument, the registered one as `Symbol.for("k")`, a drop guarded like an
+    object's, and a deref whose result is a Symbol into that Symbol's variable."""
+    u = "user code"
+    trace = [
+        _step("mutator", NewSymbol(), [u], {"sym_root": 1}),
+        _step("mutator", Register(0, Sym(0), None, Sym(None)), [u, "register"]),
+        _step("mutator", Resumed(), [u]),
+        _step("mutator", Deref(1), [u, "deref"]),
+        _step("mutator", Resumed(), [u], {"sym_root[1]": 1}),
+        _step("mutator", Drop(Sym(0)), [u, "FreeObject"]),
+    ]
+    (script,) = activations(trace)
+    code = _code(script)
+    assert code[:2] == ["sym0 = Symbol();", 'obj0.register(sym0, undefined, Symbol.for("k"));']
+    assert code[2].startswith("sym1 = obj1.deref(); returned(")
+    assert code[3].startswith('phase = "drop sym0"; try { sym0 = undefined; } catch (e) {')
+    source = generate(trace, "ecma262", "p", 2, symbols=2).source
+    assert "var obj0, obj1, sym0, sym1;" in source and "Symbol.for(\"k\")" in source
 
 
 def test_the_action_is_read_not_the_text() -> None:
