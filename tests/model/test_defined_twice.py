@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.hosts import load_host
 from specmc.model.normal import model_form
@@ -57,6 +58,6 @@ def test_a_second_definition_is_refused_and_changes_the_form(name: str, before: 
     assert form.twice and form.twice[0][0] == name
     assert form.digest != model_form(one, host).digest
     with pytest.raises(SpecError) as e:
-        build(two, host, None)
+        build(two, host, Bounds())
     assert "E087" in str(e.value) and name in str(e.value)
 
