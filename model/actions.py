@@ -1,6 +1,6 @@
 """What user code does, as values: the mutator's actions.
 
-model/env.py makes one `Action` per mutator command and derives the command's name (the label a
+model/mutator.py makes one `Action` per mutator command and derives the command's name (the label a
 trace and every report show) from it; model/trace.py carries the action with the step, and in
 the trace JSON as `action` (docs/trace-schema.md); proofs/witness/ writes it as JavaScript by
 reading these fields. A label is for people: no reader parses it back.

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from specmc.model.bounds import Bounds
 from specmc.model.by_hand import BY_HAND
 from specmc.model.compile import USER, ModelCompiler, dead_loop
-from specmc.model.env import CLEANUP_JOB, EXECUTION, Environment
+from specmc.model.env import Environment
 from specmc.model.errors import ModelError
 from specmc.model.expressions import literal_value
 from specmc.model.heap import unmodelled_field
 from specmc.model.hosts import HostProfile
-from specmc.model.layout import Layout
+from specmc.model.layout import CLEANUP_JOB, EXECUTION, Layout
 from specmc.model.program import AlgInfo, Program
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
@@ -270,7 +270,7 @@ def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
     algs = _needed(spec, host, bounds.symbols)
-    # a host's cycle collector runs where its frees cascade (model/env.py)
+    # a host's cycle collector runs where its frees cascade (model/refcount.py)
     cycles = host.cycles and host.collector == "reference counting" and bounds.slots > 0
     mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles))
     mc.performs_optional = host.delivery == "promised"

@@ -119,7 +119,7 @@ ENVIRONMENT: tuple[HandClause, ...] = (
                "\"neither may interrupt synchronous ECMAScript execution\" is prose; model/env.py "
                "runs both only on an empty stack", True),
     HandClause("sec-liveness", "which objects are live",
-               "liveness is prose (and undecidable); model/env.py's live_all approximates it by "
+               "liveness is prose (and undecidable); model/liveness.py's live_all approximates it by "
                "reachability from the roots it lists", True),
     HandClause("sec-weakref-execution", "when the collector runs, and atomically",
                "\"at any time, if S is not live ... atomically\" is prose; model/env.py runs "
@@ -130,7 +130,7 @@ ENVIRONMENT: tuple[HandClause, ...] = (
     HandClause("table-agent-record", "what [[KeptAlive]] holds",
                "the Agent Record's [[KeptAlive]] field (a List of objects kept alive until the "
                "next ClearKeptObjects) is described in a table; model/layout.py's `kept` flags and "
-               "model/env.py's liveness build it in", False),
+               "model/liveness.py's liveness build it in", False),
     HandClause("sec-hostmakejobcallback", "what a host's HostMakeJobCallback must do",
                "the requirements on hosts (a JobCallback Record whose [[Callback]] is the callback; "
                "hosts other than browsers use the default) are prose; the model compiles the "

@@ -48,7 +48,7 @@ class ReturnHook(Protocol):
 
 
 class FreeHook(Protocol):
-    """What the host does after a `Free _x_` step released counted references (model/env.py)."""
+    """What the host does after a `Free _x_` step released counted references (model/refcount.py)."""
 
     def __call__(self, c: Ctx[V, B], when: B | bool) -> None: ...
 

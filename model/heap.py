@@ -266,7 +266,7 @@ def new_object(S: View[V, B], lay: Layout, kind: int, when: B | bool) -> V:
 def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
     """`Free _x_` (host step): a second free is a use after free too. A freed object's property
     slots hold nothing afterwards, and a freed cell no longer counts as holding its held value and
-    token (model/env.py `live_all`): what they referred to is released, and the host's
+    token (model/liveness.py `live_all`): what they referred to is released, and the host's
     `after_free` (reference counting with an object graph) frees whatever no counted reference
     is left to."""
     D = c.D

@@ -87,7 +87,7 @@ class Layout:
 
     @staticmethod
     def build(bounds: Bounds, locals_per_frame: int, cycles: bool = False) -> Layout:
-        """`cycles`: the host collects cycles (model/env.py), which needs `gc_mark`; without it the
+        """`cycles`: the host collects cycles (model/refcount.py), which needs `gc_mark`; without it the
         layout is the one it was before cycle collection existed, byte for byte."""
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         nsym = bounds.symbols
@@ -108,7 +108,7 @@ class Layout:
             # order gc_free_cycles frees them in (only on a host that collects cycles)
             *((("gc_mark", no),) if cycles else ()),
             # 1 once a cycle collection has run (gc_scan may have moved survivors in gc_obj_list, so
-            # that list is no longer in allocation order; model/env.py `_cycle_collector`)
+            # that list is no longer in allocation order; model/refcount.py `_cycle_collector`)
             *((("gc_ran", 1),) if cycles else ()),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
             ("cell_token", nc), ("cell_delivered", nc),
@@ -200,3 +200,9 @@ class Layout:
             if v == self.symbol_key:
                 return '"k"'
         return str(v)
+
+# the names the model runs two algorithms under, whoever defines them (model/build.py), and the
+# kinds of queued job (`queue_kind`)
+EXECUTION = "Execution"
+CLEANUP_JOB = "cleanupJob"
+JOB_CLEANUP, JOB_CALLBACK = 0, 1

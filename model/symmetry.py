@@ -10,9 +10,9 @@ never used again):
   _S_ visit members by index, the next one after the loop's current element (model/loops.py);
   the order decides, for one, the order of the cleanup jobs queued;
 - a reference-counting host with an object graph frees the lowest owed object first
-  (model/env.py `_free_next`);
+  (model/refcount.py `_free_next`);
 - allocation picks the lowest never-used slot (model/heap.py `new_object`);
-- a cycle collection places its members in tmp_obj_list by index (model/env.py
+- a cycle collection places its members in tmp_obj_list by index (model/refcount.py
   `_free_cycles_order`); the places go into `gc_mark`, an object array, so they move with the
   objects they belong to.
 
@@ -55,11 +55,10 @@ from dataclasses import dataclass
 from itertools import combinations, permutations
 
 import numpy as np
-from specmc.model.layout import FREED, LIVE, NONE, OBJ, OBJECT_ARRAYS, REFERENCES
+from specmc.model.layout import EXECUTION, FREED, LIVE, NONE, OBJ, OBJECT_ARRAYS, REFERENCES
 from specmc.model.program import Program
 from specmc.spec import ir
 
-EXECUTION = "Execution"  # the collector's algorithm: its prose-bound _S_ is a set of objects (model/env.py)
 FREE_EXACT = 5  # freed, order-free objects tried in every order (5! = 120 candidate states)
 
 

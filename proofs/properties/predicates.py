@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from specmc.model.compile import USER
-from specmc.model.env import CLEANUP_JOB, EXECUTION
 from specmc.model.layout import (
+    CLEANUP_JOB,
     EMPTY,
+    EXECUTION,
     FALSE,
     FREED,
     LIVE,

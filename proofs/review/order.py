@@ -97,7 +97,7 @@ def _calls(spec: ir.Spec, host: HostProfile, select_algorithms: Callable[..., An
     """caller -> callees among the algorithms the model takes from `spec` (a hook without steps
     stands for the cleanup job the environment queues: model/build.py)."""
     from specmc.model.build import HOOK
-    from specmc.model.env import CLEANUP_JOB
+    from specmc.model.layout import CLEANUP_JOB
 
     sel = select_algorithms(spec, host)
     out: dict[str, set[str]] = {}

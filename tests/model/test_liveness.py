@@ -11,10 +11,10 @@ from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.compile import USER
 from specmc.model.domain import View
-from specmc.model.env import live_all
 from specmc.model.explore import CONCRETE
 from specmc.model.hosts import load_host
 from specmc.model.layout import EMPTY, LIVE, PLAIN, REGISTRY, UNDEF
+from specmc.model.liveness import live_all
 from specmc.proofs.properties import CATALOGUE
 from specmc.spec.load import load_spec
 

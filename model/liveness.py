@@ -1,0 +1,164 @@
+"""Liveness as sec-liveness defines it, over the model's state: which objects and Symbols are live.
+
+A collector may reclaim only what is not live; the model computes the live set as a fixpoint over
+the references user code and the runtime hold (written over `View`/`Domain`, so the explorer and
+Z3 compute the same set). Split from model/env.py, which uses it for the tracing collector and
+the reference-counting hosts' frees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specmc.model.layout import (
+    EMPTY,
+    LIVE,
+    WEAKREF,
+)
+
+
+def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False,
+             counted_cells: bool = False, outside: list[Any] | None = None,
+             from_outside: bool = False) -> list[Any]:
+    """Object i is live (sec-liveness): some valid future execution can observe it. The list has
+    one entry per object, then one per non-registered Symbol (bound `symbols`, `_symbol_live`),
+    except with `from_outside`, which answers for objects only (below).
+
+    Roots: user variables, [[KeptAlive]], queued jobs, and every active frame's locals,
+    including the held value (and, where the host keeps tokens as counted references, the
+    token) of a cell Record a frame holds: a cell removed from its list on its way to the
+    callback is reachable only from the frame that removed it. Cells do not hold their
+    targets. A cell in a registry's [[Cells]] holds its held value for as long as that
+    registry's cleanup may still run: while the registry is live, but also while it is
+    unreachable yet still has a registration whose target may be collected later, since
+    sec-weakref-execution 1.b walks *every* FinalizationRegistry, reachable or not, and a
+    later cleanup passes the held value to user code. (Reading the registry's reachability
+    alone freed held values that a later cleanup then delivered.) With `counted_cells`
+    (reference-counting hosts) a cell holds what it refers to while its registry is
+    allocated: the engine's record keeps a counted reference.
+
+    Frames whose algorithm is in `raw_frames` (a reference-counting host's free path,
+    whose C locals are raw pointers) keep nothing alive.
+
+    With an object graph (bound `slots`), property slots are strong edges: for a tracing host
+    an object is live when a live object's property refers to it; with `counted_cells` an
+    object is referred to when an allocated object's property holds it, and a cell holds its
+    held value (and strong token) for as long as the cell itself is not freed, whatever became
+    of its registry (the engine's entry keeps its counted references until js_finrec_free).
+    Liveness is relative to the set S the collector considers (sec-liveness: a WeakRef-oblivious
+    execution with respect to S): `outside[j]` says object j is not in S, so a live WeakRef's
+    deref may still return it, and user code may read its properties; such a target is then
+    live. Without properties nothing is read from a deref'd object, so this is only done with
+    `slots`.
+
+    `from_outside` (a reference-counting host's cycle collector): object j is reached from a
+    reference held outside the object graph (the roots above) through the graph's counted edges:
+    an allocated object's properties, and the held value (and strong token) of each live cell of
+    a reached registry (js_finrec_mark marks them as the registry's children). What is allocated
+    and not reached is what trial deletion frees: gc_decref subtracts every edge inside the graph
+    from the counts, so an object keeps a count only through an outside reference, and gc_scan
+    gives back its count to everything reachable from such an object. A Symbol is no object of
+    that graph (quickjs.c's gc_decref walks rt->gc_obj_list, which holds no atoms), so the answer
+    has no entry for Symbols."""
+    D = S.d
+    no, nc = lay.bounds.objects, lay.bounds.cells
+    ns = lay.bounds.slots
+    k = lay.locals_per_frame
+    fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
+
+    counted = [D.and_(D.lt(f, S.get("sp")), *[D.ne(S.get("frame_alg", f), code) for code in raw_frames])
+               for f in range(lay.bounds.frames)]
+    frame_vals = [(counted[f], S.get("frame_local", f * k + x))
+                  for f in range(lay.bounds.frames) for x in range(k)]
+    # a cell some active frame holds as a local
+    in_frame = [D.or_(*[D.and_(act, D.eq(v, lay.cell(c))) for act, v in frame_vals]) for c in range(nc)]
+
+    def direct(j: int) -> Any:
+        v = lay.obj(j)
+        terms = [D.eq(S.get("root", j), 1), D.eq(S.get("kept", j), 1)]
+        terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue", q), v))
+                  for q in range(lay.bounds.jobs)]
+        terms += [D.and_(act, D.eq(x, v)) for act, x in frame_vals]
+        terms += [D.and_(in_frame[c], D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), v))
+                  for c in range(nc) for f in fields]
+        return D.or_(*terms)
+
+    roots = [direct(j) for j in range(no)]
+
+    def owned(c: int, r: int) -> Any:
+        return D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), lay.obj(r)))
+
+    allocated = [D.eq(S.get("obj_status", r), LIVE) for r in range(no)]
+    # registry r's cleanup may still run although nothing reaches r: a registration of r still
+    # waits for its target to be collected (then Execution 1.b may enqueue r's cleanup)
+    pending = [D.and_(allocated[r], D.or_(*[D.and_(owned(c, r), D.ne(S.get("cell_target", c), EMPTY))
+                                            for c in range(nc)]))
+               for r in range(no)]
+    # cell c holds object j (its held value, or its token) for owner r
+    holds = [[[D.and_(owned(c, r), D.eq(S.get(f, c), lay.obj(j)))
+               for c in range(nc) for f in fields] for r in range(no)] for j in range(no)]
+    # object i's property slot s refers to object j
+    props = [[D.eq(S.get("prop", lay.prop(i, s)), lay.obj(j)) for i in range(no) for s in range(ns)]
+             for j in range(no)]
+    if from_outside:
+        level = roots
+        for _ in range(no):
+            level = [D.or_(roots[j], *[D.and_(h, level[r]) for r in range(no) for h in holds[j][r]],
+                           *[D.and_(level[i // ns], allocated[i // ns], p) for i, p in enumerate(props[j])])
+                     for j in range(no)]
+        return level
+    if counted_cells and ns:
+        def counted(j: int) -> Any:
+            by_cells = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)))
+                        for c in range(nc) for f in fields]
+            by_props = [D.and_(allocated[i // ns], p) for i, p in enumerate(props[j])]
+            return D.or_(roots[j], *by_cells, *by_props)
+
+        level = [counted(j) for j in range(no)]
+    elif counted_cells:
+        level = [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]])
+                 for j in range(no)]
+    else:
+        level = roots
+        for _ in range(no):
+            level = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
+                                       for r in range(no) for h in holds[j][r]],
+                           *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
+                           *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
+                                     D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
+                             if ns and outside is not None else []))
+                     for j in range(no)]
+    return level + [_symbol_live(S, lay, k, level, fields, frame_vals, in_frame, allocated, pending,
+                                 counted_cells, outside) for k in range(lay.bounds.symbols)]
+
+
+def _symbol_live(S: Any, lay: Any, k: int, level: list[Any], fields: tuple[str, ...],
+                 frame_vals: list[tuple[Any, Any]], in_frame: list[Any], allocated: list[Any],
+                 pending: list[Any], counted_cells: bool, outside: list[Any] | None) -> Any:
+    """Symbol k is live (sec-liveness speaks of "objects and/or symbols" alike): held by user code,
+    by [[KeptAlive]], by a queued job, by an active frame (or a cell Record it holds), or as a
+    held value (a token, where tokens are strong) of a cell whose registry keeps it, exactly as an
+    object would be. A Symbol holds nothing itself, so no object's liveness depends on it. On a
+    tracing host with properties, a live WeakRef's deref may hand out a target outside S (see
+    `live_all`); `outside[objects + k]` says Symbol k is."""
+    D = S.d
+    no, nc, ns = lay.bounds.objects, lay.bounds.cells, lay.bounds.slots
+    v = lay.sym(k)
+    terms = [D.eq(S.get("sym_root", k), 1), D.eq(S.get("sym_kept", k), 1)]
+    terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue", q), v)) for q in range(lay.bounds.jobs)]
+    terms += [D.and_(act, D.eq(x, v)) for act, x in frame_vals]
+    terms += [D.and_(in_frame[c], D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), v))
+              for c in range(nc) for f in fields]
+    for c in range(nc):
+        for f in fields:
+            there = D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), v))
+            if counted_cells and ns:  # the engine's entry keeps its counted references
+                terms.append(there)
+                continue
+            for r in range(no):
+                owner = D.eq(S.get("cell_owner", c), lay.obj(r))
+                keeps = allocated[r] if counted_cells else D.or_(level[r], pending[r])
+                terms.append(D.and_(there, owner, keeps))
+    if ns and outside is not None and not counted_cells:
+        terms += [D.and_(outside[no + k], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
+                         D.eq(S.get("obj_target", w), v)) for w in range(no)]
+    return D.or_(*terms)
