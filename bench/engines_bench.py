@@ -1,10 +1,13 @@
 """The engines side by side, in one run: time to the seed counterexample, time to prove every
 property under ecma262, and explicit against symbolic as the heap bound grows: the job-queue
 fix (cleanup-not-on-free-stack under quickjs-ng-0.6) at 2 to 6 objects, and held-value-once
-under ecma262 at small bounds.
+under ecma262 at small bounds, and (section 5) per engine and property, the time to PROVED as
+the heap grows.
 
     python -m bench.engines_bench [--budget S] [--grow 2,3,4,5,6] [--objects 1,2,3] [--plot FILE.png]
-                                  [--sections 1,2,3,4] [--explicit-cap N]
+                                  [--sections 1,2,3,4,5] [--explicit-cap N]
+                                  [--proof-hosts ecma262,quickjs-ng-0.6] [--proof-objects 2,4,6]
+                                  [--proof-engines kind,houdini] [--proof-properties ID,...]
 
 Each engine runs in this process with the same time budget; a run that does not finish
 within it is reported as such (never as a verdict). The plot needs matplotlib
@@ -20,13 +23,17 @@ from dataclasses import replace
 from specmc.model import symbolic
 from specmc.model.bounds import Bounds
 from specmc.proofs.certify import obligations
-from specmc.proofs.engines import bdd, bmc, explicit, kind, pdr
+from specmc.proofs.engines import bdd, bmc, explicit, houdini, kind, pdr
 from specmc.proofs.run.job import Job, load
 from specmc.proofs.verdict import Outcome
 
 from bench.parse_bench import machine
 
-ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}
+ENGINES = {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run,
+           "houdini": houdini.run}
+# the properties issue 19 asks to see PROVED at objects=6
+AT_SIX = ("cleanup-not-on-free-stack", "cleanup-only-from-job", "no-dangling-cell", "held-value-once",
+          "no-freed-observed")
 
 
 def timed(engine: str, job: Job) -> tuple[float, list[Outcome]]:
@@ -61,6 +68,10 @@ def main() -> None:
     ap.add_argument("--sections", default="1,2,3,4", help="which of the four tables to measure")
     ap.add_argument("--explicit-cap", type=int, default=explicit.MAX_STATES,
                     help="the explicit engine's state cap (about 1 GB per million states)")
+    ap.add_argument("--proof-hosts", default="ecma262,quickjs-ng-0.6", help="hosts of section 5")
+    ap.add_argument("--proof-objects", default="2,4,6", help="objects bounds of section 5")
+    ap.add_argument("--proof-engines", default="kind,houdini", help="engines of section 5")
+    ap.add_argument("--proof-properties", default=",".join(AT_SIX), help="properties of section 5")
     ap.add_argument("--plot", default="")
     args = ap.parse_args()
     print(f"machine: {machine()}")
@@ -105,8 +116,35 @@ def main() -> None:
                 how = (o.method or o.reason or "") if o else ""
                 print(f"| {n} | {engine} | {dt:.1f} | {o.verdict if o else '-'} | {how[:70]} |", flush=True)
         panels.append((title, rows))
+    if 5 in sections:
+        proofs_table(base, args)
     if args.plot and panels:
         plot(panels, args.plot, args.budget)
+
+
+def proofs_table(base: Job, args: argparse.Namespace) -> None:
+    """Section 5: for each host, property and objects bound, each engine's seconds to PROVED (its
+    budget spent or another verdict otherwise), one engine at a time in this process; every row
+    starts with the caches empty (`timed`)."""
+    engines = args.proof_engines.split(",")
+    print("\n5. time to PROVED per engine and property (cells=1, frames=6, jobs=1; "
+          f"budget {args.budget:g} s)")
+    print(f"| host | property | objects | {' | '.join(engines)} |")
+    print(f"| --- | --- | --- | {' | '.join('---' for _ in engines)} |")
+    for host in args.proof_hosts.split(","):
+        for prop in args.proof_properties.split(","):
+            for n in (int(x) for x in args.proof_objects.split(",")):
+                job = replace(base, host=host, properties=(prop,), bounds=Bounds(objects=n))
+                cells = []
+                for engine in engines:
+                    dt, outs = timed(engine, job)
+                    o = outs[0] if outs else None
+                    if o is not None and o.verdict == "PROVED":
+                        cells.append(f"**{dt:.1f}**")
+                    else:
+                        why = (o.reason or "")[:40] if o else "no outcome"
+                        cells.append(f"{dt:.1f} {o.verdict if o else '-'} ({why})")
+                print(f"| {host} | {prop} | {n} | {' | '.join(cells)} |", flush=True)
 
 
 def plot(panels: list[tuple[str, list[tuple[int, str, float, str]]]], path: str, budget: float) -> None:

@@ -45,13 +45,14 @@ import z3
 from specmc.model import cexplore
 from specmc.model.domain import WIDTH, View
 from specmc.model.explore import COMPILE_AFTER, CONCRETE, successors
-from specmc.model.native import Compiled
 from specmc.model.layout import OBJ, OBJECT_ARRAYS, REFERENCES, Layout
+from specmc.model.native import Compiled
 from specmc.model.program import Program
 from specmc.model.symbolic import relation
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import CertificateError
 from specmc.proofs.engines import lasso
+from specmc.proofs.engines.kind import step_case
 from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.engines.unrolling import prop_term
 from specmc.proofs.properties import Property
@@ -82,7 +83,9 @@ class Clause:
 
     def term(self, xs: tuple[Any, ...]) -> Any:
         def member(v: Any, values: frozenset[int]) -> Any:
-            return z3.Or(*[v == z3.BitVecVal(c, WIDTH) for c in sorted(values)]) if values else z3.BoolVal(False)
+            if not values:
+                return z3.BoolVal(False)
+            return z3.Or(*[v == z3.BitVecVal(c, WIDTH) for c in sorted(values)])
 
         head = member(xs[self.y], self.b)
         return head if self.x is None else z3.Or(z3.Not(member(xs[self.x], self.a)), head)
@@ -225,7 +228,8 @@ def lift(templates: Iterable[Template], layout: Layout) -> list[Clause]:
             iy = t.y.index(layout, j if t.two else i)
 
             def values(abstract_values: Iterable[int], ref: bool, i: int = i, j: int = j) -> frozenset[int]:
-                return frozenset().union(*[concrete(a, layout, i, j) if ref else {a} for a in abstract_values])
+                return frozenset().union(*[concrete(a, layout, i, j) if ref else {a}
+                                           for a in abstract_values])
 
             if t.x is None:
                 out[Clause(None, frozenset(), iy, values(ys, t.y.reference))] = None
@@ -322,13 +326,16 @@ CLOSURE = 3_000  # states expanded concretely per solver answer
 def prune(program: Program, clauses: list[Clause], holds: Callable, deadline: float | None,
           progress: Callable[[str], None] = lambda _m: None) -> Pruned:
     """Houdini: the greatest subset of `clauses` that, with the property, is inductive; `proved`
-    False when no subset makes the property inductive.
+    False when no subset makes the property inductive. A property inductive on its own (the step
+    case of k-induction at k=1) needs no clause and is answered at once.
 
     Each solver answer is a state meeting every clause still alive and the property. Its
     successors, and the successors of every successor that again meets all of them (at most
     CLOSURE states, breadth first), are computed by the interpreter: a clause one of them breaks
     is in no inductive set containing the property, and a successor breaking the property means
     there is no such set. Most clauses fall there, at the cost of a step each, not a query."""
+    if step_case(program, relation(program, selector=True), holds, 1, deadline):
+        return Pruned(True, [], 0, 0)  # the property is inductive on its own: no clause needed
     view_pred = state_predicate(program, holds)
 
     def prop_ok(s: tuple[int, ...]) -> bool:

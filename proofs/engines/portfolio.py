@@ -35,9 +35,10 @@ def portfolio_members(cores: int | None = None) -> tuple[str, ...]:
 
 
 def _engine(name: str) -> Callable:
-    from specmc.proofs.engines import bdd, bmc, explicit, kind, pdr
+    from specmc.proofs.engines import bdd, bmc, explicit, houdini, kind, pdr
 
-    return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run}[name]
+    return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run,
+            "houdini": houdini.run}[name]
 
 
 def _note_sigint() -> list[int]:
