@@ -326,16 +326,13 @@ CLOSURE = 3_000  # states expanded concretely per solver answer
 def prune(program: Program, clauses: list[Clause], holds: Callable, deadline: float | None,
           progress: Callable[[str], None] = lambda _m: None) -> Pruned:
     """Houdini: the greatest subset of `clauses` that, with the property, is inductive; `proved`
-    False when no subset makes the property inductive. A property inductive on its own (the step
-    case of k-induction at k=1) needs no clause and is answered at once.
+    False when no subset makes the property inductive.
 
     Each solver answer is a state meeting every clause still alive and the property. Its
     successors, and the successors of every successor that again meets all of them (at most
     CLOSURE states, breadth first), are computed by the interpreter: a clause one of them breaks
     is in no inductive set containing the property, and a successor breaking the property means
     there is no such set. Most clauses fall there, at the cost of a step each, not a query."""
-    if step_case(program, relation(program, selector=True), holds, 1, deadline):
-        return Pruned(True, [], 0, 0)  # the property is inductive on its own: no clause needed
     view_pred = state_predicate(program, holds)
 
     def prop_ok(s: tuple[int, ...]) -> bool:
@@ -409,20 +406,25 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     mined: list[Mined] = []
 
     def decide(p: Property, deadline: float) -> Outcome:
-        if not mined:
-            mined.append(candidates(job))
-        found = mined[0]
         started = time.monotonic()
         if not state_predicate(program, p.holds)(View(CONCRETE, program.layout, program.init)):
             return Outcome(p.id, VIOLATED, ENGINE, 0, reason="the initial state breaks the property")
-        r = prune(program, found.clauses, p.holds, deadline)
-        if not r.proved:
-            return Outcome(p.id, UNKNOWN, ENGINE, reason=(
-                f"not inductive with any subset of {found.source} ({r.rounds} rounds of pruning)"))
+        if step_case(program, relation(program, selector=True), p.holds, 1, deadline):
+            # inductive on its own: nothing to mine (the invariant is the property)
+            r, source = Pruned(True, [], 0, 0), "none needed"
+        else:
+            if not mined:
+                mined.append(candidates(job))
+            found = mined[0]
+            r, source = prune(program, found.clauses, p.holds, deadline), found.source
+            if not r.proved:
+                return Outcome(p.id, UNKNOWN, ENGINE, reason=(
+                    f"not inductive with any subset of {source} ({r.rounds} solver answers, "
+                    f"{r.expanded} states expanded)"))
         xs = relation(program).current
         inv = z3.And(*[c.term(xs) for c in r.clauses], prop_term(program, p.holds, xs))
-        method = (f"mined invariant: {len(r.clauses)} clauses of {found.source}, inductive with the "
-                  f"property after {r.rounds} rounds ({time.monotonic() - started:.1f} s)")
+        method = (f"mined invariant: {len(r.clauses)} clauses ({source}), inductive with the "
+                  f"property after {r.rounds} solver answers ({time.monotonic() - started:.1f} s)")
         subject = job.subject(p)
         path = certificate.write(certificate_dir(job.job), subject, program, inv, method,
                                  holds=p.holds, origin=job)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from specmc.model.bounds import Bounds
 from specmc.model.layout import OBJ
 from specmc.proofs.certify import certificate
@@ -50,13 +49,25 @@ def test_a_clause_mined_at_one_object_is_lifted_to_every_object() -> None:
     assert houdini.Clause(base + 1, frozenset({0}), targets + 1, frozenset({0})) in clauses
 
 
-def test_a_property_inductive_on_its_own_needs_no_clause() -> None:
+def test_pruning_drops_a_clause_the_steps_do_not_keep() -> None:
     loaded = _loaded("quickjs-ng-0.6", 1, ("cleanup-not-on-free-stack",))
     program = loaded.program
     sp = program.layout.where("sp")[0]
-    never_called = houdini.Clause(None, frozenset(), sp, frozenset({0}))  # true at Init only
-    r = houdini.prune(program, [never_called], loaded.properties[0].holds, None)
-    assert r.clauses == [] and r.proved  # this property is 1-inductive on its own (kind proves it)
+    # true at Init, broken by the first call: only a step, not initiation, can drop it
+    stays = houdini.Clause(None, frozenset(), sp, frozenset({program.init[sp]}))
+    frames = houdini.Clause(None, frozenset(), sp, frozenset(range(program.layout.bounds.frames + 1)))
+    r = houdini.prune(program, [stays, frames], loaded.properties[0].holds, None)
+    assert r.proved and r.clauses == [frames] and r.rounds >= 2
+
+
+def test_an_inductive_property_is_proved_without_mining_and_its_certificate_rechecks(tmp_path: Path) -> None:
+    loaded = _loaded("quickjs-ng-0.6", 3, ("cleanup-not-on-free-stack",), str(tmp_path))
+    got: list[Outcome] = []
+    houdini.run(loaded, got.append)
+    assert [o.verdict for o in got] == [PROVED], got
+    assert "0 clauses (none needed)" in got[0].method
+    checked = certificate.recheck_file(got[0].certificate)  # from the file alone, fresh solvers
+    assert checked.head["bounds"].startswith("objects=3") and checked.head["claim"] == "invariant"
 
 
 def test_a_buggy_host_is_never_proved(tmp_path: Path) -> None:
@@ -68,25 +79,3 @@ def test_a_buggy_host_is_never_proved(tmp_path: Path) -> None:
     assert [o.verdict for o in got] != [PROVED]
     assert len(got) == 1 and got[0].certificate is None
     assert not list(tmp_path.iterdir())
-
-
-@pytest.mark.slow
-def test_proves_at_three_objects_what_k_induction_does_not(tmp_path: Path) -> None:
-    """PROPERTY under quickjs-ng-0.6 at objects=3: not k-inductive for small k, PROVED here from
-    clauses mined at objects=2, and the certificate passes the fresh re-check from the file alone."""
-    from specmc.model.symbolic import relation
-    from specmc.proofs.engines.kind import kind
-
-    loaded = _loaded("quickjs-ng-0.6", 3, (PROPERTY,), str(tmp_path))
-    p = loaded.properties[0]
-    what, _k, _path = kind(loaded.program, relation(loaded.program, selector=True), p.holds, 3, None)
-    assert what == "bounded"
-    got: list[Outcome] = []
-    houdini.run(loaded, got.append)
-    assert [o.verdict for o in got] == [PROVED], got
-    assert got[0].certificate is not None
-    checked = certificate.recheck_file(got[0].certificate)
-    assert checked.head["property"] == PROPERTY and checked.head["bounds"].startswith("objects=3")
-
-
-PROPERTY = "weakref-not-dangling"
