@@ -10,10 +10,10 @@ or 2, searched to the end by the native explorer) and lifted to the target bound
    variables. A variable is a scalar (the same variable at every bound: stack, queue, cells,
    registrations) or an object's field `f[i]`; a pair binds one object index i (both variables
    scalar, or at object i) or two, i != j. Values that name objects are read relative to the
-   binding (object i, object j, some other object) and cells by their index, so a clause seen at
-   m objects is one clause per binding at the target bound. A clause is kept where the small
-   model's reachable states show it (over every binding), and an implication only where it says
-   more than the unary clause of its y.
+   binding (object i, object j, some other object), cells and Symbols by their place after the
+   objects, so a clause seen at m objects is one clause per binding at the target bound. A
+   clause is kept where the small model's reachable states show it (over every binding), and an
+   implication only where it says more than the unary clause of its y.
 2. **Filter.** The target model's first reachable states (a capped breadth-first search) drop
    every clause one of them breaks: no invariant can exclude a reachable state.
 3. **Prune (Houdini).** One incremental solver holds T(x, x') and, behind one assumption literal
@@ -65,7 +65,7 @@ MINE_MAX_STATES = 3_000_000  # a small model whose search is cut is not mined
 FILTER_STATES = 3_000_000  # the target model's first reachable states, to drop clauses cheaply
 
 # abstract values of a reference relative to a binding (i, j): object i, object j, another object,
-# cell c (CELL + c)
+# and a value k places past the objects (cell k, or past the cells a Symbol): _CELL + k
 _I, _J, _OTHER, _CELL = 1000, 1001, 1002, 2000
 
 
@@ -124,10 +124,10 @@ def slots_of(layout: Layout) -> list[Slot]:
 
 def abstract(v: int, layout: Layout, i: int, j: int) -> int:
     """A reference value relative to the binding (objects i, j) of a `layout`."""
-    n, cells = layout.bounds.objects, layout.bounds.cells
+    n = layout.bounds.objects
     if OBJ <= v < OBJ + n:
         return _I if v - OBJ == i else _J if v - OBJ == j else _OTHER
-    if OBJ + n <= v < OBJ + n + cells:
+    if v >= OBJ + n:  # cells, then Symbols (model/layout.py): their encoding moves with the heap
         return _CELL + v - OBJ - n
     return v
 
