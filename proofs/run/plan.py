@@ -89,6 +89,19 @@ class _Locator:
                     return Loc(self.path, i + 1, m.start() + 1)
         return Loc(self.path, max(start, 0) + 1, 1)
 
+    def nth(self, needle: str, n: int, after: Loc) -> Loc:
+        """The n-th (from 1) mention of `needle` as a whole word, from `after` on: the repeat of
+        a name in a list, which may span lines. `after` itself when there are fewer."""
+        pat = re.compile(r'(?<![\w-])"?' + re.escape(needle) + r'"?(?![\w-])')
+        seen = 0
+        for i in range(after.line - 1, len(self.lines)):
+            col = after.column - 1 if i == after.line - 1 else 0
+            for m in pat.finditer(self.lines[i], col):
+                seen += 1
+                if seen == n:
+                    return Loc(self.path, i + 1, m.start() + 1)
+        return after
+
     def key(self, key: str, start: int = 0) -> Loc:
         """Where `key` is assigned (`key = ...`, quoted or not, also inside an inline table), from
         line `start` on. A bare search for the word would stop at `name = "default bounds"`
@@ -158,12 +171,23 @@ def parse_plan(path: str, text: str) -> Plan:
     if not isinstance(runs, list) or not runs:
         raise _error("E071", Loc(path, 1, 1), where, what="no [[run]] table")
     base = Path(path).parent
-    out = []
+    out: list[Run] = []
     start = 0
     for n, raw in enumerate(runs):
         loc = where.find("[[run]]", "[[tool.specmc.run]]", start=start)
         start = loc.line
-        out.append(_run(raw, n, loc, base, where))
+        if not isinstance(raw, dict):  # `run = [1]`: a list, but not of tables
+            raise _error("E073", where.key("run"), where, key="run", want="an array of tables ([[run]])",
+                         got=type(raw).__name__)
+        run = _run(raw, n, loc, base, where)
+        # runs are told apart by name: in reports, and where an expectation is looked up again
+        first = next((r for r in out if r.name == run.name), None)
+        if first is not None:
+            at = where.key("name", start=loc.line - 1) if "name" in raw else loc
+            line = first.loc.line if first.loc else 0
+            raise _error("E071", at, where,
+                         what=f"a second run named '{run.name}' (the first at line {line})")
+        out.append(run)
     return Plan(path, tuple(out))
 
 
@@ -184,18 +208,33 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
         return v
 
     def strings(key: str, default: list[str]) -> tuple[str, ...]:
+        """A list of names, each once. A bare string is refused, not read as a list of one:
+        `properties = "spec-asserts"` is most likely a list whose brackets were forgotten, and
+        TOML gives no way to tell. A name written twice is a slip that would check (or load) the
+        same thing twice; the message points at the repeat."""
         v = raw.get(key, default)
-        if isinstance(v, str):
-            v = [v]
+        at = where.key(key, start=loc.line - 1)
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise _error("E073", where.key(key, start=loc.line - 1), where, key=key,
-                         want="a list of strings", got=type(v).__name__)
+            got = "a string" if isinstance(v, str) else type(v).__name__
+            raise _error("E073", at, where, key=key, want="a list of strings", got=got)
+        for i, x in enumerate(v):
+            if x in v[:i]:
+                again = where.nth(x, 2, at)
+                raise _error("E071", again, where, what=f"'{x}' twice in the list '{key}' of one run")
         return tuple(v)
 
     name = typed("name", str, f"run {n + 1}")
     specs = tuple(s if s == "embedded" else str((base / s).resolve()) for s in strings("spec", ["embedded"]))
     hosts = tuple(h if h in shipped() else str((base / h).resolve()) if h.endswith(".html") else h
                   for h in strings("hosts", list(shipped())))
+    if not hosts:  # a run that checks nothing would pass with "0 results"
+        raise _error("E073", where.key("hosts", start=loc.line - 1), where, key="hosts",
+                     want="a list of at least one host (leave the key out for every shipped one)",
+                     got="an empty list")
+    if len(set(hosts)) < len(hosts):  # two spellings of one profile file
+        twice = next(h for i, h in enumerate(hosts) if h in hosts[:i])
+        raise _error("E071", where.key("hosts", start=loc.line - 1), where,
+                     what=f"the host profile {twice} twice in the list 'hosts' of one run")
     for h in hosts:
         if h not in shipped() and not h.endswith(".html"):
             raise _error("E060", where.find(h, start=loc.line - 1), where, name=h, known=", ".join(shipped()))

@@ -556,6 +556,31 @@ def test_plan_errors_point_at_their_own_line(tmp_path, objects, verdict, code, n
     _bad(specmc("check", "--plan", str(plan)), code, _line_col(plan, needle))
 
 
+RUN = '[[run]]\nname = "{name}"\nhosts = {hosts}\nproperties = {props}\nbounds = "objects=1"\n'
+
+
+@pytest.mark.parametrize("text, code, at, say", [
+    # checked nothing and said "0 results", with an empty JUnit file
+    (RUN.format(name="a", hosts="[]", props='["spec-asserts"]'), "E073", "3:1", "not an empty list"),
+    # a bare string was read as a list of one: brackets forgotten are not a list
+    (RUN.format(name="a", hosts='["v8"]', props='"spec-asserts"'), "E073", "4:1",
+     "must be a list of strings, not a string"),
+    (RUN.format(name="a", hosts='["v8", "ecma262", "v8"]', props="[]"), "E071", "3:27",
+     "'v8' twice in the list 'hosts'"),
+    (RUN.format(name="a", hosts='["v8"]', props='["spec-asserts",\n  "spec-asserts"]'), "E071", "5:3",
+     "'spec-asserts' twice in the list 'properties'"),
+    (RUN.format(name="a", hosts='["v8"]', props="[]") + RUN.format(name="a", hosts='["ecma262"]', props="[]"),
+     "E071", "7:1", "a second run named 'a' (the first at line 1)"),
+])
+def test_plan_slips_that_were_accepted_are_located_errors(tmp_path, text, code, at, say):
+    """Each plan used to run with exit 0: checking nothing, checking one thing twice, or two runs
+    a report cannot tell apart. The message points at the repeat, not at the first mention."""
+    plan = tmp_path / "specmc.toml"
+    plan.write_text(text)
+    first = _bad(specmc("check", "--plan", str(plan), "--quiet"), code, f"{plan}:{at}")
+    assert say in first, first
+
+
 @pytest.mark.parametrize(("variable", "args"), [
     ("SPECMC_CERTIFICATES", ["check", "--host", "ecma262", "--property", "held-value-once", "--bounds",
                              "objects=1,frames=2"]),

@@ -104,6 +104,24 @@ def test_stale_expectation_exits_1(tmp_path):
     assert "stale expectation" in r.stdout and "gone-engine" in r.stdout
 
 
+def test_an_expectation_the_run_never_checks_is_stale(tmp_path):
+    """`[run.expect.v8]` in a run whose hosts leave v8 out, and an expectation for a property the
+    run does not list, were read and never compared with anything (exit 0). They fail as stale,
+    located at the expectation; one that --host narrows away is the plan's still, not stale."""
+    plan = tmp_path / "specmc.toml"
+    plan.write_text('[[run]]\nhosts = ["ecma262", "v8"]\nproperties = ["spec-asserts"]\n'
+                    'bounds = "objects=1"\nengine = "explicit"\n'
+                    '[run.expect.v8]\nspec-asserts = "PROVED"\n'
+                    '[run.expect."quickjs-ng-0.5"]\nspec-asserts = "PROVED"\n'
+                    '[run.expect.ecma262]\nheld-value-once = "PROVED"\n')
+    r = specmc("check", "--host", "ecma262", "--format", "json", "--quiet", "--certificates",
+               str(tmp_path / "c"), cwd=tmp_path)
+    assert r.returncode == exitcodes.FINDING, r.stderr
+    stale = {(s["host"], s["property"]): (s["where"], s["why"]) for s in json.loads(r.stdout)["stale"]}
+    assert stale == {("quickjs-ng-0.5", "spec-asserts"): ("specmc.toml:9:1", "not among the run's hosts"),
+                     ("ecma262", "held-value-once"): ("specmc.toml:11:1", "not among the run's properties")}
+
+
 @pytest.mark.parametrize("fmt", ["sarif", "markdown", "text"])
 def test_formats(plan_dir, fmt):
     r = specmc("check", "--property", "cleanup-not-on-free-stack", "--host", "quickjs-ng-0.5",
