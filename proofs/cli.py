@@ -101,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     mu.add_argument("--properties-file", action="append", default=[], metavar="FILE",
                     help="a Python file that registers more properties (they may kill mutants too)")
     mu.add_argument("--max-states", type=int, default=2_000_000)
-    mu.add_argument("--workers", type=int, default=0, help="mutants run side by side (default: one per core)")
+    mu.add_argument("--workers", type=int, metavar="N",
+                    help="mutants run side by side, at least 1 (default: one per core)")
     mu.add_argument("--min-score", type=float, default=0.0,
                     help="exit 1 when the share of counted mutants killed is below this (0 to 1)")
     mu.add_argument("--format", choices=("text", "json"), default="text")

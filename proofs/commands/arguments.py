@@ -65,6 +65,9 @@ def check_numbers(args: argparse.Namespace) -> None:
     max_states = getattr(args, "max_states", None)
     if max_states is not None and max_states < 1:
         raise _number_error("--max-states", "a whole number, at least 1", max_states)
+    workers = getattr(args, "workers", None)  # mutate: 0 side by side would run no mutant
+    if workers is not None and workers < 1:
+        raise _number_error("--workers", "a whole number, at least 1", workers)
     top = getattr(args, "top", None)
     if top is not None and top < 0:
         raise _number_error("--top", "a whole number, at least 0", top)

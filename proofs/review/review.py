@@ -34,6 +34,7 @@ from specmc.proofs import exitcodes
 from specmc.proofs.certify.certificate import file_digest
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.properties import select
+from specmc.proofs.properties.userfile import load_properties_file
 from specmc.proofs.review.changes import AlgorithmChange, UnknownStep, algorithm_changes, new_unknown
 from specmc.proofs.review.hand import HandChange, hand_changes
 from specmc.proofs.review.order import order_line, rerun_order
@@ -229,6 +230,11 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         hand = hand_changes(base, head, hand_modelled(substituted))
         verdicts: list[VerdictPair] = []
         for run in runs:
+            # the plan's own properties files, as check loads them (paths resolved by the plan):
+            # a plan naming a property they register was refused (E061), and one checking the
+            # whole catalogue left theirs out
+            for f in run.properties_files:
+                load_properties_file(f)
             props = tuple(p.id for p in select(list(run.properties)))
             for name in run.hosts:
                 host = hosts[name]

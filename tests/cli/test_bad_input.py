@@ -502,6 +502,7 @@ def test_an_engine_interrupted_alone_is_unknown_not_an_internal_error(tmp_path):
     (("witness", "--host", "v8", "--property", "held-value-once", "--timeout", "nan"), "E075", "--timeout"),
     (("review", "a.html", "b.html", "--timeout", "inf"), "E075", "--timeout"),
     (("explore", "--max-states", "0"), "E075", "--max-states"),
+    (("mutate", "--workers", "0"), "E075", "--workers must be a whole number, at least 1, not 0"),
     (("check", "--bounds", "objects=2,objects=3"), "E054", "'objects' is given twice"),
     (("explore", "--bounds", "objects=2, cells=1, objects=2"), "E054", "'objects' is given twice"),
 ])

@@ -353,3 +353,34 @@ def test_bad_sides_and_stores_exit_2_located_and_leave_the_report_alone(tmp_path
         assert code in r.stderr and where in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert report.read_text() == "the previous review\n", args
+
+
+USER_PROPERTY = '''from specmc.proofs.properties import Property, register
+
+
+def holds(program, S):
+    return S.d.not_(S.d.ne(S.get("obj_status", 0), 0))
+
+
+register(Property("no-objects", "no object is ever allocated", "sec-weak-ref-objects", holds))
+'''
+
+
+@pytest.mark.parametrize("properties", ['["no-objects"]', "[]"], ids=["named", "catalogue"])
+def test_review_loads_the_plans_properties_files(tmp_path: Path, properties: str) -> None:
+    """The plan's `properties_files` (relative to the plan, as check reads them): a plan naming
+    a property one registers was refused (E061), and one listing none checked only the catalogue."""
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "mine.py").write_text(USER_PROPERTY)
+    plan = tmp_path / "specmc.toml"
+    plan.write_text(f'[[run]]\nname = "r"\nhosts = ["ecma262"]\nproperties = {properties}\n'
+                    'properties_files = ["up/mine.py"]\nbounds = "objects=1"\nengine = "explicit"\n')
+    text = str(SHARED / "current" / "finreg-excerpt.html")
+    r = _specmc("review", text, text, "--plan", str(plan), "--format", "json", "--no-cache", "--quiet",
+                "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.OK, r.stderr
+    verdicts = {v["property"]: (v["base"], v["head"]) for v in json.loads(r.stdout)["verdicts"]}
+    assert verdicts["no-objects"] == ("VIOLATED", "VIOLATED")  # the user's predicate, evaluated
+    from specmc.proofs.properties import CATALOGUE
+
+    assert set(verdicts) == ({"no-objects"} if properties != "[]" else {"no-objects", *CATALOGUE})
