@@ -44,6 +44,7 @@ from specmc.proofs.run.check import Overrides, decide
 from specmc.proofs.run.plan import Plan
 from specmc.proofs.verdict import UNKNOWN, VIOLATED, Outcome
 from specmc.spec.diagnostics import SpecError
+from specmc.spec.ir import Step
 
 # ----------------------------------------------------------------------------------- verdicts
 
@@ -229,6 +230,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                        for sub in f.substituted}
         hand = hand_changes(base, head, hand_modelled(substituted))
         verdicts: list[VerdictPair] = []
+        b_steps, h_steps = _step_index(base), _step_index(head)
         for run in runs:
             # the plan's own properties files, as check loads them (paths resolved by the plan):
             # a plan naming a property they register was refused (E061), and one checking the
@@ -253,8 +255,8 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                     progress(order_line(run.name, name, model.changed, order, first))
                 h_out = _verdicts(run, host, head, hf, order, certificates, progress, cache, disk) if redo \
                     else b_out
-                verdicts += [_pair(run.name, host.name, _shown(b_out[p], base), _shown(h_out[p], head),
-                                   same, touched, p in first) for p in props]
+                verdicts += [_pair(run.name, host.name, _shown(b_out[p], base, b_steps),
+                                   _shown(h_out[p], head, h_steps), same, touched, p in first) for p in props]
     return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
                   round(time.monotonic() - started, 3), hand, strict)
 
@@ -334,11 +336,50 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
     return {p: o for p, o in out.items() if o is not None}
 
 
-def _shown(o: Outcome, side: Side) -> Outcome:
-    """Trace locations as the user named the files (a git path, not the private copy), and the
-    reason located on the side (`HEAD:spec.html:12:3`)."""
-    if not side.shown:
-        return o
-    trace = tuple({**t, "file": side.shown.get(t.get("file", ""), t.get("file", ""))} if "file" in t else t
-                  for t in o.trace)
+# where each step of a side's text is: (clause id, step number) -> (algorithm name, the step) for
+# each algorithm of the clause that has a step of that number (a clause may hold several: a
+# built-in and the job closure it creates)
+StepIndex = dict[tuple[str, str], list[tuple[str, Step]]]
+# what a trace step's text gets before the step's own text when it is not the step's first visit
+# (model/trace.py build_trace)
+_VISITS = ("(returned to) ", "(next iteration) ")
+
+
+def _step_index(side: Side) -> StepIndex:
+    index: StepIndex = {}
+    for a in side.spec.algorithms:
+        for st in a.walk():
+            index.setdefault((a.clause, st.number), []).append((a.name, st))
+    return index
+
+
+def _here(t: dict[str, Any], steps: StepIndex) -> dict[str, Any]:
+    """A trace step located in this side's text. A verdict is shared by every text with the same
+    model (the caches key it by the model's digest, and HEAD takes BASE's when the models are
+    equal), but its trace was built on one of them: a text with comments added above has the
+    same steps on other lines. The step is found again by clause and number, and where the
+    clause has several algorithms with that step, by the innermost of them on the stack (the
+    stack is the one after the step: a call has pushed its callee, a return popped itself). A
+    step this text does not have (a host profile's) keeps its place."""
+    if "file" not in t or not t.get("step"):
+        return t
+    found = steps.get((t.get("clause", ""), t["step"]), [])
+    if len(found) > 1:
+        stack = list(t.get("stack", ()))
+        found = sorted((f for f in found if f[0] in stack), key=lambda f: -stack.index(f[0]))[:1]
+    if not found:
+        return t
+    st = found[0][1]
+    visit = next((v for v in _VISITS if t.get("text", "").startswith(v)), "")
+    return {**t, "file": st.loc.file, "line": st.loc.line, "text": visit + st.text}
+
+
+def _shown(o: Outcome, side: Side, steps: StepIndex) -> Outcome:
+    """Trace locations in the side's own text (`_here`; `steps` is the side's `_step_index`), as
+    the user named its files (a git path, not the private copy), and the reason located on the
+    side (`HEAD:spec.html:12:3`)."""
+    trace = tuple(_here(t, steps) for t in o.trace)
+    if side.shown:
+        trace = tuple({**t, "file": side.shown.get(t["file"], t["file"])} if "file" in t else t
+                      for t in trace)
     return replace(o, trace=trace, reason=side.locate(o.reason))

@@ -384,3 +384,33 @@ def test_review_loads_the_plans_properties_files(tmp_path: Path, properties: str
     from specmc.proofs.properties import CATALOGUE
 
     assert set(verdicts) == ({"no-objects"} if properties != "[]" else {"no-objects", *CATALOGUE})
+
+
+def test_cached_verdicts_are_located_in_the_text_reviewed(tmp_path: Path) -> None:
+    """A verdict from the cache was computed on another text with the same model: its trace kept
+    that text's file and lines (`::error file=y.html,...` when reviewing w.html, whose comment
+    lines moved every step). Every location shown is the current text's, as --no-cache gives."""
+    base = SHARED / "current" / "finreg-excerpt.html"
+    text = base.read_text(encoding="utf-8")
+    step = "\n        1. Remove _cell_ from _finalizationRegistry_.[[Cells]].\n"
+    assert text.count(step) == 1
+    y = tmp_path / "y.html"
+    y.write_text(text.replace(step, "\n"), encoding="utf-8")  # held-value-once: PROVED -> VIOLATED
+    w = tmp_path / "w.html"
+    w.write_text("<!-- editorial note -->\n" * 7 + y.read_text(encoding="utf-8"), encoding="utf-8")
+    plan = tmp_path / "specmc.toml"
+    plan.write_text('[[run]]\nname = "r"\nhosts = ["ecma262"]\nproperties = ["held-value-once"]\n'
+                    'bounds = "objects=1"\nengine = "explicit"\n')
+    common = ["--plan", str(plan), "--quiet", "--certificates", str(tmp_path / "c")]
+    cache = ["--cache", str(tmp_path / "v")]
+    assert _specmc("review", str(base), str(y), *common, *cache).returncode == exitcodes.FINDING
+    runs = {how: _specmc("review", str(base), str(w), *common, "--format", fmt, *extra)
+            for how, fmt, extra in [("cached", "github", cache), ("fresh", "github", ["--no-cache"]),
+                                    ("cached-json", "json", cache), ("fresh-json", "json", ["--no-cache"])]}
+    assert all(r.returncode == exitcodes.FINDING for r in runs.values()), runs
+    error = [line for line in runs["cached"].stdout.splitlines() if line.startswith("::error")]
+    assert error == [line for line in runs["fresh"].stdout.splitlines() if line.startswith("::error")]
+    assert len(error) == 1 and f"file={w}," in error[0] and "y.html" not in runs["cached"].stdout
+    traces = [[v["trace"] for v in json.loads(runs[k].stdout)["verdicts"]]
+              for k in ("cached-json", "fresh-json")]
+    assert traces[0] == traces[1] and any(traces[0])
