@@ -107,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="exit 1 when the share of counted mutants killed is below this (0 to 1)")
     mu.add_argument("--format", choices=("text", "json"), default="text")
     mu.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    mu.add_argument("--force", action="store_true",
+                    help="let --out replace an existing file (never one the run reads)")
 
     ck = sub.add_parser("check", help="run a verification plan: every verdict against its expectation")
     ck.add_argument("--plan", metavar="FILE",
@@ -129,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--out", metavar="FILE",
                     help="write the report here (atomically) instead of stdout; with --format html, a "
                          "folder that gets index.html and one trace-N.json per counterexample")
+    ck.add_argument("--force", action="store_true",
+                    help="let --out replace an existing file (never one the run reads)")
     ck.add_argument("--quiet", action="store_true", help="no progress on stderr (errors still go there)")
     ck.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates are written (default: $SPECMC_CERTIFICATES, else "
@@ -151,6 +155,8 @@ def _parser() -> argparse.ArgumentParser:
     wt.add_argument("--bounds", metavar="K=V,...", help="override the run's bounds")
     wt.add_argument("--timeout", type=float, metavar="S", help="seconds for the search")
     wt.add_argument("--out", metavar="FILE", help="write the program here (atomically) instead of stdout")
+    wt.add_argument("--force", action="store_true",
+                    help="let --out replace an existing file (never one the run reads)")
     wt.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates go if the property turns out to hold")
 
@@ -170,6 +176,8 @@ def _parser() -> argparse.ArgumentParser:
                     help=f"one or more of {', '.join(REVIEW_FORMATS)}; several need --out DIR, which "
                          "gets review.<ext> for each")
     rv.add_argument("--out", metavar="FILE|DIR", help="write the report here (atomically) instead of stdout")
+    rv.add_argument("--force", action="store_true",
+                    help="let --out replace an existing file (never one the run reads)")
     rv.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates are written")
     rv.add_argument("--cache", default="", metavar="DIR",

@@ -129,6 +129,87 @@ def check_file(option: str, given: str) -> None:
     check_folder(option, given, p.parent)
 
 
+def out_files(args: argparse.Namespace) -> tuple[Path, ...]:
+    """The files `--out` will name: the file itself, or in a folder (check's html, a review in
+    several formats) the files the command writes there. check's html writes one trace-N.json
+    per counterexample, a number known only at the end: any trace-*.json there counts."""
+    out = getattr(args, "out", None)
+    if not out:
+        return ()
+    from specmc.proofs.report.formats import REVIEW_FORMATS
+
+    fmt = getattr(args, "format", None)
+    folder = Path(out).absolute()
+    if fmt == "html":
+        return (folder / "index.html", *sorted(folder.glob("trace-*.json")))
+    if isinstance(fmt, tuple) and len(fmt) > 1:
+        return tuple(folder / f"review.{REVIEW_FORMATS[f]}" for f in fmt)
+    return (folder,)
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_not_input(args: argparse.Namespace, inputs: list[tuple[str, str]]) -> None:
+    """`--out` never names what the run reads: `check --plan mine.toml --out mine.toml` replaced the
+    plan with its report. `inputs` is (path, what it is) for every file the run reads (a folder of
+    clause files counts for every file in it). Refused even with --force, and before any work."""
+    out = getattr(args, "out", None)
+    targets = out_files(args)
+    for given, what in inputs:
+        if given == "embedded" or not given:
+            continue
+        p = Path(given)
+        for t in targets:
+            # a folder of clause files: a .html written anywhere in it would be read as one
+            inside = p.is_dir() and t.suffix in (".html", ".emu") and t.resolve().is_relative_to(p.resolve())
+            if _same(t, p) or inside:
+                raise _unwritable("--out", out, f"{t} is {what}, which this run reads; choose another file")
+
+
+def run_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(path, what it is) for every file or folder this command reads: the plan (given or found)
+    and its runs' spec texts, host profiles and properties files, and those given on the command
+    line; review's BASE and HEAD when they are on disk."""
+    def listed(name: str) -> list[str]:
+        v = getattr(args, name, None)
+        return [] if v is None else [v] if isinstance(v, str) else list(v)
+
+    inputs: list[tuple[str, str]] = []
+    if hasattr(args, "plan"):
+        from specmc.proofs.run.plan import load_plan
+
+        found = find_plan(args.plan)
+        if found is not None:
+            inputs.append((found, "the plan"))
+            for run in load_plan(found).runs:
+                inputs += [(s, "a spec text of the plan") for s in run.specs]
+                inputs += [(h, "a host profile of the plan") for h in run.hosts if "/" in h]
+                inputs += [(f, "a properties file of the plan") for f in run.properties_files]
+    inputs += [(s, "a spec text given with --spec") for s in listed("spec")]
+    inputs += [(h, "a host profile given with --host") for h in listed("host") if host_arg(h) != h
+               or h.startswith("/")]
+    inputs += [(f, "a properties file given with --properties-file") for f in listed("properties_file")]
+    if getattr(args, "command", "") == "review" and not args.repo:
+        inputs += [(args.base, "the BASE text"), (args.head, "the HEAD text")]
+    return inputs
+
+
+def check_overwrite(args: argparse.Namespace) -> None:
+    """An existing file is replaced only with --force: it may be one the user wrote (a properties
+    file given as `witness --out`). specmc cannot tell its own report from the user's file by its
+    contents (a text report starts with the run's name), so it does not guess."""
+    if getattr(args, "force", False):
+        return
+    for t in out_files(args):
+        if t.exists() or t.is_symlink():
+            raise _unwritable("--out", args.out, f"{t} exists (--force replaces it)")
+
+
 def check_outputs(args: argparse.Namespace) -> None:
     """Every place this command will write, before any work starts: a report that cannot be
     written after an hour of checking, or a certificate folder that makes every engine fail, is
@@ -143,6 +224,8 @@ def check_outputs(args: argparse.Namespace) -> None:
             check_folder("--out", out)
         else:
             check_file("--out", out)
+        check_not_input(args, run_inputs(args))
+        check_overwrite(args)
     certificates = getattr(args, "certificates", None)
     if certificates is not None:  # the default folder is checked too: a read-only home is input as well
         from specmc.proofs.run.job import default_certificates

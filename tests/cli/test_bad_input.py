@@ -646,3 +646,84 @@ def test_explore_reads_every_spec_it_is_given_and_mutate_takes_one() -> None:
     assert f"{text}:66:7: error E087: algorithm 'HostMakeJobCallback' is defined twice" in r.stderr
     r = specmc("mutate", "--spec", text, "--spec", text)
     assert r.returncode == exitcodes.INPUT_ERROR and "--spec takes one file and was given twice" in r.stderr
+
+
+# --- nothing a user wrote is replaced by --out ----------------------------------------------
+
+TINY = '[[run]]\nhosts = ["ecma262"]\nproperties = ["spec-asserts"]\nproperties_files = ["{pfile}"]\n' \
+       'bounds = "objects=1"\nengine = "explicit"\n'
+MINE = "from specmc.proofs.properties import CATALOGUE  # the user's own file\n"
+
+
+def _mine(tmp_path: Path) -> dict[str, Path]:
+    """A user's folder: a plan, the properties file it names, a spec text, another properties
+    file, and an unrelated file of theirs."""
+    (tmp_path / "up").mkdir()
+    files = {"plan": tmp_path / "mine.toml", "planprops": tmp_path / "up" / "p.py",
+             "spec": tmp_path / "spec.html", "props": tmp_path / "myp.py", "notes": tmp_path / "notes.txt"}
+    files["plan"].write_text(TINY.format(pfile="up/p.py"))
+    files["planprops"].write_text(MINE)
+    files["spec"].write_text((ROOT.parent / "shared" / "ecma262" / "current" / "finreg-excerpt.html")
+                             .read_text(encoding="utf-8"))
+    files["props"].write_text(MINE)
+    files["notes"].write_text("my notes\n")
+    return files
+
+
+@pytest.mark.parametrize("args, target, say", [
+    (["check", "--plan", "{plan}", "--out", "{plan}"], "plan", "is the plan, which this run reads"),
+    (["check", "--plan", "{plan}", "--out", "{planprops}"], "planprops", "a properties file of the plan"),
+    (["check", "--plan", "{plan}", "--spec", "{spec}", "--format", "json", "--out", "{spec}"], "spec",
+     "a spec text given with --spec"),
+    (["witness", "--plan", "{plan}", "--host", "ecma262", "--property", "spec-asserts",
+      "--properties-file", "{props}", "--out", "{props}"], "props", "given with --properties-file"),
+    (["review", "{spec}", "{spec}", "--plan", "{plan}", "--out", "{spec}"], "spec", "the BASE text"),
+    (["mutate", "--spec", "{spec}", "--out", "{spec}"], "spec", "a spec text given with --spec"),
+])
+def test_out_is_never_an_input_even_with_force(tmp_path, args, target, say):
+    """`check --plan mine.toml --out mine.toml` replaced the plan it had read with its report. Every
+    command with --out refuses one of its inputs, before any work, and --force does not change it."""
+    files = _mine(tmp_path)
+    before = {k: f.read_bytes() for k, f in files.items()}
+    for force in ([], ["--force"]):
+        r = specmc(*[a.format(**files) for a in args], *force, cwd=tmp_path)
+        first = _bad(r, "E077")
+        assert f"{files[target]} is " in first and say in first, first
+        assert len(r.stderr.splitlines()) == 1, r.stderr  # one line, and no progress: nothing ran
+    assert {k: f.read_bytes() for k, f in files.items()} == before
+
+
+@pytest.mark.parametrize("args, written", [
+    (["witness", "--plan", "{plan}", "--host", "ecma262", "--property", "spec-asserts", "--out", "{props}"],
+     "{props}"),
+    (["check", "--plan", "{plan}", "--out", "{notes}"], "{notes}"),
+    (["mutate", "--out", "{notes}"], "{notes}"),
+    (["review", "{spec}", "{spec}", "--plan", "{plan}", "--format", "json,markdown", "--out", "{dir}"],
+     "{dir}/review.md"),
+    (["check", "--plan", "{plan}", "--format", "html", "--out", "{dir}"], "{dir}/index.html"),
+])
+def test_an_existing_file_is_replaced_only_with_force(tmp_path, args, written):
+    """`witness --out myp.py` replaced the user's properties file. specmc cannot tell its own
+    report from a file the user wrote (a text report starts with the run's name), so any existing
+    file at a place --out writes is refused, before any work, unless --force says to replace it."""
+    files = {**_mine(tmp_path), "dir": tmp_path / "reports"}
+    files["dir"].mkdir()
+    target = Path(written.format(**files))
+    target.write_text("mine\n") if not target.exists() else None
+    before = target.read_bytes()
+    r = specmc(*[a.format(**files) for a in args], cwd=tmp_path)
+    first = _bad(r, "E077")
+    assert f"{target} exists (--force replaces it)" in first and len(r.stderr.splitlines()) == 1, r.stderr
+    assert target.read_bytes() == before
+
+
+def test_force_replaces_a_report(tmp_path):
+    files = _mine(tmp_path)
+    report = tmp_path / "report.json"
+    report.write_text("the previous report\n")
+    args = ["check", "--plan", str(files["plan"]), "--format", "json", "--out", str(report), "--quiet",
+            "--certificates", str(tmp_path / "c")]
+    assert specmc(*args, cwd=tmp_path).returncode == exitcodes.INPUT_ERROR
+    r = specmc(*args, "--force", cwd=tmp_path)
+    assert r.returncode == exitcodes.OK, r.stderr
+    assert json.loads(report.read_text())["results"][0]["verdict"] == "PROVED"

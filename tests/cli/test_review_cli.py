@@ -348,7 +348,7 @@ def test_bad_sides_and_stores_exit_2_located_and_leave_the_report_alone(tmp_path
     ]
     for args, code, where in cases:
         r = _specmc("review", *args, "--plan", str(tmp_path / "specmc.toml"), "--format", "markdown",
-                    "--out", str(report))
+                    "--out", str(report), "--force")  # --force: the refusal must come from the input
         assert r.returncode == exitcodes.INPUT_ERROR, (args, r.stdout, r.stderr)
         assert code in r.stderr and where in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
