@@ -34,8 +34,12 @@ def run_witness(args: argparse.Namespace) -> int:
     if found is None:
         if row is not None and unbuildable([row]):
             return exitcodes.INPUT_ERROR
-        verdict = row.outcome.label if row else "no result"
-        print(f"specmc: no counterexample for {args.property} under {args.host}: {verdict}", file=sys.stderr)
+        # why there is none, as check's row says it: a cut search names its bound or limit
+        why = "no result"
+        if row is not None:
+            o = row.outcome
+            why = f"{o.label} at {row.bounds}" + (f" ({o.reason})" if o.reason else "")
+        print(f"specmc: no counterexample for {args.property} under {args.host}: {why}", file=sys.stderr)
         return exitcodes.FINDING
     if args.out:
         write_atomic(args.out, found.source)

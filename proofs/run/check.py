@@ -136,8 +136,11 @@ class Overrides:
                 for r, h, p in zip(runs, hosts, props, strict=True) if h is not None and p is not None]
 
     def apply(self, run: Run) -> Run:
+        """The run with the command line's values. A run whose bounds --bounds changed is named for
+        them too: progress and reports showed "[default bounds]" for a run at objects=1."""
         bounds: Bounds = parse_bounds(self.bounds, run.bounds) if self.bounds else run.bounds
-        return replace(run, specs=self.specs or run.specs, engine=self.engine or run.engine,
+        name = run.name if bounds == run.bounds else f"{run.name}, --bounds {self.bounds}"
+        return replace(run, name=name, specs=self.specs or run.specs, engine=self.engine or run.engine,
                        bounds=bounds, depth=self.depth if self.depth is not None else run.depth,
                        timeout=self.timeout or run.timeout,
                        properties_files=run.properties_files + tuple(
@@ -165,7 +168,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
         hosts = [load_host(h) for h in run.hosts]  # every host is validated before any engine runs
         names = {h.name for h in hosts}
         expected = {(e.host, e.property): e for e in run.expect}
-        as_planned = next((r for r in plan.runs if r.name == run.name), run)  # before --host/--property
+        as_planned = next((r for r in plan.runs if r.loc == run.loc), run)  # before the overrides
         for e in run.expect:
             why = _stale(e.host, e.property, names, props, as_planned)
             if why:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from xml.etree import ElementTree as ET
@@ -214,6 +215,25 @@ def test_check_and_witness_take_a_properties_file(tmp_path):
     assert w.returncode == exitcodes.OK, w.stderr
     text = (tmp_path / "w.js").read_text()
     assert "no-registration under v8" in text and ".register(" in text
+    # the header and the command count the same thing: transitions (the header said "N+1-step")
+    said = re.search(r"from a (\d+)-transition trace", w.stderr)
+    header = re.search(r"^// .* from a (\d+)-transition counterexample\.$", text, re.M)
+    assert said and header and said.group(1) == header.group(1) == str(row["depth"]), (w.stderr, text[:200])
+    # the run is named for the bounds it ran at, not only "[default bounds]"
+    assert "[default bounds]" not in w.stderr and "[default bounds, --bounds objects=1,frames=4]" in w.stderr
+
+
+def test_witness_says_why_there_is_no_counterexample(tmp_path):
+    """A search cut by its bound printed only "BOUNDED" (or "UNKNOWN"), not how far it went."""
+    plan = tmp_path / "shallow.toml"
+    plan.write_text('[[run]]\nname = "shallow"\nhosts = ["ecma262"]\nengine = "bmc"\ndepth = 2\n'
+                    'bounds = "objects=1"\n')
+    w = specmc("witness", "--plan", str(plan), "--host", "ecma262", "--property", "held-value-once",
+               "--engine", "bmc", "--certificates", str(tmp_path / "c"), cwd=tmp_path)
+    assert w.returncode == exitcodes.FINDING, w.stderr
+    assert w.stderr.splitlines()[-1] == (
+        "specmc: no counterexample for held-value-once under ecma262: BOUNDED "
+        "at objects=1,cells=1,frames=6,jobs=1,steps=10000 (no violation in 2 steps)"), w.stderr
 
 
 def test_check_properties_file_that_does_not_load_is_input_error(tmp_path):
