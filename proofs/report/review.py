@@ -354,6 +354,11 @@ RULES = (
 )
 
 
+def _transitions(trace: tuple[dict[str, Any], ...]) -> int:
+    """A counterexample's length as check and witness give it: its steps less the initial state."""
+    return sum(1 for t in trace if t.get("actor") != "init")
+
+
 def _violation_site(v: VerdictPair) -> tuple[str, int]:
     """Where to point: the first touched step on the path, else the last located one."""
     trace = v.head.trace
@@ -372,12 +377,12 @@ def sarif(r: Review) -> str:
             continue
         rule = "spec-hazard" if v.host == REFERENCE_HOST and v.new_violation else "property-violation"
         file, line = _violation_site(v)
+        why = (f" ({_transitions(v.head.trace)}-transition counterexample)" if v.new_violation
+               else f" ({v.head.reason})" if v.head.reason else "")
         res: dict[str, Any] = {
             "ruleId": rule, "level": "error",
             "message": {"text": f"{v.property} under {v.host} (run {v.run}): {v.base.verdict} on base, "
-                                f"{v.head.verdict} on head"
-                                + (f" ({len(v.head.trace)}-step counterexample)" if v.new_violation
-                                   else f" ({v.head.reason})" if v.head.reason else "")},
+                                f"{v.head.verdict} on head{why}"},
             "properties": {"run": v.run, "host": v.host, "property": v.property, "base": v.base.verdict,
                            "head": v.head.verdict}}
         if file:

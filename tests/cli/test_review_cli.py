@@ -414,3 +414,7 @@ def test_cached_verdicts_are_located_in_the_text_reviewed(tmp_path: Path) -> Non
     traces = [[v["trace"] for v in json.loads(runs[k].stdout)["verdicts"]]
               for k in ("cached-json", "fresh-json")]
     assert traces[0] == traces[1] and any(traces[0])
+    # SARIF counts the counterexample as check and witness do: transitions, not steps
+    sarif = json.loads(_specmc("review", str(base), str(w), *common, "--format", "sarif", *cache).stdout)
+    (flip,) = [r for r in sarif["runs"][0]["results"] if "counterexample" in r["message"]["text"]]
+    assert f"({len(traces[0][0]) - 1}-transition counterexample)" in flip["message"]["text"]
