@@ -167,7 +167,7 @@ def test_out_file_is_replaced_atomically(plan_dir, tmp_path):
     out = tmp_path / "report.json"
     out.write_text("old")
     r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--format", "json", "--out",
-               str(out), "--certificates", str(plan_dir / "certs"), cwd=plan_dir)
+               str(out), "--force", "--certificates", str(plan_dir / "certs"), cwd=plan_dir)
     assert r.returncode == exitcodes.OK
     assert json.loads(out.read_text())["results"][0]["verdict"] == "PROVED"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
@@ -176,7 +176,7 @@ def test_out_file_is_replaced_atomically(plan_dir, tmp_path):
 @pytest.mark.slow
 def test_runs_made_alike_by_overrides_are_checked_once(tmp_path):
     """Two runs that differ only in bounds become the same job under --bounds: one engine run, and
-    a row for each run."""
+    a row for each run; the run whose bounds --bounds changed is named for them."""
     plan = PLAN.format(bounds=SMALL, vacuous="PROVED (vacuous)")
     plan += plan.replace('name = "small"', 'name = "other"').replace(SMALL, "objects=2,frames=5")
     (tmp_path / "specmc.toml").write_text(plan)
@@ -184,7 +184,7 @@ def test_runs_made_alike_by_overrides_are_checked_once(tmp_path):
                str(tmp_path / "c"), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)["results"]
-    assert sorted({row["run"] for row in rows}) == ["other", "small"] and len(rows) == 4
+    assert sorted({row["run"] for row in rows}) == [f"other, --bounds {SMALL}", "small"] and len(rows) == 4
     assert r.stderr.count("ecma262: explicit ...") == 1
 
 
