@@ -48,3 +48,26 @@ def needs_compiler() -> None:
         if os.environ.get("SPECMC_REQUIRE_CC"):
             pytest.fail(f"SPECMC_REQUIRE_CC is set but {e}")
         pytest.skip(str(e))
+
+
+def assert_relation_admits_exactly(program: Program, rel, states) -> None:
+    """Z3's transition relation `rel` (model/symbolic.py `relation`) admits, from each of `states`,
+    exactly the successors the reference interpreter computes: the one semantics, interpreted
+    twice, gives one relation. Each next state Z3 finds is blocked until none is left."""
+    import z3
+    from specmc.model.explore import successors
+
+    solver = z3.Solver()
+    solver.add(rel.trans)
+    for s in states:
+        want = {n for _, n in successors(program, s)}
+        solver.push()
+        solver.add(*[v == s[i] for i, v in enumerate(rel.current)])
+        got = set()
+        while solver.check() == z3.sat:
+            m = solver.model()
+            n = tuple(m.eval(v, model_completion=True).as_long() for v in rel.next)
+            got.add(n)
+            solver.add(z3.Or(*[v != n[i] for i, v in enumerate(rel.next)]))
+        solver.pop()
+        assert got == want, s

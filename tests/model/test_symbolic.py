@@ -16,6 +16,7 @@ from specmc.model.symbolic import command_term, relation
 from specmc.spec.load import load_spec
 
 from tests.conftest import distinct_models
+from tests.model.searching import assert_relation_admits_exactly
 
 PER_HOST = 300
 
@@ -78,20 +79,7 @@ def test_symbolic_relation_admits_exactly_the_concrete_successors(host, selector
         assert {"obj0.p0 = obj1", "delete obj0.p0", "read obj0.p0"} <= fired
         if counting:
             assert any(n.endswith("the step after the free goes on") for n in fired)
-    solver = z3.Solver()
-    solver.add(rel.trans)
-    for s in states:
-        want = {n for _, n in successors(program, s)}
-        solver.push()
-        solver.add(*[v == s[i] for i, v in enumerate(rel.current)])
-        got = set()
-        while solver.check() == z3.sat:
-            m = solver.model()
-            n = tuple(m.eval(v, model_completion=True).as_long() for v in rel.next)
-            got.add(n)
-            solver.add(z3.Or(*[v != n[i] for i, v in enumerate(rel.next)]))
-        solver.pop()
-        assert got == want
+    assert_relation_admits_exactly(program, rel, states)
 
 
 # unregister frees the registration whose held value (obj2) nothing else holds: obj2 is freed

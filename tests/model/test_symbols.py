@@ -6,7 +6,6 @@ is the one without Symbols, byte for byte."""
 from __future__ import annotations
 
 import pytest
-import z3
 from specmc.model.actions import Action, Drop, NewSymbol, Register, Sym, Unregister
 from specmc.model.bounds import Bounds, parse_bounds
 from specmc.model.build import build
@@ -18,7 +17,7 @@ from specmc.proofs.properties import CATALOGUE
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.load import load_spec
 
-from tests.model.searching import search
+from tests.model.searching import assert_relation_admits_exactly, search
 from tests.model.test_object_graph import WITHOUT_GRAPH, _get, _program_digest, _relation_digest, _run
 from tests.model.test_symbolic import reachable, sample
 
@@ -152,17 +151,4 @@ def test_symbolic_relation_admits_exactly_the_concrete_successors_with_symbols(h
     freed = sorted(s for s in seen if s[lay.where("sym_status")[0]] == FREED)
     assert freed
     states = sorted(set(states) | set(freed[:4]))
-    solver = z3.Solver()
-    solver.add(rel.trans)
-    for s in states:
-        want = {n for _, n in successors(program, s)}
-        solver.push()
-        solver.add(*[v == s[i] for i, v in enumerate(rel.current)])
-        got = set()
-        while solver.check() == z3.sat:
-            m = solver.model()
-            n = tuple(m.eval(v, model_completion=True).as_long() for v in rel.next)
-            got.add(n)
-            solver.add(z3.Or(*[v != n[i] for i, v in enumerate(rel.next)]))
-        solver.pop()
-        assert got == want
+    assert_relation_admits_exactly(program, rel, states)
