@@ -327,7 +327,70 @@ class Resumed(Action):
         return "(built-in returned)"
 
 
+@dataclass(frozen=True)
+class NewWeakMap(Action):
+    """`new WeakMap()`: no iterable (bound `weakmaps`)."""
+
+    KIND: ClassVar[str] = "new WeakMap"
+
+    @property
+    def label(self) -> str:
+        return "new WeakMap()"
+
+
+@dataclass(frozen=True)
+class WeakMapSet(Action):
+    """`objR.set(key, value)` on a WeakMap user code holds (bound `weakmaps`)."""
+
+    KIND: ClassVar[str] = "WeakMap set"
+    receiver: int = _slot("this")
+    key: Operand = _operand("key")
+    value: Operand = _operand("value")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.set({operand_name(self.key)}, {operand_name(self.value)})"
+
+
+@dataclass(frozen=True)
+class WeakMapGet(Action):
+    """`objR.get(key)`: the value found becomes one user code holds (bound `weakmaps`)."""
+
+    KIND: ClassVar[str] = "WeakMap get"
+    receiver: int = _slot("this")
+    key: Operand = _operand("key")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.get({operand_name(self.key)})"
+
+
+@dataclass(frozen=True)
+class WeakMapHas(Action):
+    KIND: ClassVar[str] = "WeakMap has"
+    receiver: int = _slot("this")
+    key: Operand = _operand("key")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.has({operand_name(self.key)})"
+
+
+@dataclass(frozen=True)
+class WeakMapDelete(Action):
+    KIND: ClassVar[str] = "WeakMap delete"
+    receiver: int = _slot("this")
+    key: Operand = _operand("key")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.delete({operand_name(self.key)})"
+
+
 CALLS: tuple[type[Action], ...] = (NewRegistry, NewWeakRef, Deref, Unregister, Register)
+# the WeakMap calls (bound `weakmaps`), kept apart from CALLS: the witness generator and the
+# trace read both
+WEAKMAP_CALLS: tuple[type[Action], ...] = (NewWeakMap, WeakMapSet, WeakMapGet, WeakMapHas, WeakMapDelete)
 PROPERTIES: tuple[type[Action], ...] = (SetProperty, DeleteProperty, GetProperty)
-_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, Allocate, NewSymbol, Drop, *PROPERTIES,
-                                                         Collect, Return, Throw, Resumed)}
+_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, *WEAKMAP_CALLS, Allocate, NewSymbol, Drop,
+                                                         *PROPERTIES, Collect, Return, Throw, Resumed)}

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 from specmc.model.bounds import Bounds
 from specmc.model.by_hand import BY_HAND
-from specmc.model.compile import USER, ModelCompiler, dead_loop
+from specmc.model.compile import USER, ModelCompiler, dead_loop, unreached
 from specmc.model.env import Environment
 from specmc.model.errors import ModelError
 from specmc.model.expressions import literal_value
 from specmc.model.heap import unmodelled_field
 from specmc.model.hosts import HostProfile
-from specmc.model.layout import CLEANUP_JOB, EXECUTION, Layout
+from specmc.model.layout import CLEANUP_JOB, EMPTY, EXECUTION, Layout
 from specmc.model.program import AlgInfo, Program
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
@@ -41,6 +41,14 @@ ENTRY_POINTS = (
     "WeakRef",
     "WeakRef.prototype.deref",
     "ClearKeptObjects",
+)
+# the built-ins user code calls with the bound `weakmaps` >= 1 (model/mutator.py)
+WEAKMAP_ENTRY_POINTS = (
+    "WeakMap",
+    "WeakMap.prototype.delete",
+    "WeakMap.prototype.get",
+    "WeakMap.prototype.has",
+    "WeakMap.prototype.set",
 )
 
 
@@ -121,16 +129,20 @@ class Selection:
     unused: tuple[ir.Algorithm, ...] = ()  # the host profile's own algorithms the model never runs
 
 
-def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
+def select_algorithms(spec: ir.Spec, host: HostProfile, weakmaps: int = 0) -> Selection:
     """The entry points and, transitively, every callee the text defines with steps, except
     the operations modelled by hand: for those the text's general definition is listed as a
     substitution instead. A host profile's own algorithm still wins over both.
 
     A callee that is neither defined with steps, nor modelled by hand, nor a hook the environment
     implements is missing (E062), like an entry point the text lacks: a QuickJS-NG profile's call
-    of CanBeHeldWeakly on a text from before 2023 says so, rather than failing at the call."""
+    of CanBeHeldWeakly on a text from before 2023 says so, rather than failing at the call.
+
+    With `weakmaps` the WeakMap built-ins are entry points too; the steps of the WeakMap
+    constructor that user code's `new WeakMap()` never reaches (`model.compile.unreached`) call
+    nothing the model needs."""
     by_name, twice = _named(spec, host)
-    roots = list(ENTRY_POINTS)
+    roots = list(ENTRY_POINTS) + (list(WEAKMAP_ENTRY_POINTS) if weakmaps else [])
     roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
     missing: list[str] = []
@@ -147,7 +159,10 @@ def select_algorithms(spec: ir.Spec, host: HostProfile) -> Selection:
             continue
         alg, source = by_name[name]
         out[name] = (alg, source)
+        never = unreached(alg)
         for step in alg.walk():
+            if id(step) in never:
+                continue
             if isinstance(step.stmt, ir.Unknown):
                 unknown.append(step)
             for n in ir.iter_nodes(step.stmt):
@@ -180,7 +195,7 @@ def _calls_hook(algorithms: dict[str, tuple[ir.Algorithm, str]]) -> bool:
                for alg, _ in algorithms.values() for step in alg.walk() for n in ir.iter_nodes(step.stmt))
 
 
-def _check_steps(alg: ir.Algorithm, symbols: int = 0) -> None:
+def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0) -> None:
     """Every variable a step reads is one the algorithm binds somewhere (a parameter, a Let, a
     Choose, a loop's or a pattern's binder, a capture, a set the prose names), every slot it
     reads or writes is one the model has, and every literal one it has a value for. The
@@ -199,9 +214,10 @@ def _check_steps(alg: ir.Algorithm, symbols: int = 0) -> None:
                 bound.add(n.var)
             elif isinstance(n, ir.Binder):
                 bound.add(n.var)
-    dead = {id(x) for s in steps if dead_loop(s.stmt, symbols) for x in s.walk() if x is not s}
+    dead = {id(x) for s in steps if dead_loop(s.stmt, symbols, weakmaps) for x in s.walk() if x is not s}
+    dead |= unreached(alg)
     for step in steps:
-        if id(step) in dead or dead_loop(step.stmt, symbols):  # a loop over what the model has none of
+        if id(step) in dead or dead_loop(step.stmt, symbols, weakmaps):  # nothing the model has
             continue
         if not fully_parsed(step):
             raise SpecError([diag.make("E040", step.loc, text=step.text)])
@@ -210,14 +226,25 @@ def _check_steps(alg: ir.Algorithm, symbols: int = 0) -> None:
                 why = f"_{n.name}_ is not defined in {alg.name}"
                 raise ModelError([diag.make("E064", step.loc, why=why)])
             if isinstance(n, ir.Literal):
-                literal_value(n, step)  # raises for a literal the model has no value for
-        why = unmodelled_field(step)
+                # raises for a literal the model has no value for (*null* exists with WeakMaps)
+                literal_value(n, step, EMPTY if weakmaps else None)
+        why = unmodelled_field(step, weakmaps)
         if why is not None:
             raise ModelError([diag.make("E064", step.loc, why=why)])
 
 
-def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0) -> dict[str, tuple[ir.Algorithm, str]]:
-    sel = select_algorithms(spec, host)
+def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 0
+            ) -> dict[str, tuple[ir.Algorithm, str]]:
+    sel = select_algorithms(spec, host, weakmaps)
+    if weakmaps:
+        lacking = [n for n in WEAKMAP_ENTRY_POINTS if n in sel.missing]
+        if lacking:  # the embedded text and the clause-set excerpt have no WeakMap clauses
+            where = Loc(spec.files[0], 1, 1) if spec.files else None
+            raise SpecError([diag.make("E089", where, n=weakmaps, names=", ".join(lacking))])
+        if host.collector == "reference counting":
+            free = next((a for a in host.algorithms if a.name == host.free_path), None)
+            where = free.loc if free is not None else Loc(host.path, 1, 1)
+            raise SpecError([diag.make("E095", where, n=weakmaps, host=host.name)])
     if sel.missing:
         # located at the first step that calls it: a profile step calling an algorithm nothing
         # defines is the profile's error, and the user must find the line
@@ -247,7 +274,7 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0) -> dict[str, tup
         step = sel.unknown[0]
         raise SpecError([diag.make("E040", step.loc, text=step.text)])
     for alg, _ in sel.algorithms.values():
-        _check_steps(alg, symbols)
+        _check_steps(alg, symbols, weakmaps)
         for step in alg.walk():
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
@@ -269,7 +296,7 @@ def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
 
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
-    algs = _needed(spec, host, bounds.symbols)
+    algs = _needed(spec, host, bounds.symbols, bounds.weakmaps)
     # a host's cycle collector runs where its frees cascade (model/refcount.py)
     cycles = host.cycles and host.collector == "reference counting" and bounds.slots > 0
     mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles))

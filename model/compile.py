@@ -23,7 +23,7 @@ from specmc.model.domain import B, V, View
 from specmc.model.errors import model_error
 from specmc.model.expressions import Ctx
 from specmc.model.flow import END
-from specmc.model.heap import ABSENT_TYPES
+from specmc.model.heap import absent_types
 from specmc.model.layout import (
     CUT_FRAMES,
     CUT_NONE,
@@ -158,11 +158,14 @@ class AlgCompiler(Statements):
 
     # commands -----------------------------------------------------------------
     def dead(self) -> set[int]:
-        """Steps inside a loop over entities the model has none of (WeakMaps, WeakSets, the
-        GlobalSymbolRegistry): statically unreachable, so no transitions are made for them."""
-        out: set[int] = set()
+        """Steps inside a loop over entities the model has none of (WeakMaps without the bound
+        `weakmaps`, WeakSets, the GlobalSymbolRegistry without Symbols), and the steps after the
+        WeakMap constructor's return for an absent _iterable_ (`unreached`): statically
+        unreachable, so no transitions are made for them."""
+        bounds = self.mc.layout.bounds
+        out: set[int] = unreached(self.alg)
         for s in self.steps:
-            if dead_loop(s.stmt, self.mc.layout.bounds.symbols):
+            if dead_loop(s.stmt, bounds.symbols, bounds.weakmaps):
                 out.update(id(x) for x in s.walk() if x is not s)
         return out
 
@@ -261,14 +264,39 @@ class AlgCompiler(Statements):
 # ------------------------------------------------------------ static helpers
 
 
-def dead_loop(st: ir.Stmt, symbols: int = 0) -> bool:
+def dead_loop(st: ir.Stmt, symbols: int = 0, weakmaps: int = 0) -> bool:
     """A loop over entities the model has none of: its body makes no transitions. The
     GlobalSymbolRegistry has its one entry (the registered Symbol's) with `symbols` >= 1, and
-    none without Symbols."""
+    none without Symbols; WeakMaps exist only with `weakmaps` >= 1, WeakSets never."""
     return isinstance(st, ir.ForEach) and (
-        (st.source is None and st.binder.type_name in ABSENT_TYPES)
+        (st.source is None and st.binder.type_name in absent_types(weakmaps))
         or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"
             and not symbols))
+
+
+# the constructors user code calls with no argument (`new WeakMap()`, model/mutator.py): their
+# first parameter is always *undefined*
+NO_ARGUMENT = frozenset({"WeakMap"})
+
+
+def unreached(alg: ir.Algorithm) -> set[int]:
+    """The steps of a constructor in NO_ARGUMENT after its first top-level step that returns
+    when the first parameter is *undefined* (`If _iterable_ is either *undefined* or *null*,
+    return _map_.`): user code never passes one, so they never run, and what they call
+    (AddEntriesFromIterable, Get, the iterator protocol) is no part of the model. Empty for any
+    other algorithm, or when no such step exists (then every step is compiled, and what the
+    model lacks is an error as usual)."""
+    if alg.name not in NO_ARGUMENT or not alg.params:
+        return set()
+    param = alg.params[0].name
+    for i, s in enumerate(alg.steps):
+        st = s.stmt
+        if isinstance(st, ir.If) and isinstance(st.inline, ir.Return) and st.otherwise is None \
+                and isinstance(st.cond, ir.OneOf) and not st.cond.negated \
+                and st.cond.subject == ir.Var(param) \
+                and ir.Literal("value", "undefined") in st.cond.options:
+            return {id(x) for later in alg.steps[i + 1:] for x in later.walk()}
+    return set()
 
 
 def _frame_calls(st: ir.Stmt, mc: ModelCompiler) -> list[ir.Call]:
@@ -280,4 +308,4 @@ def _frame_calls(st: ir.Stmt, mc: ModelCompiler) -> list[ir.Call]:
     return out
 
 
-__all__ = ["dead_loop", "ModelCompiler", "AlgCompiler", "USER"]
+__all__ = ["dead_loop", "unreached", "ModelCompiler", "AlgCompiler", "USER"]

@@ -22,8 +22,10 @@ from specmc.model.heap import (
     check_slot,
     deliver,
     has_slot,
+    is_entry,
     mark_delivery,
     new_cell,
+    new_entry,
     read_field,
     type_test,
     write_field,
@@ -105,7 +107,8 @@ class Expressions(Flow):
         if isinstance(e, ir.Var):
             return self.get_local(c, e.name, s)
         if isinstance(e, ir.Literal):
-            return D.num(literal_value(e, s))
+            lay = self.mc.layout
+            return D.num(literal_value(e, s, lay.null if lay.bounds.weakmaps else None))
         if isinstance(e, ir.Special):
             if e.kind == "this-value":
                 return self.get_local(c, "this", s)
@@ -163,6 +166,10 @@ class Expressions(Flow):
         if isinstance(e, ir.Contains):
             r = self._contains(e, c, when, s)
             return D.not_(r) if e.negated else r
+        if isinstance(e, ir.OneOf):  # `_x_ is either A or B`
+            v = self.ev(e.subject, c, when, s)
+            r = D.or_(*[D.eq(v, self.ev(o, c, when, s)) for o in e.options])
+            return D.not_(r) if e.negated else r
         raise model_error(s, f"the model has no semantics for {type(e).__name__} expressions")
 
     def _contains(self, e: ir.Contains, c: Ctx[V, B], when: B | bool, s: ir.Step) -> B:
@@ -177,14 +184,17 @@ class Expressions(Flow):
                 raise model_error(s, "contains: a GlobalSymbolRegistry entry chosen by a condition "
                                   "is not modelled")
             return D.eq(self.ev(e.element, c, when, s), lay.registered_symbol)
-        if not (isinstance(e.container, ir.Field) and e.container.name == "Cells"):
-            raise model_error(s, "contains: the model only knows [[Cells]] lists")
-        reg = self.ev(e.container.base, c, when, s)
+        entries = isinstance(e.container, ir.Field) and e.container.name == "WeakMapData" \
+            and lay.bounds.weakmaps > 0
+        if not (isinstance(e.container, ir.Field) and e.container.name == "Cells") and not entries:
+            raise model_error(s, "contains: the model only knows [[Cells]] lists"
+                              + (" and [[WeakMapData]]" if lay.bounds.weakmaps else ""))
+        reg = self.ev(e.container.base, c, when, s)  # type: ignore[union-attr]
         check_live(c, reg, when)
         out = []
-        for j in range(lay.bounds.cells):
-            v = D.num(lay.cell(j))
-            member = D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+        for j in range(lay.bounds.weakmaps if entries else lay.bounds.cells):
+            v = D.num(lay.ent(j) if entries else lay.cell(j))
+            member = self.member(c, reg, j, entries)
             if isinstance(e.element, ir.Binder):
                 env = dict(c.env)
                 env[e.element.var] = v
@@ -195,6 +205,14 @@ class Expressions(Flow):
                 out.append(D.and_(member, D.eq(self.ev(e.element, c, when, s), v)))
         return D.or_(*out)
 
+    def member(self, c: Ctx[V, B], owner: V | int, j: int, entries: bool) -> B:
+        """Cell j is in registry `owner`'s [[Cells]], or (`entries`) WeakMap entry j is in WeakMap
+        `owner`'s [[WeakMapData]]."""
+        D = c.D
+        if entries:
+            return D.and_(D.eq(c.S.get("ent_owner", j), owner), D.eq(c.S.get("ent_status", j), LIVE))
+        return D.and_(D.eq(c.S.get("cell_owner", j), owner), D.eq(c.S.get("cell_status", j), LIVE))
+
     def _record(self, e: ir.RecordLit, c: Ctx[V, B], when: B | bool, s: ir.Step) -> V | int:
         D = c.D
         fields = dict(e.fields)
@@ -204,6 +222,9 @@ class Expressions(Flow):
         if set(fields) == {"WeakRefTarget", "HeldValue", "UnregisterToken"}:
             return new_cell(c, [self.ev(fields[k], c, when, s)
                                  for k in ("WeakRefTarget", "HeldValue", "UnregisterToken")], when)
+        if set(fields) == {"Key", "Value"} and self.mc.layout.bounds.weakmaps:  # a WeakMap entry
+            return new_entry(c, self.ev(fields["Key"], c, when, s), self.ev(fields["Value"], c, when, s),
+                             when)
         raise model_error(s, f"record {e.type_name} with fields {sorted(fields)} is not modelled")
 
     def _call(self, e: ir.Call, c: Ctx[V, B], when: B | bool, s: ir.Step) -> V | int:
@@ -262,6 +283,18 @@ class Expressions(Flow):
             for k in range(lay.bounds.symbols):
                 c.S.set("sym_kept", 1, k, when=D.and_(when, D.eq(item, lay.sym(k))))
             return
+        if isinstance(tgt, ir.Field) and tgt.name == "WeakMapData" and self.mc.layout.bounds.weakmaps:
+            m = self.ev(tgt.base, c, when, s)
+            check_live(c, m, when)
+            check_slot(c, m, "WeakMapData", when)
+            lay = self.mc.layout
+            for j in range(lay.bounds.weakmaps):
+                hit = D.and_(when, D.eq(item, lay.ent(j)))
+                c.S.set("cut", CUT_LISTS, when=D.and_(hit, D.ne(c.S.get("ent_owner", j), EMPTY)))
+                c.S.set("ent_owner", m, j, when=hit)
+            # an item that is no entry Record is not a list the model can hold
+            c.S.set("err_assert", 1, when=D.and_(when, D.not_(is_entry(c, item))))
+            return
         raise model_error(s, "Append: the model only knows [[Cells]] and [[KeptAlive]]")
 
     def _remove(self, st: ir.Remove, item: V | int, c: Ctx[V, B], when: B | bool, s: ir.Step) -> None:
@@ -279,9 +312,12 @@ class Expressions(Flow):
             c.S.set("cell_owner", EMPTY, j, when=D.and_(hit, D.eq(c.S.get("cell_owner", j), reg)))
 
 
-def literal_value(e: ir.Literal, s: ir.Step) -> int:
+def literal_value(e: ir.Literal, s: ir.Step, null: int | None = None) -> int:
+    """The value of a literal; *null* only where the layout has it (`null`, bound `weakmaps`)."""
     if e.kind == "value":
         table = {"undefined": UNDEF, "true": TRUE, "false": FALSE}
+        if null is not None:
+            table["null"] = null
         if e.value in table:
             return table[e.value]
     if e.kind == "enum":

@@ -26,6 +26,7 @@ from specmc.model.layout import (
     THROW,
     UNDEF,
     USERFN,
+    WEAKMAP,
     WEAKREF,
     Layout,
 )
@@ -34,13 +35,21 @@ from specmc.spec import ir
 if TYPE_CHECKING:
     from specmc.model.expressions import Ctx
 
-KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY}
-# the types of ECMA-262 the model has no instance of: a loop over every one of them runs no
-# iteration (Execution 1.c and 1.d). Any other type name in such a loop is an error, never an
-# empty loop: one misspelt letter in "FinalizationRegistry" would otherwise delete the loop.
+KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY, "WeakMap": WEAKMAP}
+# the types of ECMA-262 the model may have no instance of: a loop over every one of them runs no
+# iteration (Execution 1.c and 1.d). WeakSets are never modelled; WeakMaps only with the bound
+# `weakmaps` (`absent_types`). Any other type name in such a loop is an error, never an empty
+# loop: one misspelt letter in "FinalizationRegistry" would otherwise delete the loop.
 ABSENT_TYPES = frozenset({"WeakMap", "WeakSet"})
 SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": REGISTRY,
-             "Realm": REGISTRY}
+             "Realm": REGISTRY, "WeakMapData": WEAKMAP}
+
+
+def absent_types(weakmaps: int) -> frozenset[str]:
+    """The types a heap quantifier finds no instance of at these bounds: WeakMap is one only
+    without the bound `weakmaps` (at 0 Execution 1.c stays a loop that makes no transitions, and
+    the model is the one before WeakMaps existed)."""
+    return ABSENT_TYPES if not weakmaps else ABSENT_TYPES - {"WeakMap"}
 
 
 def is_obj(c: Ctx[V, B], v: V | int) -> B:
@@ -62,6 +71,21 @@ def sym_get(c: Ctx[V, B], name: str, v: V | int, default: int) -> V | int:
     """Slot `name` (sym_status, ...) of the non-registered Symbol v; default for other values."""
     lay = c.alg.mc.layout
     return select(c, name, v, lay.sym(0), lay.bounds.symbols, default)
+
+
+def is_entry(c: Ctx[V, B], v: V | int) -> B:
+    """v is a WeakMap entry Record (false without the bound `weakmaps`)."""
+    lay = c.alg.mc.layout
+    D = c.D
+    if not lay.bounds.weakmaps:
+        return D.false()
+    return D.and_(D.le(lay.ent_base, v), D.lt(v, lay.null))
+
+
+def ent_get(c: Ctx[V, B], name: str, v: V | int, default: int) -> V | int:
+    """Slot `name` (ent_key, ...) of the WeakMap entry v; default for other values."""
+    lay = c.alg.mc.layout
+    return select(c, name, v, lay.ent_base, lay.bounds.weakmaps, default)
 
 
 def is_cell(c: Ctx[V, B], v: V | int) -> B:
@@ -93,8 +117,9 @@ def check_live(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
     """A read or write of a freed object, cell or Symbol is a use after free."""
     D = c.D
     symbol = [D.eq(sym_get(c, "sym_status", v, LIVE), FREED)] if c.alg.mc.layout.bounds.symbols else []
+    entry = [D.eq(ent_get(c, "ent_status", v, LIVE), FREED)] if c.alg.mc.layout.bounds.weakmaps else []
     freed = D.or_(D.eq(obj_get(c, "obj_status", v, LIVE), FREED),
-                  D.eq(cell_get(c, "cell_status", v, LIVE), FREED), *symbol)
+                  D.eq(cell_get(c, "cell_status", v, LIVE), FREED), *symbol, *entry)
     c.S.set("err_uaf", 1, when=D.and_(when, freed))
 
 
@@ -150,17 +175,20 @@ def check_slot(c: Ctx[V, B], base: V | int, name: str, when: B | bool) -> None:
 READ_FIELDS = frozenset({"WeakRefTarget", "HeldValue", "UnregisterToken", "CleanupCallback", "Cells",
                          "Realm", "Callback", "KeptAlive", "Symbol", "Key"})
 WRITE_FIELDS = frozenset({"WeakRefTarget", "CleanupCallback", "Realm", "Cells", "KeptAlive"})
+# with the bound `weakmaps`: a WeakMap's [[WeakMapData]] and its entries' [[Key]] and [[Value]]
+WEAKMAP_FIELDS = frozenset({"WeakMapData", "Key", "Value"})
 
 
-def unmodelled_field(step: ir.Step) -> str | None:
+def unmodelled_field(step: ir.Step, weakmaps: int = 0) -> str | None:
     """Why the step reads or writes a slot the model does not have (None when it does not):
     the message the compiler gives when it meets the same step."""
+    extra = WEAKMAP_FIELDS if weakmaps else frozenset()
     written = step.stmt.target if isinstance(step.stmt, ir.Set) and isinstance(step.stmt.target, ir.Field) \
         else None
-    if written is not None and written.name not in WRITE_FIELDS:
+    if written is not None and written.name not in WRITE_FIELDS | extra:
         return f"writing [[{written.name}]] is not modelled"
     for n in ir.iter_nodes(step.stmt):
-        if isinstance(n, ir.Field) and n is not written and n.name not in READ_FIELDS:
+        if isinstance(n, ir.Field) and n is not written and n.name not in READ_FIELDS | extra:
             return f"field [[{n.name}]] is not modelled"
     return None
 
@@ -186,12 +214,21 @@ def read_field(c: Ctx[V, B], base: V | int, name: str, when: B | bool, s: ir.Ste
         return D.ite(D.eq(base, JOBCB), D.num(USERFN), D.num(UNDEF))
     if name == "KeptAlive":
         return D.num(REALM)
-    if name in ("Symbol", "Key"):  # of the GlobalSymbolRegistry's one entry (bound `symbols`)
-        lay = c.alg.mc.layout
-        if not lay.bounds.symbols:
-            return D.num(UNDEF)  # no entry: no loop over the registry runs (model.compile.dead_loop)
-        field = lay.registered_symbol if name == "Symbol" else lay.symbol_key
-        return D.ite(D.eq(base, lay.registry_entry), D.num(field), D.num(UNDEF))
+    lay = c.alg.mc.layout
+    if name == "WeakMapData" and lay.bounds.weakmaps:
+        return base  # a WeakMap's list is named by the WeakMap, as a registry's [[Cells]]
+    if name == "Value" and lay.bounds.weakmaps:
+        return ent_get(c, "ent_value", base, UNDEF)
+    if name in ("Symbol", "Key"):
+        # of the GlobalSymbolRegistry's one entry (bound `symbols`), or a WeakMap entry's key
+        # (bound `weakmaps`)
+        out: V | int = D.num(UNDEF)
+        if lay.bounds.symbols:
+            field = lay.registered_symbol if name == "Symbol" else lay.symbol_key
+            out = D.ite(D.eq(base, lay.registry_entry), D.num(field), out)
+        if name == "Key" and lay.bounds.weakmaps:
+            out = D.ite(is_entry(c, base), ent_get(c, "ent_key", base, UNDEF), out)
+        return out  # without either: no loop over the registry runs (model.compile.dead_loop)
     raise model_error(s, f"field [[{name}]] is not modelled")
 
 
@@ -212,6 +249,13 @@ def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bo
         return
     if name in ("Realm", "Cells"):
         return  # the realm is fixed; a new registry's cell list is already empty
+    if name == "WeakMapData" and lay.bounds.weakmaps:
+        return  # a new WeakMap's list is already empty: entries are never reused
+    if name in ("Key", "Value") and lay.bounds.weakmaps:
+        for e in range(lay.bounds.weakmaps):
+            c.S.set("ent_key" if name == "Key" else "ent_value", v, e,
+                    when=D.and_(when, D.eq(base, lay.ent(e))))
+        return
     if name == "KeptAlive":  # Set [[KeptAlive]] to a new empty List
         for i in range(lay.bounds.objects):
             c.S.set("kept", 0, i, when=when)
@@ -241,6 +285,28 @@ def new_cell(c: Ctx[V, B], values: list[V | int], when: B | bool) -> V:
         c.S.set("cell_held", values[1], j, when=hit)
         c.S.set("cell_token", values[2], j, when=hit)
         c.S.set("cell_delivered", 0, j, when=hit)
+    return chosen
+
+
+def new_entry(c: Ctx[V, B], key: V | int, value: V | int, when: B | bool) -> V:
+    """Allocate the next unused WeakMap entry Record { [[Key]], [[Value]] } (entries are never
+    reused, like cells: allocation order is append order). With every entry in use the run is
+    cut (a bound, not an error)."""
+    D = c.D
+    lay = c.alg.mc.layout
+    chosen = D.num(EMPTY)
+    free_found = D.false()
+    for e in range(lay.bounds.weakmaps - 1, -1, -1):
+        unused = D.eq(c.S.get("ent_status", e), NONE)
+        chosen = D.ite(unused, D.num(lay.ent(e)), chosen)
+        free_found = D.or_(free_found, unused)
+    c.S.require(D.or_(D.not_(when), free_found))
+    for e in range(lay.bounds.weakmaps):
+        hit = D.and_(when, D.eq(chosen, lay.ent(e)))
+        c.S.set("ent_status", LIVE, e, when=hit)
+        c.S.set("ent_owner", EMPTY, e, when=hit)
+        c.S.set("ent_key", key, e, when=hit)
+        c.S.set("ent_value", value, e, when=hit)
     return chosen
 
 

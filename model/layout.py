@@ -17,6 +17,12 @@ Value encoding (one unsigned byte per variable):
     SYM+symbols+2             the String "k"
                               (these four exist only with symbols >= 1: at symbols=0 every value,
                               variable and index is the one the model had before Symbols)
+    ENT .. ENT+weakmaps-1     WeakMap entry Records { [[Key]], [[Value]] } (heap entities, never
+                              reused, like cells), bound `weakmaps`; ENT is the first value after
+                              the Symbols' (after the cells' without Symbols)
+    ENT+weakmaps              *null* (only the WeakMap constructor's `_iterable_ is either
+                              *undefined* or *null*` reads it)
+                              (these exist only with weakmaps >= 1)
 
 Records and lists as heap entities: a registry's [[Cells]] List is the set of
 cells whose `cell_owner` is that registry, in allocation order (cells are never
@@ -63,13 +69,14 @@ CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs", CUT_LISTS: "cells-once"}
 OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept", "kept_turn",
                  "wr_target", "gone", "made", "gc_mark")
 REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
-              "cell_token", "queue", "arg", "wr_target", *REG_FIELDS)
+              "cell_token", "queue", "arg", "wr_target", *REG_FIELDS, "ent_owner", "ent_key",
+              "ent_value")
 
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2
 # object kinds
-PLAIN, WEAKREF, REGISTRY = 0, 1, 2
-KIND_NAMES = {PLAIN: "Object", WEAKREF: "WeakRef", REGISTRY: "FinalizationRegistry"}
+PLAIN, WEAKREF, REGISTRY, WEAKMAP = 0, 1, 2, 3
+KIND_NAMES = {PLAIN: "Object", WEAKREF: "WeakRef", REGISTRY: "FinalizationRegistry", WEAKMAP: "WeakMap"}
 
 REGISTERED_NAME = 'Symbol.for("k")'  # how traces, labels and witnesses write the registered Symbol
 
@@ -91,6 +98,7 @@ class Layout:
         layout is the one it was before cycle collection existed, byte for byte."""
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         nsym = bounds.symbols
+        nw = bounds.weakmaps
         spec = [
             ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1),
             ("err_uaf", 1), ("err_assert", 1), ("cut", 1),
@@ -110,6 +118,10 @@ class Layout:
             # 1 once a cycle collection has run (gc_scan may have moved survivors in gc_obj_list, so
             # that list is no longer in allocation order; model/refcount.py `_cycle_collector`)
             *((("gc_ran", 1),) if cycles else ()),
+            # WeakMap entry e: its status (NONE, LIVE, FREED), the WeakMap whose [[WeakMapData]] holds
+            # it (~empty~ until appended), its [[Key]] and [[Value]] (bound `weakmaps`)
+            *((("ent_status", nw), ("ent_owner", nw), ("ent_key", nw), ("ent_value", nw))
+              if nw else ()),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
             ("cell_token", nc), ("cell_delivered", nc),
             ("queue", nj), ("queue_kind", nj),
@@ -179,6 +191,20 @@ class Layout:
         """The String "k" the registered Symbol was made with (its [[Key]])."""
         return self.registered_symbol + 2
 
+    @property
+    def ent_base(self) -> int:
+        """The value of WeakMap entry 0: after the Symbols' values (bound `weakmaps`)."""
+        return self.cell_base + self.bounds.cells + (self.bounds.symbols + 3 if self.bounds.symbols else 0)
+
+    def ent(self, e: int) -> int:
+        """The value of WeakMap entry Record e."""
+        return self.ent_base + e
+
+    @property
+    def null(self) -> int:
+        """*null*, a value only with weakmaps >= 1."""
+        return self.ent_base + self.bounds.weakmaps
+
     def prop(self, i: int, s: int) -> int:
         """The index in `prop` of object i's property slot s."""
         return i * self.bounds.slots + s
@@ -199,6 +225,11 @@ class Layout:
                 return "GlobalSymbolRegistry[0]"
             if v == self.symbol_key:
                 return '"k"'
+        if self.bounds.weakmaps:
+            if self.ent_base <= v < self.null:
+                return f"entry{v - self.ent_base}"
+            if v == self.null:
+                return "null"
         return str(v)
 
 # the names the model runs two algorithms under, whoever defines them (model/build.py), and the

@@ -50,6 +50,10 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     live. Without properties nothing is read from a deref'd object, so this is only done with
     `slots`.
 
+    With WeakMaps (bound `weakmaps`, tracing hosts only: model/build.py refuses the bound on a
+    reference-counting host) an entry keeps its value live while its WeakMap and its key are
+    (`_with_ephemerons`).
+
     `from_outside` (a reference-counting host's cycle collector): object j is reached from a
     reference held outside the object graph (the roots above) through the graph's counted edges:
     an allocated object's properties, and the held value (and strong token) of each live cell of
@@ -117,6 +121,9 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     elif counted_cells:
         level = [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]])
                  for j in range(no)]
+    elif lay.bounds.weakmaps:
+        return _with_ephemerons(S, lay, roots, holds, pending, props, outside, frame_vals, in_frame,
+                                allocated, fields)
     else:
         level = roots
         for _ in range(no):
@@ -162,3 +169,46 @@ def _symbol_live(S: Any, lay: Any, k: int, level: list[Any], fields: tuple[str, 
         terms += [D.and_(outside[no + k], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
                          D.eq(S.get("obj_target", w), v)) for w in range(no)]
     return D.or_(*terms)
+
+
+def _with_ephemerons(S: Any, lay: Any, roots: list[Any], holds: list[Any], pending: list[Any],
+                     props: list[Any], outside: list[Any] | None, frame_vals: list[tuple[Any, Any]],
+                     in_frame: list[Any], allocated: list[Any], fields: tuple[str, ...]) -> list[Any]:
+    """`live_all` on a tracing host with WeakMaps (bound `weakmaps`): the fixpoint over objects and
+    Symbols together, since a WeakMap entry makes its [[Value]] live only while both the WeakMap
+    and the entry's [[Key]] are live (an ephemeron, sec-weakmap-objects' note; sec-liveness: with
+    the key not live, no execution can present it to `get`), and the key may be an object or a
+    Symbol while the value may be either too. The entry does not make its key live (the WeakMap
+    holds it weakly). One more round per object and per Symbol: each round adds at least one
+    member or ends the fixpoint."""
+    D = S.d
+    no, ns, nsym = lay.bounds.objects, lay.bounds.slots, lay.bounds.symbols
+    members = [lay.obj(j) for j in range(no)] + [lay.sym(x) for x in range(nsym)]
+
+    def key_live(key: Any, level: list[Any]) -> Any:
+        return D.or_(*[D.and_(D.eq(key, v), level[m]) for m, v in enumerate(members)])
+
+    def by_entries(v: int, level: list[Any]) -> list[Any]:
+        out = []
+        for e in range(lay.bounds.weakmaps):
+            there = D.and_(D.eq(S.get("ent_status", e), LIVE), D.eq(S.get("ent_value", e), v))
+            owner = S.get("ent_owner", e)
+            map_live = D.or_(*[D.and_(D.eq(owner, lay.obj(r)), level[r]) for r in range(no)])
+            out.append(D.and_(there, map_live, key_live(S.get("ent_key", e), level)))
+        return out
+
+    level = roots + [D.false()] * nsym
+    for _ in range(no + nsym):
+        objs = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
+                                  for r in range(no) for h in holds[j][r]],
+                      *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
+                      *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
+                                D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
+                        if ns and outside is not None else []),
+                      *by_entries(lay.obj(j), level))
+                for j in range(no)]
+        syms = [D.or_(_symbol_live(S, lay, x, level[:no], fields, frame_vals, in_frame, allocated,
+                                   pending, False, outside), *by_entries(lay.sym(x), level))
+                for x in range(nsym)]
+        level = objs + syms
+    return level

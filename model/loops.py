@@ -17,7 +17,7 @@ from specmc.model.domain import B, V
 from specmc.model.errors import model_error
 from specmc.model.expressions import Ctx, Expressions
 from specmc.model.flow import Witness, ahead_local, witness
-from specmc.model.heap import ABSENT_TYPES, KIND_OF_TYPE, check_live, check_slot
+from specmc.model.heap import KIND_OF_TYPE, absent_types, check_live, check_slot
 from specmc.model.layout import EMPTY, LIVE, NONE
 from specmc.spec import ir
 
@@ -34,13 +34,14 @@ class Loops(Expressions):
         b = st.binder
         out: list[tuple[V | int, B]] = []
         if st.source is None:  # For each <Type> _x_ such that C: a quantifier over the heap
-            if b.type_name in ABSENT_TYPES:
-                return []  # WeakMap / WeakSet: the model has none
+            if b.type_name in absent_types(lay.bounds.weakmaps):
+                return []  # WeakSet (and WeakMap without the bound `weakmaps`): the model has none
             kind = KIND_OF_TYPE.get(b.type_name)
             if kind is None:
+                absent = absent_types(lay.bounds.weakmaps)
                 raise model_error(loop, f"the model has no objects of type {b.type_name} (it knows "
-                                  f"{', '.join(sorted(KIND_OF_TYPE))}; {', '.join(sorted(ABSENT_TYPES))} "
-                                  "have no instances)")
+                                  f"{', '.join(sorted(set(KIND_OF_TYPE) - absent))}; "
+                                  f"{', '.join(sorted(absent))} have no instances)")
             for i in range(lay.bounds.objects):
                 v = D.num(lay.obj(i))
                 member = D.and_(D.eq(c.S.get("obj_status", i), LIVE),
@@ -60,6 +61,14 @@ class Loops(Expressions):
                 member = D.and_(D.eq(c.S.get("cell_owner", j), reg),
                                 D.ne(c.S.get("cell_status", j), NONE))
                 out.append((D.num(lay.cell(j)), member))
+            return out
+        if isinstance(src, ir.Field) and src.name == "WeakMapData" and lay.bounds.weakmaps:
+            m = self.ev(src.base, c, D.true(), loop)
+            check_live(c, m, D.true())  # type: ignore[arg-type]  # a list's base is a value
+            check_slot(c, m, "WeakMapData", D.true())
+            for j in range(lay.bounds.weakmaps):
+                member = D.and_(D.eq(c.S.get("ent_owner", j), m), D.ne(c.S.get("ent_status", j), NONE))
+                out.append((D.num(lay.ent(j)), member))
             return out
         if isinstance(src, ir.Special) and src.kind == "global-symbol-registry":
             # its one entry, the registered Symbol's (bound `symbols`); none without Symbols
@@ -152,12 +161,13 @@ class Loops(Expressions):
         sub = Ctx(c.S, c.d, self, env, delivered=c.delivered)
         reg = self.ev(w.container.base, sub, D.true(), s)
         out: V | int = D.num(EMPTY)
-        for j in range(lay.bounds.cells - 1, -1, -1):
-            cell = D.num(lay.cell(j))
+        entries = w.container.name == "WeakMapData" and lay.bounds.weakmaps > 0
+        for j in range((lay.bounds.weakmaps if entries else lay.bounds.cells) - 1, -1, -1):
+            cell = D.num(lay.ent(j) if entries else lay.cell(j))
             env2 = dict(env)
             env2[w.var] = cell
             sub2 = Ctx(c.S, c.d, self, env2, delivered=c.delivered)
-            member = D.and_(D.eq(c.S.get("cell_owner", j), reg), D.eq(c.S.get("cell_status", j), LIVE))
+            member = self.member(c, reg, j, entries)
             ok = D.and_(member, self.evc(w.such_that, sub2, member, s) if w.such_that else D.true())
             out = D.ite(ok, cell, out)
         return out

@@ -20,6 +20,7 @@ from specmc.model.actions import (
     GetProperty,
     NewRegistry,
     NewSymbol,
+    NewWeakMap,
     NewWeakRef,
     Operand,
     Register,
@@ -29,6 +30,10 @@ from specmc.model.actions import (
     Sym,
     Throw,
     Unregister,
+    WeakMapDelete,
+    WeakMapGet,
+    WeakMapHas,
+    WeakMapSet,
 )
 from specmc.model.compile import USER
 from specmc.model.heap import new_object
@@ -248,6 +253,8 @@ class Mutator:
                 for h in values:
                     for k in values:
                         out.append(instance(Register(r, t, h, k), "register", r, t, h, k))
+        if lay.bounds.weakmaps:
+            out.extend(self._weakmaps(d, values, arg, enc, remember, shapes))
         for shape, (body, params) in shapes.items():
             self.families.append(self._family(self._family_name(shape, d), d, body, params))
 
@@ -303,6 +310,48 @@ class Mutator:
         for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER,
                       PHASE_NEWREGISTRY):
             out.append(self._cmd(Resumed(), d, phase, lambda S, phase=phase: resume(S, phase)))
+        return out
+
+    def _weakmaps(self, d: int, values: list[Operand], arg: Any, enc: Any, remember: Any,
+                  shapes: dict[str, Any]) -> list[Command]:
+        """User code (frame d) and WeakMaps (bound `weakmaps`): `new WeakMap()` (no iterable) and a
+        WeakMap's set, get, has and delete on one it holds, with any operand as key and value;
+        the built-ins are the text's (model/build.py WEAKMAP_ENTRY_POINTS), so a key that cannot
+        be held weakly is the text's TypeError (set) or answer (get, has, delete). What a call
+        returns is resumed as any call's (PHASE_CALL): an object or Symbol that `get` returns
+        is one user code holds from then on. Adds its shapes to `shapes`, whose families the
+        symbolic engines run."""
+        lay = self.lay
+        out: list[Command] = []
+        objs = list(range(lay.bounds.objects))
+
+        def new_map(S: Any) -> None:
+            self._call(S, d, "WeakMap", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(UNDEF),))
+
+        out.append(self._cmd(NewWeakMap(), d, 0, new_map))
+
+        def method(name: str) -> Any:
+            def body(S: Any, m: Any, *args: Any) -> None:
+                self._call(S, d, f"WeakMap.prototype.{name}", {"this": arg(S, m, undefined=False)},
+                           tuple(arg(S, a) for a in args))
+                remember(S, m, *args)
+            return body
+
+        shapes["WeakMap set"] = (method("set"), ("this", "key", "value"))
+        for name in ("get", "has", "delete"):
+            shapes[f"WeakMap {name}"] = (method(name), ("this", "key"))
+
+        def instance(action: Any, shape: str, *choice: Operand) -> Command:
+            body = shapes[shape][0]
+            return self._cmd(action, d, 0, lambda S: body(S, *[S.d.num(enc(v)) for v in choice]),
+                             family=self._family_name(shape, d))
+
+        for m in objs:
+            for k in values:
+                for name, cls in (("get", WeakMapGet), ("has", WeakMapHas), ("delete", WeakMapDelete)):
+                    out.append(instance(cls(m, k), f"WeakMap {name}", m, k))
+                for v in values:
+                    out.append(instance(WeakMapSet(m, k, v), "WeakMap set", m, k, v))
         return out
 
     def _held_symbol(self, S: Any, k: int) -> Any:

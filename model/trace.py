@@ -140,6 +140,8 @@ def _label(program: Program, name: str, i: int, size: int, before: tuple[int, ..
         return f"{name}[obj{i}]"
     if name.startswith("cell_"):
         return f"{name}[cell{i}]"
+    if name.startswith("ent_"):  # WeakMap entry Records (bound `weakmaps`), named as layout.describe does
+        return f"{name}[entry{i}]"
     if size == 1:
         return name
     if name == "frame_local":

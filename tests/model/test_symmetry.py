@@ -19,14 +19,16 @@ from specmc.model.symbolic import predicate_term, state_vars
 from specmc.model.symmetry import Symmetry, switched_off
 from specmc.proofs.engines.unrolling import replay
 from specmc.proofs.properties import CATALOGUE
-from specmc.spec.load import load_spec
+from specmc.spec.load import load_spec, load_specs
 
 from tests.model.searching import needs_compiler  # noqa: F401  (a fixture)
+from tests.model.test_weakmaps import WHOLE
 
 HOSTS = list(shipped())
 # the variables no permutation of objects changes (model/layout.py): a new variable must be put in
 # one list or the other, or this test fails
 UNTOUCHED = {"sp", "qlen", "need_clear", "err_uaf", "err_assert", "cut", "cell_status", "cell_delivered",
+             "ent_status",
              "queue_kind", "frame_alg", "frame_pc", "frame_phase", "regs", "reg_live", "bad_delivery",
              "escaped", "cb_threw", "gc_ran",
              "frame_local"}  # (frame_local: renamed per algorithm, model/symmetry.py)
@@ -52,17 +54,26 @@ def test_every_variable_is_classified():
     # the union of a tracing host's layout and a cycle-collecting one's (`gc_mark` exists only there)
     names = {n for host in ("ecma262", "quickjs-ng-0.12")
              for n, _, _ in build(load_spec(), load_host(host), Bounds(slots=1)).layout.names}
+    # ... and a tracing host's with WeakMaps, from the text that defines them
+    names |= {n for n, _, _ in build(load_specs([WHOLE]), load_host("ecma262"),
+                                     Bounds(slots=1, weakmaps=1)).layout.names}
     known = set(OBJECT_ARRAYS) | set(REFERENCES) | UNTOUCHED
     assert names == known, names ^ known
 
 
+@pytest.mark.parametrize("weakmaps", [0, 1])
 @pytest.mark.parametrize("slots", [0, 1])
 @pytest.mark.parametrize("host", HOSTS)
-def test_successors_and_properties_agree_across_a_class(spec, host, slots):
+def test_successors_and_properties_agree_across_a_class(spec, host, slots, weakmaps):
     """(a) for sampled reachable states s and a random member t of s's class, s and t have one
     representative and their successors the same representatives; (b) every catalogue
-    property (and cover) gives the same value on s and t."""
-    program = build(spec, load_host(host), Bounds(slots=slots))
+    property (and cover) gives the same value on s and t. WeakMaps (whose entries name objects as
+    map, key and value) on the tracing host, from the text that defines them."""
+    if weakmaps and load_host(host).collector != "tracing":
+        pytest.skip("the bound weakmaps is refused on reference-counting hosts (E095)")
+    if weakmaps:
+        spec = load_specs([WHOLE])
+    program = build(spec, load_host(host), Bounds(slots=slots, weakmaps=weakmaps))
     sym = Symmetry.of(program)
     fast = Compiled(program, after=0)
     rnd = random.Random(7)
