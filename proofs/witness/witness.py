@@ -47,6 +47,7 @@ from specmc.model.actions import (
     GetProperty,
     NewRegistry,
     NewSymbol,
+    NewWeakMap,
     NewWeakRef,
     Operand,
     Register,
@@ -55,6 +56,10 @@ from specmc.model.actions import (
     SetProperty,
     Throw,
     Unregister,
+    WeakMapDelete,
+    WeakMapGet,
+    WeakMapHas,
+    WeakMapSet,
     operand_name,
     property_name,
 )
@@ -138,6 +143,16 @@ def _call(action: Action) -> str:
             return f"{_js(r)}.unregister({_js(t)})"
         case Register(receiver=r, target=t, held=h, token=k):
             return f"{_js(r)}.register({_js(t)}, {_js(h)}, {_js(k)})"
+        case NewWeakMap():
+            return "new WeakMap()"
+        case WeakMapSet(receiver=r, key=k, value=v):
+            return f"{_js(r)}.set({_js(k)}, {_js(v)})"
+        case WeakMapGet(receiver=r, key=k):
+            return f"{_js(r)}.get({_js(k)})"
+        case WeakMapHas(receiver=r, key=k):
+            return f"{_js(r)}.has({_js(k)})"
+        case WeakMapDelete(receiver=r, key=k):
+            return f"{_js(r)}.delete({_js(k)})"
     raise WitnessError(f"{action.label!r} is no call")
 
 
@@ -184,7 +199,8 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                 if pending is not None:
                     bodies[pending.activation].append(_made(pending, _assigned(changed), ret))
                     pending = None
-            case NewRegistry() | NewWeakRef() | Deref() | Unregister() | Register():
+            case NewRegistry() | NewWeakRef() | Deref() | Unregister() | Register() | NewWeakMap() \
+                    | WeakMapSet() | WeakMapGet() | WeakMapHas() | WeakMapDelete():
                 pending, ret = _Pending(open_acts[-1], action), None
             case Allocate():
                 slots = _assigned(changed)

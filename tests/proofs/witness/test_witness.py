@@ -321,3 +321,54 @@ def test_no_counterexample_means_no_witness(tmp_path: Path, capsys: pytest.Captu
                "objects=1,frames=4", "--certificates", str(tmp_path)])
     assert rc == 1
     assert "no counterexample" in capsys.readouterr().err
+
+
+def _path(program, labels: list[str]) -> list:
+    """(command, state) pairs of the run that takes these mutator actions, each other step being
+    the only one enabled besides the event loop and the collector, up to user code on top again."""
+    from specmc.model.explore import successors
+
+    s = program.init
+    path: list = [(None, s)]
+    for want in [*labels, None]:
+        while True:
+            succ = list(successors(program, s))
+            chosen = [(c, n) for c, n in succ if c.name == want]
+            if chosen:
+                path.append(chosen[0])
+                s = chosen[0][1]
+                break
+            others = [(c, n) for c, n in succ if c.actor not in ("mutator", "collector", "event-loop")]
+            if len(others) != 1:
+                assert want is None, (want, sorted(c.name for c, _ in succ))
+                return path
+            path.append(others[0])
+            s = others[0][1]
+    return path
+
+
+def test_weakmap_actions_are_written_as_javascript(tmp_path: Path) -> None:
+    """Bound `weakmaps`: `new WeakMap()` into its slot, set/has/delete as calls, a get whose value
+    user code did not hold into that value's slot; from a trace of the model (the whole spec.html
+    defines WeakMap), and the program runs on node where it is installed."""
+    from specmc.spec.load import load_specs
+    from tests.model.test_weakmaps import WHOLE
+
+    program = build(load_specs([WHOLE]), load_host("ecma262"), parse_bounds("objects=3,weakmaps=1"))
+    labels = ["new WeakMap()", "(built-in returned)", "allocate {}", "allocate {}",
+              "obj0.set(obj1, obj2)", "(built-in returned)", "drop obj2", "obj0.has(obj1)",
+              "(built-in returned)", "obj0.get(obj1)", "(built-in returned)", "obj0.delete(obj1)",
+              "(built-in returned)"]
+    trace = [t.to_json() for t in build_trace(program, _path(program, labels))]
+    (script,) = activations(trace)
+    code = [c for c in _code(script) if not c.startswith("phase")]
+    assert code == ["obj0 = new WeakMap();", "obj1 = {};", "obj2 = {};", "obj0.set(obj1, obj2);",
+                    "obj0.has(obj1);", "obj2 = obj0.get(obj1);", "obj0.delete(obj1);"]
+    source = generate(trace, "ecma262", "p", 3).source
+    path = tmp_path / "weakmap.js"
+    path.write_text(source, encoding="utf-8")
+    try:
+        done = subprocess.run(["node", str(path)], capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        return  # no node here: the JavaScript above is what the test checks
+    assert done.returncode == 0 and "witness: threw" not in done.stdout, done.stdout + done.stderr
