@@ -26,15 +26,16 @@ from specmc.model.actions import (
 )
 from specmc.model.bounds import parse_bounds
 from specmc.model.build import build
-from specmc.model.explore import explore
+from specmc.model.explore import explore, successors
 from specmc.model.hosts import load_host, shipped
 from specmc.model.trace import build_trace
 from specmc.proofs.cli import main
 from specmc.proofs.properties import select
 from specmc.proofs.run.job import predicate
 from specmc.proofs.witness.witness import WitnessError, activations, generate
-from specmc.spec.load import load_spec
+from specmc.spec.load import load_spec, load_specs
 
+from tests.model.test_weakmaps import WHOLE
 from tests.proofs.witness.test_replay import needs_network, needs_node
 
 
@@ -326,8 +327,6 @@ def test_no_counterexample_means_no_witness(tmp_path: Path, capsys: pytest.Captu
 def _path(program, labels: list[str]) -> list:
     """(command, state) pairs of the run that takes these mutator actions, each other step being
     the only one enabled besides the event loop and the collector, up to user code on top again."""
-    from specmc.model.explore import successors
-
     s = program.init
     path: list = [(None, s)]
     for want in [*labels, None]:
@@ -351,9 +350,6 @@ def test_weakmap_actions_are_written_as_javascript(tmp_path: Path) -> None:
     """Bound `weakmaps`: `new WeakMap()` into its slot, set/has/delete as calls, a get whose value
     user code did not hold into that value's slot; from a trace of the model (the whole spec.html
     defines WeakMap), and the program runs on node where it is installed."""
-    from specmc.spec.load import load_specs
-    from tests.model.test_weakmaps import WHOLE
-
     program = build(load_specs([WHOLE]), load_host("ecma262"), parse_bounds("objects=3,weakmaps=1"))
     labels = ["new WeakMap()", "(built-in returned)", "allocate {}", "allocate {}",
               "obj0.set(obj1, obj2)", "(built-in returned)", "drop obj2", "obj0.has(obj1)",
