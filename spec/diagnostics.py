@@ -64,9 +64,9 @@ CODES: dict[str, tuple[str, str]] = {
                       "under this host calls {hook}; remove the option"),
     "E089": ("error", "bound weakmaps={n} needs the WeakMap built-ins ({names}), which the text does not "
                       "define: give a whole ECMA-262 spec.html with --spec, or weakmaps=0"),
-    "E095": ("error", "bound weakmaps={n} is not modelled on the reference-counting host '{host}': what "
-                      "freeing a key or a WeakMap does to its entries is not read from the engine's "
-                      "source; check it on a tracing host, or with weakmaps=0"),
+    "E095": ("error", "bound weakmaps={n} is not modelled on the reference-counting host '{host}' yet: "
+                      "its free path does not release a freed key's WeakMap entries (docs/model.md, "
+                      "\"WeakMaps\"); check it on a tracing host, or with weakmaps=0"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
     "E092": ("error", "cannot read witness {path}: {reason}"),
