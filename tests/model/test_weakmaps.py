@@ -6,7 +6,6 @@ collected keys. At weakmaps=0 the model is the one without WeakMaps, byte for by
 from __future__ import annotations
 
 import pytest
-import z3
 from specmc.model.actions import Action, NewWeakMap, Sym, WeakMapDelete, WeakMapGet, WeakMapHas, WeakMapSet
 from specmc.model.bounds import Bounds, parse_bounds
 from specmc.model.build import build
@@ -21,7 +20,7 @@ from specmc.spec.diagnostics import SpecError
 from specmc.spec.load import load_spec, load_specs
 
 from tests.conftest import FULL
-from tests.model.searching import search
+from tests.model.searching import assert_relation_admits_exactly, search
 from tests.model.test_object_graph import WITHOUT_GRAPH, _get, _program_digest, _relation_digest, _run
 from tests.model.test_symbolic import reachable, sample
 
@@ -206,17 +205,4 @@ def test_symbolic_relation_admits_exactly_the_concrete_successors_with_weakmaps(
                      and s[lay.where("ent_key")[0]] == EMPTY)
     assert cleared and "append" in kinds
     states = sorted(set(states) | set(cleared[:4]))
-    solver = z3.Solver()
-    solver.add(rel.trans)
-    for s in states:
-        want = {n for _, n in successors(program, s)}
-        solver.push()
-        solver.add(*[v == s[i] for i, v in enumerate(rel.current)])
-        got = set()
-        while solver.check() == z3.sat:
-            m = solver.model()
-            n = tuple(m.eval(v, model_completion=True).as_long() for v in rel.next)
-            got.add(n)
-            solver.add(z3.Or(*[v != n[i] for i, v in enumerate(rel.next)]))
-        solver.pop()
-        assert got == want
+    assert_relation_admits_exactly(program, rel, states)
