@@ -8,6 +8,7 @@ cuts the run (a bound, not an error).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from specmc.model.domain import B, V, View
@@ -265,18 +266,26 @@ def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bo
     raise model_error(s, f"writing [[{name}]] is not modelled")
 
 
+def _first_unused(c: Ctx[V, B], status: str, n: int, address: Callable[[int], int], when: B | bool) -> V:
+    """The address of the lowest of the `n` records whose `status` is NONE (never used), for cells
+    and WeakMap entries alike; with none left the run is cut where `when` holds (a bound)."""
+    D = c.D
+    chosen = D.num(EMPTY)
+    free_found = D.false()
+    for j in range(n - 1, -1, -1):
+        unused = D.eq(c.S.get(status, j), NONE)
+        chosen = D.ite(unused, D.num(address(j)), chosen)
+        free_found = D.or_(free_found, unused)
+    c.S.require(D.or_(D.not_(when), free_found))
+    return chosen
+
+
 def new_cell(c: Ctx[V, B], values: list[V | int], when: B | bool) -> V:
     """Allocate the next unused cell Record (cells are never reused: allocation order is
     append order). With every cell in use the run is cut (a bound, not an error)."""
     D = c.D
     lay = c.alg.mc.layout
-    chosen = D.num(EMPTY)
-    free_found = D.false()
-    for j in range(lay.bounds.cells - 1, -1, -1):
-        unused = D.eq(c.S.get("cell_status", j), NONE)
-        chosen = D.ite(unused, D.num(lay.cell(j)), chosen)
-        free_found = D.or_(free_found, unused)
-    c.S.require(D.or_(D.not_(when), free_found))
+    chosen = _first_unused(c, "cell_status", lay.bounds.cells, lay.cell, when)
     for j in range(lay.bounds.cells):
         hit = D.and_(when, D.eq(chosen, lay.cell(j)))
         c.S.set("cell_status", LIVE, j, when=hit)
@@ -294,13 +303,7 @@ def new_entry(c: Ctx[V, B], key: V | int, value: V | int, when: B | bool) -> V:
     cut (a bound, not an error)."""
     D = c.D
     lay = c.alg.mc.layout
-    chosen = D.num(EMPTY)
-    free_found = D.false()
-    for e in range(lay.bounds.weakmaps - 1, -1, -1):
-        unused = D.eq(c.S.get("ent_status", e), NONE)
-        chosen = D.ite(unused, D.num(lay.ent(e)), chosen)
-        free_found = D.or_(free_found, unused)
-    c.S.require(D.or_(D.not_(when), free_found))
+    chosen = _first_unused(c, "ent_status", lay.bounds.weakmaps, lay.ent, when)
     for e in range(lay.bounds.weakmaps):
         hit = D.and_(when, D.eq(chosen, lay.ent(e)))
         c.S.set("ent_status", LIVE, e, when=hit)
