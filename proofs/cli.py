@@ -159,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="let --out replace an existing file (never one the run reads)")
     wt.add_argument("--certificates", default="", metavar="DIR",
                     help="where proof certificates go if the property turns out to hold")
+    wt.add_argument("--quiet", action="store_true", help="no progress on stderr (errors still go there)")
 
     rv = sub.add_parser("review", help="what a spec change did to the algorithms, the model and the verdicts")
     rv.add_argument("base", metavar="BASE", help="file, folder of clause files, or REV:path with --repo")

@@ -11,6 +11,7 @@ from pathlib import Path
 from specmc.proofs import exitcodes
 from specmc.proofs.commands.arguments import files, find_plan, host_arg
 from specmc.proofs.commands.check import unbuildable
+from specmc.proofs.progress import Printer
 from specmc.spec.diagnostics import SpecError
 
 
@@ -26,8 +27,8 @@ def run_witness(args: argparse.Namespace) -> int:
     over = Overrides(specs, (host_arg(args.host),), (args.property,), args.engine, args.bounds, None,
                      args.timeout, files(args.properties_file))
     try:
-        found, row = witness_for(plan, over, args.certificates,
-                                 lambda m: print(m, file=sys.stderr, flush=True))
+        with Printer(quiet=args.quiet) as progress:
+            found, row = witness_for(plan, over, args.certificates, progress)
     except WitnessError as e:
         print(f"specmc: cannot write this counterexample as JavaScript: {e}", file=sys.stderr)
         return exitcodes.INTERNAL_ERROR
@@ -43,8 +44,9 @@ def run_witness(args: argparse.Namespace) -> int:
         return exitcodes.FINDING
     if args.out:
         write_atomic(args.out, found.source)
-        print(f"wrote {args.out}: {found.statements} statements from a {row.outcome.depth}-transition trace",
-              file=sys.stderr)
+        if not args.quiet:
+            print(f"wrote {args.out}: {found.statements} statements from a "
+                  f"{row.outcome.depth}-transition trace", file=sys.stderr)
     else:
         sys.stdout.write(found.source)
     return exitcodes.OK

@@ -368,3 +368,18 @@ def test_weakmap_actions_are_written_as_javascript(tmp_path: Path) -> None:
     except FileNotFoundError:
         return  # no node here: the JavaScript above is what the test checks
     assert done.returncode == 0 and "witness: threw" not in done.stdout, done.stdout + done.stderr
+
+
+def test_witness_quiet_leaves_stderr_empty_and_loud_says_what_it_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """--quiet silences progress and the summary, not the program; without it, both are said."""
+    args = ["witness", "--host", "quickjs-ng-0.5", "--property", "cleanup-not-on-free-stack",
+            "--certificates", str(tmp_path / "certs")]
+    assert main([*args, "--quiet", "--out", str(tmp_path / "q.js")]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and quiet.out == ""
+    assert main([*args, "--out", str(tmp_path / "loud.js")]) == 0
+    loud = capsys.readouterr().err
+    assert "cleanup-not-on-free-stack: VIOLATED by explicit" in loud
+    assert f"wrote {tmp_path / 'loud.js'}:" in loud
+    assert (tmp_path / "q.js").read_text() == (tmp_path / "loud.js").read_text()
