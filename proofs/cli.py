@@ -16,9 +16,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from types import FrameType
 from typing import Any, NoReturn
 
+from specmc.model.bounds import Bounds
 from specmc.proofs import exitcodes
 from specmc.proofs.commands import arguments, certify, check, explore, review, spec, witness
 from specmc.proofs.report.formats import CHECK_FORMATS, REVIEW_FORMATS
@@ -43,6 +45,21 @@ class _Once(argparse.Action):
         if getattr(namespace, self.dest, None) is not None:
             parser.error(f"{option_string} takes one file and was given twice")
         setattr(namespace, self.dest, values)
+
+
+class _Bounds(argparse.Action):
+    """`--bounds` given more than once: the lists join, as if written as one, so a key in two of
+    them is E054 like a key twice in one (the last one silently winning had checked a bound the
+    user had not asked for, with nothing said)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        before = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, f"{before},{values}" if before else values)
+
+
+_BOUNDS_HELP = (f"bounds, comma-separated K=V ({', '.join(f.name for f in fields(Bounds))}; repeatable, "
+                "the lists join)")
 
 
 def _version() -> str:
@@ -82,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="property id (repeatable; default: the whole catalogue)")
     ex.add_argument("--properties-file", action="append", default=[], metavar="FILE",
                     help="a Python file that registers more properties")
-    ex.add_argument("--bounds", default="", metavar="K=V,...", help="objects, cells, frames, jobs, steps")
+    ex.add_argument("--bounds", default="", metavar="K=V,...", action=_Bounds, help=_BOUNDS_HELP)
     ex.add_argument("--max-states", type=int, default=2_000_000)
     ex.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -92,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="spec text, one file (default: the embedded rendition)")
     mu.add_argument("--host", action="append", default=[], metavar="H",
                     help="host profile name or file (repeatable; default: ecma262, the spec's own host)")
-    mu.add_argument("--bounds", default="", metavar="K=V,...", help="objects, cells, frames, jobs, steps")
+    mu.add_argument("--bounds", default="", metavar="K=V,...", action=_Bounds, help=_BOUNDS_HELP)
     mu.add_argument("--operator", action="append", default=[], metavar="OP",
                     help="only these mutation operators (repeatable): delete, negate, drop-abrupt, "
                          "propagate, mandatory, impossible, swap")
@@ -122,8 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--properties-file", action="append", default=[], metavar="FILE",
                     help="a Python file that registers more properties, for every run (repeatable)")
     ck.add_argument("--engine", choices=ENGINES)
-    ck.add_argument("--bounds", metavar="K=V,...",
-                    help="override bounds (objects, cells, frames, jobs, steps)")
+    ck.add_argument("--bounds", metavar="K=V,...", action=_Bounds, help="override the plan's " + _BOUNDS_HELP)
     ck.add_argument("--depth", type=int, metavar="N", help="BMC / k-induction depth limit")
     ck.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
     ck.add_argument("--format", choices=CHECK_FORMATS,
@@ -152,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="a Python file that registers more properties (repeatable)")
     wt.add_argument("--engine", choices=ENGINES, default="explicit",
                     help="engine that finds the counterexample (default: explicit, shortest first)")
-    wt.add_argument("--bounds", metavar="K=V,...", help="override the run's bounds")
+    wt.add_argument("--bounds", metavar="K=V,...", action=_Bounds, help="override the run's " + _BOUNDS_HELP)
     wt.add_argument("--timeout", type=float, metavar="S", help="seconds for the search")
     wt.add_argument("--out", metavar="FILE", help="write the program here (atomically) instead of stdout")
     wt.add_argument("--force", action="store_true",
@@ -171,7 +187,8 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--property", action="append", default=[], metavar="P",
                     help="only these properties (repeatable)")
     rv.add_argument("--engine", choices=ENGINES)
-    rv.add_argument("--bounds", metavar="K=V,...", help="override bounds for every run")
+    rv.add_argument("--bounds", metavar="K=V,...", action=_Bounds,
+                    help="override every run's " + _BOUNDS_HELP)
     rv.add_argument("--timeout", type=float, metavar="S", help="seconds per host and run")
     rv.add_argument("--format", type=_review_formats, default=("text",), metavar="F[,F...]",
                     help=f"one or more of {', '.join(REVIEW_FORMATS)}; several need --out DIR, which "

@@ -505,6 +505,9 @@ def test_an_engine_interrupted_alone_is_unknown_not_an_internal_error(tmp_path):
     (("mutate", "--workers", "0"), "E075", "--workers must be a whole number, at least 1, not 0"),
     (("check", "--bounds", "objects=2,objects=3"), "E054", "'objects' is given twice"),
     (("explore", "--bounds", "objects=2, cells=1, objects=2"), "E054", "'objects' is given twice"),
+    # two --bounds join: a key in both is the same mistake (the second used to replace the first)
+    (("check", "--bounds", "objects=1,frames=4", "--bounds", "objects=2"), "E054", "'objects' is given twice"),
+    (("explore", "--bounds", "jobs=1", "--bounds", "jobs=2"), "E054", "'jobs' is given twice"),
 ])
 def test_numbers_and_bounds_accepted_though_wrong(args, code, needle):
     """Each of these used to start a run: nan and inf as a time limit that never comes, a depth
@@ -519,6 +522,15 @@ def test_plan_numbers_accepted_though_wrong(tmp_path, line, key):
     plan.write_text(f'[[run]]\nhosts = ["v8"]\n{line}\n')
     first = _bad(specmc("check", "--plan", str(plan)), "E075", f"{plan}:3:1")
     assert f"'{key}'" in first
+
+
+def test_two_bounds_options_join(tmp_path):
+    """`--bounds objects=1,frames=4 --bounds jobs=1` checks all three: the header names them."""
+    r = specmc("check", "--host", "ecma262", "--property", "no-reentrant-cleanup", "--engine", "explicit",
+               "--bounds", "objects=1,frames=4", "--bounds", "jobs=1", "--quiet", "--certificates",
+               str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    assert "(objects=1,cells=1,frames=4,jobs=1," in r.stdout
 
 
 def test_bad_argument_is_one_line():
