@@ -62,6 +62,9 @@ class Outcome:
     # False: the host does not make the property's promise (`method` says why); the verdict is
     # PROVED, as a claim about such a host holds trivially, and it is labelled NOT APPLICABLE
     applicable: bool = True
+    # True: the property's predicate is true in every state by construction (its term simplifies
+    # to true: it reads nothing, or compares a variable with itself), so a PROVED says nothing
+    trivial: bool = False
 
     def __post_init__(self) -> None:
         # a verdict read back from JSON (the verdict cache, a report) is the same typed value;
@@ -70,9 +73,10 @@ class Outcome:
 
     @property
     def vacuous(self) -> bool:
-        """A PROVED about a situation no run reached (not one the host never promised: that is
-        `applicable`, reported apart, since its cover was never looked for)."""
-        return self.verdict == PROVED and self.cover_reached is False and self.applicable
+        """A PROVED about a situation no run reached, or of a property that holds in every state
+        by construction (`trivial`); not one the host never promised: that is `applicable`,
+        reported apart, since its cover was never looked for."""
+        return self.verdict == PROVED and (self.cover_reached is False or self.trivial) and self.applicable
 
     @property
     def label(self) -> str:

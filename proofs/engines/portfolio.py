@@ -66,13 +66,16 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
     (a kill, at any moment) can never leave a lock held that another engine's messages need."""
     from specmc.proofs.engines.unrolling import ReplayError
-    from specmc.proofs.run.job import load, static_cover
+    from specmc.proofs.run.job import load, static_cover, static_holds
 
     statics: dict[str, bool | None] = {}
+    trivial: set[str] = set()
 
     def put(msg: Any) -> None:
         if isinstance(msg, Outcome) and msg.verdict == PROVED and msg.cover_reached is None:
             msg = replace(msg, cover_reached=statics.get(msg.property))
+        if isinstance(msg, Outcome) and msg.verdict == PROVED and msg.property in trivial:
+            msg = replace(msg, trivial=True)
         conn.send((tag, msg))
 
     signalled = _note_sigint()
@@ -81,6 +84,7 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     try:
         loaded = load(job)
         statics.update({p.id: static_cover(loaded.program, p) for p in loaded.properties})
+        trivial.update(p.id for p in loaded.properties if static_holds(loaded.program, p))
         if name == "explicit":  # how far the search has got, for a terminal's status line
             _engine(name)(loaded, put, progress=lambda text: put(("progress", name, text)))
         else:

@@ -46,7 +46,10 @@ def _scope(r: Row) -> str:
     o = r.outcome
     meaning = CATALOGUE[r.property].cover_meaning if r.property in CATALOGUE else ""
     parts = []
-    if o.cover_reached is False:
+    if o.trivial:
+        parts.append("vacuous: the property holds in every state by construction (its predicate "
+                     "simplifies to true)")
+    elif o.cover_reached is False:
         parts.append(f"vacuous: no reachable state where {meaning}" if meaning else "vacuous")
     elif o.cover_reached is None:
         parts.append("cover not checked")

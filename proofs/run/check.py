@@ -66,7 +66,7 @@ class Row:
                 "bounds": self.bounds, "verdict": o.verdict, "label": o.label, "vacuous": o.vacuous,
                 "applicable": o.applicable,
                 "cover": CATALOGUE[self.property].cover_meaning if self.property in CATALOGUE else None,
-                "cover_reached": o.cover_reached,
+                "cover_reached": o.cover_reached, "trivial": o.trivial,
                 "bounds_hit": dict(o.bounds_hit) if o.bounds_hit is not None else None,
                 "engine": o.engine, "depth": o.depth,
                 "seconds": o.seconds, "expected": self.expected, "certificate": o.certificate,

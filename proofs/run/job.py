@@ -187,6 +187,22 @@ def static_cover(program: Program, prop: Property) -> bool | None:
     return False if z3.is_false(z3.simplify(term)) else None
 
 
+def static_holds(program: Program, prop: Property) -> bool:
+    """True when the property holds in every state by construction: its term, built over
+    symbolic state variables, simplifies to true (it reads nothing, or compares a variable with
+    itself...). A PROVED of such a property says nothing about the model: it is vacuous. A
+    temporal property's `holds` is true everywhere on purpose (its lasso search is the check)."""
+    if prop.temporal is not None:
+        return False
+    import z3
+    from specmc.model.symbolic import predicate_term, state_vars
+
+    term = predicate_term(program, prop.holds, state_vars(program))
+    if isinstance(term, bool):
+        return term
+    return bool(z3.is_true(z3.simplify(term)))
+
+
 def _reads(program: Program, fn: Callable[[Program, Any], Any]) -> tuple[int, ...] | bool:
     """The state variables a predicate `fn(program, view)` reads, read off its own Z3 term (built
     by the same code over symbolic inputs, so no variable the concrete evaluation depends on can

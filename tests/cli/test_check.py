@@ -303,3 +303,31 @@ def test_an_index_computed_past_255_wraps_in_every_engine(tmp_path, engine):
     assert "E079" not in r.stderr, r.stderr
     rows = json.loads(r.stdout)["results"]  # (the embedded plan's two runs both name ecma262)
     assert rows and all(row["property"] == "wraps" and row["verdict"] == "PROVED" for row in rows), rows
+
+
+TRIVIAL = """from specmc.proofs.properties import Property, register
+
+register(Property("sp-is-sp", "sp equals itself", "sec-weakref-execution",
+                  lambda prog, S: S.d.eq(S.get("sp"), S.get("sp")),
+                  cover=lambda prog, S: S.d.eq(S.get("sp"), S.get("sp")), cover_meaning="any state"))
+register(Property("sp-small", "the stack is below its bound", "sec-weakref-execution",
+                  lambda prog, S: S.d.le(S.get("sp"), prog.layout.bounds.frames),
+                  cover=lambda prog, S: S.d.eq(S.get("sp"), S.get("sp")), cover_meaning="any state"))
+"""
+
+
+def test_a_property_true_by_construction_is_vacuous_and_fails_check(tmp_path):
+    """A predicate that simplifies to true (here: a variable compared with itself, even with a
+    cover every state meets) is PROVED about nothing: labelled vacuous, `trivial` in JSON, and
+    `check` fails unless the plan expects it. A real invariant over the same variable is not."""
+    props = tmp_path / "props.py"
+    props.write_text(TRIVIAL)
+    r = specmc("check", "--host", "ecma262", "--engine", "explicit", "--properties-file", str(props),
+               "--property", "sp-is-sp", "--property", "sp-small", "--bounds", "objects=1,frames=3",
+               "--format", "json", "--quiet", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.FINDING, r.stderr
+    rows = {(x["run"], x["property"]): x for x in json.loads(r.stdout)["results"]}
+    for (_run, prop), x in rows.items():
+        assert x["verdict"] == "PROVED"
+        assert x["trivial"] is (prop == "sp-is-sp") and x["vacuous"] is (prop == "sp-is-sp")
+        assert x["ok"] is (prop == "sp-small")
