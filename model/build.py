@@ -294,11 +294,25 @@ def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
                                    takes=takes if needs == takes else f"{needs} to {takes}")])
 
 
+def _cycles_run(host: HostProfile, bounds: Bounds) -> bool:
+    """A host's cycle collector runs where its frees cascade (model/refcount.py): with slots."""
+    return host.cycles and host.collector == "reference counting" and bounds.slots > 0
+
+
+def inactive_options(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
+    """What the host's profile asks for that these bounds leave out of the model, one sentence
+    each: a verdict at these bounds says nothing about it, and reports say so beside it (a
+    quickjs-ng-0.12 PROVED at slots=0 read as covering its cycle collector)."""
+    if host.cycles and host.collector == "reference counting" and not _cycles_run(host, bounds):
+        return ("its cycle collection (trial deletion) does not run at slots=0: cycles are made of "
+                "properties; give slots >= 1",)
+    return ()
+
+
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
     algs = _needed(spec, host, bounds.symbols, bounds.weakmaps)
-    # a host's cycle collector runs where its frees cascade (model/refcount.py)
-    cycles = host.cycles and host.collector == "reference counting" and bounds.slots > 0
+    cycles = _cycles_run(host, bounds)
     mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles))
     mc.performs_optional = host.delivery == "promised"
     env = Environment(mc, host, any_step)

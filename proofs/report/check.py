@@ -58,6 +58,7 @@ def _scope(r: Row) -> str:
         parts.append("bounds hit: " + ", ".join(f"{n} in {k:,} searched states" for n, k in o.bounds_hit))
     elif o.bounds_hit is None:
         parts.append("bounds not measured")
+    parts += [f"{r.host}: {n}" for n in r.notes]
     return f" [{'; '.join(parts)}]" if parts else ""
 
 

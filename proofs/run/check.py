@@ -35,6 +35,8 @@ class Row:
     bounds: str
     outcome: Outcome
     expected: str | None
+    # what the host's profile asks for that the run's bounds leave out (model.build.inactive_options)
+    notes: tuple[str, ...] = ()
 
     @property
     def error(self) -> str:
@@ -71,7 +73,7 @@ class Row:
                 "engine": o.engine, "depth": o.depth,
                 "seconds": o.seconds, "expected": self.expected, "certificate": o.certificate,
                 "method": o.method or None, "reason": o.reason or None, "ok": self.ok,
-                "trace": list(o.trace)}
+                "notes": list(self.notes), "trace": list(o.trace)}
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     """Every run of the plan on every host, against its expectations. The (run, host) tasks run
     side by side in this process, or with `scheduler` on a Dask cluster (proofs/run/distribute.py):
     the same outcomes, gathered in the same order."""
+    from specmc.model.build import inactive_options
     from specmc.model.hosts import load_host
     from specmc.proofs.properties import select
     from specmc.proofs.properties.userfile import load_properties_file
@@ -160,7 +163,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     rows: list[Row] = []
     stale: list[Stale] = []
     tasks: list[portfolio.Task] = []
-    planned: list[tuple[Run, str, tuple[str, ...], str, dict]] = []
+    planned: list[tuple[Run, str, tuple[str, ...], str, dict, tuple[str, ...]]] = []
     for run in overrides.select(plan.runs):
         for f in run.properties_files:
             load_properties_file(f)
@@ -177,7 +180,10 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
         for host in hosts:
             tasks.append(task(run, host.path, props, certificates))
             spec_label = ", ".join(spec_paths(Job(run.specs, host.path, run.bounds, props)))
-            planned.append((run, host.name, props, spec_label, expected))
+            notes = inactive_options(host, run.bounds)
+            for n in notes:
+                progress(f"  [{run.name}] note: {host.name}: {n}")
+            planned.append((run, host.name, props, spec_label, expected, notes))
     # every (run, host) job, side by side as the cores allow; a job that two runs ask for alike
     # (command-line overrides can make them so) runs once
     unique = list({(t.job, t.engines): t for t in tasks}.values())
@@ -189,11 +195,11 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
         done = portfolio.run_many(unique, progress=lambda m: progress(prefixed("  ", m)))
     by_job = {(t.job, t.engines): r for t, r in zip(unique, done, strict=True)}
     results = [by_job[(t.job, t.engines)] for t in tasks]
-    for (run, host_name, props, spec_label, expected), outcomes in zip(planned, results, strict=True):
+    for (run, host_name, props, spec_label, expected, notes), outcomes in zip(planned, results, strict=True):
         for pid in props:
             e = expected.get((host_name, pid))
             rows.append(Row(run.name, spec_label, host_name, pid, run.bounds.describe(), outcomes[pid],
-                            e.verdict if e else None))
+                            e.verdict if e else None, notes))
     return Report(plan.path, tuple(rows), tuple(stale), round(time.monotonic() - started, 3))
 
 

@@ -331,3 +331,17 @@ def test_a_property_true_by_construction_is_vacuous_and_fails_check(tmp_path):
         assert x["verdict"] == "PROVED"
         assert x["trivial"] is (prop == "sp-is-sp") and x["vacuous"] is (prop == "sp-is-sp")
         assert x["ok"] is (prop == "sp-small")
+
+
+def test_a_profile_option_the_bounds_leave_out_is_noted_on_its_rows(tmp_path):
+    """quickjs-ng-0.12's cycle collector does not run at slots=0: its rows say so (JSON `notes`,
+    and the text beside the verdict); another host's rows in the same run carry no note."""
+    args = ("check", "--host", "quickjs-ng-0.12", "--host", "quickjs-ng-0.6", "--property",
+            "no-reentrant-cleanup", "--engine", "explicit", "--bounds", "objects=1,frames=4", "--quiet",
+            "--certificates", str(tmp_path / "c"))
+    r = specmc(*args, "--format", "json")
+    notes = {x["host"]: x["notes"] for x in json.loads(r.stdout)["results"] if x["run"].startswith("default")}
+    assert notes["quickjs-ng-0.6"] == [] and len(notes["quickjs-ng-0.12"]) == 1
+    assert "cycle collection" in notes["quickjs-ng-0.12"][0]
+    text = specmc(*args).stdout
+    assert "quickjs-ng-0.12: its cycle collection (trial deletion) does not run at slots=0" in text
