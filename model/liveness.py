@@ -46,9 +46,12 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     of its registry (the engine's entry keeps its counted references until js_finrec_free).
     Liveness is relative to the set S the collector considers (sec-liveness: a WeakRef-oblivious
     execution with respect to S): `outside[j]` says object j is not in S, so a live WeakRef's
-    deref may still return it, and user code may read its properties; such a target is then
-    live. Without properties nothing is read from a deref'd object, so this is only done with
-    `slots`.
+    deref may still return it, and user code may read its properties, or, with WeakMaps, call
+    `get` on it (a map) or with it (a key) and so reach an entry's value; such a target is then
+    live. Without properties and WeakMaps nothing is read from a deref'd value, so this is only
+    done with `slots` or `weakmaps` (an independent review found the WeakMap case missing: at
+    slots=0 a value whose map was reachable only through a live WeakRef was collected, and a
+    later deref and `get` observed the freed value under the spec's own host).
 
     With WeakMaps (bound `weakmaps`, tracing hosts only: model/build.py refuses the bound on a
     reference-counting host) an entry keeps its value live while its WeakMap and its key are
@@ -140,12 +143,14 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
 
 def _symbol_live(S: Any, lay: Any, k: int, level: list[Any], fields: tuple[str, ...],
                  frame_vals: list[tuple[Any, Any]], in_frame: list[Any], allocated: list[Any],
-                 pending: list[Any], counted_cells: bool, outside: list[Any] | None) -> Any:
+                 pending: list[Any], counted_cells: bool, outside: list[Any] | None,
+                 readable: bool = False) -> Any:
     """Symbol k is live (sec-liveness speaks of "objects and/or symbols" alike): held by user code,
     by [[KeptAlive]], by a queued job, by an active frame (or a cell Record it holds), or as a
     held value (a token, where tokens are strong) of a cell whose registry keeps it, exactly as an
     object would be. A Symbol holds nothing itself, so no object's liveness depends on it. On a
-    tracing host with properties, a live WeakRef's deref may hand out a target outside S (see
+    tracing host with properties or WeakMaps (`readable`: a Symbol deref hands out is a key
+    `get` reads a value with), a live WeakRef's deref may hand out a target outside S (see
     `live_all`); `outside[objects + k]` says Symbol k is."""
     D = S.d
     no, nc, ns = lay.bounds.objects, lay.bounds.cells, lay.bounds.slots
@@ -165,7 +170,7 @@ def _symbol_live(S: Any, lay: Any, k: int, level: list[Any], fields: tuple[str, 
                 owner = D.eq(S.get("cell_owner", c), lay.obj(r))
                 keeps = allocated[r] if counted_cells else D.or_(level[r], pending[r])
                 terms.append(D.and_(there, owner, keeps))
-    if ns and outside is not None and not counted_cells:
+    if (ns or readable) and outside is not None and not counted_cells:
         terms += [D.and_(outside[no + k], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
                          D.eq(S.get("obj_target", w), v)) for w in range(no)]
     return D.or_(*terms)
@@ -204,11 +209,11 @@ def _with_ephemerons(S: Any, lay: Any, roots: list[Any], holds: list[Any], pendi
                       *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
                       *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
                                 D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
-                        if ns and outside is not None else []),
+                        if outside is not None else []),
                       *by_entries(lay.obj(j), level))
                 for j in range(no)]
         syms = [D.or_(_symbol_live(S, lay, x, level[:no], fields, frame_vals, in_frame, allocated,
-                                   pending, False, outside), *by_entries(lay.sym(x), level))
+                                   pending, False, outside, readable=True), *by_entries(lay.sym(x), level))
                 for x in range(nsym)]
         level = objs + syms
     return level

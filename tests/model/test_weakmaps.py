@@ -155,6 +155,29 @@ def test_an_entry_keeps_its_value_only_while_map_and_key_are_live(whole: ir.Spec
     assert _collectable(p, s5) == {"collector: S = {obj1} is not live"}
 
 
+def test_a_map_reachable_only_through_a_live_weakref_keeps_its_values(whole: ir.Spec) -> None:
+    """sec-liveness: a WeakRef-oblivious execution with respect to S = {value} derefs the WeakRef
+    (the map is not in S), and `get` on the map hands the value back: the value is live, though
+    no property and no variable reaches it. Found by an independent review: at slots=0 the
+    collector took the value alone, and a later deref and get observed a freed object under the
+    spec's own host. Taking the map alone, or with the value, stays allowed."""
+    p = _with_maps(whole, objects=3)
+    s, _ = _run(p, ["new WeakMap()", "(built-in returned)", "allocate {}", "obj0.set(obj0, obj1)",
+                    "(built-in returned)", "new WeakRef(obj0)", "(built-in returned)", "drop obj1",
+                    "drop obj0", "return", "event loop: ClearKeptObjects"])
+    assert _collectable(p, s) == {"collector: S = {obj0} is not live",
+                                  "collector: S = {obj0, obj1} is not live"}
+    s, _ = _run(p, ["collector: S = {obj0, obj1} is not live"], s)
+    assert _get(p, s, "obj_status", 0) == _get(p, s, "obj_status", 1) == FREED
+    # the same with a Symbol as the value: the Symbol stays while the map may be read
+    p = _with_maps(whole, objects=2, symbols=1)
+    s, _ = _run(p, ["new WeakMap()", "(built-in returned)", "Symbol()", "obj0.set(obj0, sym0)",
+                    "(built-in returned)", "new WeakRef(obj0)", "(built-in returned)", "drop sym0",
+                    "drop obj0", "return", "event loop: ClearKeptObjects"])
+    assert "collector: S = {sym0} is not live" not in _collectable(p, s)
+    assert "collector: S = {obj0, sym0} is not live" in _collectable(p, s)
+
+
 def test_execution_1c_clears_the_entries_of_collected_keys(whole: ir.Spec) -> None:
     p = _with_maps(whole, objects=3)
     lay = p.layout
