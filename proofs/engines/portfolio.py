@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import time
 import traceback
 from collections.abc import Callable
@@ -149,12 +150,28 @@ class _Running:
         self.running = set(self.procs)
 
     def hung_up(self, conn: Any) -> None:
-        """The engine's pipe closed: it finished, or died without saying so."""
+        """The engine's pipe closed: it finished, or died without saying so. Killed by SIGKILL
+        (which specmc never sends a running engine: it stops them only after the task is over)
+        is a resource limit, nearly always the kernel's out-of-memory killer at bounds too large
+        for this machine: UNKNOWN with that reason, not an internal error. Any other death is
+        ours to explain (exit 3), with the signal named."""
         name = self.pipes.pop(conn)
         conn.close()
-        if name in self.running:
-            self.running.discard(name)
-            self.errors.append(f"{name}: the engine process ended without a result")
+        if name not in self.running:
+            return
+        self.running.discard(name)
+        proc = self.procs[name]
+        proc.join(timeout=5)
+        code = proc.exitcode
+        if code == -signal.SIGKILL:
+            self.stopped.append(f"the {name} engine was killed by SIGKILL after "
+                                f"{time.monotonic() - self.started:.0f} s, most likely by the system's "
+                                "out-of-memory killer: these bounds need more memory than this machine "
+                                "has (try smaller bounds)")
+        elif code is not None and code < 0:
+            self.errors.append(f"{name}: the engine process was killed by {signal.Signals(-code).name}")
+        else:
+            self.errors.append(f"{name}: the engine process ended without a result (exit code {code})")
 
     def take(self, msg: Any, progress: Callable[[str], None]) -> None:
         if isinstance(msg, Outcome):

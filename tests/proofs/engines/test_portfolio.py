@@ -71,3 +71,35 @@ def test_an_exception_without_sigint_is_still_an_internal_error(monkeypatch, hel
 
     sent = _run_worker(monkeypatch, engine)
     assert sent[0][0] == "internal" and "ArgumentError" in sent[0][2], sent
+
+
+def _killed_by(monkeypatch, sig: int) -> dict:
+    """The portfolio's outcome when its one engine process dies of `sig` (the forked child runs
+    the monkeypatched engine)."""
+    import os
+
+    from specmc.model.bounds import Bounds
+    from specmc.proofs.run.job import Job
+
+    def engine(*_args, **_kwargs):
+        os.kill(os.getpid(), sig)
+
+    monkeypatch.setattr(jobmod, "load", lambda job: types.SimpleNamespace(program=None, properties=()))
+    monkeypatch.setattr(portfolio, "_engine", lambda name: engine)
+    job = Job(("embedded",), "ecma262", Bounds(), ("p",), timeout=60.0)
+    return portfolio.run(job, ("p",), ("explicit",))
+
+
+def test_an_engine_the_kernel_kills_is_unknown_for_lack_of_memory_not_an_internal_error(monkeypatch):
+    """SIGKILL is what the out-of-memory killer sends (an independent review ran a WeakMap model
+    into it: 'internal error ... ended without a result', exit 3). specmc sends it to no running
+    engine, so it is a resource limit: UNKNOWN, saying so, with no 'internal error'."""
+    o = _killed_by(monkeypatch, signal.SIGKILL)["p"]
+    assert o.verdict == "UNKNOWN"
+    assert "killed by SIGKILL" in o.reason and "out-of-memory" in o.reason
+    assert not o.reason.startswith("internal error")
+
+
+def test_an_engine_that_crashes_is_an_internal_error_naming_the_signal(monkeypatch):
+    o = _killed_by(monkeypatch, signal.SIGSEGV)["p"]
+    assert o.reason == "internal error: explicit: the engine process was killed by SIGSEGV"
