@@ -67,11 +67,10 @@ def run_check(args: argparse.Namespace) -> int:
 def unbuildable(rows: Sequence[Any]) -> bool:
     """Print why a model could not be built or a user's predicate could not be read, once per
     reason; True if any row says so (bad input, exit 2, for check and witness alike)."""
-    from specmc.proofs.engines.portfolio import UNBUILDABLE
+    from specmc.proofs.engines.portfolio import UNEVALUABLE, bad_input
 
-    reasons = {r.outcome.reason for r in rows if r.outcome.reason.startswith(UNBUILDABLE)}
+    reasons = {r.outcome.reason for r in rows if bad_input(r.outcome.reason)}
     for reason in sorted(reasons):
-        detail = reason.removeprefix(f"{UNBUILDABLE}: ")
-        # a user's predicate that raised is not a model that cannot be built: its own message says so
-        print(f"specmc: {detail if ' error E079: ' in detail else reason}", file=sys.stderr)
+        # a user's predicate that raised: its own located message says what happened
+        print(f"specmc: {reason.removeprefix(f'{UNEVALUABLE}: ')}", file=sys.stderr)
     return bool(reasons)

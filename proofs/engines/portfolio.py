@@ -29,6 +29,13 @@ PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
 
 
 UNBUILDABLE = "the model cannot be built"
+# a user's property predicate that raised (E079): the model is fine, the input is still bad
+UNEVALUABLE = "a property cannot be evaluated"
+
+
+def bad_input(reason: str) -> bool:
+    """A row without a verdict because of bad input (exit 2): the model, or a property."""
+    return reason.startswith((UNBUILDABLE, UNEVALUABLE))
 
 
 def portfolio_members(cores: int | None = None) -> tuple[str, ...]:
@@ -228,7 +235,8 @@ class _Running:
         for prop in self.task.properties:
             o = self.best.get(prop)
             if self.unbuildable:
-                o = Outcome(prop, UNKNOWN, "+".join(engines), reason=f"{UNBUILDABLE}: {self.unbuildable}",
+                head = UNEVALUABLE if " error E079: " in self.unbuildable else UNBUILDABLE
+                o = Outcome(prop, UNKNOWN, "+".join(engines), reason=f"{head}: {self.unbuildable}",
                             seconds=round(elapsed, 3))
             elif o is None:
                 why = "internal error: " + self.errors[0] if self.errors else \

@@ -32,7 +32,7 @@ from specmc.model.hosts import HostProfile, load_host
 from specmc.model.normal import ModelForm, model_form
 from specmc.proofs import exitcodes
 from specmc.proofs.certify.certificate import file_digest
-from specmc.proofs.engines.portfolio import UNBUILDABLE
+from specmc.proofs.engines.portfolio import UNBUILDABLE, bad_input
 from specmc.proofs.properties import select
 from specmc.proofs.properties.userfile import load_properties_file
 from specmc.proofs.review.changes import AlgorithmChange, UnknownStep, algorithm_changes, new_unknown
@@ -195,8 +195,9 @@ class UncheckedReason:
 
 
 def unbuildable(o: Outcome) -> bool:
-    """The verdict is UNKNOWN because the side's model could not be built at all."""
-    return o.verdict == UNKNOWN and o.reason.startswith(UNBUILDABLE)
+    """The verdict is UNKNOWN because the side's model could not be built at all (or a user's
+    property could not be evaluated on it)."""
+    return o.verdict == UNKNOWN and bad_input(o.reason)
 
 
 # cache of outcomes by (model digest, host file, run settings, property): a model met before is not

@@ -42,7 +42,7 @@ class Row:
     def error(self) -> str:
         """BAD_INPUT or INTERNAL when the row has no verdict because something failed, else ""."""
         reason = self.outcome.reason
-        if reason.startswith(portfolio.UNBUILDABLE):
+        if portfolio.bad_input(reason):
             return BAD_INPUT
         return INTERNAL if reason.startswith(INTERNAL) else ""
 

@@ -326,6 +326,8 @@ def test_predicate_that_raises_in_check(tmp_path):
     # the report printed before the exit says so too: the row is an error, not "ok UNKNOWN"
     (row,) = [s for s in r.stdout.splitlines() if " mine " in s]
     assert row.split()[:2] == ["ERR", "UNKNOWN"], r.stdout
+    # ... and names the property, not the model, as what failed (the model was fine)
+    assert "a property cannot be evaluated: " in row and "the model cannot be built" not in row
     assert "1 result, 1 not as expected" in r.stdout
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from specmc.proofs.engines.portfolio import UNBUILDABLE
+from specmc.proofs.engines.portfolio import UNEVALUABLE
 from specmc.proofs.report.check import render
 from specmc.proofs.run.check import BAD_INPUT, INTERNAL, Report, Row
 from specmc.proofs.verdict import PROVED, UNKNOWN, Outcome
 
-PREDICATE_FAILED = f"{UNBUILDABLE}: /tmp/props.py:5:13: error E079: property 'mine' cannot be evaluated"
+PREDICATE_FAILED = f"{UNEVALUABLE}: /tmp/props.py:5:13: error E079: property 'mine' cannot be evaluated"
 
 
 def _row(outcome: Outcome, expected: str | None = None, prop: str = "held-value-once") -> Row:
