@@ -258,7 +258,8 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 
         # a misspelt override (`regster`) used to leave the text's own algorithm running, and a
         # verdict of the engine the profile did not describe
         alg = sel.unused[0]
-        close = difflib.get_close_matches(alg.name, [*sel.algorithms, *ENTRY_POINTS], n=1)
+        names = [*sel.algorithms, *ENTRY_POINTS, *sorted(HOST_CALLS)]
+        close = difflib.get_close_matches(alg.name, names, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise SpecError([diag.make("E086", alg.loc, name=alg.name, hint=hint)])
     if host.scheduling_at is not None and host.collector == "reference counting" \

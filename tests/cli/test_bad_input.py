@@ -141,6 +141,18 @@ def test_a_misspelt_override_is_never_used_and_says_so(tmp_path):
     assert "did you mean 'FinalizationRegistry.prototype.register'?" in first
 
 
+def test_a_misspelt_hook_is_suggested_by_its_name(tmp_path):
+    """A hook the environment calls is a name the profile may define too: `...CleanupJob` written
+    `...Cleanupjob` was answered "did you mean 'FinalizationRegistry'?" (an independent review)."""
+    text = (QJS.parent / "v8.html").read_text(encoding="utf-8")
+    f = tmp_path / "v8-typo.html"
+    f.write_text(text.replace("<h1>HostEnqueueFinalizationRegistryCleanupJob",
+                              "<h1>HostEnqueueFinalizationRegistryCleanupjob", 1), encoding="utf-8")
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1,frames=3")
+    assert r.returncode == exitcodes.INPUT_ERROR, r.stderr
+    assert "did you mean 'HostEnqueueFinalizationRegistryCleanupJob'?" in r.stderr, r.stderr
+
+
 def test_one_host_profile_per_file(tmp_path):
     """F7: a second profile clause in one file had its header ignored (a `free path: Nope` never
     checked) and its algorithms merged into the first profile's."""
