@@ -12,8 +12,12 @@ a no-op, so equal normal forms compile to the same transitions (up to the names 
 - `! F(...)` where F cannot complete abruptly is `F(...)` (the assertion can never fire);
 - a final `Return ~unused~.` is the same as running off the end (both return ~unused~);
 - a string literal written as code (`"%WeakRef.prototype%"`) or as a value;
-- the body of a loop over entities the model has none of (WeakMaps, WeakSets, registered
-  Symbols) makes no transitions, whatever it says;
+- the body of a loop over entities the model has none of at the run's bounds (WeakMaps without
+  `weakmaps`, WeakSets, registered Symbols without `symbols`) makes no transitions, whatever it
+  says; with those bounds the loops run, and so do the WeakMap built-ins, which are then part
+  of the form (before, the form ignored the bounds, and a review at weakmaps=1 called a changed
+  WeakMap.prototype.set "not modelled" and the model "identical": found by an independent
+  review);
 - the text's general definitions of operations the model gives a meaning by hand (Call,
   SameValue, ...: a whole spec.html has them, the excerpt does not) are not compiled, so they are
   not part of the form either; `ModelForm.substituted` lists them.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, fields, is_dataclass
 
+from specmc.model.bounds import Bounds
 from specmc.model.build import HOST_CALLS, Substitution, select_algorithms
 from specmc.model.by_hand import BY_HAND
 from specmc.model.compile import dead_loop
@@ -65,11 +70,14 @@ class ModelForm:
         return dict(self.algorithms).get(name)
 
 
-def model_form(spec: ir.Spec, host: HostProfile) -> ModelForm:
-    sel = select_algorithms(spec, host)
+def model_form(spec: ir.Spec, host: HostProfile, bounds: Bounds | None = None) -> ModelForm:
+    """The form of the model `model.build` makes from `spec` for `host` at `bounds` (only the
+    bounds that decide which algorithms and loops run matter: `symbols`, `weakmaps`)."""
+    bounds = bounds or Bounds()
+    sel = select_algorithms(spec, host, bounds.weakmaps)
     algs = {name: alg for name, (alg, _) in sel.algorithms.items()}
     total = _Totality(algs)
-    forms = tuple(sorted((name, _Normaliser(alg, total).algorithm()) for name, alg in algs.items()))
+    forms = tuple(sorted((name, _Normaliser(alg, total, bounds).algorithm()) for name, alg in algs.items()))
     from_text = tuple((name, alg) for name, (alg, source) in sel.algorithms.items() if source == "spec")
     twice = tuple((second.name, str(second.loc)) for _, second in sel.twice)
     return ModelForm(host.name, forms, sel.missing, sel.unknown, from_text, sel.substituted, twice)
@@ -117,9 +125,10 @@ class _Totality:
 
 
 class _Normaliser:
-    def __init__(self, alg: ir.Algorithm, total: _Totality):
+    def __init__(self, alg: ir.Algorithm, total: _Totality, bounds: Bounds | None = None):
         self.alg = alg
         self.total = total
+        self.bounds = bounds or Bounds()
         self.names: dict[str, str] = {}
         for name in [p.name for p in alg.params] + list(alg.captures) + list(alg.binds):
             self._bind(name)
@@ -138,7 +147,9 @@ class _Normaliser:
         return (a.kind, params, len(a.captures), len(a.binds), a.atomic, self.steps(tuple(steps)))
 
     def steps(self, steps: tuple[ir.Step, ...]) -> Form:
-        return tuple((self.stmt(s.stmt), () if dead_loop(s.stmt) else self.steps(s.substeps))
+        b = self.bounds
+        return tuple((self.stmt(s.stmt),
+                      () if dead_loop(s.stmt, b.symbols, b.weakmaps) else self.steps(s.substeps))
                      for s in steps)
 
     def stmt(self, st: ir.Stmt) -> Form:

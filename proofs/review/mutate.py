@@ -157,15 +157,16 @@ def _matching_paren(s: str, open_at: int) -> int:
     return -1
 
 
-def _inert(steps: list[tuple[ir.Algorithm, ir.Step]]) -> dict[int, str]:
+def _inert(steps: list[tuple[ir.Algorithm, ir.Step]], bounds: Bounds | None = None) -> dict[int, str]:
     """Steps the model gives no effect, by construction: loops over entities it has none of
     (WeakMaps, WeakSets, the GlobalSymbolRegistry) and what they hold, and "perform any
     host-defined steps". A mutant of such a step changes the text, not the model's behaviour."""
     from specmc.model.compile import dead_loop
 
+    b = bounds or Bounds()
     out: dict[int, str] = {}
     for _, step in steps:
-        if dead_loop(step.stmt):
+        if dead_loop(step.stmt, b.symbols, b.weakmaps):
             for s in step.walk():
                 out[id(s)] = "a loop over entities the model has none of"
         elif isinstance(step.stmt, ir.HostDefined) or (
@@ -174,12 +175,14 @@ def _inert(steps: list[tuple[ir.Algorithm, ir.Step]]) -> dict[int, str]:
     return out
 
 
-def mutants(text: str, steps: list[tuple[ir.Algorithm, ir.Step]], file: str) -> list[Mutant]:
-    """Every mutant of the steps given (each located in `file`), in text order."""
+def mutants(text: str, steps: list[tuple[ir.Algorithm, ir.Step]], file: str,
+            bounds: Bounds | None = None) -> list[Mutant]:
+    """Every mutant of the steps given (each located in `file`), in text order; which steps are
+    inert (loops over what the model lacks) depends on `bounds`."""
     lines = text.split("\n")
     starts = _line_starts(text)
     out: list[Mutant] = []
-    inert = _inert(steps)
+    inert = _inert(steps, bounds)
     seen: set[tuple[int, str]] = set()
     for alg, step in steps:
         if step.loc.file != file:
@@ -329,7 +332,7 @@ def _run_one(task: _Task) -> Result:
         try:
             spec = load_spec(path)
             hosts = [load_host(h) for h in task.hosts]
-            digests = {h.name: model_form(spec, h).digest for h in hosts}
+            digests = {h.name: model_form(spec, h, task.bounds).digest for h in hosts}
         except SpecError as e:
             return Result(m, INVALID, detail=_first_line(e))
         if digests == dict(task.baseline_digests):
@@ -383,7 +386,7 @@ def _baseline(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states
     digests, covers, violated, seen = [], [], [], []
     for name in hosts:
         host = load_host(name)
-        digests.append((host.name, model_form(spec, host).digest))
+        digests.append((host.name, model_form(spec, host, bounds).digest))
         program = build(spec, host, bounds)
         r = _explore_all(program, bounds.steps, max_states, first=False)
         seen.append((host.name, observable(program, r.reached)))
@@ -393,14 +396,15 @@ def _baseline(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states
     return spec, tuple(digests), tuple(covers), tuple(violated), tuple(seen)
 
 
-def candidate_steps(spec: ir.Spec, hosts: tuple[str, ...]) -> list[tuple[ir.Algorithm, ir.Step]]:
+def candidate_steps(spec: ir.Spec, hosts: tuple[str, ...],
+                    bounds: Bounds | None = None) -> list[tuple[ir.Algorithm, ir.Step]]:
     """The steps of the text's algorithms that some host's model runs, in text order."""
     from specmc.model.build import select_algorithms
     from specmc.model.hosts import load_host
 
     chosen: dict[str, ir.Algorithm] = {}
     for name in hosts:
-        sel = select_algorithms(spec, load_host(name))
+        sel = select_algorithms(spec, load_host(name), (bounds or Bounds()).weakmaps)
         for alg, source in sel.algorithms.values():
             if source == "spec":
                 chosen.setdefault(f"{alg.clause}/{alg.name}", alg)
@@ -414,8 +418,9 @@ def run(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states: int 
     """Generate every mutant of the text and run each (side by side, one per core)."""
     spec, digests, covers, violated, seen = _baseline(spec_path, hosts, bounds, max_states)
     text = Path(spec_path).read_text()
-    file = next((s.loc.file for _, s in candidate_steps(spec, hosts)), spec_path)
-    ms = [m for m in mutants(text, candidate_steps(spec, hosts), file) if only(m)]
+    steps = candidate_steps(spec, hosts, bounds)
+    file = next((s.loc.file for _, s in steps), spec_path)
+    ms = [m for m in mutants(text, steps, file, bounds) if only(m)]
     progress(f"{len(ms)} mutants of {len({m.step + m.clause for m in ms})} steps; "
              f"the original reaches {sum(len(c) for _, c in covers)} covers")
     if any(v for _, v in violated):

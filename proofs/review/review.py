@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.by_hand import hand_modelled
 from specmc.model.hosts import HostProfile, load_host
@@ -219,7 +220,21 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         head = open_side(head_arg, repo, Path(tmp))
         runs = overrides.select(plan.runs)
         hosts = {h: load_host(h) for r in runs for h in r.hosts}
-        forms = {name: (model_form(base.spec, h), model_form(head.spec, h)) for name, h in hosts.items()}
+        made: dict[tuple[str, Bounds], tuple[ModelForm, ModelForm]] = {}
+
+        def forms_for(name: str, bounds: Bounds) -> tuple[ModelForm, ModelForm]:
+            """BASE's and HEAD's forms of `name`'s model at `bounds`: which built-ins and loops
+            the model runs depends on `symbols` and `weakmaps` (nothing else of the bounds)."""
+            key = (name, Bounds(symbols=min(bounds.symbols, 1), weakmaps=min(bounds.weakmaps, 1)))
+            if key not in made:
+                made[key] = (model_form(base.spec, hosts[name], key[1]),
+                             model_form(head.spec, hosts[name], key[1]))
+            return made[key]
+
+        # per host, the form at the widest of its runs' bounds: what the report lists as changed
+        forms = {name: forms_for(name, Bounds(
+                     symbols=max(r.bounds.symbols for r in runs if name in r.hosts),
+                     weakmaps=max(r.bounds.weakmaps for r in runs if name in r.hosts))) for name in hosts}
         models = tuple(_host_model(h, *forms[name], base, head) for name, h in hosts.items())
         # spec algorithms some host's model runs (by id) -> the name the model knows them by
         names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
@@ -241,7 +256,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
             props = tuple(p.id for p in select(list(run.properties)))
             for name in run.hosts:
                 host = hosts[name]
-                bf, hf = forms[name]
+                bf, hf = forms_for(name, run.bounds)
                 b_out = _verdicts(run, host, base, bf, props, certificates, progress, cache, disk)
                 same = bf.digest == hf.digest  # the same model: HEAD's verdicts are BASE's
                 # a reason why the model cannot be built points into BASE's text: HEAD gets its own

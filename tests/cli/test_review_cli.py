@@ -418,3 +418,25 @@ def test_cached_verdicts_are_located_in_the_text_reviewed(tmp_path: Path) -> Non
     sarif = json.loads(_specmc("review", str(base), str(w), *common, "--format", "sarif", *cache).stdout)
     (flip,) = [r for r in sarif["runs"][0]["results"] if "counterexample" in r["message"]["text"]]
     assert f"({len(traces[0][0]) - 1}-transition counterexample)" in flip["message"]["text"]
+
+
+@pytest.mark.slow
+def test_a_review_at_weakmaps_bounds_checks_the_weakmap_builtins(tmp_path):
+    """`?` -> `!` in WeakMap.prototype.set, reviewed at weakmaps=1: the model changed (the
+    built-in is modelled at that bound), HEAD is re-checked, and spec-asserts got worse; the
+    review used to say "[not modelled]", "identical" and carry BASE's PROVED over (exit 0)."""
+    text = (FULL / "spec-2025-11-04-e936549f.html").read_text(encoding="utf-8")
+    step = "          1. Perform ? RequireInternalSlot(_M_, [[WeakMapData]]).\n"
+    k = text.index(step, text.index("<h1>WeakMap.prototype.set ("))
+    (tmp_path / "base.html").write_text(text, encoding="utf-8")
+    (tmp_path / "head.html").write_text(text[:k] + step.replace("?", "!") + text[k + len(step):],
+                                        encoding="utf-8")
+    r = _specmc("review", str(tmp_path / "base.html"), str(tmp_path / "head.html"), "--host", "ecma262",
+                "--engine", "explicit", "--property", "spec-asserts", "--bounds",
+                "objects=1,weakmaps=1,frames=4", "--no-cache", "--certificates", str(tmp_path / "c"),
+                "--quiet", "--format", "json")
+    assert r.returncode == exitcodes.FINDING, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["models"][0]["changed"] == ["WeakMap.prototype.set"] and not doc["model_identical"]
+    (v,) = doc["verdicts"]
+    assert (v["base"], v["head"], v["carried_over"]) == ("PROVED", "VIOLATED", False)

@@ -151,3 +151,25 @@ def test_a_general_definition_is_substituted_not_compiled():
     assert model_form(more, host).digest == model_form(base, host).digest
     bounds = Bounds(objects=1, frames=4)
     assert len(build(more, host, bounds).commands) == len(build(base, host, bounds).commands)
+
+
+def test_the_model_form_follows_the_bounds_that_add_weakmaps():
+    """A review at weakmaps=1 compares the WeakMap built-ins and Execution 1.c too: `?` turned
+    into `!` in WeakMap.prototype.set changes the model there (check finds spec-asserts VIOLATED),
+    and only there; without the bound the two texts have one model. (The form ignored the bounds:
+    review called the change "not modelled" and the model "identical", and carried a PROVED to a
+    text check refutes: found by an independent review.)"""
+    path = FULL / "spec-2025-11-04-e936549f.html"
+    text = path.read_text(encoding="utf-8")
+    step = "          1. Perform ? RequireInternalSlot(_M_, [[WeakMapData]]).\n"
+    at = text.index("<h1>WeakMap.prototype.set (")
+    k = text.index(step, at)
+    changed = text[:k] + step.replace("?", "!") + text[k + len(step):]
+    base, head = load_text(str(path), text), load_text(str(path), changed)
+    host = load_host("ecma262")
+    assert model_form(base, host).digest == model_form(head, host).digest
+    a, b = model_form(base, host, Bounds(weakmaps=1)), model_form(head, host, Bounds(weakmaps=1))
+    assert a.digest != b.digest
+    assert [n for n, f in a.algorithms if b.of(n) != f] == ["WeakMap.prototype.set"]
+    # with the bound every WeakMap built-in the model runs is part of the form
+    assert "WeakMap.prototype.get" in dict(a.algorithms)
