@@ -387,10 +387,65 @@ class WeakMapDelete(Action):
         return f"{operand_name(self.receiver)}.delete({operand_name(self.key)})"
 
 
+@dataclass(frozen=True)
+class NewWeakSet(Action):
+    """`new WeakSet()`: no iterable (bound `weaksets`)."""
+
+    KIND: ClassVar[str] = "new WeakSet"
+
+    @property
+    def label(self) -> str:
+        return "new WeakSet()"
+
+
+@dataclass(frozen=True)
+class WeakSetAdd(Action):
+    """`objR.add(value)` (bound `weaksets`)."""
+
+    KIND: ClassVar[str] = "WeakSet add"
+    receiver: int = _slot("this")
+    value: Operand = _operand("value")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.add({operand_name(self.value)})"
+
+
+@dataclass(frozen=True)
+class WeakSetHas(Action):
+    """`objR.has(value)` on a WeakSet (bound `weaksets`). Its label is WeakMapHas's: the same
+    JavaScript, which calls the method of whichever the receiver is (model/mutator.py lets only
+    one of the two run)."""
+
+    KIND: ClassVar[str] = "WeakSet has"
+    receiver: int = _slot("this")
+    value: Operand = _operand("value")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.has({operand_name(self.value)})"
+
+
+@dataclass(frozen=True)
+class WeakSetDelete(Action):
+    """`objR.delete(value)` on a WeakSet (bound `weaksets`); labelled as WeakSetHas is."""
+
+    KIND: ClassVar[str] = "WeakSet delete"
+    receiver: int = _slot("this")
+    value: Operand = _operand("value")
+
+    @property
+    def label(self) -> str:
+        return f"{operand_name(self.receiver)}.delete({operand_name(self.value)})"
+
+
 CALLS: tuple[type[Action], ...] = (NewRegistry, NewWeakRef, Deref, Unregister, Register)
 # the WeakMap calls (bound `weakmaps`), kept apart from CALLS: the witness generator and the
 # trace read both
 WEAKMAP_CALLS: tuple[type[Action], ...] = (NewWeakMap, WeakMapSet, WeakMapGet, WeakMapHas, WeakMapDelete)
+# the WeakSet calls (bound `weaksets`), likewise
+WEAKSET_CALLS: tuple[type[Action], ...] = (NewWeakSet, WeakSetAdd, WeakSetHas, WeakSetDelete)
 PROPERTIES: tuple[type[Action], ...] = (SetProperty, DeleteProperty, GetProperty)
-_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, *WEAKMAP_CALLS, Allocate, NewSymbol, Drop,
-                                                         *PROPERTIES, Collect, Return, Throw, Resumed)}
+_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, *WEAKMAP_CALLS, *WEAKSET_CALLS, Allocate,
+                                                         NewSymbol, Drop, *PROPERTIES, Collect, Return,
+                                                         Throw, Resumed)}

@@ -35,10 +35,17 @@ class Bounds:
     # get/set/has/delete, compiled from a text that defines them (a whole spec.html). 0 is the
     # model without WeakMaps, byte for byte the one before they existed
     weakmaps: int = 0
+    # WeakSet elements (the entries of the [[WeakSetData]] Lists) in the whole heap, never reused:
+    # with at least one, user code may also make WeakSets (`new WeakSet()`, counted in `objects`)
+    # and call their add/has/delete, compiled from a text that defines them (a whole spec.html).
+    # 0 is the model without WeakSets, byte for byte the one before they existed
+    weaksets: int = 0
 
     LIMITS = {"objects": (1, 8), "cells": (1, 8), "frames": (2, 16), "jobs": (1, 6),
               "steps": (1, 10_000), "slots": (0, 4), "symbols": (0, 2),
-              "weakmaps": (0, 4)}
+              "weakmaps": (0, 4), "weaksets": (0, 4)}
+    # the bounds `describe` leaves out at 0 (each one's 0 is the model before it existed)
+    OPTIONAL = ("slots", "symbols", "weakmaps", "weaksets")
     # the collector's set _S_ is one state variable of model.domain.WIDTH bits, one per object and
     # per Symbol: together they fit in it
     SET_BITS = 8
@@ -56,11 +63,11 @@ class Bounds:
                                        hi=self.SET_BITS - self.objects)])
 
     def describe(self) -> str:
-        """`objects=2,cells=1,...`; `slots`, `symbols` and `weakmaps` only when they are not 0, so
-        that every key, cache entry and report made before the object graph, Symbols and WeakMaps
-        existed reads the same without them."""
+        """`objects=2,cells=1,...`; `slots`, `symbols`, `weakmaps` and `weaksets` only when they are
+        not 0, so that every key, cache entry and report made before the object graph, Symbols,
+        WeakMaps and WeakSets existed reads the same without them."""
         return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
-                        if f.name not in ("slots", "symbols", "weakmaps") or getattr(self, f.name))
+                        if f.name not in self.OPTIONAL or getattr(self, f.name))
 
 
 _NUMBER = re.compile(r"[+-]?[0-9]+")

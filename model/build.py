@@ -50,6 +50,13 @@ WEAKMAP_ENTRY_POINTS = (
     "WeakMap.prototype.has",
     "WeakMap.prototype.set",
 )
+# the built-ins user code calls with the bound `weaksets` >= 1 (model/mutator.py)
+WEAKSET_ENTRY_POINTS = (
+    "WeakSet",
+    "WeakSet.prototype.add",
+    "WeakSet.prototype.delete",
+    "WeakSet.prototype.has",
+)
 
 
 HOOK = "HostEnqueueFinalizationRegistryCleanupJob"
@@ -129,7 +136,7 @@ class Selection:
     unused: tuple[ir.Algorithm, ...] = ()  # the host profile's own algorithms the model never runs
 
 
-def select_algorithms(spec: ir.Spec, host: HostProfile, weakmaps: int = 0) -> Selection:
+def select_algorithms(spec: ir.Spec, host: HostProfile, weakmaps: int = 0, weaksets: int = 0) -> Selection:
     """The entry points and, transitively, every callee the text defines with steps, except
     the operations modelled by hand: for those the text's general definition is listed as a
     substitution instead. A host profile's own algorithm still wins over both.
@@ -138,11 +145,12 @@ def select_algorithms(spec: ir.Spec, host: HostProfile, weakmaps: int = 0) -> Se
     implements is missing (E062), like an entry point the text lacks: a QuickJS-NG profile's call
     of CanBeHeldWeakly on a text from before 2023 says so, rather than failing at the call.
 
-    With `weakmaps` the WeakMap built-ins are entry points too; the steps of the WeakMap
-    constructor that user code's `new WeakMap()` never reaches (`model.compile.unreached`) call
-    nothing the model needs."""
+    With `weakmaps` the WeakMap built-ins are entry points too, with `weaksets` the WeakSet ones;
+    the steps of their constructors that user code's `new WeakMap()`, `new WeakSet()` never
+    reach (`model.compile.unreached`) call nothing the model needs."""
     by_name, twice = _named(spec, host)
-    roots = list(ENTRY_POINTS) + (list(WEAKMAP_ENTRY_POINTS) if weakmaps else [])
+    roots = list(ENTRY_POINTS) + (list(WEAKMAP_ENTRY_POINTS) if weakmaps else []) \
+        + (list(WEAKSET_ENTRY_POINTS) if weaksets else [])
     roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
     missing: list[str] = []
@@ -195,7 +203,7 @@ def _calls_hook(algorithms: dict[str, tuple[ir.Algorithm, str]]) -> bool:
                for alg, _ in algorithms.values() for step in alg.walk() for n in ir.iter_nodes(step.stmt))
 
 
-def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0) -> None:
+def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0, weaksets: int = 0) -> None:
     """Every variable a step reads is one the algorithm binds somewhere (a parameter, a Let, a
     Choose, a loop's or a pattern's binder, a capture, a set the prose names), every slot it
     reads or writes is one the model has, and every literal one it has a value for. The
@@ -214,10 +222,11 @@ def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0) -> None
                 bound.add(n.var)
             elif isinstance(n, ir.Binder):
                 bound.add(n.var)
-    dead = {id(x) for s in steps if dead_loop(s.stmt, symbols, weakmaps) for x in s.walk() if x is not s}
+    dead = {id(x) for s in steps if dead_loop(s.stmt, symbols, weakmaps, weaksets)
+            for x in s.walk() if x is not s}
     dead |= unreached(alg)
     for step in steps:
-        if id(step) in dead or dead_loop(step.stmt, symbols, weakmaps):  # nothing the model has
+        if id(step) in dead or dead_loop(step.stmt, symbols, weakmaps, weaksets):  # nothing the model has
             continue
         if not fully_parsed(step):
             raise SpecError([diag.make("E040", step.loc, text=step.text)])
@@ -226,16 +235,17 @@ def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0) -> None
                 why = f"_{n.name}_ is not defined in {alg.name}"
                 raise ModelError([diag.make("E064", step.loc, why=why)])
             if isinstance(n, ir.Literal):
-                # raises for a literal the model has no value for (*null* exists with WeakMaps)
-                literal_value(n, step, EMPTY if weakmaps else None)
-        why = unmodelled_field(step, weakmaps)
+                # raises for a literal the model has no value for (*null* exists with WeakMaps
+                # or WeakSets)
+                literal_value(n, step, EMPTY if weakmaps or weaksets else None)
+        why = unmodelled_field(step, weakmaps, weaksets)
         if why is not None:
             raise ModelError([diag.make("E064", step.loc, why=why)])
 
 
-def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 0
+def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 0, weaksets: int = 0
             ) -> dict[str, tuple[ir.Algorithm, str]]:
-    sel = select_algorithms(spec, host, weakmaps)
+    sel = select_algorithms(spec, host, weakmaps, weaksets)
     if weakmaps:
         lacking = [n for n in WEAKMAP_ENTRY_POINTS if n in sel.missing]
         if lacking:  # the embedded text and the clause-set excerpt have no WeakMap clauses
@@ -245,6 +255,15 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 
             free = next((a for a in host.algorithms if a.name == host.free_path), None)
             where = free.loc if free is not None else Loc(host.path, 1, 1)
             raise SpecError([diag.make("E095", where, n=weakmaps, host=host.name)])
+    if weaksets:
+        lacking = [n for n in WEAKSET_ENTRY_POINTS if n in sel.missing]
+        if lacking:  # the embedded text and the clause-set excerpt have no WeakSet clauses
+            where = Loc(spec.files[0], 1, 1) if spec.files else None
+            raise SpecError([diag.make("E096", where, n=weaksets, names=", ".join(lacking))])
+        if host.collector == "reference counting":
+            free = next((a for a in host.algorithms if a.name == host.free_path), None)
+            where = free.loc if free is not None else Loc(host.path, 1, 1)
+            raise SpecError([diag.make("E097", where, n=weaksets, host=host.name)])
     if sel.missing:
         # located at the first step that calls it: a profile step calling an algorithm nothing
         # defines is the profile's error, and the user must find the line
@@ -275,7 +294,7 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 
         step = sel.unknown[0]
         raise SpecError([diag.make("E040", step.loc, text=step.text)])
     for alg, _ in sel.algorithms.values():
-        _check_steps(alg, symbols, weakmaps)
+        _check_steps(alg, symbols, weakmaps, weaksets)
         for step in alg.walk():
             for n in ir.iter_nodes(step.stmt):
                 if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name):
@@ -312,7 +331,7 @@ def inactive_options(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
 
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
-    algs = _needed(spec, host, bounds.symbols, bounds.weakmaps)
+    algs = _needed(spec, host, bounds.symbols, bounds.weakmaps, bounds.weaksets)
     cycles = _cycles_run(host, bounds)
     mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles))
     mc.performs_optional = host.delivery == "promised"

@@ -32,6 +32,7 @@ from specmc.model.layout import (
     USERFN,
     WEAKMAP,
     WEAKREF,
+    WEAKSET,
 )
 from specmc.spec import ir
 
@@ -82,8 +83,10 @@ def builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s: 
         # the prototype string decides which kind of object it is.
         proto = e.args[1] if len(e.args) > 1 else None
         text = proto.value if isinstance(proto, ir.Literal) else ""
+        bounds = mc.layout.bounds
         kind = WEAKREF if "WeakRef" in text else REGISTRY if "FinalizationRegistry" in text \
-            else WEAKMAP if "%WeakMap.prototype%" in text and mc.layout.bounds.weakmaps else PLAIN
+            else WEAKMAP if "%WeakMap.prototype%" in text and bounds.weakmaps \
+            else WEAKSET if "%WeakSet.prototype%" in text and bounds.weaksets else PLAIN
         return new_object(c.S, mc.layout, kind, when)
     if name == "IsCallable":  # sec-iscallable: only the user function is callable here
         return D.ite(D.or_(D.eq(args[0], USERFN)), D.num(TRUE), D.num(FALSE))

@@ -159,13 +159,14 @@ class AlgCompiler(Statements):
     # commands -----------------------------------------------------------------
     def dead(self) -> set[int]:
         """Steps inside a loop over entities the model has none of (WeakMaps without the bound
-        `weakmaps`, WeakSets, the GlobalSymbolRegistry without Symbols), and the steps after the
-        WeakMap constructor's return for an absent _iterable_ (`unreached`): statically
+        `weakmaps`, WeakSets without `weaksets`, the GlobalSymbolRegistry without Symbols), and
+        the steps after the WeakMap and WeakSet constructors' return for an absent _iterable_
+        (`unreached`): statically
         unreachable, so no transitions are made for them."""
         bounds = self.mc.layout.bounds
         out: set[int] = unreached(self.alg)
         for s in self.steps:
-            if dead_loop(s.stmt, bounds.symbols, bounds.weakmaps):
+            if dead_loop(s.stmt, bounds.symbols, bounds.weakmaps, bounds.weaksets):
                 out.update(id(x) for x in s.walk() if x is not s)
         return out
 
@@ -264,28 +265,28 @@ class AlgCompiler(Statements):
 # ------------------------------------------------------------ static helpers
 
 
-def dead_loop(st: ir.Stmt, symbols: int = 0, weakmaps: int = 0) -> bool:
+def dead_loop(st: ir.Stmt, symbols: int = 0, weakmaps: int = 0, weaksets: int = 0) -> bool:
     """A loop over entities the model has none of: its body makes no transitions. The
     GlobalSymbolRegistry has its one entry (the registered Symbol's) with `symbols` >= 1, and
-    none without Symbols; WeakMaps exist only with `weakmaps` >= 1, WeakSets never."""
+    none without Symbols; WeakMaps exist only with `weakmaps` >= 1, WeakSets with `weaksets` >= 1."""
     return isinstance(st, ir.ForEach) and (
-        (st.source is None and st.binder.type_name in absent_types(weakmaps))
+        (st.source is None and st.binder.type_name in absent_types(weakmaps, weaksets))
         or (isinstance(st.source, ir.Special) and st.source.kind == "global-symbol-registry"
             and not symbols))
 
 
-# the constructors user code calls with no argument (`new WeakMap()`, model/mutator.py): their
-# first parameter is always *undefined*
-NO_ARGUMENT = frozenset({"WeakMap"})
+# the constructors user code calls with no argument (`new WeakMap()`, `new WeakSet()`,
+# model/mutator.py): their first parameter is always *undefined*
+NO_ARGUMENT = frozenset({"WeakMap", "WeakSet"})
 
 
 def unreached(alg: ir.Algorithm) -> set[int]:
     """The steps of a constructor in NO_ARGUMENT after its first top-level step that returns
     when the first parameter is *undefined* (`If _iterable_ is either *undefined* or *null*,
     return _map_.`): user code never passes one, so they never run, and what they call
-    (AddEntriesFromIterable, Get, the iterator protocol) is no part of the model. Empty for any
-    other algorithm, or when no such step exists (then every step is compiled, and what the
-    model lacks is an error as usual)."""
+    (AddEntriesFromIterable, Get, the iterator protocol, WeakSet's Repeat over it) is no part
+    of the model. Empty for any other algorithm, or when no such step exists (then every step
+    is compiled, and what the model lacks is an error as usual)."""
     if alg.name not in NO_ARGUMENT or not alg.params:
         return set()
     param = alg.params[0].name

@@ -148,6 +148,8 @@ class Environment(Counting, Mutator):
                 S.set("prop", EMPTY, self.lay.prop(i, p), when=hit)
             for e in range(self.lay.bounds.weakmaps):  # a reclaimed WeakMap's entries go with it
                 S.set("ent_status", FREED, e, when=D.and_(hit, D.eq(S.get("ent_owner", e), self.lay.obj(i))))
+            for e in range(self.lay.bounds.weaksets):  # a reclaimed WeakSet's elements go with it
+                S.set("wse_status", FREED, e, when=D.and_(hit, D.eq(S.get("wse_owner", e), self.lay.obj(i))))
 
     # reference counting with an object graph: cascading frees ---------------------------
     # quickjs.c at v0.13.0 (dec0123): a count reaching zero in js_free_value_rt (lines 6673-6737)

@@ -25,6 +25,7 @@ from specmc.model.heap import (
     is_entry,
     mark_delivery,
     new_cell,
+    new_element,
     new_entry,
     read_field,
     type_test,
@@ -108,7 +109,7 @@ class Expressions(Flow):
             return self.get_local(c, e.name, s)
         if isinstance(e, ir.Literal):
             lay = self.mc.layout
-            return D.num(literal_value(e, s, lay.null if lay.bounds.weakmaps else None))
+            return D.num(literal_value(e, s, lay.null if lay.has_null else None))
         if isinstance(e, ir.Special):
             if e.kind == "this-value":
                 return self.get_local(c, "this", s)
@@ -184,6 +185,8 @@ class Expressions(Flow):
                 raise model_error(s, "contains: a GlobalSymbolRegistry entry chosen by a condition "
                                   "is not modelled")
             return D.eq(self.ev(e.element, c, when, s), lay.registered_symbol)
+        if isinstance(e.container, ir.Field) and e.container.name == "WeakSetData" and lay.bounds.weaksets:
+            return self._set_contains(e, c, when, s)
         entries = isinstance(e.container, ir.Field) and e.container.name == "WeakMapData" \
             and lay.bounds.weakmaps > 0
         if not (isinstance(e.container, ir.Field) and e.container.name == "Cells") and not entries:
@@ -204,6 +207,27 @@ class Expressions(Flow):
             else:
                 out.append(D.and_(member, D.eq(self.ev(e.element, c, when, s), v)))
         return D.or_(*out)
+
+    def _set_contains(self, e: ir.Contains, c: Ctx[V, B], when: B | bool, s: ir.Step) -> B:
+        """`_set_.[[WeakSetData]] contains _value_` (Execution 1.d): some element of the WeakSet's
+        list holds the value. The list's elements are values, not Records, so no condition can
+        name one (`contains a Record _r_ such that`)."""
+        D = c.D
+        assert isinstance(e.container, ir.Field)
+        if isinstance(e.element, ir.Binder) or e.such_that is not None:
+            raise model_error(s, "contains: a [[WeakSetData]] element chosen by a condition is not modelled")
+        ws = self.ev(e.container.base, c, when, s)
+        check_live(c, ws, when)
+        check_slot(c, ws, "WeakSetData", when)
+        v = self.ev(e.element, c, when, s)
+        return D.or_(*[D.and_(self.set_member(c, ws, j), D.eq(c.S.get("wse_value", j), v))
+                       for j in range(self.mc.layout.bounds.weaksets)])
+
+    @staticmethod
+    def set_member(c: Ctx[V, B], owner: V | int, j: int) -> B:
+        """WeakSet element j is in WeakSet `owner`'s [[WeakSetData]]."""
+        D = c.D
+        return D.and_(D.eq(c.S.get("wse_owner", j), owner), D.eq(c.S.get("wse_status", j), LIVE))
 
     def member(self, c: Ctx[V, B], owner: V | int, j: int, entries: bool) -> B:
         """Cell j is in registry `owner`'s [[Cells]], or (`entries`) WeakMap entry j is in WeakMap
@@ -295,7 +319,35 @@ class Expressions(Flow):
             # an item that is no entry Record is not a list the model can hold
             c.S.set("err_assert", 1, when=D.and_(when, D.not_(is_entry(c, item))))
             return
+        if isinstance(tgt, ir.Field) and tgt.name == "WeakSetData" and self.mc.layout.bounds.weaksets:
+            ws = self.ev(tgt.base, c, when, s)
+            check_live(c, ws, when)
+            check_slot(c, ws, "WeakSetData", when)
+            new_element(c, ws, item, when)  # the list's new last element holds the value itself
+            return
         raise model_error(s, "Append: the model only knows [[Cells]] and [[KeptAlive]]")
+
+    def replace(self, st: ir.Replace, old: V | int, new: V | int, c: Ctx[V, B], when: B | bool,
+                s: ir.Step) -> None:
+        """`Replace the element of _S_.[[WeakSetData]] whose value is _old_ with an element whose
+        value is _new_` (WeakSet.prototype.delete 4.a.i with ~empty~, Execution 1.d.i): the first
+        element of the list (in list order) holding `old` now holds `new`. The text names "the
+        element", so one holding `old` must exist: none is a failed assertion of the text
+        (`spec-asserts`), never a silent no-op."""
+        D = c.D
+        tgt = st.container
+        lay = self.mc.layout
+        if not (isinstance(tgt, ir.Field) and tgt.name == "WeakSetData" and lay.bounds.weaksets):
+            raise model_error(s, "Replace: the model only knows [[WeakSetData]] lists")
+        ws = self.ev(tgt.base, c, when, s)
+        check_live(c, ws, when)
+        check_slot(c, ws, "WeakSetData", when)
+        earlier = D.false()
+        for j in range(lay.bounds.weaksets):
+            hit = D.and_(self.set_member(c, ws, j), D.eq(c.S.get("wse_value", j), old))
+            c.S.set("wse_value", new, j, when=D.and_(when, hit, D.not_(earlier)))
+            earlier = D.or_(earlier, hit)
+        c.S.set("err_assert", 1, when=D.and_(when, D.not_(earlier)))
 
     def _remove(self, st: ir.Remove, item: V | int, c: Ctx[V, B], when: B | bool, s: ir.Step) -> None:
         D = c.D
@@ -313,7 +365,8 @@ class Expressions(Flow):
 
 
 def literal_value(e: ir.Literal, s: ir.Step, null: int | None = None) -> int:
-    """The value of a literal; *null* only where the layout has it (`null`, bound `weakmaps`)."""
+    """The value of a literal; *null* only where the layout has it (`null`, bounds `weakmaps`,
+    `weaksets`)."""
     if e.kind == "value":
         table = {"undefined": UNDEF, "true": TRUE, "false": FALSE}
         if null is not None:

@@ -20,7 +20,8 @@ class Flow:
     """Steps in pc order (a pre-order walk), then one pc per `For each` for its advance to the
     next element; the locals of a frame (this, NewTarget, parameters, captures, prose-bound
     names, then every variable a step binds, each once, and after a loop that reads ahead its
-    hidden successor, `ahead_local`)."""
+    hidden successor, `ahead_local`; after a loop over a list of values, its hidden position,
+    `position_local`)."""
 
     def __init__(self, alg: ir.Algorithm) -> None:
         self.alg = alg
@@ -39,6 +40,8 @@ class Flow:
                     names.append(n.binder.var)
                     if n.read_ahead:
                         names.append(ahead_local(n))
+                    if walks_values(n):
+                        names.append(position_local(n))
                     w = witness(n)
                     if w is not None:
                         names.append(w.var)
@@ -101,6 +104,21 @@ def ahead_local(st: ir.ForEach) -> str:
     (the `el1` of list_for_each_safe). A spec variable never holds a dot, so no step can name it;
     traces show it as `frameN.cell.next`."""
     return f"{st.binder.var}.next"
+
+
+def walks_values(st: ir.ForEach) -> bool:
+    """A loop over a List whose elements are values, not Records (`For each element _e_ of
+    _S_.[[WeakSetData]]`): its binder holds an element's value (an object, a Symbol, ~empty~),
+    which says nothing of where in the list the walk is, so the walk keeps that in
+    `position_local`."""
+    return isinstance(st.source, ir.Field) and st.source.name == "WeakSetData"
+
+
+def position_local(st: ir.ForEach) -> str:
+    """The frame local in which a loop over a list of values (`walks_values`) keeps the element
+    it is at (model/layout.py: a WeakSet element's own value). Like `ahead_local`, no spec
+    variable can name it; traces show it as `frameN.e.at`."""
+    return f"{st.binder.var}.at"
 
 
 class Witness(NamedTuple):

@@ -29,6 +29,7 @@ from specmc.model.layout import (
     USERFN,
     WEAKMAP,
     WEAKREF,
+    WEAKSET,
     Layout,
 )
 from specmc.spec import ir
@@ -36,21 +37,22 @@ from specmc.spec import ir
 if TYPE_CHECKING:
     from specmc.model.expressions import Ctx
 
-KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY, "WeakMap": WEAKMAP}
+KIND_OF_TYPE = {"WeakRef": WEAKREF, "FinalizationRegistry": REGISTRY, "WeakMap": WEAKMAP,
+                "WeakSet": WEAKSET}
 # the types of ECMA-262 the model may have no instance of: a loop over every one of them runs no
-# iteration (Execution 1.c and 1.d). WeakSets are never modelled; WeakMaps only with the bound
-# `weakmaps` (`absent_types`). Any other type name in such a loop is an error, never an empty
+# iteration (Execution 1.c and 1.d). WeakMaps exist only with the bound `weakmaps`, WeakSets only
+# with `weaksets` (`absent_types`). Any other type name in such a loop is an error, never an empty
 # loop: one misspelt letter in "FinalizationRegistry" would otherwise delete the loop.
 ABSENT_TYPES = frozenset({"WeakMap", "WeakSet"})
 SLOT_KIND = {"WeakRefTarget": WEAKREF, "Cells": REGISTRY, "CleanupCallback": REGISTRY,
-             "Realm": REGISTRY, "WeakMapData": WEAKMAP}
+             "Realm": REGISTRY, "WeakMapData": WEAKMAP, "WeakSetData": WEAKSET}
 
 
-def absent_types(weakmaps: int) -> frozenset[str]:
+def absent_types(weakmaps: int, weaksets: int = 0) -> frozenset[str]:
     """The types a heap quantifier finds no instance of at these bounds: WeakMap is one only
-    without the bound `weakmaps` (at 0 Execution 1.c stays a loop that makes no transitions, and
-    the model is the one before WeakMaps existed)."""
-    return ABSENT_TYPES if not weakmaps else ABSENT_TYPES - {"WeakMap"}
+    without the bound `weakmaps`, WeakSet only without `weaksets` (at 0 Execution 1.c, 1.d stay
+    loops that make no transitions, and the model is the one before WeakMaps, WeakSets existed)."""
+    return ABSENT_TYPES - ({"WeakMap"} if weakmaps else set()) - ({"WeakSet"} if weaksets else set())
 
 
 def is_obj(c: Ctx[V, B], v: V | int) -> B:
@@ -80,7 +82,7 @@ def is_entry(c: Ctx[V, B], v: V | int) -> B:
     D = c.D
     if not lay.bounds.weakmaps:
         return D.false()
-    return D.and_(D.le(lay.ent_base, v), D.lt(v, lay.null))
+    return D.and_(D.le(lay.ent_base, v), D.lt(v, lay.wse_base))
 
 
 def ent_get(c: Ctx[V, B], name: str, v: V | int, default: int) -> V | int:
@@ -178,12 +180,14 @@ READ_FIELDS = frozenset({"WeakRefTarget", "HeldValue", "UnregisterToken", "Clean
 WRITE_FIELDS = frozenset({"WeakRefTarget", "CleanupCallback", "Realm", "Cells", "KeptAlive"})
 # with the bound `weakmaps`: a WeakMap's [[WeakMapData]] and its entries' [[Key]] and [[Value]]
 WEAKMAP_FIELDS = frozenset({"WeakMapData", "Key", "Value"})
+# with the bound `weaksets`: a WeakSet's [[WeakSetData]] (its elements are values, with no slots)
+WEAKSET_FIELDS = frozenset({"WeakSetData"})
 
 
-def unmodelled_field(step: ir.Step, weakmaps: int = 0) -> str | None:
+def unmodelled_field(step: ir.Step, weakmaps: int = 0, weaksets: int = 0) -> str | None:
     """Why the step reads or writes a slot the model does not have (None when it does not):
     the message the compiler gives when it meets the same step."""
-    extra = WEAKMAP_FIELDS if weakmaps else frozenset()
+    extra = (WEAKMAP_FIELDS if weakmaps else frozenset()) | (WEAKSET_FIELDS if weaksets else frozenset())
     written = step.stmt.target if isinstance(step.stmt, ir.Set) and isinstance(step.stmt.target, ir.Field) \
         else None
     if written is not None and written.name not in WRITE_FIELDS | extra:
@@ -220,6 +224,8 @@ def read_field(c: Ctx[V, B], base: V | int, name: str, when: B | bool, s: ir.Ste
         return base  # a WeakMap's list is named by the WeakMap, as a registry's [[Cells]]
     if name == "Value" and lay.bounds.weakmaps:
         return ent_get(c, "ent_value", base, UNDEF)
+    if name == "WeakSetData" and lay.bounds.weaksets:
+        return base  # a WeakSet's list is named by the WeakSet, as a WeakMap's
     if name in ("Symbol", "Key"):
         # of the GlobalSymbolRegistry's one entry (bound `symbols`), or a WeakMap entry's key
         # (bound `weakmaps`)
@@ -252,6 +258,8 @@ def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bo
         return  # the realm is fixed; a new registry's cell list is already empty
     if name == "WeakMapData" and lay.bounds.weakmaps:
         return  # a new WeakMap's list is already empty: entries are never reused
+    if name == "WeakSetData" and lay.bounds.weaksets:
+        return  # a new WeakSet's list is already empty: elements are never reused
     if name in ("Key", "Value") and lay.bounds.weakmaps:
         for e in range(lay.bounds.weakmaps):
             c.S.set("ent_key" if name == "Key" else "ent_value", v, e,
@@ -267,8 +275,8 @@ def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bo
 
 
 def _first_unused(c: Ctx[V, B], status: str, n: int, address: Callable[[int], int], when: B | bool) -> V:
-    """The address of the lowest of the `n` records whose `status` is NONE (never used), for cells
-    and WeakMap entries alike; with none left the run is cut where `when` holds (a bound)."""
+    """The address of the lowest of the `n` records whose `status` is NONE (never used), for cells,
+    WeakMap entries and WeakSet elements alike; with none left the run is cut where `when` holds (a bound)."""
     D = c.D
     chosen = D.num(EMPTY)
     free_found = D.false()
@@ -311,6 +319,20 @@ def new_entry(c: Ctx[V, B], key: V | int, value: V | int, when: B | bool) -> V:
         c.S.set("ent_key", key, e, when=hit)
         c.S.set("ent_value", value, e, when=hit)
     return chosen
+
+
+def new_element(c: Ctx[V, B], owner: V | int, value: V | int, when: B | bool) -> None:
+    """`Append _value_ to _S_.[[WeakSetData]]`: the next unused WeakSet element, in `owner`'s
+    list, holding `value` (elements are never reused: allocation order is append order). With
+    every element in use the run is cut (a bound, not an error)."""
+    D = c.D
+    lay = c.alg.mc.layout
+    chosen = _first_unused(c, "wse_status", lay.bounds.weaksets, lay.wse, when)
+    for e in range(lay.bounds.weaksets):
+        hit = D.and_(when, D.eq(chosen, lay.wse(e)))
+        c.S.set("wse_status", LIVE, e, when=hit)
+        c.S.set("wse_owner", owner, e, when=hit)
+        c.S.set("wse_value", value, e, when=hit)
 
 
 def new_object(S: View[V, B], lay: Layout, kind: int, when: B | bool) -> V:

@@ -20,9 +20,15 @@ Value encoding (one unsigned byte per variable):
     ENT .. ENT+weakmaps-1     WeakMap entry Records { [[Key]], [[Value]] } (heap entities, never
                               reused, like cells), bound `weakmaps`; ENT is the first value after
                               the Symbols' (after the cells' without Symbols)
-    ENT+weakmaps              *null* (only the WeakMap constructor's `_iterable_ is either
-                              *undefined* or *null*` reads it)
                               (these exist only with weakmaps >= 1)
+    WSE .. WSE+weaksets-1     WeakSet elements (the places of a [[WeakSetData]] List: heap
+                              entities, never reused), bound `weaksets`; WSE = ENT+weakmaps. An
+                              element's value is an object, a Symbol or ~empty~ (`wse_value`):
+                              a step binds that value, never the element, whose own value only
+                              a loop's hidden position holds (model/flow.py `position_local`)
+    WSE+weaksets              *null* (only the WeakMap and WeakSet constructors' `_iterable_ is
+                              either *undefined* or *null*` read it)
+                              (it exists only with weakmaps + weaksets >= 1)
 
 Records and lists as heap entities: a registry's [[Cells]] List is the set of
 cells whose `cell_owner` is that registry, in allocation order (cells are never
@@ -70,13 +76,14 @@ OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept
                  "wr_target", "gone", "made", "gc_mark")
 REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
               "cell_token", "queue", "arg", "wr_target", *REG_FIELDS, "ent_owner", "ent_key",
-              "ent_value")
+              "ent_value", "wse_owner", "wse_value")
 
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2
 # object kinds
-PLAIN, WEAKREF, REGISTRY, WEAKMAP = 0, 1, 2, 3
-KIND_NAMES = {PLAIN: "Object", WEAKREF: "WeakRef", REGISTRY: "FinalizationRegistry", WEAKMAP: "WeakMap"}
+PLAIN, WEAKREF, REGISTRY, WEAKMAP, WEAKSET = 0, 1, 2, 3, 4
+KIND_NAMES = {PLAIN: "Object", WEAKREF: "WeakRef", REGISTRY: "FinalizationRegistry", WEAKMAP: "WeakMap",
+              WEAKSET: "WeakSet"}
 
 REGISTERED_NAME = 'Symbol.for("k")'  # how traces, labels and witnesses write the registered Symbol
 
@@ -99,6 +106,7 @@ class Layout:
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         nsym = bounds.symbols
         nw = bounds.weakmaps
+        nws = bounds.weaksets
         spec = [
             ("sp", 1), ("ret", 1), ("qlen", 1), ("need_clear", 1),
             ("err_uaf", 1), ("err_assert", 1), ("cut", 1),
@@ -122,6 +130,10 @@ class Layout:
             # it (~empty~ until appended), its [[Key]] and [[Value]] (bound `weakmaps`)
             *((("ent_status", nw), ("ent_owner", nw), ("ent_key", nw), ("ent_value", nw))
               if nw else ()),
+            # WeakSet element e: its status (NONE, LIVE, FREED), the WeakSet whose [[WeakSetData]]
+            # holds it, and its value (an object, a Symbol, or ~empty~ once deleted or cleared by
+            # Execution 1.d) (bound `weaksets`)
+            *((("wse_status", nws), ("wse_owner", nws), ("wse_value", nws)) if nws else ()),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
             ("cell_token", nc), ("cell_delivered", nc),
             ("queue", nj), ("queue_kind", nj),
@@ -201,9 +213,23 @@ class Layout:
         return self.ent_base + e
 
     @property
-    def null(self) -> int:
-        """*null*, a value only with weakmaps >= 1."""
+    def wse_base(self) -> int:
+        """The value of WeakSet element 0: after the WeakMap entries' (bound `weaksets`)."""
         return self.ent_base + self.bounds.weakmaps
+
+    def wse(self, e: int) -> int:
+        """The value of WeakSet element e (only a loop's hidden position holds it)."""
+        return self.wse_base + e
+
+    @property
+    def null(self) -> int:
+        """*null*, a value only with weakmaps + weaksets >= 1."""
+        return self.wse_base + self.bounds.weaksets
+
+    @property
+    def has_null(self) -> bool:
+        """*null* is a value: some constructor user code calls reads it (WeakMap, WeakSet)."""
+        return bool(self.bounds.weakmaps or self.bounds.weaksets)
 
     def prop(self, i: int, s: int) -> int:
         """The index in `prop` of object i's property slot s."""
@@ -225,11 +251,12 @@ class Layout:
                 return "GlobalSymbolRegistry[0]"
             if v == self.symbol_key:
                 return '"k"'
-        if self.bounds.weakmaps:
-            if self.ent_base <= v < self.null:
-                return f"entry{v - self.ent_base}"
-            if v == self.null:
-                return "null"
+        if self.ent_base <= v < self.wse_base:
+            return f"entry{v - self.ent_base}"
+        if self.wse_base <= v < self.null:
+            return f"element{v - self.wse_base}"
+        if self.has_null and v == self.null:
+            return "null"
         return str(v)
 
 # the names the model runs two algorithms under, whoever defines them (model/build.py), and the

@@ -16,7 +16,7 @@ from __future__ import annotations
 from specmc.model.domain import B, V
 from specmc.model.errors import model_error
 from specmc.model.expressions import Ctx, Expressions
-from specmc.model.flow import Witness, ahead_local, witness
+from specmc.model.flow import Witness, ahead_local, position_local, walks_values, witness
 from specmc.model.heap import KIND_OF_TYPE, absent_types, check_live, check_slot
 from specmc.model.layout import EMPTY, LIVE, NONE
 from specmc.spec import ir
@@ -34,11 +34,11 @@ class Loops(Expressions):
         b = st.binder
         out: list[tuple[V | int, B]] = []
         if st.source is None:  # For each <Type> _x_ such that C: a quantifier over the heap
-            if b.type_name in absent_types(lay.bounds.weakmaps):
-                return []  # WeakSet (and WeakMap without the bound `weakmaps`): the model has none
+            absent = absent_types(lay.bounds.weakmaps, lay.bounds.weaksets)
+            if b.type_name in absent:
+                return []  # WeakMap, WeakSet without their bounds: the model has none
             kind = KIND_OF_TYPE.get(b.type_name)
             if kind is None:
-                absent = absent_types(lay.bounds.weakmaps)
                 raise model_error(loop, f"the model has no objects of type {b.type_name} (it knows "
                                   f"{', '.join(sorted(set(KIND_OF_TYPE) - absent))}; "
                                   f"{', '.join(sorted(absent))} have no instances)")
@@ -70,6 +70,15 @@ class Loops(Expressions):
                 member = D.and_(D.eq(c.S.get("ent_owner", j), m), D.ne(c.S.get("ent_status", j), NONE))
                 out.append((D.num(lay.ent(j)), member))
             return out
+        if walks_values(st) and lay.bounds.weaksets:
+            # the elements, as positions: `_loop_values` binds the value each one holds
+            ws = self.ev(src.base, c, D.true(), loop)  # type: ignore[union-attr]  # a Field
+            check_live(c, ws, D.true())  # type: ignore[arg-type]  # a list's base is a value
+            check_slot(c, ws, "WeakSetData", D.true())
+            for j in range(lay.bounds.weaksets):
+                member = D.and_(D.eq(c.S.get("wse_owner", j), ws), D.ne(c.S.get("wse_status", j), NONE))
+                out.append((D.num(lay.wse(j)), member))
+            return out
         if isinstance(src, ir.Special) and src.kind == "global-symbol-registry":
             # its one entry, the registered Symbol's (bound `symbols`); none without Symbols
             return [(D.num(lay.registry_entry), D.true())] if lay.bounds.symbols else []
@@ -92,6 +101,9 @@ class Loops(Expressions):
         if st.read_ahead:
             self._loop_ahead(loop, c, first, cands)
             return
+        if walks_values(st):
+            self._loop_values(loop, c, first, cands)
+            return
         cur = self.get_local(c, var, loop)
         named = witness(st)
         # the next member after the current one (by position), or none
@@ -113,6 +125,30 @@ class Loops(Expressions):
             self.set_local(c, named.var, chosen_w, found, loop)
         S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
               c.d)
+
+    def _loop_values(self, loop: ir.Step, c: Ctx[V, B], first: bool, cands: list[tuple[V | int, B]]
+                     ) -> None:
+        """A live walk over a list of values (`For each element _e_ of _S_.[[WeakSetData]]`): the
+        next element after the one the walk is at (`position_local`, by list position), whose
+        value the binder takes (~empty~ for a deleted or cleared one: the text's own `If _e_ is
+        not ~empty~` skips it), or out of the loop when there is none."""
+        D = c.D
+        st = loop.stmt
+        assert isinstance(st, ir.ForEach)
+        at = position_local(st)
+        cur = self.get_local(c, at, loop)
+        chosen: V | int = D.num(EMPTY)
+        value: V | int = D.num(EMPTY)
+        found = D.false()
+        for j, (v, member) in reversed(list(enumerate(cands))):
+            hit = D.and_(member, D.true() if first else D.lt(cur, v))
+            chosen = D.ite(hit, v, chosen)
+            value = D.ite(hit, c.S.get("wse_value", j), value)
+            found = D.or_(found, hit)
+        self.set_local(c, at, chosen, found, loop)
+        self.set_local(c, st.binder.var, value, found, loop)
+        c.S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
+                c.d)
 
     def _loop_ahead(self, loop: ir.Step, c: Ctx[V, B], first: bool, cands: list[tuple[V | int, B]]
                     ) -> None:

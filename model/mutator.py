@@ -22,6 +22,7 @@ from specmc.model.actions import (
     NewSymbol,
     NewWeakMap,
     NewWeakRef,
+    NewWeakSet,
     Operand,
     Register,
     Resumed,
@@ -34,6 +35,9 @@ from specmc.model.actions import (
     WeakMapGet,
     WeakMapHas,
     WeakMapSet,
+    WeakSetAdd,
+    WeakSetDelete,
+    WeakSetHas,
 )
 from specmc.model.compile import USER
 from specmc.model.heap import new_object
@@ -58,9 +62,13 @@ from specmc.model.layout import (
     UNDEF,
     USERFN,
     WEAKREF,
+    WEAKSET,
 )
 from specmc.model.liveness import live_all
 from specmc.model.program import Command
+
+# the methods WeakMaps and WeakSets both have: `objR.has(v)` runs the receiver's own (`_weaksets`)
+SHARED_METHODS = frozenset({"has", "delete"})
 
 
 class Mutator:
@@ -255,6 +263,8 @@ class Mutator:
                         out.append(instance(Register(r, t, h, k), "register", r, t, h, k))
         if lay.bounds.weakmaps:
             out.extend(self._weakmaps(d, values, arg, enc, remember, shapes))
+        if lay.bounds.weaksets:
+            out.extend(self._weaksets(d, values, arg, enc, remember, shapes))
         for shape, (body, params) in shapes.items():
             self.families.append(self._family(self._family_name(shape, d), d, body, params))
 
@@ -332,6 +342,8 @@ class Mutator:
 
         def method(name: str) -> Any:
             def body(S: Any, m: Any, *args: Any) -> None:
+                if lay.bounds.weaksets and name in SHARED_METHODS:  # `m.has(k)` on a WeakSet is its own
+                    S.require(S.d.not_(self._is_weakset(S, m)))
                 self._call(S, d, f"WeakMap.prototype.{name}", {"this": arg(S, m, undefined=False)},
                            tuple(arg(S, a) for a in args))
                 remember(S, m, *args)
@@ -353,6 +365,54 @@ class Mutator:
                 for v in values:
                     out.append(instance(WeakMapSet(m, k, v), "WeakMap set", m, k, v))
         return out
+
+    def _weaksets(self, d: int, values: list[Operand], arg: Any, enc: Any, remember: Any,
+                  shapes: dict[str, Any]) -> list[Command]:
+        """User code (frame d) and WeakSets (bound `weaksets`): `new WeakSet()` (no iterable) and
+        add, has and delete on an object it holds, with any operand as the value; the built-ins
+        are the text's (model/build.py WEAKSET_ENTRY_POINTS), so a value that cannot be held
+        weakly is the text's TypeError (add) or *false* (has, delete), and a receiver without
+        [[WeakSetData]] RequireInternalSlot's TypeError. `objR.has(v)` and `objR.delete(v)` are
+        WeakMap's methods too: with WeakMaps in the model as well, the one the receiver has runs
+        (WeakSet's on a WeakSet, WeakMap's on anything else), as in JavaScript. What a call
+        returns is resumed as any call's (PHASE_CALL). Adds its shapes to `shapes`."""
+        lay = self.lay
+        out: list[Command] = []
+
+        def new_set(S: Any) -> None:
+            self._call(S, d, "WeakSet", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(UNDEF),))
+
+        out.append(self._cmd(NewWeakSet(), d, 0, new_set))
+
+        def method(name: str) -> Any:
+            def body(S: Any, ws: Any, v: Any) -> None:
+                if lay.bounds.weakmaps and name in SHARED_METHODS:
+                    S.require(self._is_weakset(S, ws))
+                self._call(S, d, f"WeakSet.prototype.{name}", {"this": arg(S, ws, undefined=False)},
+                           (arg(S, v),))
+                remember(S, ws, v)
+            return body
+
+        for name in ("add", "has", "delete"):
+            shapes[f"WeakSet {name}"] = (method(name), ("this", "value"))
+
+        def instance(action: Any, shape: str, *choice: Operand) -> Command:
+            body = shapes[shape][0]
+            return self._cmd(action, d, 0, lambda S: body(S, *[S.d.num(enc(v)) for v in choice]),
+                             family=self._family_name(shape, d))
+
+        for ws in range(lay.bounds.objects):
+            for v in values:
+                for name, cls in (("add", WeakSetAdd), ("has", WeakSetHas), ("delete", WeakSetDelete)):
+                    out.append(instance(cls(ws, v), f"WeakSet {name}", ws, v))
+        return out
+
+    def _is_weakset(self, S: Any, v: Any) -> Any:
+        """The value v is a WeakSet (an object of that kind, in any state)."""
+        D = S.d
+        lay = self.lay
+        return D.or_(*[D.and_(D.eq(v, lay.obj(i)), D.eq(S.get("obj_kind", i), WEAKSET))
+                       for i in range(lay.bounds.objects)])
 
     def _held_symbol(self, S: Any, k: int) -> Any:
         D = S.d

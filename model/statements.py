@@ -169,8 +169,9 @@ class Statements(Loops):
             return (self.ev(st.item, c, when, s),)
         if isinstance(st, ir.Free):
             return (self.ev(st.target, c, when, s),)
-        if isinstance(st, ir.Throw | ir.HostDefined | ir.Note | ir.Replace):
-            # Replace is only reached inside a loop over WeakSets, which the model has none of
+        if isinstance(st, ir.Replace):
+            return (self.ev(st.old, c, when, s), self.ev(st.new, c, when, s))
+        if isinstance(st, ir.Throw | ir.HostDefined | ir.Note):
             return ()
         raise model_error(s, f"the model has no semantics for '{st.kind}' steps")
 
@@ -194,6 +195,8 @@ class Statements(Loops):
             self._append(st, values[0], c, ok, s)
         elif isinstance(st, ir.Remove):
             self._remove(st, values[0], c, ok, s)
+        elif isinstance(st, ir.Replace):
+            self.replace(st, values[0], values[1], c, ok, s)
         elif isinstance(st, ir.Free):
             free(c, values[0], ok)
         return D.false()

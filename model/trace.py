@@ -142,6 +142,8 @@ def _label(program: Program, name: str, i: int, size: int, before: tuple[int, ..
         return f"{name}[cell{i}]"
     if name.startswith("ent_"):  # WeakMap entry Records (bound `weakmaps`), named as layout.describe does
         return f"{name}[entry{i}]"
+    if name.startswith("wse_"):  # WeakSet elements (bound `weaksets`), named as layout.describe does
+        return f"{name}[element{i}]"
     if size == 1:
         return name
     if name == "frame_local":
