@@ -28,7 +28,7 @@ HOSTS = list(shipped())
 # the variables no permutation of objects changes (model/layout.py): a new variable must be put in
 # one list or the other, or this test fails
 UNTOUCHED = {"sp", "qlen", "need_clear", "err_uaf", "err_assert", "cut", "cell_status", "cell_delivered",
-             "ent_status",
+             "ent_status", "wse_status",
              "queue_kind", "frame_alg", "frame_pc", "frame_phase", "regs", "reg_live", "bad_delivery",
              "escaped", "cb_threw", "gc_ran",
              "frame_local"}  # (frame_local: renamed per algorithm, model/symmetry.py)
@@ -54,26 +54,30 @@ def test_every_variable_is_classified():
     # the union of a tracing host's layout and a cycle-collecting one's (`gc_mark` exists only there)
     names = {n for host in ("ecma262", "quickjs-ng-0.12")
              for n, _, _ in build(load_spec(), load_host(host), Bounds(slots=1)).layout.names}
-    # ... and a tracing host's with WeakMaps, from the text that defines them
+    # ... and a tracing host's with WeakMaps and WeakSets, from the text that defines them
     names |= {n for n, _, _ in build(load_specs([WHOLE]), load_host("ecma262"),
-                                     Bounds(slots=1, weakmaps=1)).layout.names}
+                                     Bounds(slots=1, weakmaps=1, weaksets=1)).layout.names}
     known = set(OBJECT_ARRAYS) | set(REFERENCES) | UNTOUCHED
     assert names == known, names ^ known
 
 
-# WeakMaps only where the bound is accepted: a reference-counting host refuses it (E095), which
-# tests/model/test_weakmaps.py checks; listed here, those cases would be skips that check nothing
-@pytest.mark.parametrize("host,slots,weakmaps", [
-    (h, s, w) for h in HOSTS for s in (0, 1) for w in (0, 1)
-    if not w or load_host(h).collector == "tracing"])
-def test_successors_and_properties_agree_across_a_class(spec, host, slots, weakmaps):
+# WeakMaps and WeakSets only where the bounds are accepted: a reference-counting host refuses
+# them (E095, E097), which tests/model/test_weakmaps.py and test_weaksets.py check; listed here,
+# those cases would be skips that check nothing. WeakSets on the spec's own host only (what they
+# add does not depend on the tracing host), with properties, and beside WeakMaps
+@pytest.mark.parametrize("host,slots,weakmaps,weaksets", [
+    *[(h, s, w, 0) for h in HOSTS for s in (0, 1) for w in (0, 1)
+      if not w or load_host(h).collector == "tracing"],
+    ("ecma262", 1, 0, 1), ("ecma262", 0, 1, 1)])
+def test_successors_and_properties_agree_across_a_class(spec, host, slots, weakmaps, weaksets):
     """(a) for sampled reachable states s and a random member t of s's class, s and t have one
     representative and their successors the same representatives; (b) every catalogue
     property (and cover) gives the same value on s and t. WeakMaps (whose entries name objects as
-    map, key and value) on the tracing host, from the text that defines them."""
-    if weakmaps:
+    map, key and value) and WeakSets (whose elements name objects as set and value) on the
+    tracing host, from the text that defines them."""
+    if weakmaps or weaksets:
         spec = load_specs([WHOLE])
-    program = build(spec, load_host(host), Bounds(slots=slots, weakmaps=weakmaps))
+    program = build(spec, load_host(host), Bounds(slots=slots, weakmaps=weakmaps, weaksets=weaksets))
     sym = Symmetry.of(program)
     fast = Compiled(program, after=0)
     rnd = random.Random(7)
