@@ -49,6 +49,7 @@ from specmc.model.actions import (
     NewSymbol,
     NewWeakMap,
     NewWeakRef,
+    NewWeakSet,
     Operand,
     Register,
     Resumed,
@@ -60,6 +61,9 @@ from specmc.model.actions import (
     WeakMapGet,
     WeakMapHas,
     WeakMapSet,
+    WeakSetAdd,
+    WeakSetDelete,
+    WeakSetHas,
     operand_name,
     property_name,
 )
@@ -153,6 +157,14 @@ def _call(action: Action) -> str:
             return f"{_js(r)}.has({_js(k)})"
         case WeakMapDelete(receiver=r, key=k):
             return f"{_js(r)}.delete({_js(k)})"
+        case NewWeakSet():
+            return "new WeakSet()"
+        case WeakSetAdd(receiver=r, value=v):
+            return f"{_js(r)}.add({_js(v)})"
+        case WeakSetHas(receiver=r, value=v):
+            return f"{_js(r)}.has({_js(v)})"
+        case WeakSetDelete(receiver=r, value=v):
+            return f"{_js(r)}.delete({_js(v)})"
     raise WitnessError(f"{action.label!r} is no call")
 
 
@@ -200,7 +212,8 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                     bodies[pending.activation].append(_made(pending, _assigned(changed), ret))
                     pending = None
             case NewRegistry() | NewWeakRef() | Deref() | Unregister() | Register() | NewWeakMap() \
-                    | WeakMapSet() | WeakMapGet() | WeakMapHas() | WeakMapDelete():
+                    | WeakMapSet() | WeakMapGet() | WeakMapHas() | WeakMapDelete() | NewWeakSet() \
+                    | WeakSetAdd() | WeakSetHas() | WeakSetDelete():
                 pending, ret = _Pending(open_acts[-1], action), None
             case Allocate():
                 slots = _assigned(changed)
