@@ -389,9 +389,6 @@ def test_weakset_actions_are_written_as_javascript(tmp_path: Path) -> None:
     """Bound `weaksets`: `new WeakSet()` into its slot, add/has/delete as calls, from a trace of the
     model (the whole spec.html defines WeakSet), and the program runs on node where it is
     installed."""
-    from specmc.spec.load import load_specs
-    from tests.model.test_weakmaps import WHOLE
-
     program = build(load_specs([WHOLE]), load_host("ecma262"), parse_bounds("objects=2,weaksets=1"))
     labels = ["new WeakSet()", "(built-in returned)", "allocate {}", "obj0.add(obj1)", "(built-in returned)",
               "obj0.has(obj1)", "(built-in returned)", "obj0.delete(obj1)", "(built-in returned)"]
