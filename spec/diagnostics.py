@@ -70,8 +70,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E096": ("error", "bound weaksets={n} needs the WeakSet built-ins ({names}), which the text does not "
                       "define: give a whole ECMA-262 spec.html with --spec, or weaksets=0"),
     "E097": ("error", "bound weaksets={n} is not modelled on the reference-counting host '{host}' yet: "
-                      "its free path does not replace a freed value's WeakSet elements with ~empty~ "
-                      "(docs/model.md, \"WeakSets\"); check it on a tracing host, or with weaksets=0"),
+                      "its free path does not remove a freed value's WeakSet elements (docs/model.md, "
+                      "\"WeakSets\"); check it on a tracing host, or with weaksets=0"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
     "E092": ("error", "cannot read witness {path}: {reason}"),
