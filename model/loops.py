@@ -131,7 +131,8 @@ class Loops(Expressions):
         """A live walk over a list of values (`For each element _e_ of _S_.[[WeakSetData]]`): the
         next element after the one the walk is at (`position_local`, by list position), whose
         value the binder takes (~empty~ for a deleted or cleared one: the text's own `If _e_ is
-        not ~empty~` skips it), or out of the loop when there is none."""
+        not ~empty~` skips it), or out of the loop when there is none (and the position is
+        ~empty~ again, so that a finished walk leaves no trace in the state)."""
         D = c.D
         st = loop.stmt
         assert isinstance(st, ir.ForEach)
@@ -145,7 +146,7 @@ class Loops(Expressions):
             chosen = D.ite(hit, v, chosen)
             value = D.ite(hit, c.S.get("wse_value", j), value)
             found = D.or_(found, hit)
-        self.set_local(c, at, chosen, found, loop)
+        self.set_local(c, at, chosen, D.true(), loop)  # ~empty~ once the walk is over
         self.set_local(c, st.binder.var, value, found, loop)
         c.S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
                 c.d)

@@ -12,7 +12,7 @@ from specmc.model.bounds import Bounds, parse_bounds
 from specmc.model.build import build
 from specmc.model.explore import successors
 from specmc.model.hosts import load_host
-from specmc.model.layout import EMPTY, FALSE, FREED, LIVE, NONE, THROW, TRUE, WEAKSET
+from specmc.model.layout import EMPTY, FALSE, FREED, LIVE, NONE, PHASE_RUN, THROW, TRUE, WEAKMAP, WEAKSET
 from specmc.model.program import Program
 from specmc.model.symbolic import relation
 from specmc.proofs.properties import CATALOGUE
@@ -201,16 +201,25 @@ def test_weaksets_are_searched_and_leave_the_verdicts_alone(whole: ir.Spec) -> N
     assert found.violations == frozenset(WITHOUT_GRAPH["ecma262"][3])
 
 
-def test_symbolic_relation_admits_exactly_the_concrete_successors_with_weaksets(whole: ir.Spec) -> None:
+@pytest.mark.parametrize("weakmaps", [0, pytest.param(1, marks=pytest.mark.slow)])  # (1: ~20 s)
+def test_symbolic_relation_admits_exactly_the_concrete_successors_with_weaksets(whole: ir.Spec,
+                                                                               weakmaps: int) -> None:
     """One semantics: on sampled states where WeakSet elements are added, found, deleted and
-    emptied by Execution 1.d, Z3's transition relation has exactly the explorer's successors."""
-    program = _with_sets(whole, objects=2, frames=4)
+    emptied by Execution 1.d, Z3's transition relation has exactly the explorer's successors; with
+    WeakMaps beside them, has/delete run the receiver's method in both."""
+    program = _with_sets(whole, objects=2, frames=4, weakmaps=weakmaps)
     rel = relation(program)
     seen = reachable(program, 20_000)
     states, kinds = sample(program, seen, 40)
     lay = program.layout
     emptied = sorted(s for s in seen if s[lay.where("wse_status")[0]] == LIVE
                      and s[lay.where("wse_value")[0]] == EMPTY)
-    assert emptied and "append" in kinds
-    states = sorted(set(states) | set(emptied[:4]))
+    assert "append" in kinds and (emptied or weakmaps)
+    # with WeakMaps: states where user code may call has/delete on a WeakSet, and on a WeakMap
+    kind, root, sp, phase = (lay.where(n)[0] for n in ("obj_kind", "root", "sp", "frame_phase"))
+    both = [[s for s in sorted(seen) if s[kind] == k and s[root] == s[root + 1] == 1
+             and s[sp] == 1 and s[phase] == PHASE_RUN][:1]
+            for k in (WEAKSET, WEAKMAP)] if weakmaps else []
+    assert all(any(c.name == "obj0.has(obj1)" for s in b for c, _ in successors(program, s)) for b in both)
+    states = sorted(set(states) | set(emptied[:4]) | {s for b in both for s in b})
     assert_relation_admits_exactly(program, rel, states)
