@@ -13,8 +13,9 @@ a no-op, so equal normal forms compile to the same transitions (up to the names 
 - a final `Return ~unused~.` is the same as running off the end (both return ~unused~);
 - a string literal written as code (`"%WeakRef.prototype%"`) or as a value;
 - the body of a loop over entities the model has none of at the run's bounds (WeakMaps without
-  `weakmaps`, WeakSets, registered Symbols without `symbols`) makes no transitions, whatever it
-  says; with those bounds the loops run, and so do the WeakMap built-ins, which are then part
+  `weakmaps`, WeakSets without `weaksets`, registered Symbols without `symbols`) makes no
+  transitions, whatever it says; with those bounds the loops run, and so do the WeakMap and
+  WeakSet built-ins, which are then part
   of the form (before, the form ignored the bounds, and a review at weakmaps=1 called a changed
   WeakMap.prototype.set "not modelled" and the model "identical": found by an independent
   review);
@@ -72,9 +73,9 @@ class ModelForm:
 
 def model_form(spec: ir.Spec, host: HostProfile, bounds: Bounds | None = None) -> ModelForm:
     """The form of the model `model.build` makes from `spec` for `host` at `bounds` (only the
-    bounds that decide which algorithms and loops run matter: `symbols`, `weakmaps`)."""
+    bounds that decide which algorithms and loops run matter: `symbols`, `weakmaps`, `weaksets`)."""
     bounds = bounds or Bounds()
-    sel = select_algorithms(spec, host, bounds.weakmaps)
+    sel = select_algorithms(spec, host, bounds.weakmaps, bounds.weaksets)
     algs = {name: alg for name, (alg, _) in sel.algorithms.items()}
     total = _Totality(algs)
     forms = tuple(sorted((name, _Normaliser(alg, total, bounds).algorithm()) for name, alg in algs.items()))
@@ -149,7 +150,7 @@ class _Normaliser:
     def steps(self, steps: tuple[ir.Step, ...]) -> Form:
         b = self.bounds
         return tuple((self.stmt(s.stmt),
-                      () if dead_loop(s.stmt, b.symbols, b.weakmaps) else self.steps(s.substeps))
+                      () if dead_loop(s.stmt, b.symbols, b.weakmaps, b.weaksets) else self.steps(s.substeps))
                      for s in steps)
 
     def stmt(self, st: ir.Stmt) -> Form:

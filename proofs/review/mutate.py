@@ -166,7 +166,7 @@ def _inert(steps: list[tuple[ir.Algorithm, ir.Step]], bounds: Bounds | None = No
     b = bounds or Bounds()
     out: dict[int, str] = {}
     for _, step in steps:
-        if dead_loop(step.stmt, b.symbols, b.weakmaps):
+        if dead_loop(step.stmt, b.symbols, b.weakmaps, b.weaksets):
             for s in step.walk():
                 out[id(s)] = "a loop over entities the model has none of"
         elif isinstance(step.stmt, ir.HostDefined) or (
@@ -404,7 +404,8 @@ def candidate_steps(spec: ir.Spec, hosts: tuple[str, ...],
 
     chosen: dict[str, ir.Algorithm] = {}
     for name in hosts:
-        sel = select_algorithms(spec, load_host(name), (bounds or Bounds()).weakmaps)
+        b = bounds or Bounds()
+        sel = select_algorithms(spec, load_host(name), b.weakmaps, b.weaksets)
         for alg, source in sel.algorithms.values():
             if source == "spec":
                 chosen.setdefault(f"{alg.clause}/{alg.name}", alg)

@@ -51,7 +51,7 @@ def rerun_order(run: Any, host: HostProfile, base: Side, head: Side, changed: tu
         return {}
     callers: dict[str, set[str]] = {}
     for side in (base, head):
-        for caller, callees in _calls(side.spec, host, select_algorithms).items():
+        for caller, callees in _calls(side.spec, host, select_algorithms, run.bounds).items():
             for callee in callees:
                 callers.setdefault(callee, set()).add(caller)
     reach = set(changed)  # the changed algorithms and every algorithm that runs one
@@ -93,13 +93,14 @@ def rerun_order(run: Any, host: HostProfile, base: Side, head: Side, changed: tu
     return out
 
 
-def _calls(spec: ir.Spec, host: HostProfile, select_algorithms: Callable[..., Any]) -> dict[str, set[str]]:
+def _calls(spec: ir.Spec, host: HostProfile, select_algorithms: Callable[..., Any],
+           bounds: Any = None) -> dict[str, set[str]]:
     """caller -> callees among the algorithms the model takes from `spec` (a hook without steps
     stands for the cleanup job the environment queues: model/build.py)."""
     from specmc.model.build import HOOK
     from specmc.model.layout import CLEANUP_JOB
 
-    sel = select_algorithms(spec, host)
+    sel = select_algorithms(spec, host, *((bounds.weakmaps, bounds.weaksets) if bounds is not None else ()))
     out: dict[str, set[str]] = {}
     for name, (alg, _source) in sel.algorithms.items():
         for step in alg.walk():

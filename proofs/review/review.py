@@ -224,8 +224,9 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
 
         def forms_for(name: str, bounds: Bounds) -> tuple[ModelForm, ModelForm]:
             """BASE's and HEAD's forms of `name`'s model at `bounds`: which built-ins and loops
-            the model runs depends on `symbols` and `weakmaps` (nothing else of the bounds)."""
-            key = (name, Bounds(symbols=min(bounds.symbols, 1), weakmaps=min(bounds.weakmaps, 1)))
+            the model runs depends on `symbols`, `weakmaps`, `weaksets` (nothing else of the bounds)."""
+            key = (name, Bounds(symbols=min(bounds.symbols, 1), weakmaps=min(bounds.weakmaps, 1),
+                                weaksets=min(bounds.weaksets, 1)))
             if key not in made:
                 made[key] = (model_form(base.spec, hosts[name], key[1]),
                              model_form(head.spec, hosts[name], key[1]))
@@ -234,7 +235,8 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         # per host, the form at the widest of its runs' bounds: what the report lists as changed
         forms = {name: forms_for(name, Bounds(
                      symbols=max(r.bounds.symbols for r in runs if name in r.hosts),
-                     weakmaps=max(r.bounds.weakmaps for r in runs if name in r.hosts))) for name in hosts}
+                     weakmaps=max(r.bounds.weakmaps for r in runs if name in r.hosts),
+                     weaksets=max(r.bounds.weaksets for r in runs if name in r.hosts))) for name in hosts}
         models = tuple(_host_model(h, *forms[name], base, head) for name, h in hosts.items())
         # spec algorithms some host's model runs (by id) -> the name the model knows them by
         names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
