@@ -134,44 +134,71 @@ def _js(v: Operand) -> str:
     return operand_name(v)
 
 
-def _call(action: Action) -> str:
-    """The JavaScript expression of a call action."""
+# what a constructor call makes: the kind of the object in the slot it fills
+_MADE = {NewRegistry: "FinalizationRegistry", NewWeakRef: "WeakRef", NewWeakMap: "WeakMap",
+         NewWeakSet: "WeakSet"}
+
+
+def _method(action: Action, kinds: dict[str, str]) -> str:
+    """`r.m(args)` where `r` is of the kind whose method the trace ran; otherwise
+    `Kind.prototype.m.call(r, args)`. The model's user code may call a built-in on any receiver
+    (the case argument-checks and RequireInternalSlot are about), and `obj0.set(...)` on a plain
+    object only throws "is not a function" in JavaScript, before any WeakMap code runs (found by
+    an independent review)."""
+    match action:
+        case Deref(receiver=r):
+            kind, name, args = "WeakRef", "deref", ()
+        case Unregister(receiver=r, token=t):
+            kind, name, args = "FinalizationRegistry", "unregister", (t,)
+        case Register(receiver=r, target=t, held=h, token=k):
+            kind, name, args = "FinalizationRegistry", "register", (t, h, k)
+        case WeakMapSet(receiver=r, key=k, value=v):
+            kind, name, args = "WeakMap", "set", (k, v)
+        case WeakMapGet(receiver=r, key=k):
+            kind, name, args = "WeakMap", "get", (k,)
+        case WeakMapHas(receiver=r, key=k):
+            kind, name, args = "WeakMap", "has", (k,)
+        case WeakMapDelete(receiver=r, key=k):
+            kind, name, args = "WeakMap", "delete", (k,)
+        case WeakSetAdd(receiver=r, value=v):
+            kind, name, args = "WeakSet", "add", (v,)
+        case WeakSetHas(receiver=r, value=v):
+            kind, name, args = "WeakSet", "has", (v,)
+        case WeakSetDelete(receiver=r, value=v):
+            kind, name, args = "WeakSet", "delete", (v,)
+        case _:
+            raise WitnessError(f"{action.label!r} is no call")
+    shown = [_js(a) for a in args]
+    # a slot the trace did not make (a trace cut from a longer one) is taken to be of the kind
+    # the call needs; *undefined* never is
+    if r is not None and kinds.get(_js(r), kind) == kind:
+        return f"{_js(r)}.{name}({', '.join(shown)})"
+    return f"{kind}.prototype.{name}.call({', '.join([_js(r), *shown])})"
+
+
+def _call(action: Action, kinds: dict[str, str] | None = None) -> str:
+    """The JavaScript expression of a call action; `kinds`: the kind of object each slot holds,
+    as the trace made them."""
     match action:
         case NewRegistry():
             return "new FinalizationRegistry(callback)"
         case NewWeakRef(target=t):
             return f"new WeakRef({_js(t)})"
-        case Deref(receiver=r):
-            return f"{_js(r)}.deref()"
-        case Unregister(receiver=r, token=t):
-            return f"{_js(r)}.unregister({_js(t)})"
-        case Register(receiver=r, target=t, held=h, token=k):
-            return f"{_js(r)}.register({_js(t)}, {_js(h)}, {_js(k)})"
         case NewWeakMap():
             return "new WeakMap()"
-        case WeakMapSet(receiver=r, key=k, value=v):
-            return f"{_js(r)}.set({_js(k)}, {_js(v)})"
-        case WeakMapGet(receiver=r, key=k):
-            return f"{_js(r)}.get({_js(k)})"
-        case WeakMapHas(receiver=r, key=k):
-            return f"{_js(r)}.has({_js(k)})"
-        case WeakMapDelete(receiver=r, key=k):
-            return f"{_js(r)}.delete({_js(k)})"
         case NewWeakSet():
             return "new WeakSet()"
-        case WeakSetAdd(receiver=r, value=v):
-            return f"{_js(r)}.add({_js(v)})"
-        case WeakSetHas(receiver=r, value=v):
-            return f"{_js(r)}.has({_js(v)})"
-        case WeakSetDelete(receiver=r, value=v):
-            return f"{_js(r)}.delete({_js(v)})"
-    raise WitnessError(f"{action.label!r} is no call")
+    return _method(action, kinds or {})
 
 
-def _made(p: _Pending, slots: list[str], model: str | None) -> Statement:
+def _made(p: _Pending, slots: list[str], model: str | None, kinds: dict[str, str]) -> Statement:
     """The call, its result in the slot user code took it into, and for deref() and unregister()
-    the line that shows what the engine answered beside the counterexample's answer."""
-    call = _call(p.action)
+    the line that shows what the engine answered beside the counterexample's answer. A
+    constructor's slot now holds an object of its kind (`kinds`)."""
+    call = _call(p.action, kinds)
+    made = _MADE.get(type(p.action))
+    if made and slots:
+        kinds[slots[0]] = made
     stmt = f"{slots[0]} = {call};" if slots else f"{call};"
     if not isinstance(p.action, (Deref, Unregister)):
         return Statement(stmt, stmt)
@@ -188,6 +215,7 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
     open_acts: list[int] = [0]  # activations on the stack, innermost last
     pending: _Pending | None = None
     ret: str | None = None  # the last value a built-in returned since the pending call began
+    kinds: dict[str, str] = {}  # slot -> the kind of object the trace last made there
     prev_depth = 1
     for step in trace:
         depth = _user_depth(step)
@@ -209,7 +237,7 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
         match action:
             case Resumed():
                 if pending is not None:
-                    bodies[pending.activation].append(_made(pending, _assigned(changed), ret))
+                    bodies[pending.activation].append(_made(pending, _assigned(changed), ret, kinds))
                     pending = None
             case NewRegistry() | NewWeakRef() | Deref() | Unregister() | Register() | NewWeakMap() \
                     | WeakMapSet() | WeakMapGet() | WeakMapHas() | WeakMapDelete() | NewWeakSet() \
@@ -219,6 +247,7 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                 slots = _assigned(changed)
                 if not slots:
                     raise WitnessError("allocation without a slot")
+                kinds[slots[0]] = "Object"
                 act.append(Statement(f"{slots[0]} = {{}};"))
             case NewSymbol():
                 slots = _assigned(changed)
@@ -254,7 +283,7 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                 raise WitnessError(f"no JavaScript for the action {action.label!r}")
         prev_depth = _user_depth(step)
     if pending is not None:  # the trace ends inside a built-in: call it (and show what it returns)
-        bodies[pending.activation].append(_made(pending, [], ret))
+        bodies[pending.activation].append(_made(pending, [], ret, kinds))
     return bodies
 
 
@@ -270,7 +299,7 @@ def _after(open_acts: list[int]) -> str:
 
 
 def _report(shown: str) -> str:
-    return f'out("witness: threw " + e.name + " at: " + {shown!r});'
+    return f'out("witness: threw " + what(e) + " at: " + {shown!r});'
 
 
 def _guarded(s: Statement) -> str:

@@ -53,6 +53,31 @@ def _code(body: list) -> list[str]:
     return [s.code for s in body]
 
 
+def test_a_builtin_called_on_another_kind_of_object_is_called_through_its_prototype() -> None:
+    """The model's user code may call WeakMap's set on a plain object (RequireInternalSlot throws
+    in the built-in); `obj0.set(...)` would throw "is not a function" before any WeakMap code ran,
+    so such a call is written `WeakMap.prototype.set.call(obj0, ...)`. On a WeakMap (and a
+    deref on a WeakRef) the ordinary call stays."""
+    from specmc.model.actions import NewWeakMap, WeakMapSet
+
+    u = "user code"
+    trace = [
+        _step("mutator", Allocate(), [u], {"root[0]": 1}),
+        _step("mutator", WeakMapSet(0, None, None), [u, "WeakMap.prototype.set"]),
+        _step("mutator", Resumed(), [u]),
+        _step("mutator", NewWeakMap(), [u, "WeakMap"]),
+        _step("mutator", Resumed(), [u], {"root[1]": 1}),
+        _step("mutator", WeakMapSet(1, 0, None), [u, "WeakMap.prototype.set"]),
+        _step("mutator", Resumed(), [u]),
+        _step("mutator", Deref(1), [u, "WeakRef.prototype.deref"]),
+        _step("mutator", Resumed(), [u]),
+    ]
+    (script,) = activations(trace)
+    assert _code(script)[:4] == ["obj0 = {};", "WeakMap.prototype.set.call(obj0, undefined, undefined);",
+                                 "obj1 = new WeakMap();", "obj1.set(obj0, undefined);"]
+    assert _code(script)[4].startswith('returned("WeakRef.prototype.deref.call(obj1)", ')
+
+
 def test_statements_land_in_the_activation_they_ran_in() -> None:
     u, fr = "user code", "FinalizationRegistry"
     trace = [
@@ -69,7 +94,7 @@ def test_statements_land_in_the_activation_they_ran_in() -> None:
         _step("mutator", Throw(), [u, "FreeObject", "HostCallJobCallback"]),
     ]
     script, callback = activations(trace)
-    report = 'out("witness: threw " + e.name + " at: " + \'obj1 = undefined;\');'
+    report = 'out("witness: threw " + what(e) + " at: " + \'obj1 = undefined;\');'
     dropped = f"try {{ obj1 = undefined; }} catch (e) {{ {report} }}"
     assert _code(script) == ["obj0 = new FinalizationRegistry(callback);", "obj1 = {};",
                              "obj0.register(obj1, undefined, undefined);",
