@@ -246,24 +246,20 @@ def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0, weakset
 def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 0, weaksets: int = 0
             ) -> dict[str, tuple[ir.Algorithm, str]]:
     sel = select_algorithms(spec, host, weakmaps, weaksets)
-    if weakmaps:
-        lacking = [n for n in WEAKMAP_ENTRY_POINTS if n in sel.missing]
-        if lacking:  # the embedded text and the clause-set excerpt have no WeakMap clauses
+    # WeakMaps and WeakSets need a text that defines them (E089, E096), and a tracing host: a
+    # reference-counting profile's free path does not clear their records (E095, E097)
+    for n, entry_points, missing, refused in ((weakmaps, WEAKMAP_ENTRY_POINTS, "E089", "E095"),
+                                              (weaksets, WEAKSET_ENTRY_POINTS, "E096", "E097")):
+        if not n:
+            continue
+        lacking = [name for name in entry_points if name in sel.missing]
+        if lacking:  # the embedded text and the clause-set excerpt have no such clauses
             where = Loc(spec.files[0], 1, 1) if spec.files else None
-            raise SpecError([diag.make("E089", where, n=weakmaps, names=", ".join(lacking))])
+            raise SpecError([diag.make(missing, where, n=n, names=", ".join(lacking))])
         if host.collector == "reference counting":
             free = next((a for a in host.algorithms if a.name == host.free_path), None)
             where = free.loc if free is not None else Loc(host.path, 1, 1)
-            raise SpecError([diag.make("E095", where, n=weakmaps, host=host.name)])
-    if weaksets:
-        lacking = [n for n in WEAKSET_ENTRY_POINTS if n in sel.missing]
-        if lacking:  # the embedded text and the clause-set excerpt have no WeakSet clauses
-            where = Loc(spec.files[0], 1, 1) if spec.files else None
-            raise SpecError([diag.make("E096", where, n=weaksets, names=", ".join(lacking))])
-        if host.collector == "reference counting":
-            free = next((a for a in host.algorithms if a.name == host.free_path), None)
-            where = free.loc if free is not None else Loc(host.path, 1, 1)
-            raise SpecError([diag.make("E097", where, n=weaksets, host=host.name)])
+            raise SpecError([diag.make(refused, where, n=n, host=host.name)])
     if sel.missing:
         # located at the first step that calls it: a profile step calling an algorithm nothing
         # defines is the profile's error, and the user must find the line

@@ -13,6 +13,8 @@ advance binds that successor whatever became of it: a read of a freed one is a u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from specmc.model.domain import B, V
 from specmc.model.errors import model_error
 from specmc.model.expressions import Ctx, Expressions
@@ -63,22 +65,11 @@ class Loops(Expressions):
                 out.append((D.num(lay.cell(j)), member))
             return out
         if isinstance(src, ir.Field) and src.name == "WeakMapData" and lay.bounds.weakmaps:
-            m = self.ev(src.base, c, D.true(), loop)
-            check_live(c, m, D.true())  # type: ignore[arg-type]  # a list's base is a value
-            check_slot(c, m, "WeakMapData", D.true())
-            for j in range(lay.bounds.weakmaps):
-                member = D.and_(D.eq(c.S.get("ent_owner", j), m), D.ne(c.S.get("ent_status", j), NONE))
-                out.append((D.num(lay.ent(j)), member))
-            return out
+            return self._records(c, src, loop, "WeakMapData", "ent", lay.bounds.weakmaps, lay.ent)
         if walks_values(st) and lay.bounds.weaksets:
             # the elements, as positions: `_loop_values` binds the value each one holds
-            ws = self.ev(src.base, c, D.true(), loop)  # type: ignore[union-attr]  # a Field
-            check_live(c, ws, D.true())  # type: ignore[arg-type]  # a list's base is a value
-            check_slot(c, ws, "WeakSetData", D.true())
-            for j in range(lay.bounds.weaksets):
-                member = D.and_(D.eq(c.S.get("wse_owner", j), ws), D.ne(c.S.get("wse_status", j), NONE))
-                out.append((D.num(lay.wse(j)), member))
-            return out
+            return self._records(c, src, loop, "WeakSetData", "wse",  # type: ignore[arg-type]  # a Field
+                                 lay.bounds.weaksets, lay.wse)
         if isinstance(src, ir.Special) and src.kind == "global-symbol-registry":
             # its one entry, the registered Symbol's (bound `symbols`); none without Symbols
             return [(D.num(lay.registry_entry), D.true())] if lay.bounds.symbols else []
@@ -90,6 +81,19 @@ class Loops(Expressions):
                 out.append((D.num(lay.sym(k)), D.bit(mask, lay.bounds.objects + k)))
             return out
         raise model_error(loop, "the model cannot iterate over this source")
+
+    def _records(self, c: Ctx[V, B], src: ir.Field, loop: ir.Step, slot: str, prefix: str, count: int,
+                 place: Callable[[int], int]) -> list[tuple[V | int, B]]:
+        """A WeakMap's entries or a WeakSet's elements, as heap records in allocation (append)
+        order: record j is in `src.base`'s list when its `<prefix>_owner` is that object and it
+        was ever allocated."""
+        D = c.D
+        owner = self.ev(src.base, c, D.true(), loop)
+        check_live(c, owner, D.true())  # type: ignore[arg-type]  # a list's base is a value
+        check_slot(c, owner, slot, D.true())
+        return [(D.num(place(j)), D.and_(D.eq(c.S.get(f"{prefix}_owner", j), owner),
+                                         D.ne(c.S.get(f"{prefix}_status", j), NONE)))
+                for j in range(count)]
 
     def _loop(self, loop: ir.Step, c: Ctx[V, B], first: bool) -> None:
         D = c.D
