@@ -29,25 +29,28 @@ def machine(request):
     return bdd.Machine(program)
 
 
-def _reached(m: bdd.Machine):
-    reached, layers, _found, complete = bdd.reach(m, {}, None)
+@pytest.fixture(scope="module")
+def reached(machine):
+    """The machine's reachable set and its breadth-first layers, computed once for both tests
+    that read them (the fixed point is most of their time); neither test changes them."""
+    reached, layers, _found, complete = bdd.reach(machine, {}, None)
     assert complete
     return reached, layers
 
 
 @pytest.mark.slow
-def test_reachable_set_is_the_explorers(machine):
-    reached, layers = _reached(machine)
+def test_reachable_set_is_the_explorers(machine, reached):
+    reached_set, layers = reached
     r = explore(machine.program, {}, 10_000, keep=True)
-    assert machine.bdd.count(reached, nvars=len(machine.xnames) * 8) == r.states
+    assert machine.bdd.count(reached_set, nvars=len(machine.xnames) * 8) == r.states
     for s in r.reached:  # as many states, and each explored one is in the set: the same set
-        assert machine.state(s) & reached != machine.bdd.false
+        assert machine.state(s) & reached_set != machine.bdd.false
     assert len(layers) > 10
 
 
 @pytest.mark.slow
-def test_image_of_a_state_is_its_interpreter_successors(machine):
-    _reached_set, layers = _reached(machine)
+def test_image_of_a_state_is_its_interpreter_successors(machine, reached):
+    _reached_set, layers = reached
     states = [machine.pick(layer) for layer in layers]
     states += list(explore(machine.program, {}, 10_000, keep=True).reached)
     for s in random.Random(7).sample(states, 40):
