@@ -329,7 +329,8 @@ def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = Fal
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
     algs = _needed(spec, host, bounds.symbols, bounds.weakmaps, bounds.weaksets)
     cycles = _cycles_run(host, bounds)
-    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles))
+    cascade = host.collector == "reference counting" and bounds.slots > 0  # as Environment.cascade
+    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles, cascade))
     mc.performs_optional = host.delivery == "promised"
     env = Environment(mc, host, any_step)
     commands = tuple(mc.commands() + env.commands())

@@ -48,9 +48,10 @@ class ReturnHook(Protocol):
 
 
 class FreeHook(Protocol):
-    """What the host does after a `Free _x_` step released counted references (model/refcount.py)."""
+    """What the host does after a `Free _x_` step released counted references (model/refcount.py);
+    `freed` is the value the step freed."""
 
-    def __call__(self, c: Ctx[V, B], when: B | bool) -> None: ...
+    def __call__(self, c: Ctx[V, B], freed: V | int, when: B | bool) -> None: ...
 
 
 class TypeTest(Protocol):

@@ -378,7 +378,7 @@ def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
         c.S.set("sym_root", 0, k, when=hit)
         c.S.set("sym_kept", 0, k, when=hit)
     if c.alg.mc.after_free is not None:
-        c.alg.mc.after_free(c, when)
+        c.alg.mc.after_free(c, v, when)
 
 
 def root_value(c: Ctx[V, B], v: V | int, when: B | bool | None = None) -> None:

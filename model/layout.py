@@ -73,7 +73,7 @@ CUT_NAMES = {CUT_FRAMES: "frames", CUT_JOBS: "jobs", CUT_LISTS: "cells-once"}
 # (an algorithm's prose-bound _S_), whose bits are objects: model/symmetry.py reads those per
 # algorithm. Everything else (pcs, counts, flags, cells, job kinds) no permutation changes.
 OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept", "kept_turn",
-                 "wr_target", "gone", "made", "gc_mark")
+                 "wr_target", "gone", "made", "gc_mark", "zero_list")
 REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
               "cell_token", "queue", "arg", "wr_target", *REG_FIELDS, "ent_owner", "ent_key",
               "ent_value", "wse_owner", "wse_value")
@@ -100,9 +100,11 @@ class Layout:
     index: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     @staticmethod
-    def build(bounds: Bounds, locals_per_frame: int, cycles: bool = False) -> Layout:
+    def build(bounds: Bounds, locals_per_frame: int, cycles: bool = False, cascade: bool = False) -> Layout:
         """`cycles`: the host collects cycles (model/refcount.py), which needs `gc_mark`; without it the
-        layout is the one it was before cycle collection existed, byte for byte."""
+        layout is the one it was before cycle collection existed, byte for byte. `cascade`: frees
+        cascade (a reference-counting host with slots >= 1), which needs `zero_list`; without it
+        the layout is the one it was before the engine's free order was followed."""
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         nsym = bounds.symbols
         nw = bounds.weakmaps
@@ -126,6 +128,13 @@ class Layout:
             # 1 once a cycle collection has run (gc_scan may have moved survivors in gc_obj_list, so
             # that list is no longer in allocation order; model/refcount.py `_cycle_collector`)
             *((("gc_ran", 1),) if cycles else ()),
+            # QuickJS-NG's rt->gc_zero_ref_count_list, the objects whose count reached 0 and that
+            # free_zero_refcount has still to free: 0 for an object not on it, else its place,
+            # 1 at the bottom; free_zero_refcount takes the highest (the list's head: js_free_value_rt
+            # adds with list_add). Objects released together in an order the engine's source does
+            # not fix, as the model keeps it, share a place (model/refcount.py `_queue_owed`).
+            # Only where frees cascade.
+            *((("zero_list", no),) if cascade else ()),
             # WeakMap entry e: its status (NONE, LIVE, FREED), the WeakMap whose [[WeakMapData]] holds
             # it (~empty~ until appended), its [[Key]] and [[Value]] (bound `weakmaps`)
             *((("ent_status", nw), ("ent_owner", nw), ("ent_key", nw), ("ent_value", nw))

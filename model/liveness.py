@@ -18,7 +18,7 @@ from specmc.model.layout import (
 
 def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False,
              counted_cells: bool = False, outside: list[Any] | None = None,
-             from_outside: bool = False) -> list[Any]:
+             from_outside: bool = False, released: list[Any] | None = None) -> list[Any]:
     """Object i is live (sec-liveness): some valid future execution can observe it. The list has
     one entry per object, then one per non-registered Symbol (bound `symbols`, `_symbol_live`),
     except with `from_outside`, which answers for objects only (below).
@@ -65,7 +65,13 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     from the counts, so an object keeps a count only through an outside reference, and gc_scan
     gives back its count to everything reachable from such an object. A Symbol is no object of
     that graph (quickjs.c's gc_decref walks rt->gc_obj_list, which holds no atoms), so the answer
-    has no entry for Symbols."""
+    has no entry for Symbols.
+
+    `released[i]` (with `counted_cells` and `slots`): object i's properties no longer count. A free
+    path is freeing it, and QuickJS-NG's free_object releases the properties first thing
+    (free_property over the shape, quickjs.c v0.12.1 58bdcf0 lines 6525-6529, v0.13.0 dec0123
+    lines 6603-6607), before the weak references and the finalizer, where the profile's
+    `Free _obj_` step comes last."""
     D = S.d
     no, nc = lay.bounds.objects, lay.bounds.cells
     ns = lay.bounds.slots
@@ -117,7 +123,9 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
         def counted(j: int) -> Any:
             by_cells = [D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), lay.obj(j)))
                         for c in range(nc) for f in fields]
-            by_props = [D.and_(allocated[i // ns], p) for i, p in enumerate(props[j])]
+            by_props = [D.and_(allocated[i // ns], p) if released is None else
+                        D.and_(allocated[i // ns], D.not_(released[i // ns]), p)
+                        for i, p in enumerate(props[j])]
             return D.or_(roots[j], *by_cells, *by_props)
 
         level = [counted(j) for j in range(no)]

@@ -54,63 +54,165 @@ class Counting:
                               D.lt(S.get("frame_local", f * k + x), lay.cell_base))
                        for f in range(lay.bounds.frames)])
 
-    def _unreferenced(self, S: Any) -> list[Any]:
-        """Object j is allocated, no counted reference is left to it, and no free path is
-        already freeing it: the collector owes it a free."""
+    def _freeing(self, S: Any) -> list[Any]:
+        """Per object, then per Symbol: some active frame of the free path is freeing it."""
         D = S.d
         lay = self.lay
-        alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens, counted_cells=True)
         code = self._free_code()
         k = lay.locals_per_frame
         x = self.mc.compilers[self.host.free_path].locals.index(self.freed_param)
-        out = []
-        for j in range(lay.bounds.objects + lay.bounds.symbols):
-            v, status = (lay.obj(j), S.get("obj_status", j)) if j < lay.bounds.objects else \
-                (lay.sym(j - lay.bounds.objects), S.get("sym_status", j - lay.bounds.objects))
-            freeing = D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code),
-                                     D.eq(S.get("frame_local", f * k + x), v))
-                              for f in range(lay.bounds.frames)])
-            out.append(D.and_(D.eq(status, LIVE), D.not_(alive[j]), D.not_(freeing)))
-        return out
+        values = [lay.obj(j) for j in range(lay.bounds.objects)]
+        values += [lay.sym(j) for j in range(lay.bounds.symbols)]
+        return [D.or_(*[D.and_(D.lt(f, S.get("sp")), D.eq(S.get("frame_alg", f), code),
+                               D.eq(S.get("frame_local", f * k + x), v))
+                        for f in range(lay.bounds.frames)]) for v in values]
 
-    def _free_next(self, S: Any, d: int, when: Any, objects_when: Any = None) -> Any:
-        """Push the free path above frame d for the lowest object the collector owes a free, if
-        there is one; the condition under which it did. Under `when` a Symbol owed a free goes
-        first (its free is never deferred, `_in_free`); an object only under `objects_when`
-        (`when` if not given)."""
+    def _unreferenced(self, S: Any, freeing: list[Any]) -> list[Any]:
+        """Object (then Symbol) j is allocated, no counted reference is left to it, and no free
+        path is freeing it. The properties of an object a free path is freeing count no more:
+        free_object releases them first (model/liveness.py `live_all`, `released`)."""
         D = S.d
         lay = self.lay
         no = lay.bounds.objects
-        owed = self._unreferenced(S)
-        chosen = D.num(EMPTY)
-        for j in range(len(owed) - 1, -1, -1):
-            chosen = D.ite(owed[j], D.num(lay.obj(j) if j < no else lay.sym(j - no)), chosen)
-        objects = when if objects_when is None else objects_when
-        if lay.bounds.symbols:
-            # js_free_value_rt frees a Symbol whatever gc_phase is, REMOVE_CYCLES too (quickjs.c
-            # v0.13.0 dec0123 lines 6727-6730); an object then only when no cycle removal runs
-            sym_owed = D.or_(*owed[no:])
-            by_objects = D.and_(objects, D.or_(*owed[:no]))
-            if self.cycles:
-                by_objects = D.and_(by_objects, D.not_(self._collecting(S)))
-            go = D.or_(D.and_(when, sym_owed), by_objects)
-        else:
-            go = D.and_(objects, D.or_(*owed))
-            if self.cycles:  # gc_phase JS_GC_PHASE_REMOVE_CYCLES: a count reaching zero frees nothing
-                go = D.and_(go, D.not_(self._collecting(S)))
+        alive = live_all(S, lay, self.raw_frames, self.host.strong_tokens, counted_cells=True,
+                         released=freeing[:no])
+        out = []
+        for j in range(no + lay.bounds.symbols):
+            status = S.get("obj_status", j) if j < no else S.get("sym_status", j - no)
+            out.append(D.and_(D.eq(status, LIVE), D.not_(alive[j]), D.not_(freeing[j])))
+        return out
+
+    # the engine's free order ----------------------------------------------------------------
+    # quickjs.c, the same code at v0.12.1 (58bdcf0) and v0.13.0 (dec0123). JS_FreeValueRT calls
+    # js_free_value_rt when a count reaches 0, which (gc_phase not JS_GC_PHASE_REMOVE_CYCLES) moves the
+    # object to the head of rt->gc_zero_ref_count_list with list_add (v0.12.1 line 6633, v0.13.0 line
+    # 6711) and, only when gc_phase is JS_GC_PHASE_NONE, calls free_zero_refcount (6635 / 6713).
+    # free_zero_refcount (6577-6592 / 6655-6670) sets JS_GC_PHASE_DECREF and, until the list is
+    # empty, frees its head (el = rt->gc_zero_ref_count_list.next, 6584 / 6662) with free_gc_object;
+    # free_object unlinks the object only at its end (remove_gc_object, 6555 / 6633). So the list is
+    # a stack: of the objects owed a free, the one whose count reached 0 last goes first, and all that
+    # one free queues goes before what was queued under it. free_object (6516 / 6594) releases, in
+    # this order: the properties in shape order (free_property, 6529 / 6607), the weak references
+    # (reset_weak_ref, 6542 / 6620: per registration the held value, then the token, 59530-59531 /
+    # js_finrec_free 59684-59685), the class finalizer (6547 / 6625; js_finrec_finalizer's entries in
+    # list order, held value then token, 59311-59312 / 59684-59685). The model keeps that stack in
+    # `zero_list`; a count reaching 0 is read off the references after each releasing step.
+
+    def _queue_owed(self, S: Any, when: Any, freeing: list[Any], held: Any = None, token: Any = None,
+                    outside: Any = None) -> None:
+        """js_free_value_rt's list_add: put on `zero_list`, above what is there, every object whose
+        last counted reference the step just released (it is allocated, unreferenced, not being
+        freed and not on the list yet).
+
+        Several objects released by one step go in the order the engine releases them where the
+        source fixes it and the model keeps it: a freed cell (`held`, `token`: its held value and
+        strong token) releases the held value before the token (quickjs.c js_finrec_free, v0.13.0
+        lines 59684-59685; v0.12.1 reset_weak_ref 59530-59531, js_finrec_finalizer 59311-59312,
+        js_finrec_unregister 59416-59417), so inside a free path (`outside` false) the token goes
+        above the held value and is freed first. Outside one (`outside`: gc_phase
+        JS_GC_PHASE_NONE, js_finrec_unregister) the held value's count reaching 0 runs
+        free_zero_refcount at once, and the token is released only when that returns: the token
+        goes under the held value even while something the held value's cascade frees still holds
+        it (a pending release: `_free_next` drops it when it comes to the top still referenced).
+        Objects one step releases in an order the model does not keep share a place, and
+        `_free_next` takes the lowest index among them: the properties of one object (shape order
+        is their insertion order, which the model does not keep; at slots=1 an object has one), and
+        what a built-in's frame that returned left unreferenced (no shipped profile's built-in is
+        a last holder). Nothing is queued while a cycle collection runs (js_free_value_rt in
+        JS_GC_PHASE_REMOVE_CYCLES)."""
+        D = S.d
+        lay = self.lay
+        no = lay.bounds.objects
+        if self.cycles:
+            when = D.and_(when, D.not_(self._collecting(S)))
+        places = [S.get("zero_list", j) for j in range(no)]
+        top = D.num(0)
+        for q in places:
+            top = D.ite(D.lt(top, q), q, top)
+        owed = self._unreferenced(S, freeing)[:no]
+        new = [D.and_(owed[j], D.eq(places[j], 0)) for j in range(no)]
+        if token is None or not self.host.strong_tokens:
+            for j in range(no):
+                S.set("zero_list", D.add(top, 1), j, when=D.and_(when, new[j]))
+            return
+        second = [D.and_(D.eq(token, lay.obj(j)), D.ne(held, lay.obj(j))) for j in range(no)]
+        # outside a free path the token waits under the held value's cascade, owed or not
+        pending = [D.and_(outside, second[j], D.eq(S.get("obj_status", j), LIVE), D.not_(freeing[j]),
+                          D.eq(places[j], 0)) for j in range(no)]
+        first = [D.and_(new[j], D.not_(second[j])) for j in range(no)]
+        later = [D.and_(D.not_(outside), new[j], second[j]) for j in range(no)]
+        any_first, any_pending = D.or_(*first), D.or_(*pending)
         for j in range(no):
-            self._collected(S, j, D.and_(go, D.eq(chosen, lay.obj(j))))
+            S.set("zero_list", D.add(top, 1), j, when=D.and_(when, pending[j]))
+            S.set("zero_list", D.add(top, D.add(1, D.as_num(any_pending))), j, when=D.and_(when, first[j]))
+            S.set("zero_list", D.add(top, D.add(1, D.as_num(any_first))), j, when=D.and_(when, later[j]))
+
+    def _free_next(self, S: Any, d: int, when: Any, objects_when: Any = None, held: Any = None,
+                   token: Any = None) -> Any:
+        """After a step that released references: queue what it left unreferenced (`_queue_owed`),
+        then push the free path above frame d for what the engine frees next, if anything; the
+        condition under which it did. Under `when` a Symbol owed a free goes first, the lowest
+        (its free is never deferred, `_in_free`); an object only under `objects_when` (`when` if not
+        given): the head of `zero_list` (free_zero_refcount's el = gc_zero_ref_count_list.next). A
+        head still referenced is a pending token (`_queue_owed`) whose release did not reach 0: it
+        leaves the list unfreed. The object whose free starts releases its properties at once
+        (free_property comes first in free_object): what they alone held is queued above the rest."""
+        D = S.d
+        lay = self.lay
+        no = lay.bounds.objects
+        objects = when if objects_when is None else objects_when
+        freeing = self._freeing(S)
+        self._queue_owed(S, when, freeing, held, token, D.not_(self._in_free(S)))
+        owed = self._unreferenced(S, freeing)
+        sym_owed = D.and_(when, D.or_(*owed[no:]))
+        chosen = D.num(EMPTY)
+        for k in range(lay.bounds.symbols - 1, -1, -1):
+            chosen = D.ite(owed[no + k], D.num(lay.sym(k)), chosen)
+        # free_zero_refcount takes the list's head; a pending token still referenced leaves it
+        places = [S.get("zero_list", j) for j in range(no)]
+        take = D.and_(objects, D.not_(sym_owed))
+        if self.cycles:  # gc_phase JS_GC_PHASE_REMOVE_CYCLES: a count reaching zero frees nothing
+            take = D.and_(take, D.not_(self._collecting(S)))
+        head = D.num(EMPTY)
+        for _ in range(no):
+            top = D.num(0)
+            for q in places:
+                top = D.ite(D.lt(top, q), q, top)
+            at = D.num(EMPTY)
+            for j in range(no - 1, -1, -1):
+                at = D.ite(D.and_(D.ne(top, 0), D.eq(places[j], top)), D.num(lay.obj(j)), at)
+            found = D.eq(head, EMPTY)
+            for j in range(no):
+                here = D.and_(take, found, D.eq(at, lay.obj(j)))
+                places[j] = D.ite(here, D.num(0), places[j])  # off the list, freed or not
+                head = D.ite(D.and_(here, owed[j]), D.num(lay.obj(j)), head)
+        for j in range(no):
+            S.set("zero_list", places[j], j)
+        go_obj = D.ne(head, EMPTY)
+        chosen = D.ite(sym_owed, chosen, head)
+        go = D.or_(sym_owed, go_obj)
+        for j in range(no):
+            self._collected(S, j, D.and_(go_obj, D.eq(head, lay.obj(j))))
         for k in range(lay.bounds.symbols):
-            self._collected_symbol(S, k, D.and_(go, D.eq(chosen, lay.sym(k))))
+            self._collected_symbol(S, k, D.and_(sym_owed, D.eq(chosen, lay.sym(k))))
         self.mc.push(S, d, self.host.free_path, {self.freed_param: chosen}, when=go)
+        # free_object's free_property: the new frame is freeing `head`, so its properties count no more
+        self._queue_owed(S, go_obj, self._freeing(S))
         return go
 
-    def _after_free(self, c: Ctx, when: Any) -> None:
+    def _after_free(self, c: Ctx, freed: Any, when: Any) -> None:
         """After a `Free _x_` step: outside the free path (js_finrec_unregister's js_finrec_free,
         gc_phase NONE) what it released is freed at once, above the frame, which goes on with its
-        next step when that returns (PHASE_FREEING); inside it, the free is queued."""
+        next step when that returns (PHASE_FREEING); inside it, the free is queued. A freed cell
+        released its held value, then its token (`_queue_owed`)."""
         S, D = c.S, c.D
-        go = self._free_next(S, c.d, when, D.and_(when, D.not_(self._in_free(S))))
+        lay = self.lay
+        held = token = D.num(EMPTY)
+        for k in range(lay.bounds.cells):
+            hit = D.eq(freed, lay.cell(k))
+            held = D.ite(hit, S.get("cell_held", k), held)
+            token = D.ite(hit, S.get("cell_token", k), token)
+        go = self._free_next(S, c.d, when, D.and_(when, D.not_(self._in_free(S))), held, token)
         S.set("frame_phase", PHASE_FREEING, c.d, when=go)
 
     def _after_free_path(self, c: Ctx, when: Any) -> None:
