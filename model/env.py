@@ -160,8 +160,8 @@ class Environment(Counting, Mutator):
     # JS_GC_PHASE_DECREF, so what a free_object releases (its properties through free_property, a
     # registration's held value and token through js_finrec_free) is only queued, and
     # free_zero_refcount's loop frees it after that free_object returned, until the list is
-    # empty. The model keeps no order among queued objects: it frees the lowest slot first
-    # (the engine takes the list's head, the last one queued).
+    # empty. The list is a stack (the head, where list_add puts an object, is taken first); the
+    # model keeps it as `zero_list` (model/refcount.py, "the engine's free order").
 
     def commands(self) -> list[Command]:
         out: list[Command] = []

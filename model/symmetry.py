@@ -9,8 +9,9 @@ never used again):
 - a heap quantifier (`For each FinalizationRegistry _fg_ such that ...`) and a loop over the set
   _S_ visit members by index, the next one after the loop's current element (model/loops.py);
   the order decides, for one, the order of the cleanup jobs queued;
-- a reference-counting host with an object graph frees the lowest owed object first
-  (model/refcount.py `_free_next`);
+- a reference-counting host with an object graph frees the head of its `zero_list`, and of
+  several objects queued at one place the lowest (model/refcount.py `_free_next`); the places
+  are in an object array, so they move with the objects they belong to;
 - allocation picks the lowest never-used slot (model/heap.py `new_object`);
 - a cycle collection places its members in tmp_obj_list by index (model/refcount.py
   `_free_cycles_order`); the places go into `gc_mark`, an object array, so they move with the
