@@ -315,14 +315,21 @@ def _cycles_run(host: HostProfile, bounds: Bounds) -> bool:
     return host.cycles and host.collector == "reference counting" and bounds.slots > 0
 
 
-def inactive_options(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
-    """What the host's profile asks for that these bounds leave out of the model, one sentence
-    each: a verdict at these bounds says nothing about it, and reports say so beside it (a
-    quickjs-ng-0.12 PROVED at slots=0 read as covering its cycle collector)."""
+def host_notes(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
+    """What of the host's profile or engine the model leaves out at these bounds, one sentence
+    each: a verdict says nothing about it, and reports say so beside it (a quickjs-ng-0.12
+    PROVED at slots=0 read as covering its cycle collector)."""
+    out = []
     if host.cycles and host.collector == "reference counting" and not _cycles_run(host, bounds):
-        return ("its cycle collection (trial deletion) does not run at slots=0: cycles are made of "
-                "properties; give slots >= 1",)
-    return ()
+        out.append("its cycle collection (trial deletion) does not run at slots=0: cycles are made of "
+                   "properties; give slots >= 1")
+    if host.collector == "reference counting" and bounds.slots >= 2:
+        # model/refcount.py `_queue_owed`: the properties one free releases share a place on
+        # gc_zero_ref_count_list; the engine orders them by insertion (shape) order, not kept here
+        out.append("objects a free releases through several properties of one object are freed lowest "
+                   "index first; the engine follows the properties' insertion order, which the model "
+                   "does not keep (other orders are not checked)")
+    return tuple(out)
 
 
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:

@@ -35,7 +35,7 @@ class Row:
     bounds: str
     outcome: Outcome
     expected: str | None
-    # what the host's profile asks for that the run's bounds leave out (model.build.inactive_options)
+    # what the host's profile asks for that the run's bounds leave out (model.build.host_notes)
     notes: tuple[str, ...] = ()
 
     @property
@@ -154,7 +154,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     """Every run of the plan on every host, against its expectations. The (run, host) tasks run
     side by side in this process, or with `scheduler` on a Dask cluster (proofs/run/distribute.py):
     the same outcomes, gathered in the same order."""
-    from specmc.model.build import inactive_options
+    from specmc.model.build import host_notes
     from specmc.model.hosts import load_host
     from specmc.proofs.properties import select
     from specmc.proofs.properties.userfile import load_properties_file
@@ -180,7 +180,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
         for host in hosts:
             tasks.append(task(run, host.path, props, certificates))
             spec_label = ", ".join(spec_paths(Job(run.specs, host.path, run.bounds, props)))
-            notes = inactive_options(host, run.bounds)
+            notes = host_notes(host, run.bounds)
             for n in notes:
                 progress(f"  [{run.name}] note: {host.name}: {n}")
             planned.append((run, host.name, props, spec_label, expected, notes))
