@@ -14,11 +14,10 @@ a no-op, so equal normal forms compile to the same transitions (up to the names 
 - a string literal written as code (`"%WeakRef.prototype%"`) or as a value;
 - the body of a loop over entities the model has none of at the run's bounds (WeakMaps without
   `weakmaps`, WeakSets without `weaksets`, registered Symbols without `symbols`) makes no
-  transitions, whatever it says; with those bounds the loops run, and so do the WeakMap and
-  WeakSet built-ins, which are then part
-  of the form (before, the form ignored the bounds, and a review at weakmaps=1 called a changed
-  WeakMap.prototype.set "not modelled" and the model "identical": found by an independent
-  review);
+  transitions, whatever it says; with those bounds the loops run, and the WeakMap and WeakSet
+  built-ins are part of the form (it used to ignore the bounds, and a review at weakmaps=1
+  called a changed WeakMap.prototype.set "not modelled" and the model "identical": found by an
+  independent review);
 - the text's general definitions of operations the model gives a meaning by hand (Call,
   SameValue, ...: a whole spec.html has them, the excerpt does not) are not compiled, so they are
   not part of the form either; `ModelForm.substituted` lists them.
