@@ -159,6 +159,34 @@ class NewRegistry(Action):
 
 
 @dataclass(frozen=True)
+class NewRegistryOf(Action):
+    """`new FinalizationRegistry(objR)`: the callback is an object user code holds (bound `slots`,
+    tracing hosts). A function object it made is callable; any other object is the text's
+    TypeError (IsCallable, sec-iscallable). The USERFN form (NewRegistry) stays beside it."""
+
+    KIND: ClassVar[str] = "new FinalizationRegistry of"
+    callback: int = _slot("cleanupCallback")
+
+    @property
+    def label(self) -> str:
+        return f"new FinalizationRegistry({operand_name(self.callback)})"
+
+
+@dataclass(frozen=True)
+class NewFunction(Action):
+    """`function () {}` into the first free slot (bound `slots`, tracing hosts): a function object,
+    whose property slots are the variables it captures (a captured object is a strong edge, as a
+    property is). Which slot it fills depends on the state, so the trace's `changed` (`root[i]`
+    set to 1) says it, as for Allocate."""
+
+    KIND: ClassVar[str] = "new function"
+
+    @property
+    def label(self) -> str:
+        return "function () {}"
+
+
+@dataclass(frozen=True)
 class NewWeakRef(Action):
     KIND: ClassVar[str] = "new WeakRef"
     target: Operand = _operand("target")
@@ -440,12 +468,14 @@ class WeakSetDelete(Action):
 
 
 CALLS: tuple[type[Action], ...] = (NewRegistry, NewWeakRef, Deref, Unregister, Register)
+# the calls and the allocation of function objects (bound `slots`, tracing hosts)
+FUNCTION_ACTIONS: tuple[type[Action], ...] = (NewFunction, NewRegistryOf)
 # the WeakMap calls (bound `weakmaps`), kept apart from CALLS: the witness generator and the
 # trace read both
 WEAKMAP_CALLS: tuple[type[Action], ...] = (NewWeakMap, WeakMapSet, WeakMapGet, WeakMapHas, WeakMapDelete)
 # the WeakSet calls (bound `weaksets`), likewise
 WEAKSET_CALLS: tuple[type[Action], ...] = (NewWeakSet, WeakSetAdd, WeakSetHas, WeakSetDelete)
 PROPERTIES: tuple[type[Action], ...] = (SetProperty, DeleteProperty, GetProperty)
-_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, *WEAKMAP_CALLS, *WEAKSET_CALLS, Allocate,
-                                                         NewSymbol, Drop, *PROPERTIES, Collect, Return,
-                                                         Throw, Resumed)}
+_KINDS: dict[str, type[Action]] = {c.KIND: c for c in (*CALLS, *FUNCTION_ACTIONS, *WEAKMAP_CALLS,
+                                                         *WEAKSET_CALLS, Allocate, NewSymbol, Drop,
+                                                         *PROPERTIES, Collect, Return, Throw, Resumed)}

@@ -329,6 +329,13 @@ def host_notes(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
         out.append("objects a free releases through several properties of one object are freed lowest "
                    "index first; the engine follows the properties' insertion order, which the model "
                    "does not keep (other orders are not checked)")
+    if host.collector == "reference counting" and bounds.slots >= 1:
+        # model/env.py `functions`: the free path would have to release a freed registry's callback
+        # (quickjs.c js_finrec_finalizer's JS_FreeValueRT of it), which no profile says yet
+        out.append("user code makes no function objects here (every callback is the one user "
+                   "function): the profile's free path does not release a freed registry's callback "
+                   "(js_finrec_finalizer's JS_FreeValueRT of it), so callbacks as heap objects, and "
+                   "what they capture, are checked on tracing hosts only")
     return tuple(out)
 
 
@@ -358,4 +365,5 @@ def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = Fal
         else:
             by_site.setdefault(cmd.site, []).append(cmd)
     return Program(lay, tuple(init), commands, tuple(infos), host.name, host.free_path,
-                   {k: tuple(v) for k, v in by_site.items()}, tuple(unsited), tuple(env.families))
+                   {k: tuple(v) for k, v in by_site.items()}, tuple(unsited), tuple(env.families),
+                   functions=env.functions)

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from specmc.model.errors import model_error
-from specmc.model.heap import has_slot, new_object
+from specmc.model.heap import has_slot, kind_is, new_object
 from specmc.model.layout import (
     FALSE,
+    FUNCTION,
     PLAIN,
     REGISTRY,
     THROW,
@@ -62,7 +63,8 @@ BY_HAND: dict[str, HandModel] = {
     "OrdinaryCreateFromConstructor": HandModel(
         "sec-ordinarycreatefromconstructor", False,
         "allocate the lowest free object slot, of the kind its prototype string names"),
-    "IsCallable": HandModel("sec-iscallable", True, "true only for the user function"),
+    "IsCallable": HandModel("sec-iscallable", True,
+                            "true only for the user function and function objects user code made"),
     "SameValue": HandModel("sec-samevalue", True, "identity on the model's values"),
     "RequireInternalSlot": HandModel(
         "sec-requireinternalslot", False, "TypeError unless the object's kind has the slot"),
@@ -88,8 +90,15 @@ def builtin(name: str, e: ir.Call, args: tuple[Any, ...], c: Ctx, when: Any, s: 
             else WEAKMAP if "%WeakMap.prototype%" in text and bounds.weakmaps \
             else WEAKSET if "%WeakSet.prototype%" in text and bounds.weaksets else PLAIN
         return new_object(c.S, mc.layout, kind, when)
-    if name == "IsCallable":  # sec-iscallable: only the user function is callable here
-        return D.ite(D.or_(D.eq(args[0], USERFN)), D.num(TRUE), D.num(FALSE))
+    if name == "IsCallable":
+        # sec-iscallable: "1. If argument is not an Object, return false. 2. If argument has a
+        # [[Call]] internal method, return true. 3. Return false." The user function has [[Call]];
+        # of the heap's objects only function objects do (bound `slots`, tracing hosts): every
+        # other kind is an ordinary object or a built-in instance without [[Call]]
+        callable_ = [D.eq(args[0], USERFN)]
+        if mc.functions:
+            callable_.append(kind_is(c, args[0], FUNCTION))
+        return D.ite(D.or_(*callable_), D.num(TRUE), D.num(FALSE))
     if name == "SameValue":  # sec-samevalue: on this model's values, identity
         return D.ite(D.eq(args[0], args[1]), D.num(TRUE), D.num(FALSE))
     if name == "RequireInternalSlot":  # sec-requireinternalslot

@@ -96,6 +96,10 @@ class ModelCompiler:
         # a host that promises delivery (model/hosts.py, `delivery: promised`) performs every
         # `Optionally` step and leaves an "an implementation may" loop only when its condition fails
         self.performs_optional = False
+        # user code may make function objects and pass one as a registry's callback (bound `slots`
+        # on a tracing host; model/env.py sets it): IsCallable, the JobCallback Record and a
+        # callback's call read it, and at False build exactly the model before function objects
+        self.functions = False
 
     def commands(self) -> list[Command]:
         out: list[Command] = []

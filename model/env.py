@@ -73,6 +73,12 @@ class Environment(Counting, Mutator):
                     "the registry to clean up"))])
             self.job_capture = job.captures[0]
         self.families: list[Command] = []  # filled by commands()
+        # function objects as callbacks (docs/model.md, "Callbacks as objects"): with the object
+        # graph, on a tracing host only. A reference-counting profile's free path does not release
+        # a freed registry's callback (js_finrec_finalizer's JS_FreeValueRT of it is not in any
+        # profile yet): model.build.host_notes says so beside every verdict there
+        self.functions = host.collector == "tracing" and self.lay.bounds.slots > 0
+        mc.functions = self.functions
         # reference counting with an object graph: frees cascade (docs/model.md, "Reference counting")
         self.cascade = host.collector == "reference counting" and self.lay.bounds.slots > 0
         if self.cascade:

@@ -23,6 +23,7 @@ from specmc.model.heap import (
     deliver,
     has_slot,
     is_entry,
+    kind_is,
     mark_delivery,
     new_cell,
     new_element,
@@ -35,6 +36,7 @@ from specmc.model.layout import (
     CUT_LISTS,
     EMPTY,
     FALSE,
+    FUNCTION,
     JOBCB,
     LIVE,
     REALM,
@@ -241,8 +243,15 @@ class Expressions(Flow):
         D = c.D
         fields = dict(e.fields)
         if "Callback" in fields:  # JobCallback Record { [[Callback]]: f, [[HostDefined]]: ~empty~ }
-            return D.ite(D.eq(self.ev(fields["Callback"], c, when, s), USERFN), D.num(JOBCB),
-                         D.num(UNDEF))
+            f = self.ev(fields["Callback"], c, when, s)
+            other: V | int = D.num(UNDEF)
+            if self.mc.functions:
+                # the Record of a function object f is written f: its [[HostDefined]] is always
+                # ~empty~, so [[Callback]] alone tells two such Records apart, and no step compares
+                # Records by identity. A registry's [[CleanupCallback]] then names f, a strong edge
+                # (model/liveness.py), and `[[Callback]]` reads f back (model/heap.py `read_field`)
+                other = D.ite(kind_is(c, f, FUNCTION), f, other)
+            return D.ite(D.eq(f, USERFN), D.num(JOBCB), other)
         if set(fields) == {"WeakRefTarget", "HeldValue", "UnregisterToken"}:
             return new_cell(c, [self.ev(fields[k], c, when, s)
                                  for k in ("WeakRefTarget", "HeldValue", "UnregisterToken")], when)

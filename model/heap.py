@@ -16,6 +16,7 @@ from specmc.model.errors import model_error
 from specmc.model.layout import (
     EMPTY,
     FREED,
+    FUNCTION,
     JOBCB,
     LIVE,
     NONE,
@@ -216,7 +217,12 @@ def read_field(c: Ctx[V, B], base: V | int, name: str, when: B | bool, s: ir.Ste
     if name == "Realm":
         return D.num(REALM)
     if name == "Callback":
-        return D.ite(D.eq(base, JOBCB), D.num(USERFN), D.num(UNDEF))
+        # a function object's JobCallback Record is written as the function object itself
+        # (model/expressions.py `_record`); reading it checked above that the function is not freed
+        other: V | int = D.num(UNDEF)
+        if c.alg.mc.functions:
+            other = D.ite(kind_is(c, base, FUNCTION), base, other)
+        return D.ite(D.eq(base, JOBCB), D.num(USERFN), other)
     if name == "KeptAlive":
         return D.num(REALM)
     lay = c.alg.mc.layout

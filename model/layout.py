@@ -6,6 +6,10 @@ Value encoding (one unsigned byte per variable):
     5 throw completion (a *TypeError*; abrupt completions carry no other payload)
     6 the user function (every callback is the most general client)
     7 the JobCallback Record of that function     8 the realm / active function
+                              (with the object graph, bound `slots`, on a tracing host, user code
+                              may also make function objects, objects of kind FUNCTION, and pass
+                              one as a registry's callback: the JobCallback Record of function
+                              object f is written f itself, model/expressions.py `_record`)
     9 NewTarget (built-ins are always called with `new`)
     OBJ .. OBJ+objects-1      heap objects (plain, WeakRef, FinalizationRegistry)
                               (also in `prop`, an object's property slots: ~empty~ or an object)
@@ -82,8 +86,11 @@ REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target"
 NONE, LIVE, FREED = 0, 1, 2
 # object kinds
 PLAIN, WEAKREF, REGISTRY, WEAKMAP, WEAKSET = 0, 1, 2, 3, 4
+# a function object user code made (`function () {}`; bound `slots`, tracing hosts): callable, and
+# its property slots are its captured variables (docs/model.md, "Callbacks as objects")
+FUNCTION = 5
 KIND_NAMES = {PLAIN: "Object", WEAKREF: "WeakRef", REGISTRY: "FinalizationRegistry", WEAKMAP: "WeakMap",
-              WEAKSET: "WeakSet"}
+              WEAKSET: "WeakSet", FUNCTION: "Function"}
 
 REGISTERED_NAME = 'Symbol.for("k")'  # how traces, labels and witnesses write the registered Symbol
 

@@ -53,6 +53,11 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     slots=0 a value whose map was reachable only through a live WeakRef was collected, and a
     later deref and `get` observed the freed value under the spec's own host).
 
+    With function objects (bound `slots`, tracing hosts) a registry keeps its callback live, and
+    through the function's properties what it captured, while the registry is live or `pending`:
+    [[CleanupCallback]] is a strong reference, and a cleanup that may still run calls it. On a
+    counting host no registry's callback is a function object (model/env.py `functions`).
+
     With WeakMaps (bound `weakmaps`, tracing hosts only: model/build.py refuses the bound on a
     reference-counting host) an entry keeps its value live while its WeakMap and its key are
     (`_with_ephemerons`).
@@ -112,6 +117,12 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     # object i's property slot s refers to object j
     props = [[D.eq(S.get("prop", lay.prop(i, s)), lay.obj(j)) for i in range(no) for s in range(ns)]
              for j in range(no)]
+    # registry r's [[CleanupCallback]] is function object j (bound `slots`, tracing hosts: a
+    # function object's JobCallback Record is written as the function, model/expressions.py
+    # `_record`). A strong reference (sec-liveness), for as long as the registry's cleanup may
+    # still call it: while r is live, and while r is unreachable but `pending`, as for held values
+    callbacks = [[D.eq(S.get("obj_cb", r), lay.obj(j)) for r in range(no)] if ns else []
+                 for j in range(no)]
     if from_outside:
         level = roots
         for _ in range(no):
@@ -134,13 +145,14 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
                  for j in range(no)]
     elif lay.bounds.weakmaps:
         return _with_ephemerons(S, lay, roots, holds, pending, props, outside, frame_vals, in_frame,
-                                allocated, fields)
+                                allocated, fields, callbacks)
     else:
         level = roots
         for _ in range(no):
             level = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
                                        for r in range(no) for h in holds[j][r]],
                            *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
+                           *[D.and_(D.or_(level[r], pending[r]), cb) for r, cb in enumerate(callbacks[j])],
                            *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
                                      D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
                              if ns and outside is not None else []))
@@ -186,7 +198,8 @@ def _symbol_live(S: Any, lay: Any, k: int, level: list[Any], fields: tuple[str, 
 
 def _with_ephemerons(S: Any, lay: Any, roots: list[Any], holds: list[Any], pending: list[Any],
                      props: list[Any], outside: list[Any] | None, frame_vals: list[tuple[Any, Any]],
-                     in_frame: list[Any], allocated: list[Any], fields: tuple[str, ...]) -> list[Any]:
+                     in_frame: list[Any], allocated: list[Any], fields: tuple[str, ...],
+                     callbacks: list[list[Any]]) -> list[Any]:
     """`live_all` on a tracing host with WeakMaps (bound `weakmaps`): the fixpoint over objects and
     Symbols together, since a WeakMap entry makes its [[Value]] live only while both the WeakMap
     and the entry's [[Key]] are live (an ephemeron, sec-weakmap-objects' note; sec-liveness: with
@@ -215,6 +228,7 @@ def _with_ephemerons(S: Any, lay: Any, roots: list[Any], holds: list[Any], pendi
         objs = [D.or_(roots[j], *[D.and_(h, D.or_(level[r], pending[r]))
                                   for r in range(no) for h in holds[j][r]],
                       *[D.and_(level[i // ns], p) for i, p in enumerate(props[j])],
+                      *[D.and_(D.or_(level[r], pending[r]), cb) for r, cb in enumerate(callbacks[j])],
                       *([D.and_(outside[j], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
                                 D.eq(S.get("obj_target", w), lay.obj(j))) for w in range(no)]
                         if outside is not None else []),

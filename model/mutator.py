@@ -18,7 +18,9 @@ from specmc.model.actions import (
     Deref,
     Drop,
     GetProperty,
+    NewFunction,
     NewRegistry,
+    NewRegistryOf,
     NewSymbol,
     NewWeakMap,
     NewWeakRef,
@@ -45,6 +47,7 @@ from specmc.model.layout import (
     CUT_NONE,
     EMPTY,
     FREED,
+    FUNCTION,
     LIVE,
     NEWTARGET,
     NONE,
@@ -252,6 +255,17 @@ class Mutator:
                        PHASE_NEWREGISTRY)
 
         out.append(self._cmd(NewRegistry(), d, 0, new_registry))
+        if self.functions:
+            def new_registry_of(S: Any, f: Any) -> None:
+                """`new FinalizationRegistry(objF)`: the text's IsCallable decides (TypeError for an
+                object that is no function); `arg` says user code holds the object."""
+                self._call(S, d, "FinalizationRegistry", {"newtarget": S.d.num(NEWTARGET)},
+                           (arg(S, f, undefined=False),), PHASE_NEWREGISTRY)
+                remember(S, f)
+
+            shapes["new FinalizationRegistry"] = (new_registry_of, ("cleanupCallback",))
+            for r in objs:
+                out.append(instance(NewRegistryOf(r), "new FinalizationRegistry", r))
         for t in values:
             out.append(instance(NewWeakRef(t), "new WeakRef", t))
         for r in objs:
@@ -275,6 +289,16 @@ class Mutator:
                 S.set("made", 1 + PLAIN, i, when=S.d.eq(v, lay.obj(i)))
 
         out.append(self._cmd(Allocate(), d, 0, alloc))
+        if self.functions:
+            def new_function(S: Any) -> None:
+                """`function () {}`: a function object in the lowest free slot, which user code
+                holds; what it captures, it is given as properties (`_properties`)."""
+                v = new_object(S, lay, FUNCTION, S.d.true())
+                for i in objs:
+                    S.set("root", 1, i, when=S.d.eq(v, lay.obj(i)))
+                    S.set("made", 1 + FUNCTION, i, when=S.d.eq(v, lay.obj(i)))
+
+            out.append(self._cmd(NewFunction(), d, 0, new_function))
         if syms:
             out.extend(self._symbols(d))
         for i in objs:

@@ -68,6 +68,9 @@ class Program:
     families: tuple[Command, ...] = ()
     # variables frozen at their initial values: a slice to a cone of influence (model/slice.py)
     dropped: tuple[int, ...] = ()
+    # user code may make function objects and pass one as a registry's callback (model/env.py
+    # `functions`: bound `slots` on a tracing host)
+    functions: bool = False
 
     @property
     def symbolic_commands(self) -> tuple[Command, ...]:

@@ -127,6 +127,13 @@ class Statements(Loops):
             # Call(F, thisArg, « held »): user code runs; it can reach its argument.
             held = args[2] if len(args) > 2 else c.D.num(UNDEF)
             root_value(c, held)
+            if self.mc.functions:
+                # a function object's body can name the function itself (its own name, or the
+                # variable user code called it by) and so read what it captured: the callback's
+                # activation is the most general client that also holds F (docs/model.md,
+                # "Callbacks as objects"). F is the user function, which no slot holds, or a
+                # function object, which this makes one user code holds, as it does the argument
+                root_value(c, args[0])
             self.mc.push(c.S, c.d, "<user>", {})
             return
         callee = self.mc.compilers[name]

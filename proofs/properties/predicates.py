@@ -16,6 +16,7 @@ from specmc.model.layout import (
     EXECUTION,
     FALSE,
     FREED,
+    FUNCTION,
     LIVE,
     PHASE_DEREF,
     PHASE_NEWREGISTRY,
@@ -357,7 +358,11 @@ def argument_checks(prog: Program, S: Any) -> Any:
                               # a token given that cannot be held weakly
                               *([D.eq(a[3], registered)] if registered is not None else [])),
         PHASE_UNREGISTER: D.or_(D.not_(made(a[0], REGISTRY)), not_weak(a[1])),  # token not weak
-        PHASE_NEWREGISTRY: D.false(),  # the model's callbacks are all callable
+        # the user function is callable; an object passed as the callback (bound `slots`, tracing
+        # hosts: `new FinalizationRegistry(objF)`) only when user code made it as a function
+        # (test262 built-ins/FinalizationRegistry/target-not-callable-throws.js)
+        PHASE_NEWREGISTRY: D.and_(D.ne(a[0], EMPTY), D.not_(made(a[0], FUNCTION)))
+        if prog.functions else D.false(),
     }
     bad = []
     for phase, throws in refused.items():

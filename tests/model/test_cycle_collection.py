@@ -176,7 +176,7 @@ def test_a_cycle_collector_the_bounds_switch_off_is_said() -> None:
     assert host.cycles
     (note,) = host_notes(host, Bounds(slots=0))
     assert "cycle collection" in note and "slots >= 1" in note
-    assert host_notes(host, Bounds(slots=1)) == ()
+    assert not any("cycle collection" in n for n in host_notes(host, Bounds(slots=1)))
     assert host_notes(load_host("quickjs-ng-0.6"), Bounds(slots=0)) == ()
     assert host_notes(load_host("ecma262"), Bounds(slots=0)) == ()
 
@@ -186,7 +186,7 @@ def test_an_order_the_model_does_not_keep_is_said_at_two_slots() -> None:
     model frees them lowest first, the engine in insertion order: the rows say so."""
     from specmc.model.build import host_notes
 
-    (note,) = host_notes(load_host("quickjs-ng-0.6"), Bounds(slots=2))
-    assert "insertion order" in note
-    assert host_notes(load_host("quickjs-ng-0.6"), Bounds(slots=1)) == ()
+    notes = host_notes(load_host("quickjs-ng-0.6"), Bounds(slots=2))
+    assert sum("insertion order" in n for n in notes) == 1
+    assert not any("insertion order" in n for n in host_notes(load_host("quickjs-ng-0.6"), Bounds(slots=1)))
     assert host_notes(load_host("ecma262"), Bounds(slots=2)) == ()
