@@ -45,7 +45,9 @@ from specmc.model.actions import (
     Deref,
     Drop,
     GetProperty,
+    NewFunction,
     NewRegistry,
+    NewRegistryOf,
     NewSymbol,
     NewWeakMap,
     NewWeakRef,
@@ -135,8 +137,8 @@ def _js(v: Operand) -> str:
 
 
 # what a constructor call makes: the kind of the object in the slot it fills
-_MADE = {NewRegistry: "FinalizationRegistry", NewWeakRef: "WeakRef", NewWeakMap: "WeakMap",
-         NewWeakSet: "WeakSet"}
+_MADE = {NewRegistry: "FinalizationRegistry", NewRegistryOf: "FinalizationRegistry", NewWeakRef: "WeakRef",
+         NewWeakMap: "WeakMap", NewWeakSet: "WeakSet"}
 
 
 def _method(action: Action, kinds: dict[str, str]) -> str:
@@ -182,6 +184,8 @@ def _call(action: Action, kinds: dict[str, str] | None = None) -> str:
     match action:
         case NewRegistry():
             return "new FinalizationRegistry(callback)"
+        case NewRegistryOf(callback=f):
+            return f"new FinalizationRegistry({_js(f)})"
         case NewWeakRef(target=t):
             return f"new WeakRef({_js(t)})"
         case NewWeakMap():
@@ -239,9 +243,9 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                 if pending is not None:
                     bodies[pending.activation].append(_made(pending, _assigned(changed), ret, kinds))
                     pending = None
-            case NewRegistry() | NewWeakRef() | Deref() | Unregister() | Register() | NewWeakMap() \
-                    | WeakMapSet() | WeakMapGet() | WeakMapHas() | WeakMapDelete() | NewWeakSet() \
-                    | WeakSetAdd() | WeakSetHas() | WeakSetDelete():
+            case NewRegistry() | NewRegistryOf() | NewWeakRef() | Deref() | Unregister() | Register() \
+                    | NewWeakMap() | WeakMapSet() | WeakMapGet() | WeakMapHas() | WeakMapDelete() \
+                    | NewWeakSet() | WeakSetAdd() | WeakSetHas() | WeakSetDelete():
                 pending, ret = _Pending(open_acts[-1], action), None
             case Allocate():
                 slots = _assigned(changed)
@@ -249,6 +253,12 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
                     raise WitnessError("allocation without a slot")
                 kinds[slots[0]] = "Object"
                 act.append(Statement(f"{slots[0]} = {{}};"))
+            case NewFunction():
+                slots = _assigned(changed)
+                if not slots:
+                    raise WitnessError("function () {} without a slot")
+                kinds[slots[0]] = "Function"
+                act.append(Statement(_function(slots[0])))
             case NewSymbol():
                 slots = _assigned(changed)
                 if not slots:
@@ -285,6 +295,17 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
     if pending is not None:  # the trace ends inside a built-in: call it (and show what it returns)
         bodies[pending.activation].append(_made(pending, [], ret, kinds))
     return bodies
+
+
+def _function(slot: str) -> str:
+    """A function object the model's user code made (model/actions.py NewFunction): the harness's
+    instrumented callback behind a closure of its own, so that each is a distinct object an engine
+    keeps or frees. What it captures, the trace writes as its properties (`objK.p0 = objJ;`), strong
+    edges in JavaScript as in the model. On each call it is back in its variable: the model's
+    callback activation holds the function it runs (model/statements.py, a named function
+    expression's own name in JavaScript), even when the script let go of it."""
+    self_ = "f" + slot
+    return f"{slot} = function {self_}(held) {{ {slot} = {self_}; return callback(held); }};"
 
 
 def _releasing(phase: str, code: str, open_acts: list[int]) -> Statement:

@@ -430,3 +430,35 @@ def test_weakset_actions_are_written_as_javascript(tmp_path: Path) -> None:
     except FileNotFoundError:
         return  # no node here: the JavaScript above is what the test checks
     assert done.returncode == 0 and "witness: threw" not in done.stdout, done.stdout + done.stderr
+
+
+def test_a_function_object_callback_is_written_as_javascript(tmp_path: Path) -> None:
+    """Bound `slots` on a tracing host: `function () {}` is the harness's callback behind a closure
+    of its own, what it captures is its property, the registry is made with it, and the callback's
+    activation reads what it captured through its own variable (which it puts back on entry, as
+    the model's activation holds the function it runs). Runs on node where it is installed: a
+    read of `obj0.p0` with obj0 gone would throw and be reported."""
+    program = build(load_spec(), load_host("ecma262"), parse_bounds("objects=4,slots=1"))
+    labels = ["function () {}", "allocate {}", "obj0.p0 = obj1", "drop obj1",
+              "new FinalizationRegistry(obj0)", "(built-in returned)", "drop obj0", "allocate {}",
+              "obj2.register(obj3, undefined, undefined)", "(built-in returned)", "drop obj3", "return",
+              "event loop: ClearKeptObjects", "collector: S = {obj3} is not live", "Execution 1.b.ii [do]",
+              "event loop: ClearKeptObjects", "event loop: run the next job",
+              "CleanupFinalizationRegistry 3 [enter]", "read obj0.p0"]
+    trace = [t.to_json() for t in build_trace(program, _path(program, labels))]
+    script, called = activations(trace)
+    code = [c for c in _code(script) if not c.startswith("phase")]
+    assert code == ["obj0 = function fobj0(held) { obj0 = fobj0; return callback(held); };", "obj1 = {};",
+                    "obj2 = new FinalizationRegistry(obj0);", "obj3 = {};",
+                    "obj2.register(obj3, undefined, undefined);", "return;"]
+    assert [s.code for s in called] == ["obj1 = obj0.p0;"]
+    source = generate(trace, "ecma262", "p", 4).source
+    assert "obj0.p0 = obj1;" in source and "obj0 = undefined;" in source
+    path = tmp_path / "function.js"
+    path.write_text(source, encoding="utf-8")
+    try:
+        done = subprocess.run(["node", "--expose-gc", str(path)], capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        return  # no node here: the JavaScript above is what the test checks
+    assert done.returncode == 0 and "witness: threw" not in done.stdout, done.stdout + done.stderr
+    assert "witness: cleanup #1 held=undefined" in done.stdout, done.stdout
