@@ -214,6 +214,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="also rebuild the model from the spec, host profile and bounds the certificate "
                          "records, and require the same Init, T and property")
     rc.add_argument("--timeout", type=float, metavar="S", help="seconds per solver query (default: none)")
+    rc.add_argument("--properties-file", action="append", default=[], metavar="FILE",
+                    help="with --against: a Python file that defines a property the certificates name "
+                         "(repeatable; the files a certificate records are never run)")
 
     rp = sub.add_parser("replay", help="run a JavaScript witness on a real engine and classify the outcome")
     rp.add_argument("witness", metavar="WITNESS.js")

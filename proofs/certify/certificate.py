@@ -154,11 +154,16 @@ class Rechecked:
 _MODELS: dict[str, Model] = {}
 
 
-def recheck_file(path: str | Path, timeout_s: float | None = None, against: bool = False) -> Rechecked:
+def recheck_file(path: str | Path, timeout_s: float | None = None, against: bool = False,
+                 properties_files: tuple[str, ...] = ()) -> Rechecked:
     """Re-check a certificate from the file alone (Init, T, the property and the invariant or k
     as written in it). With `against`, also rebuild the model from the spec, host profile and
-    bounds the file records and require the same model and property text. Raises
-    CertificateError (refused) or Unreadable."""
+    bounds the file records and require the same model and property text; a property that is
+    not in the catalogue is looked up in `properties_files`, which the user gives: the
+    certificate's own record of its properties files is never run (it is data anyone can write,
+    and running it let a certificate switch its own check off: found by an independent review).
+    The obligations are discharged before anything is rebuilt. Raises CertificateError (refused)
+    or Unreadable."""
     started = time.perf_counter()
     cert = load(path)
     named = re.fullmatch(r"([0-9a-f]{24})(\.kind)?\.smt2\.gz", Path(path).name)
@@ -175,13 +180,13 @@ def recheck_file(path: str | Path, timeout_s: float | None = None, against: bool
             _MODELS.pop(next(iter(_MODELS)))
         _MODELS[model.digest] = model
     prop = parse_property(cert, model)
-    if against:
-        _against(cert)
     discharge(cert, model, prop, timeout_s)
+    if against:
+        _against(cert, properties_files)
     return Rechecked(cert.head, time.perf_counter() - started)
 
 
-def _against(cert: Certificate) -> None:
+def _against(cert: Certificate, properties_files: tuple[str, ...] = ()) -> None:
     """Rebuild the model the certificate names and compare: spec and profile digests, the model
     digest (Init and T), and the property's text."""
     from specmc.model.bounds import parse_bounds
@@ -193,13 +198,16 @@ def _against(cert: Certificate) -> None:
         raise Unreadable("--against: the certificate does not record where its spec came from")
     try:
         origin = json.loads(cert.head["origin"])
+        named = [str(f) for f in origin.get("properties_files", ())]
         job = load_job(Job(tuple(origin["specs"]), origin["host"], parse_bounds(cert.head["bounds"]),
-                           (cert.head["property"],), tuple(origin.get("properties_files", ()))))
+                           (cert.head["property"],), tuple(properties_files)))
     except (ValueError, KeyError, TypeError) as e:
         raise Unreadable(f"--against: the recorded origin is unusable ({e})") from None
     except (SpecError, OSError) as e:
         first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        raise Unreadable(f"--against: the recorded model cannot be rebuilt ({first})") from None
+        hint = (f"; the certificate names the properties file(s) {', '.join(named)}: give the one that "
+                "defines the property with --properties-file" if named and not properties_files else "")
+        raise Unreadable(f"--against: the recorded model cannot be rebuilt ({first}){hint}") from None
     subject = job.subject(job.properties[0])
     for k, v in subject.header().items():
         if cert.head.get(k) != v:

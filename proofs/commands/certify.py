@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from specmc.proofs import exitcodes
@@ -18,11 +19,16 @@ def run_recheck(args: argparse.Namespace) -> int:
     paths: list[Path] = []
     for given in args.paths:
         p = Path(given)
-        paths += sorted(p.glob("*.smt2.gz")) if p.is_dir() else [p]
+        found = sorted(p.glob("*.smt2.gz")) if p.is_dir() else [p]
+        if not found:  # a folder with nothing to check used to pass, printing nothing
+            print(f"specmc: {given}: no certificate (*.smt2.gz) in this folder", file=sys.stderr)
+            return exitcodes.INPUT_ERROR
+        paths += found
     worst = exitcodes.OK
     for p in paths:
         try:
-            done = recheck_file(p, timeout_s=args.timeout, against=args.against)
+            done = recheck_file(p, timeout_s=args.timeout, against=args.against,
+                                properties_files=tuple(str(Path(f).resolve()) for f in args.properties_file))
         except Unreadable as e:
             worst = exitcodes.INPUT_ERROR
             print(f"{p}: REJECTED: {_one_line(e)}", flush=True)

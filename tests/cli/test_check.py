@@ -348,3 +348,38 @@ def test_a_profile_option_the_bounds_leave_out_is_noted_on_its_rows(tmp_path):
     assert "cycle collection" in notes["quickjs-ng-0.12"][0]
     text = specmc(*args).stdout
     assert "quickjs-ng-0.12: its cycle collection (trial deletion) does not run at slots=0" in text
+
+
+def test_recheck_against_never_runs_the_files_a_certificate_names(tmp_path):
+    """A certificate records the properties files of its run as data; `recheck --against` used to
+    run them, so a re-sealed certificate naming a file that stubbed out the check was accepted
+    with a false invariant (an independent review). Now such a file is never run, a false
+    invariant is refused, and a folder with no certificate is bad input."""
+    import gzip
+
+    from specmc.proofs.certify.fileformat import read, seal
+
+    certs = tmp_path / "c"
+    r = specmc("check", "--host", "ecma262", "--property", "weakref-not-dangling", "--engine", "explicit",
+               "--bounds", "objects=1,frames=4", "--quiet", "--certificates", str(certs))
+    assert "PROVED" in r.stdout, r.stdout + r.stderr  # (vacuous at objects=1: a certificate all the same)
+    (cert,) = certs.glob("*.smt2.gz")
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.py"
+    evil.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n"
+                    "import specmc.proofs.certify.certificate as c\nc.discharge = lambda *a, **k: None\n")
+    head, text = read(cert)
+    body = text.split("; digest: ", 1)[1].split("\n", 1)[1]
+    origin = json.loads(head["origin"])
+    head["origin"] = json.dumps({**origin, "properties_files": [str(evil)]})
+    start = body.index(";; invariant")
+    end = body.index("\n;; ", start + 1) if "\n;; " in body[start + 1:] else len(body)
+    false_inv = ";; invariant\n(assert false)\n"
+    cert.write_bytes(gzip.compress(seal(head, body[:start] + false_inv + body[end + 1:]).encode()))
+    for args in ((), ("--against",)):
+        r = specmc("recheck", *args, str(cert))
+        assert r.returncode == exitcodes.FINDING and "REJECTED" in r.stdout, (args, r.stdout, r.stderr)
+    assert not marker.exists()
+    (tmp_path / "empty").mkdir()
+    r = specmc("recheck", str(tmp_path / "empty"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "no certificate" in r.stderr
