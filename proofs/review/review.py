@@ -39,7 +39,7 @@ from specmc.proofs.properties.userfile import load_properties_file
 from specmc.proofs.review.changes import AlgorithmChange, UnknownStep, algorithm_changes, new_unknown
 from specmc.proofs.review.hand import HandChange, hand_changes
 from specmc.proofs.review.order import order_line, rerun_order
-from specmc.proofs.review.sides import Side, open_side
+from specmc.proofs.review.sides import Side, built, open_side
 from specmc.proofs.run.cache import VerdictCache
 from specmc.proofs.run.check import Overrides, decide
 from specmc.proofs.run.plan import Plan
@@ -306,6 +306,31 @@ def _form_error(f: ModelForm) -> str:
     return ""
 
 
+def _meanings(side: Side, host: HostProfile, run: Any, props: tuple[str, ...]) -> dict[str, str]:
+    """Per property, the digest of what its predicates say about this model (their Z3 terms over
+    the state variables): the disk cache's key holds it, since a properties file's own bytes do
+    not cover what it imports (a helper module changed under it, and review served the verdict
+    of the old predicate: found by an independent review). "" when it cannot be computed (the
+    model cannot be built, or a predicate fails: such a verdict is not stored). A temporal
+    property's lasso parts are functions with no term; its file's digest stands for them."""
+    from specmc.proofs.certify.fileformat import sha
+    from specmc.proofs.certify.terms import property_text
+    from specmc.proofs.properties import CATALOGUE
+
+    program = built(side, host, run)
+    out: dict[str, str] = {}
+    for p in props:
+        prop = CATALOGUE.get(p)
+        try:
+            text = property_text(program, prop.holds) if program is not None and prop is not None else ""
+            if text and prop is not None and prop.cover is not None:
+                text += property_text(program, prop.cover)
+        except Exception:  # a user's predicate that fails is reported by the engines, not here
+            text = ""
+        out[p] = sha(text) if text else ""
+    return out
+
+
 def _build_error(side: Side, host: HostProfile, run: Any) -> str:
     """Why `side`'s model cannot be built ("" when it can), located: at the diagnostic's own
     place, or at the side as the user named it when the text has no line for it (an algorithm
@@ -337,10 +362,13 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
     # on disk: what decides a definite verdict, by content (a time limit does not)
     stored = (form.digest, file_digest(host.path), run.bounds.describe(), run.engine, run.depth,
               tuple(file_digest(f) for f in run.properties_files))
+    meaning: dict[str, str] = {}
     if disk is not None:
+        meaning = _meanings(side, host, run, props)
         for p in props:
             certifies = {"property": p, "bounds": run.bounds.describe(), "host-profile": stored[1]}
-            if out[p] is None and (o := disk.get((*stored, p), certifies)) is not None:
+            if out[p] is None and meaning[p] and \
+                    (o := disk.get((*stored, p, meaning[p]), certifies)) is not None:
                 out[p] = cache[(*key, p)] = o
     missing = tuple(p for p in props if out[p] is None)
     if missing:
@@ -348,8 +376,8 @@ def _verdicts(run: Any, host: HostProfile, side: Side, form: ModelForm, props: t
         where = own if any(unbuildable(o) for o in got.values()) else key
         for p, o in got.items():
             cache[(*where, p)] = o
-            if disk is not None and not unbuildable(o):
-                disk.put((*stored, p), o)
+            if disk is not None and not unbuildable(o) and meaning.get(p):
+                disk.put((*stored, p, meaning[p]), o)
         out.update(got)
     return {p: o for p, o in out.items() if o is not None}
 

@@ -440,3 +440,28 @@ def test_a_review_at_weakmaps_bounds_checks_the_weakmap_builtins(tmp_path):
     assert doc["models"][0]["changed"] == ["WeakMap.prototype.set"] and not doc["model_identical"]
     (v,) = doc["verdicts"]
     assert (v["base"], v["head"], v["carried_over"]) == ("PROVED", "VIOLATED", False)
+
+
+def test_the_verdict_cache_follows_what_a_property_says_not_its_file(tmp_path: Path) -> None:
+    """A properties file's bytes do not cover the module it imports: with the helper changed,
+    review served the old predicate's verdict from the disk cache (an independent review). The
+    key now holds the predicate's term over the model, so the changed property is decided anew."""
+    text = tmp_path / "spec"
+    shutil.copytree(SHARED / "current", text)
+    (tmp_path / "helper.py").write_text("def pred(prog, S):\n    return S.d.le(S.get('sp'), 3)\n")
+    (tmp_path / "props.py").write_text(
+        "import pathlib, sys\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n"
+        "from helper import pred\nfrom specmc.proofs.properties import Property, register\n"
+        "register(Property('mine', 'the stack stays low', 'sec-x', pred))\n")
+    (tmp_path / "specmc.toml").write_text(
+        '[[run]]\nhosts = ["ecma262"]\nproperties = ["mine"]\nproperties_files = ["props.py"]\n'
+        'bounds = "objects=1,frames=3"\nengine = "explicit"\n')
+    args = ["review", str(text), str(text), "--plan", str(tmp_path / "specmc.toml"), "--format", "json",
+            "--certificates", str(tmp_path / "certs"), "--cache", str(tmp_path / "v")]
+    first = _specmc(*args)
+    (v,) = json.loads(first.stdout)["verdicts"]
+    assert v["base"] == "PROVED", first.stderr
+    (tmp_path / "helper.py").write_text("def pred(prog, S):\n    return S.d.le(S.get('sp'), 1)\n")
+    second = _specmc(*args)
+    (v,) = json.loads(second.stdout)["verdicts"]
+    assert v["base"] == "VIOLATED" and "from the cache" not in second.stderr, second.stderr
