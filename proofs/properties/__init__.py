@@ -94,7 +94,7 @@ register(Property(
 register(Property(
     "no-dangling-cell",
     "no step reads or writes a freed cell, list, registry or target; no live registry holds a cell "
-    "that refers to a freed object",
+    "that refers to a freed object; no live cell outlives its registry",
     "sec-weakref-execution",
     predicates.no_dangling,
     cover=predicates.cover_freed_with_cells,

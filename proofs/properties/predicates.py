@@ -148,6 +148,11 @@ def no_dangling(prog: Program, S: Any) -> Any:
             owned = D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), lay.obj(r)),
                            D.eq(S.get("obj_status", r), LIVE))
             bad.append(D.and_(owned, _is_freed_object(prog, S, S.get("cell_target", c))))
+            # a registration that outlives its registry: the engine's record would point at freed
+            # memory (its free path must release the registry's records before the registry; a
+            # profile that dropped that step was not noticed: found by an independent review)
+            bad.append(D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_owner", c), lay.obj(r)),
+                              D.eq(S.get("obj_status", r), FREED)))
     return D.not_(D.or_(*bad))
 
 

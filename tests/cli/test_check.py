@@ -383,3 +383,19 @@ def test_recheck_against_never_runs_the_files_a_certificate_names(tmp_path):
     (tmp_path / "empty").mkdir()
     r = specmc("recheck", str(tmp_path / "empty"))
     assert r.returncode == exitcodes.INPUT_ERROR and "no certificate" in r.stderr
+
+
+def test_a_registry_freed_before_its_registrations_breaks_no_dangling_cell(tmp_path):
+    """quickjs-ng-0.6 with its registry finalizer's walk (FreeObject step 3) deleted leaves live
+    registrations that name a freed registry: the engine's records would point at freed memory.
+    Every catalogue property used to pass that profile (an independent review); no-dangling-cell
+    now counts such a registration. The shipped profile still proves it (the plan tests)."""
+    text = (ROOT / "spec" / "hosts" / "quickjs-ng-0.6.html").read_text(encoding="utf-8")
+    start = text.index("      1. If _obj_ has a [[Cells]] internal slot, then")
+    end = text.index("      1. Free _obj_.")
+    edited = tmp_path / "no-finalizer-walk.html"
+    edited.write_text(text[:start] + text[end:], encoding="utf-8")
+    r = specmc("check", "--host", str(edited), "--property", "no-dangling-cell", "--engine", "explicit",
+               "--bounds", "objects=2,frames=5", "--format", "json", "--quiet", "--certificates",
+               str(tmp_path / "c"))
+    assert {x["verdict"] for x in json.loads(r.stdout)["results"]} == {"VIOLATED"}, r.stdout + r.stderr
