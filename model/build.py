@@ -216,24 +216,32 @@ def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0, weakset
     unreadable list, refused only if a run reached it."""
     bound = {"this", "newtarget", *(p.name for p in alg.params), *alg.captures, *alg.binds}
     steps = list(alg.walk())
-    for step in steps:
+    # where each local is first bound, in text order: a step that reads one before it (`Let _S_
+    # be the *this* value` moved after a step using _S_) read ~empty~ at run time and built a
+    # model of another algorithm (found by an independent review)
+    first: dict[str, int] = {}
+    for i, step in enumerate(steps):
         for n in ir.iter_nodes(step.stmt):
-            if isinstance(n, ir.Let | ir.Choose):
-                bound.add(n.var)
-            elif isinstance(n, ir.Binder):
-                bound.add(n.var)
+            if isinstance(n, ir.Let | ir.Choose | ir.Binder) and n.var not in bound:
+                first.setdefault(n.var, i)
     dead = {id(x) for s in steps if dead_loop(s.stmt, symbols, weakmaps, weaksets)
             for x in s.walk() if x is not s}
     dead |= unreached(alg)
-    for step in steps:
+    for i, step in enumerate(steps):
         if id(step) in dead or dead_loop(step.stmt, symbols, weakmaps, weaksets):  # nothing the model has
             continue
         if not fully_parsed(step):
             raise SpecError([diag.make("E040", step.loc, text=step.text)])
         for n in ir.iter_nodes(step.stmt):
             if isinstance(n, ir.Var) and n.name not in bound:
-                why = f"_{n.name}_ is not defined in {alg.name}"
-                raise ModelError([diag.make("E064", step.loc, why=why)])
+                where = first.get(n.name)
+                if where is None:
+                    why = f"_{n.name}_ is not defined in {alg.name}"
+                    raise ModelError([diag.make("E064", step.loc, why=why)])
+                if where > i:
+                    why = (f"_{n.name}_ is read before the step that defines it "
+                           f"(line {steps[where].loc.line}) in {alg.name}")
+                    raise ModelError([diag.make("E064", step.loc, why=why)])
             if isinstance(n, ir.Literal):
                 # raises for a literal the model has no value for (*null* exists with WeakMaps
                 # or WeakSets)

@@ -173,3 +173,20 @@ def test_the_model_form_follows_the_bounds_that_add_weakmaps():
     assert [n for n, f in a.algorithms if b.of(n) != f] == ["WeakMap.prototype.set"]
     # with the bound every WeakMap built-in the model runs is part of the form
     assert "WeakMap.prototype.get" in dict(a.algorithms)
+
+
+def test_a_local_read_before_the_step_that_defines_it_is_refused():
+    """`Let _weakRef_ be the *this* value.` moved below the step that uses _weakRef_: the model
+    read ~empty~ there and built another algorithm without a word (an independent review).
+    E064 now names the later step. Every shipped text and profile builds as before (a sweep of
+    the 27 texts here found no such step)."""
+    text = EMBEDDED.read_text(encoding="utf-8")
+    let = "          1. Let _weakRef_ be the *this* value.\n"
+    use = "          1. Perform ? RequireInternalSlot(_weakRef_, [[WeakRefTarget]]).\n"
+    assert let + use in text
+    swapped = load_text(str(EMBEDDED), text.replace(let + use, use + let, 1))
+    with pytest.raises(SpecError) as e:
+        build(swapped, load_host("ecma262"), Bounds())
+    d = e.value.diagnostics[0]
+    assert d.code == "E064" and "_weakRef_ is read before the step that defines it" in d.message
+    build(load_text(str(EMBEDDED), text), load_host("ecma262"), Bounds())
