@@ -217,15 +217,17 @@ def test_the_cycle_witness_from_the_model(cycle_witness: Path, engines_dir: Path
                                           capsys: pytest.CaptureFixture, engine: str) -> None:
     """The model frees the cycle as gc_decref orders tmp_obj_list, so its witness allocates the target
     before the registry, the order in which the target is freed first: 0.12.1.1 calls the callback
-    with the registry it then frees (its memory reused: `describe` sees a function) and crashes;
-    0.13.0.1 (78494db) queues nothing."""
+    with the registry it has freed (its memory reused: `describe` sees a function, which a
+    FinalizationRegistry never is); 0.13.0.1 (78494db) queues nothing. Whether 0.12.1.1 then
+    segfaults depends on the allocator: it does on this machine every time (12 of 12), and one CI
+    machine ran to the end, so the use after free is asserted by what the callback saw."""
     text = cycle_witness.read_text(encoding="utf-8")
     assert text.index("obj0 = {};") < text.index("obj1 = new FinalizationRegistry(callback);")
     assert "obj1.register(obj0, obj1, obj0);" in text and "gc();" in text
     doc = _replay(cycle_witness, engine, engines_dir, capsys)
     if engine == OLD:
-        assert doc["outcome"] == "crash" and doc["exit_code"] == 139, doc
         assert "witness: cleanup #1 held=function during=turn 1" in doc["output"], doc
+        assert (doc["outcome"], doc["exit_code"]) in {("crash", 139), ("asynchronous", 0)}, doc
     else:
         assert doc["outcome"] == "never" and doc["exit_code"] == 0, doc
         assert "witness: cleanup" not in doc["output"] and "calls=0" in doc["output"], doc
