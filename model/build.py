@@ -324,8 +324,8 @@ def _cycles_run(host: HostProfile, bounds: Bounds) -> bool:
 
 
 def host_notes(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
-    """What of the host's profile or engine the model leaves out at these bounds, or what the
-    catalogue does not judge there, one sentence each: a verdict says nothing about it, and
+    """What of the host's profile or engine the model leaves out at these bounds, one sentence
+    each: a verdict says nothing about it, and
     reports say so beside it (a quickjs-ng-0.12 PROVED at slots=0 read as covering its cycle
     collector)."""
     out = []
@@ -345,12 +345,6 @@ def host_notes(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
                    "function): the profile's free path does not release a freed registry's callback "
                    "(js_finrec_finalizer's JS_FreeValueRT of it), so callbacks as heap objects, and "
                    "what they capture, are checked on tracing hosts only")
-    if bounds.weakmaps or bounds.weaksets:
-        # what get/has/delete answer is judged by no catalogue property (an independent review's
-        # mutants of those steps survived): only memory safety and failed assertions are checked
-        out.append("no catalogue property judges what WeakMap and WeakSet methods answer (get, has, "
-                   "delete, add): their memory safety and the text's assertions are checked, their "
-                   "results are not (a properties file can add such a property)")
     return tuple(out)
 
 

@@ -60,6 +60,14 @@ PHASE_FREEING = 7
 # engine's threshold, or gc()): the collector frees the marked objects above it, and user code goes
 # on when none is left (reference-counting hosts with `cycle collection: trial deletion`)
 PHASE_GC = 8
+# frame_phase of a user-code frame waiting for a WeakMap or WeakSet built-in (bounds `weakmaps`,
+# `weaksets`): which one, so that the observers of what user code put in its collections can judge
+# the answer (`weak-collection-results`). `has` and `delete` are one phase each for both kinds: the
+# receiver's own method runs, and both answer whether the receiver holds the key
+PHASE_NEWWEAKMAP, PHASE_NEWWEAKSET, PHASE_WM_GET, PHASE_WM_SET, PHASE_WS_ADD = 9, 10, 11, 12, 13
+PHASE_WC_HAS, PHASE_WC_DELETE = 14, 15
+WEAK_PHASES = (PHASE_NEWWEAKMAP, PHASE_NEWWEAKSET, PHASE_WM_GET, PHASE_WM_SET, PHASE_WS_ADD,
+               PHASE_WC_HAS, PHASE_WC_DELETE)
 
 # the observer fields of one registration besides `reg_live` (model/env.py, model/heap.py)
 REG_FIELDS = ("reg_owner", "reg_target", "reg_held", "reg_token")
@@ -80,7 +88,7 @@ OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept
                  "wr_target", "gone", "made", "gc_mark", "zero_list")
 REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
               "cell_token", "queue", "arg", "wr_target", *REG_FIELDS, "ent_owner", "ent_key",
-              "ent_value", "wse_owner", "wse_value")
+              "ent_value", "wse_owner", "wse_value", "wk_owner", "wk_key", "wk_value")
 
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2
@@ -169,6 +177,12 @@ class Layout:
             ("regs", 1),  # registrations that returned normally so far: the next one is cell `regs`
             ("reg_owner", nc), ("reg_target", nc), ("reg_held", nc), ("reg_token", nc),
             ("reg_live", nc),  # registration c, as user code made it; not yet delivered or unregistered
+            # what user code put in its WeakMaps and WeakSets (bounds `weakmaps`, `weaksets`): record
+            # r is a key (or WeakSet value) `wk_key` that collection `wk_owner` holds with `wk_value`
+            # (*true* for a WeakSet), as the calls that returned normally made it; ~empty~ owner: no
+            # record. `wk_count`: records appended so far (one past the room: the observer abstains)
+            *((("wk_count", 1), ("wk_owner", nw + nws), ("wk_key", nw + nws), ("wk_value", nw + nws))
+              if nw + nws else ()),
             ("bad_delivery", 1),  # a callback got a held value that is not what was registered, or early
             ("escaped", 1),  # an abrupt completion left a job (a bottom frame other than user code)
             ("cb_threw", 1),  # a callback (user code called from a built-in or job) threw

@@ -54,16 +54,25 @@ from specmc.model.layout import (
     PHASE_CALL,
     PHASE_DEREF,
     PHASE_NEWREGISTRY,
+    PHASE_NEWWEAKMAP,
     PHASE_NEWWEAKREF,
+    PHASE_NEWWEAKSET,
     PHASE_REGISTER,
     PHASE_RUN,
     PHASE_UNREGISTER,
+    PHASE_WC_DELETE,
+    PHASE_WC_HAS,
+    PHASE_WM_GET,
+    PHASE_WM_SET,
+    PHASE_WS_ADD,
     PLAIN,
     REG_FIELDS,
     REGISTRY,
     THROW,
+    TRUE,
     UNDEF,
     USERFN,
+    WEAKMAP,
     WEAKREF,
     WEAKSET,
 )
@@ -72,6 +81,9 @@ from specmc.model.program import Command
 
 # the methods WeakMaps and WeakSets both have: `objR.has(v)` runs the receiver's own (`_weaksets`)
 SHARED_METHODS = frozenset({"has", "delete"})
+# which call a user frame waits for, per WeakMap / WeakSet method (model/layout.py)
+WEAKMAP_PHASES = {"get": PHASE_WM_GET, "set": PHASE_WM_SET, "has": PHASE_WC_HAS, "delete": PHASE_WC_DELETE}
+WEAKSET_PHASES = {"add": PHASE_WS_ADD, "has": PHASE_WC_HAS, "delete": PHASE_WC_DELETE}
 
 
 class Mutator:
@@ -155,8 +167,61 @@ class Mutator:
                 match = D.and_(D.ne(a[1], UNDEF), D.eq(S.get("reg_owner", c), a[0]),
                                D.eq(S.get("reg_token", c), a[1]), D.ne(r, THROW))
                 self._forget_registration(S, c, match)
+        if self.lay.bounds.weakmaps or self.lay.bounds.weaksets:
+            self._observe_weak(S, phase, r, a)
         for i in range(4):
             S.set("arg", EMPTY, i)
+
+    def _observe_weak(self, S: Any, phase: int, r: Any, a: list[Any]) -> None:
+        """Observers of what user code put in its WeakMaps and WeakSets, from the calls that
+        returned normally: `new WeakMap()` / `new WeakSet()` made the object it returned a
+        collection (`made`); set(k, v) gives the receiver's record for k the value v, appending one
+        when it has none (the text's entries are appended likewise, so the room is the same);
+        add(v) is set(v, true); delete(k) removes the receiver's record for k. `get` and `has`
+        change nothing. The text's own entries are never read here (`weak-collection-results`)."""
+        D = S.d
+        lay = self.lay
+        kinds = {PHASE_NEWWEAKMAP: WEAKMAP, PHASE_NEWWEAKSET: WEAKSET}
+        if phase in kinds:
+            for i in range(lay.bounds.objects):
+                S.set("made", 1 + kinds[phase], i, when=D.eq(r, lay.obj(i)))
+            return
+        if phase not in (PHASE_WM_SET, PHASE_WS_ADD, PHASE_WC_DELETE):
+            return
+        n = lay.bounds.weakmaps + lay.bounds.weaksets
+        ok = D.ne(r, THROW)
+        found = [D.and_(ok, D.eq(S.get("wk_owner", e), a[0]), D.eq(S.get("wk_key", e), a[1]))
+                 for e in range(n)]
+        if phase == PHASE_WC_DELETE:
+            for e in range(n):
+                self._forget_weak(S, e, found[e])
+            return
+        value = a[2] if phase == PHASE_WM_SET else D.num(TRUE)
+        count = S.get("wk_count")
+        fresh = D.and_(ok, D.not_(D.or_(*found)))
+        for e in range(n):
+            S.set("wk_value", value, e, when=found[e])
+            hit = D.and_(fresh, D.eq(count, e))
+            for name, v in (("wk_owner", a[0]), ("wk_key", a[1]), ("wk_value", value)):
+                S.set(name, v, e, when=hit)
+        # one past the room: more records than the text has entries for (it would have cut the run
+        # first, unless it wrongly appended nothing); the observer then abstains
+        S.set("wk_count", D.add(count, 1), when=D.and_(fresh, D.le(count, n)))
+
+    @staticmethod
+    def _forget_weak(S: Any, e: int, when: Any) -> None:
+        """An observed WeakMap / WeakSet record that is gone keeps nothing."""
+        for name in ("wk_owner", "wk_key", "wk_value"):
+            S.set(name, EMPTY, e, when=when)
+
+    def _forget_weak_of(self, S: Any, v: int, when: Any) -> None:
+        """Observer: the collector took v (an object or a Symbol). A record with v as its key can
+        no longer be asked about (no code reaches v), and one of a collection v can no longer be
+        asked either; forgetting them keeps a later object in v's slot from inheriting them."""
+        D = S.d
+        for e in range(self.lay.bounds.weakmaps + self.lay.bounds.weaksets):
+            self._forget_weak(S, e, D.and_(when, D.or_(D.eq(S.get("wk_owner", e), v),
+                                                       D.eq(S.get("wk_key", e), v))))
 
     def _collected(self, S: Any, i: int, when: Any) -> None:
         """Observer: the collector takes object i. A WeakRef made for it now answers undefined (its
@@ -170,6 +235,8 @@ class Mutator:
         if self.host.collector == "reference counting":  # a freed registry's registrations go with it
             for c in range(lay.bounds.cells):
                 self._forget_registration(S, c, D.and_(when, D.eq(S.get("reg_owner", c), lay.obj(i))))
+        if lay.bounds.weakmaps or lay.bounds.weaksets:
+            self._forget_weak_of(S, lay.obj(i), when)
 
     def _collected_symbol(self, S: Any, k: int, when: Any) -> None:
         """Observer: the collector takes Symbol k; a WeakRef made for it now answers undefined."""
@@ -178,6 +245,8 @@ class Mutator:
         S.set("sym_gone", 1, k, when=when)
         for w in range(lay.bounds.objects):
             S.set("wr_target", UNDEF, w, when=D.and_(when, D.eq(S.get("wr_target", w), lay.sym(k))))
+        if lay.bounds.weakmaps or lay.bounds.weaksets:
+            self._forget_weak_of(S, lay.sym(k), when)
 
     @staticmethod
     def _forget_registration(S: Any, c: int, when: Any) -> None:
@@ -341,8 +410,13 @@ class Mutator:
             S.set("ret", EMPTY)
             S.set("frame_phase", PHASE_RUN, d)
 
-        for phase in (PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER,
-                      PHASE_NEWREGISTRY):
+        phases = [PHASE_CALL, PHASE_DEREF, PHASE_UNREGISTER, PHASE_NEWWEAKREF, PHASE_REGISTER,
+                  PHASE_NEWREGISTRY]
+        if lay.bounds.weakmaps:
+            phases += [PHASE_NEWWEAKMAP, *WEAKMAP_PHASES.values()]
+        if lay.bounds.weaksets:
+            phases += [PHASE_NEWWEAKSET, *WEAKSET_PHASES.values()]
+        for phase in dict.fromkeys(phases):
             out.append(self._cmd(Resumed(), d, phase, lambda S, phase=phase: resume(S, phase)))
         return out
 
@@ -352,15 +426,17 @@ class Mutator:
         WeakMap's set, get, has and delete on one it holds, with any operand as key and value;
         the built-ins are the text's (model/build.py WEAKMAP_ENTRY_POINTS), so a key that cannot
         be held weakly is the text's TypeError (set) or answer (get, has, delete). What a call
-        returns is resumed as any call's (PHASE_CALL): an object or Symbol that `get` returns
-        is one user code holds from then on. Adds its shapes to `shapes`, whose families the
+        returns is resumed as any call's, in the method's own phase (`WEAKMAP_PHASES`, for the
+        observers `_observe_weak`): an object or Symbol that `get` returns is one user code holds
+        from then on. Adds its shapes to `shapes`, whose families the
         symbolic engines run."""
         lay = self.lay
         out: list[Command] = []
         objs = list(range(lay.bounds.objects))
 
         def new_map(S: Any) -> None:
-            self._call(S, d, "WeakMap", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(UNDEF),))
+            self._call(S, d, "WeakMap", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(UNDEF),),
+                       PHASE_NEWWEAKMAP)
 
         out.append(self._cmd(NewWeakMap(), d, 0, new_map))
 
@@ -369,7 +445,7 @@ class Mutator:
                 if lay.bounds.weaksets and name in SHARED_METHODS:  # `m.has(k)` on a WeakSet is its own
                     S.require(S.d.not_(self._is_weakset(S, m)))
                 self._call(S, d, f"WeakMap.prototype.{name}", {"this": arg(S, m, undefined=False)},
-                           tuple(arg(S, a) for a in args))
+                           tuple(arg(S, a) for a in args), WEAKMAP_PHASES[name])
                 remember(S, m, *args)
             return body
 
@@ -399,12 +475,14 @@ class Mutator:
         [[WeakSetData]] RequireInternalSlot's TypeError. `objR.has(v)` and `objR.delete(v)` are
         WeakMap's methods too: with WeakMaps in the model as well, the one the receiver has runs
         (WeakSet's on a WeakSet, WeakMap's on anything else), as in JavaScript. What a call
-        returns is resumed as any call's (PHASE_CALL). Adds its shapes to `shapes`."""
+        returns is resumed as any call's, in the method's own phase (`WEAKSET_PHASES`). Adds its
+        shapes to `shapes`."""
         lay = self.lay
         out: list[Command] = []
 
         def new_set(S: Any) -> None:
-            self._call(S, d, "WeakSet", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(UNDEF),))
+            self._call(S, d, "WeakSet", {"newtarget": S.d.num(NEWTARGET)}, (S.d.num(UNDEF),),
+                       PHASE_NEWWEAKSET)
 
         out.append(self._cmd(NewWeakSet(), d, 0, new_set))
 
@@ -413,7 +491,7 @@ class Mutator:
                 if lay.bounds.weakmaps and name in SHARED_METHODS:
                     S.require(self._is_weakset(S, ws))
                 self._call(S, d, f"WeakSet.prototype.{name}", {"this": arg(S, ws, undefined=False)},
-                           (arg(S, v),))
+                           (arg(S, v),), WEAKSET_PHASES[name])
                 remember(S, ws, v)
             return body
 

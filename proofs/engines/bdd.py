@@ -447,7 +447,8 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadl
         else:
             inv = inv or m.to_smtlib(reached, [str(x) for x in m.xs])
             if temporal is not None:
-                size = lasso.proved_method(size, _most_turns(m, reached))
+                assert temporal[1].temporal is not None
+                size = lasso.proved_method(size, _most_turns(m, reached), temporal[1].temporal)
             say(_proof(job, inv, p, size, deadline))
 
 

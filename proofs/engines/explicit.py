@@ -320,7 +320,8 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
         unreduced = f"; not symmetry-reduced: {r.unreduced}" if r.unreduced else ""
         method = f"reachable set: {r.count:,} states, {len(dd):,} diagram nodes{how} ({r.by}{unreduced})"
     if temporal is not None:
-        method = lasso.proved_method(method, most_turns(program, r.states))
+        assert temporal[1].temporal is not None
+        method = lasso.proved_method(method, most_turns(program, r.states), temporal[1].temporal)
     for p in holding:
         subject = job.subject(p)
         path = certificate.write(certificate_dir(job.job), subject, job.program, inv, "explicit " + method,

@@ -88,9 +88,18 @@ def monitor_job(job: Loaded, p: Property) -> tuple[Loaded, Property]:
     return replace(job, program=program, properties=(safety,)), safety
 
 
-def proved_method(method: str, turns: int) -> str:
-    return (f"k-liveness: at most {turns} turn(s) start while a registration waits (counter cap {CAP}); "
-            + method)
+def proved_method(method: str, turns: int, temporal: Temporal) -> str:
+    return (f"k-liveness: at most {turns} turn(s) start while {_article(temporal.obligation)} "
+            f"{temporal.obligation} waits ({temporal.waiting_meaning}; counter cap {CAP}); " + method)
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+def waits_meaning(temporal: Temporal, c: int) -> str:
+    """What a lasso's loop shows, in the property's own words (reports print it at the loop's end)."""
+    return f"{temporal.obligation} {c} waits in every state of the loop: {temporal.waiting_meaning}"
 
 
 def lasso_outcome(job: Loaded, p: Property, engine: str, monitored_path: list[tuple[int, ...]],
@@ -106,8 +115,8 @@ def lasso_outcome(job: Loaded, p: Property, engine: str, monitored_path: list[tu
     states = [s[:n] for s in monitored_path]
     found = _loop(program, p.temporal, c, states)
     if found is None:
-        return Outcome(p.id, UNKNOWN, engine, reason=f"a registration waited through {CAP} turns, but the "
-                       "path found repeats no state between them: no loop to report")
+        return Outcome(p.id, UNKNOWN, engine, reason=f"{p.temporal.obligation} {c} waited through {CAP} "
+                       "turns, but the path found repeats no state between them: no loop to report")
     start, end = found
     path = replay_lasso(program, states[:end + 1], start, p.temporal, c)
     trace = [t.to_json() for t in build_trace(program, path)]
@@ -115,9 +124,11 @@ def lasso_outcome(job: Loaded, p: Property, engine: str, monitored_path: list[tu
         t["lasso"] = "loop" if k > start else "stem"
     trace[start]["lasso"] = "loop start"
     trace[-1]["lasso_back_to"] = start
+    trace[-1]["lasso_waits"] = waits_meaning(p.temporal, c)
     return Outcome(p.id, VIOLATED, engine, len(path) - 1,
-                   reason=f"lasso: stem {start} transitions, loop {end - start}, registration {c} waits "
-                   f"throughout{depth_note}", trace=tuple(trace), cover_reached=True)
+                   reason=f"lasso: stem {start} transitions, loop {end - start}, {p.temporal.obligation} "
+                   f"{c} waits throughout ({p.temporal.waiting_meaning}){depth_note}",
+                   trace=tuple(trace), cover_reached=True)
 
 
 def _loop(program: Program, temporal: Temporal, c: int, states: list[tuple[int, ...]]
@@ -173,7 +184,8 @@ def counters(program: Program, state: tuple[int, ...]) -> tuple[int, ...]:
 def relabel(o: Outcome, p: Property, engine: str, turns: int) -> Outcome:
     """A monitored safety outcome as the temporal property's: PROVED gets its k-liveness method."""
     if o.verdict == PROVED:
-        return replace(o, property=p.id, method=proved_method(o.method, turns))
+        assert p.temporal is not None
+        return replace(o, property=p.id, method=proved_method(o.method, turns, p.temporal))
     return replace(o, property=p.id)
 
 

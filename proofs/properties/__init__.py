@@ -41,6 +41,16 @@ class Property:
     # a temporal property (proofs/properties/liveness.py): its `holds` is true everywhere, and only
     # the engines that search for lassos (explicit, bdd) check it; the others answer UNKNOWN
     temporal: Temporal | None = None
+    # bounds of which at least one must be above 0 for the property to read anything (the model has
+    # no WeakMap at weakmaps=0): below, it is true by construction, and a PROVED says which to give
+    needs: tuple[str, ...] = ()
+
+    def idle_at(self, bounds: Any) -> str:
+        """Why the property reads nothing at these bounds ("" when it does)."""
+        if not self.needs or any(getattr(bounds, b) for b in self.needs):
+            return ""
+        return ("it judges what exists only with " + " or ".join(f"{b} >= 1" for b in self.needs)
+                + ", from a spec text that defines those built-ins")
 
 
 CATALOGUE: dict[str, Property] = {}
@@ -230,6 +240,19 @@ register(Property(
 ))
 
 register(Property(
+    "weak-collection-results",
+    "WeakMap get/set/has/delete and WeakSet add/has/delete answer as the calls user code made filled "
+    "the collection: get gives the value last set, has and delete whether the key is held, set and add "
+    "the receiver; a TypeError exactly for a receiver of the wrong kind or a key that cannot be held "
+    "weakly (bounds weakmaps, weaksets)",
+    "sec-weakmap.prototype.get",
+    predicates.weak_collection_results,
+    cover=predicates.cover_weak_found,
+    cover_meaning="a WeakMap or WeakSet call answers about a key its receiver holds",
+    needs=("weakmaps", "weaksets"),
+))
+
+register(Property(
     "eventually-delivered",
     "under a fair event loop, every registration whose target was collected is eventually passed to "
     "the callback or unregistered, or its registry is reclaimed (temporal; hosts that promise delivery)",
@@ -238,7 +261,7 @@ register(Property(
     cover=predicates.cover_waiting_delivery,
     cover_meaning="a registration whose target was collected waits for delivery",
     temporal=Temporal(delivery_waits, registrations, delivery_applies,
-                      "the registration is live and its target was collected"),
+                      "it is live and its target was collected", obligation="registration"),
 ))
 
 

@@ -45,12 +45,16 @@ CAP = 8  # a counter stops here; a search that reaches it looks for a loop on th
 class Temporal:
     """waiting(program, view, c): obligation c waits in this state (a domain boolean);
     obligations(program): how many there are; applies(host): "" when the host makes the promise
-    the property is about, else why the property says nothing about it."""
+    the property is about, else why the property says nothing about it. `obligation` names one
+    (reports say "registration 0 waits"), `waiting_meaning` says what waiting is; reports,
+    proofs and lassos are worded from these two, so a properties file's temporal property is
+    not described as a registration awaiting delivery."""
 
     waiting: Callable[[Program, Any, int], Any]
     obligations: Callable[[Program], int]
     applies: Callable[[Any], str]
     waiting_meaning: str
+    obligation: str = "obligation"
 
 
 def is_fair(cmd: Command | None) -> bool:

@@ -23,11 +23,18 @@ from specmc.model.layout import (
     PHASE_NEWWEAKREF,
     PHASE_REGISTER,
     PHASE_UNREGISTER,
+    PHASE_WC_DELETE,
+    PHASE_WC_HAS,
+    PHASE_WM_GET,
+    PHASE_WM_SET,
+    PHASE_WS_ADD,
     REGISTRY,
     THROW,
     TRUE,
     UNDEF,
+    WEAKMAP,
     WEAKREF,
+    WEAKSET,
 )
 from specmc.model.program import Program
 
@@ -380,6 +387,60 @@ def cover_refused(prog: Program, S: Any) -> Any:
     D = S.d
     return D.or_(*[D.and_(here, D.eq(result, THROW)) for phase in (PHASE_REGISTER, PHASE_UNREGISTER)
                    for here, result in _waiting_for(prog, S, phase)])
+
+
+def _weak_answers(prog: Program, S: Any) -> list[tuple[Any, Any, Any, Any]]:
+    """(condition, result, expected, found) for each WeakMap / WeakSet call user code may be
+    waiting for, with what the call must answer from the observers alone (model/mutator.py
+    `_observe_weak`: the calls that returned normally, and what the collector took), and whether
+    the receiver holds the key there. The oracle is the API as test262 checks it
+    (built-ins/WeakMap, built-ins/WeakSet): a receiver of the wrong kind throws a TypeError; set
+    and add throw for a key that cannot be held weakly and return the receiver; get answers the
+    value last set, else undefined; has and delete answer whether the receiver holds the key."""
+    D = S.d
+    lay = prog.layout
+    n = lay.bounds.weakmaps + lay.bounds.weaksets
+    if not n:
+        return []
+    this, key = S.get("arg", 0), S.get("arg", 1)
+    kind = _of_object(prog, S, "made", this, 0)
+    is_map, is_set = D.eq(kind, 1 + WEAKMAP), D.eq(kind, 1 + WEAKSET)
+    records = [D.and_(D.eq(S.get("wk_owner", e), this), D.eq(S.get("wk_key", e), key)) for e in range(n)]
+    found = D.or_(*records)
+    value = D.num(UNDEF)
+    for e in reversed(range(n)):
+        value = D.ite(records[e], S.get("wk_value", e), value)
+    weak = D.or_(*[D.eq(key, lay.obj(i)) for i in range(lay.bounds.objects)],
+                 *[D.eq(key, lay.sym(k)) for k in range(lay.bounds.symbols)])
+    throw = D.num(THROW)
+    held = D.ite(found, D.num(TRUE), D.num(FALSE))
+    expected = {
+        PHASE_WM_GET: D.ite(is_map, value, throw),
+        PHASE_WM_SET: D.ite(D.and_(is_map, weak), this, throw),
+        PHASE_WS_ADD: D.ite(D.and_(is_set, weak), this, throw),
+        PHASE_WC_HAS: D.ite(D.or_(is_map, is_set), held, throw),
+        PHASE_WC_DELETE: D.ite(D.or_(is_map, is_set), held, throw),
+    }
+    return [(here, result, want, D.and_(D.or_(is_map, is_set), found))
+            for phase, want in expected.items() for here, result in _waiting_for(prog, S, phase)]
+
+
+def weak_collection_results(prog: Program, S: Any) -> Any:
+    """Judged against observers only, never against the entries the text writes: a text whose
+    delete forgot to clear its entry, or whose get read the wrong field, answers differently from
+    what user code put in (`specmc mutate` left such changes alive before this property)."""
+    D = S.d
+    n = prog.layout.bounds.weakmaps + prog.layout.bounds.weaksets
+    if not n:
+        return D.true()
+    tracking = D.le(S.get("wk_count"), n)  # else the observer lost count (model/mutator.py)
+    return D.not_(D.or_(*[D.and_(here, tracking, D.ne(result, want))
+                          for here, result, want, _ in _weak_answers(prog, S)]))
+
+
+def cover_weak_found(prog: Program, S: Any) -> Any:
+    """A WeakMap / WeakSet call has just answered about a key its receiver holds."""
+    return S.d.or_(*[S.d.and_(here, found) for here, _, _, found in _weak_answers(prog, S)])
 
 
 # properties read off a flag the model's steps set (model/layout.py lists them): a failed Assert:

@@ -11,6 +11,7 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from specmc.model.bounds import parse_bounds
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.report.sarif import artifact_uri, code_flows, document, location
 from specmc.proofs.run.check import Report, Row
@@ -46,9 +47,10 @@ def _scope(r: Row) -> str:
     o = r.outcome
     meaning = CATALOGUE[r.property].cover_meaning if r.property in CATALOGUE else ""
     parts = []
+    idle = CATALOGUE[r.property].idle_at(parse_bounds(r.bounds)) if r.property in CATALOGUE else ""
     if o.trivial:
         parts.append("vacuous: the property holds in every state by construction (its predicate "
-                     "simplifies to true)")
+                     "simplifies to true" + (f"; {idle}" if idle else "") + ")")
     elif o.cover_reached is False:
         parts.append(f"vacuous: no reachable state where {meaning}" if meaning else "vacuous")
     elif o.cover_reached is None:
@@ -110,7 +112,7 @@ def trace_lines(trace: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> lis
         out.append(f"       {'':48} stack: {stack}")
         if "lasso_back_to" in t:
             out.append(f"  ---- back to the state after step {t['lasso_back_to']} (the same state): the loop "
-                       "repeats, the registration is never delivered ----")
+                       f"repeats forever; {t.get('lasso_waits', 'an obligation waits throughout')} ----")
     return out
 
 

@@ -205,13 +205,14 @@ def _trace_table(vid: int, steps: list[dict[str, Any]]) -> str:
             k = e["index"]
             if steps[k].get("lasso") == "loop start":
                 rows.append(f"<tr class=loopmark><td colspan=3>the loop starts after step {k}: steps "
-                            f"{k + 1}-{last} repeat forever (a lasso: every state of the loop is fair and "
-                            "the registration waits in all of them)</td></tr>")
+                            f"{k + 1}-{last} repeat forever (a lasso: the event loop keeps starting turns "
+                            "in it, and an obligation waits in all of its states)</td></tr>")
             rows.append(_trace_row(vid, e, k, last, steps[k].get("lasso") == "loop"))
             if "lasso_back_to" in steps[k]:
+                waits = steps[k].get("lasso_waits", "an obligation waits throughout")
                 rows.append(f"<tr class=loopmark><td colspan=3>back to the state after step "
-                            f"{steps[k]['lasso_back_to']}: the loop repeats, the registration is never "
-                            "delivered</td></tr>")
+                            f"{steps[k]['lasso_back_to']}: the loop repeats forever; "
+                            f"{escape(waits)}</td></tr>")
     return f"<table class=trace><tbody>{''.join(rows)}</tbody></table>"
 
 

@@ -17,12 +17,13 @@ parses; docs/witness.md):
 `during` names the statement that was running when the callback started: `drop objN` means the
 callback ran inside the statement that dropped the last reference (synchronous cleanup, the
 QuickJS-NG bug); anything else means later. `depth` counts cleanup callbacks on the JavaScript
-stack at once. `returned` is what a deref() or unregister() call answered on the engine, beside
-what it answered in the counterexample (`model=`, left out when the trace ends before the call
-returned): the properties `deref-consistent` and `unregister-result` are about exactly that
-answer. A callback that throws (as the trace's `throw` asks, or because a built-in threw) is
-reported and its exception rethrown, so the engine handles it as it would any callback's; an
-engine that reports it as uncaught to its host does not end the program (node: an
+stack at once. `returned` is what a deref(), unregister() or WeakMap / WeakSet method call
+answered on the engine, beside what it answered in the counterexample (`model=`, left out when
+the trace ends before the call returned): the properties `deref-consistent`, `unregister-result`
+and `weak-collection-results` are about exactly that answer. A callback that throws (as the
+trace's `throw` asks, or because a built-in threw) is reported and its exception rethrown, so
+the engine handles it as it would any callback's; an engine that reports it as uncaught to its
+host does not end the program (node: an
 `uncaughtException` listener; the QuickJS-NG runners report a job's exception and go on).
 After the script the program waits for turns of the event loop (calling `globalThis.gc` where
 the engine offers it), so that an engine that runs cleanup as a job gets the chance to, and
@@ -195,8 +196,14 @@ def _call(action: Action, kinds: dict[str, str] | None = None) -> str:
     return _method(action, kinds or {})
 
 
+# the calls whose answer a witness prints beside the counterexample's: what `deref-consistent`,
+# `unregister-result` and `weak-collection-results` judge
+ANSWERED = (Deref, Unregister, WeakMapGet, WeakMapSet, WeakMapHas, WeakMapDelete, WeakSetAdd, WeakSetHas,
+            WeakSetDelete)
+
+
 def _made(p: _Pending, slots: list[str], model: str | None, kinds: dict[str, str]) -> Statement:
-    """The call, its result in the slot user code took it into, and for deref() and unregister()
+    """The call, its result in the slot user code took it into, and for the calls in ANSWERED
     the line that shows what the engine answered beside the counterexample's answer. A
     constructor's slot now holds an object of its kind (`kinds`)."""
     call = _call(p.action, kinds)
@@ -204,7 +211,7 @@ def _made(p: _Pending, slots: list[str], model: str | None, kinds: dict[str, str
     if made and slots:
         kinds[slots[0]] = made
     stmt = f"{slots[0]} = {call};" if slots else f"{call};"
-    if not isinstance(p.action, (Deref, Unregister)):
+    if not isinstance(p.action, ANSWERED):
         return Statement(stmt, stmt)
     model_js = "null" if model is None else json.dumps(model)
     if slots:

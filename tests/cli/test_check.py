@@ -336,6 +336,22 @@ def test_a_property_true_by_construction_is_vacuous_and_fails_check(tmp_path):
         assert x["ok"] is (prop == "sp-small")
 
 
+def test_a_property_that_needs_weakmaps_says_so_and_is_proved_without_a_search(tmp_path):
+    """weak-collection-results at weakmaps=weaksets=0 reads nothing: PROVED (vacuous) at once with
+    the invariant true (no search: it took 96 s to search for nothing), a certificate that
+    `recheck` accepts, and the reason names the bounds that would give it something to judge."""
+    r = specmc("check", "--host", "ecma262", "--property", "weak-collection-results", "--bounds",
+               "objects=1,frames=3", "--format", "json", "--quiet", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.FINDING, r.stderr
+    (x,) = [x for x in json.loads(r.stdout)["results"] if x["run"].startswith("default")]
+    assert x["verdict"] == "PROVED" and x["trivial"] is True and x["vacuous"] is True
+    assert "no search" in x["method"]
+    assert specmc("recheck", x["certificate"]).returncode == 0
+    text = specmc("check", "--host", "ecma262", "--property", "weak-collection-results", "--bounds",
+                  "objects=1,frames=3", "--quiet", "--certificates", str(tmp_path / "c")).stdout
+    assert "it judges what exists only with weakmaps >= 1 or weaksets >= 1" in text
+
+
 def test_a_profile_option_the_bounds_leave_out_is_noted_on_its_rows(tmp_path):
     """quickjs-ng-0.12's cycle collector does not run at slots=0: its rows say so (JSON `notes`,
     and the text beside the verdict); another host's rows in the same run carry no note."""

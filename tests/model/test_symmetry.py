@@ -30,7 +30,7 @@ HOSTS = list(shipped())
 UNTOUCHED = {"sp", "qlen", "need_clear", "err_uaf", "err_assert", "cut", "cell_status", "cell_delivered",
              "ent_status", "wse_status",
              "queue_kind", "frame_alg", "frame_pc", "frame_phase", "regs", "reg_live", "bad_delivery",
-             "escaped", "cb_threw", "gc_ran",
+             "escaped", "cb_threw", "gc_ran", "wk_count",
              "frame_local"}  # (frame_local: renamed per algorithm, model/symmetry.py)
 
 

@@ -64,6 +64,26 @@ def test_a_batch_that_stops_at_a_throw_stalls(files, tmp_path):
     assert not any("cleanupJob" in " ".join(t["stack"]) for t in loop)  # and never cleans up again
     text = "\n".join(trace_lines(trace))
     assert "the loop starts after step" in text and "back to the state after step" in text
+    # worded from the property's own Temporal (obligation, waiting_meaning), not hard-coded
+    c = int(o.reason.split("registration ")[1].split()[0])
+    assert (f"registration {c} waits in every state of the loop: it is live and its target was "
+            "collected") in text
+    assert f"registration {c} waits throughout (it is live and its target was collected)" in o.reason
+
+
+def test_a_user_temporal_property_is_worded_by_its_own_temporal():
+    """A properties file's temporal property names its own obligation and what waiting means: a
+    proof and a lasso say those words, not "registration" (second review, G7)."""
+    from dataclasses import replace
+
+    from specmc.proofs.engines import lasso
+    from specmc.proofs.properties import CATALOGUE
+
+    mine = replace(CATALOGUE[PROP].temporal, obligation="promise", waiting_meaning="it is pending")
+    assert lasso.waits_meaning(mine, 0) == "promise 0 waits in every state of the loop: it is pending"
+    proved = lasso.proved_method("reachable set", 2, mine)
+    assert "while a promise waits (it is pending" in proved and "registration" not in proved
+    assert "while an obligation waits" in lasso.proved_method("m", 2, replace(mine, obligation="obligation"))
 
 
 @pytest.mark.slow

@@ -11,6 +11,15 @@ OWN_PLANS = {"quickjs-ng-0.12": "quickjs-ng-versions.toml", "quickjs-ng-0.13": "
              "jsc": "jsc.toml"}
 
 
+def _safety() -> set[str]:
+    """The catalogue's safety properties that a plan over the embedded text lists: not the temporal
+    one, nor one that `needs` WeakMaps or WeakSets, which that text does not define (there it is
+    true by construction)."""
+    from specmc.proofs.properties import CATALOGUE
+
+    return {p.id for p in CATALOGUE.values() if p.temporal is None and not p.needs}
+
+
 def test_embedded_plan_names_every_shipped_host_and_the_hazard():
     """Every shipped profile is checked somewhere: by the embedded plan, or by its own plan file."""
     from specmc.model.hosts import shipped
@@ -44,10 +53,9 @@ def test_the_object_graph_plan_expects_what_the_readme_table_reports():
     shipped host against every safety property at objects=2, slots=1, each given an expectation,
     with exactly the violations the README's table lists and replays."""
     from specmc.model.hosts import shipped
-    from specmc.proofs.properties import CATALOGUE
 
     (run,) = load_plan(EMBEDDED_PLAN.parent / "object-graph.toml").runs
-    safety = {p.id for p in CATALOGUE.values() if p.temporal is None}
+    safety = _safety()
     assert set(run.hosts) == set(shipped()) and set(run.properties) == safety
     assert (run.bounds.objects, run.bounds.cells, run.bounds.slots) == (2, 1, 1)
     exp = {(e.host, e.property): e.verdict for e in run.expect}
@@ -69,10 +77,9 @@ def test_the_quickjs_ng_versions_plan_expects_what_the_findings_report():
     bounds, every property given an expectation, the same for both (without an object graph their
     enqueue tests never differ), with the violations docs/findings.md replays; then #1318 with the
     cycle collector, where they part."""
-    from specmc.proofs.properties import CATALOGUE
 
     run, cycles = _versions_plan().runs
-    safety = {p.id for p in CATALOGUE.values() if p.temporal is None}  # the temporal one runs apart
+    safety = _safety()  # the temporal one runs apart
     assert run.hosts == ("quickjs-ng-0.12", "quickjs-ng-0.13") and set(run.properties) == safety
     assert run.bounds == load_plan().runs[0].bounds
     exp = {(e.host, e.property): e.verdict for e in run.expect}
@@ -93,22 +100,20 @@ def test_the_quickjs_ng_versions_plan_expects_what_the_findings_report():
 def test_the_quickjs_ng_versions_plan_holds(tmp_path):
     """The expectations hold: `specmc check --plan proofs/plans/quickjs-ng-versions.toml` passes
     (about 80 s on two cores)."""
-    from specmc.proofs.properties import CATALOGUE
     from specmc.proofs.run.check import check
 
     report = check(_versions_plan(), certificates=str(tmp_path))
     assert report.ok, [(r.host, r.property, r.outcome.label, r.expected) for r in report.rows if not r.ok]
-    safety = sum(p.temporal is None for p in CATALOGUE.values())
+    safety = len(_safety())
     assert len(report.rows) == 2 * safety + 2 and not report.stale  # + the #1318 run
 
 
 def test_the_jsc_plan_expects_what_the_findings_report():
     """proofs/plans/jsc.toml: every safety property at the default bounds, all PROVED (one vacuous,
     as for v8), and eventually-delivered VIOLATED for a batch of two (docs/findings.md)."""
-    from specmc.proofs.properties import CATALOGUE
 
     catalogue, batch = load_plan(EMBEDDED_PLAN.parent / "jsc.toml").runs
-    safety = {p.id for p in CATALOGUE.values() if p.temporal is None}
+    safety = _safety()
     assert catalogue.hosts == batch.hosts == ("jsc",) and set(catalogue.properties) == safety
     assert catalogue.bounds == load_plan().runs[0].bounds
     exp = {e.property: e.verdict for e in catalogue.expect}

@@ -50,14 +50,24 @@ def _step(actor: str, what: str | Action, stack: list[str], changed: dict | None
 
 
 def _runs_clean_on_node(source: str, path: Path) -> None:
-    """The program runs to its end on node without a built-in throwing, where node is installed
-    (without node, the JavaScript the caller checked is what the test checks)."""
+    """The program runs to its end on node without a built-in throwing, and every call answers on
+    node what it answered in the model, where node is installed (without node, the JavaScript the
+    caller checked is what the test checks)."""
     path.write_text(source, encoding="utf-8")
     try:
         done = subprocess.run(["node", str(path)], capture_output=True, text=True, timeout=120)
     except FileNotFoundError:
         return
     assert done.returncode == 0 and "witness: threw" not in done.stdout, done.stdout + done.stderr
+    _answers_agree(done.stdout)
+
+
+def _answers_agree(stdout: str) -> None:
+    """Every `witness: returned` line answers on the engine what the model's trace answered."""
+    for line in stdout.splitlines():
+        if line.startswith("witness: returned") and " model=" in line:
+            value, model = line.split(" value=")[1].split(" model=")
+            assert value == model, stdout
 
 
 def _code(body: list) -> list[str]:
@@ -84,8 +94,12 @@ def test_a_builtin_called_on_another_kind_of_object_is_called_through_its_protot
         _step("mutator", Resumed(), [u]),
     ]
     (script,) = activations(trace)
-    assert _code(script)[:4] == ["obj0 = {};", "WeakMap.prototype.set.call(obj0, undefined, undefined);",
-                                 "obj1 = new WeakMap();", "obj1.set(obj0, undefined);"]
+    assert [st.shown for st in script[1:4]] == ["WeakMap.prototype.set.call(obj0, undefined, undefined);",
+                                                "obj1 = new WeakMap();", "obj1.set(obj0, undefined);"]
+    # what each WeakMap call answered is printed (weak-collection-results judges it); this trace
+    # has no built-in's return value, so the model's answer is null
+    call = "WeakMap.prototype.set.call(obj0, undefined, undefined)"
+    assert _code(script)[:2] == ["obj0 = {};", f'returned("{call}", {call}, null);']
     assert _code(script)[4].startswith('returned("WeakRef.prototype.deref.call(obj1)", ')
 
 
@@ -394,8 +408,12 @@ def test_weakmap_actions_are_written_as_javascript(tmp_path: Path) -> None:
     trace = [t.to_json() for t in build_trace(program, _path(program, labels))]
     (script,) = activations(trace)
     code = [c for c in _code(script) if not c.startswith("phase")]
-    assert code == ["obj0 = new WeakMap();", "obj1 = {};", "obj2 = {};", "obj0.set(obj1, obj2);",
-                    "obj0.has(obj1);", "obj2 = obj0.get(obj1);", "obj0.delete(obj1);"]
+    # each call's answer beside the model's (weak-collection-results judges it)
+    assert code == ["obj0 = new WeakMap();", "obj1 = {};", "obj2 = {};",
+                    'returned("obj0.set(obj1, obj2)", obj0.set(obj1, obj2), "obj0");',
+                    'returned("obj0.has(obj1)", obj0.has(obj1), "true");',
+                    'obj2 = obj0.get(obj1); returned("obj0.get(obj1)", obj2, "obj2");',
+                    'returned("obj0.delete(obj1)", obj0.delete(obj1), "true");']
     source = generate(trace, "ecma262", "p", 3).source
     _runs_clean_on_node(source, tmp_path / "weakmap.js")
 
@@ -425,8 +443,10 @@ def test_weakset_actions_are_written_as_javascript(tmp_path: Path) -> None:
     trace = [t.to_json() for t in build_trace(program, _path(program, labels))]
     (script,) = activations(trace)
     code = [c for c in _code(script) if not c.startswith("phase")]
-    assert code == ["obj0 = new WeakSet();", "obj1 = {};", "obj0.add(obj1);", "obj0.has(obj1);",
-                    "obj0.delete(obj1);"]
+    assert code == ["obj0 = new WeakSet();", "obj1 = {};",
+                    'returned("obj0.add(obj1)", obj0.add(obj1), "obj0");',
+                    'returned("obj0.has(obj1)", obj0.has(obj1), "true");',
+                    'returned("obj0.delete(obj1)", obj0.delete(obj1), "true");']
     source = generate(trace, "ecma262", "p", 2).source
     _runs_clean_on_node(source, tmp_path / "weakset.js")
 
@@ -460,4 +480,5 @@ def test_a_function_object_callback_is_written_as_javascript(tmp_path: Path) -> 
     except FileNotFoundError:
         return  # no node here: the JavaScript above is what the test checks
     assert done.returncode == 0 and "witness: threw" not in done.stdout, done.stdout + done.stderr
+    _answers_agree(done.stdout)
     assert "witness: cleanup #1 held=undefined" in done.stdout, done.stdout
