@@ -179,8 +179,8 @@ register(Property(
 
 register(Property(
     "no-freed-observed",
-    "no step reads a freed object or cell, and no user variable, [[KeptAlive]] entry, queued job or "
-    "active frame refers to a freed object",
+    "no step reads a freed object or cell, and no user variable, [[KeptAlive]] entry, queued job, "
+    "active frame, WeakMap key or WeakSet element refers to a freed object or Symbol",
     "sec-liveness",
     predicates.no_freed_observed,
     cover=predicates.cover_freed,

@@ -51,6 +51,15 @@ def _is_freed_object(prog: Program, S: Any, v: Any) -> Any:
                    for t in range(lay.bounds.objects)])
 
 
+def _is_freed(prog: Program, S: Any, v: Any) -> Any:
+    """v names an object or a Symbol whose memory has been reclaimed."""
+    D = S.d
+    lay = prog.layout
+    return D.or_(_is_freed_object(prog, S, v),
+                 *[D.and_(D.eq(v, lay.sym(k)), D.eq(S.get("sym_status", k), FREED))
+                   for k in range(lay.bounds.symbols)])
+
+
 def _code(prog: Program, name: str) -> int:
     try:
         return prog.code_of(name)
@@ -239,10 +248,13 @@ def no_freed_observed(prog: Program, S: Any) -> Any:
     """Memory safety in general: nothing user code or an algorithm can reach is reclaimed.
 
     Written over what is *observed*, not over the model's own liveness test, so that a wrong
-    liveness rule shows up here: a step read a freed entity (`err_uaf`), or a freed object is
-    a user variable, in [[KeptAlive]], in a queued job, or a local of an active frame. Frames
-    of a reference-counting host's free path hold raw pointers (its `Free _obj_` leaves one
-    behind); those count only when read, which sets `err_uaf`."""
+    liveness rule shows up here: a step read a freed entity (`err_uaf`), or a freed object or
+    Symbol is a user variable, in [[KeptAlive]], in a queued job, a local of an active frame,
+    the [[Key]] of an entry of an allocated WeakMap or an element of an allocated WeakSet (the
+    next get/has/add walks them: Execution 1.c and 1.d empty every such entry before the
+    collector reclaims its key; a text without 1.c passed every property before, found by an
+    independent review). Frames of a reference-counting host's free path hold raw pointers (its
+    `Free _obj_` leaves one behind); those count only when read, which sets `err_uaf`."""
     D = S.d
     lay = prog.layout
     k = lay.locals_per_frame
@@ -251,12 +263,19 @@ def no_freed_observed(prog: Program, S: Any) -> Any:
     for i in range(lay.bounds.objects):
         held = D.or_(D.eq(S.get("root", i), 1), D.eq(S.get("kept", i), 1))
         bad.append(D.and_(held, D.eq(S.get("obj_status", i), FREED)))
+    for i in range(lay.bounds.symbols):
+        held = D.or_(D.eq(S.get("sym_root", i), 1), D.eq(S.get("sym_kept", i), 1))
+        bad.append(D.and_(held, D.eq(S.get("sym_status", i), FREED)))
     for q in range(lay.bounds.jobs):
-        bad.append(D.and_(D.lt(q, S.get("qlen")), _is_freed_object(prog, S, S.get("queue", q))))
+        bad.append(D.and_(D.lt(q, S.get("qlen")), _is_freed(prog, S, S.get("queue", q))))
     for f in _frames(prog):
         counted = D.and_(_active(S, f), *[D.ne(S.get("frame_alg", f), r) for r in raw])
         for x in range(k):
-            bad.append(D.and_(counted, _is_freed_object(prog, S, S.get("frame_local", f * k + x))))
+            bad.append(D.and_(counted, _is_freed(prog, S, S.get("frame_local", f * k + x))))
+    for e in range(lay.bounds.weakmaps):
+        bad.append(D.and_(D.eq(S.get("ent_status", e), LIVE), _is_freed(prog, S, S.get("ent_key", e))))
+    for e in range(lay.bounds.weaksets):
+        bad.append(D.and_(D.eq(S.get("wse_status", e), LIVE), _is_freed(prog, S, S.get("wse_value", e))))
     return D.not_(D.or_(*bad))
 
 

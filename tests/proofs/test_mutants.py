@@ -87,3 +87,39 @@ def test_the_unchanged_text_keeps_them():
     assert not set(props) & set(r.violations)
     unreached = {"cover " + k for k in props} - set(r.violations)
     assert not unreached, "a cover is unreachable: the proof would be vacuous"
+
+
+# the whole spec.html's Execution steps for WeakMaps and WeakSets (an independent review: without
+# 1.c every property held, since no-freed-observed looked at no WeakMap entry)
+WHOLE_MUTANTS = {
+    "Execution without 1.c (WeakMap entries of a collected key)": (
+        "          1. For each WeakMap _map_ such that _map_.[[WeakMapData]] contains a Record _r_ such that "
+        "_r_.[[Key]] is _value_, do\n            1. Set _r_.[[Key]] to ~empty~.\n"
+        "            1. Set _r_.[[Value]] to ~empty~.\n", "", "objects=2,weakmaps=1"),
+    "Execution 1.c without its key": (
+        "            1. Set _r_.[[Key]] to ~empty~.\n", "", "objects=2,weakmaps=1"),
+    "Execution without 1.d (WeakSet elements of a collected value)": (
+        "          1. For each WeakSet _set_ such that _set_.[[WeakSetData]] contains _value_, do\n"
+        "            1. Replace the element of _set_.[[WeakSetData]] whose value is _value_ with an element "
+        "whose value is ~empty~.\n", "", "objects=2,weaksets=1"),
+}
+
+
+@pytest.mark.parametrize("name", WHOLE_MUTANTS)
+def test_an_execution_mutant_is_killed_by_no_freed_observed(name, tmp_path):
+    from specmc.model.bounds import parse_bounds
+    from specmc.spec.load import load_specs
+
+    from tests.conftest import FULL
+
+    old, new, bounds = WHOLE_MUTANTS[name]
+    text = (FULL / "spec-2025-11-04-e936549f.html").read_text(encoding="utf-8")
+    at = text.index('id="sec-weakref-execution"')
+    assert text.find(old, at, at + 4000) != -1, name
+    path = tmp_path / "spec.html"
+    path.write_text(text[:at] + text[at:].replace(old, new, 1), encoding="utf-8")
+    b = parse_bounds(bounds)
+    program = build(load_specs([path]), load_host("ecma262"), b)
+    prop = CATALOGUE["no-freed-observed"]
+    r = explore(program, {prop.id: predicate(program, prop)}, b.steps)
+    assert prop.id in r.violations, f"{name}: no-freed-observed did not notice"
