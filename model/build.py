@@ -338,13 +338,13 @@ def host_notes(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
         out.append("objects a free releases through several properties of one object are freed lowest "
                    "index first; the engine follows the properties' insertion order, which the model "
                    "does not keep (other orders are not checked)")
-    if host.collector == "reference counting" and bounds.slots >= 1:
-        # model/env.py `functions`: the free path would have to release a freed registry's callback
-        # (quickjs.c js_finrec_finalizer's JS_FreeValueRT of it), which no profile says yet
+    if host.collector == "reference counting" and bounds.slots >= 1 and host.callback_refs == "none":
+        # model/env.py `functions`: without the profile's `callback references` its free path would
+        # never release a freed registry's callback (quickjs.c js_finrec_finalizer's JS_FreeValueRT)
         out.append("user code makes no function objects here (every callback is the one user "
-                   "function): the profile's free path does not release a freed registry's callback "
-                   "(js_finrec_finalizer's JS_FreeValueRT of it), so callbacks as heap objects, and "
-                   "what they capture, are checked on tracing hosts only")
+                   "function): the profile does not say who counts a reference to a registry's "
+                   "callback (header `callback references`), so callbacks as heap objects, and what "
+                   "they capture, are not checked on this host")
     return tuple(out)
 
 
@@ -353,7 +353,8 @@ def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = Fal
     algs = _needed(spec, host, bounds.symbols, bounds.weakmaps, bounds.weaksets)
     cycles = _cycles_run(host, bounds)
     cascade = host.collector == "reference counting" and bounds.slots > 0  # as Environment.cascade
-    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles, cascade))
+    callbacks = host.callback_refs if cascade else "none"  # as Environment.counted_callbacks
+    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles, cascade, callbacks))
     mc.performs_optional = host.delivery == "promised"
     env = Environment(mc, host, any_step)
     commands = tuple(mc.commands() + env.commands())

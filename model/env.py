@@ -73,14 +73,18 @@ class Environment(Counting, Mutator):
                     "the registry to clean up"))])
             self.job_capture = job.captures[0]
         self.families: list[Command] = []  # filled by commands()
-        # function objects as callbacks (docs/model.md, "Callbacks as objects"): with the object
-        # graph, on a tracing host only. A reference-counting profile's free path does not release
-        # a freed registry's callback (js_finrec_finalizer's JS_FreeValueRT of it is not in any
-        # profile yet): model.build.host_notes says so beside every verdict there
-        self.functions = host.collector == "tracing" and self.lay.bounds.slots > 0
-        mc.functions = self.functions
         # reference counting with an object graph: frees cascade (docs/model.md, "Reference counting")
         self.cascade = host.collector == "reference counting" and self.lay.bounds.slots > 0
+        # the registry, each queued callback job and (at "registry and registrations") each cell
+        # count a reference to the callback (the profile's `callback references`; model/build.py
+        # says the same to the layout, which then has `queue_cb` and maybe `cell_cb`)
+        self.counted_callbacks = self.cascade and host.callback_refs != "none"
+        # function objects as callbacks (docs/model.md, "Callbacks as objects"): with the object
+        # graph, on a tracing host, or on a reference-counting host whose profile says who counts
+        # the callback (without that its free path would never release one a registry held:
+        # model.build.host_notes says so beside every verdict there)
+        self.functions = self.lay.bounds.slots > 0 and (host.collector == "tracing" or self.counted_callbacks)
+        mc.functions = self.functions
         if self.cascade:
             mc.after_free = self._after_free
             mc.hooks_after_pop[host.free_path] = self._after_free_path
@@ -123,6 +127,8 @@ class Environment(Counting, Mutator):
         when = self._room(S, when)
         S.set("queue", args[1], qlen, when=when)
         S.set("queue_kind", JOB_CALLBACK, qlen, when=when)
+        if self.counted_callbacks:  # JS_EnqueueJob js_dups each argument, the callback too
+            S.set("queue_cb", args[0], qlen, when=when)
         S.set("qlen", D.add(qlen, 1), when=when)
         return D.num(0)
 
@@ -215,6 +221,11 @@ class Environment(Counting, Mutator):
                 S.set("queue_kind", S.get("queue_kind", q + 1), q)
             S.set("queue", EMPTY, nj - 1)
             S.set("queue_kind", 0, nj - 1)
+            callback = S.get("queue_cb", 0) if self.counted_callbacks else None
+            if callback is not None:
+                for q in range(nj - 1):
+                    S.set("queue_cb", S.get("queue_cb", q + 1), q)
+                S.set("queue_cb", EMPTY, nj - 1)
             S.set("qlen", D.sub(qlen, 1))
             cleanup = D.eq(kind, JOB_CLEANUP)
             if CLEANUP_JOB in mc.codes:
@@ -227,6 +238,11 @@ class Environment(Counting, Mutator):
                 S.set("root", 1, i, when=D.and_(D.not_(cleanup), D.eq(job, self.lay.obj(i))))
             for k in range(self.lay.bounds.symbols):  # a held value that is a Symbol
                 S.set("sym_root", 1, k, when=D.and_(D.not_(cleanup), D.eq(job, self.lay.sym(k))))
+            if callback is not None:
+                # js_finrec_job's JS_Call(ctx, argv[0], ...): the callback's activation holds the
+                # function object, as Call(F, ...) does on a tracing host (model/statements.py)
+                for i in range(self.lay.bounds.objects):
+                    S.set("root", 1, i, when=D.and_(D.not_(cleanup), D.eq(callback, self.lay.obj(i))))
 
         def next_turn(S: Any) -> None:
             """A later turn of the event loop (a timer, an event, a message: sec-jobs leaves their

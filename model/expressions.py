@@ -28,6 +28,7 @@ from specmc.model.heap import (
     new_cell,
     new_element,
     new_entry,
+    obj_get,
     read_field,
     type_test,
     write_field,
@@ -308,6 +309,10 @@ class Expressions(Flow):
                 check_cell(c, j, hit)
                 c.S.set("cut", CUT_LISTS, when=D.and_(hit, D.ne(c.S.get("cell_owner", j), EMPTY)))
                 c.S.set("cell_owner", reg, j, when=hit)
+                if "cell_cb" in lay.index:
+                    # the registration's own counted copy of the callback: QuickJS-NG v0.13.0
+                    # (dec0123) js_finrec_register's fre->cb = js_dup(frd->cb), quickjs.c line 59782
+                    c.S.set("cell_cb", obj_get(c, "obj_cb", reg, UNDEF), j, when=hit)
             return
         if isinstance(tgt, ir.Field) and tgt.name == "KeptAlive":
             lay = self.mc.layout

@@ -28,6 +28,17 @@ Options (dt -> dd), checked against the schema OPTIONS below:
                         freeing nothing; refused for a tracing host. It runs only where frees
                         cascade, with an object graph (bound `slots` >= 1; docs/model.md, "Cycle
                         collection")
+    callback references none (default) | registry | registry and registrations: on a
+                        reference-counting host, who counts a reference to a registry's cleanup
+                        callback, as the engine's source says. With `registry` the registry holds one,
+                        released when the free path frees the registry (`Free _obj_`, after its
+                        cells), and each queued callback job holds one until it has run; with
+                        `registry and registrations` every registration (cell) holds one more,
+                        released when the cell is freed, after its held value and token. Either
+                        lets user code make function objects as callbacks (bound `slots` >= 1;
+                        docs/model.md, "Callbacks as objects"); `none` keeps every callback the one
+                        user function. Refused for a tracing host (liveness follows
+                        [[CleanupCallback]] there)
 An unknown or repeated key, a missing required key or a value outside its list is an error at
 the dt or dd that says it (E066-E069): a damaged header must never quietly change the model.
 
@@ -69,6 +80,9 @@ class HostProfile:
     # so a profile that sets it and never calls the hook is refused (E088, model/build.py)
     scheduling_at: Loc | None = None
     cycles: bool = False  # cycle collection: trial deletion (reference counting only)
+    # `callback references` (reference counting only): "none", "registry", or "registry and
+    # registrations"; who counts a reference to a registry's callback (model/env.py `functions`)
+    callback_refs: str = "none"
 
 
 def shipped() -> list[str]:
@@ -98,6 +112,9 @@ OPTIONS: dict[str, _Option] = {
     # no collector of cycles unless the profile says so: every profile written before the option
     # existed compiles to the model it had
     "cycle collection": _Option(("none", "trial deletion"), "none"),
+    # no counted callback unless the profile says who holds it: without that the free path would
+    # never release a function object a registry held, so such a host gets no function objects
+    "callback references": _Option(("none", "registry", "registry and registrations"), "none"),
 }
 
 _DL = re.compile(r"<dl\b[^>]*>(.*?)</dl>", re.S)
@@ -175,6 +192,10 @@ def _options(src: SourceText, profile: ir.Clause) -> tuple[dict[str, str], dict[
         raise fail("E066", given["cycle collection"].value_loc, key="cycle collection",
                    value=values["cycle collection"],
                    allowed="none with a tracing collector (it frees unreachable cycles already)")
+    if not counting and values["callback references"] != "none":
+        raise fail("E066", given["callback references"].value_loc, key="callback references",
+                   value=values["callback references"],
+                   allowed="none with a tracing collector (liveness follows [[CleanupCallback]] already)")
     return values, given, header_loc
 
 
@@ -212,4 +233,4 @@ def load_host(name_or_path: str) -> HostProfile:
     return HostProfile(p.stem, profile.title, collector, free_path, opts["cleanup scheduling"], algs, str(p),
                        defaults, opts["unregister tokens"] == "strong", opts["delivery"],
                        given["cleanup scheduling"].key_loc if "cleanup scheduling" in given else None,
-                       opts["cycle collection"] == "trial deletion")
+                       opts["cycle collection"] == "trial deletion", opts["callback references"])

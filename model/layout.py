@@ -88,7 +88,8 @@ OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept
                  "wr_target", "gone", "made", "gc_mark", "zero_list")
 REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
               "cell_token", "queue", "arg", "wr_target", *REG_FIELDS, "ent_owner", "ent_key",
-              "ent_value", "wse_owner", "wse_value", "wk_owner", "wk_key", "wk_value")
+              "ent_value", "wse_owner", "wse_value", "wk_owner", "wk_key", "wk_value", "queue_cb",
+              "cell_cb")
 
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2
@@ -115,11 +116,15 @@ class Layout:
     index: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     @staticmethod
-    def build(bounds: Bounds, locals_per_frame: int, cycles: bool = False, cascade: bool = False) -> Layout:
+    def build(bounds: Bounds, locals_per_frame: int, cycles: bool = False, cascade: bool = False,
+              callbacks: str = "none") -> Layout:
         """`cycles`: the host collects cycles (model/refcount.py), which needs `gc_mark`; without it the
         layout is the one it was before cycle collection existed, byte for byte. `cascade`: frees
         cascade (a reference-counting host with slots >= 1), which needs `zero_list`; without it
-        the layout is the one it was before the engine's free order was followed."""
+        the layout is the one it was before the engine's free order was followed. `callbacks`: the
+        host's `callback references` (model/hosts.py) where frees cascade: other than "none" a
+        queued callback job holds its callback (`queue_cb`), and with "registry and registrations"
+        a cell holds its own (`cell_cb`); with "none" neither exists."""
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         nsym = bounds.symbols
         nw = bounds.weakmaps
@@ -160,7 +165,13 @@ class Layout:
             *((("wse_status", nws), ("wse_owner", nws), ("wse_value", nws)) if nws else ()),
             ("cell_status", nc), ("cell_owner", nc), ("cell_target", nc), ("cell_held", nc),
             ("cell_token", nc), ("cell_delivered", nc),
+            # the callback a cell counts a reference to (QuickJS-NG v0.13.0's fre->cb), set when the
+            # cell is appended to a registry's [[Cells]] (callback references: registry and registrations)
+            *((("cell_cb", nc),) if callbacks == "registry and registrations" else ()),
             ("queue", nj), ("queue_kind", nj),
+            # the callback a queued callback job holds (JS_EnqueueJob's js_dup of its arguments),
+            # where the host counts callback references
+            *((("queue_cb", nj),) if callbacks != "none" else ()),
             ("frame_alg", nf), ("frame_pc", nf), ("frame_phase", nf),
             ("frame_local", nf * locals_per_frame),
             # observers (ghosts): written by the environment, never read by a step of the text, so

@@ -53,10 +53,17 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     slots=0 a value whose map was reachable only through a live WeakRef was collected, and a
     later deref and `get` observed the freed value under the spec's own host).
 
-    With function objects (bound `slots`, tracing hosts) a registry keeps its callback live, and
-    through the function's properties what it captured, while the registry is live or `pending`:
-    [[CleanupCallback]] is a strong reference, and a cleanup that may still run calls it. On a
-    counting host no registry's callback is a function object (model/env.py `functions`).
+    With function objects (bound `slots`) on a tracing host a registry keeps its callback live,
+    and through the function's properties what it captured, while the registry is live or
+    `pending`: [[CleanupCallback]] is a strong reference, and a cleanup that may still run calls
+    it. On a reference-counting host whose profile counts callback references (the layout then
+    has `queue_cb`, and `cell_cb` where registrations count one too) the callback is referred to
+    by an allocated registry whose [[CleanupCallback]] it is (QuickJS-NG's frd->cb, released by
+    js_finrec_finalizer when the free path frees the registry), by each queued callback job
+    (the job's js_dup'd argument) and by each live cell whose own copy it is (v0.13.0's fre->cb,
+    released by js_finrec_free); the cycle collector marks the first and the last as edges of
+    the registry (js_finrec_mark). On a counting host without it no registry's callback is a
+    function object (model/env.py `functions`).
 
     With WeakMaps (bound `weakmaps`, tracing hosts only: model/build.py refuses the bound on a
     reference-counting host) an entry keeps its value live while its WeakMap and its key are
@@ -82,6 +89,9 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     ns = lay.bounds.slots
     k = lay.locals_per_frame
     fields = ("cell_held", "cell_token") if strong_tokens else ("cell_held",)
+    # a reference-counting host that counts callback references (model/layout.py)
+    job_callbacks = "queue_cb" in lay.index
+    cell_callbacks = "cell_cb" in lay.index
 
     counted = [D.and_(D.lt(f, S.get("sp")), *[D.ne(S.get("frame_alg", f), code) for code in raw_frames])
                for f in range(lay.bounds.frames)]
@@ -95,6 +105,9 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
         terms = [D.eq(S.get("root", j), 1), D.eq(S.get("kept", j), 1)]
         terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue", q), v))
                   for q in range(lay.bounds.jobs)]
+        if job_callbacks:  # a queued callback job holds its callback (JS_EnqueueJob's js_dup)
+            terms += [D.and_(D.lt(q, S.get("qlen")), D.eq(S.get("queue_cb", q), v))
+                      for q in range(lay.bounds.jobs)]
         terms += [D.and_(act, D.eq(x, v)) for act, x in frame_vals]
         terms += [D.and_(in_frame[c], D.eq(S.get("cell_status", c), LIVE), D.eq(S.get(f, c), v))
                   for c in range(nc) for f in fields]
@@ -123,11 +136,27 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     # still call it: while r is live, and while r is unreachable but `pending`, as for held values
     callbacks = [[D.eq(S.get("obj_cb", r), lay.obj(j)) for r in range(no)] if ns else []
                  for j in range(no)]
+    # counted references to callback j: registry r's own (frd->cb), and cell c's own copy (fre->cb)
+    if job_callbacks:
+        by_registry = [[D.and_(allocated[r], callbacks[j][r]) for r in range(no)] for j in range(no)]
+        by_cell = [[D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_cb", c), lay.obj(j)))
+                    for c in range(nc)] if cell_callbacks else [] for j in range(no)]
     if from_outside:
+        # js_finrec_mark marks frd->cb and, at v0.13.0, each listed entry's fre->cb: edges of a
+        # reached registry
+        def marked(j: int, level: list[Any]) -> list[Any]:
+            if not job_callbacks:
+                return []
+            out = [D.and_(level[r], by_registry[j][r]) for r in range(no)]
+            out += [D.and_(level[r], owned(c, r), by_cell[j][c])
+                    for r in range(no) for c in range(len(by_cell[j]))]
+            return out
+
         level = roots
         for _ in range(no):
             level = [D.or_(roots[j], *[D.and_(h, level[r]) for r in range(no) for h in holds[j][r]],
-                           *[D.and_(level[i // ns], allocated[i // ns], p) for i, p in enumerate(props[j])])
+                           *[D.and_(level[i // ns], allocated[i // ns], p) for i, p in enumerate(props[j])],
+                           *marked(j, level))
                      for j in range(no)]
         return level
     if counted_cells and ns:
@@ -137,7 +166,8 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
             by_props = [D.and_(allocated[i // ns], p) if released is None else
                         D.and_(allocated[i // ns], D.not_(released[i // ns]), p)
                         for i, p in enumerate(props[j])]
-            return D.or_(roots[j], *by_cells, *by_props)
+            by_callback = [*by_registry[j], *by_cell[j]] if job_callbacks else []
+            return D.or_(roots[j], *by_cells, *by_props, *by_callback)
 
         level = [counted(j) for j in range(no)]
     elif counted_cells:

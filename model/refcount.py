@@ -327,8 +327,17 @@ class Counting:
         D = S.d
         lay = self.lay
         no, nc, ns = lay.bounds.objects, lay.bounds.cells, lay.bounds.slots
-        fields = (("cell_held", 1), ("cell_token", 2)) if self.host.strong_tokens else (("cell_held", 1),)
-        last = 2 * nc + 1  # after every edge of a visit: the visited object itself
+        # the positions of a visit's edges: properties 0; with counted callbacks the registry's
+        # frd->cb 1 (js_finrec_mark marks it before the entries: v0.12.1 line 59325, v0.13.0 line
+        # 59718), then per cell its held value, token and (v0.13.0, line 59724) its fre->cb
+        counted_cb = "queue_cb" in lay.index
+        fields: tuple[tuple[str, int], ...] = (("cell_held", 0), ("cell_token", 1))
+        if not self.host.strong_tokens:
+            fields = fields[:1]
+        if "cell_cb" in lay.index:
+            fields += (("cell_cb", 2),)
+        stride, first = (3, 2) if counted_cb else (2, 1)
+        last = stride * nc + first  # after every edge of a visit: the visited object itself
 
         def key(x: int) -> tuple[Any, Any]:
             visit, at = D.num(x), D.num(last)
@@ -336,13 +345,18 @@ class Counting:
                 edge, sub = D.false(), D.num(0)
                 for s in range(ns):
                     edge = D.or_(edge, D.eq(S.get("prop", lay.prop(p, s)), lay.obj(x)))
+                if counted_cb:
+                    # a freed registry keeps its obj_cb value, which no longer counts
+                    hit = D.and_(D.eq(S.get("obj_status", p), LIVE), D.eq(S.get("obj_cb", p), lay.obj(x)))
+                    edge = D.or_(edge, hit)
+                    sub = D.ite(hit, D.num(1), sub)
                 for c in range(nc):
                     owned = D.and_(D.eq(S.get("cell_status", c), LIVE),
                                    D.eq(S.get("cell_owner", c), lay.obj(p)))
                     for f, off in fields:
                         hit = D.and_(owned, D.eq(S.get(f, c), lay.obj(x)))
                         edge = D.or_(edge, hit)
-                        sub = D.ite(hit, D.num(2 * c + off), sub)
+                        sub = D.ite(hit, D.num(stride * c + first + off), sub)
                 visit, at = D.ite(edge, D.num(p), visit), D.ite(edge, sub, at)
             return visit, at
 

@@ -25,7 +25,7 @@ SCHEMA = "specmc-trace/1"
 # Variables whose value is an encoded ECMAScript value (model/layout.py), as opposed to a
 # counter, a program counter or a status flag.
 _VALUE_VARS = frozenset({"ret", "obj_target", "obj_cb", "cell_owner", "cell_target", "cell_held",
-                         "cell_token", "queue", "frame_local"})
+                         "cell_token", "queue", "queue_cb", "cell_cb", "frame_local"})
 _STATUS_VARS = frozenset({"obj_status", "cell_status"})
 _STATUS_NAMES = {NONE: "none", LIVE: "live", FREED: "freed"}
 # What a step "does" to the world, as opposed to bookkeeping inside one frame; `fold` keeps these.

@@ -67,17 +67,23 @@ def test_actions_are_values():
     assert NewRegistry().label == "new FinalizationRegistry(callback)"
 
 
-def test_function_objects_only_with_slots_on_tracing_hosts():
+def test_function_objects_only_with_slots_where_callbacks_are_followed():
+    """Tracing hosts, and reference-counting hosts whose profile says who counts the callback
+    (`callback references`); a counting profile that does not say gets none, and a note."""
     def made(host: str, slots: int) -> bool:
         p = build(load_spec(), load_host(host), Bounds(slots=slots))
         return any(isinstance(c.action, NewFunction | NewRegistryOf) for c in p.commands)
 
+    def noted(host: str, slots: int) -> bool:
+        return any("function objects" in n for n in host_notes(load_host(host), Bounds(slots=slots)))
+
     assert made("ecma262", 1) and made("v8", 1)
-    assert not made("ecma262", 0)
-    assert not made("quickjs-ng-0.13", 1)  # and says so beside its verdicts:
-    assert any("function objects" in n for n in host_notes(load_host("quickjs-ng-0.13"), Bounds(slots=1)))
-    assert not any("function objects" in n for n in host_notes(load_host("quickjs-ng-0.13"), Bounds()))
-    assert not any("function objects" in n for n in host_notes(load_host("ecma262"), Bounds(slots=1)))
+    assert made("quickjs-ng-0.12", 1) and made("quickjs-ng-0.13", 1)
+    assert not made("ecma262", 0) and not made("quickjs-ng-0.13", 0)
+    for host in ("ecma262", "quickjs-ng-0.12", "quickjs-ng-0.13"):
+        assert not noted(host, 1) and not noted(host, 0), host
+    assert load_host("quickjs-ng-0.12").callback_refs == "registry"
+    assert load_host("quickjs-ng-0.13").callback_refs == "registry and registrations"
 
 
 def test_the_function_is_made_captures_and_is_the_callback(program):
