@@ -1,7 +1,9 @@
-"""Callbacks as heap objects (bound `slots`, tracing hosts): user code makes a function object,
+"""Callbacks as heap objects (bound `slots`; tracing hosts, and reference-counting hosts whose
+profile says who counts the callback): user code makes a function object,
 gives it what it captures as properties, and passes it to `new FinalizationRegistry`. The text's
 steps decide: IsCallable (sec-iscallable), HostMakeJobCallback's Record, HostCallJobCallback's
-Call; liveness keeps a registry's callback, and through it what it captured (sec-liveness)."""
+Call; liveness keeps a registry's callback, and through it what it captured (sec-liveness). On
+the QuickJS-NG profiles the callback is counted as quickjs.c counts it (the tests `counting`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from specmc.model.domain import View
 from specmc.model.explore import CONCRETE, successors
 from specmc.model.hosts import load_host, shipped
 from specmc.model.layout import FREED, FUNCTION, LIVE, OBJ, PHASE_NEWREGISTRY, THROW, UNDEF
+from specmc.model.liveness import live_all
 from specmc.model.program import Program
 from specmc.model.symbolic import relation
 from specmc.proofs.properties import CATALOGUE
@@ -179,3 +182,141 @@ def test_slots_one_changes_only_by_the_new_actions():
     assert [f.name for f in p.families if f.name.startswith("new FinalizationRegistry")] == \
         [f"new FinalizationRegistry(...) at depth {d}" for d in range(frames)]
     assert UNDEF != OBJ  # the USERFN form's callback value stays apart from every object
+
+
+# On the reference-counting hosts (profile header `callback references`): quickjs.c counts the
+# callback in the registry (frd->cb), in each queued job (JS_EnqueueJob's js_dup) and, at v0.13.0,
+# in each registration (fre->cb); what a function captures (its property slots) goes when it does.
+
+def _freed_order(p: Program, trail: list[State], n: int) -> list[int]:
+    """The objects in the order their status became FREED along the trail."""
+    order: list[int] = []
+    for s in trail:
+        for i in range(n):
+            if i not in order and _get(p, s, "obj_status", i) == FREED:
+                order.append(i)
+    return order
+
+
+@pytest.fixture(scope="module", params=["quickjs-ng-0.12", "quickjs-ng-0.13"])
+def counting(request) -> Program:
+    return build(load_spec(), load_host(request.param), Bounds(objects=4, cells=1, slots=1))
+
+
+def test_counting_a_function_is_freed_with_its_last_reference_then_what_it_captured(counting):
+    """free_object releases the properties first (free_property), but inside free_zero_refcount
+    what they alone held is only queued: the function goes, then what it captured."""
+    p = counting
+    s, _ = _run(p, ["function () {}", "allocate {}", "obj0.p0 = obj1", "drop obj1"])
+    assert [_get(p, s, "obj_status", i) for i in range(2)] == [LIVE, LIVE]  # obj0 holds obj1
+    trail: list[State] = []
+    s, log = _run(p, ["drop obj0"], s, trail=trail)
+    assert _freed_order(p, trail, 2) == [0, 1]
+    assert log.count("FreeObject 1") == 2
+
+
+# obj0 the callback (user code lets go of it), obj1 its registry, obj2 a target, obj3 a held value
+REGISTRY_OF_F = ["function () {}", "new FinalizationRegistry(obj0)", "(built-in returned)", "drop obj0",
+                 "allocate {}", "allocate {}", "obj1.register(obj2, obj3, undefined)", "(built-in returned)",
+                 "drop obj3"]
+
+
+def test_counting_a_registry_holds_its_callback_and_releases_it_after_its_cells(counting):
+    p = counting
+    s, _ = _run(p, REGISTRY_OF_F)
+    assert _get(p, s, "obj_status", 0) == LIVE and _get(p, s, "root", 0) == 0  # the registry counts it
+    if p.host == "quickjs-ng-0.13":  # and so does the registration: fre->cb
+        assert _get(p, s, "cell_cb", 0) == OBJ + 0
+    else:
+        assert "cell_cb" not in p.layout.index
+    trail: list[State] = []
+    s, _ = _run(p, ["drop obj1"], s, trail=trail)
+    # js_finrec_finalizer: the cell's held value is released, then frd->cb; both are queued on
+    # gc_zero_ref_count_list's head, so the callback (released last) is freed first
+    assert _freed_order(p, trail, 4) == [1, 0, 3]
+    assert _get(p, s, "obj_status", 2) == LIVE and _get(p, s, "qlen") == 0
+
+
+def test_counting_a_queued_job_holds_its_callback(counting):
+    """reset_weak_ref queues {callback, held value}; JS_EnqueueJob js_dups both, so the registry's
+    free leaves the callback (and what it captured) to the job, which then calls it."""
+    p = counting
+    s, _ = _run(p, [*REGISTRY_OF_F, "drop obj2"])
+    assert _get(p, s, "qlen") == 1 and _get(p, s, "queue_cb", 0) == OBJ + 0
+    s, _ = _run(p, ["(built-in returned)", "drop obj1"], s)
+    assert [_get(p, s, "obj_status", i) for i in range(4)] == [LIVE, FREED, FREED, LIVE]
+    s, _ = _run(p, ["(built-in returned)", "return", "event loop: ClearKeptObjects",
+                    "event loop: run the next job"], s)
+    assert _get(p, s, "root", 0) == 1 and _get(p, s, "root", 3) == 1  # the callback runs with its held value
+    assert _get(p, s, "err_uaf") == 0
+
+
+def test_counting_only_v013_registrations_count_the_callback():
+    """With the registry's own reference gone (as when a cascade frees it while one of its
+    registrations, unlinked by reset_weak_ref's first pass, waits for the second), v0.13.0's
+    fre->cb still holds the callback; at v0.12.1 nothing does."""
+    for host, held in (("quickjs-ng-0.12", False), ("quickjs-ng-0.13", True)):
+        p = build(load_spec(), load_host(host), Bounds(objects=4, cells=1, slots=1))
+        s, _ = _run(p, REGISTRY_OF_F)
+        lay = p.layout
+        v = list(s)
+        v[lay.where("obj_cb")[0] + 1] = UNDEF  # the registry no longer names its callback
+        alive = live_all(View(CONCRETE, lay, tuple(v)), lay, strong_tokens=True, counted_cells=True)
+        assert alive[0] == held, host
+
+
+def _gc(p: Program, s: State) -> tuple[State, list[State]]:
+    """gc() and gc_free_cycles to its end: one member at a time, in tmp_obj_list's order."""
+    s, _ = _run(p, ["gc()"], s)
+    trail = [s]
+    while True:
+        succ = [n for c, n in successors(p, s) if c.actor not in ("mutator", "event-loop")]
+        if not succ:
+            return s, trail
+        assert len(succ) == 1
+        s = succ[0]
+        trail.append(s)
+
+
+# obj0 a function, obj1 a plain object, obj2 a registry whose callback obj0 is
+F_H_R = ["function () {}", "allocate {}", "new FinalizationRegistry(obj0)", "(built-in returned)"]
+
+
+def test_counting_the_cycle_collector_counts_callback_edges_in_js_finrec_marks_order():
+    """obj0 the callback, obj1 a held value, obj2 the registry (captured by obj0), obj3 a target
+    user code keeps. gc_decref visits obj2 last and subtracts its children in js_finrec_mark's
+    order: frd->cb, then the entry's held value (and at v0.13.0 its fre->cb after it). Each
+    member goes to tmp_obj_list when its last counted edge is subtracted: at v0.12.1 obj0 (at
+    frd->cb) before obj1; at v0.13.0 obj1 before obj0, whose last edge is the entry's fre->cb."""
+    for host, order in (("quickjs-ng-0.12", [0, 1, 2]), ("quickjs-ng-0.13", [1, 0, 2])):
+        p = build(load_spec(), load_host(host), Bounds(objects=4, cells=1, slots=1))
+        s, _ = _run(p, [*F_H_R, "obj0.p0 = obj2", "allocate {}", "obj2.register(obj3, obj1, undefined)",
+                        "(built-in returned)", "drop obj0", "drop obj1", "drop obj2"])
+        assert [_get(p, s, "obj_status", i) for i in range(4)] == [LIVE] * 4, host
+        s, trail = _gc(p, s)
+        assert _freed_order(p, trail, 4) == order, host
+        assert _get(p, s, "err_uaf") == 0 and _get(p, s, "obj_status", 3) == LIVE
+        # mark_children: the registry's properties come before its class's js_finrec_mark, so an
+        # object only the registry's property holds goes before the callback
+        s, _ = _run(p, [*F_H_R, "obj0.p0 = obj2", "obj2.p0 = obj1", "drop obj0", "drop obj1", "drop obj2"])
+        s, trail = _gc(p, s)
+        assert _freed_order(p, trail, 3) == [1, 0, 2], host
+
+
+def test_counting_the_cycle_collector_frees_a_registry_its_callback_captured():
+    """objF.p0 = registry: registry -> callback (frd->cb) -> registry, unreachable from outside.
+    Trial deletion frees both, the callback first (gc_decref reaches its count 0 at the registry's
+    js_finrec_mark, before the registry's own visit ends); the registry's finalizer frees its
+    registration, whose target is still held: no cleanup ever runs for it (the engine discards a
+    collected registry's registrations; the spec lets a registry no one reaches never call back)."""
+    for host in ("quickjs-ng-0.12", "quickjs-ng-0.13"):
+        p = build(load_spec(), load_host(host), Bounds(objects=3, cells=1, slots=1))
+        s, _ = _run(p, ["function () {}", "new FinalizationRegistry(obj0)", "(built-in returned)",
+                        "obj0.p0 = obj1", "allocate {}", "obj1.register(obj2, undefined, undefined)",
+                        "(built-in returned)", "drop obj0", "drop obj1"])
+        assert [_get(p, s, "obj_status", i) for i in range(3)] == [LIVE, LIVE, LIVE], host  # a leak so far
+        s, trail = _gc(p, s)
+        assert _freed_order(p, trail, 3) == [0, 1], host
+        assert _get(p, s, "cell_status", 0) == FREED and _get(p, s, "err_uaf") == 0
+        s, _ = _run(p, ["drop obj2"], s)
+        assert _get(p, s, "obj_status", 2) == FREED and _get(p, s, "qlen") == 0, host
