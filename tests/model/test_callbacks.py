@@ -7,6 +7,8 @@ the QuickJS-NG profiles the callback is counted as quickjs.c counts it (the test
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from specmc.model.actions import Action, NewFunction, NewRegistry, NewRegistryOf
 from specmc.model.bounds import Bounds
@@ -19,6 +21,7 @@ from specmc.model.liveness import live_all
 from specmc.model.program import Program
 from specmc.model.symbolic import relation
 from specmc.proofs.properties import CATALOGUE
+from specmc.spec.diagnostics import SpecError
 from specmc.spec.load import load_spec
 
 from tests.model.searching import assert_relation_admits_exactly
@@ -320,3 +323,28 @@ def test_counting_the_cycle_collector_frees_a_registry_its_callback_captured():
         assert _get(p, s, "cell_status", 0) == FREED and _get(p, s, "err_uaf") == 0
         s, _ = _run(p, ["drop obj2"], s)
         assert _get(p, s, "obj_status", 2) == FREED and _get(p, s, "qlen") == 0, host
+
+
+def test_counting_profile_that_does_not_say_who_counts_the_callback_gets_no_function_objects(tmp_path):
+    """Without `callback references` a counting profile's free path would never release a
+    function object its registry held: no function objects, and the note says so; a tracing
+    profile that sets the option is refused at the value (E066)."""
+    text = Path(load_host("quickjs-ng-0.12").path).read_text(encoding="utf-8")
+    option = "\n    <dt>callback references</dt>\n    <dd>registry</dd>"
+    assert text.count(option) == 1
+    silent = tmp_path / "silent.html"
+    silent.write_text(text.replace(option, ""), encoding="utf-8")
+    host = load_host(str(silent))
+    assert host.callback_refs == "none"
+    p = build(load_spec(), host, Bounds(slots=1))
+    assert not p.functions and "queue_cb" not in p.layout.index
+    assert any("no function objects" in n for n in host_notes(host, Bounds(slots=1)))
+    tracing = Path(load_host("ecma262").path).read_text(encoding="utf-8")
+    head = "<dt>collector</dt>\n    <dd>tracing</dd>"
+    assert tracing.count(head) == 1
+    damaged = tmp_path / "ecma262-cb.html"
+    damaged.write_text(tracing.replace(head, head + option), encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        load_host(str(damaged))
+    d = e.value.diagnostics[0]
+    assert d.code == "E066" and "callback references" in d.message and d.loc.file == str(damaged)
