@@ -268,6 +268,8 @@ def no_freed_observed(prog: Program, S: Any) -> Any:
         bad.append(D.and_(held, D.eq(S.get("sym_status", i), FREED)))
     for q in range(lay.bounds.jobs):
         bad.append(D.and_(D.lt(q, S.get("qlen")), _is_freed(prog, S, S.get("queue", q))))
+        if "queue_cb" in lay.index:  # the callback a queued job holds (counting hosts, model/env.py)
+            bad.append(D.and_(D.lt(q, S.get("qlen")), _is_freed_object(prog, S, S.get("queue_cb", q))))
     for f in _frames(prog):
         counted = D.and_(_active(S, f), *[D.ne(S.get("frame_alg", f), r) for r in raw])
         for x in range(k):

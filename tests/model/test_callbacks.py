@@ -348,3 +348,22 @@ def test_counting_profile_that_does_not_say_who_counts_the_callback_gets_no_func
         load_host(str(damaged))
     d = e.value.diagnostics[0]
     assert d.code == "E066" and "callback references" in d.message and d.loc.file == str(damaged)
+
+
+def test_counting_v012_queues_a_job_holding_the_callback_the_collection_frees():
+    """#1318's callback half: the registry watches its own callback, which captured the registry.
+    gc_free_cycles frees the callback first; its reset_weak_ref queues a job with {frd->cb, held}.
+    v0.12.1 tests the held value (undefined) only, so the job holds the callback it is freeing:
+    `no-freed-observed` fails when the collection ends. v0.13.0 (78494db) also tests the callback
+    (free_mark, header.mark) and queues nothing. (Replayed: docs/findings.md.)"""
+    labels = ["function () {}", "new FinalizationRegistry(obj0)", "(built-in returned)", "obj0.p0 = obj1",
+              "obj1.register(obj0, undefined, undefined)", "(built-in returned)", "drop obj0", "drop obj1"]
+    for host, queued in (("quickjs-ng-0.12", True), ("quickjs-ng-0.13", False)):
+        p = build(load_spec(), load_host(host), Bounds(objects=2, cells=1, slots=1))
+        s, _ = _run(p, labels)
+        s, _ = _gc(p, s)
+        assert [_get(p, s, "obj_status", i) for i in range(2)] == [FREED, FREED], host
+        assert _get(p, s, "qlen") == int(queued), host
+        assert CATALOGUE["no-freed-observed"].holds(p, View(CONCRETE, p.layout, s)) == (not queued), host
+        if queued:
+            assert _get(p, s, "queue_cb", 0) == OBJ + 0
