@@ -367,3 +367,19 @@ def test_counting_v012_queues_a_job_holding_the_callback_the_collection_frees():
         assert CATALOGUE["no-freed-observed"].holds(p, View(CONCRETE, p.layout, s)) == (not queued), host
         if queued:
             assert _get(p, s, "queue_cb", 0) == OBJ + 0
+
+
+@pytest.mark.slow
+def test_counting_z3_admits_exactly_the_interpreters_successors():
+    """Z3's relation and the interpreter agree where the counted callback decides: a job queued
+    with its callback (queue_cb), a registration's own copy (cell_cb), and the collection that
+    frees a callback a job then holds (v0.12.1) or that queues nothing (v0.13.0)."""
+    labels = ["function () {}", "new FinalizationRegistry(obj0)", "(built-in returned)",
+              "obj1.register(obj0, undefined, obj1)", "(built-in returned)", "drop obj0", "drop obj1"]
+    for host in ("quickjs-ng-0.12", "quickjs-ng-0.13"):
+        p = build(load_spec(), load_host(host), Bounds(objects=2, cells=1, frames=4, jobs=1, slots=1))
+        trail: list[State] = []
+        s, _ = _run(p, labels, trail=trail)
+        s, gc = _gc(p, s)
+        states = sorted(set(trail[-6:] + gc[:3] + gc[-3:]))
+        assert_relation_admits_exactly(p, relation(p), states)
