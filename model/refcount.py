@@ -118,8 +118,11 @@ class Counting:
         `_free_next` takes the lowest index among them: the properties of one object (shape order
         is their insertion order, which the model does not keep; at slots=1 an object has one), and
         what a built-in's frame that returned left unreferenced (no shipped profile's built-in is
-        a last holder). Nothing is queued while a cycle collection runs (js_free_value_rt in
-        JS_GC_PHASE_REMOVE_CYCLES)."""
+        a last holder), and a v0.13.0 cell's own callback (`cell_cb`), which js_finrec_free
+        releases after the token (line 59686) but which is the last reference only once its
+        registry went before the cell, with a Symbol's immediate free (docs/model.md, "Callbacks
+        as objects"): it shares the held value's place. Nothing is queued while a cycle collection
+        runs (js_free_value_rt in JS_GC_PHASE_REMOVE_CYCLES)."""
         D = S.d
         lay = self.lay
         no = lay.bounds.objects
