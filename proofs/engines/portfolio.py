@@ -132,7 +132,7 @@ def _prove_trivial(name: str, loaded: Any, trivial: set[str], put: Callable[[Any
         if p.id not in trivial:
             continue
         subject = loaded.subject(p)
-        method = "its predicate simplifies to true: the invariant true proves it, no search"
+        method = "its predicate is valid: the invariant true proves it, no search"
         path = certificate.write(certificate_dir(loaded.job), subject, loaded.program, z3.BoolVal(True),
                                  f"{name} {method}", holds=p.holds, origin=loaded)
         certificate.recheck(path, subject, loaded.program, p.holds)

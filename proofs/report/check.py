@@ -50,7 +50,7 @@ def _scope(r: Row) -> str:
     idle = CATALOGUE[r.property].idle_at(parse_bounds(r.bounds)) if r.property in CATALOGUE else ""
     if o.trivial:
         parts.append("vacuous: the property holds in every state by construction (its predicate "
-                     "simplifies to true" + (f"; {idle}" if idle else "") + ")")
+                     "is valid" + (f"; {idle}" if idle else "") + ")")
     elif o.cover_reached is False:
         parts.append(f"vacuous: no reachable state where {meaning}" if meaning else "vacuous")
     elif o.cover_reached is None:
