@@ -4,5 +4,6 @@ OK = 0  # every verdict as expected / the command did what was asked
 FINDING = 1  # a verdict differs from its expectation, or a stale expectation
 INPUT_ERROR = 2  # bad input: unreadable or malformed text, bad arguments, unknown clause
 INTERNAL_ERROR = 3  # a bug in specmc (reported as such, never as a finding)
-NOT_CHECKED = 4  # review: a side's model cannot be built or a verdict is UNKNOWN on both sides
+NOT_CHECKED = 4  # review: a side's model cannot be built or a verdict is UNKNOWN on both sides;
+# check: a verdict is UNKNOWN where the plan expects none, and nothing else failed
 INTERRUPTED = 130  # Ctrl-C: stopped by the user (128 + SIGINT, as shells report it)

@@ -15,7 +15,8 @@ from specmc.proofs.progress import Printer
 
 def run_check(args: argparse.Namespace) -> int:
     """Exit 3 when an engine failed (an internal error, named on stderr), 2 when a model could
-    not be built or a user's predicate failed, 1 when a verdict is not as expected, else 0."""
+    not be built or a user's predicate failed, 1 when a verdict is not as expected, 4 when every
+    verdict is as expected but some row no engine decided (UNKNOWN, nothing expected), else 0."""
     from specmc.proofs.atomic import write_atomic
     from specmc.proofs.report.check import render
     from specmc.proofs.run.check import INTERNAL, Overrides, check
@@ -61,7 +62,9 @@ def run_check(args: argparse.Namespace) -> int:
         return exitcodes.INTERNAL_ERROR
     if unbuildable(report.rows):
         return exitcodes.INPUT_ERROR
-    return exitcodes.OK if report.ok else exitcodes.FINDING
+    if not report.ok:
+        return exitcodes.FINDING
+    return exitcodes.NOT_CHECKED if report.undecided else exitcodes.OK
 
 
 def unbuildable(rows: Sequence[Any]) -> bool:

@@ -345,6 +345,19 @@ def test_a_property_true_by_construction_is_vacuous_and_fails_check(tmp_path):
             assert x["ok"] is (prop == "sp-small")
 
 
+def test_a_check_that_decided_nothing_is_not_checked_not_a_pass(tmp_path):
+    """Rows no engine decided (UNKNOWN: here a temporal property given to bmc, which cannot
+    check one) with nothing expected: exit 4 and the summary counts them; a plan every run of
+    which timed out used to pass with exit 0 (an independent review's third round)."""
+    args = ("check", "--host", "v8", "--property", "eventually-delivered", "--engine", "bmc", "--bounds",
+            "objects=1,frames=3", "--quiet", "--certificates", str(tmp_path / "c"))
+    r = specmc(*args, "--format", "json")
+    rows = json.loads(r.stdout)["results"]
+    assert rows and {x["verdict"] for x in rows} == {"UNKNOWN"}, rows
+    assert r.returncode == exitcodes.NOT_CHECKED and json.loads(r.stdout)["undecided"] == len(rows)
+    assert f"{len(rows)} undecided (UNKNOWN, nothing expected)" in specmc(*args).stdout
+
+
 def test_a_property_that_needs_weakmaps_says_so_and_is_proved_without_a_search(tmp_path):
     """weak-collection-results at weakmaps=weaksets=0 reads nothing: PROVED (vacuous) at once with
     the invariant true (no search: it took 96 s to search for nothing), a certificate that
