@@ -70,6 +70,7 @@ from specmc.model.actions import (
     operand_name,
     property_name,
 )
+from specmc.model.layout import WEAKREF
 from specmc.proofs.verdict import VIOLATED
 
 # a raw state variable of `changed`, not a label: an object slot (root) or a Symbol (sym_root)
@@ -337,10 +338,29 @@ def _guarded(s: Statement) -> str:
     return f"try {{ {s.code} }} catch (e) {{ {_report(s.shown)} }}"
 
 
+# properties whose violation is a state no statement of the trace shows (a WeakRef's target freed
+# within the turn that promised to keep it): the witness then asks, after the trace's last
+# statement, what each WeakRef user code still holds answers (`witness: observed ...`)
+OBSERVED_BY_DEREF = frozenset({"deref-consistent", "kept-alive-until-clear"})
+
+
+def _held_weakrefs(trace: list[dict[str, Any]], slots: int) -> list[int]:
+    """The slots that hold, at the trace's end, a WeakRef user code made (the observers `made` and
+    `root`, folded over every step's changes)."""
+    last: dict[str, Any] = {}
+    for t in trace:
+        last.update(t.get("changed", {}))
+    return [i for i in range(slots) if last.get(f"made[{i}]") == 1 + WEAKREF and last.get(f"root[{i}]") == 1]
+
+
 def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symbols: int = 0) -> Witness:
     """`slots`: the objects user code may hold (bound `objects`); `symbols`: the Symbols it may
     make (bound `symbols`), variables symK beside objI."""
     bodies = activations(trace)
+    if prop in OBSERVED_BY_DEREF and len(bodies) == 1:  # the whole trace ran in the script's turn
+        for w in _held_weakrefs(trace, slots):
+            call = f"obj{w}.deref()"
+            bodies[0].append(Statement(f"observed({json.dumps(call)}, {call});", call + ";"))
     count = sum(len(b) for b in bodies)
     named = ", ".join([*(f"obj{i}" for i in range(slots)), *(f"sym{k}" for k in range(symbols))])
     lines = [
@@ -392,6 +412,12 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symb
            " return 'obj' + i;"]),
         "  if (typeof v === 'boolean') return String(v);",
         "  return v === undefined ? 'undefined' : typeof v;",
+        "}",
+        "",
+        "// what a WeakRef answers after the trace's last statement, in the same turn: the spec",
+        "// (sec-weakref-invariants) has it answer its target, kept alive until the turn ends",
+        "function observed(call, v) {",
+        '  out("witness: observed call=" + call + " value=" + describe(v));',
         "}",
         "",
         "function returned(call, v, model) {",

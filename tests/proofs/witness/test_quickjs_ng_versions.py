@@ -266,3 +266,19 @@ def test_each_profiles_witnesses_on_both_versions(witnesses: dict[tuple[str, str
     doc = _replay(witnesses[(host, "argument-checks")], engine, engines_dir, capsys)
     assert "obj0.register(obj0, obj0, undefined)" in witnesses[(host, "argument-checks")].read_text()
     assert doc["outcome"] == "never" and "witness: threw" not in doc["output"], doc["output"]
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize(("host", "engine"), [("quickjs-ng-0.12", OLD), ("quickjs-ng-0.13", NEW)])
+def test_the_deref_consistent_witness_shows_the_freed_target(tmp_path: Path, engines_dir: Path,
+                                                             capsys: pytest.CaptureFixture, host: str,
+                                                             engine: str) -> None:
+    """The profiles' deref-consistent counterexample ends in a state (the target freed by the drop
+    in the turn `new WeakRef` promised to keep it); the witness then asks the WeakRef, and both
+    versions answer undefined where the spec (and node) answer the object."""
+    path = tmp_path / f"{host}-deref.js"
+    assert main(["witness", "--host", host, "--property", "deref-consistent", "--quiet", "--out", str(path),
+                 "--certificates", str(tmp_path / "c")]) == 0
+    doc = _replay(path, engine, engines_dir, capsys)
+    assert "witness: observed call=obj1.deref() value=undefined" in doc["output"], doc

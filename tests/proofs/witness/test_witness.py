@@ -418,6 +418,28 @@ def test_weakmap_actions_are_written_as_javascript(tmp_path: Path) -> None:
     _runs_clean_on_node(source, tmp_path / "weakmap.js")
 
 
+def test_a_deref_consistent_witness_asks_the_weakref_after_the_drop(tmp_path: Path) -> None:
+    """deref-consistent's violation under quickjs-ng-0.13 is a state (the target freed by the drop,
+    in the turn new WeakRef promised to keep it): the witness ends with `obj1.deref()` observed,
+    which node (a tracing collector, as the spec) answers with the object. The QuickJS-NG
+    replays (undefined) are in test_quickjs_ng_versions.py."""
+    path = tmp_path / "dc.js"
+    assert main(["witness", "--host", "quickjs-ng-0.13", "--property", "deref-consistent", "--quiet",
+                 "--out", str(path), "--certificates", str(tmp_path / "c")]) == 0
+    body = path.read_text(encoding="utf-8")
+    script = body[body.index("function script()"):body.index("script();")]
+    assert script.index("obj0 = undefined;") < script.index('observed("obj1.deref()", obj1.deref());')
+    try:
+        done = subprocess.run(["node", str(path)], capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        return
+    assert "witness: observed call=obj1.deref() value=object" in done.stdout, done.stdout + done.stderr
+    other = tmp_path / "no.js"  # another property: no observation is added
+    assert main(["witness", "--host", "quickjs-ng-0.13", "--property", "unregister-result", "--quiet",
+                 "--out", str(other), "--certificates", str(tmp_path / "c")]) == 0
+    assert "observed(" not in other.read_text(encoding="utf-8").split("function script()")[1]
+
+
 def test_witness_quiet_leaves_stderr_empty_and_loud_says_what_it_wrote(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """--quiet silences progress and the summary, not the program; without it, both are said."""
