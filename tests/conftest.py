@@ -38,9 +38,9 @@ def _shipped_catalogue():
     the catalogue as it was."""
     from specmc.proofs import properties
 
-    saved = dict(properties.CATALOGUE), dict(properties._ORIGIN)
+    saved = dict(properties._CATALOGUE), dict(properties._ORIGIN)
     yield
-    for table, before in zip((properties.CATALOGUE, properties._ORIGIN), saved, strict=True):
+    for table, before in zip((properties._CATALOGUE, properties._ORIGIN), saved, strict=True):
         table.clear()
         table.update(before)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from specmc.model.compile import USER  # the frame code of user code, for properties files
@@ -53,7 +54,11 @@ class Property:
                 + ", from a spec text that defines those built-ins")
 
 
-CATALOGUE: dict[str, Property] = {}
+_CATALOGUE: dict[str, Property] = {}
+# what everyone reads: a view that cannot be assigned to, so that a properties file cannot replace a
+# shipped property past `register`'s check (`CATALOGUE["held-value-once"] = ...` turned a VIOLATED
+# row into PROVED, with a sealed certificate; third review, F8). Only `register` writes.
+CATALOGUE: MappingProxyType[str, Property] = MappingProxyType(_CATALOGUE)
 
 
 _LOADING: list[str] = []  # the properties file being run by load_properties_file, if any
@@ -66,11 +71,11 @@ def register(p: Property) -> Property:
     replace it, and a check of that id, its certificate and its expectation would then be about
     the file's definition (an always-true `unregister-result` came out PROVED under
     quickjs-ng-0.5, where the shipped one is VIOLATED; found by an independent review)."""
-    if _LOADING and p.id in CATALOGUE and _ORIGIN.get(p.id) != _LOADING[-1]:
+    if _LOADING and p.id in _CATALOGUE and _ORIGIN.get(p.id) != _LOADING[-1]:
         where = _ORIGIN.get(p.id)
         raise ValueError(f"property id '{p.id}' is already " + (
             f"registered by {where}" if where else "a catalogue property") + ": choose another id")
-    CATALOGUE[p.id] = p
+    _CATALOGUE[p.id] = p
     if _LOADING:
         _ORIGIN[p.id] = _LOADING[-1]
     return p

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from specmc.model.program import Program
-from specmc.proofs.properties import _LOADING, CATALOGUE, Property
+from specmc.proofs import properties
+from specmc.proofs.properties import _CATALOGUE, _LOADING, CATALOGUE, Property
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
 
@@ -59,9 +60,33 @@ def load_properties_file(path: str) -> None:
         raise _user_error("E078", path, e, path=path) from None
     finally:
         _LOADING.pop()
+    _untouched(before, path)
     for pid, prop in list(CATALOGUE.items()):
         if before.get(pid) is not prop:
-            CATALOGUE[pid] = _guarded(prop, path)
+            _CATALOGUE[pid] = _guarded(prop, path)
+
+
+def _untouched(before: dict[str, Property], path: str) -> None:
+    """E078 for a file that changed what was in the catalogue before it ran, past `register`:
+    CATALOGUE is a read-only view, but the module's private table (or the names themselves) can
+    still be reached, and a file that replaced `held-value-once` with a tautology had turned a
+    VIOLATED row into PROVED and sealed a certificate for it (third review, F8)."""
+    from specmc.spec.source import Loc
+
+    def refuse(reason: str) -> SpecError:
+        return SpecError([diag.make("E078", Loc(path, 1, 1), path=path, reason=reason)])
+
+    if properties.CATALOGUE is not CATALOGUE or properties._CATALOGUE is not _CATALOGUE:
+        raise refuse("it rebinds the property catalogue; add properties with register(Property(...))")
+    mine = str(Path(path).resolve())
+    for pid, prop in before.items():
+        if properties._ORIGIN.get(pid) == mine:
+            continue  # its own property from an earlier load of the file, registered again
+        if pid not in _CATALOGUE:
+            raise refuse(f"it removes property '{pid}' from the catalogue")
+        if _CATALOGUE[pid] is not prop:
+            raise refuse(f"it replaces property '{pid}' without register (a file adds properties "
+                         "with new ids; it never changes one it did not register)")
 
 
 _OLD_NAMES = ("spec", "model", "proofs")

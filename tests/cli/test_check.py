@@ -258,6 +258,45 @@ def test_a_properties_file_cannot_replace_a_catalogue_property(tmp_path):
     assert not (tmp_path / "certs").exists() or not any((tmp_path / "certs").iterdir())
 
 
+_TAUTOLOGY = "replace(P.CATALOGUE['held-value-once'], holds=lambda prog, S: S.d.true())\n"
+
+
+@pytest.mark.parametrize("body, say", [
+    # the third review's override.py: a tautology in place of the shipped held-value-once
+    ("P.CATALOGUE['held-value-once'] = " + _TAUTOLOGY, "does not support item assignment"),
+    ("P._CATALOGUE['held-value-once'] = " + _TAUTOLOGY, "it replaces property 'held-value-once'"),
+    ("del P._CATALOGUE['held-value-once']\n", "it removes property 'held-value-once'"),
+    ("P._CATALOGUE = {}\n", "it rebinds the property catalogue"),
+])
+def test_a_properties_file_cannot_change_the_catalogue_past_register(tmp_path, body, say):
+    """Assigning into CATALOGUE went past register's check: the CleanupFinalizationRegistry mutant
+    without "Remove _cell_" is VIOLATED by held-value-once, and with the override it read
+    "ok PROVED" and left a sealed certificate (third review, F8). Now E078, and nothing is checked."""
+    f = tmp_path / "override.py"
+    f.write_text("from dataclasses import replace\nfrom specmc.proofs import properties as P\n" + body)
+    r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--properties-file", str(f),
+               "--bounds", "objects=1", "--certificates", str(tmp_path / "certs"), cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    first = [s for s in r.stderr.splitlines() if "E078" in s][0]
+    assert first.startswith(f"{f}:") and say in first, first
+    assert not (tmp_path / "certs").exists() or not any((tmp_path / "certs").iterdir())
+
+
+def test_a_properties_file_may_be_loaded_twice(tmp_path):
+    """Engines in other processes, and the in-process run, load one file again: its own ids are
+    registered again, which is not a change to the catalogue."""
+    from specmc.proofs.properties import CATALOGUE
+    from specmc.proofs.properties.userfile import load_properties_file
+
+    f = tmp_path / "mine.py"
+    f.write_text("from specmc.proofs.properties import Property, register\n"
+                 "register(Property('mine-twice', 'x', 'x', lambda prog, S: S.d.true()))\n")
+    load_properties_file(str(f))
+    ids = set(CATALOGUE)
+    load_properties_file(str(f))
+    assert set(CATALOGUE) == ids
+
+
 def test_two_properties_files_cannot_register_one_id(tmp_path):
     for name in ("a.py", "b.py"):
         (tmp_path / name).write_text("from specmc.proofs.properties import Property, register\n"

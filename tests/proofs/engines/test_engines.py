@@ -9,7 +9,7 @@ from specmc.model.bounds import Bounds
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import read
 from specmc.proofs.engines import bmc, kind, pdr, portfolio
-from specmc.proofs.properties import CATALOGUE, Property, register
+from specmc.proofs.properties import _CATALOGUE, Property, register
 from specmc.proofs.run.job import Job, load
 
 TINY = Bounds(objects=1, frames=2)
@@ -28,7 +28,7 @@ def test_properties():
         register(p)
     yield
     for p in TEST_PROPS:
-        CATALOGUE.pop(p.id, None)
+        _CATALOGUE.pop(p.id, None)
 
 
 def _run(engine, job: Job):
@@ -92,7 +92,7 @@ def test_an_engine_crash_is_an_internal_error_not_a_verdict(tmp_path):
         job = Job(("embedded",), "ecma262", TINY, ("test-broken",), timeout=60, certificates=str(tmp_path))
         out = portfolio.run(job, job.properties, ("explicit",))
     finally:
-        CATALOGUE.pop("test-broken", None)
+        _CATALOGUE.pop("test-broken", None)
     o = out["test-broken"]
     assert o.verdict == "UNKNOWN"
     assert o.reason.startswith("internal error") and "bug in a property" in o.reason
