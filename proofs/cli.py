@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from specmc.model.bounds import Bounds
 from specmc.proofs import exitcodes
 from specmc.proofs.commands import arguments, certify, check, explore, review, spec, witness
+from specmc.proofs.output import guarded_stdout
 from specmc.proofs.report.formats import CHECK_FORMATS, REVIEW_FORMATS
 from specmc.proofs.run.plan import ENGINES
 from specmc.spec.diagnostics import SpecError
@@ -286,11 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     came: list[int] = []
     previous = _on_sigint(os.getpid(), came)
     try:
-        args = _parser().parse_args(argv)
-        if args.command != "replay":  # replay reads its own --timeout (a string; E093)
-            arguments.check_numbers(args)
-        arguments.check_outputs(args)
-        return _COMMANDS[args.command](args)
+        with guarded_stdout():  # a report stdout cannot take is E098, a reader that left ends it
+            args = _parser().parse_args(argv)
+            if args.command != "replay":  # replay reads its own --timeout (a string; E093)
+                arguments.check_numbers(args)
+            arguments.check_outputs(args)
+            return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
         return _interrupted()
     except SpecError as e:

@@ -72,6 +72,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E097": ("error", "bound weaksets={n} is not modelled on the reference-counting host '{host}' yet: "
                       "its free path does not remove a freed value's WeakSet elements (docs/model.md, "
                       "\"WeakSets\"); check it on a tracing host, or with weaksets=0"),
+    "E098": ("error", "cannot write the report to the standard output: {reason}"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
     "E092": ("error", "cannot read witness {path}: {reason}"),

@@ -121,12 +121,31 @@ def check_store(option: str, given: str) -> None:
         raise _unwritable(option, given, e.strerror or str(e)) from None
 
 
-def check_file(option: str, given: str) -> None:
-    """A file that will be replaced atomically: not a folder, and its folder writable."""
-    p = Path(given).absolute()
-    if p.is_dir():
-        raise _unwritable(option, given, f"{p} is a folder, not a file")
-    check_folder(option, given, p.parent)
+def check_file(option: str, given: str, target: Path | None = None) -> None:
+    """A place a report will be written (`target`, default `given`), as proofs/output.py
+    `destination` reads it: a new or regular file needs its folder writable (it is replaced
+    atomically), a FIFO or a descriptor must take writing, and anything else (a folder, a device)
+    is refused whatever --force says."""
+    import fcntl
+
+    from specmc.proofs.output import Refused, destination
+
+    try:
+        d = destination(target if target is not None else given)
+    except Refused as e:
+        raise _unwritable(option, given, str(e)) from None
+    if d.kind == "descriptor":
+        try:
+            flags = fcntl.fcntl(d.fd, fcntl.F_GETFL)
+        except OSError:
+            raise _unwritable(option, given, f"descriptor {d.fd} is not open") from None
+        if flags & os.O_ACCMODE == os.O_RDONLY:
+            raise _unwritable(option, given, f"descriptor {d.fd} is open for reading only")
+    elif d.kind == "fifo":
+        if not os.access(d.path, os.W_OK):
+            raise _unwritable(option, given, f"the FIFO {d.path} is not writable")
+    else:
+        check_folder(option, given, d.path.parent)
 
 
 def out_files(args: argparse.Namespace) -> tuple[Path, ...]:
@@ -202,12 +221,20 @@ def run_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
 def check_overwrite(args: argparse.Namespace) -> None:
     """An existing file is replaced only with --force: it may be one the user wrote (a properties
     file given as `witness --out`). specmc cannot tell its own report from the user's file by its
-    contents (a text report starts with the run's name), so it does not guess."""
-    if getattr(args, "force", False):
-        return
+    contents (a text report starts with the run's name), so it does not guess. A link to a file
+    replaces the file it names (the link stays), and the message says which; a FIFO or a
+    descriptor (/dev/stdout) is written in place, which replaces nothing; what cannot take a report
+    at all was refused by check_file, where --force is never offered."""
+    from specmc.proofs.output import destination
+
     for t in out_files(args):
-        if t.exists() or t.is_symlink():
-            raise _unwritable("--out", args.out, f"{t} exists (--force replaces it)")
+        check_file("--out", args.out, t)
+        d = destination(t)
+        if d.kind != "file" or getattr(args, "force", False):
+            continue
+        named = "" if d.path == t.absolute() else f", a link to {d.path}"
+        raise _unwritable("--out", args.out, f"{t} exists{named} (--force replaces "
+                                             f"{'it' if not named else 'that file'})")
 
 
 def check_outputs(args: argparse.Namespace) -> None:

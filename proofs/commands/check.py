@@ -17,7 +17,7 @@ def run_check(args: argparse.Namespace) -> int:
     """Exit 3 when an engine failed (an internal error, named on stderr), 2 when a model could
     not be built or a user's predicate failed, 1 when a verdict is not as expected, 4 when every
     verdict is as expected but some row no engine decided (UNKNOWN, nothing expected), else 0."""
-    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.output import write_out
     from specmc.proofs.report.check import render
     from specmc.proofs.run.check import INTERNAL, Overrides, check
     from specmc.proofs.run.plan import load_plan
@@ -50,10 +50,10 @@ def run_check(args: argparse.Namespace) -> int:
         from specmc.proofs.report.html import trace_files
 
         for name, doc in trace_files(report).items():
-            write_atomic(Path(args.out) / name, doc)
-        write_atomic(Path(args.out) / "index.html", out)  # last: the page never links to a missing trace
+            write_out(Path(args.out) / name, doc)
+        write_out(Path(args.out) / "index.html", out)  # last: the page never links to a missing trace
     elif args.out:
-        write_atomic(args.out, out)
+        write_out(args.out, out)
     else:
         sys.stdout.write(out)
     for r in internal:

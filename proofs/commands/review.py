@@ -16,7 +16,7 @@ from specmc.proofs.progress import Printer
 
 def run_review(args: argparse.Namespace) -> int:
     """The review in each format asked for; the exit code is the review's own (Review.exit_code)."""
-    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.output import write_out
     from specmc.proofs.report.formats import REVIEW_FORMATS
     from specmc.proofs.report.review import render
     from specmc.proofs.review.review import review
@@ -44,9 +44,9 @@ def run_review(args: argparse.Namespace) -> int:
         progress(f"{disk.hits} verdict(s) from the cache in {disk.folder} (--no-cache decides them anew)")
     if len(args.format) > 1:
         for fmt in args.format:
-            write_atomic(Path(args.out) / f"review.{REVIEW_FORMATS[fmt]}", render(result, fmt))
+            write_out(Path(args.out) / f"review.{REVIEW_FORMATS[fmt]}", render(result, fmt))
     elif args.out:
-        write_atomic(args.out, render(result, args.format[0]))
+        write_out(args.out, render(result, args.format[0]))
     else:
         sys.stdout.write(render(result, args.format[0]))
     for v in result.internal_errors():
@@ -62,7 +62,7 @@ def run_mutate(args: argparse.Namespace) -> int:
 
     from specmc.model.bounds import parse_bounds
     from specmc.model.hosts import load_host
-    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.output import write_out
     from specmc.proofs.properties.userfile import load_properties_file
     from specmc.proofs.review import mutate
     from specmc.spec.load import EMBEDDED
@@ -91,7 +91,7 @@ def run_mutate(args: argparse.Namespace) -> int:
     else:
         out = mutate.text_report(summary)
     if args.out:
-        write_atomic(args.out, out)
+        write_out(args.out, out)
     else:
         sys.stdout.write(out)
     if summary.count(mutate.ERROR):

@@ -17,7 +17,7 @@ from specmc.spec.diagnostics import SpecError
 
 def run_witness(args: argparse.Namespace) -> int:
     """The program on stdout or in --out; exit 1 when the property has no counterexample."""
-    from specmc.proofs.atomic import write_atomic
+    from specmc.proofs.output import write_out
     from specmc.proofs.run.check import Overrides
     from specmc.proofs.run.plan import load_plan
     from specmc.proofs.witness.witness import WitnessError, witness_for
@@ -43,7 +43,7 @@ def run_witness(args: argparse.Namespace) -> int:
         print(f"specmc: no counterexample for {args.property} under {args.host}: {why}", file=sys.stderr)
         return exitcodes.FINDING
     if args.out:
-        write_atomic(args.out, found.source)
+        write_out(args.out, found.source)
         if not args.quiet:
             print(f"wrote {args.out}: {found.statements} statements from a "
                   f"{row.outcome.depth}-transition trace", file=sys.stderr)

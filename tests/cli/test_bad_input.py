@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+import stat as st
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -753,3 +756,72 @@ def test_force_replaces_a_report(tmp_path):
     r = specmc(*args, "--force", cwd=tmp_path)
     assert r.returncode == exitcodes.OK, r.stderr
     assert json.loads(report.read_text())["results"][0]["verdict"] == "PROVED"
+
+
+# --- what --out names when it is not a regular file -----------------------------------------
+
+def _report_to(files: dict[str, Path], tmp_path: Path, out: Path | str) -> list[str]:
+    return ["check", "--plan", str(files["plan"]), "--format", "json", "--quiet", "--certificates",
+            str(tmp_path / "c"), "--out", str(out)]
+
+
+def test_a_fifo_gets_the_report_in_place_and_stays_a_fifo(tmp_path):
+    """`--out fifo --force` renamed a regular file over the FIFO, and without --force the message
+    suggested exactly that (third review, F6). A FIFO's reader now gets the report, with or
+    without --force, and the FIFO stays."""
+    files = _mine(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for force in ([], ["--force"]):
+        got: list[str] = []
+        reader = threading.Thread(target=lambda got=got: got.append(fifo.read_text()), daemon=True)
+        reader.start()
+        try:
+            r = specmc(*_report_to(files, tmp_path, fifo), *force, cwd=tmp_path)
+        finally:
+            if reader.is_alive() and st.S_ISFIFO(os.lstat(fifo).st_mode):  # nothing came: release it
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            reader.join(timeout=10)
+        assert r.returncode == exitcodes.OK, r.stderr
+        assert st.S_ISFIFO(os.lstat(fifo).st_mode)
+        assert json.loads(got[0])["results"][0]["verdict"] == "PROVED"
+
+
+def test_a_link_to_a_file_replaces_the_file_and_keeps_the_link(tmp_path):
+    files = _mine(tmp_path)
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    real.write_text("the previous report\n")
+    link.symlink_to(real)
+    first = _bad(specmc(*_report_to(files, tmp_path, link), cwd=tmp_path), "E077")
+    assert f"{link} exists, a link to {real} (--force replaces that file)" in first, first
+    assert real.read_text() == "the previous report\n"
+    r = specmc(*_report_to(files, tmp_path, link), "--force", cwd=tmp_path)
+    assert r.returncode == exitcodes.OK, r.stderr
+    assert link.is_symlink() and json.loads(real.read_text())["results"][0]["verdict"] == "PROVED"
+
+
+def test_what_cannot_take_a_report_is_refused_and_force_is_not_offered(tmp_path):
+    """A socket (or a device, or a folder) cannot hold a report: refused before any work, with or
+    without --force, and the message never tells the user to add --force."""
+    files = _mine(tmp_path)
+    sock = socket.socket(socket.AF_UNIX)
+    where = tmp_path / "s"
+    sock.bind(str(where))
+    try:
+        for out, what in ((where, "is a socket"), (tmp_path / "up", "is a folder")):
+            for force in ([], ["--force"]):
+                first = _bad(specmc(*_report_to(files, tmp_path, out), *force, cwd=tmp_path), "E077")
+                assert what in first and "--force does not change that" in first, first
+                assert "--force replaces" not in first
+        assert st.S_ISSOCK(os.lstat(where).st_mode)
+    finally:
+        sock.close()
+
+
+def test_out_dev_stdout_is_the_standard_output(tmp_path):
+    """/dev/stdout names the descriptor the shell opened: the report goes there (it was refused as
+    an existing file, and --force would have replaced the link)."""
+    files = _mine(tmp_path)
+    r = specmc(*_report_to(files, tmp_path, "/dev/stdout"), cwd=tmp_path)
+    assert r.returncode == exitcodes.OK, r.stderr
+    assert json.loads(r.stdout)["results"][0]["verdict"] == "PROVED"

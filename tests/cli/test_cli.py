@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import subprocess
 import sys
@@ -193,3 +195,60 @@ def test_the_wheel_installs_one_package(tmp_path):
                  "specmc/proofs/plans/default.toml", "specmc/proofs/witness/runners/bun-gc.js",
                  "specmc/proofs/run/job.py"):
         assert data in names, data
+
+
+class _Full:
+    """A standard output on a full disk: what `specmc ... > /dev/full` writes to."""
+
+    def __init__(self, fail_on: str) -> None:
+        self.fail_on = fail_on
+
+    def write(self, text: str) -> int:
+        if self.fail_on == "write":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.fail_on == "flush":  # the buffer took the text; the disk refuses it on flush
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("fail_on", ["write", "flush"])
+@pytest.mark.parametrize("args", [
+    ["--version"],
+    ["parse", str(CURRENT / "finreg-excerpt.html")],
+    ["check", "--host", "ecma262", "--property", "spec-asserts", "--bounds", "objects=1", "--quiet"],
+])
+def test_a_report_stdout_cannot_take_is_one_line_and_exit_2(monkeypatch, capsys, tmp_path, args, fail_on):
+    """`specmc check ... > /dev/full` was a traceback and exit 1, which reads as a finding; and
+    `specmc --version > /dev/full` exited 0 with the version lost (third review, F7)."""
+    from specmc.proofs.cli import main
+
+    monkeypatch.setenv("SPECMC_CERTIFICATES", str(tmp_path / "c"))
+    monkeypatch.setattr(sys, "stdout", _Full(fail_on))
+    try:
+        code = main(args)
+    except SystemExit as e:  # --version ends through argparse when the output went through
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == exitcodes.INPUT_ERROR, err
+    assert err == "error E098: cannot write the report to the standard output: No space left on device\n"
+
+
+@pytest.mark.parametrize("args, code", [
+    (["parse", str(CURRENT / "finreg-excerpt.html")], exitcodes.OK),
+    (["--version"], exitcodes.OK),
+    (["check", "--host", "quickjs-ng-0.5", "--property", "cleanup-not-on-free-stack", "--bounds", "objects=1",
+      "--quiet", "--certificates", "{tmp}"], exitcodes.FINDING),  # VIOLATED, and still said by the exit code
+])
+def test_a_reader_that_left_ends_the_output_quietly(tmp_path, args, code):
+    """`specmc ... | head -1`: the reader left; no traceback, and the command's own exit code."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        r = subprocess.run([sys.executable, "-m", "specmc.proofs", *[a.format(tmp=tmp_path) for a in args]],
+                           stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=300)
+    finally:
+        os.close(write)
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr
+    assert r.returncode == code, r.stderr

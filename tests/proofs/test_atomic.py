@@ -34,3 +34,18 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_atomic(target, Boom("new"))
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+
+
+def test_never_renames_over_what_is_not_a_regular_file(tmp_path):
+    """A rename puts a regular file where a FIFO, a device or a link was: `--out /dev/full --force`
+    replaced the device, as root (third review, F6). Every writer refuses, and leaves it as it was."""
+    fifo, link = tmp_path / "fifo", tmp_path / "link"
+    os.mkfifo(fifo)
+    (tmp_path / "real").write_text("mine")
+    link.symlink_to(tmp_path / "real")
+    for path in (fifo, link):
+        with pytest.raises(FileExistsError, match="not a regular file"):
+            write_atomic(path, "report")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
+    assert (tmp_path / "real").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link", "real"]  # no temporary left
