@@ -2,7 +2,8 @@
 
 The model's user code holds object slots obj0, obj1, ... (`root`); every mutator action of a
 trace is one statement over those slots, performed in the activation of user code it happened
-in: the script itself, or the n-th call of the cleanup callback. The generator reads each
+in: the script itself, or the n-th call of the cleanup callback (whose start gives user code
+the held value back, `entries[n]`, as the model's call of user code does). The generator reads each
 action as the value the trace carries (`action`, model/actions.py), never the step's text. The
 program adds only instrumentation, printed one line at a time (the protocol `specmc replay`
 parses; docs/witness.md):
@@ -98,6 +99,8 @@ class Statement:
 
     code: str
     shown: str = ""
+    # run when the callback starts, before its call is reported: user code holds its argument
+    on_entry: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
         depth = _user_depth(step)
         if step.get("actor") != "mutator":
             while depth > len(open_acts):  # the engine called the callback: a new activation
-                bodies.append([])
+                bodies.append(_entered(step.get("changed", {}), kinds))
                 open_acts.append(len(bodies) - 1)
             prev_depth = depth
             value = step.get("changes", {}).get("ret")
@@ -305,6 +308,23 @@ def activations(trace: list[dict[str, Any]]) -> list[list[Statement]]:
     return bodies
 
 
+def _entered(changed: dict[str, Any], kinds: dict[str, str]) -> list[Statement]:
+    """What user code holds from the moment a callback starts: the model's call of user code
+    (model/statements.py `_push_call`) makes it hold the held value, and a function object's
+    activation the function it runs, so a variable the script had dropped names its object again
+    (`obj0.unregister(obj2)` in the callback read undefined on node after the script dropped obj2:
+    third review, F9). The function object's own variable is put back by its wrapper (`_function`)
+    before the callback runs; a slot holding a function may be either, so it takes the held value
+    only when its wrapper did not already fill it."""
+    out = []
+    for slot in _assigned(changed):
+        if kinds.get(slot) == "Function":
+            out.append(Statement(f"if ({slot} === undefined) {slot} = held;", on_entry=True))
+        else:
+            out.append(Statement(f"{slot} = held;", on_entry=True))
+    return out
+
+
 def _function(slot: str) -> str:
     """A function object the model's user code made (model/actions.py NewFunction): the harness's
     instrumented callback behind a closure of its own, so that each is a distinct object an engine
@@ -361,7 +381,7 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symb
         for w in _held_weakrefs(trace, slots):
             call = f"obj{w}.deref()"
             bodies[0].append(Statement(f"observed({json.dumps(call)}, {call});", call + ";"))
-    count = sum(len(b) for b in bodies)
+    count = sum(1 for b in bodies for s in b if not s.on_entry)  # not what the harness adds on entry
     named = ", ".join([*(f"obj{i}" for i in range(slots)), *(f"sym{k}" for k in range(symbols))])
     lines = [
         f"// specmc witness: {prop} under {host}, from a "
@@ -372,7 +392,7 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symb
         "  : function (s) { console.log(s); };",
         f"var {named};",
         'var phase = "script", calls = 0, depth = 0, maxDepth = 0, timing = null, lastCall = 0, turn = 0;',
-        "var bodies = [];",
+        "var bodies = [], entries = [];",
         "",
         "function what(e) {",
         "  return (e !== null && typeof e === 'object' && 'name' in e) ? e.name + ': ' + e.message",
@@ -388,6 +408,7 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symb
         "  if (depth > maxDepth) maxDepth = depth;",
         '  var during = phase, sync = /^(drop|set|delete) /.test(during);',
         '  if (timing === null || sync) timing = sync ? "synchronous" : (timing || "asynchronous");',
+        "  if (entries[n]) entries[n](held);  // what user code holds from here on",
         '  out("witness: cleanup #" + n + " held=" + describe(held) + " during=" + during'
         ' + " depth=" + depth);',
         "  var saved = phase;",
@@ -427,8 +448,11 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symb
         "",
     ]
     for n, body in enumerate(bodies[1:], start=1):
+        entry = [s.code for s in body if s.on_entry]
+        if entry:
+            lines.append(f"entries[{n}] = function (held) {{ {' '.join(entry)} }};")
         lines.append(f"bodies[{n}] = function (held) {{  // cleanup callback call #{n}")
-        lines += [f"  {_guarded(s)}" for s in body]
+        lines += [f"  {_guarded(s)}" for s in body if not s.on_entry]
         lines.append("};")
     # the script's statements run inside a function: V8 may keep an object created by top-level
     # code alive in the script's own scope, which the model's user code does not have

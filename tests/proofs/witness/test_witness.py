@@ -492,7 +492,9 @@ def test_a_function_object_callback_is_written_as_javascript(tmp_path: Path) -> 
     assert code == ["obj0 = function fobj0(held) { obj0 = fobj0; return callback(held); };", "obj1 = {};",
                     "obj2 = new FinalizationRegistry(obj0);", "obj3 = {};",
                     "obj2.register(obj3, undefined, undefined);", "return;"]
-    assert [s.code for s in called] == ["obj1 = obj0.p0;"]
+    # the function's own variable, dropped by the script, is put back by its wrapper; it takes the
+    # held value only where the wrapper did not (a function object passed as the held value)
+    assert [s.code for s in called] == ["if (obj0 === undefined) obj0 = held;", "obj1 = obj0.p0;"]
     source = generate(trace, "ecma262", "p", 4).source
     assert "obj0.p0 = obj1;" in source and "obj0 = undefined;" in source
     path = tmp_path / "function.js"
@@ -504,3 +506,61 @@ def test_a_function_object_callback_is_written_as_javascript(tmp_path: Path) -> 
     assert done.returncode == 0 and "witness: threw" not in done.stdout, done.stdout + done.stderr
     _answers_agree(done.stdout)
     assert "witness: cleanup #1 held=undefined" in done.stdout, done.stdout
+
+
+@needs_node
+def test_a_callback_uses_its_held_value_after_the_script_dropped_it(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture) -> None:
+    """The model's call of user code makes it hold the held value (model/statements.py
+    `_push_call`): after `drop obj2`, the callback's `obj0.unregister(obj2)` unregisters with the
+    object. The witness never put it back, so node read undefined and threw "Invalid
+    unregisterToken" where the trace has `false` (third review, F9). Now the call's entry writes
+    `obj2 = held;` before the callback is reported (held=obj2), and node answers as the model."""
+    program = build(load_spec(), load_host("ecma262"), parse_bounds("objects=3"))
+    labels = ["new FinalizationRegistry(callback)", "(built-in returned)", "allocate {}", "allocate {}",
+              "obj0.register(obj1, obj2, undefined)", "(built-in returned)", "drop obj1", "drop obj2",
+              "return", "event loop: ClearKeptObjects", "collector: S = {obj1} is not live",
+              "Execution 1.b.ii [do]", "event loop: ClearKeptObjects", "event loop: run the next job",
+              "CleanupFinalizationRegistry 3 [enter]", "obj0.unregister(obj2)", "(built-in returned)"]
+    trace = [t.to_json() for t in build_trace(program, _path(program, labels))]
+    script, called = activations(trace)
+    assert "obj2 = undefined;" in " ".join(_code(script))
+    assert _code(called) == ["obj2 = held;",
+                             'returned("obj0.unregister(obj2)", obj0.unregister(obj2), "false");']
+    assert called[0].on_entry and not called[1].on_entry
+    witness = generate(trace, "ecma262", "p", 3)
+    assert "entries[1] = function (held) { obj2 = held; };" in witness.source
+    assert witness.statements == len(script) + 1  # what user code did, not what the harness adds
+    path = tmp_path / "held.js"
+    path.write_text(witness.source, encoding="utf-8")
+    assert main(["replay", str(path), "--on", "node", "--format", "json"]) == 0
+    output = json.loads(capsys.readouterr().out)["output"]
+    assert "witness: cleanup #1 held=obj2 during=turn 1 depth=1" in output, output
+    assert "witness: threw" not in output, output
+    _answers_agree(output)
+    assert "returned call=obj0.unregister(obj2) value=false model=false" in output
+
+
+@needs_node
+def test_a_function_held_value_is_told_from_the_function_running(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    """Both a function object callback (obj0) and a function object held value (obj1) are held again
+    when the callback starts: obj0's wrapper puts obj0 back, and obj1 takes the held value; an
+    `obj1 = held` for obj0 would have made the registry's callback the held function."""
+    program = build(load_spec(), load_host("ecma262"), parse_bounds("objects=4,slots=1"))
+    labels = ["function () {}", "function () {}", "new FinalizationRegistry(obj0)", "(built-in returned)",
+              "allocate {}", "obj2.register(obj3, obj1, undefined)", "(built-in returned)", "drop obj0",
+              "drop obj1", "drop obj3", "return", "event loop: ClearKeptObjects",
+              "collector: S = {obj3} is not live", "Execution 1.b.ii [do]", "event loop: ClearKeptObjects",
+              "event loop: run the next job", "CleanupFinalizationRegistry 3 [enter]",
+              "obj2.unregister(obj1)", "(built-in returned)"]
+    trace = [t.to_json() for t in build_trace(program, _path(program, labels))]
+    _script, called = activations(trace)
+    assert _code(called)[:2] == ["if (obj0 === undefined) obj0 = held;",
+                                 "if (obj1 === undefined) obj1 = held;"]
+    path = tmp_path / "held-function.js"
+    path.write_text(generate(trace, "ecma262", "p", 4).source, encoding="utf-8")
+    assert main(["replay", str(path), "--on", "node", "--format", "json"]) == 0
+    output = json.loads(capsys.readouterr().out)["output"]
+    assert "witness: cleanup #1 held=obj1 " in output and "witness: threw" not in output, output
+    assert "returned call=obj2.unregister(obj1) value=false model=false" in output, output
