@@ -232,7 +232,7 @@ def check_overwrite(args: argparse.Namespace) -> None:
         d = destination(t)
         if d.kind != "file" or getattr(args, "force", False):
             continue
-        named = "" if d.path == t.absolute() else f", a link to {d.path}"
+        named = f", a link to {d.path}" if t.is_symlink() else ""
         raise _unwritable("--out", args.out, f"{t} exists{named} (--force replaces "
                                              f"{'it' if not named else 'that file'})")
 
