@@ -136,7 +136,8 @@ def _prove_trivial(name: str, loaded: Any, trivial: set[str], put: Callable[[Any
         path = certificate.write(certificate_dir(loaded.job), subject, loaded.program, z3.BoolVal(True),
                                  f"{name} {method}", holds=p.holds, origin=loaded)
         certificate.recheck(path, subject, loaded.program, p.holds)
-        put(Outcome(p.id, PROVED, name, method=method, certificate=path, bounds_hit=())
+        # no search: whether runs hit a bound is not measured (the proof does not depend on it)
+        put(Outcome(p.id, PROVED, name, method=method, certificate=path, bounds_hit=None)
             .timed(time.perf_counter() - started))
     return replace(loaded, properties=tuple(p for p in loaded.properties if p.id not in trivial))
 
