@@ -53,7 +53,8 @@ class Outcome:
     reason: str = ""
     trace: tuple[dict[str, Any], ...] = field(default=())
     # whether some reachable state meets the property's cover: True (reached), False (a PROVED
-    # about nothing: vacuous), None (not determined by this engine)
+    # about nothing: vacuous), None (not determined by this engine). For BOUNDED, whether a state
+    # within `depth` steps meets it: one that does not has checked nothing (review counts it so)
     cover_reached: bool | None = None
     # bounds that ended some run, with in how many states of the searched model (the explicit
     # engine searches a slice per group of properties, model/slice.py: counts are of its states);

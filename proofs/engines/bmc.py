@@ -19,6 +19,7 @@ from specmc.model.program import Command, Program
 from specmc.model.symbolic import Relation, relation
 from specmc.model.trace import build_trace
 from specmc.proofs.engines import lasso
+from specmc.proofs.engines.solver import SolverUnknown
 from specmc.proofs.engines.unrolling import Unrolling
 from specmc.proofs.properties import Property
 from specmc.proofs.run.job import Loaded, each_property
@@ -30,11 +31,15 @@ class BmcResult:
     violated: bool
     depth: int  # length of the counterexample, or the depth reached without one
     path: list[tuple[Command | None, tuple[int, ...]]]
+    # no violation: whether some state within `depth` steps meets the property's cover (None: the
+    # property has none, or the solver could not tell in time)
+    cover_reached: bool | None = None
 
 
 def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], max_depth: int,
-        deadline: float | None = None) -> BmcResult:
-    """Shortest counterexample first; raises SolverUnknown when the deadline passes."""
+        deadline: float | None = None, cover: Callable[[Program, Any], Any] | None = None) -> BmcResult:
+    """Shortest counterexample first; raises SolverUnknown when the deadline passes. With no
+    violation and a `cover`, whether the depth reached the property's situation at all."""
     unrolling = Unrolling(program, rel, holds)
     for k in range(max_depth + 1):
         path = unrolling.violation(deadline)
@@ -42,7 +47,29 @@ def bmc(program: Program, rel: Relation, holds: Callable[[Program, Any], Any], m
             return BmcResult(True, k, path)
         if k < max_depth:
             unrolling.extend()
-    return BmcResult(False, max_depth, [])
+    return BmcResult(False, max_depth, [], _reaches(unrolling, cover, deadline))
+
+
+def cover_within(program: Program, rel: Relation, cover: Callable[[Program, Any], Any] | None, depth: int,
+                 deadline: float | None) -> bool | None:
+    """Whether some state within `depth` steps of the initial one meets `cover` (None: no cover,
+    or no answer in time): k-induction's BOUNDED says it as bmc's does."""
+    if cover is None:
+        return None
+    unrolling = Unrolling(program, rel, cover)
+    for _ in range(depth):
+        unrolling.extend()
+    return _reaches(unrolling, cover, deadline)
+
+
+def _reaches(unrolling: Unrolling, cover: Callable[[Program, Any], Any] | None,
+             deadline: float | None) -> bool | None:
+    if cover is None:
+        return None
+    try:
+        return unrolling.reaches(cover, deadline)
+    except SolverUnknown:  # the search itself finished: its BOUNDED stands, the cover is not known
+        return None
 
 
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
@@ -52,7 +79,8 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     rel = relation(program)
 
     def decide(p: Property, deadline: float) -> Outcome:
-        return outcome(program, p.id, "bmc", bmc(program, rel, p.holds, job.job.depth, deadline=deadline))
+        return outcome(program, p.id, "bmc", bmc(program, rel, p.holds, job.job.depth, deadline=deadline,
+                                                 cover=p.cover))
 
     each_property(job, "bmc", decide, report)
 
@@ -61,4 +89,5 @@ def outcome(program: Program, prop: str, engine: str, r: BmcResult) -> Outcome:
     if r.violated:
         trace = tuple(t.to_json() for t in build_trace(program, r.path))
         return Outcome(prop, VIOLATED, engine, r.depth, trace=trace)
-    return Outcome(prop, BOUNDED, engine, r.depth, reason=f"no violation in {r.depth} steps")
+    return Outcome(prop, BOUNDED, engine, r.depth, reason=f"no violation in {r.depth} steps",
+                   cover_reached=r.cover_reached)

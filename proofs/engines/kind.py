@@ -22,7 +22,7 @@ from specmc.model.program import Program
 from specmc.model.symbolic import Relation, relation, state_vars
 from specmc.proofs.certify import certificate
 from specmc.proofs.engines import lasso
-from specmc.proofs.engines.bmc import outcome
+from specmc.proofs.engines.bmc import cover_within, outcome
 from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.engines.unrolling import Unrolling, link, prop_term
 from specmc.proofs.properties import Property
@@ -93,6 +93,7 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
             path = certificate.write(certificate_dir(job.job), job.subject(p), program, None, method,
                                      holds=p.holds, origin=job, k=k)
             return Outcome(p.id, PROVED, "kind", k, method=method, certificate=path)
-        return Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps")
+        return Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps",
+                       cover_reached=cover_within(program, rel, p.cover, k, deadline))
 
     each_property(job, "kind", decide, report)

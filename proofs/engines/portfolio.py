@@ -22,7 +22,7 @@ from typing import Any
 from specmc.proofs.exitcodes import INTERRUPTED
 from specmc.proofs.progress import Status
 from specmc.proofs.run.job import Job
-from specmc.proofs.verdict import DEFINITE, PROVED, UNKNOWN, Outcome, better
+from specmc.proofs.verdict import BOUNDED, DEFINITE, PROVED, UNKNOWN, Outcome, better
 from specmc.spec.diagnostics import SpecError
 
 PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
@@ -80,7 +80,7 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
     trivial: set[str] = set()
 
     def put(msg: Any) -> None:
-        if isinstance(msg, Outcome) and msg.verdict == PROVED and msg.cover_reached is None:
+        if isinstance(msg, Outcome) and msg.verdict in (PROVED, BOUNDED) and msg.cover_reached is None:
             msg = replace(msg, cover_reached=statics.get(msg.property))
         if isinstance(msg, Outcome) and msg.verdict == PROVED and msg.property in trivial:
             msg = replace(msg, trivial=True)

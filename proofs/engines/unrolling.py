@@ -60,6 +60,15 @@ class Unrolling:
         states = [tuple(m.eval(v, model_completion=True).as_long() for v in f) for f in self.frames]
         return replay(self.program, states, self.holds)
 
+    def reaches(self, pred: Callable[[Program, Any], Any], deadline: float | None) -> bool:
+        """Whether some state of the frames unrolled so far meets `pred` (a property's cover):
+        a BOUNDED search that never got as far as the situation its property is about has
+        checked nothing (review counts it so). Raises SolverUnknown when the deadline passes."""
+        met = z3.FreshBool("cover")
+        self.solver.add(z3.Implies(met, z3.Or(*[prop_term(self.program, pred, f) for f in self.frames])))
+        self.solver.set("timeout", remaining(deadline))
+        return is_sat(self.solver, met)
+
     def extend(self) -> None:
         nxt = state_vars(self.program, f"@{len(self.frames)}")
         self.solver.add(link(self.rel, self.frames[-1], nxt))

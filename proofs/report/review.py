@@ -19,7 +19,7 @@ from specmc.proofs.report.sarif import code_flows, document, location
 from specmc.proofs.review.changes import AlgorithmChange, StepRef
 from specmc.proofs.review.hand import HAND_CHANGED, HandChange
 from specmc.proofs.review.review import Review, UncheckedReason, VerdictPair
-from specmc.proofs.verdict import UNKNOWN, Outcome
+from specmc.proofs.verdict import BOUNDED, UNKNOWN, Outcome
 
 REFERENCE_HOST = "ecma262"  # a new violation under the spec's own host is a hazard in the text
 MARKDOWN_LIMIT = 60_000  # a GitHub pull-request comment holds 65,536 characters; leave room
@@ -66,9 +66,18 @@ def _reasons(r: Review) -> dict[str, int]:
 def _cell(o: Outcome, numbers: dict[str, int]) -> str:
     """A verdict as people read it (`PROVED (vacuous)`), with the number of its reason when it is
     UNKNOWN."""
+    if o.verdict == BOUNDED:  # checked within its depth only, and only if that met the cover
+        reach = {True: "", False: ", cover not reached", None: ", cover not checked"}[o.cover_reached]
+        return f"BOUNDED (depth {o.depth}{reach})"
     if o.verdict != UNKNOWN:
         return o.label
     return f"UNKNOWN [{numbers[o.reason or 'no reason given']}]"
+
+
+def _unchecked(r: Review) -> set[int]:
+    """The verdict pairs (by index) the review counts as not checked."""
+    ids = {id(v) for v in r.not_checked}
+    return {i for i, v in enumerate(r.verdicts) if id(v) in ids}
 
 
 def _combinations(combos: Iterable[tuple[str, str, str]]) -> str:
@@ -145,8 +154,9 @@ def text(r: Review) -> str:
     if r.verdicts:
         lines.append("\nverdicts (base -> head)")
         width = max(len(v.run) for v in r.verdicts)
-        for v in r.verdicts:
-            mark = "WORSE" if v.worse else "NOT CHECKED" if v.not_checked else ""
+        unchecked = _unchecked(r)
+        for i, v in enumerate(r.verdicts):
+            mark = "WORSE" if v.worse else "NOT CHECKED" if i in unchecked else ""
             same = "  (same model)" if v.carried else ""
             lines.append(f"  {mark:11} {v.run:{width}}  {v.host:16} {v.property:28} "
                          f"{_cell(v.base, numbers):8} -> {_cell(v.head, numbers)}{same}")
@@ -243,8 +253,9 @@ def markdown(r: Review) -> str:
     page.add(["", "#### Verdicts", ""])
     if r.verdicts:
         page.add(["| run | host | property | base | head | |", "| --- | --- | --- | --- | --- | --- |"])
+        unchecked = {id(v) for v in r.not_checked}
         for v in changes or r.verdicts:
-            flag = "⚠️ worse" if v.worse else "not checked" if v.not_checked else (
+            flag = "⚠️ worse" if v.worse else "not checked" if id(v) in unchecked else (
                 "same model" if v.carried else "")
             page.add([f"| {_md(v.run)} | {v.host} | `{v.property}` | {_cell(v.base, numbers)} | "
                       f"{_cell(v.head, numbers)} | {flag} |"])

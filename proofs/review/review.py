@@ -15,6 +15,8 @@ first (`rerun_order`).
 A review that could not check something says so instead of passing: a verdict pair whose model
 cannot be built on either side, or that is UNKNOWN on both sides, is "not checked", and its
 reasons are located on the side's own paths (`HEAD:spec.html:12425:14`, never the private copy).
+So is every pair of a changed model when not one of them was decided by a search (`decided`:
+NOT APPLICABLE, vacuous and a BOUNDED short of the property's cover compare nothing).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from specmc.proofs.review.sides import Side, built, open_side
 from specmc.proofs.run.cache import VerdictCache
 from specmc.proofs.run.check import Overrides, decide
 from specmc.proofs.run.plan import Plan
-from specmc.proofs.verdict import UNKNOWN, VIOLATED, Outcome
+from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED, Outcome
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.ir import Step
 
@@ -89,6 +91,13 @@ class VerdictPair:
         return self.head.verdict == VIOLATED and self.base.verdict != VIOLATED
 
     @property
+    def searched(self) -> bool:
+        """Some side's verdict was decided by a search that met the property's situation
+        (`decided`): a pair NOT APPLICABLE, vacuous, UNKNOWN or BOUNDED short of the cover on both
+        sides compared nothing, however equal its two verdicts look."""
+        return decided(self.base) or decided(self.head)
+
+    @property
     def not_checked(self) -> bool:
         """The review says nothing about this combination: a side's model could not be built (so
         there is nothing to compare against), or neither side got a verdict."""
@@ -109,7 +118,9 @@ class VerdictPair:
                 "not_checked": self.not_checked, "carried_over": self.carried,
                 "base_reason": self.base.reason or None, "head_reason": self.head.reason or None,
                 "trace": list(self.head.trace) if self.new_violation else [],
-                "touched_steps": list(self.touched), "checked_first": self.first}
+                "touched_steps": list(self.touched), "checked_first": self.first,
+                "searched": self.searched, "base_depth": self.base.depth, "head_depth": self.head.depth,
+                "base_cover_reached": self.base.cover_reached, "head_cover_reached": self.head.cover_reached}
 
 
 @dataclass(frozen=True)
@@ -153,9 +164,21 @@ class Review:
         return exitcodes.OK if self.checked else exitcodes.NOT_CHECKED
 
     @property
+    def nothing_searched(self) -> bool:
+        """Some model changed, and no combination checked on a changed model was decided by a
+        search (`VerdictPair.searched`): every verdict there is NOT APPLICABLE, vacuous, UNKNOWN
+        or BOUNDED at a depth that never met the property's situation. Such a review compared
+        nothing, so it cannot pass (an independent review passed one whose every verdict was NOT
+        APPLICABLE, and one whose bmc depth could not reach a registration)."""
+        changed = [v for v in self.verdicts if not v.carried]
+        return bool(changed) and not any(v.searched for v in changed)
+
+    @property
     def not_checked(self) -> tuple[VerdictPair, ...]:
-        """The combinations this review could not check; while any is left, it does not pass."""
-        return tuple(v for v in self.verdicts if v.not_checked)
+        """The combinations this review could not check; while any is left, it does not pass.
+        When nothing was searched on a changed model, every combination checked on one."""
+        return tuple(v for v in self.verdicts
+                     if v.not_checked or (self.nothing_searched and not v.carried))
 
     @property
     def checked(self) -> bool:
@@ -169,6 +192,9 @@ class Review:
         for v in self.verdicts:
             for side, reason in v.unchecked_sides():
                 groups.setdefault((side, reason), []).append(v)
+        idle = [v for v in self.verdicts if not v.carried and not v.not_checked]
+        if self.nothing_searched and idle:
+            groups[("head", NOTHING_SEARCHED)] = idle
         return tuple(UncheckedReason(side, reason, tuple((v.run, v.host, v.property) for v in vs))
                      for (side, reason), vs in groups.items())
 
@@ -179,7 +205,7 @@ class Review:
                 "models": [m.__dict__ | {"changed": list(m.changed)} for m in self.models],
                 "new_unknown_steps": [u.to_json() for u in self.new_unknown],
                 "verdicts": [v.to_json() for v in self.verdicts],
-                "failing": self.failing, "checked": self.checked,
+                "failing": self.failing, "checked": self.checked, "nothing_searched": self.nothing_searched,
                 "not_checked": [u.to_json() for u in self.unchecked_reasons()],
                 "hand_modelled_changed": [h.to_json() for h in self.hand_changed], "strict": self.strict}
 
@@ -193,6 +219,24 @@ class UncheckedReason:
     def to_json(self) -> dict[str, Any]:
         return {"side": self.side, "reason": self.reason,
                 "combinations": [{"run": r, "host": h, "property": p} for r, h, p in self.combinations]}
+
+
+NOTHING_SEARCHED = ("the model changed, but no verdict on it was decided by a search: each is NOT "
+                    "APPLICABLE (nothing searched), PROVED (vacuous), UNKNOWN, or BOUNDED at a depth "
+                    "where no state meets the property's cover; give bounds, a depth or an engine "
+                    "that reach it")
+
+
+def decided(o: Outcome) -> bool:
+    """The verdict came from a search that met the situation its property is about: VIOLATED; a
+    PROVED the host promised that is not vacuous (a symbolic engine that could not tell the
+    cover is given the benefit, as `check` does); a BOUNDED whose depth reached the cover (then
+    it is checked within that depth, and the report says the depth)."""
+    if o.verdict == VIOLATED:
+        return True
+    if o.verdict == PROVED:
+        return o.applicable and not o.vacuous
+    return o.verdict == BOUNDED and o.cover_reached is True
 
 
 def unbuildable(o: Outcome) -> bool:

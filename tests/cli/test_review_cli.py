@@ -224,6 +224,27 @@ def test_an_excerpt_against_itself_passes(tmp_path: Path, capsys: pytest.Capture
     assert "| review | ecma262 | `cleanup-only-from-job` | PROVED | PROVED | same model |" in md
 
 
+def test_a_changed_model_with_nothing_searched_is_not_checked(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    """The hook change, reviewed only for a property the reference host does not promise, and then
+    by bmc at a depth that never starts a cleanup: both sides compared nothing, and the review used
+    to pass (exit 0) for it."""
+    head = hook_calls_cleanup_directly(tmp_path)
+    common = ["review", str(SHARED / "current"), str(head), "--host", "ecma262", "--no-cache",
+              "--certificates", str(tmp_path / "c"), "--format", "json"]
+    rc = main([*common, "--property", "eventually-delivered", "--bounds", "objects=1,frames=6"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == exitcodes.NOT_CHECKED and doc["checked"] is False and doc["nothing_searched"] is True
+    assert {(v["base_label"], v["head_label"]) for v in doc["verdicts"]} == {("NOT APPLICABLE",) * 2}
+    assert [u["side"] for u in doc["not_checked"]] == ["head"]
+    assert "no verdict on it was decided by a search" in doc["not_checked"][0]["reason"]
+    (tmp_path / "bmc.toml").write_text(ONE_HOST.replace('engine = "explicit"', 'engine = "bmc"\ndepth = 2'))
+    rc = main([*common[:-2], "--plan", str(tmp_path / "bmc.toml"), "--format", "text"])
+    out = capsys.readouterr().out
+    assert rc == exitcodes.NOT_CHECKED
+    assert "BOUNDED (depth 2, cover not reached) -> BOUNDED (depth 2, cover not reached)" in out
+
+
 @pytest.mark.parametrize("args,code", [
     (["HEAD~1:spec.html", "HEAD:spec.html"], "E081"),
     (["nope:spec.html", "HEAD:spec.html", "--repo", "."], "E080"),

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from specmc.model.hosts import load_host
+from specmc.proofs import exitcodes
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.report.review import render
-from specmc.proofs.review.review import Review, _build_error, review
+from specmc.proofs.review.review import NOTHING_SEARCHED, Review, VerdictPair, _build_error, review
 from specmc.proofs.review.sides import Side, open_side
 from specmc.proofs.run.plan import load_plan
+from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, Outcome
 from specmc.spec import ir
 
 from tests.conftest import SHARED
@@ -282,3 +284,53 @@ def test_a_new_unknown_step_in_a_model_algorithm_fails_the_review(plan, cache: d
     assert r.failing
     # the head's model cannot be built, and says where
     assert all(v.head.verdict == "UNKNOWN" and "finreg-excerpt.html" in v.head.reason for v in r.verdicts)
+
+
+def _pair(base: Outcome, head: Outcome, carried: bool = False) -> VerdictPair:
+    return VerdictPair("r", "ecma262", base.property, base, head, carried)
+
+
+def _review(*pairs: VerdictPair) -> Review:
+    return Review("a", "b", "plan", (), (), (), pairs)
+
+
+NA = Outcome("eventually-delivered", PROVED, "explicit", method="delivery: optional", applicable=False)
+PROVEN = Outcome("held-value-once", PROVED, "explicit", cover_reached=True)
+VACUOUS = Outcome("held-value-once", PROVED, "explicit", cover_reached=False)
+SHORT = Outcome("held-value-once", BOUNDED, "bmc", 3, cover_reached=False)
+DEEP = Outcome("held-value-once", BOUNDED, "bmc", 30, cover_reached=True)
+TIMED_OUT = Outcome("held-value-once", UNKNOWN, "kind", reason="time limit (1 s) reached")
+
+
+@pytest.mark.parametrize("pairs,code", [
+    # an independent review passed both of these: nothing was searched on the changed model
+    ((_pair(NA, NA),), exitcodes.NOT_CHECKED),
+    ((_pair(SHORT, SHORT),), exitcodes.NOT_CHECKED),
+    ((_pair(VACUOUS, VACUOUS), _pair(NA, NA)), exitcodes.NOT_CHECKED),
+    ((_pair(NA, NA), _pair(TIMED_OUT, SHORT)), exitcodes.NOT_CHECKED),
+    # one pair decided by a search is enough; the others are shown as they are
+    ((_pair(NA, NA), _pair(PROVEN, PROVEN)), exitcodes.OK),
+    ((_pair(DEEP, DEEP),), exitcodes.OK),
+    ((_pair(SHORT, DEEP),), exitcodes.OK),
+    # the same model on both sides: the verdicts are BASE's by construction, nothing to compare
+    ((_pair(NA, NA, carried=True),), exitcodes.OK),
+    # a verdict that got worse is a finding whatever else was searched
+    ((_pair(DEEP, SHORT), _pair(PROVEN, VACUOUS)), exitcodes.FINDING),
+])
+def test_a_review_that_searched_nothing_on_a_changed_model_is_not_checked(pairs, code) -> None:
+    r = _review(*pairs)
+    assert r.exit_code() == code
+    assert r.checked == (code != exitcodes.NOT_CHECKED)
+    if code == exitcodes.NOT_CHECKED:
+        [why] = r.unchecked_reasons()
+        assert why.reason == NOTHING_SEARCHED and why.side == "head"
+        assert len(r.not_checked) == len(pairs)
+        assert "result: not checked" in render(r, "text")
+
+
+def test_a_bounded_verdict_shows_its_depth_and_whether_it_met_the_cover() -> None:
+    out = render(_review(_pair(SHORT, DEEP)), "text")
+    assert "BOUNDED (depth 3, cover not reached) -> BOUNDED (depth 30)" in out
+    doc = _review(_pair(SHORT, DEEP)).to_json()["verdicts"][0]
+    assert (doc["base_depth"], doc["head_depth"], doc["base_cover_reached"], doc["head_cover_reached"],
+            doc["searched"]) == (3, 30, False, True, True)
