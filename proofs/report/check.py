@@ -38,7 +38,9 @@ def _detail(r: Row) -> str:
     if o.verdict == PROVED:
         return f"{o.engine}: {o.method}" + _scope(r)
     if o.verdict == BOUNDED:
-        return f"{o.engine}: no violation up to depth {o.depth}"
+        reach = {True: "", False: " (no state within it meets the cover: nothing checked)",
+                 None: " (cover not checked)"}[o.cover_reached]
+        return f"{o.engine}: no violation up to depth {o.depth}{reach}"
     return o.reason
 
 

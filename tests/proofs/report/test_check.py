@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 from specmc.proofs.engines.portfolio import UNEVALUABLE
 from specmc.proofs.report.check import render
 from specmc.proofs.run.check import BAD_INPUT, INTERNAL, Report, Row
-from specmc.proofs.verdict import PROVED, UNKNOWN, Outcome
+from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, Outcome
 
 PREDICATE_FAILED = f"{UNEVALUABLE}: /tmp/props.py:5:13: error E079: property 'mine' cannot be evaluated"
 
@@ -53,3 +53,11 @@ def test_junit_reports_a_row_without_a_verdict_as_an_error():
     (error,) = suite.iter("error")
     assert error.get("message") == BAD_INPUT and "E079" in error.text
     assert "error" in render(Report("plan.toml", (bad,)), "html").split("<td class=mark>")[1][:8]
+
+
+def test_a_bounded_row_says_whether_its_depth_met_the_cover():
+    short = _row(Outcome("held-value-once", BOUNDED, "bmc", 3, cover_reached=False))
+    deep = _row(Outcome("held-value-once", BOUNDED, "bmc", 40, cover_reached=True))
+    text = render(Report("plan.toml", (short, deep)), "text")
+    assert "bmc: no violation up to depth 3 (no state within it meets the cover: nothing checked)" in text
+    assert text.count("bmc: no violation up to depth 40\n") == 1
