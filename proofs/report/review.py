@@ -21,6 +21,8 @@ from specmc.proofs.review.hand import HAND_CHANGED, HandChange
 from specmc.proofs.review.review import Review, UncheckedReason, VerdictPair
 from specmc.proofs.verdict import BOUNDED, UNKNOWN, Outcome
 
+# the heading of the host notes (model.build.host_notes), as check's rows give them
+NOTES = "what the bounds leave out of the host's profile (no verdict above covers it)"
 REFERENCE_HOST = "ecma262"  # a new violation under the spec's own host is a hazard in the text
 MARKDOWN_LIMIT = 60_000  # a GitHub pull-request comment holds 65,536 characters; leave room
 
@@ -165,6 +167,9 @@ def text(r: Review) -> str:
         if rest:
             lines.append("\nwhy UNKNOWN")
             lines += [f"  [{n}] {why}" for n, why in rest]
+        if r.notes():
+            lines.append(f"\n{NOTES}")
+            lines += [f"  run {run}, host {host}: {note}" for run, host, note in r.notes()]
     for v in r.verdicts:
         if v.new_violation:
             lines.append(f"\n{v.property} newly VIOLATED under {v.host} (run {v.run}): {len(v.head.trace)} "
@@ -265,6 +270,9 @@ def markdown(r: Review) -> str:
         rest = [(n, why) for why, n in numbers.items() if n not in shown]
         if rest:
             page.add(["", "Why UNKNOWN:", ""] + [f"- [{n}] {_md(why)}" for n, why in rest])
+        if r.notes():
+            page.add(["", f"{NOTES[0].upper()}{NOTES[1:]}:", ""]
+                     + [f"- run {_md(run)}, host {host}: {_md(note)}" for run, host, note in r.notes()])
     left_out: list[str] = []
     traces = [v for v in r.verdicts if v.new_violation]
     missed = sum(not page.offer(_counterexample(v), 8_000) for v in traces)
@@ -359,6 +367,10 @@ RULES = (
      "shortDescription": {"text": "A clause whose meaning the model builds in changed: verdicts do not "
                                   "reflect it"},
      "defaultConfiguration": {"level": "warning"}},
+    {"id": "bounds-leave-out", "name": "BoundsLeaveOut",
+     "shortDescription": {"text": "The run's bounds leave part of the host's profile out: no verdict "
+                                  "covers it"},
+     "defaultConfiguration": {"level": "note"}},
     {"id": "not-checked", "name": "NotChecked",
      "shortDescription": {"text": "A combination of host and property has no verdict to compare on one side"},
      "defaultConfiguration": {"level": "warning"}},
@@ -395,7 +407,7 @@ def sarif(r: Review) -> str:
             "message": {"text": f"{v.property} under {v.host} (run {v.run}): {v.base.verdict} on base, "
                                 f"{v.head.verdict} on head{why}"},
             "properties": {"run": v.run, "host": v.host, "property": v.property, "base": v.base.verdict,
-                           "head": v.head.verdict}}
+                           "head": v.head.verdict, "notes": list(v.notes)}}
         if file:
             res["locations"] = [location(file, line, 1)]
         if v.new_violation:
@@ -409,6 +421,10 @@ def sarif(r: Review) -> str:
                         "message": {"text": f"{u.algorithm} step {u.step.number}: the grammar cannot read "
                                             f"'{u.step.text}'"},
                         "locations": [location(u.step.file, u.step.line, u.step.column)]})
+    for run, host, note in r.notes():
+        results.append({"ruleId": "bounds-leave-out", "level": "note",
+                        "message": {"text": f"run {run}, host {host}: {note}"},
+                        "properties": {"run": run, "host": host}})
     for u in r.unchecked_reasons():
         results.append({"ruleId": "not-checked", "level": "warning",
                         "message": {"text": f"not checked on {u.side} ({_combinations(u.combinations)}): "
@@ -491,6 +507,9 @@ def github(r: Review) -> str:
     for h in r.hand_changed:
         out.append(_annotation(_hand_level(r), h.file, h.line, f"specmc: {HAND_CHANGED.split(':')[0]}",
                                f"{h.message()}. The model builds in {h.what}: {h.reason}"))
+    for run, host, note in r.notes():
+        msg = _escape_data(f"run {run}, host {host}: {note}")
+        out.append(f"::notice title=specmc%3A bounds leave out::{msg}")
     for u in r.unchecked_reasons():  # located in the message: the BASE side has no line on HEAD
         msg = f"not checked on {u.side} ({_combinations(u.combinations)}): {u.reason}"
         out.append(f"::warning title=specmc%3A not checked::{_escape_data(msg)}")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from specmc.model.bounds import Bounds
-from specmc.model.build import build
+from specmc.model.build import build, host_notes
 from specmc.model.by_hand import hand_modelled
 from specmc.model.hosts import HostProfile, load_host
 from specmc.model.normal import ModelForm, model_form
@@ -76,6 +76,9 @@ class VerdictPair:
     # the property reads what a changed algorithm writes or runs (`rerun_order`): HEAD checks it
     # before the others. A priority only: every property is checked all the same
     first: bool = False
+    # what the run's bounds leave out of the host's profile (model.build.host_notes), as check's
+    # rows say it: neither verdict covers it
+    notes: tuple[str, ...] = ()
 
     @property
     def worse(self) -> bool:
@@ -118,7 +121,7 @@ class VerdictPair:
                 "not_checked": self.not_checked, "carried_over": self.carried,
                 "base_reason": self.base.reason or None, "head_reason": self.head.reason or None,
                 "trace": list(self.head.trace) if self.new_violation else [],
-                "touched_steps": list(self.touched), "checked_first": self.first,
+                "touched_steps": list(self.touched), "checked_first": self.first, "notes": list(self.notes),
                 "searched": self.searched, "base_depth": self.base.depth, "head_depth": self.head.depth,
                 "base_cover_reached": self.base.cover_reached, "head_cover_reached": self.head.cover_reached}
 
@@ -148,6 +151,10 @@ class Review:
         uses, and under --strict when a hand-modelled clause changed."""
         return (any(v.worse for v in self.verdicts) or any(u.in_model for u in self.new_unknown)
                 or (self.strict and bool(self.hand_changed)))
+
+    def notes(self) -> tuple[tuple[str, str, str], ...]:
+        """(run, host, note) once each: what each run's bounds leave out of its hosts' profiles."""
+        return tuple(dict.fromkeys((v.run, v.host, n) for v in self.verdicts for n in v.notes))
 
     def internal_errors(self) -> tuple[VerdictPair, ...]:
         """Pairs an engine failed on: a bug in specmc, never a finding."""
@@ -317,17 +324,19 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                     progress(order_line(run.name, name, model.changed, order, first))
                 h_out = _verdicts(run, host, head, hf, order, certificates, progress, cache, disk) if redo \
                     else b_out
+                notes = host_notes(host, run.bounds)
                 verdicts += [_pair(run.name, host.name, _shown(b_out[p], base, b_steps),
-                                   _shown(h_out[p], head, h_steps), same, touched, p in first) for p in props]
+                                   _shown(h_out[p], head, h_steps), same, touched, p in first, notes)
+                             for p in props]
     return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
                   round(time.monotonic() - started, 3), hand, strict)
 
 
 def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,
-          touched: set[tuple[str, str]], first: bool = False) -> VerdictPair:
+          touched: set[tuple[str, str]], first: bool = False, notes: tuple[str, ...] = ()) -> VerdictPair:
     marks = tuple(i for i, t in enumerate(head.trace) if (t.get("clause"), t.get("step")) in touched)
     return VerdictPair(run, host, head.property, base, head, carried,
-                       marks if head.verdict == VIOLATED else (), first)
+                       marks if head.verdict == VIOLATED else (), first, notes)
 
 
 def _host_model(host: HostProfile, b: ModelForm, h: ModelForm, base: Side, head: Side) -> HostModel:

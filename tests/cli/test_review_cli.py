@@ -245,6 +245,25 @@ def test_a_changed_model_with_nothing_searched_is_not_checked(tmp_path: Path,
     assert "BOUNDED (depth 2, cover not reached) -> BOUNDED (depth 2, cover not reached)" in out
 
 
+def test_review_rows_carry_the_notes_check_rows_carry(tmp_path: Path) -> None:
+    """What the bounds leave out of a host's profile (model.build.host_notes) reaches every format
+    of a review, as it reaches check's rows; review output used to drop it."""
+    plan = tmp_path / "specmc.toml"
+    plan.write_text(ONE_HOST.replace('hosts = ["ecma262"]', 'hosts = ["quickjs-ng-0.12"]'))
+    text = str(SHARED / "current")
+    r = review(text, text, load_plan(str(plan)), certificates=str(tmp_path / "c"))
+    [(run, host, note)] = r.notes()
+    assert (run, host) == ("review", "quickjs-ng-0.12") and "cycle collection" in note
+    [v] = json.loads(render(r, "json"))["verdicts"]
+    assert v["notes"] == [note]
+    for fmt in ("text", "github"):
+        assert note in render(r, fmt), fmt
+    assert f"- run review, host quickjs-ng-0.12: {note.replace('>', '&gt;')}" in render(r, "markdown")
+    sarif = json.loads(render(r, "sarif"))["runs"][0]["results"]
+    assert [x["message"]["text"] for x in sarif if x["ruleId"] == "bounds-leave-out"] == \
+        [f"run review, host quickjs-ng-0.12: {note}"]
+
+
 @pytest.mark.parametrize("args,code", [
     (["HEAD~1:spec.html", "HEAD:spec.html"], "E081"),
     (["nope:spec.html", "HEAD:spec.html", "--repo", "."], "E080"),
