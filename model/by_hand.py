@@ -38,6 +38,7 @@ from specmc.model.layout import (
 from specmc.spec import ir
 
 if TYPE_CHECKING:
+    from specmc.model.bounds import Bounds
     from specmc.model.compile import ModelCompiler
     from specmc.model.expressions import Ctx
 
@@ -119,6 +120,13 @@ class HandClause:
     reason: str  # why it is built in rather than compiled, and where
     prose_only: bool  # True: the clause's algorithm steps are compiled; only the rest is built in
     aliases: tuple[str, ...] = ()  # earlier ids of the same clause (ecmarkup keeps them in oldids)
+    # the bound (a field of model.bounds.Bounds) that must be >= 1 for the model to build the
+    # clause in; "" always. At 0 the model has none of what the clause is about, and an edit to
+    # it changes nothing a verdict could show
+    needs: str = ""
+    # the clause's notes are part of what the model builds in (notes are informative elsewhere:
+    # sec-weakmap-objects' note is the ephemeron rule model/liveness.py follows)
+    notes: bool = False
 
 
 ENVIRONMENT: tuple[HandClause, ...] = (
@@ -153,6 +161,18 @@ ENVIRONMENT: tuple[HandClause, ...] = (
                "the requirements on hosts (perform and return the result of Call on the record's "
                "[[Callback]]) are prose; the model compiles the default implementation's steps and "
                "runs them for every host", True),
+    HandClause("sec-weakmap-objects", "how a WeakMap holds its keys and values",
+               "the clause's prose and note are not steps: model/liveness.py `_with_ephemerons` keeps "
+               "an entry's value alive only while its map and its key are (the ephemeron of the "
+               "note's references), and the mutator observes a key only by presenting it "
+               "(get/set/has/delete; no means to enumerate keys: model/mutator.py)", True,
+               needs="weakmaps", notes=True),
+    HandClause("sec-weakset-objects", "how a WeakSet holds its values",
+               "the clause's prose is not steps: model/liveness.py's reachability takes no edge "
+               "from a WeakSet to its values (a value only a set holds is not live, and is removed "
+               "from the set as the prose says), and the mutator asks about a value only by presenting it "
+               "(add/has/delete; no means to enumerate: model/mutator.py)", True,
+               needs="weaksets", notes=True),
     HandClause("sec-shorthands-for-unwrapping-completion-records", "what `?` and `!` mean",
                "the notation is defined by prose and example algorithms; model/expressions.py "
                "builds `?` in as returning an abrupt completion and `!` as an assertion that there "
@@ -164,12 +184,16 @@ ENVIRONMENT: tuple[HandClause, ...] = (
 )
 
 
-def hand_modelled(operations: dict[str, str] | None = None) -> tuple[HandClause, ...]:
+def hand_modelled(operations: dict[str, str] | None = None,
+                  bounds: Bounds | None = None) -> tuple[HandClause, ...]:
     """Every hand-modelled clause: the environment's, then one per operation of BY_HAND.
     `operations` (name -> clause id, from `Selection.substituted`) narrows the operations to
-    those a model actually substituted, at the clause the text defines them in."""
+    those a model actually substituted, at the clause the text defines them in; `bounds` (the
+    widest a review runs at) leaves out the clauses about what those bounds have none of (the
+    WeakMap clause at weakmaps=0)."""
     ops = operations if operations is not None else {n: h.clause for n, h in BY_HAND.items()}
-    return ENVIRONMENT + tuple(
+    env = tuple(h for h in ENVIRONMENT if bounds is None or not h.needs or getattr(bounds, h.needs) >= 1)
+    return env + tuple(
         HandClause(clause, name, f"a general operation of the language; by hand: {BY_HAND[name].meaning} "
                    "(model/by_hand.py)", False, (BY_HAND[name].clause,) if BY_HAND[name].clause != clause
                    else ())

@@ -56,6 +56,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _ANY_TAG = re.compile(r"<[^<>]*>")
 # never normative (notes) or typing only (the header's h1: the model reads steps, not signatures)
 _SKIP = re.compile(r"<(emu-note|h1)\b.*?</\1\s*>", re.S | re.I)
+_H1 = re.compile(r"<(h1)\b.*?</\1\s*>", re.S | re.I)  # a clause whose notes the model builds in
 _ALG = re.compile(r"<(emu-alg)\b.*?</\1\s*>", re.S | re.I)
 
 
@@ -76,11 +77,12 @@ def _marked(m: re.Match[str]) -> str:
     return ALGORITHM + "\n" * m.group(0).count("\n")
 
 
-def clause_texts(text: str, file: str, wanted: set[str], prose_only: set[str]) -> dict[str, ClauseText]:
+def clause_texts(text: str, file: str, wanted: set[str], prose_only: set[str],
+                 with_notes: frozenset[str] = frozenset()) -> dict[str, ClauseText]:
     """The own text of each wanted clause (by id or old id) or table (by id): without nested
-    clauses, notes and the h1, and for `prose_only` clauses with each algorithm reduced to a
-    marker; markup and entities gone, whitespace collapsed per line. Markup-only and reflowing
-    changes leave it equal."""
+    clauses, notes (unless the clause is in `with_notes`) and the h1, and for `prose_only`
+    clauses with each algorithm reduced to a marker; markup and entities gone, whitespace
+    collapsed per line. Markup-only and reflowing changes leave it equal."""
     spans: list[tuple[str, tuple[str, ...], str, int, int, int]] = []  # id, oldids, parent, start, body, end
     stack: list[tuple[str, tuple[str, ...], int, int, list[tuple[int, int]]]] = []
     children: dict[int, list[tuple[int, int]]] = {}
@@ -109,7 +111,8 @@ def clause_texts(text: str, file: str, wanted: set[str], prose_only: set[str]) -
             pieces += [text[at:a], "\n" * text.count("\n", a, b)]
             at = b
         own = "".join(pieces) + text[at:end]
-        own = _SKIP.sub(_blank, _COMMENT.sub(_blank, own))
+        skip = _H1 if cid in with_notes or with_notes.intersection(old) else _SKIP
+        own = skip.sub(_blank, _COMMENT.sub(_blank, own))
         if cid in prose_only or prose_only.intersection(old):
             own = _ALG.sub(_marked, own)
         own = _ANY_TAG.sub(_blank, own)
@@ -135,13 +138,14 @@ def _side_clauses(side: Side, hands: tuple[HandClause, ...]) -> dict[str, Clause
     """The hand-modelled clauses as one side's files have them, by the id the list uses."""
     wanted = {i for h in hands for i in (h.clause, *h.aliases)}
     prose = {i for h in hands if h.prose_only for i in (h.clause, *h.aliases)}
+    notes = frozenset(i for h in hands if h.notes for i in (h.clause, *h.aliases))
     found: dict[str, ClauseText] = {}
     for path in side.paths:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):  # the reader already refused what it cannot read
             continue
-        for c in clause_texts(text, side.shown.get(path, path), wanted, prose).values():
+        for c in clause_texts(text, side.shown.get(path, path), wanted, prose, notes).values():
             for name in (c.id, *c.oldids):
                 found.setdefault(name, c)
     return {h.clause: next(found[i] for i in (h.clause, *h.aliases) if i in found)

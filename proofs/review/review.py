@@ -297,7 +297,10 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                    for ref in (s.head, s.after) if ref is not None}
         substituted = {sub.name: sub.algorithm.clause for pair in forms.values() for f in pair
                        for sub in f.substituted}
-        hand = hand_changes(base, head, hand_modelled(substituted))
+        # the clauses about WeakMaps and WeakSets only where some run has them
+        widest = Bounds(weakmaps=max(r.bounds.weakmaps for r in runs) if runs else 0,
+                        weaksets=max(r.bounds.weaksets for r in runs) if runs else 0)
+        hand = hand_changes(base, head, hand_modelled(substituted, widest))
         verdicts: list[VerdictPair] = []
         b_steps, h_steps = _step_index(base), _step_index(head)
         for run in runs:

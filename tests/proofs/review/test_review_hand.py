@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from specmc.model.bounds import Bounds
 from specmc.model.by_hand import BY_HAND, ENVIRONMENT, hand_modelled
 from specmc.proofs.review.hand import clause_texts, hand_changes
 from specmc.proofs.review.sides import Side
@@ -125,3 +126,34 @@ def test_the_agent_record_table_host_requirements_and_the_notation_are_reviewed(
         assert text.count(old) == 1, clause
         [h] = hand_changes(base, _side(tmp_path, f"{clause}.html", text.replace(old, new)), hands)
         assert h.clause == clause and h.status == "changed" and new.split()[0] in h.after, clause
+
+
+def test_the_weak_collection_clauses_are_reviewed_when_the_bounds_have_them(tmp_path: Path) -> None:
+    """The WeakMap clause's note (the ephemeron rule model/liveness.py follows) and its prose on
+    observing keys, and the WeakSet clause's prose: an independent review rewrote them and
+    `--strict` passed with "0 algorithm(s) changed". At weakmaps=0 and weaksets=0 the model has
+    neither, and an edit to them must not fail a review."""
+    text = CURRENT.read_text()
+    base = _side(tmp_path, "base.html", text)
+    edits = {
+        "sec-weakmap-objects": [
+            ("references describe mechanism that may be useful",  # inside the emu-note
+             "references describe mechanism that may be useful. A WeakMap holds each value strongly"),
+            ("must not provide any means to observe a key of a WeakMap that does not require the "
+             "observer to present the observed key", "may provide a means to enumerate the keys")],
+        "sec-weakset-objects": [
+            ("values which are not live are removed as WeakSet elements",
+             "values are never removed as WeakSet elements")],
+    }
+    wide = hand_modelled({}, Bounds(weakmaps=1, weaksets=1))
+    for clause, pairs in edits.items():
+        for old, new in pairs:
+            assert text.count(old) == 1, old
+            head = _side(tmp_path, f"{clause}.html", text.replace(old, new))
+            [h] = hand_changes(base, head, wide)
+            assert (h.clause, h.status) == (clause, "changed"), clause
+            assert h.line == text[:text.index(old)].count("\n") + 1  # the edited line
+            assert hand_changes(base, head, hand_modelled({}, Bounds())) == ()
+    # each clause at its own bound only
+    only_maps = {h.clause for h in hand_modelled({}, Bounds(weakmaps=1))}
+    assert "sec-weakmap-objects" in only_maps and "sec-weakset-objects" not in only_maps
