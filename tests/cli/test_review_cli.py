@@ -482,6 +482,26 @@ def test_a_review_at_weakmaps_bounds_checks_the_weakmap_builtins(tmp_path):
     assert (v["base"], v["head"], v["carried_over"]) == ("PROVED", "VIOLATED", False)
 
 
+@pytest.mark.slow
+def test_a_weakmap_delete_that_keeps_the_key_fails_the_review(tmp_path):
+    """WeakMap.prototype.delete without `Set _p_.[[Key]] to ~empty~` (after `m.delete(k)`,
+    `m.has(k)` is still true): every property was PROVED -> PROVED and `review --strict` passed,
+    since none judged a WeakMap's answers; weak-collection-results now does."""
+    text = (FULL / "spec-2025-11-04-e936549f.html").read_text(encoding="utf-8")
+    step = "              1. Set _p_.[[Key]] to ~empty~.\n"
+    k = text.index(step, text.index("<h1>WeakMap.prototype.delete ("))
+    (tmp_path / "base.html").write_text(text, encoding="utf-8")
+    (tmp_path / "head.html").write_text(text[:k] + text[k + len(step):], encoding="utf-8")
+    r = _specmc("review", str(tmp_path / "base.html"), str(tmp_path / "head.html"), "--host", "ecma262",
+                "--engine", "explicit", "--property", "weak-collection-results", "--bounds",
+                "objects=1,weakmaps=1", "--no-cache", "--certificates", str(tmp_path / "c"),
+                "--quiet", "--format", "json", "--strict")
+    assert r.returncode == exitcodes.FINDING, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["models"][0]["changed"] == ["WeakMap.prototype.delete"]
+    assert {(v["base"], v["head"]) for v in doc["verdicts"]} == {("PROVED", "VIOLATED")}
+
+
 def test_the_verdict_cache_follows_what_a_property_says_not_its_file(tmp_path: Path) -> None:
     """A properties file's bytes do not cover the module it imports: with the helper changed,
     review served the old predicate's verdict from the disk cache (an independent review). The
