@@ -142,7 +142,14 @@ def text(r: Review) -> str:
         for c in r.changed:
             tag = "model" if c.model_changed else "same model" if c.in_model else "not modelled"
             lines.append(f"  {c.status:8} {c.name} ({c.clause}) [{tag}]")
+            if c.header:
+                lines.append(f"    {'header':8} {'base:':>7}    {c.header[0]}")
+                lines.append(f"    {'':8} {'head:':>7}    {c.header[1]}")
             for s in c.steps:
+                if s.base and s.head:  # a changed step: what it was, then what it is
+                    lines.append(f"    {s.op:8} {_ref(s.base):>7} -> {_ref(s.head):<7} - {s.base.text[:100]}")
+                    lines.append(f"{'':32}+ {s.head.text[:100]}")
+                    continue
                 lines.append(f"    {s.op:8} {_ref(s.base):>7} -> {_ref(s.head):<7} "
                              f"{(s.head or s.base).text[:100]}")  # type: ignore[union-attr]
                 if s.base and not s.head:
@@ -316,6 +323,8 @@ def _step_table(c: AlgorithmChange) -> list[str]:
     tag = "model changed" if c.model_changed else "same model" if c.in_model else "not modelled"
     out = [f"<details><summary>{c.status} <code>{_md(c.name)}</code> ({c.clause}): {tag}</summary>",
            "", "| | base | head | text |", "| --- | --- | --- | --- |"]
+    if c.header:
+        out.append(f"| ~ | header | header | ~~{_md(c.header[0])}~~<br>{_md(c.header[1])} |")
     for s in c.steps:
         sign = {"added": "+", "removed": "−", "changed": "~"}[s.op]
         if s.base and s.head:
@@ -473,6 +482,10 @@ def github(r: Review) -> str:
     not check."""
     out = []
     for c in r.changed:
+        if c.header:  # on the algorithm's own line: the header is where it changed
+            level = "warning" if c.model_changed else "notice"
+            out.append(_annotation(level, c.file, c.line, f"specmc: {c.name} header changed",
+                                   f"parameters {c.header[0]} -> {c.header[1]}"))
         for s in c.steps:
             ref = s.head or s.base
             if ref is None:

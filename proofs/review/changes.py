@@ -55,11 +55,15 @@ class AlgorithmChange:
     model_changed: bool  # its normal form differs for some host (False: an editorial change)
     file: str = ""
     line: int = 0
+    # (BASE's, HEAD's) parameter list when the header changed and nothing else might show why the
+    # algorithm is listed: parameters swapped change which argument a step reads
+    header: tuple[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "clause": self.clause, "status": self.status, "in_model": self.in_model,
                 "model_changed": self.model_changed, "file": self.file or None, "line": self.line or None,
-                "steps": [s.to_json() for s in self.steps]}
+                "steps": [s.to_json() for s in self.steps],
+                "header": {"base": self.header[0], "head": self.header[1]} if self.header else None}
 
 
 def _key(a: ir.Algorithm) -> tuple[str, str]:
@@ -135,13 +139,27 @@ def algorithm_changes(base: ir.Spec, head: ir.Spec, names: dict[int, str],
             continue
         status = "added" if b is None else "removed" if h is None else "changed"
         model = [names[id(x)] for x in (b, h) if x is not None and id(x) in names]
+        header = (signature(b), signature(h)) if b is not None and h is not None and not _same_header(b, h) \
+            else None
         out.append(AlgorithmChange(a.name or a.kind, a.clause, status, steps, bool(model),
-                                   any(n in changed_forms for n in model), a.loc.file, a.loc.line))
+                                   any(n in changed_forms for n in model), a.loc.file, a.loc.line, header))
     return out
 
 
 def _same_header(b: ir.Algorithm, h: ir.Algorithm) -> bool:
     return [(p.name, p.optional) for p in b.params] == [(p.name, p.optional) for p in h.params]
+
+
+def signature(a: ir.Algorithm) -> str:
+    """The parameter list as a header writes it: `( _target_, _heldValue_ [ , _token_ ] )`."""
+    text = ""
+    for p in a.params:
+        name = p.name if p.name.startswith("_") else f"_{p.name}_"
+        if p.optional:
+            text += f" [ , {name} ]" if text else f"[ {name} ]"
+        else:
+            text += f", {name}" if text else name
+    return f"( {text} )" if text else "( )"
 
 
 def new_unknown(base: ir.Spec, head: ir.Spec, names: dict[int, str]) -> list[UnknownStep]:

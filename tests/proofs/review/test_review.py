@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from specmc.model.hosts import load_host
 from specmc.proofs import exitcodes
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.report.review import render
+from specmc.proofs.review.changes import algorithm_changes
 from specmc.proofs.review.review import NOTHING_SEARCHED, Review, VerdictPair, _build_error, review
 from specmc.proofs.review.sides import Side, open_side
 from specmc.proofs.run.plan import load_plan
@@ -334,3 +336,28 @@ def test_a_bounded_verdict_shows_its_depth_and_whether_it_met_the_cover() -> Non
     doc = _review(_pair(SHORT, DEEP)).to_json()["verdicts"][0]
     assert (doc["base_depth"], doc["head_depth"], doc["base_cover_reached"], doc["head_cover_reached"],
             doc["searched"]) == (3, 30, False, True, True)
+
+
+def test_a_header_change_and_a_changed_step_show_both_sides(tmp_path: Path) -> None:
+    """register's parameters swapped in its header (the body unchanged) was listed with no line at
+    all; a changed step showed HEAD's text only."""
+    text = (SHARED / "current" / "finreg-excerpt.html").read_text()
+    header = "FinalizationRegistry.prototype.register ( _target_, _heldValue_ [ , _unregisterToken_ ] )"
+    step = "1. Append _cell_ to _finalizationRegistry_.[[Cells]]."
+    assert text.count(header) == 1 and text.count(step) == 1
+    (tmp_path / "b.html").write_text(text)
+    (tmp_path / "h.html").write_text(
+        text.replace(header, header.replace("_target_, _heldValue_", "_heldValue_, _target_"))
+        .replace(step, "1. Append _cell_ to _finalizationRegistry_.[[Cells]] twice."))
+    base, head = (open_side(str(tmp_path / n), None, tmp_path) for n in ("b.html", "h.html"))
+    [c] = algorithm_changes(base.spec, head.spec, {}, set())
+    assert c.header == ("( _target_, _heldValue_ [ , _unregisterToken_ ] )",
+                        "( _heldValue_, _target_ [ , _unregisterToken_ ] )")
+    out = render(Review("b", "h", "plan", (c,), (), (), ()), "text")
+    assert "    header     base:    ( _target_, _heldValue_ [ , _unregisterToken_ ] )\n" \
+           "               head:    ( _heldValue_, _target_ [ , _unregisterToken_ ] )" in out
+    assert "    changed        7 -> 7       - Append _cell_ to _finalizationRegistry_.[[Cells]].\n" \
+           f"{'':32}+ Append _cell_ to _finalizationRegistry_.[[Cells]] twice.\n" in out
+    md = render(Review("b", "h", "plan", (replace(c, in_model=True),), (), (), ()), "markdown")
+    assert "| ~ | header | header | ~~( _target_, _heldValue_" in md
+    assert "::notice file=" in render(Review("b", "h", "plan", (c,), (), (), ()), "github")
