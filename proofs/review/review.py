@@ -95,10 +95,12 @@ class VerdictPair:
 
     @property
     def searched(self) -> bool:
-        """Some side's verdict was decided by a search that met the property's situation
-        (`decided`): a pair NOT APPLICABLE, vacuous, UNKNOWN or BOUNDED short of the cover on both
-        sides compared nothing, however equal its two verdicts look."""
-        return decided(self.base) or decided(self.head)
+        """HEAD's verdict was decided by a search that met the property's situation (`decided`).
+        HEAD's, since the review is about the change: a BASE that reached the cover says nothing
+        of a HEAD whose BOUNDED no longer does (a change that makes registering take more steps
+        than the depth). A pair NOT APPLICABLE, vacuous, UNKNOWN or BOUNDED short of the cover
+        compared nothing, however equal its two verdicts look."""
+        return decided(self.head)
 
     @property
     def not_checked(self) -> bool:
@@ -228,10 +230,10 @@ class UncheckedReason:
                 "combinations": [{"run": r, "host": h, "property": p} for r, h, p in self.combinations]}
 
 
-NOTHING_SEARCHED = ("the model changed, but no verdict on it was decided by a search: each is NOT "
-                    "APPLICABLE (nothing searched), PROVED (vacuous), UNKNOWN, or BOUNDED at a depth "
-                    "where no state meets the property's cover; give bounds, a depth or an engine "
-                    "that reach it")
+NOTHING_SEARCHED = ("the model changed, but no verdict on it was decided by a search: each of HEAD's "
+                    "is NOT APPLICABLE (nothing searched), PROVED (vacuous), UNKNOWN, or BOUNDED at "
+                    "a depth where no state meets the property's cover; give bounds, a depth or an "
+                    "engine that reach it")
 
 
 def decided(o: Outcome) -> bool:
