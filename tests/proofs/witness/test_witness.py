@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -535,7 +536,8 @@ def test_a_callback_uses_its_held_value_after_the_script_dropped_it(tmp_path: Pa
     path.write_text(witness.source, encoding="utf-8")
     assert main(["replay", str(path), "--on", "node", "--format", "json"]) == 0
     output = json.loads(capsys.readouterr().out)["output"]
-    assert "witness: cleanup #1 held=obj2 during=turn 1 depth=1" in output, output
+    # which turn node's collector gets to the target in depends on the machine's load
+    assert re.search(r"witness: cleanup #1 held=obj2 during=turn \d+ depth=1", output), output
     assert "witness: threw" not in output, output
     _answers_agree(output)
     assert "returned call=obj0.unregister(obj2) value=false model=false" in output
