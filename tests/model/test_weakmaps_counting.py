@@ -76,3 +76,67 @@ def test_delete_releases_the_value_at_once(whole: ir.Spec) -> None:
     assert _ent(p, s)[2:] == (EMPTY, EMPTY)
     assert _objs(p, s) == [LIVE, LIVE, FREED]
     assert lay.obj(2) not in _ent(p, s)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("host", ["quickjs-ng-0.12", "quickjs-ng-0.13"])
+def test_symbolic_relation_admits_exactly_the_concrete_successors(host: str, whole: ir.Spec) -> None:
+    """One semantics: along runs where a freed key's entry releases its value (FreeObject 3.b),
+    a freed map releases its values (5.a.ii) and delete releases one from a built-in, Z3's
+    transition relation has exactly the explorer's successors."""
+    from specmc.model.symbolic import relation
+
+    from tests.model.searching import assert_relation_admits_exactly
+
+    p = _program(whole, host)
+    states: list[tuple[int, ...]] = []
+    base, _ = _run(p, [*MADE, "drop obj2"])
+    for labels in (["drop obj1"], ["drop obj0"], ["obj0.delete(obj1)"]):
+        trail: list[tuple[int, ...]] = []
+        _run(p, labels, base, trail)
+        states += trail
+    assert_relation_admits_exactly(p, relation(p), sorted(set(states)))
+
+
+def _with_symbols(spec: ir.Spec) -> Program:
+    return build(spec, load_host("quickjs-ng-0.13"), Bounds(weakmaps=1, objects=2, slots=1, symbols=1))
+
+
+def test_a_symbol_keys_free_releases_the_value_at_once(whole: ir.Spec) -> None:
+    """A Symbol's free (JS_FreeAtomStruct) is no free_zero_refcount: the value its entry releases
+    is freed above it, before the Symbol's own free goes on to `Free _obj_`."""
+    p = _with_symbols(whole)
+    s, _ = _run(p, ["new WeakMap()", "(built-in returned)", "Symbol()", "allocate {}",
+                    "obj0.set(sym0, obj1)", "(built-in returned)", "drop obj1"])
+    assert _get(p, s, "obj_status", 1) == LIVE
+    s, log = _run(p, ["drop sym0"], s)
+    frees = [i for i, name in enumerate(log) if name == "FreeObject 6"]
+    assert len(frees) == 2 and log.index("FreeObject 3.b") < frees[0]
+    assert _get(p, s, "obj_status", 1) == FREED and _get(p, s, "sym_status") == FREED
+
+
+def test_the_cycle_collector_keeps_a_value_under_a_symbol_key(whole: ir.Spec) -> None:
+    """gc_decref subtracts an entry's value only as a child of an object key (mark_weak_map_value);
+    a Symbol is no GC object, so a self-referencing value under a live Symbol key keeps an outside
+    count, and gc() leaves it (and the map can still hand it out)."""
+    p = _with_symbols(whole)
+    s, _ = _run(p, ["new WeakMap()", "(built-in returned)", "Symbol()", "allocate {}",
+                    "obj1.p0 = obj1", "obj0.set(sym0, obj1)", "(built-in returned)", "drop obj1"])
+    s, log = _run(p, ["gc()"], s)
+    assert not any(name.startswith("collector: gc_free_cycles frees") for name in log)
+    assert _get(p, s, "obj_status", 1) == LIVE
+
+
+def test_the_cycle_collector_takes_a_value_whose_object_key_it_takes(whole: ir.Spec) -> None:
+    """Under an object key the entry's reference is the key's edge: a key and a value that hold
+    each other, both dropped, are one garbage cycle; the map, still held, keeps neither."""
+    p = build(whole, load_host("quickjs-ng-0.13"), Bounds(weakmaps=1, objects=3, slots=1))
+    s, _ = _run(p, [*MADE, "obj2.p0 = obj1", "drop obj1", "drop obj2"])
+    assert _objs(p, s) == [LIVE, LIVE, LIVE]  # obj1 counted by obj2.p0, obj2 by the entry
+    # tmp_obj_list order: visiting the key obj1 subtracts the entry's edge (obj2 at 0, not yet
+    # visited); visiting obj2 subtracts obj2.p0 and obj1, visited, goes to the tail first
+    s, log = _run(p, ["gc()", "collector: gc_free_cycles frees obj1", "collector: gc_free_cycles frees obj2",
+                      "collector: gc_free_cycles is done"], s)
+    assert "FreeObject 3.b" in log  # the key's free released the value, which frees nothing meanwhile
+    assert _objs(p, s) == [LIVE, FREED, FREED]
+    assert _get(p, s, "ent_value") == EMPTY
