@@ -162,6 +162,7 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
         # a WeakMap has no gc_mark): gc_decref subtracts it while visiting an object key; a Symbol
         # is no GC object, so under a Symbol key (or none) the entry's count is an outside one
         def by_keys(j: int, level: list[Any]) -> list[Any]:
+            """Entries holding object j: under a reached object key, or under no object key."""
             out = []
             for e in range(lay.bounds.weakmaps):
                 there = D.and_(D.eq(S.get("ent_status", e), LIVE), D.eq(S.get("ent_value", e), lay.obj(j)))
@@ -171,8 +172,6 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
                 out += [D.and_(there, b, level[r], allocated[r]) for r, b in enumerate(by_object)]
             return out
 
-        roots = [D.or_(roots[j], *[t for t in by_keys(j, [D.false()] * no)]) for j in range(no)] \
-            if lay.bounds.weakmaps else roots
         level = roots
         for _ in range(no):
             level = [D.or_(roots[j], *[D.and_(h, level[r]) for r in range(no) for h in holds[j][r]],
