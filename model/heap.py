@@ -387,6 +387,9 @@ def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
         # the profile's steps released their values); as model/env.py `_reclaim` on a tracing host
         c.S.set("ent_status", FREED, e, when=D.and_(when, D.eq(c.S.get("ent_owner", e), v),
                                                     D.eq(c.S.get("ent_status", e), LIVE)))
+    for e in range(lay.bounds.weaksets):  # and a freed WeakSet's elements (the same finalizer)
+        c.S.set("wse_status", FREED, e, when=D.and_(when, D.eq(c.S.get("wse_owner", e), v),
+                                                    D.eq(c.S.get("wse_status", e), LIVE)))
     for k in range(lay.bounds.symbols):  # a Symbol's free: quickjs.c JS_FreeAtomStruct's js_free_rt
         hit = D.and_(when, D.eq(v, lay.sym(k)))
         c.S.set("sym_status", FREED, k, when=hit)
