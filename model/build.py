@@ -15,6 +15,7 @@ on the `Selection`, so that reports can say which definitions of the text the mo
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass
 
@@ -251,13 +252,35 @@ def _check_steps(alg: ir.Algorithm, symbols: int = 0, weakmaps: int = 0, weakset
             raise ModelError([diag.make("E064", step.loc, why=why)])
 
 
+def _without_dead(alg: ir.Algorithm, bounds: Bounds) -> ir.Algorithm:
+    """A host profile's algorithm without its top-level loops over entities the model has none of
+    at these bounds (`dead_loop`: a counting profile's free path walks WeakMaps, which exist only
+    with `weakmaps` >= 1). Left in, such a loop's head would still be a step of every free, a state
+    more per run where nothing can happen; left out, the profile at weakmaps=0 compiles to the
+    relation it had before it said what freeing does to WeakMap entries. The other steps keep the
+    numbers the profile's text gives them. The text's own algorithms keep theirs (Execution 1.c,
+    1.d: the digests pinned for them count the heads)."""
+    steps = tuple(s for s in alg.steps
+                  if not dead_loop(s.stmt, bounds.symbols, bounds.weakmaps, bounds.weaksets))
+    return alg if len(steps) == len(alg.steps) else dataclasses.replace(alg, steps=steps)
+
+
+def _walks(alg: ir.Algorithm, slot: str) -> bool:
+    """Some step of `alg` reads the internal slot `slot` ([[WeakMapData]], [[WeakSetData]]): a
+    reference-counting profile's free path that says what it does to a collection's records."""
+    return any(isinstance(n, ir.Field) and n.name == slot
+               for step in alg.walk() for n in ir.iter_nodes(step.stmt))
+
+
 def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 0, weaksets: int = 0
             ) -> dict[str, tuple[ir.Algorithm, str]]:
     sel = select_algorithms(spec, host, weakmaps, weaksets)
-    # WeakMaps and WeakSets need a text that defines them (E089, E096), and a tracing host: a
-    # reference-counting profile's free path does not clear their records (E095, E097)
-    for n, entry_points, missing, refused in ((weakmaps, WEAKMAP_ENTRY_POINTS, "E089", "E095"),
-                                              (weaksets, WEAKSET_ENTRY_POINTS, "E096", "E097")):
+    # WeakMaps and WeakSets need a text that defines them (E089, E096), and a tracing host or a
+    # reference-counting profile whose free path walks their records (E095, E097: without such
+    # steps nothing would release an entry's value when its key or its collection is freed)
+    for n, entry_points, missing, refused, data in (
+            (weakmaps, WEAKMAP_ENTRY_POINTS, "E089", "E095", "WeakMapData"),
+            (weaksets, WEAKSET_ENTRY_POINTS, "E096", "E097", "WeakSetData")):
         if not n:
             continue
         lacking = [name for name in entry_points if name in sel.missing]
@@ -266,6 +289,8 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 
             raise SpecError([diag.make(missing, where, n=n, names=", ".join(lacking))])
         if host.collector == "reference counting":
             free = next((a for a in host.algorithms if a.name == host.free_path), None)
+            if free is not None and _walks(free, data):
+                continue  # the free path says what freeing a key and a collection does to them
             where = free.loc if free is not None else Loc(host.path, 1, 1)
             raise SpecError([diag.make(refused, where, n=n, host=host.name)])
     if sel.missing:
@@ -351,6 +376,8 @@ def host_notes(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:
 def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = False) -> Program:
     """`any_step`: the tracing collector may run between any two steps (model/env.py)."""
     algs = _needed(spec, host, bounds.symbols, bounds.weakmaps, bounds.weaksets)
+    algs = {name: (_without_dead(alg, bounds) if source == "host" else alg, source)
+            for name, (alg, source) in algs.items()}
     cycles = _cycles_run(host, bounds)
     cascade = host.collector == "reference counting" and bounds.slots > 0  # as Environment.cascade
     callbacks = host.callback_refs if cascade else "none"  # as Environment.counted_callbacks

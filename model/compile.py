@@ -47,6 +47,13 @@ class ReturnHook(Protocol):
     def __call__(self, c: Ctx[V, B], when: B | bool) -> None: ...
 
 
+class ReleaseHook(Protocol):
+    """What the host does after a step let go of a counted reference other than by `Free _x_`: a
+    WeakMap entry's [[Value]] overwritten or emptied (model/refcount.py `_after_release`)."""
+
+    def __call__(self, c: Ctx[V, B], when: B | bool) -> None: ...
+
+
 class FreeHook(Protocol):
     """What the host does after a `Free _x_` step released counted references (model/refcount.py);
     `freed` is the value the step freed."""
@@ -87,6 +94,8 @@ class ModelCompiler:
         # algorithm -> what the host does once its frame is popped (the frame below is on top again)
         self.hooks_after_pop: dict[str, ReturnHook] = {}
         self.after_free: FreeHook | None = None  # run after every `Free _x_` step, when set
+        # run after every write of a WeakMap entry's [[Value]] (a counted reference let go), when set
+        self.after_release: ReleaseHook | None = None
         # run after a frame at the bottom of the stack (a job, the script, a free path there) is
         # popped, with the frame's algorithm code, when set
         self.after_bottom_pop: Callable[[View[V, B], int, B | bool | None], None] | None = None

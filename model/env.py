@@ -87,6 +87,7 @@ class Environment(Counting, Mutator):
         mc.functions = self.functions
         if self.cascade:
             mc.after_free = self._after_free
+            mc.after_release = self._after_release
             mc.hooks_after_pop[host.free_path] = self._after_free_path
             mc.after_bottom_pop = self._after_bottom_pop
         # a cycle collector, where the host has one and frees cascade (model/build.py says the same

@@ -270,6 +270,10 @@ def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bo
         for e in range(lay.bounds.weakmaps):
             c.S.set("ent_key" if name == "Key" else "ent_value", v, e,
                     when=D.and_(when, D.eq(base, lay.ent(e))))
+        # on a reference-counting host an entry counts its value (js_map_set's js_dup): writing
+        # [[Value]] released the old one, which may free it and what it alone held
+        if name == "Value" and c.alg.mc.after_release is not None:
+            c.alg.mc.after_release(c, when)
         return
     if name == "KeptAlive":  # Set [[KeptAlive]] to a new empty List
         for i in range(lay.bounds.objects):
@@ -378,6 +382,14 @@ def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
             c.S.set("prop", EMPTY, lay.prop(i, s), when=hit)
     for j in range(lay.bounds.cells):
         c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
+    for e in range(lay.bounds.weakmaps):
+        # a freed WeakMap's entries go with it (js_map_finalizer's js_free_rt of each record, after
+        # the profile's steps released their values); as model/env.py `_reclaim` on a tracing host
+        c.S.set("ent_status", FREED, e, when=D.and_(when, D.eq(c.S.get("ent_owner", e), v),
+                                                    D.eq(c.S.get("ent_status", e), LIVE)))
+    for e in range(lay.bounds.weaksets):  # and a freed WeakSet's elements (the same finalizer)
+        c.S.set("wse_status", FREED, e, when=D.and_(when, D.eq(c.S.get("wse_owner", e), v),
+                                                    D.eq(c.S.get("wse_status", e), LIVE)))
     for k in range(lay.bounds.symbols):  # a Symbol's free: quickjs.c JS_FreeAtomStruct's js_free_rt
         hit = D.and_(when, D.eq(v, lay.sym(k)))
         c.S.set("sym_status", FREED, k, when=hit)

@@ -65,9 +65,10 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     the registry (js_finrec_mark). On a counting host without it no registry's callback is a
     function object (model/env.py `functions`).
 
-    With WeakMaps (bound `weakmaps`, tracing hosts only: model/build.py refuses the bound on a
-    reference-counting host) an entry keeps its value live while its WeakMap and its key are
-    (`_with_ephemerons`).
+    With WeakMaps (bound `weakmaps`) on a tracing host an entry keeps its value live while its
+    WeakMap and its key are (`_with_ephemerons`); with `counted_cells` each live entry counts a
+    reference to its value (`_by_entries`), and for the cycle collector (`from_outside`) that
+    reference is an edge from an object key, or an outside one under a Symbol key.
 
     `from_outside` (a reference-counting host's cycle collector): object j is reached from a
     reference held outside the object graph (the roots above) through the graph's counted edges:
@@ -141,6 +142,10 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
         by_registry = [[D.and_(allocated[r], callbacks[j][r]) for r in range(no)] for j in range(no)]
         by_cell = [[D.and_(D.eq(S.get("cell_status", c), LIVE), D.eq(S.get("cell_cb", c), lay.obj(j)))
                     for c in range(nc)] if cell_callbacks else [] for j in range(no)]
+    # counted references of WeakMap entries (reference-counting hosts): each live entry holds its
+    # value (js_map_set's js_dup), whatever became of its map and key; the profile's free path
+    # empties the value when it releases it
+    held_by_entry = [_by_entries(S, lay, lay.obj(j)) for j in range(no)] if counted_cells else []
     if from_outside:
         # js_finrec_mark marks frd->cb and, at v0.13.0, each listed entry's fre->cb: edges of a
         # reached registry
@@ -152,11 +157,26 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
                     for r in range(no) for c in range(len(by_cell[j]))]
             return out
 
+        # a WeakMap entry's value is a child of its key only (mark_children's mark_weak_map_value,
+        # quickjs.c v0.12.1 58bdcf0 lines 6705-6719 and 6760-6762, v0.13.0 dec0123 lines 6783-6797;
+        # a WeakMap has no gc_mark): gc_decref subtracts it while visiting an object key; a Symbol
+        # is no GC object, so under a Symbol key (or none) the entry's count is an outside one
+        def by_keys(j: int, level: list[Any]) -> list[Any]:
+            """Entries holding object j: under a reached object key, or under no object key."""
+            out = []
+            for e in range(lay.bounds.weakmaps):
+                there = D.and_(D.eq(S.get("ent_status", e), LIVE), D.eq(S.get("ent_value", e), lay.obj(j)))
+                key = S.get("ent_key", e)
+                by_object = [D.eq(key, lay.obj(r)) for r in range(no)]
+                out.append(D.and_(there, D.not_(D.or_(*by_object))))
+                out += [D.and_(there, b, level[r], allocated[r]) for r, b in enumerate(by_object)]
+            return out
+
         level = roots
         for _ in range(no):
             level = [D.or_(roots[j], *[D.and_(h, level[r]) for r in range(no) for h in holds[j][r]],
                            *[D.and_(level[i // ns], allocated[i // ns], p) for i, p in enumerate(props[j])],
-                           *marked(j, level))
+                           *marked(j, level), *(by_keys(j, level) if lay.bounds.weakmaps else []))
                      for j in range(no)]
         return level
     if counted_cells and ns:
@@ -167,11 +187,12 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
                         D.and_(allocated[i // ns], D.not_(released[i // ns]), p)
                         for i, p in enumerate(props[j])]
             by_callback = [*by_registry[j], *by_cell[j]] if job_callbacks else []
-            return D.or_(roots[j], *by_cells, *by_props, *by_callback)
+            return D.or_(roots[j], *by_cells, *by_props, *by_callback, *held_by_entry[j])
 
         level = [counted(j) for j in range(no)]
     elif counted_cells:
-        level = [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]])
+        level = [D.or_(roots[j], *[D.and_(h, allocated[r]) for r in range(no) for h in holds[j][r]],
+                       *held_by_entry[j])
                  for j in range(no)]
     elif lay.bounds.weakmaps:
         return _with_ephemerons(S, lay, roots, holds, pending, props, outside, frame_vals, in_frame,
@@ -220,10 +241,20 @@ def _symbol_live(S: Any, lay: Any, k: int, level: list[Any], fields: tuple[str, 
                 owner = D.eq(S.get("cell_owner", c), lay.obj(r))
                 keeps = allocated[r] if counted_cells else D.or_(level[r], pending[r])
                 terms.append(D.and_(there, owner, keeps))
+    if counted_cells:  # a WeakMap entry's counted reference (`live_all`)
+        terms += _by_entries(S, lay, v)
     if (ns or readable) and outside is not None and not counted_cells:
         terms += [D.and_(outside[no + k], level[w], allocated[w], D.eq(S.get("obj_kind", w), WEAKREF),
                          D.eq(S.get("obj_target", w), v)) for w in range(no)]
     return D.or_(*terms)
+
+
+def _by_entries(S: Any, lay: Any, v: int) -> list[Any]:
+    """On a reference-counting host: the live WeakMap entries whose [[Value]] is v, each a counted
+    reference (none without the bound `weakmaps`)."""
+    D = S.d
+    return [D.and_(D.eq(S.get("ent_status", e), LIVE), D.eq(S.get("ent_value", e), v))
+            for e in range(lay.bounds.weakmaps)]
 
 
 def _with_ephemerons(S: Any, lay: Any, roots: list[Any], holds: list[Any], pending: list[Any],

@@ -218,6 +218,18 @@ class Counting:
         go = self._free_next(S, c.d, when, D.and_(when, D.not_(self._in_free(S))), held, token)
         S.set("frame_phase", PHASE_FREEING, c.d, when=go)
 
+    def _after_release(self, c: Ctx, when: Any) -> None:
+        """After a step wrote a WeakMap entry's [[Value]], letting go of the counted reference the
+        entry held to the old value (quickjs.c at v0.12.1 (58bdcf0) and v0.13.0 (dec0123), the same
+        code: js_map_set's JS_FreeValue(ctx, mr->value) on an existing key, map_delete_record's
+        JS_FreeValueRT(rt, mr->value), reset_weak_ref's second pass and js_map_finalizer; docs/model.md
+        "WeakMaps"): as after `Free _x_`, what nothing counts any more is freed at once above the
+        frame outside a free path (gc_phase JS_GC_PHASE_NONE, as from a built-in or a Symbol's
+        free), queued inside one; the frame goes on with its next step when that returns."""
+        S, D = c.S, c.D
+        go = self._free_next(S, c.d, when, D.and_(when, D.not_(self._in_free(S))))
+        S.set("frame_phase", PHASE_FREEING, c.d, when=go)
+
     def _after_free_path(self, c: Ctx, when: Any) -> None:
         """The free path's frame (depth c.d) is popped: free_zero_refcount's loop takes the next
         queued object, in a new frame at the same depth; the frame below goes on waiting."""
@@ -340,6 +352,12 @@ class Counting:
         if "cell_cb" in lay.index:
             fields += (("cell_cb", 2),)
         stride, first = (3, 2) if counted_cb else (2, 1)
+        # with WeakMaps, mark_children's mark_weak_map_value (v0.12.1 line 6761, v0.13.0 line 6839)
+        # visits a key's entries' values after its properties and before the class's gc_mark:
+        # position 1 (ties among them), the registry's edges one later
+        maps = lay.bounds.weakmaps
+        if maps:
+            first += 1
         last = stride * nc + first  # after every edge of a visit: the visited object itself
 
         def key(x: int) -> tuple[Any, Any]:
@@ -348,11 +366,16 @@ class Counting:
                 edge, sub = D.false(), D.num(0)
                 for s in range(ns):
                     edge = D.or_(edge, D.eq(S.get("prop", lay.prop(p, s)), lay.obj(x)))
+                for e in range(maps):  # an entry keyed by p holding x
+                    hit = D.and_(D.eq(S.get("ent_status", e), LIVE), D.eq(S.get("ent_key", e), lay.obj(p)),
+                                 D.eq(S.get("ent_value", e), lay.obj(x)))
+                    edge = D.or_(edge, hit)
+                    sub = D.ite(hit, D.num(1), sub)
                 if counted_cb:
                     # a freed registry keeps its obj_cb value, which no longer counts
                     hit = D.and_(D.eq(S.get("obj_status", p), LIVE), D.eq(S.get("obj_cb", p), lay.obj(x)))
                     edge = D.or_(edge, hit)
-                    sub = D.ite(hit, D.num(1), sub)
+                    sub = D.ite(hit, D.num(first - 1), sub)
                 for c in range(nc):
                     owned = D.and_(D.eq(S.get("cell_status", c), LIVE),
                                    D.eq(S.get("cell_owner", c), lay.obj(p)))

@@ -66,12 +66,14 @@ CODES: dict[str, tuple[str, str]] = {
                       "define: give a whole ECMA-262 spec.html with --spec, or weakmaps=0"),
     "E095": ("error", "bound weakmaps={n} is not modelled on the reference-counting host '{host}' yet: "
                       "its free path does not release a freed key's WeakMap entries (docs/model.md, "
-                      "\"WeakMaps\"); check it on a tracing host, or with weakmaps=0"),
+                      "\"WeakMaps\"); check it on a tracing host, on quickjs-ng-0.12 or -0.13, "
+                      "or with weakmaps=0"),
     "E096": ("error", "bound weaksets={n} needs the WeakSet built-ins ({names}), which the text does not "
                       "define: give a whole ECMA-262 spec.html with --spec, or weaksets=0"),
     "E097": ("error", "bound weaksets={n} is not modelled on the reference-counting host '{host}' yet: "
                       "its free path does not remove a freed value's WeakSet elements (docs/model.md, "
-                      "\"WeakSets\"); check it on a tracing host, or with weaksets=0"),
+                      "\"WeakSets\"); check it on a tracing host, on quickjs-ng-0.12 or -0.13, "
+                      "or with weaksets=0"),
     "E098": ("error", "cannot write the report to the standard output: {reason}"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
