@@ -65,8 +65,8 @@ def test_every_variable_is_classified():
 # WeakMaps and WeakSets only where the bounds are accepted: a reference-counting host refuses
 # them (E095, E097) unless its free path walks their records (quickjs-ng-0.12, -0.13), which
 # tests/model/test_weakmaps.py and test_weaksets.py check; listed here,
-# those cases would be skips that check nothing. WeakSets on the spec's own host only (what they
-# add does not depend on the tracing host), with properties, and beside WeakMaps
+# those cases would be skips that check nothing. WeakSets on the spec's own host (with properties,
+# and beside WeakMaps) and on quickjs-ng-0.13 beside WeakMaps
 @pytest.mark.parametrize("host,slots,weakmaps,weaksets", [
     *[(h, s, w, 0) for h in HOSTS for s in (0, 1) for w in (0, 1)
       if not w or load_host(h).collector == "tracing"],
