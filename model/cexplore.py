@@ -86,6 +86,13 @@ class Search:
     def count(self) -> int:
         return int(self.states.shape[0])
 
+    def depth_of(self, row: int) -> int:
+        """How many transitions the breadth-first path to `row` takes."""
+        n, cur = 0, row
+        while cur != 0:
+            cur, n = int(self.parent[cur]), n + 1
+        return n
+
     def path_to(self, row: int) -> list[tuple[Command | None, tuple[int, ...]]]:
         """The breadth-first path from the initial state to `row`, as (command taken, state)."""
         out = []

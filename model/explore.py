@@ -85,6 +85,11 @@ class Exploration:
         assert self.parents is not None
         return _trace(self.parents, state)
 
+    def last_depth(self) -> int:
+        """How many transitions the breadth-first path to the last state found takes."""
+        assert self.parents is not None
+        return len(_trace(self.parents, next(reversed(self.parents)))) - 1
+
 
 def explore(program: Program, properties: dict[str, Predicate], max_depth: int,
             max_states: int = 2_000_000, keep: bool = False, native: bool = True,

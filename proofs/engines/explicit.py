@@ -32,7 +32,7 @@ from specmc.proofs.engines.unrolling import ReplayError, replay
 from specmc.proofs.properties import Property
 from specmc.proofs.properties.liveness import most_turns
 from specmc.proofs.run.job import Loaded, certificate_dir, cover_predicate, predicate, sliced_to, slices
-from specmc.proofs.verdict import PROVED, UNKNOWN, VIOLATED, Outcome
+from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED, Outcome
 
 MAX_STATES = 4_000_000  # the Python explorer keeps each state as a tuple in a dict: ~1 KB a state
 # the native one keeps ~140 bytes a state at 3 objects (the state, its parent, command and depth,
@@ -122,6 +122,8 @@ class Found:
     by: str  # which explorer: "searched in C" or "searched in Python" (with why, if C was wanted)
     symmetry: Symmetry | None = None  # the reduction it ran under: `states` are representatives
     unreduced: str = ""  # why it ran without one, when it did
+    # a cut search's depth: every run of at most this many transitions was searched (None: not known)
+    depth: int | None = None
 
     @property
     def count(self) -> int:
@@ -186,7 +188,7 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         if why or r.complete or len(r.violations) == len(preds) or r.states < first:
             # (without C, that search already ran to Python's own limit: never run it twice)
             by = "searched in Python" if not why else f"searched in Python: {why}"
-            return _found(r, program, MAX_STATES, by, unreduced)
+            return _found(r, program, first, by, unreduced)
     try:
         native = cexplore.Native(program, terms, flags, key=key)
     except cexplore.Unavailable as e:
@@ -202,8 +204,19 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
     paths = {k: s.path_to(row) for k, row in s.violations.items()}
     if s.symmetry is not None:  # a path of representatives, made the model's own (model/explore.py)
         paths = {k: concrete(program, path, s.symmetry) for k, path in paths.items()}
+    depth = None if s.complete or not s.count else _searched_depth(s.depth_of(s.count - 1), cut)
     return Found(s.states, s.complete, cut, NATIVE_MAX_STATES, paths, "searched in C", s.symmetry,
-                 unreduced if s.symmetry is None else "")
+                 unreduced if s.symmetry is None else "", depth)
+
+
+def _searched_depth(last: int, cut: str) -> int:
+    """How deep a cut breadth-first search is complete, from the depth of the last state it found.
+    Breadth first, states are found in order of depth: when the steps bound cut the search, every
+    state up to that depth was found (and checked), none beyond; when the state limit or memory
+    did, the search stopped inside a level, so every state of the level before it was found. A
+    property no state broke then has no violation in runs of that many transitions, which is a
+    BOUNDED verdict as bmc's is (symmetry-reduced too: a class is found no deeper than its states)."""
+    return last if cut == "the steps bound" else max(0, last - 1)
 
 
 def _model_key(job: Loaded, program: Program) -> str:
@@ -220,7 +233,8 @@ def _model_key(job: Loaded, program: Program) -> str:
 def _found(r: Exploration, program: Program, limit: int, by: str, unreduced: str) -> Found:
     states = np.array(list(r.reached), dtype=np.uint8).reshape(-1, program.layout.size)
     cut = "the state limit" if r.states >= limit else "the steps bound"
-    return Found(states, r.complete, cut, limit, r.violations, by, r.symmetry, unreduced)
+    depth = None if r.complete or not r.states else _searched_depth(r.last_depth(), cut)
+    return Found(states, r.complete, cut, limit, r.violations, by, r.symmetry, unreduced, depth)
 
 
 def _terms(program: Program, props: tuple[Property, ...]) -> dict[str, Any]:
@@ -287,10 +301,19 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
     if not r.complete and not final:
         return tuple(holding)
     if not r.complete:
+        stopped = (f"exploration stopped at {r.counted} by {r.cut} (limit {r.limit:,} states, "
+                   f"{job.job.bounds.steps} steps{how}; {r.by})")
         for p in holding:
-            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"exploration stopped at {r.counted} "
-                           f"by {r.cut} (limit {r.limit:,} states, {job.job.bounds.steps} steps{how}; "
-                           f"{r.by})")
+            if r.depth is None or temporal is not None:  # (a lasso's monitor has no BOUNDED to say)
+                report(Outcome(p.id, UNKNOWN, "explicit", reason=stopped)
+                       .timed(time.perf_counter() - started))
+                continue
+            # what the cut search did check: every run up to its depth, and whether any of those met
+            # the property's situation (else it checked nothing, as review and check say)
+            met = r.violations.get(COVER + p.id)
+            within = None if p.cover is None else met is not None and len(met) - 1 <= r.depth
+            report(Outcome(p.id, BOUNDED, "explicit", r.depth, cover_reached=within, bounds_hit=hit,
+                           reason=f"{stopped}: no violation in runs of up to {r.depth} transitions")
                    .timed(time.perf_counter() - started))
         return ()
     # the invariant names the kept variables only: the certificate check holds it to the whole

@@ -40,7 +40,9 @@ def _detail(r: Row) -> str:
     if o.verdict == BOUNDED:
         reach = {True: "", False: " (no state within it meets the cover: nothing checked)",
                  None: " (cover not checked)"}[o.cover_reached]
-        return f"{o.engine}: no violation up to depth {o.depth}{reach}"
+        # the explicit engine's BOUNDED is a search the state limit cut: the reason says where
+        cut = f"; {o.reason}" if o.engine == "explicit" and o.reason else ""
+        return f"{o.engine}: no violation up to depth {o.depth}{reach}{cut}"
     return o.reason
 
 

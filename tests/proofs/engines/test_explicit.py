@@ -57,14 +57,20 @@ def test_groups_take_over_what_the_cut_union_left_open(job, monkeypatch, native)
     assert len(out) == len(job.properties)  # each property reported once
     small = max(groups, key=lambda g: len(g[0].dropped))[1]  # the most dropped: the smallest cone
     for p in small:
-        assert out[p.id].verdict != "UNKNOWN", out[p.id]
+        assert out[p.id].verdict not in ("UNKNOWN", "BOUNDED"), out[p.id]
         assert "sliced to" in (out[p.id].method or out[p.id].reason)
-    unknown = [o for o in out.values() if o.verdict == "UNKNOWN"]
-    assert unknown
+    cut = [o for o in out.values() if o.verdict in ("UNKNOWN", "BOUNDED")]
+    assert cut
     stopped = r"exploration stopped at 500 (canonical )?states( \(symmetry-reduced\))? by the state limit"
-    assert all(re.search(stopped, o.reason) for o in unknown), [o.reason for o in unknown]
+    assert all(re.search(stopped, o.reason) for o in cut), [o.reason for o in cut]
     by = "searched in C" if native else "searched in Python: the native search is turned off"
-    assert all(by in o.reason for o in unknown)
+    assert all(by in o.reason for o in cut)
+    # never PROVED from a cut search: a safety property is BOUNDED at the depth the search
+    # finished, a temporal one (its monitor's search) UNKNOWN
+    for o in cut:
+        temporal = job.properties[[p.id for p in job.properties].index(o.property)].temporal is not None
+        assert o.verdict == ("UNKNOWN" if temporal else "BOUNDED"), o
+        assert temporal or f"no violation in runs of up to {o.depth} transitions" in o.reason
 
 
 def test_memory_running_out_is_unknown_never_a_traceback(job, monkeypatch):
@@ -160,3 +166,60 @@ def test_a_predicate_reading_past_an_array_is_the_users_error_in_either_explorer
                         cover_meaning="reads past frame_alg")
     with pytest.raises(SpecError, match=r"E079.*IndexError: frame_alg\[3\]"):
         explicit.run(_replace(job, properties=(_guarded(prop, __file__),)), lambda o: None)
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("seed-certificates"))
+    loaded = load(Job(("embedded",), "quickjs-ng-0.5", Bounds(), (), certificates=folder))
+    from dataclasses import replace as _replace
+
+    return _replace(loaded, properties=tuple(p for p in loaded.properties
+                                             if p.id == "cleanup-not-on-free-stack"))
+
+
+@pytest.mark.parametrize("explorer", _explorers())
+def test_a_search_cut_by_the_state_limit_is_bounded_short_of_the_violation_it_did_not_reach(
+        seed, monkeypatch, explorer):
+    """The seed's violation is 38 transitions deep (found after about 8,000 states). Cut earlier, the
+    search says BOUNDED at the depth it finished, which must be short of 38 (a deeper claim would
+    deny a violation that exists), and it grows with the limit; never PROVED, and with room the
+    same search finds the violation."""
+    _pick(explorer, monkeypatch)
+    depths = []
+    for limit in (50, 400, 3000):
+        monkeypatch.setattr(explicit, "MAX_STATES" if explorer == "python" else "NATIVE_MAX_STATES", limit)
+        (o,) = _run(seed).values()
+        assert o.verdict == "BOUNDED", o
+        assert o.depth is not None and o.depth < 38, o
+        assert f"stopped at {limit:,}" in o.reason and f"up to {o.depth} transitions" in o.reason
+        depths.append(o.depth)
+    assert depths == sorted(depths) and depths[0] < depths[-1], depths
+    monkeypatch.setattr(explicit, "MAX_STATES" if explorer == "python" else "NATIVE_MAX_STATES", 200_000)
+    (o,) = _run(seed).values()
+    assert o.verdict == "VIOLATED" and o.depth == 38, o
+
+
+@pytest.mark.parametrize("explorer", _explorers())
+def test_every_state_within_a_cut_searchs_depth_was_searched(job, monkeypatch, explorer):
+    """What BOUNDED at depth d claims: every state reachable in d transitions was found and checked.
+    Checked against a complete search of the same model: a cut search at every tenth limit holds
+    every state whose shortest path is at most its depth long."""
+    from specmc.model.explore import explore
+    from specmc.proofs.properties import Property
+
+    ((program, _props),) = slices(job, together=True)
+    anything = (Property("u-true", "true", "x", lambda prog, S: S.d.true()),)  # searched to the limit
+    full = explore(program, {}, 10_000, keep=True)
+    assert full.complete and full.parents is not None
+    shortest = {s: len(full.path_to(s)) - 1 for s in full.reached}
+    _pick(explorer, monkeypatch)
+    for limit in range(40, full.states, max(1, full.states // 10)):
+        monkeypatch.setattr(explicit, "NATIVE_MAX_STATES", limit)
+        monkeypatch.setattr(explicit, "MAX_STATES", limit)
+        monkeypatch.setattr(explicit, "_symmetry", lambda program, props: (None, "compared state for state"))
+        r = explicit._search(job, program, anything, None)
+        assert not r.complete and r.depth is not None
+        found = {tuple(int(v) for v in row) for row in r.states}
+        missing = [s for s, d in shortest.items() if d <= r.depth and s not in found]
+        assert not missing, (limit, r.depth, len(missing))
