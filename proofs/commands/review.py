@@ -42,6 +42,8 @@ def run_review(args: argparse.Namespace) -> int:
                         strict=args.strict, disk=disk)
     if disk is not None and disk.hits:
         progress(f"{disk.hits} verdict(s) from the cache in {disk.folder} (--no-cache decides them anew)")
+    if disk is not None and disk.unwritable:
+        progress(f"specmc: warning: {disk.unwritable}")
     if len(args.format) > 1:
         for fmt in args.format:
             write_out(Path(args.out) / f"review.{REVIEW_FORMATS[fmt]}", render(result, fmt))

@@ -65,6 +65,7 @@ class VerdictCache:
         self.hits = 0
         self.stored = 0
         self.refused = ""  # why the folder is not used, if it is not
+        self.unwritable = ""  # why nothing more is stored (reading goes on), once a write failed
         try:
             private(self.folder, folder="the verdict cache", takes="verdicts", setting="--cache")
         except Unavailable as e:
@@ -100,9 +101,18 @@ class VerdictCache:
         return o
 
     def put(self, key: tuple[Any, ...], o: Outcome) -> None:
-        if o.verdict not in DEFINITE or self.refused:
+        """Keep a definite verdict. A cache that cannot be written (disk full, a read-only or
+        vanished folder, a non-file in the way) is no reason to fail the review whose verdicts
+        it was keeping: the first failure is noted in `unwritable`, the caller says so once, and
+        nothing more is stored; what was stored stays and is still read (each entry is whole)."""
+        if o.verdict not in DEFINITE or self.refused or self.unwritable:
             return
-        write_atomic(self._path(key), json.dumps({**asdict(o), "key": self._digest(key)}, sort_keys=True))
+        try:
+            write_atomic(self._path(key), json.dumps({**asdict(o), "key": self._digest(key)}, sort_keys=True))
+        except OSError as e:
+            self.unwritable = f"the verdict cache {self.folder} cannot be written ({e.strerror or e}): " \
+                           "verdicts from here on were not kept"
+            return
         self.stored += 1
 
 

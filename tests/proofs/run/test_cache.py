@@ -79,3 +79,22 @@ def test_an_entry_copied_from_another_key_is_a_miss(tmp_path, proved):
     cache._path(("head model",)).write_bytes(cache._path(("base model",)).read_bytes())
     assert cache.get(("head model",), fields) is None
     assert cache.get(("base model",), fields) == o
+
+
+def test_a_cache_that_cannot_be_written_is_said_once_and_stores_nothing_more(tmp_path, proved):
+    """A full disk or a folder made read-only during a review used to end it in a traceback. Now the
+    first failed write stops storing and says why; what was stored stays readable."""
+    o, fields = proved
+    cache = VerdictCache(tmp_path / "v")
+    cache.put(("first",), o)
+    assert cache.stored == 1
+    second = cache._path(("second",))
+    second.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(second)  # something that is not a regular file where the entry goes: refused, not replaced
+    cache.put(("second",), o)
+    assert cache.stored == 1 and "cannot be written" in cache.unwritable
+    assert str(cache.folder) in cache.unwritable
+    assert second.is_fifo()
+    cache.put(("third",), o)
+    assert cache.stored == 1 and not cache._path(("third",)).exists()
+    assert cache.get(("first",), fields) == o
