@@ -142,6 +142,32 @@ def _prove_trivial(name: str, loaded: Any, trivial: set[str], put: Callable[[Any
     return replace(loaded, properties=tuple(p for p in loaded.properties if p.id not in trivial))
 
 
+def _not_applicable(task: Task) -> dict[str, Outcome]:
+    """The catalogue's temporal properties that the host does not promise, decided here from the
+    profile's header alone, before any engine has built the model: a time limit shorter than the
+    model's building must not turn "nothing to search" into UNKNOWN. The engines say the same
+    again (proofs/engines/lasso.py `not_applicable`); a profile that cannot be read is left to
+    them, as is a property from a file (it is registered in the engines' processes)."""
+    from specmc.model.hosts import load_host
+    from specmc.proofs.properties import CATALOGUE
+
+    temporal = [CATALOGUE[p] for p in task.properties if p in CATALOGUE and CATALOGUE[p].temporal is not None]
+    if not temporal:
+        return {}
+    try:
+        host = load_host(task.job.host)
+    except Exception:  # (bad input: the engines report it, located)
+        return {}
+    out = {}
+    for p in temporal:
+        assert p.temporal is not None
+        why = p.temporal.applies(host)
+        if why:
+            out[p.id] = Outcome(p.id, PROVED, "+".join(task.engines), method=why, reason=why,
+                                cover_reached=None, bounds_hit=(), applicable=False)
+    return out
+
+
 def _share(name: str, job: Job, engines: tuple[str, ...]) -> Job:
     """Beside the explicit engine, a symbolic one gets a tenth of the time limit (at least 30 s):
     on this model it wins only on nearly inductive properties, and quickly; left running it
@@ -176,6 +202,7 @@ class _Running:
         self.unbuildable = ""
         self.procs: dict[str, Any] = {}
         self.pipes: dict[Any, str] = {}  # receiving end -> engine name
+        self.best.update(_not_applicable(task))
         for name in task.engines:
             recv, send = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_worker, args=(name, _share(name, task.job, task.engines), send, tag))

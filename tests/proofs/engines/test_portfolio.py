@@ -103,3 +103,22 @@ def test_an_engine_the_kernel_kills_is_unknown_for_lack_of_memory_not_an_interna
 def test_an_engine_that_crashes_is_an_internal_error_naming_the_signal(monkeypatch):
     o = _killed_by(monkeypatch, signal.SIGSEGV)["p"]
     assert o.reason == "internal error: explicit: the engine process was killed by SIGSEGV"
+
+
+def test_a_promise_the_host_does_not_make_is_not_applicable_even_when_the_time_runs_out_first(monkeypatch):
+    """eventually-delivered under ecma262 (`delivery: optional`) is NOT APPLICABLE from the profile's
+    header alone. With a time limit no engine can build the model in (every engine made to hang
+    before it reports), it used to be UNKNOWN (time limit); the other property asked stays UNKNOWN."""
+    import time
+
+    from specmc.model.bounds import Bounds
+
+    monkeypatch.setattr(jobmod, "load", lambda job: time.sleep(60))
+    job = jobmod.Job(("embedded",), "ecma262", Bounds(), (), timeout=0.5)
+    out = portfolio.run(job, ("eventually-delivered", "held-value-once"), ("explicit", "kind"))
+    assert out["eventually-delivered"].label == "NOT APPLICABLE", out["eventually-delivered"]
+    assert "optional" in out["eventually-delivered"].method
+    assert out["held-value-once"].verdict == "UNKNOWN" and "time limit" in out["held-value-once"].reason
+    promised = portfolio.run(jobmod.Job(("embedded",), "v8", Bounds(), (), timeout=0.5),
+                             ("eventually-delivered",), ("explicit",))
+    assert promised["eventually-delivered"].verdict == "UNKNOWN"  # v8 promises delivery: searched, cut
