@@ -189,6 +189,10 @@ class Symbolic:
         return self._false
 
     def _v(self, a: z3.BitVecRef | int) -> z3.BitVecRef:
+        if isinstance(a, int) and not 0 <= a < len(self._nums):
+            # (a predicate's literal: state values are bytes; an IndexError said nothing of that)
+            raise ValueError(f"the constant {a} is no state value (values are 0 to {len(self._nums) - 1}; "
+                             "S.d.num(n) wraps n as the model's arithmetic does)")
         return self._nums[a] if isinstance(a, int) else a
 
     def eq(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BoolRef:

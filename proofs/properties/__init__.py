@@ -46,6 +46,22 @@ class Property:
     # no WeakMap at weakmaps=0): below, it is true by construction, and a PROVED says which to give
     needs: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # a name in `needs` that is no bound was read only when a report said why a PROVED is
+        # vacuous, after the whole search, as a traceback (fourth review); from a properties
+        # file this ValueError is E078 at the Property(...) call
+        from dataclasses import fields
+
+        from specmc.model.bounds import Bounds
+
+        names = [f.name for f in fields(Bounds)]
+        if isinstance(self.needs, str) or not all(isinstance(b, str) for b in self.needs):
+            raise ValueError(f"property '{self.id}': needs= takes a tuple of bound names, not {self.needs!r}")
+        odd = [b for b in self.needs if b not in names]
+        if odd:
+            raise ValueError(f"property '{self.id}': needs= names {', '.join(map(repr, odd))}, which is no "
+                             f"bound (the bounds: {', '.join(names)})")
+
     def idle_at(self, bounds: Any) -> str:
         """Why the property reads nothing at these bounds ("" when it does)."""
         if not self.needs or any(getattr(bounds, b) for b in self.needs):

@@ -73,6 +73,8 @@ def _active(S: Any, d: int) -> Any:
 
 def _frame_is(S: Any, d: int, code: int) -> Any:
     D = S.d
+    if code < 0:  # (an algorithm the model lacks: Z3 read -1 as the byte 255, Python as no byte)
+        return D.false()
     return D.and_(_active(S, d), D.eq(S.get("frame_alg", d), code))
 
 
@@ -177,7 +179,10 @@ def cleanup_only_from_job(prog: Program, S: Any) -> Any:
     cleanup = _code(prog, "CleanupFinalizationRegistry")
     job = _code(prog, CLEANUP_JOB)
     bad = [_frame_is(S, d, cleanup) for d in _frames(prog) if d != 1]
-    bad.append(D.and_(_frame_is(S, 1, cleanup), D.ne(S.get("frame_alg", 0), job)))
+    if job >= 0:
+        bad.append(D.and_(_frame_is(S, 1, cleanup), D.ne(S.get("frame_alg", 0), job)))
+    else:  # no cleanup job in this model: a cleanup frame at depth 1 is above something else
+        bad.append(_frame_is(S, 1, cleanup))
     return D.not_(D.or_(*bad))
 
 
@@ -258,7 +263,7 @@ def no_freed_observed(prog: Program, S: Any) -> Any:
     D = S.d
     lay = prog.layout
     k = lay.locals_per_frame
-    raw = [_code(prog, prog.free_path)] if prog.free_path else []
+    raw = [c for c in [_code(prog, prog.free_path)] if c >= 0] if prog.free_path else []
     bad = [D.eq(S.get("err_uaf"), 1)]
     for i in range(lay.bounds.objects):
         held = D.or_(D.eq(S.get("root", i), 1), D.eq(S.get("kept", i), 1))

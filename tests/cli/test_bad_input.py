@@ -274,6 +274,33 @@ def test_properties_file_that_raises_while_loading(tmp_path):
     assert "NameError" in first and "holds_not_defined_yet" in first
 
 
+@pytest.mark.parametrize("needs", ['("bogus",)', '"weakmaps"'])
+def test_properties_file_whose_needs_names_no_bound(tmp_path, needs):
+    """Fourth review: `needs=("bogus",)` was read only when the report said why a PROVED was
+    vacuous, after the search, as an AttributeError traceback and exit 1 (check); explore ignored it."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               "def holds(prog, S):\n    return S.d.true()\n\n\n"
+               f"register(Property('mine', 'x', 'sec-x', holds, needs={needs}))\n")
+    for command in ("explore", "check"):
+        r = specmc(command, "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+                   "--property", "mine")
+        first = _bad(r, "E078", f"{f}:8:10")
+        assert "needs=" in first and "Traceback" not in r.stderr
+
+
+def test_predicate_comparing_with_a_constant_past_a_byte(tmp_path):
+    """`S.d.ne(S.get("sp"), 257)`: refused (the C search's term) with a reason that says why; it was
+    "IndexError: list index out of range" (fourth review)."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               "def holds(prog, S):\n    return S.d.ne(S.get('sp'), 257)\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+               "--property", "mine", "--engine", "explicit")
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    (line,) = [s for s in r.stderr.splitlines() if "E079" in s]
+    assert f"{f}:5:12: error E079" in line and "the constant 257 is no state value" in line, line
+
+
 def test_predicate_that_raises_in_explore(tmp_path):
     """It used to end as a KeyError traceback and exit 1, as if specmc had crashed."""
     f = _props(tmp_path, FAILS_WHEN_EVALUATED)
