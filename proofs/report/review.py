@@ -140,7 +140,7 @@ def text(r: Review) -> str:
     if r.changed:
         lines.append("\nchanged algorithms")
         for c in r.changed:
-            tag = "model" if c.model_changed else "same model" if c.in_model else "not modelled"
+            tag = c.tag("model")
             lines.append(f"  {c.status:8} {c.name} ({c.clause}) [{tag}]")
             if c.header:
                 lines.append(f"    {'header':8} {'base:':>7}    {c.header[0]}")
@@ -320,7 +320,7 @@ def _counterexample(v: VerdictPair) -> list[str]:
 
 def _step_table(c: AlgorithmChange) -> list[str]:
     """One changed algorithm as a collapsible step diff (removed steps give their BASE line)."""
-    tag = "model changed" if c.model_changed else "same model" if c.in_model else "not modelled"
+    tag = c.tag()
     out = [f"<details><summary>{c.status} <code>{_md(c.name)}</code> ({c.clause}): {tag}</summary>",
            "", "| | base | head | text |", "| --- | --- | --- | --- |"]
     if c.header:
@@ -491,8 +491,7 @@ def github(r: Review) -> str:
             if ref is None:
                 continue
             level = "warning" if c.model_changed else "notice"
-            what = ("changes the model" if c.model_changed else "same model" if c.in_model
-                    else "not modelled")
+            what = c.tag("changes the model")
             title = f"specmc: {c.name} step {ref.number} {s.op}"
             if s.head is None:
                 # a removed step has no line on HEAD, and GitHub puts an annotation on the line of

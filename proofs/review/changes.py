@@ -58,9 +58,23 @@ class AlgorithmChange:
     # (BASE's, HEAD's) parameter list when the header changed and nothing else might show why the
     # algorithm is listed: parameters swapped change which argument a step reads
     header: tuple[str, str] | None = None
+    # not run at the review's bounds, but by the model at other bounds: which of them (each >= 1)
+    # would run it ("weakmaps": WeakMap.prototype.get); () when the model runs it or never does
+    runs_with: tuple[str, ...] = ()
+
+    def tag(self, changed: str = "model changed") -> str:
+        """What the change is to the model, as the reports label it."""
+        if self.model_changed:
+            return changed
+        if self.in_model:
+            return "same model"
+        if self.runs_with:
+            return "not run at these bounds: " + " or ".join(f"{b} >= 1" for b in self.runs_with) + " runs it"
+        return "not modelled"
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "clause": self.clause, "status": self.status, "in_model": self.in_model,
+                "runs_with": list(self.runs_with),
                 "model_changed": self.model_changed, "file": self.file or None, "line": self.line or None,
                 "steps": [s.to_json() for s in self.steps],
                 "header": {"base": self.header[0], "head": self.header[1]} if self.header else None}
@@ -129,7 +143,10 @@ class UnknownStep:
 
 
 def algorithm_changes(base: ir.Spec, head: ir.Spec, names: dict[int, str],
-             changed_forms: set[str]) -> list[AlgorithmChange]:
+             changed_forms: set[str], runs_with: dict[int, tuple[str, ...]] | None = None
+             ) -> list[AlgorithmChange]:
+    """`runs_with`: per algorithm (by id) the model runs only at other bounds, those bounds."""
+    runs_with = runs_with or {}
     out = []
     for b, h in _match(base, head):
         a = h or b
@@ -141,8 +158,11 @@ def algorithm_changes(base: ir.Spec, head: ir.Spec, names: dict[int, str],
         model = [names[id(x)] for x in (b, h) if x is not None and id(x) in names]
         header = (signature(b), signature(h)) if b is not None and h is not None and not _same_header(b, h) \
             else None
+        wider = () if model else tuple(dict.fromkeys(bound for x in (b, h) if x is not None
+                                                      for bound in runs_with.get(id(x), ())))
         out.append(AlgorithmChange(a.name or a.kind, a.clause, status, steps, bool(model),
-                                   any(n in changed_forms for n in model), a.loc.file, a.loc.line, header))
+                                   any(n in changed_forms for n in model), a.loc.file, a.loc.line, header,
+                                   wider))
     return out
 
 

@@ -142,6 +142,8 @@ class Review:
     # verdict can reflect them
     hand_changed: tuple[HandChange, ...] = ()
     strict: bool = False  # --strict: a changed hand-modelled clause fails the review
+    # changes only a wider bound would run (`_beyond_the_bounds`): the review did not check them
+    unrun: tuple[UnrunChange, ...] = ()
 
     @property
     def model_identical(self) -> bool:
@@ -191,7 +193,7 @@ class Review:
 
     @property
     def checked(self) -> bool:
-        return not self.not_checked
+        return not self.not_checked and not self.unrun
 
     def unchecked_reasons(self) -> tuple[UncheckedReason, ...]:
         """Why combinations went unchecked, one entry per side and distinct reason, in the order
@@ -204,6 +206,8 @@ class Review:
         idle = [v for v in self.verdicts if not v.carried and not v.not_checked]
         if self.nothing_searched and idle:
             groups[("head", NOTHING_SEARCHED)] = idle
+        for u in self.unrun:
+            groups[("head", u.reason())] = [v for v in self.verdicts if v.host == u.host]
         return tuple(UncheckedReason(side, reason, tuple((v.run, v.host, v.property) for v in vs))
                      for (side, reason), vs in groups.items())
 
@@ -216,7 +220,8 @@ class Review:
                 "verdicts": [v.to_json() for v in self.verdicts],
                 "failing": self.failing, "checked": self.checked, "nothing_searched": self.nothing_searched,
                 "not_checked": [u.to_json() for u in self.unchecked_reasons()],
-                "hand_modelled_changed": [h.to_json() for h in self.hand_changed], "strict": self.strict}
+                "hand_modelled_changed": [h.to_json() for h in self.hand_changed], "strict": self.strict,
+                "not_run_at_these_bounds": [u.to_json() for u in self.unrun]}
 
 
 @dataclass(frozen=True)
@@ -286,14 +291,17 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
             return made[key]
 
         # per host, the form at the widest of its runs' bounds: what the report lists as changed
-        forms = {name: forms_for(name, Bounds(
-                     symbols=max(r.bounds.symbols for r in runs if name in r.hosts),
-                     weakmaps=max(r.bounds.weakmaps for r in runs if name in r.hosts),
-                     weaksets=max(r.bounds.weaksets for r in runs if name in r.hosts))) for name in hosts}
+        widest = {name: Bounds(symbols=max(r.bounds.symbols for r in runs if name in r.hosts),
+                               weakmaps=max(r.bounds.weakmaps for r in runs if name in r.hosts),
+                               weaksets=max(r.bounds.weaksets for r in runs if name in r.hosts))
+                  for name in hosts}
+        forms = {name: forms_for(name, widest[name]) for name in hosts}
         models = tuple(_host_model(h, *forms[name], base, head) for name, h in hosts.items())
         # spec algorithms some host's model runs (by id) -> the name the model knows them by
         names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
-        changed = algorithm_changes(base.spec, head.spec, names, {n for m in models for n in m.changed})
+        runs_with, unrun = _beyond_the_bounds(hosts, widest, models, names, forms_for, base, head)
+        changed = algorithm_changes(base.spec, head.spec, names, {n for m in models for n in m.changed},
+                                    runs_with)
         unknown = new_unknown(base.spec, head.spec, names)
         touched = {(c.clause, ref.number) for c in changed for s in c.steps
                    for ref in (s.head, s.after) if ref is not None}
@@ -334,7 +342,59 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                                    _shown(h_out[p], head, h_steps), same, touched, p in first, notes)
                              for p in props]
     return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
-                  round(time.monotonic() - started, 3), hand, strict)
+                  round(time.monotonic() - started, 3), hand, strict, unrun)
+
+
+BEYOND = ("weakmaps", "weaksets", "symbols")  # the bounds that decide which algorithms the model runs
+
+
+def _beyond_the_bounds(hosts: dict[str, HostProfile], widest: dict[str, Bounds],
+                       models: tuple[HostModel, ...], names: dict[int, str],
+                       forms_for: Callable[[str, Bounds], tuple[ModelForm, ModelForm]],
+                       base: Side, head: Side) -> tuple[dict[int, tuple[str, ...]], tuple[UnrunChange, ...]]:
+    """What the review's bounds keep the model from running. Per host and per bound of BEYOND
+    that none of its runs gives, the model's form with that bound at 1: the text's algorithms it
+    would run then (by id: the bounds that would), and the ones whose form the change altered
+    there and nowhere the runs reach. A change of WeakMap.prototype.get reviewed at weakmaps=0
+    was "not modelled" and passed (fourth review), though `--bounds weakmaps=1` finds it."""
+    runs_with: dict[int, tuple[str, ...]] = {}
+    unrun: list[UnrunChange] = []
+    for name, host in hosts.items():
+        reached = next(m for m in models if m.host == name)
+        for bound in BEYOND:
+            if getattr(widest[name], bound):
+                continue
+            try:
+                pair = forms_for(name, replace(widest[name], **{bound: 1}))
+            except SpecError:  # the host, or this text, cannot have it (E089, E095, ...): nothing to run
+                continue
+            for f in pair:
+                for _name, alg in f.from_text:
+                    if id(alg) not in names and bound not in runs_with.get(id(alg), ()):
+                        runs_with[id(alg)] = (*runs_with.get(id(alg), ()), bound)
+            extra = tuple(n for n in _host_model(host, *pair, base, head).changed if n not in reached.changed)
+            if extra:
+                unrun.append(UnrunChange(name, bound, extra))
+    return runs_with, tuple(unrun)
+
+
+@dataclass(frozen=True)
+class UnrunChange:
+    """A change to algorithms the model runs for `host` only with `bound` >= 1, which no run of
+    the review gives it: nothing checked that change."""
+
+    host: str
+    bound: str
+    algorithms: tuple[str, ...]
+
+    def reason(self) -> str:
+        return (f"{', '.join(self.algorithms)} changed, which the model runs only with {self.bound} >= 1, "
+                f"and no run gives {self.host} that bound: nothing checked the change (give --bounds "
+                f"{self.bound}=1, or a plan run with it)")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "bound": self.bound, "algorithms": list(self.algorithms),
+                "reason": self.reason()}
 
 
 def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,

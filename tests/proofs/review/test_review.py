@@ -364,3 +364,42 @@ def test_a_header_change_and_a_changed_step_show_both_sides(tmp_path: Path) -> N
     md = render(Review("b", "h", "plan", (replace(c, in_model=True),), (), (), ()), "markdown")
     assert "| ~ | header | header | ~~( _target_, _heldValue_" in md
     assert "::notice file=" in render(Review("b", "h", "plan", (c,), (), (), ()), "github")
+
+
+WEAKMAP_GET_LOOP = (
+    "          1. For each Record { [[Key]], [[Value]] } _p_ of _M_.[[WeakMapData]], do\n"
+    "            1. If _p_.[[Key]] is not ~empty~ and SameValue(_p_.[[Key]], _key_) is *true*, "
+    "return _p_.[[Value]].\n")
+
+
+def test_a_change_the_model_runs_only_at_wider_bounds_is_not_checked(tmp_path: Path, cache: dict) -> None:
+    """Fourth review: WeakMap.prototype.get losing its loop (it always returns undefined), reviewed at
+    weakmaps=0, was "[not modelled]" and passed. The model runs get with weakmaps >= 1 (where
+    weak-collection-results finds it): the review now says so and is not checked (exit 4). The
+    same algorithm reworded (a renamed variable, the same normal form) still passes."""
+    text = (FULL / "spec-2025-11-04-e936549f.html").read_text(encoding="utf-8")
+    assert text.count(WEAKMAP_GET_LOOP) == 1
+    plan_file = tmp_path / "specmc.toml"
+    plan_file.write_text(PLAN.replace('"ecma262", "quickjs-ng-0.5"', '"ecma262"')
+                         .replace(', "cleanup-not-on-free-stack"]', "]"))
+    base = tmp_path / "base.html"
+    base.write_text(text, encoding="utf-8")
+    broken, reworded = tmp_path / "broken.html", tmp_path / "reworded.html"
+    broken.write_text(text.replace(WEAKMAP_GET_LOOP, ""), encoding="utf-8")
+    reworded.write_text(text.replace(WEAKMAP_GET_LOOP, WEAKMAP_GET_LOOP.replace("_p_", "_q_")),
+                        encoding="utf-8")
+    plan = load_plan(str(plan_file))
+    r = review(str(base), str(broken), plan, certificates=str(tmp_path / "certs"), cache=cache)
+    [c] = [c for c in r.changed if c.name == "WeakMap.prototype.get"]
+    assert not c.in_model and c.runs_with == ("weakmaps",)
+    assert c.tag() == "not run at these bounds: weakmaps >= 1 runs it"
+    assert r.model_identical and not r.failing and not r.checked
+    assert r.exit_code() == exitcodes.NOT_CHECKED
+    [u] = r.unrun
+    assert (u.host, u.bound) == ("ecma262", "weakmaps") and "WeakMap.prototype.get" in u.algorithms
+    assert any("give --bounds weakmaps=1" in w.reason for w in r.unchecked_reasons())
+    assert "not run at these bounds: weakmaps >= 1 runs it" in render(r, "text")
+    assert render(r, "json").count('"bound": "weakmaps"') == 1
+    r = review(str(base), str(reworded), plan, certificates=str(tmp_path / "certs"), cache=cache)
+    [c] = [c for c in r.changed if c.name == "WeakMap.prototype.get"]
+    assert c.runs_with == ("weakmaps",) and r.unrun == () and r.exit_code() == exitcodes.OK
