@@ -57,7 +57,7 @@ import specmc.spec as spec_package
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
-from specmc.spec.ecmarkup import plain_text
+from specmc.spec.ecmarkup import DT, DT_DD, blank_comments, plain_text
 from specmc.spec.load import load_specs, read_source
 from specmc.spec.source import Loc, SourceText
 
@@ -118,7 +118,6 @@ OPTIONS: dict[str, _Option] = {
 }
 
 _DL = re.compile(r"<dl\b[^>]*>(.*?)</dl>", re.S)
-_DT_DD = re.compile(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", re.S)
 
 
 @dataclass(frozen=True)
@@ -132,36 +131,53 @@ class _Entry:
     value_loc: Loc
 
 
-def _header_entries(src: SourceText, profile: ir.Clause) -> tuple[Loc, list[_Entry]]:
-    """The profile's header entries, located. The front-end keeps only the text of each pair, so
-    the pairs are found again in the source; if that search disagrees with the front-end (markup
-    it reads differently), every entry is located at the clause instead: a coarser location is
-    better than a wrong one."""
+def _header_entries(src: SourceText, profile: ir.Clause) -> tuple[Loc, list[_Entry], list[_Entry]]:
+    """The profile's header entries, located, and each `<dt>` written without its `<dd>` (as an
+    entry with no value). The front-end keeps only the text of each pair, so the pairs are found
+    again in the source (comments blanked, as the front-end reads it); if that search disagrees
+    with the front-end (markup it reads differently), every entry is located at the clause
+    instead: a coarser location is better than a wrong one."""
     keys = [(k.strip().lower(), v.strip()) for k, v in profile.header]
-    coarse = (profile.loc, [_Entry(k, v, profile.loc, profile.loc) for k, v in keys])
-    if not 0 < profile.loc.line <= len(src.line_starts) or not keys:
+    coarse = (profile.loc, [_Entry(k, v, profile.loc, profile.loc) for k, v in keys], [])
+    if not 0 < profile.loc.line <= len(src.line_starts):
         return coarse
     start = src.line_starts[profile.loc.line - 1] + profile.loc.column - 1
     dl = _DL.search(src.text, start)
     if dl is None:
         return coarse
-    found = []
-    for m in _DT_DD.finditer(src.text, dl.start(1), dl.end(1)):
+    text = src.text[:dl.start(1)] + blank_comments(src.text[dl.start(1):dl.end(1)])
+    found, paired = [], set()
+    for m in DT_DD.finditer(text, dl.start(1), dl.end(1)):
+        paired.add(m.start())
         found.append(_Entry(plain_text(m.group(1)).lower(), plain_text(m.group(2)),
                             src.loc(m.start(1), clause=profile.id), src.loc(m.start(2), clause=profile.id)))
+    lone = []
+    for m in DT.finditer(text, dl.start(1), dl.end(1)):
+        if m.start() not in paired:
+            end = text.find("</dt>", m.end(), dl.end(1))
+            key = plain_text(text[m.end():end if end >= 0 else dl.end(1)]).lower()
+            at = src.loc(m.end(), clause=profile.id)
+            lone.append(_Entry(key, "", at, at))
     if [(e.key, e.value) for e in found] != keys:
-        return coarse
-    return src.loc(dl.start(), clause=profile.id), found
+        return coarse[0], coarse[1], lone
+    return src.loc(dl.start(), clause=profile.id), found, lone
 
 
 def _options(src: SourceText, profile: ir.Clause) -> tuple[dict[str, str], dict[str, _Entry], Loc]:
     """The header checked against OPTIONS: every key known and given once, every value allowed,
     every required key present. Returns the values (defaults filled in), the entries by key and
     the header's location."""
-    header_loc, entries = _header_entries(src, profile)
+    header_loc, entries, lone = _header_entries(src, profile)
 
     def fail(code: str, loc: Loc, **fields: object) -> SpecError:
         return SpecError([diag.make(code, loc, src.line_text(loc.line), **fields)])
+
+    for e in lone:  # a <dt> without its <dd>: the option named but given no value (fourth review:
+        # as the header's last pair it was dropped, and the option silently took its default)
+        if e.key not in OPTIONS:
+            raise fail("E067", e.key_loc, key=e.key, known=", ".join(OPTIONS))
+        raise fail("E066", e.key_loc, key=e.key, value="", allowed=" | ".join(OPTIONS[e.key].allowed)
+                   or "a value in its <dd>")
 
     given: dict[str, _Entry] = {}
     for e in entries:

@@ -46,6 +46,7 @@ from specmc.proofs.run.cache import VerdictCache
 from specmc.proofs.run.check import Overrides, decide
 from specmc.proofs.run.plan import Plan
 from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED, Outcome
+from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.ir import Step
 
@@ -299,9 +300,11 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         models = tuple(_host_model(h, *forms[name], base, head) for name, h in hosts.items())
         # spec algorithms some host's model runs (by id) -> the name the model knows them by
         names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
-        runs_with, unrun = _beyond_the_bounds(hosts, widest, models, names, forms_for, base, head)
+        runs_with, beyond = _beyond_the_bounds(hosts, widest, models, names, forms_for, base, head)
+        unrun = list(beyond)
         changed = algorithm_changes(base.spec, head.spec, names, {n for m in models for n in m.changed},
                                     runs_with)
+        unrun += _in_dead_loops(changed, base.spec, head.spec, widest, forms)
         unknown = new_unknown(base.spec, head.spec, names)
         touched = {(c.clause, ref.number) for c in changed for s in c.steps
                    for ref in (s.head, s.after) if ref is not None}
@@ -342,10 +345,44 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                                    _shown(h_out[p], head, h_steps), same, touched, p in first, notes)
                              for p in props]
     return Review(base_arg, head_arg, plan.path, tuple(changed), models, tuple(unknown), tuple(verdicts),
-                  round(time.monotonic() - started, 3), hand, strict, unrun)
+                  round(time.monotonic() - started, 3), hand, strict, tuple(unrun))
 
 
 BEYOND = ("weakmaps", "weaksets", "symbols")  # the bounds that decide which algorithms the model runs
+
+
+def _in_dead_loops(changed: list[AlgorithmChange], base: ir.Spec, head: ir.Spec, widest: dict[str, Bounds],
+                   forms: dict[str, tuple[ModelForm, ModelForm]]) -> tuple[UnrunChange, ...]:
+    """Changes to an algorithm the model runs, every changed step of which lies in a loop over
+    entities the model has none of at the review's bounds (model/compile.py `dead_loop`: Execution
+    1.c walks WeakMaps, 1.d WeakSets): compiled, but never run, so no verdict can show them. The
+    fourth review deleted Execution 1.d (killed by no-freed-observed at weaksets=1) and the review at
+    weaksets=0 passed it as "model changed, PROVED -> PROVED". Per host, the first bound of BEYOND
+    that brings every such step to life is named."""
+    from specmc.model.compile import dead_loop
+
+    def dead(spec: ir.Spec, c: AlgorithmChange, bounds: Bounds) -> list[str]:
+        return [s.number for a in spec.algorithms if (a.name or a.kind) == c.name and a.clause == c.clause
+                for s in a.walk() if dead_loop(s.stmt, bounds.symbols, bounds.weakmaps, bounds.weaksets)]
+
+    def inside(number: str, loops: list[str]) -> bool:
+        return any(number == n or number.startswith(n + ".") for n in loops)
+
+    def all_dead(c: AlgorithmChange, bounds: Bounds) -> bool:
+        b, h = dead(base, c, bounds), dead(head, c, bounds)
+        return bool(c.steps) and all((s.base is None or inside(s.base.number, b))
+                                     and (s.head is None or inside(s.head.number, h)) for s in c.steps)
+
+    out = []
+    for name, bounds in widest.items():
+        ran = {(alg.name or alg.kind, alg.clause) for f in forms[name] for _n, alg in f.from_text}
+        for c in changed:
+            if not c.in_model or (c.name, c.clause) not in ran or not all_dead(c, bounds):
+                continue
+            alive = [b for b in BEYOND if not getattr(bounds, b)
+                     and not all_dead(c, replace(bounds, **{b: 1}))]
+            out.append(UnrunChange(name, alive[0] if alive else "|".join(BEYOND), (c.name,), in_steps=True))
+    return tuple(out)
 
 
 def _beyond_the_bounds(hosts: dict[str, HostProfile], widest: dict[str, Bounds],
@@ -386,15 +423,17 @@ class UnrunChange:
     host: str
     bound: str
     algorithms: tuple[str, ...]
+    in_steps: bool = False  # the algorithms run, but their changed steps only with the bound
 
     def reason(self) -> str:
-        return (f"{', '.join(self.algorithms)} changed, which the model runs only with {self.bound} >= 1, "
+        what = "changed only in steps" if self.in_steps else "changed, which"
+        return (f"{', '.join(self.algorithms)} {what} the model runs only with {self.bound} >= 1, "
                 f"and no run gives {self.host} that bound: nothing checked the change (give --bounds "
                 f"{self.bound}=1, or a plan run with it)")
 
     def to_json(self) -> dict[str, Any]:
         return {"host": self.host, "bound": self.bound, "algorithms": list(self.algorithms),
-                "reason": self.reason()}
+                "in_steps": self.in_steps, "reason": self.reason()}
 
 
 def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,

@@ -88,6 +88,39 @@ def test_missing_required_header_key(tmp_path, old, key):
     assert f"'{key}'" in first
 
 
+V8 = Path(__file__).resolve().parents[2] / "spec" / "hosts" / "v8.html"
+
+
+@pytest.mark.parametrize("where", ["last", "middle"])
+def test_a_header_key_without_its_value_is_an_error_at_the_key(tmp_path, where):
+    """Fourth review: `<dt>delivery</dt>` with its `<dd>` deleted, as the header's last pair, was
+    dropped and the option took its default (`optional`): eventually-delivered was NOT APPLICABLE
+    under a profile that promises delivery. In the middle it read as one odd key."""
+    text = V8.read_text(encoding="utf-8")
+    old = "<dd>promised</dd>" if where == "last" else "<dd>one task per registry</dd>"
+    key = "delivery" if where == "last" else "cleanup scheduling"
+    f = tmp_path / "v8-nodd.html"
+    f.write_text(text.replace(old, "", 1), encoding="utf-8")
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1")
+    first = _bad(r, "E066", _line_col(f, f"{key}</dt>"))
+    assert f"'{key}' is ''" in first
+
+
+def test_a_header_option_in_a_comment_is_not_read(tmp_path):
+    """Fourth review: a pair inside `<!-- -->` was still read (and next to the real one, E069)."""
+    text = V8.read_text(encoding="utf-8")
+    old = "<dt>delivery</dt>\n    <dd>promised</dd>"
+    assert old in text
+    f = tmp_path / "v8-commented.html"
+    f.write_text(text.replace(old, f"<!-- {old} -->", 1), encoding="utf-8")
+    from specmc.model.hosts import load_host
+
+    assert load_host(str(f)).delivery == "optional" and load_host(str(V8)).delivery == "promised"
+    twice = f"<!-- <dt>delivery</dt><dd>optional</dd> -->\n    {old}"
+    f.write_text(text.replace(old, twice, 1), encoding="utf-8")
+    assert load_host(str(f)).delivery == "promised"
+
+
 def test_duplicate_header_key(tmp_path):
     f = _profile(tmp_path, "<dt>unregister tokens</dt>\n    <dd>strong</dd>\n",
                  "<dt>unregister tokens</dt>\n    <dd>strong</dd>\n    <dt>unregister tokens</dt>\n"

@@ -403,3 +403,17 @@ def test_a_change_the_model_runs_only_at_wider_bounds_is_not_checked(tmp_path: P
     r = review(str(base), str(reworded), plan, certificates=str(tmp_path / "certs"), cache=cache)
     [c] = [c for c in r.changed if c.name == "WeakMap.prototype.get"]
     assert c.runs_with == ("weakmaps",) and r.unrun == () and r.exit_code() == exitcodes.OK
+    # Execution without 1.d (WeakSet elements never emptied): Execution runs at weaksets=0, but its
+    # 1.d loop walks WeakSets, of which the model then has none: "model changed, PROVED -> PROVED"
+    # passed (fourth review). The changed steps are named, and so is the bound that runs them.
+    no_1d = tmp_path / "no-1d.html"
+    step = ("          1. For each WeakSet _set_ such that _set_.[[WeakSetData]] contains _value_, do\n"
+            "            1. Replace the element of _set_.[[WeakSetData]] whose value is _value_ with an "
+            "element whose value is ~empty~.\n")
+    assert text.count(step) == 1
+    no_1d.write_text(text.replace(step, ""), encoding="utf-8")
+    r = review(str(base), str(no_1d), plan, certificates=str(tmp_path / "certs"), cache=cache)
+    assert not r.model_identical and not r.failing and r.exit_code() == exitcodes.NOT_CHECKED
+    [u] = r.unrun
+    assert (u.host, u.bound, u.algorithms, u.in_steps) == ("ecma262", "weaksets", ("Execution",), True)
+    assert "Execution changed only in steps the model runs only with weaksets >= 1" in u.reason()
