@@ -381,8 +381,12 @@ def build(spec: ir.Spec, host: HostProfile, bounds: Bounds, any_step: bool = Fal
     cycles = _cycles_run(host, bounds)
     cascade = host.collector == "reference counting" and bounds.slots > 0  # as Environment.cascade
     callbacks = host.callback_refs if cascade else "none"  # as Environment.counted_callbacks
-    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles, cascade, callbacks))
+    weak_lists = any(_walks(alg, "WeakRefRecords") for alg, source in algs.values() if source == "host")
+    raw_registry = any(_walks(alg, "Registry") for alg, source in algs.values() if source == "host")
+    mc = ModelCompiler(algs, lambda width: Layout.build(bounds, width, cycles, cascade, callbacks,
+                                                        weak_lists, raw_registry))
     mc.performs_optional = host.delivery == "promised"
+    mc.weak_lists = weak_lists
     env = Environment(mc, host, any_step)
     commands = tuple(mc.commands() + env.commands())
     lay = mc.layout

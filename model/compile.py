@@ -105,6 +105,11 @@ class ModelCompiler:
         # a host that promises delivery (model/hosts.py, `delivery: promised`) performs every
         # `Optionally` step and leaves an "an implementation may" loop only when its condition fails
         self.performs_optional = False
+        # the host's free path walks a target's weak-reference list ([[WeakRefRecords]],
+        # model/loops.py), whose records are cells and WeakMap entries: `has a [[HeldValue]] field`
+        # tells them apart and a cell has its own [[CleanupCallback]] (model/heap.py); False keeps
+        # every other host's model as it was before the list existed
+        self.weak_lists = False
         # user code may make function objects and pass one as a registry's callback (bound `slots`
         # on a tracing host; model/env.py sets it): IsCallable, the JobCallback Record and a
         # callback's call read it, and at False build exactly the model before function objects

@@ -37,6 +37,7 @@ from specmc.model.layout import (
     CUT_LISTS,
     EMPTY,
     FALSE,
+    FREED,
     FUNCTION,
     JOBCB,
     LIVE,
@@ -309,6 +310,8 @@ class Expressions(Flow):
                 check_cell(c, j, hit)
                 c.S.set("cut", CUT_LISTS, when=D.and_(hit, D.ne(c.S.get("cell_owner", j), EMPTY)))
                 c.S.set("cell_owner", reg, j, when=hit)
+                if "cell_reg" in lay.index:  # QuickJS-NG v0.12.1 js_finrec_register's fre->obj
+                    c.S.set("cell_reg", reg, j, when=hit)
                 if "cell_cb" in lay.index:
                     # the registration's own counted copy of the callback: QuickJS-NG v0.13.0
                     # (dec0123) js_finrec_register's fre->cb = js_dup(frd->cb), quickjs.c line 59782
@@ -366,12 +369,24 @@ class Expressions(Flow):
     def _remove(self, st: ir.Remove, item: V | int, c: Ctx[V, B], when: B | bool, s: ir.Step) -> None:
         D = c.D
         src = st.source
+        lay = self.mc.layout
+        if isinstance(src, ir.Field) and src.name == "WeakMapData" and lay.bounds.weakmaps:
+            # unlink an entry from its WeakMap (QuickJS-NG reset_weak_ref's first pass: list_del of
+            # the record's hash_link and link): get, has, delete and the map's finalizer no longer
+            # find it, and it keeps its [[Key]] and its counted [[Value]] until it is freed
+            m = self.ev(src.base, c, when, s)
+            check_live(c, m, when)
+            check_slot(c, m, "WeakMapData", when)
+            for e in range(lay.bounds.weakmaps):
+                hit = D.and_(when, D.eq(item, lay.ent(e)))
+                c.S.set("err_uaf", 1, when=D.and_(hit, D.eq(c.S.get("ent_status", e), FREED)))
+                c.S.set("ent_owner", EMPTY, e, when=D.and_(hit, D.eq(c.S.get("ent_owner", e), m)))
+            return
         if not (isinstance(src, ir.Field) and src.name == "Cells"):
-            raise model_error(s, "Remove: the model only knows [[Cells]] lists")
+            raise model_error(s, "Remove: the model only knows [[Cells]] and [[WeakMapData]] lists")
         reg = self.ev(src.base, c, when, s)
         check_live(c, reg, when)
         check_slot(c, reg, "Cells", when)
-        lay = self.mc.layout
         for j in range(lay.bounds.cells):
             hit = D.and_(when, D.eq(item, lay.cell(j)))
             check_cell(c, j, hit)

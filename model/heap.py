@@ -139,6 +139,10 @@ def kind_is(c: Ctx[V, B], v: V | int, kind: int) -> B:
 
 
 def has_slot(c: Ctx[V, B], v: V | int, slot: str) -> B:
+    if slot == "HeldValue" and c.alg.mc.weak_lists:
+        # `_rec_ has a [[HeldValue]] field`: a record of a target's weak-reference list
+        # ([[WeakRefRecords]], model/loops.py) is a registration (a cell) or a WeakMap entry
+        return is_cell(c, v)
     kind = SLOT_KIND.get(slot)
     if kind is None:
         return c.D.false()
@@ -177,7 +181,7 @@ def check_slot(c: Ctx[V, B], base: V | int, name: str, when: B | bool) -> None:
 # checks every step of every needed algorithm against them before any is compiled, so that a step
 # no run reaches at the given bounds cannot use an unmodelled slot unnoticed
 READ_FIELDS = frozenset({"WeakRefTarget", "HeldValue", "UnregisterToken", "CleanupCallback", "Cells",
-                         "Realm", "Callback", "KeptAlive", "Symbol", "Key"})
+                         "Realm", "Callback", "KeptAlive", "Symbol", "Key", "WeakRefRecords", "Registry"})
 WRITE_FIELDS = frozenset({"WeakRefTarget", "CleanupCallback", "Realm", "Cells", "KeptAlive"})
 # with the bound `weakmaps`: a WeakMap's [[WeakMapData]] and its entries' [[Key]] and [[Value]]
 WEAKMAP_FIELDS = frozenset({"WeakMapData", "Key", "Value"})
@@ -211,9 +215,20 @@ def read_field(c: Ctx[V, B], base: V | int, name: str, when: B | bool, s: ir.Ste
     if name == "UnregisterToken":
         return cell_get(c, "cell_token", base, EMPTY)
     if name == "CleanupCallback":
-        return obj_get(c, "obj_cb", base, UNDEF)
+        if not c.alg.mc.weak_lists:
+            return obj_get(c, "obj_cb", base, UNDEF)
+        return D.ite(is_cell(c, base), _cell_callback(c, base), obj_get(c, "obj_cb", base, UNDEF))
     if name == "Cells":
         return base  # a registry's list is named by the registry
+    if name == "WeakRefRecords":
+        return base  # a target's weak-reference list is named by the target (model/loops.py)
+    if name == "Registry":
+        # a cell's uncounted pointer to its registry (QuickJS-NG v0.12.1's fre->obj): kept after
+        # the cell left the registry's [[Cells]], so it may name a registry freed since
+        if "cell_reg" not in c.alg.mc.layout.index:
+            raise model_error(s, "[[Registry]] of a cell: the model keeps it only where a host step "
+                              "reads it")
+        return cell_get(c, "cell_reg", base, EMPTY)
     if name == "Realm":
         return D.num(REALM)
     if name == "Callback":
@@ -243,6 +258,16 @@ def read_field(c: Ctx[V, B], base: V | int, name: str, when: B | bool, s: ir.Ste
             out = D.ite(is_entry(c, base), ent_get(c, "ent_key", base, UNDEF), out)
         return out  # without either: no loop over the registry runs (model.compile.dead_loop)
     raise model_error(s, f"field [[{name}]] is not modelled")
+
+
+def _cell_callback(c: Ctx[V, B], cell: V | int) -> V | int:
+    """A cell's own [[CleanupCallback]] (QuickJS-NG v0.13.0's fre->cb, a counted copy of its
+    registry's callback made when it was appended, model/expressions.py `_append`): `cell_cb` where
+    callbacks are heap objects; without them every registry's callback is the one user function,
+    whose JobCallback Record is JOBCB (model/expressions.py `_record`), and so is the copy."""
+    if "cell_cb" in c.alg.mc.layout.index:
+        return cell_get(c, "cell_cb", cell, UNDEF)
+    return c.D.num(JOBCB)
 
 
 def write_field(c: Ctx[V, B], base: V | int, name: str, v: V | int, when: B | bool, s: ir.Step) -> None:
@@ -328,6 +353,10 @@ def new_entry(c: Ctx[V, B], key: V | int, value: V | int, when: B | bool) -> V:
         c.S.set("ent_owner", EMPTY, e, when=hit)
         c.S.set("ent_key", key, e, when=hit)
         c.S.set("ent_value", value, e, when=hit)
+        if "ent_order" in lay.index:  # which cells were made before it (model/layout.py)
+            for j in range(lay.bounds.cells):
+                c.S.set("ent_order", D.ite(D.eq(c.S.get("cell_status", j), NONE), D.num(0), D.num(1)),
+                        e * lay.bounds.cells + j, when=hit)
     return chosen
 
 
@@ -382,6 +411,13 @@ def free(c: Ctx[V, B], v: V | int, when: B | bool) -> None:
             c.S.set("prop", EMPTY, lay.prop(i, s), when=hit)
     for j in range(lay.bounds.cells):
         c.S.set("cell_status", FREED, j, when=D.and_(when, D.eq(v, lay.cell(j))))
+        if "cell_reg" in lay.index:  # the pointer goes with the cell
+            c.S.set("cell_reg", EMPTY, j, when=D.and_(when, D.eq(v, lay.cell(j))))
+    for e in range(lay.bounds.weakmaps):
+        # an entry itself: reset_weak_ref's second pass frees a record the first unlinked; a freed
+        # entry no longer counts its [[Value]] (model/liveness.py `_by_entries`), which is released
+        # as a freed cell's held value is (JS_FreeValueRT(rt, mr->value), then js_free_rt(rt, mr))
+        c.S.set("ent_status", FREED, e, when=D.and_(when, D.eq(v, lay.ent(e))))
     for e in range(lay.bounds.weakmaps):
         # a freed WeakMap's entries go with it (js_map_finalizer's js_free_rt of each record, after
         # the profile's steps released their values); as model/env.py `_reclaim` on a tracing host

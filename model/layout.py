@@ -89,7 +89,7 @@ OBJECT_ARRAYS = ("obj_status", "obj_kind", "obj_target", "obj_cb", "root", "kept
 REFERENCES = ("ret", "obj_target", "obj_cb", "prop", "cell_owner", "cell_target", "cell_held",
               "cell_token", "queue", "arg", "wr_target", *REG_FIELDS, "ent_owner", "ent_key",
               "ent_value", "wse_owner", "wse_value", "wk_owner", "wk_key", "wk_value", "queue_cb",
-              "cell_cb")
+              "cell_cb", "cell_reg")
 
 # object / cell status
 NONE, LIVE, FREED = 0, 1, 2
@@ -117,14 +117,18 @@ class Layout:
 
     @staticmethod
     def build(bounds: Bounds, locals_per_frame: int, cycles: bool = False, cascade: bool = False,
-              callbacks: str = "none") -> Layout:
+              callbacks: str = "none", weak_lists: bool = False, raw_registry: bool = False) -> Layout:
         """`cycles`: the host collects cycles (model/refcount.py), which needs `gc_mark`; without it the
         layout is the one it was before cycle collection existed, byte for byte. `cascade`: frees
         cascade (a reference-counting host with slots >= 1), which needs `zero_list`; without it
         the layout is the one it was before the engine's free order was followed. `callbacks`: the
         host's `callback references` (model/hosts.py) where frees cascade: other than "none" a
         queued callback job holds its callback (`queue_cb`), and with "registry and registrations"
-        a cell holds its own (`cell_cb`); with "none" neither exists."""
+        a cell holds its own (`cell_cb`); with "none" neither exists. `weak_lists`: the host's free
+        path walks a target's weak-reference list (`[[WeakRefRecords]]`, model/loops.py), whose
+        order across cells and WeakMap entries needs `ent_order` (with the bound `weakmaps`);
+        `raw_registry`: a host step reads a cell's `[[Registry]]`, its uncounted pointer to the
+        registry it was appended to (`cell_reg`). Without them neither exists."""
         no, nc, nf, nj = bounds.objects, bounds.cells, bounds.frames, bounds.jobs
         nsym = bounds.symbols
         nw = bounds.weakmaps
@@ -168,6 +172,16 @@ class Layout:
             # the callback a cell counts a reference to (QuickJS-NG v0.13.0's fre->cb), set when the
             # cell is appended to a registry's [[Cells]] (callback references: registry and registrations)
             *((("cell_cb", nc),) if callbacks == "registry and registrations" else ()),
+            # the registry a cell was appended to, kept after `Remove` unlinks it and cleared when the
+            # cell is freed: QuickJS-NG v0.12.1's fre->obj, a raw, uncounted pointer (only where a
+            # host step reads a cell's [[Registry]])
+            *((("cell_reg", nc),) if raw_registry else ()),
+            # ent_order[e * cells + c] is 1 when cell c was made before WeakMap entry e: the relative
+            # order of the two records on a target's weak-reference list, whose newest record is first
+            # (QuickJS-NG's insert_weakref_record adds at the head); cells among themselves and
+            # entries among themselves are in index order, as they are never reused. Only where the
+            # host's free path walks that list, with the bound `weakmaps`
+            *((("ent_order", nw * nc),) if weak_lists and nw else ()),
             ("queue", nj), ("queue_kind", nj),
             # the callback a queued callback job holds (JS_EnqueueJob's js_dup of its arguments),
             # where the host counts callback references

@@ -101,6 +101,9 @@ class Loops(Expressions):
         st = loop.stmt
         assert isinstance(st, ir.ForEach)
         var = st.binder.var
+        if isinstance(st.source, ir.Field) and st.source.name == "WeakRefRecords":
+            self._loop_weak_records(loop, c, first)
+            return
         cands = self._candidates(loop, c)
         if st.read_ahead:
             self._loop_ahead(loop, c, first, cands)
@@ -189,6 +192,81 @@ class Loops(Expressions):
         succ: V | int = D.num(EMPTY)
         for v, member in reversed(cands):
             succ = D.ite(D.and_(found, member, D.lt(cur, v)), v, succ)
+        self.set_local(c, st.binder.var, cur, found, loop)
+        self.set_local(c, ahead, succ, D.true(), loop)
+        c.S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),
+                c.d)
+
+    def _loop_weak_records(self, loop: ir.Step, c: Ctx[V, B], first: bool) -> None:
+        """`For each Record _rec_ of _obj_.[[WeakRefRecords]], reading the next element before the
+        steps run, do` (host profiles): the target's weak-reference list as QuickJS-NG keeps it
+        (quickjs.c JSWeakRefRecord, the same at v0.12.1 58bdcf0 and v0.13.0 dec0123:
+        insert_weakref_record adds each new record at the head, so the list is newest first),
+        walked as reset_weak_ref's second pass walks it, reading `wr->next_weak_ref` before the
+        body. Its records in the model are the target's live cells (registrations) and live
+        WeakMap entries keyed by it, whether or not a first pass has unlinked them from their
+        registry or map; cells among themselves and entries among themselves are newest first by
+        index (never reused), a cell and an entry by `ent_order`. The WeakRefs and WeakSet
+        elements of the engine's list are not in it: their second-pass work (a WeakRef's
+        sentinel, a WeakSet record's release of *undefined*) changes nothing the model holds.
+
+        As `_loop_ahead`: the first step binds the newest record, each advance the successor kept
+        in the hidden local, checked live there (a freed one is a use after free); the successor
+        is read from the list as it is before the body runs."""
+        D = c.D
+        st = loop.stmt
+        assert isinstance(st, ir.ForEach)
+        src = st.source
+        assert isinstance(src, ir.Field)
+        if not st.read_ahead:
+            raise model_error(loop, "a target's [[WeakRefRecords]]: the model walks it only reading "
+                              "the next element before the steps run (reset_weak_ref's second pass)")
+        lay = self.mc.layout
+        nc, nw = lay.bounds.cells, lay.bounds.weakmaps
+        if nw and "ent_order" not in lay.index:
+            raise model_error(loop, "a target's [[WeakRefRecords]] with WeakMap entries: the model "
+                              "has no order of the entries among the cells here")
+        target = self.ev(src.base, c, D.true(), loop)
+        # (value, member) of every record, cells then entries
+        recs: list[tuple[V | int, B]] = []
+        for j in range(nc):
+            recs.append((D.num(lay.cell(j)), D.and_(D.eq(c.S.get("cell_status", j), LIVE),
+                                                    D.eq(c.S.get("cell_target", j), target))))
+        for e in range(nw):
+            recs.append((D.num(lay.ent(e)), D.and_(D.eq(c.S.get("ent_status", e), LIVE),
+                                                   D.eq(c.S.get("ent_key", e), target))))
+
+        def newer(a: int, b: int) -> B | bool:
+            """Record a is nearer the head than record b (made after it)."""
+            if (a < nc) == (b < nc):
+                return D.true() if a > b else D.false()
+            if a < nc:  # cell a, entry b: a made after b when it did not exist at b's making
+                return D.not_(D.eq(c.S.get("ent_order", (b - nc) * nc + a), 1))
+            return D.eq(c.S.get("ent_order", (a - nc) * nc + b), 1)
+
+        def first_of(allowed: list[B]) -> tuple[V | int, B]:
+            """The newest record among those `allowed`, and whether there is one."""
+            chosen: V | int = D.num(EMPTY)
+            for m, (v, _) in enumerate(recs):
+                ahead_of_all = D.and_(*[D.not_(D.and_(allowed[k], newer(k, m)))
+                                        for k in range(len(recs)) if k != m])
+                chosen = D.ite(D.and_(allowed[m], ahead_of_all), v, chosen)
+            return chosen, D.or_(*allowed) if allowed else D.false()
+
+        ahead = ahead_local(st)
+        members = [member for _, member in recs]
+        cur: V | int
+        if first:
+            cur, found = first_of(members)
+        else:
+            cur = self.get_local(c, ahead, loop)
+            found = D.ne(cur, EMPTY)
+            check_live(c, cur, found)
+        # the records after cur: older than it
+        later = [D.and_(found, members[m], D.or_(*[D.and_(D.eq(cur, v), newer(n, m))
+                                                   for n, (v, _) in enumerate(recs) if n != m]))
+                 for m in range(len(recs))]
+        succ, _ = first_of(later)
         self.set_local(c, st.binder.var, cur, found, loop)
         self.set_local(c, ahead, succ, D.true(), loop)
         c.S.set("frame_pc", D.ite(found, D.num(self.first_child(loop)), D.num(self.next_pc(loop))),

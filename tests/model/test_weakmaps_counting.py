@@ -1,6 +1,7 @@
 """WeakMaps on the reference-counting QuickJS-NG profiles (bound `weakmaps` with `slots`): an entry
-counts its value, not its key; freeing a key runs FreeObject's step 3 (reset_weak_ref's records of
-kind JS_WEAK_REF_KIND_MAP: unlink, then release the value), freeing a WeakMap its step 5
+counts its value, not its key; freeing a key runs FreeObject's steps 3 and 5 (reset_weak_ref's records of
+kind JS_WEAK_REF_KIND_MAP: unlink in the first pass, free the record and so release the value in
+the second, newest record first among the key's registrations and entries), freeing a WeakMap its step 7
 (js_map_finalizer), and the text's `delete` releases the value; each release may free the value
 and what it alone held, at once from a built-in or a Symbol's free, queued inside an object's."""
 
@@ -51,9 +52,10 @@ def test_a_freed_key_releases_its_entry_value(host: str, whole: ir.Spec) -> None
     assert _ent(p, s) == (LIVE, lay.obj(0), lay.obj(1), lay.obj(2))
     assert _objs(p, s) == [LIVE, LIVE, LIVE]  # the entry counts obj2
     s, log = _run(p, ["drop obj1"], s)
-    assert log.index("FreeObject 3.b") < log.index("FreeObject 7")  # the key's free releases first
-    assert log.count("FreeObject 7") == 2  # then obj2's own free, queued while obj1's ran
-    assert _ent(p, s) == (LIVE, lay.obj(0), EMPTY, EMPTY)
+    assert log.index("FreeObject 5.b") < log.index("FreeObject 8")  # the key's free releases first
+    assert log.count("FreeObject 8") == 2  # then obj2's own free, queued while obj1's ran
+    # reset_weak_ref's first pass unlinked the entry from the map, the second freed it
+    assert _ent(p, s) == (FREED, EMPTY, lay.obj(1), lay.obj(2))
     assert _objs(p, s) == [LIVE, FREED, FREED]
 
 
@@ -72,7 +74,7 @@ def test_delete_releases_the_value_at_once(whole: ir.Spec) -> None:
     lay = p.layout
     s, _ = _run(p, [*MADE, "drop obj2"])
     s, log = _run(p, ["obj0.delete(obj1)"], s)
-    assert "FreeObject 7" in log  # obj2's free ran before delete's frame returned to user code
+    assert "FreeObject 8" in log  # obj2's free ran before delete's frame returned to user code
     assert _ent(p, s)[2:] == (EMPTY, EMPTY)
     assert _objs(p, s) == [LIVE, LIVE, FREED]
     assert lay.obj(2) not in _ent(p, s)
@@ -81,7 +83,7 @@ def test_delete_releases_the_value_at_once(whole: ir.Spec) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("host", ["quickjs-ng-0.12", "quickjs-ng-0.13"])
 def test_symbolic_relation_admits_exactly_the_concrete_successors(host: str, whole: ir.Spec) -> None:
-    """One semantics: along runs where a freed key's entry releases its value (FreeObject 3.b),
+    """One semantics: along runs where a freed key's entry releases its value (FreeObject 5.b),
     a freed map releases its values (5.a.ii) and delete releases one from a built-in, Z3's
     transition relation has exactly the explorer's successors."""
     from specmc.model.symbolic import relation
@@ -111,8 +113,8 @@ def test_a_symbol_keys_free_releases_the_value_at_once(whole: ir.Spec) -> None:
     assert _get(p, s, "obj_status", 1) == LIVE
     trail: list[tuple[int, ...]] = []
     s, log = _run(p, ["drop sym0"], s, trail)
-    frees = [i for i, name in enumerate(log) if name == "FreeObject 7"]
-    assert len(frees) == 2 and log.index("FreeObject 3.b") < frees[0]
+    frees = [i for i, name in enumerate(log) if name == "FreeObject 8"]
+    assert len(frees) == 2 and log.index("FreeObject 5.b") < frees[0]
     first = trail[frees[0]]  # the nested free came first: the value is freed, the Symbol not yet
     assert (_get(p, first, "obj_status", 1), _get(p, first, "sym_status")) == (FREED, LIVE)
     assert _get(p, s, "obj_status", 1) == FREED and _get(p, s, "sym_status") == FREED
@@ -141,9 +143,9 @@ def test_the_cycle_collector_takes_a_value_whose_object_key_it_takes(whole: ir.S
     # visited); visiting obj2 subtracts obj2.p0 and obj1, visited, goes to the tail first
     s, log = _run(p, ["gc()", "collector: gc_free_cycles frees obj1", "collector: gc_free_cycles frees obj2",
                       "collector: gc_free_cycles is done"], s)
-    assert "FreeObject 3.b" in log  # the key's free released the value, which frees nothing meanwhile
+    assert "FreeObject 5.b" in log  # the key's free released the value, which frees nothing meanwhile
     assert _objs(p, s) == [LIVE, FREED, FREED]
-    assert _get(p, s, "ent_value") == EMPTY
+    assert (_get(p, s, "ent_status"), _get(p, s, "ent_owner")) == (FREED, EMPTY)  # unlinked, then freed
 
 
 @pytest.mark.parametrize("host", ["quickjs-ng-0.12", "quickjs-ng-0.13"])

@@ -129,23 +129,16 @@ UNREGISTER_RUN = ["new FinalizationRegistry(callback)", "(built-in returned)", "
                   "obj0.unregister(obj1)"]
 
 
-def _model_witness(host: str) -> tuple[str, int]:
-    """The witness program of the model's run of UNREGISTER_RUN up to its first use after free,
-    written by the generator `specmc witness` uses, and the run's length in transitions. An
-    exhaustive search does not reach this run's depth at these bounds (docs/findings.md)."""
-    from specmc.model.bounds import Bounds
-    from specmc.model.build import build
+def _model_run(program, labels: list[str]) -> list:
+    """The model's run of the mutator actions `labels`, every other step being the only one
+    enabled, up to its first use after free (`err_uaf`), or, with none, until user code is on
+    top again after the last action: the path, as (command, state) pairs."""
     from specmc.model.explore import successors
-    from specmc.model.hosts import load_host
-    from specmc.model.trace import build_trace
-    from specmc.proofs.witness.witness import generate
-    from specmc.spec.load import load_spec
 
-    program = build(load_spec(), load_host(host), Bounds(objects=3, cells=2, frames=3, slots=1))
     uaf = program.layout.where("err_uaf")[0]
     s = program.init
     path: list = [(None, s)]
-    todo = list(UNREGISTER_RUN)
+    todo = list(labels)
     while not s[uaf]:
         succ = successors(program, s)
         chosen = [(c, n) for c, n in succ if todo and c.name == todo[0]]
@@ -153,12 +146,37 @@ def _model_witness(host: str) -> tuple[str, int]:
             todo.pop(0)
         else:
             chosen = [(c, n) for c, n in succ if c.actor not in ("mutator", "collector", "event-loop")]
+            if not chosen and not todo:
+                break  # user code (or the event loop) is next: the run is over
             assert len(chosen) == 1, sorted(c.name for c, _ in succ)
         path.append(chosen[0])
         s = chosen[0][1]
-    assert not todo and path[-1][0].name == "FinalizationRegistry.prototype.unregister 5 (next)"
+    assert not todo
+    return path
+
+
+def _witness(program, host: str, path: list, objects: int, symbols: int = 0) -> str:
+    """The witness program of a model run, written by the generator `specmc witness` uses."""
+    from specmc.model.trace import build_trace
+    from specmc.proofs.witness.witness import generate
+
     trace = [t.to_json() for t in build_trace(program, path)]
-    return generate(trace, host, "no-freed-observed", 3).source, len(path) - 1
+    return generate(trace, host, "no-freed-observed", objects, symbols).source
+
+
+def _model_witness(host: str) -> tuple[str, int]:
+    """The witness program of the model's run of UNREGISTER_RUN up to its first use after free,
+    written by the generator `specmc witness` uses, and the run's length in transitions. An
+    exhaustive search does not reach this run's depth at these bounds (docs/findings.md)."""
+    from specmc.model.bounds import Bounds
+    from specmc.model.build import build
+    from specmc.model.hosts import load_host
+    from specmc.spec.load import load_spec
+
+    program = build(load_spec(), load_host(host), Bounds(objects=3, cells=2, frames=3, slots=1))
+    path = _model_run(program, UNREGISTER_RUN)
+    assert path[-1][0].name == "FinalizationRegistry.prototype.unregister 5 (next)"
+    return _witness(program, host, path, 3), len(path) - 1
 
 
 def test_the_model_runs_the_unregister_cascade_into_a_use_after_free() -> None:
@@ -166,7 +184,7 @@ def test_the_model_runs_the_unregister_cascade_into_a_use_after_free() -> None:
     UNREGISTER_CASCADE (with the target as the token)."""
     w12, n12 = _model_witness("quickjs-ng-0.12")
     w13, n13 = _model_witness("quickjs-ng-0.13")
-    assert n12 == n13 == 75
+    assert n12 == n13 == 79  # the held value's free unlinks its registration in a first pass, then frees it
     assert w12.split("\n", 1)[1] == w13.split("\n", 1)[1]
     body = w13[w13.index("function script()"):w13.index("script();")]
     for code in ("obj0 = new FinalizationRegistry(callback);", "obj0.register(obj1, obj2, obj1);",
@@ -282,3 +300,98 @@ def test_the_deref_consistent_witness_shows_the_freed_target(tmp_path: Path, eng
                  "--certificates", str(tmp_path / "c")]) == 0
     doc = _replay(path, engine, engines_dir, capsys)
     assert "witness: observed call=obj1.deref() value=undefined" in doc["output"], doc
+
+
+# quickjs-ng issue #1352 as the model runs it (WEAKMAP_VALUE above, with an undefined held value):
+# reset_weak_ref's first pass unlinks the Symbol's registration and its WeakMap record, the second
+# visits them newest first (spec/hosts/quickjs-ng-0.12.html, FreeObject step 5): the map record's
+# release frees the registry at once (a Symbol's free is not deferred), and v0.12.1 then reads it
+# through the registration's fre->obj (`_rec_.[[Registry]]`); v0.13.0's registration holds its own
+# callback and reads no registry.
+WEAKMAP_RUN = ["Symbol()", "new WeakMap()", "(built-in returned)", "new FinalizationRegistry(callback)",
+               "(built-in returned)", "obj1.register(sym0, undefined, undefined)", "(built-in returned)",
+               "obj0.set(sym0, obj1)", "(built-in returned)", "drop obj1", "drop sym0"]
+# The token variant (SYMBOL_TOKEN above): the newer registration's token is the last reference to
+# the older one's registry.
+TOKEN_RUN = ["Symbol()", "new FinalizationRegistry(callback)", "(built-in returned)",
+             "obj0.register(sym0, undefined, undefined)", "(built-in returned)",
+             "new FinalizationRegistry(callback)", "(built-in returned)",
+             "obj1.register(sym0, undefined, obj0)", "(built-in returned)", "drop obj0", "drop sym0"]
+SYMBOL_RUNS = {"weakmap": (WEAKMAP_RUN, {"objects": 2, "symbols": 1, "slots": 1, "weakmaps": 1}),
+               "token": (TOKEN_RUN, {"objects": 2, "symbols": 1, "slots": 1, "cells": 2, "jobs": 2})}
+
+
+def _symbol_run(host: str, which: str) -> tuple:
+    from specmc.model.bounds import Bounds
+    from specmc.model.build import build
+    from specmc.model.hosts import load_host
+    from specmc.spec.load import load_spec, load_specs
+
+    from tests.conftest import FULL
+
+    labels, bounds = SYMBOL_RUNS[which]
+    spec = load_specs([FULL / "spec-2025-11-04-e936549f.html"]) if bounds.get("weakmaps") else load_spec()
+    program = build(spec, load_host(host), Bounds(**bounds))
+    return program, _model_run(program, labels)
+
+
+@pytest.mark.parametrize("which", sorted(SYMBOL_RUNS))
+def test_the_model_reaches_1352_under_0_12_only(which: str) -> None:
+    """Under quickjs-ng-0.12 the Symbol's free reads the registry it freed a step before
+    (no-freed-observed, no-dangling-cell: `err_uaf`), at the registration's callback read; under
+    quickjs-ng-0.13 the same actions end clean with one job per registration queued."""
+    from specmc.model.domain import View
+    from specmc.model.explore import CONCRETE
+    from specmc.model.trace import build_trace
+    from specmc.proofs.properties import CATALOGUE
+
+    program, path = _symbol_run("quickjs-ng-0.12", which)
+    lay = program.layout
+    last = path[-1][1]
+    assert last[lay.where("err_uaf")[0]] == 1
+    assert path[-1][0].name == "FreeObject 5.a.i"  # Let _callback_ be _rec_.[[Registry]].[[CleanupCallback]].
+    for prop in ("no-freed-observed", "no-dangling-cell"):
+        assert not CATALOGUE[prop].holds(program, View(CONCRETE, lay, last))
+    trace = build_trace(program, path)
+    # Free _obj_ (step 8) of the registry, nested in the Symbol's free, came before the read
+    nested = [t for t in trace if t.clause.endswith("free-object") and t.step == "8"
+              and t.stack.count("FreeObject") == 2]
+    assert len(nested) == 1
+
+    program, path = _symbol_run("quickjs-ng-0.13", which)
+    lay = program.layout
+    last = path[-1][1]
+    assert last[lay.where("err_uaf")[0]] == 0
+    assert last[lay.where("qlen")[0]] == (1 if which == "weakmap" else 2)
+    assert last[lay.where("sym_status")[0]] == 2  # the Symbol was freed: the run went to its end
+    assert all(CATALOGUE[p].holds(program, View(CONCRETE, lay, last))
+               for p in ("no-freed-observed", "no-dangling-cell"))
+
+
+def test_the_1352_witness_is_the_issue_program() -> None:
+    program, path = _symbol_run("quickjs-ng-0.12", "weakmap")
+    source = _witness(program, "quickjs-ng-0.12", path, 2, 1)
+    body = source[source.index("function script()"):source.index("script();")]
+    for code in ("sym0 = Symbol(", "obj0 = new WeakMap();", "obj1 = new FinalizationRegistry(callback);",
+                 "obj1.register(sym0, undefined, undefined);", "obj0.set(sym0, obj1);", "obj1 = undefined;",
+                 "sym0 = undefined;"):
+        assert code in body, code
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize("which", sorted(SYMBOL_RUNS))
+@pytest.mark.parametrize(("engine", "crashes"), [(OLD, True), (NEW, False)])
+def test_the_1352_witnesses_crash_0_12_only(tmp_path: Path, engines_dir: Path, capsys: pytest.CaptureFixture,
+                                            which: str, engine: str, crashes: bool) -> None:
+    """The model's witness (from its quickjs-ng-0.12 run) segfaults PyPI quickjs-ng 0.12.1.1 in the
+    statement that drops the Symbol, and runs to its end on 0.13.0.1."""
+    program, path = _symbol_run("quickjs-ng-0.12", which)
+    source = _witness(program, "quickjs-ng-0.12", path, 2, 1)
+    file = tmp_path / f"{which}.js"
+    file.write_text(source, encoding="utf-8")
+    doc = _replay(file, engine, engines_dir, capsys)
+    if crashes:
+        assert doc["outcome"] == "crash" and doc["exit_code"] == 139, doc
+    else:
+        assert doc["outcome"] != "crash" and doc["exit_code"] == 0, doc
