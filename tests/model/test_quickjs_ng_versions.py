@@ -67,8 +67,9 @@ def test_they_differ_in_the_enqueue_test_and_the_registrations_callback_only() -
     """Between the tags, 78494db (#1318) makes reset_weak_ref skip the job when the held value or
     the callback is marked by a cycle collection (header.mark), not only when it is being freed
     (free_mark); 8f62384 gives a registration its own counted callback (`callback references`,
-    tested above; its other half, no pointer to the registry, changes nothing the model has). If
-    another model feature lets the two differ, the profiles and docs/hosts.md must say so."""
+    tested above) and takes away its pointer to the registry: v0.12.1's second pass reads the
+    callback through the registry (`_rec_.[[Registry]]`, #1352), v0.13.0's from the registration.
+    If another model feature lets the two differ, the profiles and docs/hosts.md must say so."""
     spec = load_spec()
     hosts = [load_host(n) for n in sorted(TAGS)]
     for host in hosts:
@@ -80,7 +81,11 @@ def test_they_differ_in_the_enqueue_test_and_the_registrations_callback_only() -
     for host in hosts:
         free = next(x for x in host.algorithms if x.name == "FreeObject")
         step = next(s for s in free.walk() if "HostEnqueueCallbackJob" in s.text)
-        assert step.number == "2.a.i.2"
+        assert step.number == "5.a.ii"
+        read = next(s for s in free.walk() if s.number == "5.a.i")
+        assert read.text == ("Let _callback_ be _rec_.[[Registry]].[[CleanupCallback]]."
+                             if host.name == "quickjs-ng-0.12" else
+                             "Let _callback_ be _rec_.[[CleanupCallback]].")
         enqueue[host.name] = sorted(set(re.findall(r"is not an (object [a-z ]+?)(?=,| and)", step.text)))
     assert enqueue == {"quickjs-ng-0.12": ["object being freed"],
                        "quickjs-ng-0.13": ["object being freed", "object marked by cycle collection"]}
@@ -124,9 +129,9 @@ def test_reading_the_entrys_own_context_is_located(tmp_path: Path, name: str) ->
     """The engine's entry holds a context (fre->ctx) the model has no slot for: a profile that
     reads it must not compile to something else."""
     text = Path(load_host(name).path).read_text(encoding="utf-8")
-    old = re.search(r"If _cell_\.\[\[HeldValue\]\] is not an object being freed[^\n]*", text).group(0)
-    call = "HostEnqueueCallbackJob(_fg_.[[CleanupCallback]]"
-    new = old.replace(call, call.replace("_fg_.[[CleanupCallback]]", "_cell_.[[Context]]"))
+    old = re.search(r"If _rec_\.\[\[HeldValue\]\] is not an object being freed[^\n]*", text).group(0)
+    call = "HostEnqueueCallbackJob(_callback_"
+    new = old.replace(call, call.replace("_callback_", "_rec_.[[Context]]"))
     path, line, col = _damaged(tmp_path, name, old, new)
     with pytest.raises(SpecError) as e:
         build(load_spec(), load_host(str(path)), Bounds(objects=1))
