@@ -101,6 +101,20 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     assert "python -m pytest -q -m slow" in ci  # the slow tests run too, as the second step
 
 
+def test_explore_never_says_holds_for_a_temporal_property():
+    """Fourth review: explore evaluated eventually-delivered's state predicate, a placeholder true in
+    every state, and said HOLDS under a profile that never delivers (check: VIOLATED). It is UNKNOWN
+    with the reason; the safety property beside it is still searched."""
+    r = specmc("explore", "--host", "v8", "--property", "eventually-delivered",
+               "--property", "held-value-once",
+               "--bounds", "objects=1,frames=3", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    got = {x["property"]: x for x in json.loads(r.stdout)["results"]}
+    assert got["eventually-delivered"]["verdict"] == "UNKNOWN"
+    assert "specmc check" in got["eventually-delivered"]["reason"]
+    assert got["held-value-once"]["verdict"] == "HOLDS"
+
+
 @pytest.mark.slow
 def test_explore_json_contract():
     r = specmc("explore", "--host", "quickjs-ng-0.5", "--host", "quickjs-ng-0.6", "--property",
