@@ -92,7 +92,8 @@ def text(report: Report) -> str:
             lines.append(f"certificate {r.host} / {r.property}: {r.outcome.certificate}")
     bad = sum(not r.ok for r in report.rows) + len(report.stale)
     lines.append("")
-    undecided = f", {len(report.undecided)} undecided (UNKNOWN, nothing expected)" if report.undecided else ""
+    undecided = (f", {len(report.undecided)} undecided (UNKNOWN or BOUNDED short of the cover, nothing "
+                 "expected)") if report.undecided else ""
     lines.append(f"{results(len(report.rows))}, {bad} not as expected{undecided}, {report.seconds:.1f} s")
     return "\n".join(lines) + "\n"
 

@@ -19,7 +19,7 @@ from specmc.proofs.progress import prefixed
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.run.job import Job, spec_paths
 from specmc.proofs.run.plan import Plan, Run
-from specmc.proofs.verdict import NOT_APPLICABLE, UNKNOWN, VACUOUS, VIOLATED, Outcome
+from specmc.proofs.verdict import BOUNDED, NOT_APPLICABLE, UNKNOWN, VACUOUS, VIOLATED, Outcome
 
 # why a row has no verdict at all, from its outcome's reason (proofs/engines/portfolio.py words them)
 BAD_INPUT = "bad input"  # the model cannot be built, or a user's predicate failed: exit 2
@@ -99,11 +99,14 @@ class Report:
 
     @property
     def undecided(self) -> tuple[Row, ...]:
-        """Rows no engine decided (UNKNOWN) where the plan expects nothing: they pass, but they
-        checked nothing, so `check` says so in its exit code (4) rather than 0. A plan whose every
-        run timed out read "0 not as expected", exit 0 (an independent review's third round)."""
-        return tuple(r for r in self.rows if r.expected is None and not r.error
-                     and r.outcome.applicable and r.outcome.verdict == UNKNOWN)
+        """Rows no engine decided where the plan expects nothing: UNKNOWN, or BOUNDED at a depth
+        where no state meets the property's cover (the row itself says "nothing checked"). They
+        pass, but they checked nothing, so `check` says so in its exit code (4) rather than 0. A
+        plan whose every run timed out read "0 not as expected", exit 0 (third review), and so did
+        bmc at depth 1 (fourth review)."""
+        return tuple(r for r in self.rows if r.expected is None and not r.error and r.outcome.applicable
+                     and (r.outcome.verdict == UNKNOWN
+                          or (r.outcome.verdict == BOUNDED and r.outcome.cover_reached is False)))
 
     def to_json(self) -> dict[str, Any]:
         return {"plan": self.plan, "ok": self.ok, "undecided": len(self.undecided), "seconds": self.seconds,

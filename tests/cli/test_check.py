@@ -396,7 +396,20 @@ def test_a_check_that_decided_nothing_is_not_checked_not_a_pass(tmp_path):
     rows = json.loads(r.stdout)["results"]
     assert rows and {x["verdict"] for x in rows} == {"UNKNOWN"}, rows
     assert r.returncode == exitcodes.NOT_CHECKED and json.loads(r.stdout)["undecided"] == len(rows)
-    assert f"{len(rows)} undecided (UNKNOWN, nothing expected)" in specmc(*args).stdout
+    assert f"{len(rows)} undecided (UNKNOWN or BOUNDED short of the cover" in specmc(*args).stdout
+
+
+def test_a_bounded_row_that_met_no_cover_is_undecided_not_a_pass(tmp_path):
+    """Fourth review: bmc at depth 1 ("no state within it meets the cover: nothing checked") passed
+    with exit 0. It is undecided (exit 4)."""
+    plan = tmp_path / "specmc.toml"
+    plan.write_text('[[run]]\nname = "shallow"\nhosts = ["ecma262"]\nproperties = ["held-value-once"]\n'
+                    'bounds = "objects=1,frames=3"\nengine = "bmc"\ndepth = 1\n')
+    r = specmc("check", "--plan", str(plan), "--quiet", "--certificates", str(tmp_path / "c"),
+               "--format", "json")
+    [row] = {x["property"]: x for x in json.loads(r.stdout)["results"]}.values()
+    assert row["verdict"] == "BOUNDED" and row["cover_reached"] is False, row
+    assert r.returncode == exitcodes.NOT_CHECKED and json.loads(r.stdout)["undecided"] >= 1
 
 
 def test_a_property_that_needs_weakmaps_says_so_and_is_proved_without_a_search(tmp_path):
