@@ -87,7 +87,8 @@ def run_mutate(args: argparse.Namespace) -> int:
         return (not ops or m.operator in ops) and (not clauses or m.clause in clauses)
 
     summary = mutate.run(str(args.spec or EMBEDDED), hosts, bounds, args.max_states, only,
-                         args.workers or None, progress=lambda m: print(m, file=sys.stderr, flush=True))
+                         args.workers or None, progress=lambda m: print(m, file=sys.stderr, flush=True),
+                         clauses=tuple(dict.fromkeys(args.clause)))
     if args.format == "json":
         out = json.dumps(summary.to_json(), indent=2) + "\n"
     else:
@@ -102,4 +103,10 @@ def run_mutate(args: argparse.Namespace) -> int:
         return exitcodes.INTERNAL_ERROR
     if summary.score is not None and summary.score < args.min_score:
         return exitcodes.FINDING
+    if summary.score is None and args.min_score > 0:
+        # nothing counted (every mutant equivalent, invalid or of the same behaviour): a gate that
+        # measured nothing has not passed (fourth review)
+        print("specmc: no mutant counted towards the score, so --min-score was not met or missed: "
+              "not checked", file=sys.stderr)
+        return exitcodes.NOT_CHECKED
     return exitcodes.OK

@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from specmc.model.bounds import Bounds
+from specmc.spec import diagnostics as diag
 from specmc.spec import ir
+from specmc.spec.diagnostics import SpecError
 
 OPERATORS = ("delete", "negate", "drop-abrupt", "propagate", "mandatory", "impossible", "swap")
 KILLED, SURVIVED, EQUIVALENT, INVALID, UNKNOWN = "killed", "survived", "equivalent", "invalid", "unknown"
@@ -413,13 +415,31 @@ def candidate_steps(spec: ir.Spec, hosts: tuple[str, ...],
     return sorted(steps, key=lambda p: (p[1].loc.file, p[1].loc.line))
 
 
+def _check_clauses(spec: ir.Spec, clauses: tuple[str, ...], run: set[str], bounds: Bounds) -> None:
+    """A --clause the text lacks is E030, as `parse` says; one the model does not run at these
+    bounds (WeakMap.prototype.get at weakmaps=0, or a clause outside the model) is E030 too, saying
+    so. Before, either mutated nothing and `mutate` passed (fourth review)."""
+    known = {c.id for c in spec.clauses}
+    where = ", ".join(spec.files) or "the input"
+    for c in clauses:
+        if c not in known:
+            raise SpecError([diag.make("E030", clause=c, where=where)])
+        if c not in run:
+            raise SpecError([diag.make("E030", clause=c, where=(
+                f"the algorithms the model runs at {bounds.describe()} (the text has the clause, but "
+                "none of those is written in it: it is not compiled at these bounds or for these "
+                "hosts, or it only holds other clauses)"))])
+
+
 def run(spec_path: str, hosts: tuple[str, ...], bounds: Bounds, max_states: int = 2_000_000,
         only: Callable[[Mutant], bool] = lambda _m: True, workers: int | None = None,
-        progress: Callable[[str], None] = lambda _m: None) -> Summary:
-    """Generate every mutant of the text and run each (side by side, one per core)."""
+        progress: Callable[[str], None] = lambda _m: None, clauses: tuple[str, ...] = ()) -> Summary:
+    """Generate every mutant of the text and run each (side by side, one per core). `clauses`:
+    the clause ids a `only` keeps, each of which must be one the model runs (else a SpecError)."""
     spec, digests, covers, violated, seen = _baseline(spec_path, hosts, bounds, max_states)
     text = Path(spec_path).read_text()
     steps = candidate_steps(spec, hosts, bounds)
+    _check_clauses(spec, clauses, {alg.clause for alg, _ in steps}, bounds)
     file = next((s.loc.file for _, s in steps), spec_path)
     ms = [m for m in mutants(text, steps, file, bounds) if only(m)]
     progress(f"{len(ms)} mutants of {len({m.step + m.clause for m in ms})} steps; "

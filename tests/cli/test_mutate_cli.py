@@ -52,3 +52,24 @@ def test_min_score_and_bad_operator(tmp_path):
     bad = specmc("mutate", "--operator", "shuffle")
     assert bad.returncode == exitcodes.INPUT_ERROR
     assert "shuffle" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_clause_that_mutates_nothing_is_bad_input_not_a_pass():
+    """Fourth review: a misspelt --clause, or one the model does not run at these bounds (the
+    embedded text has no WeakMap; a parent clause holds no algorithm of its own), mutated nothing
+    and exited 0, even with --min-score 1."""
+    for clause, say in (("sec-nope", "no clause with id 'sec-nope'"),
+                        ("sec-finalization-registry-objects", "none of those is written in it")):
+        r = specmc("mutate", "--clause", UNREGISTER, "--clause", clause, "--bounds", "objects=1",
+                   "--min-score", "1")
+        assert r.returncode == exitcodes.INPUT_ERROR, r.stderr
+        assert "E030" in r.stderr and say in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_min_score_nothing_counted_towards_is_not_checked():
+    """ClearKeptObjects at objects=1: every mutant is of the same behaviour (nothing to count), so the
+    score is n/a; with --min-score that is not a pass (exit 4), without it mutate just reports."""
+    args = ("mutate", "--clause", "sec-clear-kept-objects", "--bounds", "objects=1", "--format", "json")
+    r = specmc(*args, "--min-score", "0.9")
+    assert json.loads(r.stdout)["score"] is None, r.stdout
+    assert r.returncode == exitcodes.NOT_CHECKED and "not checked" in r.stderr
