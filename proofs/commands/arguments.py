@@ -179,6 +179,14 @@ def check_not_input(args: argparse.Namespace, inputs: list[tuple[str, str]]) -> 
     clause files counts for every file in it). Refused even with --force, and before any work."""
     out = getattr(args, "out", None)
     targets = out_files(args)
+    for t in targets:
+        # the embedded text, the shipped profiles and plans are read by name, not by a path the user
+        # gave: `--out .../spec/texts/finreg.html --force` replaced the embedded text (fourth review)
+        for package in _packages():
+            if t.resolve().is_relative_to(package):
+                raise _unwritable("--out", out, f"{t} is inside specmc's own {package.name}/ (the embedded "
+                                  "text, shipped host profiles and plans, and the code), which runs read; "
+                                  "choose another file")
     for given, what in inputs:
         if given == "embedded" or not given:
             continue
@@ -188,6 +196,16 @@ def check_not_input(args: argparse.Namespace, inputs: list[tuple[str, str]]) -> 
             inside = p.is_dir() and t.suffix in (".html", ".emu") and t.resolve().is_relative_to(p.resolve())
             if _same(t, p) or inside:
                 raise _unwritable("--out", out, f"{t} is {what}, which this run reads; choose another file")
+
+
+def _packages() -> tuple[Path, ...]:
+    """The folders specmc is installed from (spec/, model/, proofs/)."""
+    import specmc.model
+    import specmc.proofs
+    import specmc.spec
+
+    return tuple(Path(m.__file__).resolve().parent for m in (specmc.spec, specmc.model, specmc.proofs)
+                 if m.__file__)
 
 
 def run_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:

@@ -806,6 +806,25 @@ def test_an_existing_file_is_replaced_only_with_force(tmp_path, args, written):
     assert target.read_bytes() == before
 
 
+@pytest.mark.parametrize("inside", ["spec/texts", "spec/hosts", "proofs/plans"])
+def test_out_inside_specmcs_own_folders_is_refused_even_with_force(tmp_path, inside):
+    """Fourth review: the embedded text and the shipped profiles are read by name, so the guard
+    against writing over the run's inputs did not see them: `--out .../spec/texts/finreg.html --force`
+    replaced the embedded text. A file that does not exist yet is refused too (a report among the
+    shipped profiles would be read as one); nothing is written."""
+    from specmc import spec as spec_package
+
+    root = Path(spec_package.__file__).resolve().parents[1]
+    target = root / inside / "specmc-test-report.json"
+    try:
+        r = specmc("check", "--host", "v8", "--bounds", "objects=1", "--format", "json", "--out", str(target),
+                   "--force", "--certificates", str(tmp_path / "certs"))
+        first = _bad(r, "E077")
+        assert "inside specmc's own" in first and not target.exists()
+    finally:
+        target.unlink(missing_ok=True)
+
+
 def test_force_replaces_a_report(tmp_path):
     files = _mine(tmp_path)
     report = tmp_path / "report.json"
