@@ -49,8 +49,14 @@ def run_check(args: argparse.Namespace) -> int:
     if args.format == "html":
         from specmc.proofs.report.html import trace_files
 
-        for name, doc in trace_files(report).items():
+        written = trace_files(report)
+        for name, doc in written.items():
             write_out(Path(args.out) / name, doc)
+        # an earlier report's counterexamples (replaced with --force, which any trace-*.json there
+        # needed) would be taken for this one's by whoever collects the folder (fourth review)
+        for old in Path(args.out).glob("trace-*.json"):
+            if old.name not in written and old.is_file() and not old.is_symlink():
+                old.unlink()
         write_out(Path(args.out) / "index.html", out)  # last: the page never links to a missing trace
     elif args.out:
         write_out(args.out, out)

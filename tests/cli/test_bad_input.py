@@ -825,6 +825,22 @@ def test_out_inside_specmcs_own_folders_is_refused_even_with_force(tmp_path, ins
         target.unlink(missing_ok=True)
 
 
+def test_an_html_report_replaced_with_force_leaves_no_trace_of_the_old_one(tmp_path):
+    """Fourth review: a report with one counterexample wrote site/trace-1.json; the next, all PROVED,
+    written over it with --force, left trace-1.json behind, a counterexample of another run."""
+    site = tmp_path / "site"
+    args = ("check", "--engine", "explicit", "--format", "html", "--out",
+            str(site), "--certificates", str(tmp_path / "certs"), "--property", "cleanup-not-on-free-stack")
+    r = specmc(*args, "--host", "quickjs-ng-0.5")
+    assert r.returncode in (0, 1), r.stderr
+    assert sorted(p.name for p in site.glob("trace-*.json"))
+    (site / "notes.txt").write_text("mine\n")
+    r = specmc(*args, "--host", "quickjs-ng-0.6", "--force")
+    assert r.returncode in (0, 1), r.stderr
+    assert not list(site.glob("trace-*.json")) and (site / "notes.txt").read_text() == "mine\n"
+    assert "trace-" not in (site / "index.html").read_text()
+
+
 def test_force_replaces_a_report(tmp_path):
     files = _mine(tmp_path)
     report = tmp_path / "report.json"
