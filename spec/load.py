@@ -17,7 +17,7 @@ from specmc.spec.ecmarkup import AlgBlock, ClauseNode, read_document
 from specmc.spec.headers import classify, closure_info, parse_header, prose_binds
 from specmc.spec.parser import PARSE_ERRORS, StepParser, step_parser
 from specmc.spec.shapes import shape
-from specmc.spec.source import Loc, SourceText
+from specmc.spec.source import Loc, SourceText, read_input
 from specmc.spec.steps import RawStep, build_steps
 
 SPEC_SUFFIXES = (".html", ".emu", ".htm")
@@ -30,7 +30,7 @@ def read_source(path: str | Path) -> SourceText:
     try:
         if p.is_dir():
             raise SpecError([diag.make("E004", path=name)])
-        data = p.read_bytes()
+        data = read_input(p)
     except SpecError:
         raise
     except OSError as e:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from specmc.model.domain import WIDTH
+from specmc.spec.source import read_input
 
 FORMAT = "specmc certificate 2"
 INVARIANT = "invariant"
@@ -185,7 +186,7 @@ def read(path: str | Path) -> tuple[dict[str, str], str]:
 
 def _decompress(path: str | Path) -> str:
     try:
-        data = Path(path).read_bytes()
+        data = read_input(path)
     except OSError as e:
         raise Unreadable(f"unreadable ({e.strerror or e})") from None
     try:

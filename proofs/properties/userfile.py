@@ -14,6 +14,7 @@ from specmc.proofs import properties
 from specmc.proofs.properties import _CATALOGUE, _LOADING, CATALOGUE, Property
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
+from specmc.spec.source import read_input
 
 
 def load_properties_file(path: str) -> None:
@@ -30,8 +31,7 @@ def load_properties_file(path: str) -> None:
     from specmc.spec.source import Loc
 
     try:
-        with open(path, "rb"):
-            pass
+        read_input(path)  # a regular file, or a located E001 (runpy would read a FIFO forever)
     except OSError as e:
         raise SpecError([diag.make("E001", path=path, reason=e.strerror or str(e))]) from None
     before = dict(CATALOGUE)

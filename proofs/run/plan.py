@@ -32,7 +32,7 @@ from specmc.model.bounds import Bounds, parse_bounds
 from specmc.proofs.verdict import EXPECTABLE
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
-from specmc.spec.source import Loc
+from specmc.spec.source import Loc, read_input
 
 VERDICTS = EXPECTABLE
 ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr", "bdd", "houdini")
@@ -147,7 +147,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
     """Read a plan file (or the embedded default); every problem is an E07x diagnostic."""
     p = Path(path) if path is not None else EMBEDDED_PLAN
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_input(p).decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError([diag.make("E001", path=str(p), reason=getattr(e, "strerror", None) or str(e))]) \
             from None

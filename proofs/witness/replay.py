@@ -27,6 +27,7 @@ from typing import IO
 
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
+from specmc.spec.source import read_input
 
 OUTCOMES = ("synchronous", "asynchronous", "never", "crash", "timeout")
 KINDS = ("node", "quickjs-ng", "quickjs-ng-wasm", "bun")
@@ -118,7 +119,7 @@ def read_witness(path: str | Path) -> Path:
     """Fail early with a diagnostic: an engine's own error for a missing file would read as a crash."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        data = read_input(p)
         data.decode("utf-8")
     except OSError as e:
         raise SpecError([diag.make("E092", path=path, reason=e.strerror or str(e))]) from None

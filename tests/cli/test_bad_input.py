@@ -920,3 +920,22 @@ def test_out_dev_stdout_is_the_standard_output(tmp_path):
     r = specmc(*_report_to(files, tmp_path, "/dev/stdout"), cwd=tmp_path)
     assert r.returncode == exitcodes.OK, r.stderr
     assert json.loads(r.stdout)["results"][0]["verdict"] == "PROVED"
+
+
+@pytest.mark.parametrize("args", [
+    ("parse", "{x}"), ("coverage", "{x}"), ("check", "--plan", "{x}"), ("check", "--host", "{x}"),
+    ("explore", "--host", "v8", "--properties-file", "{x}"), ("recheck", "{x}"),
+    ("replay", "{x}", "--on", "node"),
+])
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_input_that_is_no_regular_file_is_refused_not_read(tmp_path, args, kind):
+    """Fourth review: `/dev/zero` as any input was read until memory ran out, and a FIFO blocked
+    forever. Each reader now takes regular files only (spec/source.py `read_input`)."""
+    if kind == "fifo":
+        x = tmp_path / "input.html"
+        os.mkfifo(x)
+    else:
+        x = Path("/dev/zero")
+    r = specmc(*[a.format(x=x) for a in args], timeout=60)
+    assert r.returncode == exitcodes.INPUT_ERROR, (r.returncode, r.stderr)
+    assert "not a regular file" in r.stderr + r.stdout and "Traceback" not in r.stderr  # (recheck: stdout)
