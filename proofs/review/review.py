@@ -43,7 +43,7 @@ from specmc.proofs.review.hand import HandChange, hand_changes
 from specmc.proofs.review.order import order_line, rerun_order
 from specmc.proofs.review.sides import Side, built, open_side
 from specmc.proofs.run.cache import VerdictCache
-from specmc.proofs.run.check import Overrides, decide
+from specmc.proofs.run.check import Overrides, decide, distinct_names
 from specmc.proofs.run.plan import Plan
 from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED, Outcome
 from specmc.spec import ir
@@ -279,6 +279,8 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         head = open_side(head_arg, repo, Path(tmp))
         runs = overrides.select(plan.runs)
         hosts = {h: load_host(h) for r in runs for h in r.hosts}
+        for r in runs:  # (two profiles of one name would be one model in the report: check refuses it too)
+            distinct_names(r, [hosts[h] for h in r.hosts])
         made: dict[tuple[str, Bounds], tuple[ModelForm, ModelForm]] = {}
 
         def forms_for(name: str, bounds: Bounds) -> tuple[ModelForm, ModelForm]:

@@ -20,6 +20,8 @@ from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.run.job import Job, spec_paths
 from specmc.proofs.run.plan import Plan, Run
 from specmc.proofs.verdict import BOUNDED, NOT_APPLICABLE, UNKNOWN, VACUOUS, VIOLATED, Outcome
+from specmc.spec import diagnostics as diag
+from specmc.spec.diagnostics import SpecError
 
 # why a row has no verdict at all, from its outcome's reason (proofs/engines/portfolio.py words them)
 BAD_INPUT = "bad input"  # the model cannot be built, or a user's predicate failed: exit 2
@@ -160,6 +162,19 @@ class Overrides:
                            f for f in self.properties_files if f not in run.properties_files))
 
 
+def distinct_names(run: Run, hosts: list[Any]) -> None:
+    """Rows, expectations, certificates and witnesses name a host by its profile's name (a file's
+    stem): two profiles of one name in a run (`fake/quickjs-ng-0.6.html` beside the shipped one)
+    were two rows no report told apart, under one expectation (fourth review). E071, at the run."""
+    seen: dict[str, str] = {}
+    for h in hosts:
+        if h.name in seen and seen[h.name] != h.path:
+            raise SpecError([diag.make("E071", run.loc, what=(
+                f"two host profiles named '{h.name}' in run '{run.name}' ({seen[h.name]} and {h.path}); a "
+                "host is named by its file's stem: rename one file"))])
+        seen[h.name] = h.path
+
+
 def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = "",
           progress: Callable[[str], None] = lambda _m: None, scheduler: str = "") -> Report:
     """Every run of the plan on every host, against its expectations. The (run, host) tasks run
@@ -180,6 +195,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
             load_properties_file(f)
         props = tuple(p.id for p in select(list(run.properties)))
         hosts = [load_host(h) for h in run.hosts]  # every host is validated before any engine runs
+        distinct_names(run, hosts)
         names = {h.name for h in hosts}
         expected = {(e.host, e.property): e for e in run.expect}
         as_planned = next((r for r in plan.runs if r.loc == run.loc), run)  # before the overrides

@@ -491,3 +491,20 @@ def test_a_registry_freed_before_its_registrations_breaks_no_dangling_cell(tmp_p
                "--bounds", "objects=2,frames=5", "--format", "json", "--quiet", "--certificates",
                str(tmp_path / "c"))
     assert {x["verdict"] for x in json.loads(r.stdout)["results"]} == {"VIOLATED"}, r.stdout + r.stderr
+
+
+def test_two_host_profiles_of_one_name_in_a_run_are_refused(tmp_path):
+    """Fourth review: a copy of quickjs-ng-0.5's profile saved as fake/quickjs-ng-0.6.html beside the
+    shipped quickjs-ng-0.6 gave two rows named quickjs-ng-0.6 (PROVED and VIOLATED) under one
+    expectation, and no field told them apart. E071 at the run, before any engine runs."""
+    (tmp_path / "fake").mkdir()
+    (tmp_path / "fake" / "quickjs-ng-0.6.html").write_text(
+        (ROOT / "spec" / "hosts" / "quickjs-ng-0.5.html").read_text(encoding="utf-8"), encoding="utf-8")
+    plan = tmp_path / "specmc.toml"
+    plan.write_text('[[run]]\nname = "dup"\nhosts = ["quickjs-ng-0.6", "fake/quickjs-ng-0.6.html"]\n'
+                    'properties = ["cleanup-not-on-free-stack"]\nengine = "explicit"\n')
+    r = specmc("check", "--plan", str(plan), "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    first = r.stderr.splitlines()[0]
+    assert first.startswith(f"{plan}:1:1: error E071") and "two host profiles named 'quickjs-ng-0.6'" in first
+    assert not r.stdout
