@@ -74,15 +74,48 @@ class Engine:
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """What a call the witness made answered on the engine (`witness: returned ...`), beside what it
+    answered in the counterexample (`model`; None when the trace ends before it returned, and for
+    an `observed` deref after the last statement)."""
+
+    call: str
+    value: str
+    model: str | None
+
+    @property
+    def same(self) -> bool | None:
+        return None if self.model is None else self.value == self.model
+
+    def to_json(self) -> dict[str, object]:
+        return {"call": self.call, "value": self.value, "model": self.model, "same": self.same}
+
+
+_ANSWER = re.compile(r"^witness: (?:returned|observed) call=(.*) value=(\S+)(?: model=(\S+))?$", re.M)
+
+
+def answers(output: str) -> tuple[Answer, ...]:
+    """The answers the witness printed. The outcome is about the cleanup callback only: for a
+    counterexample about an answer (deref-consistent, unregister-result, weak-collection-results)
+    it read `never` whether or not the engine answered as the model (fourth review)."""
+    return tuple(Answer(m[1], m[2], m[3]) for m in _ANSWER.finditer(output))
+
+
+@dataclass(frozen=True, slots=True)
 class Replay:
     engine: str
     outcome: str
     exit_code: int
     output: str
 
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        return answers(self.output)
+
     def to_json(self) -> dict[str, object]:
         return {"engine": self.engine, "outcome": self.outcome, "exit_code": self.exit_code,
-                "output": self.output}
+                "answers": [a.to_json() for a in self.answers],
+                "answers_differ": sum(a.same is False for a in self.answers), "output": self.output}
 
 
 def parse_engine(text: str) -> Engine:
@@ -342,5 +375,12 @@ def replay(engine: Engine, witness: Path, timeout: float, engines_dir: Path,
 
 def render_text(r: Replay) -> str:
     body = r.output if r.output.endswith("\n") or not r.output else r.output + "\n"
-    return (f"engine    {r.engine}\noutcome   {r.outcome}\nexit code {r.exit_code}\n"
+    compared = [a for a in r.answers if a.same is not None]
+    differ = [a for a in compared if not a.same]
+    said = ""
+    if compared:
+        said = (f"answers   {len(compared)} compared with the model, {len(differ)} differ"
+                + "".join(f"\n          {a.call} answered {a.value}, the model {a.model}"
+                          for a in differ) + "\n")
+    return (f"engine    {r.engine}\noutcome   {r.outcome}\nexit code {r.exit_code}\n{said}"
             f"--- output ---\n{body}")

@@ -238,7 +238,8 @@ def test_a_scripted_verdict_is_reported(tmp_path: Path):
     w = write(tmp_path, "sync.js", "console.log('witness: result timing=synchronous calls=1 maxdepth=1');\n")
     r = rp.replay(rp.Engine("node"), w, 60, tmp_path / "engines")
     assert (r.outcome, r.exit_code) == ("synchronous", 0)
-    assert r.to_json() == {"engine": "node", "outcome": "synchronous", "exit_code": 0,
+    assert r.to_json() == {"engine": "node", "outcome": "synchronous", "exit_code": 0, "answers": [],
+                           "answers_differ": 0,
                            "output": "witness: result timing=synchronous calls=1 maxdepth=1\n"}
     assert not (tmp_path / "engines").exists()  # node is never installed
 
@@ -347,3 +348,26 @@ def test_concurrent_installs_both_succeed(tmp_path: Path):
         homes = list(pool.map(lambda _i: rp.ensure_installed(engine, tmp_path, lambda _msg: None), range(2)))
     assert homes == [tmp_path / "quickjs-ng-wasm-0.32.0"] * 2 and (homes[0] / rp.MARKER).is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["quickjs-ng-wasm-0.32.0"]
+
+
+def test_answers_are_compared_with_the_model():
+    """Fourth review: the outcome is about the cleanup callback only, so a witness of a WeakMap.get
+    mutant (always undefined) read `never` on node whatever get answered; the answers it printed
+    are now read, and the ones that differ from the counterexample's are said first."""
+    from specmc.proofs.witness.replay import Replay, render_text
+
+    out = ("witness: returned call=obj0.set(obj0, obj0) value=obj0 model=obj0\n"
+           "witness: returned call=obj0.get(obj0) value=obj0 model=undefined\n"
+           "witness: returned call=obj1.deref() value=undefined\n"
+           "witness: observed call=obj1.deref() value=obj1\n"
+           "witness: result timing=never calls=0 maxdepth=0\n")
+    r = Replay("node", "never", 0, out)
+    doc = r.to_json()
+    assert [(a["call"], a["same"]) for a in doc["answers"]] == [
+        ("obj0.set(obj0, obj0)", True), ("obj0.get(obj0)", False), ("obj1.deref()", None),
+        ("obj1.deref()", None)]
+    assert doc["answers_differ"] == 1
+    text = render_text(r)
+    assert ("answers   2 compared with the model, 1 differ\n"
+            "          obj0.get(obj0) answered obj0, the model undefined") in text
+    assert "answers" not in render_text(Replay("node", "never", 0, "witness: result timing=never calls=0\n"))
