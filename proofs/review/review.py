@@ -306,7 +306,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         unrun = list(beyond)
         changed = algorithm_changes(base.spec, head.spec, names, {n for m in models for n in m.changed},
                                     runs_with)
-        unrun += _in_dead_loops(changed, base.spec, head.spec, widest, forms)
+        unrun += _in_dead_loops(changed, base.spec, head.spec, hosts, widest, forms)
         unknown = new_unknown(base.spec, head.spec, names)
         touched = {(c.clause, ref.number) for c in changed for s in c.steps
                    for ref in (s.head, s.after) if ref is not None}
@@ -336,7 +336,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                 first: dict[str, tuple[str, ...]] = {}
                 order = props
                 if not same:
-                    model = next(m for m in models if m.host == name)
+                    model = next(m for m in models if m.host == host.name)  # (name may be a file path)
                     first = rerun_order(run, host, base, head, model.changed, props)
                     order = tuple(p for p in props if p in first) + tuple(p for p in props if p not in first)
                     progress(order_line(run.name, name, model.changed, order, first))
@@ -353,7 +353,8 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
 BEYOND = ("weakmaps", "weaksets", "symbols")  # the bounds that decide which algorithms the model runs
 
 
-def _in_dead_loops(changed: list[AlgorithmChange], base: ir.Spec, head: ir.Spec, widest: dict[str, Bounds],
+def _in_dead_loops(changed: list[AlgorithmChange], base: ir.Spec, head: ir.Spec,
+                   hosts: dict[str, HostProfile], widest: dict[str, Bounds],
                    forms: dict[str, tuple[ModelForm, ModelForm]]) -> tuple[UnrunChange, ...]:
     """Changes to an algorithm the model runs, every changed step of which lies in a loop over
     entities the model has none of at the review's bounds (model/compile.py `dead_loop`: Execution
@@ -383,7 +384,8 @@ def _in_dead_loops(changed: list[AlgorithmChange], base: ir.Spec, head: ir.Spec,
                 continue
             alive = [b for b in BEYOND if not getattr(bounds, b)
                      and not all_dead(c, replace(bounds, **{b: 1}))]
-            out.append(UnrunChange(name, alive[0] if alive else "|".join(BEYOND), (c.name,), in_steps=True))
+            out.append(UnrunChange(hosts[name].name, alive[0] if alive else "|".join(BEYOND), (c.name,),
+                                   in_steps=True))
     return tuple(out)
 
 
@@ -399,7 +401,7 @@ def _beyond_the_bounds(hosts: dict[str, HostProfile], widest: dict[str, Bounds],
     runs_with: dict[int, tuple[str, ...]] = {}
     unrun: list[UnrunChange] = []
     for name, host in hosts.items():
-        reached = next(m for m in models if m.host == name)
+        reached = next(m for m in models if m.host == host.name)
         for bound in BEYOND:
             if getattr(widest[name], bound):
                 continue
@@ -413,7 +415,7 @@ def _beyond_the_bounds(hosts: dict[str, HostProfile], widest: dict[str, Bounds],
                         runs_with[id(alg)] = (*runs_with.get(id(alg), ()), bound)
             extra = tuple(n for n in _host_model(host, *pair, base, head).changed if n not in reached.changed)
             if extra:
-                unrun.append(UnrunChange(name, bound, extra))
+                unrun.append(UnrunChange(host.name, bound, extra))
     return runs_with, tuple(unrun)
 
 

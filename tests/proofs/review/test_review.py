@@ -20,7 +20,7 @@ from specmc.proofs.run.plan import load_plan
 from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, Outcome
 from specmc.spec import ir
 
-from tests.conftest import SHARED
+from tests.conftest import ROOT, SHARED
 
 HISTORY = SHARED / "history"
 FULL = SHARED / "full"
@@ -417,3 +417,12 @@ def test_a_change_the_model_runs_only_at_wider_bounds_is_not_checked(tmp_path: P
     [u] = r.unrun
     assert (u.host, u.bound, u.algorithms, u.in_steps) == ("ecma262", "weaksets", ("Execution",), True)
     assert "Execution changed only in steps the model runs only with weaksets >= 1" in u.reason()
+    # the same with the profile given as a file: the review looked its model up by the path it was
+    # given, not by the profile's name, and stopped with StopIteration once HEAD's model changed
+    mine = tmp_path / "mine.html"
+    mine.write_text((ROOT / "spec" / "hosts" / "ecma262.html").read_text(encoding="utf-8"), encoding="utf-8")
+    plan_file.write_text(plan_file.read_text().replace('hosts = ["ecma262"]', f'hosts = ["{mine}"]'))
+    r = review(str(base), str(no_1d), load_plan(str(plan_file)), certificates=str(tmp_path / "certs"),
+               cache=cache)
+    assert [(u.host, u.bound) for u in r.unrun] == [("mine", "weaksets")]
+    assert r.exit_code() == exitcodes.NOT_CHECKED
