@@ -57,7 +57,7 @@ import specmc.spec as spec_package
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
-from specmc.spec.ecmarkup import DT, DT_DD, blank_comments, plain_text
+from specmc.spec.ecmarkup import DD, DT, DT_DD, blank_comments, plain_text
 from specmc.spec.load import load_specs, read_source
 from specmc.spec.source import Loc, SourceText
 
@@ -145,13 +145,25 @@ def _header_entries(src: SourceText, profile: ir.Clause) -> tuple[Loc, list[_Ent
     dl = _DL.search(src.text, start)
     if dl is None:
         return coarse
-    text = src.text[:dl.start(1)] + blank_comments(src.text[dl.start(1):dl.end(1)])
-    found, paired = [], set()
+    segment = src.text[dl.start(1):dl.end(1)]
+    text = src.text[:dl.start(1)] + blank_comments(segment)
+    found, paired, spans = [], set(), []
     for m in DT_DD.finditer(text, dl.start(1), dl.end(1)):
         paired.add(m.start())
+        spans.append((m.start(), m.end(), len(found)))
         found.append(_Entry(plain_text(m.group(1)).lower(), plain_text(m.group(2)),
                             src.loc(m.start(1), clause=profile.id), src.loc(m.start(2), clause=profile.id)))
     lone = []
+    opened = segment.rfind("<!--")
+    if opened >= 0 and segment.find("-->", opened) < 0:  # (an HTML reader takes the rest as comment)
+        at = src.loc(dl.start(1) + opened, clause=profile.id)
+        lone.append(_Entry("", "<!--", at, at))
+    for m in DD.finditer(text, dl.start(1), dl.end(1)):  # a second <dd> after a pair: the key given twice
+        if not any(a <= m.start() < b for a, b, _ in spans):
+            before = [k for a, _b, k in spans if a < m.start()]
+            key = found[before[-1]].key if before else ""
+            at = src.loc(m.start(), clause=profile.id)
+            lone.append(_Entry(key, "<dd>", at, found[before[-1]].key_loc if before else at))
     for m in DT.finditer(text, dl.start(1), dl.end(1)):
         if m.start() not in paired:
             end = text.find("</dt>", m.end(), dl.end(1))
@@ -174,6 +186,10 @@ def _options(src: SourceText, profile: ir.Clause) -> tuple[dict[str, str], dict[
 
     for e in lone:  # a <dt> without its <dd>: the option named but given no value (fourth review:
         # as the header's last pair it was dropped, and the option silently took its default)
+        if e.value == "<!--":
+            raise fail("E100", e.key_loc)
+        if e.value == "<dd>":  # a <dd> with no <dt> of its own: a second value for the key before it
+            raise fail("E069", e.key_loc, key=e.key or "(none)", line=e.value_loc.line)
         if e.key not in OPTIONS:
             raise fail("E067", e.key_loc, key=e.key, known=", ".join(OPTIONS))
         raise fail("E066", e.key_loc, key=e.key, value="", allowed=" | ".join(OPTIONS[e.key].allowed)

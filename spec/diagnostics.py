@@ -74,6 +74,8 @@ CODES: dict[str, tuple[str, str]] = {
                       "its free path does not remove a freed value's WeakSet elements (docs/model.md, "
                       "\"WeakSets\"); check it on a tracing host, on quickjs-ng-0.12 or -0.13, "
                       "or with weaksets=0"),
+    "E100": ("error", "the host profile's header has a comment that is never closed (<!-- without -->): "
+                      "nothing after it is read"),
     "E098": ("error", "cannot write the report to the standard output: {reason}"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),

@@ -32,10 +32,15 @@ _TAG = re.compile(
 _ATTR = re.compile(r"""([\w-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _TAGS_IN_TEXT = re.compile(r"<[^>]*>")
 # a header's (dt, dd) pairs: neither half may run into the next <dt> or <dd>, so that a <dt> left
-# without its <dd> is not read together with the next pair as one odd key
-DT_DD = re.compile(r"<dt>((?:(?!</?d[td][\s>]).)*?)</dt>\s*<dd>((?:(?!</?d[td][\s>]).)*?)</dd>", re.S)
-DT = re.compile(r"<dt>", re.S)
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# without its <dd> is not read together with the next pair as one odd key; tags in any case and
+# with attributes, as HTML reads them (`<dt class="k">` and `<DT>` were skipped, and the option
+# silently took its default: fifth review)
+DT_DD = re.compile(r"<dt\b[^>]*>((?:(?!</?d[td]\b).)*?)</dt\s*>\s*<dd\b[^>]*>((?:(?!</?d[td]\b).)*?)</dd\s*>",
+                   re.S | re.I)
+DT = re.compile(r"<dt\b[^>]*>", re.I)
+DD = re.compile(r"<dd\b[^>]*>", re.I)
+# an unterminated comment runs to the end, as an HTML reader takes it
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 
 
 def blank_comments(text: str) -> str:

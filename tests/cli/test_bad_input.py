@@ -106,6 +106,31 @@ def test_a_header_key_without_its_value_is_an_error_at_the_key(tmp_path, where):
     assert f"'{key}' is ''" in first
 
 
+@pytest.mark.parametrize("old, new", [
+    ("<dt>delivery</dt>", '<dt class="k">delivery</dt>'), ("<dt>delivery</dt>", "<dt >delivery</dt >"),
+    ("<dt>delivery</dt>\n    <dd>promised</dd>", "<DT>delivery</DT>\n    <DD>promised</DD>"),
+])
+def test_a_header_tag_in_another_case_or_with_attributes_is_read(tmp_path, old, new):
+    """Fifth review: `<dt class="k">`, `<dt >` and `<DT>` were skipped, and delivery silently became
+    optional (eventually-delivered NOT APPLICABLE under a profile that promises it)."""
+    from specmc.model.hosts import load_host
+
+    f = tmp_path / "v8-spelt.html"
+    f.write_text(V8.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    assert load_host(str(f)).delivery == "promised"
+
+
+@pytest.mark.parametrize("old, new, code", [
+    ("<dd>promised</dd>", "<dd>promised</dd><dd>optional</dd>", "E069"),
+    ("<dt>delivery</dt>", "<!-- <dt>delivery</dt>", "E100"),
+])
+def test_a_second_value_or_an_unclosed_comment_in_a_header_is_an_error(tmp_path, old, new, code):
+    """Fifth review: a second <dd> was dropped (the first taken), and an unclosed comment was not one."""
+    f = tmp_path / "v8-odd.html"
+    f.write_text(V8.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    _bad(specmc("explore", "--host", str(f), "--bounds", "objects=1"), code)
+
+
 def test_a_header_option_in_a_comment_is_not_read(tmp_path):
     """Fourth review: a pair inside `<!-- -->` was still read (and next to the real one, E069)."""
     text = V8.read_text(encoding="utf-8")
