@@ -2,7 +2,8 @@
 
 Which algorithms the model runs is decided by the text: the built-ins the
 mutator calls, ClearKeptObjects, sec-weakref-execution's implementation steps,
-the host hook's job closure, the profile's own algorithms, and everything they
+the host hook's job closure, the profile's own algorithms (among them a tracing
+profile's HostCollectionEnd, run at the end of every collection), and everything they
 call that the text defines. An unknown step in any of them is an error (E040),
 never a skipped step.
 
@@ -27,7 +28,7 @@ from specmc.model.errors import ModelError
 from specmc.model.expressions import literal_value
 from specmc.model.heap import unmodelled_field
 from specmc.model.hosts import HostProfile
-from specmc.model.layout import CLEANUP_JOB, EMPTY, EXECUTION, Layout
+from specmc.model.layout import CLEANUP_JOB, COLLECTION_END, EMPTY, EXECUTION, Layout
 from specmc.model.program import AlgInfo, Program
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
@@ -153,6 +154,8 @@ def select_algorithms(spec: ir.Spec, host: HostProfile, weakmaps: int = 0, weaks
     roots = list(ENTRY_POINTS) + (list(WEAKMAP_ENTRY_POINTS) if weakmaps else []) \
         + (list(WEAKSET_ENTRY_POINTS) if weaksets else [])
     roots.append(EXECUTION if host.collector == "tracing" else host.free_path)
+    if host.collector == "tracing" and any(a.name == COLLECTION_END for a in host.algorithms):
+        roots.append(COLLECTION_END)  # run at the end of every collection (model/env.py)
     out: dict[str, tuple[ir.Algorithm, str]] = {}
     missing: list[str] = []
     called_at: list[tuple[str, Loc]] = []

@@ -9,7 +9,8 @@ see the same environment.
   holds (`root`). Built-ins it calls are the compiled spec algorithms.
 - collector, tracing hosts (sec-liveness, sec-weakref-execution): at any time,
   for any non-empty set S of objects none of which is live, run the Execution
-  algorithm atomically with S bound; afterwards S's memory is reclaimed.
+  algorithm atomically with S bound; afterwards S's memory is reclaimed, and the
+  profile's HostCollectionEnd, if it has one, runs (still atomically).
 - collector, reference-counting hosts: when the mutator drops the last
   reference to an object, the profile's free path runs on that same stack. With an
   object graph (bound `slots`) frees cascade: whatever a freed object or cell held and
@@ -31,6 +32,7 @@ from specmc.model.expressions import Ctx
 from specmc.model.hosts import HostProfile
 from specmc.model.layout import (
     CLEANUP_JOB,
+    COLLECTION_END,
     CUT_JOBS,
     CUT_NONE,
     EMPTY,
@@ -60,6 +62,10 @@ class Environment(Counting, Mutator):
         mc.host_calls["HostEnqueueFinalizationRegistryCleanupJob"] = self._enqueue
         mc.host_calls["HostEnqueueCallbackJob"] = self._enqueue_callback
         mc.hooks_on_return[EXECUTION] = self._reclaim
+        # a tracing profile's steps at the end of every collection (model/hosts.py, HostCollectionEnd)
+        self.collection_end = COLLECTION_END in mc.compilers
+        if self.collection_end:
+            mc.hooks_after_pop[EXECUTION] = self._collection_end
         self.raw_frames = tuple(mc.codes[a.name] for a in host.algorithms if a.name in mc.codes)
         # the free path's one parameter (model/hosts.py checks there is exactly one), by its name
         self.freed_param = next((a.params[0].name for a in host.algorithms if a.name == host.free_path), "")
@@ -145,7 +151,8 @@ class Environment(Counting, Mutator):
             S.writes[frame_base + i] = D.num(0) if D.symbolic else 0
         members = self.lay.bounds.objects + self.lay.bounds.symbols  # objects, then Symbols
         outside = [D.not_(D.bit(mask, j)) for j in range(members)]
-        alive = live_all(S, self.lay, strong_tokens=self.host.strong_tokens, outside=outside)
+        alive = live_all(S, self.lay, strong_tokens=self.host.strong_tokens, outside=outside,
+                         dead_cells_pending=self.collection_end)
         for k in range(self.lay.bounds.symbols):  # a Symbol holds nothing: only it is reclaimed
             bit = self.lay.bounds.objects + k
             S.set("sym_status", FREED, k, when=D.and_(when, D.bit(mask, bit), D.not_(alive[bit])))
@@ -163,6 +170,14 @@ class Environment(Counting, Mutator):
                 S.set("ent_status", FREED, e, when=D.and_(hit, D.eq(S.get("ent_owner", e), self.lay.obj(i))))
             for e in range(self.lay.bounds.weaksets):  # a reclaimed WeakSet's elements go with it
                 S.set("wse_status", FREED, e, when=D.and_(hit, D.eq(S.get("wse_owner", e), self.lay.obj(i))))
+
+    def _collection_end(self, c: Ctx, when: Any) -> None:
+        """Once Execution's frame is popped (and `_reclaim` took what it could): the profile's
+        HostCollectionEnd, in the frame Execution had, so a collection that fits the frames bound
+        fits with it. It is atomic with Execution: the collector never starts while it runs
+        (`_collector`), and nothing else can, since user code runs only on its own frame and the
+        event loop only on an empty stack. Its return value is dropped (no frame waits for it)."""
+        self.mc.push(c.S, c.d - 1, COLLECTION_END, {}, when=when)
 
     # reference counting with an object graph: cascading frees ---------------------------
     # quickjs.c at v0.13.0 (dec0123): a count reaching zero in js_free_value_rt (lines 6673-6737)
@@ -266,8 +281,10 @@ class Environment(Counting, Mutator):
         lay = self.lay
         no = lay.bounds.objects
         exec_code = self.mc.codes[EXECUTION]
+        # Execution, the profile's steps at a collection's end (run with it), and any algorithm
+        # the text says runs atomically
         atomic = [exec_code] + [self.mc.codes[n] for n, c in self.mc.compilers.items()
-                                if c.alg.atomic and n != EXECUTION]
+                                if (c.alg.atomic or n == COLLECTION_END) and n != EXECUTION]
         members = no + lay.bounds.symbols  # S is a set of objects and/or symbols: bit no + k is Symbol k
         out = []
         for size in range(1, members + 1):
@@ -291,7 +308,8 @@ class Environment(Counting, Mutator):
                         status = S.get("obj_status", i) if i < no else S.get("sym_status", i - no)
                         S.require(D.eq(status, LIVE))
                     outside = [D.false() if j in subset else D.true() for j in range(members)]
-                    alive = live_all(S, lay, strong_tokens=self.host.strong_tokens, outside=outside)
+                    alive = live_all(S, lay, strong_tokens=self.host.strong_tokens, outside=outside,
+                                     dead_cells_pending=self.collection_end)
                     for i in subset:
                         S.require(D.not_(alive[i]))
                     for i in subset:  # observer: these are collected, whatever Execution then does

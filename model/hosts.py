@@ -42,6 +42,12 @@ Options (dt -> dd), checked against the schema OPTIONS below:
 An unknown or repeated key, a missing required key or a value outside its list is an error at
 the dt or dd that says it (E066-E069): a damaged header must never quietly change the model.
 
+A host operation named HostCollectionEnd ( ) (model/layout.py `COLLECTION_END`) holds steps a
+tracing host runs at the end of every collection, right after Execution and atomically with it
+(model/env.py `_collection_end`): what an engine does when a collection ends whether or not it
+cleared anything of a registry (JSC's reconcileWeakReferencesAtGCEnd). It takes no parameters
+(E063), and a reference-counting profile, which has no collection to end, may not define it (E099).
+
 A clause of type "host default" inside the profile holds algorithms the host uses only where
 the spec text leaves that algorithm as prose (e.g. the cleanup job before ECMA-262 gave the
 hook a body): the text's own steps always win over a default.
@@ -54,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import specmc.spec as spec_package
+from specmc.model.layout import COLLECTION_END
 from specmc.spec import diagnostics as diag
 from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
@@ -262,6 +269,12 @@ def load_host(name_or_path: str) -> HostProfile:
             # accepted, and a first one named other than _obj_ silently received nothing
             raise SpecError([diag.make("E063", a.loc, name=f"{free_path} (the free path)", given=1,
                                        takes=len(a.params))])
+        if a.name == COLLECTION_END:
+            if collector != "tracing":  # a counting host's frees are its free path; no collection ends
+                raise SpecError([diag.make("E099", a.loc, src.line_text(a.loc.line), name=COLLECTION_END)])
+            if a.params:  # the collector hands it nothing: a parameter would always read ~empty~
+                raise SpecError([diag.make("E063", a.loc, name=f"{COLLECTION_END} (run at the end of "
+                                           "every collection)", given=0, takes=len(a.params))])
     return HostProfile(p.stem, profile.title, collector, free_path, opts["cleanup scheduling"], algs, str(p),
                        defaults, opts["unregister tokens"] == "strong", opts["delivery"],
                        given["cleanup scheduling"].key_loc if "cleanup scheduling" in given else None,

@@ -318,4 +318,7 @@ class Layout:
 # kinds of queued job (`queue_kind`)
 EXECUTION = "Execution"
 CLEANUP_JOB = "cleanupJob"
+# a tracing host profile's steps run at the end of every collection, right after Execution
+# (model/env.py `_collection_end`); only a profile defines it, under this name
+COLLECTION_END = "HostCollectionEnd"
 JOB_CLEANUP, JOB_CALLBACK = 0, 1

@@ -18,7 +18,8 @@ from specmc.model.layout import (
 
 def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: bool = False,
              counted_cells: bool = False, outside: list[Any] | None = None,
-             from_outside: bool = False, released: list[Any] | None = None) -> list[Any]:
+             from_outside: bool = False, released: list[Any] | None = None,
+             dead_cells_pending: bool = False) -> list[Any]:
     """Object i is live (sec-liveness): some valid future execution can observe it. The list has
     one entry per object, then one per non-registered Symbol (bound `symbols`, `_symbol_live`),
     except with `from_outside`, which answers for objects only (below).
@@ -32,7 +33,12 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
     unreachable yet still has a registration whose target may be collected later, since
     sec-weakref-execution 1.b walks *every* FinalizationRegistry, reachable or not, and a
     later cleanup passes the held value to user code. (Reading the registry's reachability
-    alone freed held values that a later cleanup then delivered.) With `counted_cells`
+    alone freed held values that a later cleanup then delivered.) With `dead_cells_pending` (a
+    tracing host whose profile defines HostCollectionEnd, run at the end of every collection) a
+    registration whose target is already collected keeps its registry pending too: any later
+    collection may queue that registry's cleanup (JSC's reconcileWeakReferencesAtGCEnd queues a
+    registry with dead registrations left, and JSFinalizationRegistry::visitChildrenImpl marks the
+    held values of dead registrations as of live ones). With `counted_cells`
     (reference-counting hosts) a cell holds what it refers to while its registry is
     allocated: the engine's record keeps a counted reference.
 
@@ -121,8 +127,10 @@ def live_all(S: Any, lay: Any, raw_frames: tuple[int, ...] = (), strong_tokens: 
 
     allocated = [D.eq(S.get("obj_status", r), LIVE) for r in range(no)]
     # registry r's cleanup may still run although nothing reaches r: a registration of r still
-    # waits for its target to be collected (then Execution 1.b may enqueue r's cleanup)
-    pending = [D.and_(allocated[r], D.or_(*[D.and_(owned(c, r), D.ne(S.get("cell_target", c), EMPTY))
+    # waits for its target to be collected (then Execution 1.b may enqueue r's cleanup), or, with
+    # `dead_cells_pending`, r has any registration left (the end of a collection may enqueue it)
+    pending = [D.and_(allocated[r], D.or_(*[owned(c, r) if dead_cells_pending else
+                                            D.and_(owned(c, r), D.ne(S.get("cell_target", c), EMPTY))
                                             for c in range(nc)]))
                for r in range(no)]
     # cell c holds object j (its held value, or its token) for owner r

@@ -77,6 +77,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E100": ("error", "the host profile's header has a comment that is never closed (<!-- without -->): "
                       "nothing after it is read"),
     "E098": ("error", "cannot write the report to the standard output: {reason}"),
+    "E099": ("error", "host operation {name} runs at the end of a tracing collection; a "
+                      "reference-counting profile has none (its frees run its free path)"),
     "E090": ("error", "unknown engine '{name}' (known: {known})"),
     "E091": ("error", "installing engine {engine} failed: {last}"),
     "E092": ("error", "cannot read witness {path}: {reason}"),

@@ -40,7 +40,8 @@ def test_the_profile_header_is_read_from_the_source():
     h = load_host("jsc")
     assert (h.collector, h.scheduling, h.delivery, h.strong_tokens) == (
         "tracing", "one task per registry", "promised", False)
-    assert [a.name for a in h.algorithms] == ["HostEnqueueFinalizationRegistryCleanupJob"]
+    assert [a.name for a in h.algorithms] == ["HostEnqueueFinalizationRegistryCleanupJob",
+                                              "HostCollectionEnd"]
 
 
 def test_a_throw_stalls_the_rest_of_the_batch(meant, tmp_path):

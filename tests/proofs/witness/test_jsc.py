@@ -94,7 +94,9 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int, bool]:
 
 def test_the_model_leaves_the_rest_of_the_batch_waiting(model: tuple[str, int, bool]) -> None:
     source, length, waits = model
-    assert length == 86 and waits
+    # 86 before the profile's HostCollectionEnd: its four steps after the collection (the loop, the
+    # hook's call, which queues nothing since the registry's task is queued already, the next, the end)
+    assert length == 90 and waits
     body = source[source.index("function script()"):source.index("script();")]
     for code in ("obj0 = new FinalizationRegistry(callback);", "obj0.register(obj1, undefined, undefined);",
                  "obj1 = undefined;"):
