@@ -19,9 +19,12 @@ from specmc.model.explore import successors
 from specmc.model.hosts import HOSTS_DIR, load_host
 from specmc.model.layout import COLLECTION_END, EMPTY, JOB_CLEANUP
 from specmc.model.program import Program
+from specmc.model.symbolic import relation
 from specmc.proofs.cli import main
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.load import load_spec
+
+from tests.model.searching import assert_relation_admits_exactly
 
 State = tuple[int, ...]
 BOUNDS = Bounds(objects=4, cells=2, frames=4, jobs=1)
@@ -107,6 +110,29 @@ def test_it_runs_atomically_in_the_frame_execution_had(tmp_path):
             assert _get(program, s, "sp") in (0, 1)  # depth 0, where Execution ran
     assert names[-1] == f"{COLLECTION_END} (end)"
     assert any(n.startswith(f"{COLLECTION_END} 1.a") for n in names)
+
+
+@pytest.mark.slow
+def test_z3_admits_exactly_the_explorers_successors_at_a_collections_end():
+    """The operation is compiled like any step, so Z3's relation (which the C search is printed
+    from) and the reference interpreter agree on it: checked on every state of the driven run
+    from the later collection on (Execution, HostCollectionEnd queuing the registry, the task)."""
+    program = build(load_spec(), load_host("jsc"), BOUNDS)
+    s = _drive(program, SETUP + ["event loop: ClearKeptObjects"], program.init)
+    states = [s]
+    for want in ["collector: S = {obj3} is not live", None]:
+        while True:
+            succ = successors(program, s)
+            pick = [n for c, n in succ if c.name == want] or \
+                [n for c, n in succ if c.actor not in ("mutator", "collector", "event-loop")]
+            if not pick:
+                break
+            s = pick[0]
+            states.append(s)
+            if want is not None:
+                break
+    assert _queued_cleanup(program, s) == [program.layout.obj(0)]
+    assert_relation_admits_exactly(program, relation(program), states)
 
 
 def _with_end(tmp_path: Path, alg: str) -> str:
