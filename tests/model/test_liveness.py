@@ -11,7 +11,7 @@ from specmc.model.bounds import Bounds
 from specmc.model.build import build
 from specmc.model.compile import USER
 from specmc.model.domain import View
-from specmc.model.explore import CONCRETE
+from specmc.model.explore import CONCRETE, successors
 from specmc.model.hosts import load_host
 from specmc.model.layout import EMPTY, LIVE, PLAIN, REGISTRY, UNDEF
 from specmc.model.liveness import live_all
@@ -56,6 +56,26 @@ def test_held_value_is_not_live_once_no_cleanup_can_deliver_it():
     prog = _program()
     alive = live_all(_state(prog, target=EMPTY), prog.layout)
     assert alive == [False, False]  # unreachable registry, nothing pending: the most permissive reading
+
+
+def test_with_a_collection_end_a_dead_registration_keeps_its_held_value():
+    """On a host whose profile runs HostCollectionEnd (jsc) any later collection may queue the
+    registry's cleanup, so a registration whose target is gone still holds its held value while
+    the registry is allocated; the registry itself may still be collected (then its cells go)."""
+    prog = _program("jsc")
+    assert live_all(_state(prog, target=EMPTY), prog.layout) == [False, False]
+    assert live_all(_state(prog, target=EMPTY), prog.layout, dead_cells_pending=True) == [False, True]
+
+
+def test_the_jsc_collector_asks_with_dead_registrations_pending():
+    """Built with the profile's HostCollectionEnd, the collector may not take the held value of an
+    unreachable registry's dead registration; under ecma262 it may (nothing can deliver it there)."""
+    for host, takes in (("ecma262", True), ("jsc", False)):
+        prog = _program(host)
+        state = tuple(_state(prog, target=EMPTY).values)
+        fired = {c.name for c, _ in successors(prog, state)}
+        assert "collector: S = {obj0} is not live" in fired  # the registry itself may go
+        assert ("collector: S = {obj1} is not live" in fired) == takes, host
 
 
 def test_a_frame_holding_a_removed_cell_keeps_its_held_value():

@@ -2,11 +2,11 @@
 
 JavaScriptCore's cleanup task ends at a callback's throw (JSFinalizationRegistry::runFinalizationCleanup,
 RETURN_IF_EXCEPTION) and nothing queues the registry again until a later collection ends
-(reconcileWeakReferencesAtGCEnd), which bun does not promise. Under a fair event loop that need not
-collect, the rest of the batch waits forever: a lasso. The text is the embedded one with
-sec-weakref-execution 1.b reworded as meant (tests/proofs/test_hazard.py), as JSC does it (every
-registration of a dead target moves to the dead list), so the lasso is the engine's, not the
-literal text's hazard. The same batch under `v8`, which re-queues, is not violated
+(reconcileWeakReferencesAtGCEnd; the profile's HostCollectionEnd), which bun does not promise.
+Under a fair event loop that need not collect, the rest of the batch waits forever: a lasso. The
+text is the embedded one with sec-weakref-execution 1.b reworded as meant (tests/proofs/test_hazard.py),
+as JSC does it (every registration of a dead target moves to the dead list), so the lasso is the
+engine's, not the literal text's hazard. The same batch under `v8`, which re-queues, is not violated
 (tests/proofs/engines/test_lasso.py, test_v8_requeues_after_a_throw).
 """
 

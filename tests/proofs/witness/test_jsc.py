@@ -9,7 +9,8 @@ generator `specmc witness` uses, replayed on bun 1.3.3 two ways (docs/findings.m
 
 - as generated, the harness calls gc() every turn: bun delivers the rest, because the next
   collection's reconcileWeakReferencesAtGCEnd queues a registry that still has dead registrations
-  (a step of every collection that the profile language cannot state; docs/hosts.md);
+  (the profile's HostCollectionEnd, which the model runs at the end of every collection too:
+  tests/model/test_collection_end.py);
 - with the lasso's loop, which collects nothing (one collection, then the event loop runs dry):
   bun exits having called the callback once; node, whose V8 re-queues after a throw, twice.
 """
