@@ -188,7 +188,9 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         if why or r.complete or len(r.violations) == len(preds) or r.states < first:
             # (without C, that search already ran to Python's own limit: never run it twice)
             by = "searched in Python" if not why else f"searched in Python: {why}"
-            return _found(r, program, first, by, unreduced)
+            # (cut by `first`, not by the state limit it stands for, only when every property was
+            # broken first: then nothing is reported as cut; the limit shown is the real one)
+            return _found(r, program, first, by, unreduced, shown=MAX_STATES if why else NATIVE_MAX_STATES)
     try:
         native = cexplore.Native(program, terms, flags, key=key)
     except cexplore.Unavailable as e:
@@ -230,11 +232,14 @@ def _model_key(job: Loaded, program: Program) -> str:
                  program.dropped))
 
 
-def _found(r: Exploration, program: Program, limit: int, by: str, unreduced: str) -> Found:
+def _found(r: Exploration, program: Program, limit: int, by: str, unreduced: str,
+           shown: int | None = None) -> Found:
+    """`limit`: the state limit the search ran under (which tells a cut by it from one by the steps
+    bound); `shown`: the one to report, when that was a first stretch of a larger search."""
     states = np.array(list(r.reached), dtype=np.uint8).reshape(-1, program.layout.size)
     cut = "the state limit" if r.states >= limit else "the steps bound"
     depth = None if r.complete or not r.states else _searched_depth(r.last_depth(), cut)
-    return Found(states, r.complete, cut, limit, r.violations, by, r.symmetry, unreduced, depth)
+    return Found(states, r.complete, cut, shown or limit, r.violations, by, r.symmetry, unreduced, depth)
 
 
 def _terms(program: Program, props: tuple[Property, ...]) -> dict[str, Any]:

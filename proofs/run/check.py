@@ -102,13 +102,17 @@ class Report:
     @property
     def undecided(self) -> tuple[Row, ...]:
         """Rows no engine decided where the plan expects nothing: UNKNOWN, or BOUNDED at a depth
-        where no state meets the property's cover (the row itself says "nothing checked"). They
-        pass, but they checked nothing, so `check` says so in its exit code (4) rather than 0. A
-        plan whose every run timed out read "0 not as expected", exit 0 (third review), and so did
-        bmc at depth 1 (fourth review)."""
-        return tuple(r for r in self.rows if r.expected is None and not r.error and r.outcome.applicable
-                     and (r.outcome.verdict == UNKNOWN
-                          or (r.outcome.verdict == BOUNDED and r.outcome.cover_reached is False)))
+        where no state meets the property's cover or where the engine could not tell (the row says
+        "nothing checked" / "cover not checked"; also where the plan expects BOUNDED, which names
+        no depth). They pass, but they checked nothing, so `check` says so in its exit code (4)
+        rather than 0. A plan whose every run timed out read "0 not as expected", exit 0 (third
+        review), and so did bmc at depth 1 (fourth review)."""
+        return tuple(r for r in self.rows if not r.error and r.outcome.applicable
+                     and ((r.expected is None and r.outcome.verdict == UNKNOWN)
+                          # a BOUNDED that met no state of its cover, or cannot tell, checked nothing
+                          # whether or not the plan expects BOUNDED (fifth review: expected, it passed)
+                          or (r.outcome.verdict == BOUNDED and r.outcome.cover_reached is not True
+                              and r.expected in (None, BOUNDED.value))))
 
     def to_json(self) -> dict[str, Any]:
         return {"plan": self.plan, "ok": self.ok, "undecided": len(self.undecided), "seconds": self.seconds,
