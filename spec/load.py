@@ -53,7 +53,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     for path in paths:
         p = Path(path)
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.suffix in SPEC_SUFFIXES and f.is_file())
+            # (an entry that is no regular file is kept, and read_source refuses it with E001: left
+            # out, a FIFO or a link to /dev/zero in the folder was silently not read: fifth review)
+            found = sorted(f for f in p.iterdir() if f.suffix in SPEC_SUFFIXES and not f.is_dir())
             excerpt = [f for f in found if f.name == "finreg-excerpt.html"]
             if excerpt:  # a snapshot folder: the excerpt already holds every clause file
                 _check_snapshot(excerpt[0], [f for f in found if f != excerpt[0]])

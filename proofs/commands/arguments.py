@@ -14,6 +14,7 @@ from pathlib import Path
 
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
+from specmc.spec.source import read_input
 
 
 def files(given: list[str]) -> tuple[str, ...]:
@@ -28,15 +29,19 @@ def find_plan(given: str | None) -> str | None:
 
     if given:
         return given
-    if Path("specmc.toml").is_file():
+    # a name that is there but no readable regular file (a dangling link, a FIFO) is returned, so
+    # that reading it gives the located E001: skipping it ran the embedded plan (fifth review)
+    if os.path.lexists("specmc.toml"):
         return "specmc.toml"
     py = Path("pyproject.toml")
-    if py.is_file():
+    if os.path.lexists(py):
         try:
-            if "specmc" in tomllib.loads(py.read_text(encoding="utf-8")).get("tool", {}):
+            if "specmc" in tomllib.loads(read_input(py).decode("utf-8")).get("tool", {}):
                 return str(py)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError):
             return None
+        except OSError as e:
+            raise SpecError([diag.make("E001", path=str(py), reason=e.strerror or str(e))]) from None
     return None
 
 

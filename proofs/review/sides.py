@@ -18,6 +18,7 @@ from specmc.spec import diagnostics as diag
 from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.load import SPEC_SUFFIXES, load_specs, load_text
+from specmc.spec.source import MAX_INPUT
 
 # ------------------------------------------------------------------------------ the two sides
 
@@ -105,7 +106,8 @@ def _open_side(arg: str, repo: str | None, scratch: Path) -> Side:
     if not sep:
         rev, path = arg, ""
     path = path.strip("/")
-    listed = _git(repo, ["ls-tree", "-r", "--name-only", rev, "--", path or "."], f"{rev}:{path}")
+    listed = _git(repo, ["ls-tree", "-r", "--name-only", rev, "--", path or "."], f"{rev}:{path}").decode(
+        "utf-8", errors="surrogateescape")
     files = [f for f in listed.splitlines() if f == path or Path(f).suffix in SPEC_SUFFIXES]
     if not files:
         raise SpecError([diag.make("E080", what=f"{rev}:{path}", repo=repo,
@@ -116,7 +118,7 @@ def _open_side(arg: str, repo: str | None, scratch: Path) -> Side:
     shown: dict[str, str] = {}
     texts = []
     for f in files:
-        text = _git(repo, ["show", f"{rev}:{f}"], f"{rev}:{f}")
+        text = _blob_text(_git(repo, ["show", f"{rev}:{f}"], f"{rev}:{f}"), f"{rev}:{f}")
         disk = folder / f
         disk.parent.mkdir(parents=True, exist_ok=True)
         disk.write_text(text, encoding="utf-8")
@@ -133,15 +135,30 @@ def _open_side(arg: str, repo: str | None, scratch: Path) -> Side:
     return Side(arg, tuple(shown), _parsed(key, parse), shown, rev)
 
 
-def _git(repo: str, args: list[str], what: str) -> str:
+def _git(repo: str, args: list[str], what: str) -> bytes:
     try:
-        done = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(["git", "-C", repo, *args], capture_output=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise SpecError([diag.make("E080", what=what, repo=repo, reason=str(e))]) from None
     if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["git failed"])[-1]
+        reason = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["git failed"])[-1]
         raise SpecError([diag.make("E080", what=what, repo=repo, reason=reason)])
     return done.stdout
+
+
+def _blob_text(data: bytes, name: str) -> str:
+    """A spec file read from git, held to what a file on disk is (spec/load.py `read_source`): at
+    most MAX_INPUT bytes, no NUL, UTF-8. A blob that was not UTF-8 ended the review in a traceback
+    with exit 1, which for review means a finding (fifth review)."""
+    if len(data) > MAX_INPUT:
+        raise SpecError([diag.make("E001", path=name, reason=f"larger than {MAX_INPUT // 2**20} MB")])
+    nul = data.find(b"\x00")
+    if nul != -1:
+        raise SpecError([diag.make("E002", path=name, offset=nul)])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError([diag.make("E002", path=name, offset=e.start)]) from None
 
 
 def built(side: Side, host: HostProfile, run: Any) -> Any:

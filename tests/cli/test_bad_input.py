@@ -964,3 +964,16 @@ def test_an_input_that_is_no_regular_file_is_refused_not_read(tmp_path, args, ki
     r = specmc(*[a.format(x=x) for a in args], timeout=60)
     assert r.returncode == exitcodes.INPUT_ERROR, (r.returncode, r.stderr)
     assert "not a regular file" in r.stderr + r.stdout and "Traceback" not in r.stderr  # (recheck: stdout)
+
+
+def test_a_found_plan_or_folder_entry_that_is_no_regular_file_is_refused(tmp_path):
+    """Fifth review: ./specmc.toml as a dangling link (or a FIFO) was skipped and the embedded plan
+    ran with exit 0; a FIFO among a folder's clause files was left out and the rest parsed."""
+    (tmp_path / "specmc.toml").symlink_to(tmp_path / "missing-plan.toml")
+    _bad(specmc("check", "--host", "ecma262", "--bounds", "objects=1", cwd=tmp_path), "E001")
+    folder = tmp_path / "clauses"
+    folder.mkdir()
+    (folder / "a.html").write_text((ROOT / "spec" / "texts" / "finreg.html").read_text(encoding="utf-8"))
+    os.mkfifo(folder / "b.html")
+    r = specmc("parse", str(folder), timeout=60)
+    assert r.returncode == exitcodes.INPUT_ERROR and "b.html" in r.stderr and "not a regular file" in r.stderr

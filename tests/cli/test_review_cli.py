@@ -525,3 +525,27 @@ def test_the_verdict_cache_follows_what_a_property_says_not_its_file(tmp_path: P
     second = _specmc(*args)
     (v,) = json.loads(second.stdout)["verdicts"]
     assert v["base"] == "VIOLATED" and "from the cache" not in second.stderr, second.stderr
+
+
+def test_a_git_side_that_is_not_utf8_is_bad_input_not_a_finding(tmp_path, capsys):
+    """Fifth review: a blob that is not UTF-8 ended `review --repo` in a UnicodeDecodeError
+    traceback with exit 1 (for review: a verdict got worse). It is E002, exit 2, as on disk."""
+    from specmc.spec.load import EMBEDDED
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    (repo / "spec.html").write_bytes(Path(EMBEDDED).read_bytes())
+    git("add", "spec.html")
+    git("commit", "-qm", "one")
+    (repo / "spec.html").write_bytes(Path(EMBEDDED).read_bytes() + b"\xff\xfe")
+    git("commit", "-qam", "two")
+    rc = main(["review", "HEAD~1:spec.html", "HEAD:spec.html", "--repo", str(repo), "--host", "ecma262",
+               "--property", "spec-asserts", "--no-cache"])
+    err = capsys.readouterr().err
+    assert rc == exitcodes.INPUT_ERROR and "E002" in err and "HEAD:spec.html" in err, err
