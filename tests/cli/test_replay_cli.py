@@ -14,7 +14,7 @@ from specmc.proofs import exitcodes
 from tests.conftest import ROOT
 from tests.proofs.witness.test_replay import CHAIN, MINIMAL, needs_network, needs_node
 
-KEYS = {"engine", "outcome", "exit_code", "output"}
+KEYS = {"engine", "outcome", "exit_code", "answers", "answers_differ", "output"}
 
 
 def specmc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
