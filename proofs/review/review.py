@@ -363,9 +363,31 @@ def _in_dead_loops(changed: list[AlgorithmChange], base: Side, head: Side, hosts
     fourth review deleted Execution 1.d (killed by no-freed-observed at weaksets=1) and the review at
     weaksets=0 passed it as "model changed, PROVED -> PROVED"; the fifth hid the same deletion
     behind a harmless live change in the same algorithm. Per host, the bound of BEYOND that brings
-    such a step to life is named, when the algorithm's form with it differs between BASE and HEAD
-    (a rewording inside the loop leaves it alone and passes)."""
+    such a step to life is named, unless every changed step in those loops is a rewording: on both
+    sides, with the same normal form (model/normal.py `step_form`).
+    """
     from specmc.model.compile import dead_loop
+    from specmc.model.normal import step_form
+
+    def alg_of(spec: ir.Spec, c: AlgorithmChange) -> ir.Algorithm | None:
+        return next((a for a in spec.algorithms if (a.name or a.kind) == c.name and a.clause == c.clause),
+                    None)
+
+    def reworded(c: AlgorithmChange, idle: set[tuple[str, str]]) -> bool:
+        ba, ha = alg_of(base.spec, c), alg_of(head.spec, c)
+        if ba is None or ha is None:
+            return False
+        bf = step_form(ba, {a.name: a for a in base.spec.algorithms if a.name})
+        hf = step_form(ha, {a.name: a for a in head.spec.algorithms if a.name})
+        bs, hs = {s.number: s for s in ba.walk()}, {s.number: s for s in ha.walk()}
+        for s in c.steps:
+            if not {("b", s.base.number if s.base else ""), ("h", s.head.number if s.head else "")} & idle:
+                continue
+            if s.base is None or s.head is None or s.base.number not in bs or s.head.number not in hs:
+                return False
+            if bf[id(bs[s.base.number])] != hf[id(hs[s.head.number])]:
+                return False
+        return True
 
     def dead(spec: ir.Spec, c: AlgorithmChange, bounds: Bounds) -> list[str]:
         return [s.number for a in spec.algorithms if (a.name or a.kind) == c.name and a.clause == c.clause
@@ -386,18 +408,17 @@ def _in_dead_loops(changed: list[AlgorithmChange], base: Side, head: Side, hosts
         for c in changed:
             model_name = known.get((c.name, c.clause))
             idle = dead_steps(c, bounds) if c.in_model and model_name else set()
-            if not idle:
+            if not idle or reworded(c, idle):
                 continue
             for b in BEYOND:
                 wider = replace(bounds, **{b: 1})
                 if getattr(bounds, b) or dead_steps(c, wider) >= idle:
                     continue  # (this bound does not bring those steps to life)
                 try:
-                    pair = forms_for(name, wider)
+                    forms_for(name, wider)
                 except SpecError:  # the host cannot have the bound: nothing can ever run the steps
                     break
-                if model_name in _host_model(hosts[name], *pair, base, head).changed:
-                    out.append(UnrunChange(hosts[name].name, b, (c.name,), in_steps=True))
+                out.append(UnrunChange(hosts[name].name, b, (c.name,), in_steps=True))
                 break
     return tuple(out)
 
