@@ -16,7 +16,7 @@ from specmc.proofs.progress import Printer
 def run_check(args: argparse.Namespace) -> int:
     """Exit 3 when an engine failed (an internal error, named on stderr), 2 when a model could
     not be built or a user's predicate failed, 1 when a verdict is not as expected, 4 when every
-    verdict is as expected but some row no engine decided (UNKNOWN, nothing expected), else 0."""
+    verdict is as expected but some row decided nothing (`Report.undecided`), else 0."""
     from specmc.proofs.output import write_out
     from specmc.proofs.report.check import render
     from specmc.proofs.run.check import INTERNAL, Overrides, check

@@ -69,8 +69,14 @@ def not_applicable(job: Loaded, p: Property, engine: str) -> Outcome | None:
     make the property's promise: nothing is searched, so no cover is claimed either way."""
     from specmc.model.hosts import load_host
 
+    return not_promised(load_host(job.job.host), p, engine)
+
+
+def not_promised(host: Any, p: Property, engine: str) -> Outcome | None:
+    """`not_applicable` from the host profile alone (the portfolio decides it before any engine
+    has built the model)."""
     assert p.temporal is not None
-    why = p.temporal.applies(load_host(job.job.host))
+    why = p.temporal.applies(host)
     if not why:
         return None
     return Outcome(p.id, PROVED, engine, method=why, reason=why, cover_reached=None, bounds_hit=(),

@@ -158,14 +158,10 @@ def _not_applicable(task: Task) -> dict[str, Outcome]:
         host = load_host(task.job.host)
     except Exception:  # (bad input: the engines report it, located)
         return {}
-    out = {}
-    for p in temporal:
-        assert p.temporal is not None
-        why = p.temporal.applies(host)
-        if why:
-            out[p.id] = Outcome(p.id, PROVED, "+".join(task.engines), method=why, reason=why,
-                                cover_reached=None, bounds_hit=(), applicable=False)
-    return out
+    from specmc.proofs.engines.lasso import not_promised
+
+    decided = {p.id: not_promised(host, p, "+".join(task.engines)) for p in temporal}
+    return {k: o for k, o in decided.items() if o is not None}
 
 
 def _share(name: str, job: Job, engines: tuple[str, ...]) -> Job:
