@@ -70,7 +70,7 @@ class Search:
     """A finished native search: every state visited, in discovery order, as rows of `states`.
     The arrays lie in the memory the C search filled, freed when they are gone."""
 
-    states: np.ndarray  # (n, width) uint8, breadth-first discovery order; row 0 is the initial state
+    states: np.ndarray  # (n, width) uint8, in the order found; row 0 is the initial state
     parent: np.ndarray  # parent[i]: the row state i was first reached from (row 0: 2**32 - 1)
     command: np.ndarray  # command[i]: the index into `commands` of the step taken (row 0: -1)
     commands: tuple[Command, ...]
@@ -81,20 +81,24 @@ class Search:
     # the reduction the search ran under (model/symmetry.py): rows are then representatives, and a
     # path to one is a path of representatives (model/explore.py `concrete` makes it the model's)
     symmetry: Symmetry | None = None
+    # depth first: rows in the order a depth-first search found them, each reached by the run that
+    # found it first, which need not be the shortest; a cut search then says nothing of any depth
+    depth_first: bool = False
 
     @property
     def count(self) -> int:
         return int(self.states.shape[0])
 
     def depth_of(self, row: int) -> int:
-        """How many transitions the breadth-first path to `row` takes."""
+        """How many transitions the path to `row` takes (the shortest one, breadth first)."""
         n, cur = 0, row
         while cur != 0:
             cur, n = int(self.parent[cur]), n + 1
         return n
 
     def path_to(self, row: int) -> list[tuple[Command | None, tuple[int, ...]]]:
-        """The breadth-first path from the initial state to `row`, as (command taken, state)."""
+        """The path from the initial state to `row` the search found, as (command taken, state):
+        a shortest one breadth first."""
         out = []
         cur = row
         while True:
@@ -160,6 +164,7 @@ class Native:
             self.lib = library(text, flags, _full_key(program, terms, key))
         try:
             self.lib.search.restype = None
+            self.lib.search_dfs.restype = None
             self.lib.detach.restype = None
             self.lib.specmc_free.restype = None
         except AttributeError as e:
@@ -168,9 +173,11 @@ class Native:
 
     def search(self, max_depth: int, max_states: int, asked: frozenset[str] | None = None,
                stop_at: frozenset[str] = frozenset(),
-               progress: Callable[[int, int, float], None] | None = None, symmetry: bool = False) -> Search:
-        """Breadth first from the initial state, checking the predicates named in `asked` (all by
-        default) until each is broken or nothing is left, or one named in `stop_at` is broken.
+               progress: Callable[[int, int, float], None] | None = None, symmetry: bool = False,
+               depth_first: bool = False) -> Search:
+        """Breadth first (with `depth_first`, depth first: `Search.depth_first`) from the initial
+        state, checking the predicates named in `asked` (all by default) until each is broken or
+        nothing is left, or one named in `stop_at` is broken.
         `symmetry`: each successor replaced by its representative (model/symmetry.py), when the
         model allows it (`self.symmetry`; else the search is not reduced, and says so by its
         result's `symmetry`, None).
@@ -223,7 +230,8 @@ class Native:
         try:
             try:
                 reduced = symmetry and self.symmetry is not None
-                self.lib.search(init, max_depth, max_states, flags, stops, callback, int(reduced), out, viol)
+                run = self.lib.search_dfs if depth_first else self.lib.search
+                run(init, max_depth, max_states, flags, stops, callback, int(reduced), out, viol)
             finally:
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)
@@ -244,4 +252,4 @@ class Native:
             self.lib.release()
         return Search(states, parent, command, self.commands, int(out[1]), bool(out[2]),
                       bool(out[3]), {k: int(viol[i]) for i, k in enumerate(self.names) if viol[i] >= 0},
-                      self.symmetry if reduced else None)
+                      self.symmetry if reduced else None, depth_first)

@@ -16,7 +16,7 @@ from specmc.model.symbolic import Writes, command_term, command_terms, state_var
 from specmc.model.symmetry import NO_CANON, NotSymmetric, Symmetry
 from specmc.model.terms import Nodes
 
-ABI = 4  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
+ABI = 5  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
 
 
 class _CSyntax(Syntax):
@@ -197,6 +197,61 @@ void search(const u8 *init, int max_depth, i64 max_states, const int *asked, con
     if (nomem || quit) break;
   }
   out[0] = count; out[1] = transitions; out[2] = complete && head >= count; out[3] = nomem; out[4] = quit;
+}
+
+/* the same search, depth first: the first successor not yet visited is taken at once, the stack
+   holding each level's successors (made once) and how many were taken. A state is expanded where
+   it is first found, even if a shorter run leads to it, so a bound on steps leaves the search
+   incomplete wherever it stops a run. Runs found are as deep as they come (not the shortest); the
+   point is to reach deep states a breadth-first search of the same size never gets to */
+void search_dfs(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
+                progress_fn progress, int sym, i64 *out, i64 *viol) {
+  int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0; i64 transitions = 0;
+  u8 *buf = 0; int32_t *which = 0; int *n = 0, *pos = 0; i64 *at = 0; int levels = 0, sp = 0;
+  i64 ticks = 0;
+  release();
+  for (int k = 0; k < NPRED; k++) { viol[k] = -1; pending += asked[k]; }
+  nasked = pending;
+  i64 r = visit(init, hash(init) >> 32);
+  if (r == -((i64)1 << 40)) { out[3] = 1; return; }
+  par[0] = 0xFFFFFFFFu; cmdof[0] = -1; dep[0] = 0;
+  for (int k = 0; k < NPRED; k++)
+    if (asked[k] && !pred(k, init)) { viol[k] = 0; pending--; stopped |= stop_at[k]; }
+  if (max_depth > 65535) max_depth = 65535; /* (dep is 16 bits) */
+  if (max_depth < 1) { complete = 0; sp = -1; }
+  while (sp >= 0 && (pending || !nasked) && !stopped) {
+    if (sp == levels - 1 || !levels) { /* make room for one more level */
+      int nl = levels ? levels * 2 : 64;
+      u8 *a = realloc(buf, (size_t)nl * MAXSUCC * W); if (a) buf = a;
+      int32_t *b = realloc(which, (size_t)nl * MAXSUCC * 4); if (b) which = b;
+      int *c = realloc(n, (size_t)nl * sizeof(int)); if (c) n = c;
+      int *d = realloc(pos, (size_t)nl * sizeof(int)); if (d) pos = d;
+      i64 *e = realloc(at, (size_t)nl * 8); if (e) at = e;
+      if (!a || !b || !c || !d || !e) { nomem = 1; complete = 0; break; }
+      if (!levels) { at[0] = 0; n[0] = succ(st, buf, which); pos[0] = 0; }
+      levels = nl;
+    }
+    if (progress && !(++ticks & 0xFFFF) && progress(count, sp)) { quit = 1; complete = 0; break; }
+    if (pos[sp] == n[sp]) { sp--; continue; }
+    int j = pos[sp]++;
+    u8 *s = buf + ((i64)sp * MAXSUCC + j) * W;
+    if (sym) canon(s);
+    transitions++;
+    i64 v = visit(s, hash(s) >> 32);
+    if (v == -((i64)1 << 40)) { nomem = 1; complete = 0; break; }
+    if (v >= 0) continue;
+    i64 idx = -1 - v;
+    par[idx] = (uint32_t)at[sp]; cmdof[idx] = which[(i64)sp * MAXSUCC + j]; dep[idx] = (uint16_t)(sp + 1);
+    const u8 *t = st + idx * W;
+    for (int k = 0; k < NPRED; k++)
+      if (asked[k] && viol[k] < 0 && !pred(k, t)) { viol[k] = idx; pending--; stopped |= stop_at[k]; }
+    if (count >= max_states) { complete = 0; break; }
+    if (sp + 1 >= max_depth) { complete = 0; continue; }
+    sp++; at[sp] = idx; pos[sp] = 0;
+    n[sp] = succ(st + idx * W, buf + (i64)sp * MAXSUCC * W, which + (i64)sp * MAXSUCC);
+  }
+  free(buf); free(which); free(n); free(pos); free(at);
+  out[0] = count; out[1] = transitions; out[2] = complete && sp < 0; out[3] = nomem; out[4] = quit;
 }
 """
 

@@ -57,7 +57,7 @@ def bounds_hit(program: Program, states: Iterable[tuple[int, ...]]) -> tuple[tup
 
 
 def run(job: Loaded, report: Callable[[Outcome], None],
-        progress: Callable[[str], None] | None = None) -> None:
+        progress: Callable[[str], None] | None = None, engine: str = "explicit") -> None:
     """One search over the union of the properties' cones of influence (model/slice.py); when it
     is cut (by the state limit, or by the steps bound), the properties it leaves open are searched
     again one group of properties with a common cone at a time, each in the model cut down to its
@@ -70,34 +70,52 @@ def run(job: Loaded, report: Callable[[Outcome], None],
     only a few properties read it, a group's smaller cone may still complete where the union did
     not (docs/soundness.md, "Slices")."""
     started = time.perf_counter()
-    job, temporal = lasso.split(job, "explicit", report, supported=True)
+    job, temporal = lasso.split(job, engine, report, supported=True)
     for p in temporal:
-        _run_temporal(job, p, report, started, _said(progress, p.id, 1))
+        _run_temporal(job, p, report, started, _said(progress, p.id, 1), engine)
     if not job.properties:
         return
     groups = slices(job)
     if len(groups) > 1:
         ((program, props),) = slices(job, together=True)
         left = _run_slice(job, program, props, report, started, _said(progress, "one search", len(props)),
-                          final=False)
+                          final=False, engine=engine)
         groups = [(g, tuple(p for p in ps if p in left)) for g, ps in groups]
         groups = [(g, ps) for g, ps in groups if ps]
     for n, (program, props) in enumerate(groups, start=1):
         _run_slice(job, program, props, report, started,
-                   _said(progress, f"search {n} of {len(groups)}", len(props)))
+                   _said(progress, f"search {n} of {len(groups)}", len(props)), engine=engine)
+
+
+def run_depth_first(job: Loaded, report: Callable[[Outcome], None],
+                    progress: Callable[[str], None] | None = None) -> None:
+    """The `dfs` engine: the same search, in C, depth first (model/cprint.py, `search_dfs`).
+
+    Why a second order: breadth first, every state of a level is stored before any of the next,
+    so a violation 80 transitions deep is reached only after every shallower state, and the
+    state limit (or memory) comes first on the models where QuickJS-NG's deep bugs live (#1352's
+    token variant, the unregister cascade: docs/findings.md). Depth first follows one run down
+    until it has nothing new, so it gets there within the same limit. What it gives up: the
+    run it reports is the one it found, not the shortest, and a search it cuts has checked no
+    depth completely, so it is UNKNOWN, never BOUNDED. A complete search is the same reachable
+    set as breadth first, and proves with the same certificate."""
+    run(job, report, progress, engine=DEPTH_FIRST)
+
+
+DEPTH_FIRST = "dfs"
 
 
 def _run_temporal(job: Loaded, p: Property, report: Callable[[Outcome], None], started: float,
-                  progress: Callable[[int, int, float], None] | None) -> None:
+                  progress: Callable[[int, int, float], None] | None, engine: str) -> None:
     """A temporal property (proofs/engines/lasso.py): the monitored model searched for a counter at
     its cap; a path there becomes a replayed lasso, a complete search a k-liveness proof."""
-    na = lasso.not_applicable(job, p, "explicit")
+    na = lasso.not_applicable(job, p, engine)
     if na is not None:
         report(na.timed(time.perf_counter() - started))
         return
     mjob, safety = lasso.monitor_job(job, p)
     ((program, _props),) = slices(mjob, together=True)
-    _run_slice(mjob, program, (safety,), report, started, progress, temporal=(job, p))
+    _run_slice(mjob, program, (safety,), report, started, progress, temporal=(job, p), engine=engine)
 
 
 def _said(progress: Callable[[str], None] | None, which: str, k: int
@@ -159,13 +177,14 @@ def _symmetry(program: Program, props: tuple[Property, ...]) -> tuple[Symmetry |
 
 
 def _search(job: Loaded, program: Program, props: tuple[Property, ...],
-            progress: Callable[[int, int, float], None] | None) -> Found:
+            progress: Callable[[int, int, float], None] | None, depth_first: bool = False) -> Found:
     """The slice searched breadth first with every property's predicate (and the negation of its
     cover). Unless the model is compiled already (cached), a first search in Python stops after
     PYTHON_FIRST states: the seed's violation (at 8,183 states) and small slices are decided
     there before compiling C would have paid. What it leaves open is searched from the start by
     the native explorer (model/cexplore.py); where that cannot run, by Python again without that
-    limit, and the results say why."""
+    limit, and the results say why. `depth_first` searches in C only, from the start (the Python
+    explorer is breadth first): without C it raises `cexplore.Unavailable`."""
     steps = job.job.bounds.steps
     sym, unreduced = _symmetry(program, props)
     preds = {p.id: predicate(program, p) for p in props}
@@ -182,7 +201,10 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
         ready = cexplore.is_cached(program, terms, flags, key)
     except cexplore.Unavailable as e:
         why, ready = str(e), False
-    if not ready:  # (a model compiled already is searched in C at once: that costs less even when small)
+    if depth_first and why:
+        raise cexplore.Unavailable(why)
+    # (a model compiled already is searched in C at once: that costs less even when small)
+    if not ready and not depth_first:
         first = PYTHON_FIRST if not why else MAX_STATES
         r = explore(program, preds, steps, first, keep=True, progress=progress, symmetry=sym)
         if why or r.complete or len(r.violations) == len(preds) or r.states < first:
@@ -194,10 +216,13 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
     try:
         native = cexplore.Native(program, terms, flags, key=key)
     except cexplore.Unavailable as e:
+        if depth_first:
+            raise
         r = explore(program, preds, steps, MAX_STATES, keep=True, progress=progress, symmetry=sym)
         return _found(r, program, MAX_STATES, f"searched in Python: {e}", unreduced)
     try:
-        s = native.search(steps, NATIVE_MAX_STATES, progress=progress, symmetry=sym is not None)
+        s = native.search(steps, NATIVE_MAX_STATES, progress=progress, symmetry=sym is not None,
+                          depth_first=depth_first)
     except MemoryError:  # the search fitted, handing its states over to numpy did not
         empty = np.zeros((0, program.layout.size), dtype=np.uint8)
         return Found(empty, False, "memory", NATIVE_MAX_STATES, {}, "searched in C", sym, unreduced)
@@ -206,8 +231,11 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
     paths = {k: s.path_to(row) for k, row in s.violations.items()}
     if s.symmetry is not None:  # a path of representatives, made the model's own (model/explore.py)
         paths = {k: concrete(program, path, s.symmetry) for k, path in paths.items()}
-    depth = None if s.complete or not s.count else _searched_depth(s.depth_of(s.count - 1), cut)
-    return Found(s.states, s.complete, cut, NATIVE_MAX_STATES, paths, "searched in C", s.symmetry,
+    # (depth first, a cut search completed no level: no depth to claim)
+    depth = None if s.complete or not s.count or depth_first \
+        else _searched_depth(s.depth_of(s.count - 1), cut)
+    by = "searched in C, depth first" if depth_first else "searched in C"
+    return Found(s.states, s.complete, cut, NATIVE_MAX_STATES, paths, by, s.symmetry,
                  unreduced if s.symmetry is None else "", depth)
 
 
@@ -263,12 +291,20 @@ def _terms(program: Program, props: tuple[Property, ...]) -> dict[str, Any]:
 def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                report: Callable[[Outcome], None], started: float,
                progress: Callable[[int, int, float], None] | None = None,
-               final: bool = True, temporal: tuple[Loaded, Property] | None = None) -> tuple[Property, ...]:
+               final: bool = True, temporal: tuple[Loaded, Property] | None = None,
+               engine: str = "explicit") -> tuple[Property, ...]:
     """Search one slice and report its verdicts. A cut search (state limit, steps bound) reports its
     open properties UNKNOWN when `final`; otherwise it returns them, unreported. With `temporal`
     (the original job and its temporal property), the slice is of the monitored model: a violation
-    is turned into a lasso of the original model, a proof into a k-liveness proof."""
-    r = _search(job, program, props, progress)
+    is turned into a lasso of the original model, a proof into a k-liveness proof. `engine`:
+    "explicit" (breadth first) or DEPTH_FIRST, the name its verdicts carry."""
+    try:
+        r = _search(job, program, props, progress, depth_first=engine == DEPTH_FIRST)
+    except cexplore.Unavailable as e:  # (depth first only: breadth first falls back to Python)
+        for p in props:
+            report(Outcome(p.id, UNKNOWN, engine, reason=f"the depth-first search runs in C only: {e}")
+                   .timed(time.perf_counter() - started))
+        return ()
     at = program.layout.where("cut")[0]
     hit = tuple((CUT_NAMES[v], int(n)) for v, n in zip(*np.unique(r.states[:, at], return_counts=True),
                                                        strict=True) if int(v) in CUT_NAMES)
@@ -291,13 +327,14 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
             except LiftError as e:
                 raise ReplayError(str(e)) from None
             if temporal is not None:
-                report(lasso.lasso_outcome(temporal[0], temporal[1], "explicit", [s for _, s in checked],
+                report(lasso.lasso_outcome(temporal[0], temporal[1], engine, [s for _, s in checked],
                                            f"; {r.count:,} states of the monitored model ({r.by})")
                        .timed(time.perf_counter() - started))
                 continue
             trace = tuple(t.to_json() for t in build_trace(job.program, checked))
-            report(Outcome(p.id, VIOLATED, "explicit", len(path) - 1,
-                           reason=f"{r.counted} explored{how} ({r.by})",
+            found = "; the run it found, not the shortest" if engine == DEPTH_FIRST else ""
+            report(Outcome(p.id, VIOLATED, engine, len(path) - 1,
+                           reason=f"{r.counted} explored{how} ({r.by}{found})",
                            trace=trace, cover_reached=reached(p), bounds_hit=hit)
                    .timed(time.perf_counter() - started))
     holding = [p for p in props if p.id not in r.violations]
@@ -310,14 +347,14 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                    f"{job.job.bounds.steps} steps{how}; {r.by})")
         for p in holding:
             if r.depth is None or temporal is not None:  # (a lasso's monitor has no BOUNDED to say)
-                report(Outcome(p.id, UNKNOWN, "explicit", reason=stopped)
+                report(Outcome(p.id, UNKNOWN, engine, reason=stopped)
                        .timed(time.perf_counter() - started))
                 continue
             # what the cut search did check: every run up to its depth, and whether any of those met
             # the property's situation (else it checked nothing, as review and check say)
             met = r.violations.get(COVER + p.id)
             within = None if p.cover is None else met is not None and len(met) - 1 <= r.depth
-            report(Outcome(p.id, BOUNDED, "explicit", r.depth, cover_reached=within, bounds_hit=hit,
+            report(Outcome(p.id, BOUNDED, engine, r.depth, cover_reached=within, bounds_hit=hit,
                            reason=f"{stopped}: no violation in runs of up to {r.depth} transitions")
                    .timed(time.perf_counter() - started))
         return ()
@@ -334,7 +371,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
         inv = to_smtlib(dd, [names[v] for v in kept])
     except MemoryError:
         for p in holding:
-            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"the search was complete ({r.counted}"
+            report(Outcome(p.id, UNKNOWN, engine, reason=f"the search was complete ({r.counted}"
                            f"{how}; {r.by}), but its certificate ran out of memory")
                    .timed(time.perf_counter() - started))
         return ()
@@ -357,10 +394,10 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
         try:
             certificate.recheck(path, subject, job.program, p.holds)
         except CertificateError as e:
-            report(Outcome(p.id, UNKNOWN, "explicit", reason=f"certificate refused: {e}")
+            report(Outcome(p.id, UNKNOWN, engine, reason=f"certificate refused: {e}")
                    .timed(time.perf_counter() - started))
             continue
-        report(Outcome(p.id, PROVED, "explicit", method=method, certificate=path,
+        report(Outcome(p.id, PROVED, engine, method=method, certificate=path,
                        cover_reached=reached(p), bounds_hit=hit)
                .timed(time.perf_counter() - started))
     return ()

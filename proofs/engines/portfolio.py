@@ -26,6 +26,7 @@ from specmc.proofs.verdict import BOUNDED, DEFINITE, PROVED, UNKNOWN, Outcome, b
 from specmc.spec.diagnostics import SpecError
 
 PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
+SEARCHES = frozenset({"explicit", "dfs"})  # the explicit searches: first for the cores, progress shown
 
 
 UNBUILDABLE = "the model cannot be built"
@@ -45,8 +46,8 @@ def portfolio_members(cores: int | None = None) -> tuple[str, ...]:
 def _engine(name: str) -> Callable:
     from specmc.proofs.engines import bdd, bmc, explicit, houdini, kind, pdr
 
-    return {"explicit": explicit.run, "bmc": bmc.run, "kind": kind.run, "pdr": pdr.run, "bdd": bdd.run,
-            "houdini": houdini.run}[name]
+    return {"explicit": explicit.run, "dfs": explicit.run_depth_first, "bmc": bmc.run, "kind": kind.run,
+            "pdr": pdr.run, "bdd": bdd.run, "houdini": houdini.run}[name]
 
 
 def _note_sigint() -> list[int]:
@@ -87,7 +88,7 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
         conn.send((tag, msg))
 
     signalled = _note_sigint()
-    if name != "explicit" and hasattr(os, "nice"):
+    if name not in SEARCHES and hasattr(os, "nice"):
         os.nice(10)  # the explicit engine and its certificate check come first for the cores
     try:
         loaded = load(job)
@@ -95,7 +96,7 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
         trivial.update(p.id for p in loaded.properties if static_holds(loaded.program, p))
         loaded = _prove_trivial(name, loaded, trivial, put)
         searched = loaded.properties or not trivial  # else every property was proved without a search
-        if searched and name == "explicit":  # how far the search has got, for a terminal's status line
+        if searched and name in SEARCHES:  # how far the search has got, for a terminal's status line
             _engine(name)(loaded, put, progress=lambda text: put(("progress", name, text)))
         elif searched:
             _engine(name)(loaded, put)
@@ -168,7 +169,7 @@ def _share(name: str, job: Job, engines: tuple[str, ...]) -> Job:
     """Beside the explicit engine, a symbolic one gets a tenth of the time limit (at least 30 s):
     on this model it wins only on nearly inductive properties, and quickly; left running it
     would compete for the cores with the explicit engine's certificate check."""
-    if name == "explicit" or "explicit" not in engines:
+    if name in SEARCHES or not SEARCHES & set(engines):
         return job
     return replace(job, timeout=min(job.timeout, max(30.0, job.timeout / 10)))
 

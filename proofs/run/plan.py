@@ -35,7 +35,7 @@ from specmc.spec.diagnostics import SpecError
 from specmc.spec.source import Loc, read_input
 
 VERDICTS = EXPECTABLE
-ENGINES = ("portfolio", "explicit", "bmc", "kind", "pdr", "bdd", "houdini")
+ENGINES = ("portfolio", "explicit", "dfs", "bmc", "kind", "pdr", "bdd", "houdini")
 EMBEDDED_PLAN = Path(__file__).parent.parent / "plans" / "default.toml"
 MIN_DEPTH = 1  # a BMC / k-induction depth of 0 would look at the initial state only
 DEPTH_WANT = "a whole number of transitions, at least 1"

@@ -233,3 +233,73 @@ def test_the_states_are_handed_over_not_copied_and_freed_when_dropped(big):
         native.search(10_000, 100_000_000)
         gc.collect()
     assert resident() - first < whole * 88 // 2  # four searches leaked nothing like their 54 MB each
+
+
+def _dfs_native(program, props):
+    xs = state_vars(program)
+    return cexplore.Native(program, {p.id: predicate_term(program, p.holds, xs) for p in props})
+
+
+def _is_a_step(program, search, row):
+    """The search's own path to `row` ends with a step the reference interpreter takes."""
+    from specmc.model.explore import successors
+
+    before = tuple(int(v) for v in search.states[int(search.parent[row])])
+    after = tuple(int(v) for v in search.states[row])
+    cmd = search.commands[int(search.command[row])]
+    return (cmd, after) in successors(program, before)
+
+
+def _depths(search):
+    """Each row's depth on the run that found it (a parent is always found before its child)."""
+    depth = np.zeros(search.count, dtype=np.int64)
+    parent = search.parent.astype(np.int64)
+    for r in range(1, search.count):
+        depth[r] = depth[parent[r]] + 1
+    return depth
+
+
+def test_depth_first_visits_the_breadth_first_states_in_another_order():
+    """Complete, both orders find the same reachable set through the same transitions; each state's
+    recorded step is one the interpreter takes, and its depth is that of the run that found it."""
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=2, frames=3))
+    native = _dfs_native(program, [])  # (at objects=1 every run to a state is as long as any other)
+    bfs = native.search(10_000, 2_000_000)
+    dfs = native.search(10_000, 2_000_000, depth_first=True)
+    assert bfs.complete and dfs.complete and dfs.depth_first and not bfs.depth_first
+    assert dfs.count == bfs.count > 10_000 and dfs.transitions == bfs.transitions
+    shortest = dict(zip((row.tobytes() for row in bfs.states), _depths(bfs), strict=True))
+    assert len(shortest) == bfs.count
+    found = [int(d) - shortest[row.tobytes()] for row, d in zip(dfs.states, _depths(dfs), strict=True)]
+    assert min(found) == 0 and max(found) > 0  # never shorter than the shortest run; some longer
+    assert all(_is_a_step(program, dfs, r) for r in range(1, dfs.count, 997))
+
+
+def test_depth_first_finds_a_violation_on_a_run_the_interpreter_replays():
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds())  # the seed's bounds
+    props = select(["cleanup-not-on-free-stack"])
+    s = _dfs_native(program, props).search(10_000, 2_000_000, depth_first=True)
+    row = s.violations["cleanup-not-on-free-stack"]
+    path = s.path_to(row)
+    from specmc.model.explore import successors
+
+    for (_, before), (cmd, after) in zip(path, path[1:], strict=False):
+        assert (cmd, after) in successors(program, before)
+    from specmc.model.domain import View
+    from specmc.model.explore import CONCRETE
+
+    assert not props[0].holds(program, View(CONCRETE, program.layout, path[-1][1]))
+    assert not s.complete  # it stopped there: every asked property was broken
+
+
+@pytest.mark.parametrize("cut", ["states", "steps"])
+def test_a_cut_depth_first_search_is_incomplete(cut):
+    """A step bound leaves it incomplete too: a state found at the bound is not expanded, even if a
+    shorter run reaches it (it is visited already when that run comes)."""
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=1, frames=3))
+    native = _dfs_native(program, [])
+    whole = native.search(10_000, 2_000_000, depth_first=True).count
+    s = native.search(10_000, 500, depth_first=True) if cut == "states" \
+        else native.search(20, 2_000_000, depth_first=True)
+    assert not s.complete and s.count < whole
+    assert cut == "steps" or s.count == 500

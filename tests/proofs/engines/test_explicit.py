@@ -223,3 +223,53 @@ def test_every_state_within_a_cut_searchs_depth_was_searched(job, monkeypatch, e
         found = {tuple(int(v) for v in row) for row in r.states}
         missing = [s for s, d in shortest.items() if d <= r.depth and s not in found]
         assert not missing, (limit, r.depth, len(missing))
+
+
+def test_depth_first_proves_what_breadth_first_proves_from_the_same_states(job):
+    """A complete depth-first search is the same reachable set: the same verdicts, certified the
+    same way, under the engine's own name."""
+    wide = _run(job)
+    deep = []
+    explicit.run_depth_first(job, deep.append)
+    deep = {o.property: o for o in deep}
+    assert {k: o.verdict for k, o in deep.items()} == {k: o.verdict for k, o in wide.items()}
+    assert {o.engine for o in deep.values()} == {"dfs"}
+    count = r"([\d,]+) (?:canonical )?states"
+    for k, o in deep.items():
+        if o.verdict == "PROVED":
+            assert o.certificate and "depth first" in o.method
+            assert re.search(count, o.method)[1] == re.search(count, wide[k].method)[1]
+
+
+def test_a_cut_depth_first_search_is_unknown_never_bounded(job, monkeypatch):
+    """Cut, it has checked no depth completely, so it claims none (breadth first says BOUNDED)."""
+    monkeypatch.setattr(explicit, "NATIVE_MAX_STATES", 300)
+    got = []
+    explicit.run_depth_first(job, got.append)
+    assert got and "BOUNDED" not in {o.verdict for o in got}  # (a group's smaller cone may complete)
+    cut = [o for o in got if o.verdict == "UNKNOWN"]
+    assert cut and all("by the state limit" in o.reason and "depth first" in o.reason for o in cut)
+
+
+def test_without_c_the_depth_first_search_is_unknown_and_says_why(job, monkeypatch):
+    def none(*_a, **_k):
+        raise cexplore.Unavailable("no C compiler (tested)")
+
+    monkeypatch.setattr(cexplore, "compiler", none)
+    got = []
+    explicit.run_depth_first(job, got.append)
+    assert got and all(o.verdict == "UNKNOWN" and "runs in C only: no C compiler (tested)" in o.reason
+                       for o in got)
+
+
+@pytest.mark.slow
+def test_depth_first_reaches_the_unregister_cascade_breadth_first_does_not(tmp_path):
+    """quickjs-ng-0.12's use after free in js_finrec_unregister's cascade (docs/findings.md) lies
+    beyond 130 transitions at these bounds; 40 M states breadth first end near depth 46."""
+    job = load(Job(("embedded",), "quickjs-ng-0.12", Bounds(objects=3, cells=2, frames=3, jobs=1, slots=1),
+                   ("no-freed-observed",), certificates=str(tmp_path)))
+    got = []
+    explicit.run_depth_first(job, got.append)
+    (o,) = got
+    assert o.verdict == "VIOLATED" and o.engine == "dfs" and o.depth > 60 and len(o.trace) == o.depth + 1
+    assert "not the shortest" in o.reason
