@@ -263,9 +263,10 @@ def test_without_c_the_depth_first_search_is_unknown_and_says_why(job, monkeypat
 
 
 @pytest.mark.slow
-def test_depth_first_reaches_the_unregister_cascade_breadth_first_does_not(tmp_path):
-    """quickjs-ng-0.12's use after free in js_finrec_unregister's cascade (docs/findings.md) lies
-    beyond 130 transitions at these bounds; 40 M states breadth first end near depth 46."""
+def test_depth_first_reaches_a_violation_breadth_first_does_not(tmp_path):
+    """At these bounds 40 M states breadth first end near depth 46 with nothing found under
+    quickjs-ng-0.12; depth first finds #1318 with three registries, 138 transitions deep
+    (docs/findings.md, "Deep runs found depth first")."""
     job = load(Job(("embedded",), "quickjs-ng-0.12", Bounds(objects=3, cells=2, frames=3, jobs=1, slots=1),
                    ("no-freed-observed",), certificates=str(tmp_path)))
     got = []
