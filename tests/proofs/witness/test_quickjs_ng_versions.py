@@ -395,3 +395,34 @@ def test_the_1352_witnesses_crash_0_12_only(tmp_path: Path, engines_dir: Path, c
         assert doc["outcome"] == "crash" and doc["exit_code"] == 139, doc
     else:
         assert doc["outcome"] != "crash" and doc["exit_code"] == 0, doc
+
+
+@pytest.fixture(scope="module")
+def deep_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The depth-first engine's witness at three objects, where breadth first finds nothing within
+    its 40 M states (docs/findings.md, "Deep runs found depth first")."""
+    tmp = tmp_path_factory.mktemp("deep")
+    path = tmp / "quickjs-ng-0.12-deep.js"
+    assert main(["witness", "--host", "quickjs-ng-0.12", "--property", "no-freed-observed", "--engine", "dfs",
+                 "--bounds", "objects=3,cells=2,frames=3,jobs=1,slots=1", "--out", str(path),
+                 "--certificates", str(tmp / "certs")]) == 0
+    return path
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", [OLD, NEW])
+def test_the_depth_first_witness_at_three_objects(deep_witness: Path, engines_dir: Path,
+                                                  capsys: pytest.CaptureFixture, engine: str) -> None:
+    """#1318 with three registries, 138 transitions deep: a collection inside the first callback
+    frees a registry a queued job still holds as its held value. 0.12.1.1 runs that job on the
+    freed memory (under valgrind: an invalid read in js_finrec_job of a block gc_free_cycles
+    freed): the callback a second time, or a crash, with the allocator; 0.13.0.1 once."""
+    assert "gc();" in deep_witness.read_text(encoding="utf-8")
+    doc = _replay(deep_witness, engine, engines_dir, capsys)
+    assert "witness: cleanup #1 held=undefined" in doc["output"], doc
+    if engine == OLD:
+        assert "witness: cleanup #2" in doc["output"] or doc["outcome"] == "crash", doc
+    else:
+        assert doc["outcome"] == "asynchronous" and doc["exit_code"] == 0, doc
+        assert "calls=1 " in doc["output"] and "cleanup #2" not in doc["output"], doc
