@@ -174,10 +174,13 @@ class Native:
     def search(self, max_depth: int, max_states: int, asked: frozenset[str] | None = None,
                stop_at: frozenset[str] = frozenset(),
                progress: Callable[[int, int, float], None] | None = None, symmetry: bool = False,
-               depth_first: bool = False) -> Search:
+               depth_first: bool = False, seed: int = 0) -> Search:
         """Breadth first (with `depth_first`, depth first: `Search.depth_first`) from the initial
         state, checking the predicates named in `asked` (all by default) until each is broken or
-        nothing is left, or one named in `stop_at` is broken.
+        nothing is left, or one named in `stop_at` is broken. `seed` (depth first only): 0 takes
+        each state's successors in the order the model lists them; any other number, in an order
+        it draws per state (the same every time), so that runs of different seeds go down
+        different paths first.
         `symmetry`: each successor replaced by its representative (model/symmetry.py), when the
         model allows it (`self.symmetry`; else the search is not reduced, and says so by its
         result's `symmetry`, None).
@@ -230,8 +233,11 @@ class Native:
         try:
             try:
                 reduced = symmetry and self.symmetry is not None
-                run = self.lib.search_dfs if depth_first else self.lib.search
-                run(init, max_depth, max_states, flags, stops, callback, int(reduced), out, viol)
+                args = (init, max_depth, max_states, flags, stops, callback, int(reduced), out, viol)
+                if depth_first:
+                    self.lib.search_dfs(*args, ctypes.c_uint64(seed))
+                else:
+                    self.lib.search(*args)
             finally:
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)

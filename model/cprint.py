@@ -16,7 +16,7 @@ from specmc.model.symbolic import Writes, command_term, command_terms, state_var
 from specmc.model.symmetry import NO_CANON, NotSymmetric, Symmetry
 from specmc.model.terms import Nodes
 
-ABI = 5  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
+ABI = 6  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
 
 
 class _CSyntax(Syntax):
@@ -204,8 +204,24 @@ void search(const u8 *init, int max_depth, i64 max_states, const int *asked, con
    it is first found, even if a shorter run leads to it, so a bound on steps leaves the search
    incomplete wherever it stops a run. Runs found are as deep as they come (not the shortest); the
    point is to reach deep states a breadth-first search of the same size never gets to */
+/* the n successors at b (and their commands) in an order drawn from key (a state's hash mixed with
+   a seed): Fisher-Yates over splitmix64, so one seed gives one order at every state, every run */
+static void shuffle(u8 *b, int32_t *which, int n, u64 key) {
+  u8 tmp[W];
+  for (int i = n - 1; i > 0; i--) {
+    key += 0x9E3779B97F4A7C15ull;
+    u64 z = key;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull; z = (z ^ (z >> 27)) * 0x94D049BB133111EBull; z ^= z >> 31;
+    int j = (int)(z % (u64)(i + 1));
+    if (j == i) continue;
+    memcpy(tmp, b + (i64)i * W, W); memcpy(b + (i64)i * W, b + (i64)j * W, W); memcpy(b + (i64)j * W, tmp, W);
+    int32_t t = which[i]; which[i] = which[j]; which[j] = t;
+  }
+}
+
+/* seed 0: each state's successors in the order succ() makes them; another seed: shuffled by it */
 void search_dfs(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
-                progress_fn progress, int sym, i64 *out, i64 *viol) {
+                progress_fn progress, int sym, i64 *out, i64 *viol, u64 seed) {
   int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0; i64 transitions = 0;
   u8 *buf = 0; int32_t *which = 0; int *n = 0, *pos = 0; i64 *at = 0; int levels = 0, sp = 0;
   i64 ticks = 0;
@@ -228,7 +244,10 @@ void search_dfs(const u8 *init, int max_depth, i64 max_states, const int *asked,
       int *d = realloc(pos, (size_t)nl * sizeof(int)); if (d) pos = d;
       i64 *e = realloc(at, (size_t)nl * 8); if (e) at = e;
       if (!a || !b || !c || !d || !e) { nomem = 1; complete = 0; break; }
-      if (!levels) { at[0] = 0; n[0] = succ(st, buf, which); pos[0] = 0; }
+      if (!levels) {
+        at[0] = 0; n[0] = succ(st, buf, which); pos[0] = 0;
+        if (seed) shuffle(buf, which, n[0], hash(st) ^ seed);
+      }
       levels = nl;
     }
     if (progress && !(++ticks & 0xFFFF) && progress(count, sp)) { quit = 1; complete = 0; break; }
@@ -249,6 +268,8 @@ void search_dfs(const u8 *init, int max_depth, i64 max_states, const int *asked,
     if (sp + 1 >= max_depth) { complete = 0; continue; }
     sp++; at[sp] = idx; pos[sp] = 0;
     n[sp] = succ(st + idx * W, buf + (i64)sp * MAXSUCC * W, which + (i64)sp * MAXSUCC);
+    if (seed)
+      shuffle(buf + (i64)sp * MAXSUCC * W, which + (i64)sp * MAXSUCC, n[sp], hash(st + idx * W) ^ seed);
   }
   free(buf); free(which); free(n); free(pos); free(at);
   out[0] = count; out[1] = transitions; out[2] = complete && sp < 0; out[3] = nomem; out[4] = quit;

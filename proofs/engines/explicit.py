@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -70,21 +70,23 @@ def run(job: Loaded, report: Callable[[Outcome], None],
     only a few properties read it, a group's smaller cone may still complete where the union did
     not (docs/soundness.md, "Slices")."""
     started = time.perf_counter()
+    deadline = time.monotonic() + job.job.timeout  # (only the depth-first swarm heeds it)
     job, temporal = lasso.split(job, engine, report, supported=True)
     for p in temporal:
-        _run_temporal(job, p, report, started, _said(progress, p.id, 1), engine)
+        _run_temporal(job, p, report, started, _said(progress, p.id, 1), engine, deadline)
     if not job.properties:
         return
     groups = slices(job)
     if len(groups) > 1:
         ((program, props),) = slices(job, together=True)
         left = _run_slice(job, program, props, report, started, _said(progress, "one search", len(props)),
-                          final=False, engine=engine)
+                          final=False, engine=engine, deadline=deadline)
         groups = [(g, tuple(p for p in ps if p in left)) for g, ps in groups]
         groups = [(g, ps) for g, ps in groups if ps]
     for n, (program, props) in enumerate(groups, start=1):
         _run_slice(job, program, props, report, started,
-                   _said(progress, f"search {n} of {len(groups)}", len(props)), engine=engine)
+                   _said(progress, f"search {n} of {len(groups)}", len(props)), engine=engine,
+                   deadline=deadline)
 
 
 def run_depth_first(job: Loaded, report: Callable[[Outcome], None],
@@ -103,10 +105,16 @@ def run_depth_first(job: Loaded, report: Callable[[Outcome], None],
 
 
 DEPTH_FIRST = "dfs"
+# after a cut depth-first search, runs of this many states each, in the successor orders seeds
+# 1, 2, ... draw (model/cprint.py, `shuffle`), until every property is broken, the runs are done or
+# the job's time is: Holzmann's swarm search, which reaches deep states by going down many
+# different paths rather than one (docs/engines.md, "Depth first")
+SWARM_RUNS = 16
+SWARM_STATES = 15_000_000
 
 
 def _run_temporal(job: Loaded, p: Property, report: Callable[[Outcome], None], started: float,
-                  progress: Callable[[int, int, float], None] | None, engine: str) -> None:
+                  progress: Callable[[int, int, float], None] | None, engine: str, deadline: float) -> None:
     """A temporal property (proofs/engines/lasso.py): the monitored model searched for a counter at
     its cap; a path there becomes a replayed lasso, a complete search a k-liveness proof."""
     na = lasso.not_applicable(job, p, engine)
@@ -115,7 +123,8 @@ def _run_temporal(job: Loaded, p: Property, report: Callable[[Outcome], None], s
         return
     mjob, safety = lasso.monitor_job(job, p)
     ((program, _props),) = slices(mjob, together=True)
-    _run_slice(mjob, program, (safety,), report, started, progress, temporal=(job, p), engine=engine)
+    _run_slice(mjob, program, (safety,), report, started, progress, temporal=(job, p), engine=engine,
+               deadline=deadline)
 
 
 def _said(progress: Callable[[str], None] | None, which: str, k: int
@@ -142,6 +151,8 @@ class Found:
     unreduced: str = ""  # why it ran without one, when it did
     # a cut search's depth: every run of at most this many transitions was searched (None: not known)
     depth: int | None = None
+    # predicate -> the run that found it, where that was not the first (the depth-first swarm's)
+    found_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -177,7 +188,8 @@ def _symmetry(program: Program, props: tuple[Property, ...]) -> tuple[Symmetry |
 
 
 def _search(job: Loaded, program: Program, props: tuple[Property, ...],
-            progress: Callable[[int, int, float], None] | None, depth_first: bool = False) -> Found:
+            progress: Callable[[int, int, float], None] | None, depth_first: bool = False,
+            deadline: float | None = None) -> Found:
     """The slice searched breadth first with every property's predicate (and the negation of its
     cover). Unless the model is compiled already (cached), a first search in Python stops after
     PYTHON_FIRST states: the seed's violation (at 8,183 states) and small slices are decided
@@ -235,8 +247,42 @@ def _search(job: Loaded, program: Program, props: tuple[Property, ...],
     depth = None if s.complete or not s.count or depth_first \
         else _searched_depth(s.depth_of(s.count - 1), cut)
     by = "searched in C, depth first" if depth_first else "searched in C"
+    found_by: dict[str, str] = {}
+    if depth_first and not s.complete and not s.out_of_memory:
+        by += _swarm(native, program, steps, paths, found_by, progress, sym is not None, deadline)
     return Found(s.states, s.complete, cut, NATIVE_MAX_STATES, paths, by, s.symmetry,
-                 unreduced if s.symmetry is None else "", depth)
+                 unreduced if s.symmetry is None else "", depth, found_by)
+
+
+def _swarm(native: cexplore.Native, program: Program, steps: int, paths: dict[str, Any],
+           found_by: dict[str, str], progress: Callable[[int, int, float], None] | None, sym: bool,
+           deadline: float | None) -> str:
+    """The swarm after a cut depth-first search: more depth-first runs, each in the successor order
+    its seed draws, for the predicates still open. Adds each run's violations to `paths` (and which
+    run found them to `found_by`) and says what ran. Each run is cut too, so none proves anything:
+    what they add is violations, each replayed like any other."""
+    ran, stopped = 0, ""
+    for seed in range(1, SWARM_RUNS + 1):
+        open_ = frozenset(k for k in native.names if k not in paths)
+        if not open_:
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            stopped = ", stopped there by the time limit"
+            break
+        t = native.search(steps, SWARM_STATES, asked=open_, progress=progress, symmetry=sym,
+                          depth_first=True, seed=seed)
+        ran += 1
+        for k, row in t.violations.items():
+            path = t.path_to(row)
+            paths[k] = concrete(program, path, t.symmetry) if t.symmetry is not None else path
+            found_by[k] = f"run {seed + 1}, successors in seed {seed}'s order"
+        if t.out_of_memory:
+            stopped = ", stopped there by memory"
+            break
+    if not ran:
+        return stopped
+    return (f"; then {ran} more run{'s' if ran > 1 else ''} of up to {SWARM_STATES:,} states each, "
+            f"successors in the orders seeds 1-{ran} draw{stopped}")
 
 
 def _searched_depth(last: int, cut: str) -> int:
@@ -292,14 +338,14 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                report: Callable[[Outcome], None], started: float,
                progress: Callable[[int, int, float], None] | None = None,
                final: bool = True, temporal: tuple[Loaded, Property] | None = None,
-               engine: str = "explicit") -> tuple[Property, ...]:
+               engine: str = "explicit", deadline: float | None = None) -> tuple[Property, ...]:
     """Search one slice and report its verdicts. A cut search (state limit, steps bound) reports its
     open properties UNKNOWN when `final`; otherwise it returns them, unreported. With `temporal`
     (the original job and its temporal property), the slice is of the monitored model: a violation
     is turned into a lasso of the original model, a proof into a k-liveness proof. `engine`:
     "explicit" (breadth first) or DEPTH_FIRST, the name its verdicts carry."""
     try:
-        r = _search(job, program, props, progress, depth_first=engine == DEPTH_FIRST)
+        r = _search(job, program, props, progress, depth_first=engine == DEPTH_FIRST, deadline=deadline)
     except cexplore.Unavailable as e:  # (depth first only: breadth first falls back to Python)
         for p in props:
             report(Outcome(p.id, UNKNOWN, engine, reason=f"the depth-first search runs in C only: {e}")
@@ -333,6 +379,8 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
                 continue
             trace = tuple(t.to_json() for t in build_trace(job.program, checked))
             found = "; the run it found, not the shortest" if engine == DEPTH_FIRST else ""
+            if p.id in r.found_by:
+                found += f"; found by {r.found_by[p.id]}"
             report(Outcome(p.id, VIOLATED, engine, len(path) - 1,
                            reason=f"{r.counted} explored{how} ({r.by}{found})",
                            trace=trace, cover_reached=reached(p), bounds_hit=hit)

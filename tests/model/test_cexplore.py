@@ -303,3 +303,17 @@ def test_a_cut_depth_first_search_is_incomplete(cut):
         else native.search(20, 2_000_000, depth_first=True)
     assert not s.complete and s.count < whole
     assert cut == "steps" or s.count == 500
+
+
+def test_a_seeded_depth_first_search_is_the_same_set_in_an_order_of_its_own():
+    """A seed draws each state's successor order; one seed, one order, every time."""
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=2, frames=3))
+    native = _dfs_native(program, [])
+    plain = native.search(10_000, 2_000_000, depth_first=True)
+    a, again, b = (native.search(10_000, 2_000_000, depth_first=True, seed=k) for k in (7, 7, 8))
+    assert plain.complete and a.complete and b.complete
+    rows = lambda s: {r.tobytes() for r in s.states}  # noqa: E731
+    assert rows(a) == rows(plain) == rows(b)
+    assert np.array_equal(a.states, again.states) and np.array_equal(a.parent, again.parent)
+    assert not np.array_equal(a.states, plain.states) and not np.array_equal(a.states, b.states)
+    assert all(_is_a_step(program, a, r) for r in range(1, a.count, 997))

@@ -4,6 +4,7 @@ groups' smaller cones only for what a search cut by the state limit left open.""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from specmc.model import cexplore
@@ -274,3 +275,52 @@ def test_depth_first_reaches_a_violation_breadth_first_does_not(tmp_path):
     (o,) = got
     assert o.verdict == "VIOLATED" and o.engine == "dfs" and o.depth > 60 and len(o.trace) == o.depth + 1
     assert "not the shortest" in o.reason
+
+
+@pytest.fixture(scope="module")
+def seed_job(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("certificates"))
+    return load(Job(("embedded",), "quickjs-ng-0.5", Bounds(), ("cleanup-not-on-free-stack",),
+                    certificates=folder))
+
+
+@pytest.mark.parametrize("runs", [0, 16])
+def test_the_swarm_goes_on_where_the_first_depth_first_run_was_cut(seed_job, monkeypatch, runs):
+    """400 states in the model's own successor order miss the seed's violation; one of 16 more runs
+    of 400 states in seeded orders finds it (seed 11, measured), and the verdict says which.
+    Without them the same search is UNKNOWN."""
+    monkeypatch.setattr(explicit, "NATIVE_MAX_STATES", 400)
+    monkeypatch.setattr(explicit, "SWARM_STATES", 400)
+    monkeypatch.setattr(explicit, "SWARM_RUNS", runs)
+    got = []
+    explicit.run_depth_first(seed_job, got.append)
+    (o,) = got
+    if not runs:
+        assert o.verdict == "UNKNOWN" and "more run" not in o.reason
+        return
+    assert o.verdict == "VIOLATED" and o.trace, o
+    seed = int(re.search(r"found by run (\d+), successors in seed (\d+)'s order", o.reason)[2])
+    assert 1 <= seed <= runs and f"then {seed} more runs of up to 400 states each" in o.reason, o.reason
+
+
+def test_the_swarm_stops_at_the_time_limit_and_says_so(seed_job, monkeypatch):
+    monkeypatch.setattr(explicit, "NATIVE_MAX_STATES", 400)
+    monkeypatch.setattr(explicit, "SWARM_STATES", 400)
+    got = []
+    explicit.run_depth_first(replace(seed_job, job=replace(seed_job.job, timeout=0.0)), got.append)
+    (o,) = got
+    assert o.verdict == "UNKNOWN" and "stopped there by the time limit" in o.reason, o.reason
+
+
+@pytest.mark.slow
+def test_the_swarm_reaches_the_unregister_cascade(tmp_path):
+    """quickjs-ng-0.13 at the cascade's bounds: the first depth-first run ends at the state limit with
+    nothing, and a seeded run finds the use after free in js_finrec_unregister's cascade, which
+    ends the run with `unregister` (docs/findings.md, "Deep runs found depth first")."""
+    job = load(Job(("embedded",), "quickjs-ng-0.13", Bounds(objects=3, cells=2, frames=3, jobs=1, slots=1),
+                   ("no-freed-observed",), certificates=str(tmp_path)))
+    got = []
+    explicit.run_depth_first(job, got.append)
+    (o,) = got
+    assert o.verdict == "VIOLATED" and "found by run" in o.reason, o
+    assert any("unregister" in str(step) for step in o.trace[-40:])

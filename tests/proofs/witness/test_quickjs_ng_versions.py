@@ -426,3 +426,27 @@ def test_the_depth_first_witness_at_three_objects(deep_witness: Path, engines_di
     else:
         assert doc["outcome"] == "asynchronous" and doc["exit_code"] == 0, doc
         assert "calls=1 " in doc["output"] and "cleanup #2" not in doc["output"], doc
+
+
+@pytest.fixture(scope="module")
+def swarm_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """quickjs-ng-0.13's unregister cascade as the depth-first swarm finds it (a seeded run)."""
+    tmp = tmp_path_factory.mktemp("swarm")
+    path = tmp / "quickjs-ng-0.13-swarm.js"
+    assert main(["witness", "--host", "quickjs-ng-0.13", "--property", "no-freed-observed", "--engine", "dfs",
+                 "--bounds", "objects=3,cells=2,frames=3,jobs=1,slots=1", "--out", str(path),
+                 "--certificates", str(tmp / "certs")]) == 0
+    return path
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", [OLD, NEW])
+def test_the_swarm_witness_crashes_both_versions(swarm_witness: Path, engines_dir: Path,
+                                                 capsys: pytest.CaptureFixture, engine: str) -> None:
+    """A search's own program for the cascade (the driven run's is above): many property writes,
+    then an unregister whose list walk frees the next registration's target and reads it."""
+    text = swarm_witness.read_text(encoding="utf-8")
+    assert ".unregister(" in text.split("function script()")[1]
+    doc = _replay(swarm_witness, engine, engines_dir, capsys)
+    assert doc["outcome"] == "crash" and doc["exit_code"] == 139, doc
