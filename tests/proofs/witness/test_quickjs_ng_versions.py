@@ -397,16 +397,20 @@ def test_the_1352_witnesses_crash_0_12_only(tmp_path: Path, engines_dir: Path, c
         assert doc["outcome"] != "crash" and doc["exit_code"] == 0, doc
 
 
-@pytest.fixture(scope="module")
-def deep_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The depth-first engine's witness at three objects, where breadth first finds nothing within
-    its 40 M states (docs/findings.md, "Deep runs found depth first")."""
-    tmp = tmp_path_factory.mktemp("deep")
-    path = tmp / "quickjs-ng-0.12-deep.js"
-    assert main(["witness", "--host", "quickjs-ng-0.12", "--property", "no-freed-observed", "--engine", "dfs",
+def _depth_first_witness(tmp: Path, host: str) -> Path:
+    """The depth-first engine's witness for no-freed-observed at three objects, where breadth first
+    finds nothing within its 40 M states (docs/findings.md, "Deep runs found depth first")."""
+    path = tmp / f"{host}-depth-first.js"
+    assert main(["witness", "--host", host, "--property", "no-freed-observed", "--engine", "dfs",
                  "--bounds", "objects=3,cells=2,frames=3,jobs=1,slots=1", "--out", str(path),
                  "--certificates", str(tmp / "certs")]) == 0
     return path
+
+
+@pytest.fixture(scope="module")
+def deep_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """quickjs-ng-0.12's: the first depth-first run finds it."""
+    return _depth_first_witness(tmp_path_factory.mktemp("deep"), "quickjs-ng-0.12")
 
 
 @needs_network
@@ -430,13 +434,8 @@ def test_the_depth_first_witness_at_three_objects(deep_witness: Path, engines_di
 
 @pytest.fixture(scope="module")
 def swarm_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """quickjs-ng-0.13's unregister cascade as the depth-first swarm finds it (a seeded run)."""
-    tmp = tmp_path_factory.mktemp("swarm")
-    path = tmp / "quickjs-ng-0.13-swarm.js"
-    assert main(["witness", "--host", "quickjs-ng-0.13", "--property", "no-freed-observed", "--engine", "dfs",
-                 "--bounds", "objects=3,cells=2,frames=3,jobs=1,slots=1", "--out", str(path),
-                 "--certificates", str(tmp / "certs")]) == 0
-    return path
+    """quickjs-ng-0.13's unregister cascade: a seeded run of the swarm finds it."""
+    return _depth_first_witness(tmp_path_factory.mktemp("swarm"), "quickjs-ng-0.13")
 
 
 @needs_network
