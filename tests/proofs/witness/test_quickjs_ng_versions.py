@@ -449,3 +449,38 @@ def test_the_swarm_witness_crashes_both_versions(swarm_witness: Path, engines_di
     assert ".unregister(" in text.split("function script()")[1]
     doc = _replay(swarm_witness, engine, engines_dir, capsys)
     assert doc["outcome"] == "crash" and doc["exit_code"] == 139, doc
+
+
+@pytest.fixture(scope="module")
+def swarm_1352_witness(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """#1352 as the swarm finds it under quickjs-ng-0.12 (no-dangling-cell, with a WeakMap, so
+    the whole spec.html): about 3 minutes of search."""
+    from tests.conftest import FULL
+
+    tmp = tmp_path_factory.mktemp("swarm1352")
+    path = tmp / "quickjs-ng-0.12-1352.js"
+    whole = str(FULL / "spec-2025-11-04-e936549f.html")
+    assert main(["witness", "--spec", whole, "--host", "quickjs-ng-0.12", "--property", "no-dangling-cell",
+                 "--engine", "dfs",
+                 "--bounds", "objects=2,symbols=1,slots=1,weakmaps=1", "--out", str(path),
+                 "--certificates", str(tmp / "certs")]) == 0
+    return path
+
+
+@needs_network
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", [OLD, NEW])
+def test_the_swarm_finds_1352(swarm_1352_witness: Path, engines_dir: Path, capsys: pytest.CaptureFixture,
+                              engine: str) -> None:
+    """The search's own #1352 program: a Symbol registered with a registry that a WeakMap holds as
+    the value under that Symbol; dropping the Symbol frees the registry in reset_weak_ref's second
+    pass, which then reads it. 0.12.1.1 segfaults; 0.13.0.1 runs the callback, and both answer
+    every WeakMap call as the model does."""
+    script = swarm_1352_witness.read_text(encoding="utf-8").split("function script()")[1]
+    assert "new WeakMap()" in script and ".register(sym0" in script and "sym0 = undefined" in script
+    doc = _replay(swarm_1352_witness, engine, engines_dir, capsys)
+    assert doc["answers_differ"] == 0, doc
+    if engine == OLD:
+        assert doc["outcome"] == "crash" and doc["exit_code"] == 139, doc
+    else:
+        assert doc["exit_code"] == 0 and doc["outcome"] != "crash", doc
