@@ -94,13 +94,13 @@ def run_depth_first(job: Loaded, report: Callable[[Outcome], None],
     """The `dfs` engine: the same search, in C, depth first (model/cprint.py, `search_dfs`).
 
     Why a second order: breadth first, every state of a level is stored before any of the next,
-    so a violation 80 transitions deep is reached only after every shallower state, and the
-    state limit (or memory) comes first on the models where QuickJS-NG's deep bugs live (#1352's
-    token variant, the unregister cascade: docs/findings.md). Depth first follows one run down
-    until it has nothing new, so it gets there within the same limit. What it gives up: the
-    run it reports is the one it found, not the shortest, and a search it cuts has checked no
-    depth completely, so it is UNKNOWN, never BOUNDED. A complete search is the same reachable
-    set as breadth first, and proves with the same certificate."""
+    so a violation 116-223 transitions deep is reached only after every shallower state, and the
+    state limit (or memory) comes first on the models where QuickJS-NG's deep bugs live (#1352,
+    the unregister cascade: docs/findings.md). Depth first follows one run down until it has
+    nothing new, and where that first run is cut, the swarm (`_swarm`) goes down other paths
+    first. What it gives up: the run it reports is the one it found, not the shortest, and a
+    search it cuts has checked no depth completely, so it is UNKNOWN, never BOUNDED. A complete
+    search is the same reachable set as breadth first, and proves with the same certificate."""
     run(job, report, progress, engine=DEPTH_FIRST)
 
 
@@ -264,7 +264,7 @@ def _swarm(native: cexplore.Native, program: Program, steps: int, paths: dict[st
     ran, stopped = 0, ""
     for seed in range(1, SWARM_RUNS + 1):
         open_ = frozenset(k for k in native.names if k not in paths)
-        if not open_:
+        if not any(not k.startswith(COVER) for k in open_):  # (a cover alone is no reason to go on)
             break
         if deadline is not None and time.monotonic() >= deadline:
             stopped = ", stopped there by the time limit"
