@@ -28,7 +28,7 @@ def run_witness(args: argparse.Namespace) -> int:
                      args.timeout, files(args.properties_file))
     try:
         with Printer(quiet=args.quiet) as progress:
-            found, row = witness_for(plan, over, args.certificates, progress)
+            found, row, used = witness_for(plan, over, args.certificates, progress)
     except WitnessError as e:
         print(f"specmc: cannot write this counterexample as JavaScript: {e}", file=sys.stderr)
         return exitcodes.INTERNAL_ERROR
@@ -40,13 +40,14 @@ def run_witness(args: argparse.Namespace) -> int:
         if row is not None:
             o = row.outcome
             why = f"{o.label} at {row.bounds}" + (f" ({o.reason})" if o.reason else "")
-        print(f"specmc: no counterexample for {args.property} under {args.host}: {why}", file=sys.stderr)
+        print(f"specmc: no counterexample for {args.property} under {args.host}: {why}"
+              + (f" [{used}]" if used else ""), file=sys.stderr)
         return exitcodes.FINDING
     if args.out:
         write_out(args.out, found.source)
         if not args.quiet:
             print(f"wrote {args.out}: {found.statements} statements from a "
-                  f"{row.outcome.depth}-transition trace", file=sys.stderr)
+                  f"{row.outcome.depth}-transition trace" + (f" [{used}]" if used else ""), file=sys.stderr)
     else:
         sys.stdout.write(found.source)
     return exitcodes.OK

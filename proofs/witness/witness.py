@@ -484,22 +484,55 @@ def generate(trace: list[dict[str, Any]], host: str, prop: str, slots: int, symb
     return Witness(host, prop, "\n".join(lines) + "\n", count)
 
 
+def pick_run(runs: tuple[Any, ...], host: str, prop: str) -> tuple[Any | None, int]:
+    """The plan run a witness of (host, prop) is searched in, and how many runs fit as well as it.
+    The first run naming the host used to be taken whatever the property, so the embedded plan's
+    spec hazard (ecma262 x no-dangling-cell, VIOLATED in its second run, cells=2) and jsc.toml's
+    eventually-delivered (its second run) had "no counterexample" at the first run's bounds
+    (sixth review). Preference, each tier in plan order, the first run of the best tier taken:
+    a run that names the host and expects VIOLATED for the property; one that names the host and
+    the property (a run with no property list names all); one that names the host; the plan's
+    first run. None when the plan has no run."""
+    def names(run: Any) -> bool:
+        return not run.properties or prop in run.properties
+
+    on_host = [r for r in runs if host in r.hosts]
+    tiers = [
+        [r for r in on_host if names(r) and any(
+            e.host == host and e.property == prop and e.verdict == VIOLATED.value for e in r.expect)],
+        [r for r in on_host if names(r)],
+        on_host,
+        list(runs[:1]),
+    ]
+    for tier in tiers:
+        if tier:
+            return tier[0], len(tier)
+    return None, 0
+
+
 def witness_for(plan: Any, overrides: Any, certificates: str,
-                progress: Any = lambda _m: None) -> tuple[Witness | None, Any]:
+                progress: Any = lambda _m: None) -> tuple[Witness | None, Any, str]:
     """Check the one (host, property) the overrides name and write the witness of its
-    counterexample; (None, row) when the verdict is not VIOLATED."""
+    counterexample; (None, row, note) when the verdict is not VIOLATED. The note names the plan
+    run used (pick_run), and how many others fitted as well, for the command to print."""
     from dataclasses import replace
 
     from specmc.model.bounds import parse_bounds
     from specmc.proofs.run.check import check
 
-    # one run: the first that names the host (its bounds and limits), else the plan's first
     host = overrides.hosts[0] if overrides.hosts else ""
-    runs = [r for r in plan.runs if host in r.hosts] or list(plan.runs[:1])
-    report = check(replace(plan, runs=tuple(runs[:1])), overrides, certificates, progress)
+    prop = overrides.properties[0] if overrides.properties else ""
+    run, fits = pick_run(plan.runs, host, prop)
+    runs = (run,) if run is not None else ()
+    note = ""
+    if run is not None:
+        note = f"run '{run.name}'"
+        if fits > 1:
+            note += f", the first of {fits} runs that fit equally (plan order)"
+    report = check(replace(plan, runs=runs), overrides, certificates, progress)
     for row in report.rows:
         if row.outcome.verdict == VIOLATED:
             bounds = parse_bounds(row.bounds)
             return generate(list(row.outcome.trace), row.host, row.property, bounds.objects,
-                            bounds.symbols), row
-    return None, report.rows[0] if report.rows else None
+                            bounds.symbols), row, note
+    return None, (report.rows[0] if report.rows else None), note

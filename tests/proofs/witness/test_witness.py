@@ -33,7 +33,8 @@ from specmc.model.trace import build_trace
 from specmc.proofs.cli import main
 from specmc.proofs.properties import select
 from specmc.proofs.run.job import predicate
-from specmc.proofs.witness.witness import WitnessError, activations, generate
+from specmc.proofs.run.plan import EMBEDDED_PLAN, load_plan
+from specmc.proofs.witness.witness import WitnessError, activations, generate, pick_run
 from specmc.spec.load import load_spec, load_specs
 
 from tests.model.test_weakmaps import WHOLE
@@ -373,6 +374,36 @@ def test_no_counterexample_means_no_witness(tmp_path: Path, capsys: pytest.Captu
                "objects=1,frames=4", "--certificates", str(tmp_path)])
     assert rc == 1
     assert "no counterexample" in capsys.readouterr().err
+
+
+def test_the_witness_comes_from_the_run_that_expects_the_violation(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    """The embedded plan's spec hazard (ecma262 x no-dangling-cell) is VIOLATED in its second run
+    (cells=2); witness searched the first run naming ecma262 and said "no counterexample"."""
+    capsys.readouterr()
+    out = tmp_path / "hazard.js"
+    rc = main(["witness", "--host", "ecma262", "--property", "no-dangling-cell", "--certificates",
+               str(tmp_path / "c"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "[run 'spec hazard: two cells']" in err.splitlines()[-1], err
+    assert out.read_text().startswith("// specmc witness: no-dangling-cell under ecma262, from a ")
+
+
+def test_pick_run_prefers_the_property_and_its_expected_violation(tmp_path: Path) -> None:
+    jsc = load_plan(str(Path(EMBEDDED_PLAN).parent / "jsc.toml"))
+    run, fits = pick_run(jsc.runs, "jsc", "eventually-delivered")
+    assert run is jsc.runs[1] and fits == 1, run.name  # the delivery run, not the catalogue's
+    run, _ = pick_run(jsc.runs, "jsc", "held-value-once")
+    assert run is jsc.runs[0]
+    # several runs fit as well: the first in plan order, and the count says so
+    plan = tmp_path / "two.toml"
+    plan.write_text("".join(f'[[run]]\nname = "r{i}"\nhosts = ["ecma262"]\nbounds = "objects={i}"\n'
+                            for i in (1, 2)) + '[[run]]\nname = "v8 only"\nhosts = ["v8"]\n')
+    runs = load_plan(str(plan)).runs
+    assert (pick_run(runs, "ecma262", "held-value-once")[0].name, pick_run(runs, "ecma262", "x")[1]) == ("r1", 2)
+    assert pick_run(runs, "jsc", "held-value-once")[0].name == "r1"  # no run names the host: the first
+    assert pick_run(runs, "v8", "held-value-once") == (runs[2], 1)
 
 
 def _path(program, labels: list[str]) -> list:
