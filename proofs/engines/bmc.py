@@ -72,22 +72,37 @@ def _reaches(unrolling: Unrolling, cover: Callable[[Program, Any], Any] | None,
         return None
 
 
+def search_depth(job: Loaded) -> tuple[int, str]:
+    """How deep the symbolic engines unroll: the run's depth, but never past the `steps` bound,
+    and the note their BOUNDED reason adds when `steps` is what stopped them. Every verdict is
+    stated at the bounds, and `steps` is one: bmc reported a 29-transition violation "at steps=10"
+    where the explicit engine, which honours it, said BOUNDED (sixth review). At the defaults
+    (depth 60, steps 10,000) the depth is the run's and the note is empty."""
+    steps = job.job.bounds.steps
+    if steps < job.job.depth:
+        return steps, f" (depth {job.job.depth} cut to the bound steps={steps})"
+    return job.job.depth, ""
+
+
 def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
-    """Each property in turn, up to the job's depth; no violation is BOUNDED, never PROVED."""
+    """Each property in turn, up to the job's depth (at most `steps`); no violation is BOUNDED,
+    never PROVED."""
     job, _temporal = lasso.split(job, "bmc", report)  # temporal: UNKNOWN from this engine
     program = job.program
     rel = relation(program)
+    depth, why = search_depth(job)
 
     def decide(p: Property, deadline: float) -> Outcome:
-        return outcome(program, p.id, "bmc", bmc(program, rel, p.holds, job.job.depth, deadline=deadline,
-                                                 cover=p.cover))
+        return outcome(program, p.id, "bmc", bmc(program, rel, p.holds, depth, deadline=deadline,
+                                                 cover=p.cover), why)
 
     each_property(job, "bmc", decide, report)
 
 
-def outcome(program: Program, prop: str, engine: str, r: BmcResult) -> Outcome:
+def outcome(program: Program, prop: str, engine: str, r: BmcResult, why: str = "") -> Outcome:
+    """The result as a verdict; `why` (search_depth's note) says when `steps` cut the depth."""
     if r.violated:
         trace = tuple(t.to_json() for t in build_trace(program, r.path))
         return Outcome(prop, VIOLATED, engine, r.depth, trace=trace)
-    return Outcome(prop, BOUNDED, engine, r.depth, reason=f"no violation in {r.depth} steps",
+    return Outcome(prop, BOUNDED, engine, r.depth, reason=f"no violation in {r.depth} steps{why}",
                    cover_reached=r.cover_reached)

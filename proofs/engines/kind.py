@@ -22,7 +22,7 @@ from specmc.model.program import Program
 from specmc.model.symbolic import Relation, relation, state_vars
 from specmc.proofs.certify import certificate
 from specmc.proofs.engines import lasso
-from specmc.proofs.engines.bmc import cover_within, outcome
+from specmc.proofs.engines.bmc import cover_within, outcome, search_depth
 from specmc.proofs.engines.solver import SolverUnknown, is_sat, make_solver, remaining
 from specmc.proofs.engines.unrolling import Unrolling, link, prop_term
 from specmc.proofs.properties import Property
@@ -83,9 +83,12 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
 
     program = job.program
     rel = relation(program, selector=True)
+    # the base case is bmc, so it stops at `steps` as bmc does; a PROVED still covers runs of
+    # every length, so it stays true within `steps`
+    depth, why = search_depth(job)
 
     def decide(p: Property, deadline: float) -> Outcome:
-        what, k, path = kind(program, rel, p.holds, job.job.depth, deadline)
+        what, k, path = kind(program, rel, p.holds, depth, deadline)
         if what == "violated":
             return outcome(program, p.id, "kind", BmcResult(True, k, path))
         if what == "proved":
@@ -93,7 +96,7 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
             path = certificate.write(certificate_dir(job.job), job.subject(p), program, None, method,
                                      holds=p.holds, origin=job, k=k)
             return Outcome(p.id, PROVED, "kind", k, method=method, certificate=path)
-        return Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps",
+        return Outcome(p.id, BOUNDED, "kind", k, reason=f"not {k}-inductive; no violation in {k} steps{why}",
                        cover_reached=cover_within(program, rel, p.cover, k, deadline))
 
     each_property(job, "kind", decide, report)

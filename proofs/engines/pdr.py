@@ -19,12 +19,12 @@ from specmc.model.symbolic import command_terms, input_vars, relation, state_var
 from specmc.proofs.certify import certificate
 from specmc.proofs.certify.fileformat import CertificateError
 from specmc.proofs.engines import lasso
-from specmc.proofs.engines.bmc import bmc, outcome
+from specmc.proofs.engines.bmc import bmc, outcome, search_depth
 from specmc.proofs.engines.solver import SolverUnknown, remaining
 from specmc.proofs.engines.unrolling import prop_term
 from specmc.proofs.properties import Property
 from specmc.proofs.run.job import Loaded, certificate_dir, each_property
-from specmc.proofs.verdict import PROVED, UNKNOWN, Outcome
+from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, Outcome
 
 
 def spacer(job: Loaded, holds: Callable, deadline: float | None) -> tuple[str, object]:
@@ -61,13 +61,20 @@ def run(job: Loaded, report: Callable[[Outcome], None]) -> None:
     job, _temporal = lasso.split(job, "pdr", report)  # temporal: UNKNOWN from this engine
     program = job.program
 
+    depth, why = search_depth(job)
+
     def decide(p: Property, deadline: float) -> Outcome:
         what, inv = spacer(job, p.holds, deadline)
         if what == "violated":
-            r = bmc(program, relation(program), p.holds, job.job.depth, deadline=deadline)
-            if not r.violated:
-                raise SolverUnknown(f"Spacer reports a violation deeper than depth {job.job.depth}")
-            return outcome(program, p.id, "pdr", r)
+            # Spacer's violation may be of any length: it is VIOLATED only where bmc finds one
+            # within the depth, and so within `steps`
+            r = bmc(program, relation(program), p.holds, depth, deadline=deadline, cover=p.cover)
+            if r.violated:
+                return outcome(program, p.id, "pdr", r)
+            if why:  # none within `steps`: outside the bounds the run was given
+                return Outcome(p.id, BOUNDED, "pdr", r.depth, cover_reached=r.cover_reached,
+                               reason=f"no violation in {r.depth} steps{why}; Spacer reports a longer one")
+            raise SolverUnknown(f"Spacer reports a violation deeper than depth {depth}")
         subject = job.subject(p)
         path = certificate.write(certificate_dir(job.job), subject, program, inv, "pdr (Z3 Spacer)",
                                  holds=p.holds, origin=job)

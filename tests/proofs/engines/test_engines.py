@@ -106,3 +106,37 @@ def test_kind_proves_the_job_queue_fix_at_six_objects():
               timeout=300)
     o = _run(kind.run, job)["cleanup-not-on-free-stack"]
     assert o.verdict == "PROVED" and "k-induction" in o.method, o.reason
+
+
+@pytest.mark.parametrize("engine", [bmc.run, kind.run, pdr.run], ids=["bmc", "kind", "pdr"])
+def test_the_steps_bound_limits_the_symbolic_engines(engine):
+    """bmc, kind and pdr read `depth` only: bmc reported a 29-transition VIOLATED "at steps=10"
+    where the explicit engine, which honours `steps`, said BOUNDED (sixth review). A violation
+    longer than `steps` is outside the bounds: BOUNDED, saying that `steps` cut the depth."""
+    short = _run(bmc.run, Job(("embedded",), "ecma262", TINY, ("test-no-registry",), depth=8,
+                              timeout=120))["test-no-registry"]
+    n = short.depth  # the shortest violation's length
+    assert short.verdict == "VIOLATED" and n >= 1
+    cut = Bounds(objects=1, frames=2, steps=n - 1)
+    o = _run(engine, Job(("embedded",), "ecma262", cut, ("test-no-registry",), depth=8,
+                         timeout=120))["test-no-registry"]
+    assert o.verdict == "BOUNDED", (o.verdict, o.reason)
+    assert o.depth == n - 1 and f"cut to the bound steps={n - 1}" in o.reason, o.reason
+    at = Bounds(objects=1, frames=2, steps=n)
+    o = _run(engine, Job(("embedded",), "ecma262", at, ("test-no-registry",), depth=8,
+                         timeout=120))["test-no-registry"]
+    assert o.verdict == "VIOLATED" and len(o.trace) - 1 == n
+
+
+def test_kind_proof_stands_under_a_small_steps_bound(tmp_path):
+    """A k-induction PROVED covers runs of every length, so it holds within `steps` too."""
+    job = Job(("embedded",), "ecma262", Bounds(objects=1, frames=2, steps=1), ("test-queue-bounded",),
+              depth=4, timeout=120, certificates=str(tmp_path))
+    assert _run(kind.run, job)["test-queue-bounded"].verdict == "PROVED"
+
+
+def test_the_default_steps_bound_leaves_the_depth_alone():
+    """steps defaults to 10,000, far above the default depth: nothing changes at the defaults."""
+    loaded = load(Job(("embedded",), "ecma262", Bounds(), ()))
+    assert (loaded.job.bounds.steps, loaded.job.depth) == (10_000, 60)
+    assert bmc.search_depth(loaded) == (60, "")
