@@ -46,7 +46,14 @@ from specmc.proofs.certify.fileformat import (
     seal,
 )
 from specmc.proofs.certify.obligations import discharge
-from specmc.proofs.certify.terms import Model, parse_model, parse_property, program_model, property_text
+from specmc.proofs.certify.terms import (
+    Model,
+    check_layout,
+    parse_model,
+    parse_property,
+    program_model,
+    property_text,
+)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,8 @@ def recheck_file(path: str | Path, timeout_s: float | None = None, against: bool
         if len(_MODELS) >= 8:  # a run's certificates name a few models; keep the newest
             _MODELS.pop(next(iter(_MODELS)))
         _MODELS[model.digest] = model
+    # per file, not per cached model: a renamed copy shares the model digest of the original
+    check_layout([str(x) for x in model.xs], h["bounds"])
     prop = parse_property(cert, model)
     discharge(cert, model, prop, timeout_s)
     if against:

@@ -288,3 +288,68 @@ def parse_invariant(cert: Certificate, xs: tuple[Any, ...]) -> Any:
     _only(inv, {x.get_id() for x in xs}, "the invariant")
     return inv
 
+
+
+# families a host's profile adds or leaves out (model/layout.py Layout.build's flags): present or
+# not, but when present sized by the bounds like every other family
+_FLAGGED = {"cycles": True, "cascade": True, "callbacks": "registry and registrations", "weak_lists": True,
+            "raw_registry": True}
+# the first family of each bound, there whenever the bound is above 0 since the bound exists: a
+# file without it cannot be at bounds that give it variables
+_CORE = {"obj_status": "objects", "cell_status": "cells", "frame_alg": "frames", "queue": "jobs",
+         "prop": "slots", "sym_status": "symbols", "ent_status": "weakmaps", "wse_status": "weaksets"}
+
+
+def check_layout(names: list[str], bounds_text: str) -> None:
+    """The state variables a certificate declares against the bounds its header names, from the
+    file alone. Layout.build sizes the families of variables from the bounds (`obj_status` has
+    one per object, `cell_status` one per cell, ...), so a header re-sealed to claim other bounds
+    than the model was built at shows: a renamed objects=1 certificate whose header said
+    objects=3,cells=2 was re-checked "OK ... at objects=3,cells=2" (sixth review).
+    Checked: every declared family that today's layout sizes from the bounds has that size, and
+    each bound's first family (_CORE) is declared when the bound gives it variables. Not checked:
+    families of one variable, and families today's layout does not have (a certificate written
+    before `wk_count` existed, or while `wait_turns` did, stays valid: the file carries its own
+    model). `frame_local` holds a number of locals per frame only the text decides: it must be a
+    whole multiple of `frames`. Raises CertificateError naming the family and both sizes,
+    Unreadable for bounds that do not parse."""
+    from dataclasses import fields, replace
+
+    from specmc.model.bounds import parse_bounds
+    from specmc.model.layout import Layout
+    from specmc.spec.diagnostics import SpecError
+
+    try:
+        bounds = parse_bounds(bounds_text)
+    except SpecError:
+        raise Unreadable(f"the header's bounds {bounds_text!r} are not bounds") from None
+    sizes = {n: size for n, _b, size in Layout.build(bounds, 1, **_FLAGGED).names}
+    # a family is sized by the bounds when one more (or, at a bound's maximum, one less) of some
+    # bound changes its size
+    sized: set[str] = set()
+    for f in fields(bounds):
+        for step in (1, -1):
+            try:
+                other = replace(bounds, **{f.name: getattr(bounds, f.name) + step})
+            except SpecError:
+                continue
+            sized |= {n for n, _b, size in Layout.build(other, 1, **_FLAGGED).names
+                      if size != sizes.get(n, 0)}
+            break
+    declared: dict[str, list[str]] = {}
+    for n in names:
+        declared.setdefault(n.split("[", 1)[0], []).append(n)
+    order = [*sizes, *sorted(sized - set(sizes))]  # the layout's order: obj_status before cell_*
+    for family in [f for f in order if f in sized or f in _CORE]:
+        got = declared.get(family)
+        size = sizes.get(family, 0)
+        if family == "frame_local" and got and bounds.frames and len(got) % bounds.frames == 0:
+            size = len(got)
+        if got is None and not (family in _CORE and size):
+            continue
+        got = got or []
+        want = [f"{family}[{i}]" for i in range(size)] if size > 1 else [family] * size
+        if got != want:
+            raise CertificateError(f"the header's bounds ({bounds_text}) give {size} {family} "
+                                   f"variable{'s' if size != 1 else ''}, the file declares {len(got)}: "
+                                   "the header does not describe this model")

@@ -320,3 +320,23 @@ def test_one_line_per_file_and_the_worst_exit_code(made, tmp_path, capsys):
     code = main(["recheck", str(good), str(bad)])
     lines = capsys.readouterr().out.splitlines()
     assert code == 2 and len(lines) == 2 and ": OK (" in lines[0] and ": REJECTED: " in lines[1]
+
+
+@pytest.mark.parametrize(("bounds", "family"), [
+    ("objects=3,cells=2,frames=3,jobs=1,steps=10000", "3 obj_status variables, the file declares 1"),
+    ("objects=1,cells=2,frames=3,jobs=1,steps=10000", "2 cell_status variables, the file declares 1"),
+    ("objects=1,cells=1,frames=4,jobs=1,steps=10000", "4 frame_alg variables, the file declares 3"),
+    ("objects=1,cells=1,frames=3,jobs=1,steps=10000,symbols=1", "1 sym_status variable, the file declares 0"),
+])
+def test_a_renamed_certificate_whose_header_claims_other_bounds(made, tmp_path, capsys, bounds, family):
+    """Renamed, the file name no longer tells an edited header; the declarations still do: plain
+    recheck printed "OK ... at objects=3,cells=2" for an objects=1 certificate (sixth review)."""
+    text = _text(made.certs["held-value-once"])
+    was = "; bounds: objects=1,cells=1,frames=3,jobs=1,steps=10000\n"
+    assert was in text
+    path = tmp_path / "renamed.smt2.gz"
+    path.write_bytes(gzip.compress(reseal(text).encode()))
+    assert _recheck(capsys, path)[0] == 0  # renamed and re-sealed, its header true: accepted
+    path.write_bytes(gzip.compress(reseal(text.replace(was, f"; bounds: {bounds}\n", 1)).encode()))
+    code, out = _recheck(capsys, path)
+    assert code == 1 and ": REJECTED: " in out and family in out, out
