@@ -149,15 +149,23 @@ def default_engines_dir() -> Path:
 
 
 def read_witness(path: str | Path) -> Path:
-    """Fail early with a diagnostic: an engine's own error for a missing file would read as a crash."""
+    """Fail early with a diagnostic: an engine's own error for a missing file would read as a crash.
+    So would a program that is not a witness: the outcome is read from the `witness: result` line
+    the program prints, and `console.log("hi")` was reported as `outcome crash` (sixth review).
+    A file whose text cannot print that line is refused; a witness that crashes before printing
+    it is still run and reported as the crash it is."""
     p = Path(path)
     try:
         data = read_input(p)
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except OSError as e:
         raise SpecError([diag.make("E092", path=path, reason=e.strerror or str(e))]) from None
     except UnicodeDecodeError as e:
         raise SpecError([diag.make("E092", path=path, reason=f"not UTF-8 text (byte {e.start})")]) from None
+    if "witness: result timing=" not in text:
+        raise SpecError([diag.make("E092", path=path, reason=(
+            "not a witness: it prints no 'witness: result timing=...' line, so any run of it would "
+            "read as a crash (specmc witness writes one)"))])
     return p.resolve()
 
 

@@ -235,7 +235,8 @@ def test_witness_says_why_there_is_no_counterexample(tmp_path):
     assert w.returncode == exitcodes.FINDING, w.stderr
     assert w.stderr.splitlines()[-1] == (
         "specmc: no counterexample for held-value-once under ecma262: BOUNDED "
-        "at objects=1,cells=1,frames=6,jobs=1,steps=10000 (no violation in 2 steps) [run 'shallow']"), w.stderr
+        "at objects=1,cells=1,frames=6,jobs=1,steps=10000 (no violation in 2 steps) "
+        "[run 'shallow']"), w.stderr
 
 
 def test_check_properties_file_that_does_not_load_is_input_error(tmp_path):

@@ -42,7 +42,9 @@ def test_node_json_contract(minimal: Path):
 @needs_node
 def test_text_report_and_any_outcome_exits_0(tmp_path: Path):
     w = tmp_path / "throws.js"
-    w.write_text("throw new Error('boom');\n", encoding="utf-8")
+    # a witness that throws before its result line: the crash is reported, and exit 0
+    w.write_text("throw new Error('boom');\n"
+                 "console.log('witness: result timing=never calls=0 maxdepth=0');\n", encoding="utf-8")
     r = specmc(str(w), "--on", "node")
     assert r.returncode == exitcodes.OK, r.stderr
     assert r.stdout.startswith("engine    node\noutcome   crash\nexit code 1\n--- output ---\n")
@@ -61,6 +63,17 @@ def test_input_errors_exit_2_with_a_code(minimal: Path, tmp_path: Path, args: li
     r = specmc(*args)
     assert r.returncode == exitcodes.INPUT_ERROR
     assert f"error {code}:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_program_that_is_not_a_witness_is_bad_input(tmp_path: Path):
+    """`console.log("hi")` was run and reported as `outcome crash`, exit 0 (sixth review): no run
+    of it can print the result line the outcome is read from."""
+    w = tmp_path / "notw.js"
+    w.write_text('console.log("hi");\n', encoding="utf-8")
+    r = specmc(str(w), "--on", "node")
+    assert r.returncode == exitcodes.INPUT_ERROR, (r.returncode, r.stdout, r.stderr)
+    assert "error E092:" in r.stderr and "notw.js" in r.stderr and "not a witness" in r.stderr
+    assert "Traceback" not in r.stderr and "outcome" not in r.stdout
 
 
 def test_a_missing_engine_option_is_a_usage_error(minimal: Path):
