@@ -19,6 +19,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E002": ("error", "{path} is not a text file (binary content at byte {offset})"),
     "E003": ("error", "{path} is empty"),
     "E004": ("error", "{path} is a directory with no .html/.emu files"),
+    "E005": ("error", "spec text {path} is {how} {first}, given before it: a text read twice defines "
+                      "every algorithm twice; give each text once"),
     "E010": ("error", "unclosed <{tag}>: opened here and never closed"),
     "E011": ("error", "unexpected </{tag}>: no open <{tag}> to close"),
     "E012": ("error", "</{tag}> closes <{open}> opened at line {line}"),

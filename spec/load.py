@@ -99,8 +99,18 @@ def load_specs(paths: Sequence[str | Path], clauses: Sequence[str] = ()) -> ir.S
     algorithms: list[ir.Algorithm] = []
     warnings: list[Diagnostic] = []
     files = expand_paths(paths)
+    # a text given twice (`--spec embedded --spec embedded`, a file and its folder, a copy) defined
+    # every algorithm twice, and E087 named one algorithm instead of the repeat (sixth review)
+    seen: dict[str, Path] = {}
     for f in files:
-        _load_source(parser, read_source(f), all_clauses, algorithms, warnings)
+        src = read_source(f)
+        first = seen.get(src.text)
+        if first is not None:
+            same = Path(first).resolve() == Path(f).resolve()
+            raise SpecError([diag.make("E005", path=str(f), first=str(first),
+                                       how="the same file as" if same else "the same text as")])
+        seen[src.text] = f
+        _load_source(parser, src, all_clauses, algorithms, warnings)
     spec = ir.Spec(tuple(str(f) for f in files), tuple(all_clauses), tuple(algorithms),
                    tuple(warnings))
     return select(spec, clauses) if clauses else spec

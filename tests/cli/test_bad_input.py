@@ -750,14 +750,33 @@ def test_predicate_reading_past_an_array_is_e079_in_every_engine(tmp_path, engin
     assert f"{_line_col(f, 'S.get(')}: error E079: property 'mine'" in line and "frame_alg[3]" in line
 
 
+@pytest.mark.parametrize("copy", [False, True], ids=["the same file", "a copy"])
+def test_the_same_spec_text_twice_is_one_error_naming_both(tmp_path, copy) -> None:
+    """`--spec embedded --spec embedded` said "E087: algorithm 'HostMakeJobCallback' is defined
+    twice" (sixth review); the repeat itself is the mistake, and a copy of the text is one too."""
+    from specmc.spec.load import EMBEDDED
+
+    second = "embedded"
+    if copy:
+        second = str(tmp_path / "copy.html")
+        Path(second).write_text(EMBEDDED.read_text(encoding="utf-8"), encoding="utf-8")
+    r = specmc("check", "--spec", "embedded", "--spec", second, "--host", "ecma262", "--property",
+               "held-value-once", "--bounds", "objects=1", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    said = "the same text as" if copy else "the same file as"
+    assert f"error E005: spec text {second if copy else EMBEDDED} is {said} {EMBEDDED}" in r.stderr, r.stderr
+    assert "E087" not in r.stderr
+
+
 def test_explore_reads_every_spec_it_is_given_and_mutate_takes_one() -> None:
     """`explore --spec A --spec B` read only B (last one won, silently); now both are read, so the
-    same text twice defines every algorithm twice (E087). `mutate` takes one file and says so."""
+    same file twice is E005 (it was E087 about one algorithm: sixth review). `mutate` takes one
+    file and says so."""
     text = str(ROOT / "spec" / "texts" / "finreg.html")
     r = specmc("explore", "--host", "ecma262", "--property", "held-value-once", "--spec", "embedded",
                "--spec", text)
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr
-    assert f"{text}:66:7: error E087: algorithm 'HostMakeJobCallback' is defined twice" in r.stderr
+    assert f"error E005: spec text {text} is the same file as " in r.stderr, r.stderr
     r = specmc("mutate", "--spec", text, "--spec", text)
     assert r.returncode == exitcodes.INPUT_ERROR and "--spec takes one file and was given twice" in r.stderr
 
