@@ -40,8 +40,10 @@ def _detail(r: Row) -> str:
     if o.verdict == BOUNDED:
         reach = {True: "", False: " (no state within it meets the cover: nothing checked)",
                  None: " (cover not checked)"}[o.cover_reached]
-        # the explicit engine's BOUNDED is a search the state limit cut: the reason says where
-        cut = f"; {o.reason}" if o.engine == "explicit" and o.reason else ""
+        # the explicit engine's BOUNDED is a search the state limit cut: the reason says where; a
+        # symbolic engine's says when the `steps` bound, not --depth, set its depth (bmc.search_depth)
+        shown = o.engine == "explicit" or "the bound steps=" in o.reason
+        cut = f"; {o.reason}" if shown and o.reason else ""
         return f"{o.engine}: no violation up to depth {o.depth}{reach}{cut}"
     return o.reason
 

@@ -61,3 +61,17 @@ def test_a_bounded_row_says_whether_its_depth_met_the_cover():
     text = render(Report("plan.toml", (short, deep)), "text")
     assert "bmc: no violation up to depth 3 (no state within it meets the cover: nothing checked)" in text
     assert text.count("bmc: no violation up to depth 40\n") == 1
+
+
+def test_a_bounded_row_says_when_the_steps_bound_set_its_depth():
+    """bmc, kind and pdr search no deeper than `steps`; a row showed only "up to depth 10", as if
+    --depth had said so (sixth review)."""
+    cut = _row(Outcome("held-value-once", BOUNDED, "bmc", 10, cover_reached=True,
+                       reason="no violation in 10 steps (depth 30 cut to the bound steps=10)"))
+    plain = _row(Outcome("held-value-once", BOUNDED, "kind", 4, cover_reached=True,
+                         reason="not 4-inductive; no violation in 4 steps"))
+    text = render(Report("plan.toml", (cut, plain)), "text")
+    first, second = [s for s in text.splitlines() if "held-value-once" in s]
+    assert ("bmc: no violation up to depth 10; no violation in 10 steps (depth 30 cut to the bound "
+            "steps=10)") in first
+    assert second.rstrip().endswith("kind: no violation up to depth 4")
