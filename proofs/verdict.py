@@ -34,6 +34,9 @@ VACUOUS = "PROVED (vacuous)"  # an expectation may name it; never an engine's ve
 # delivery is optional): nothing was searched, so it is neither a proof nor a vacuous one
 NOT_APPLICABLE = "NOT APPLICABLE"
 DEFINITE = (VIOLATED, PROVED)
+# the cut that ends a run at a second Append of one cell to a list (model/layout.py CUT_LISTS): a
+# step the model cannot follow, not a bound the user can raise (docs/soundness.md)
+CELLS_ONCE = "cells-once"
 # what a plan may expect: every verdict, a PROVED about nothing, and a property that does not apply
 EXPECTABLE = (VIOLATED.value, PROVED.value, VACUOUS, NOT_APPLICABLE, BOUNDED.value, UNKNOWN.value)
 
@@ -78,6 +81,19 @@ class Outcome:
         by construction (`trivial`); not one the host never promised: that is `applicable`,
         reported apart, since its cover was never looked for."""
         return self.verdict == PROVED and (self.cover_reached is False or self.trivial) and self.applicable
+
+    @property
+    def cut_by_text(self) -> bool:
+        """Some run was cut at `cells-once`: the text appends one cell twice, which the model cannot
+        follow, so a PROVED or BOUNDED says nothing of what comes after (no bound removes the cut,
+        unlike `frames` or `jobs`)."""
+        return self.verdict in (PROVED, BOUNDED) and any(n == CELLS_ONCE for n, _ in self.bounds_hit or ())
+
+    @property
+    def cover_open(self) -> bool:
+        """A PROVED the host promised whose cover this engine did not decide (a symbolic engine's
+        "cover not checked"): it may be vacuous or not."""
+        return self.verdict == PROVED and self.applicable and not self.trivial and self.cover_reached is None
 
     @property
     def label(self) -> str:

@@ -64,13 +64,9 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(out)
     for r in internal:
         print(f"specmc: {r.host} / {r.property}: {r.outcome.reason}", file=sys.stderr)
-    if internal:
-        return exitcodes.INTERNAL_ERROR
-    if unbuildable(report.rows):
-        return exitcodes.INPUT_ERROR
-    if not report.ok:
-        return exitcodes.FINDING
-    return exitcodes.NOT_CHECKED if report.undecided else exitcodes.OK
+    if not internal:
+        unbuildable(report.rows)  # why, on stderr
+    return report.exit_code  # the same code the JSON report carries
 
 
 def unbuildable(rows: Sequence[Any]) -> bool:

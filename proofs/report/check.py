@@ -12,6 +12,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from specmc.model.bounds import parse_bounds
+from specmc.proofs import exitcodes
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.report.sarif import artifact_uri, code_flows, document, location
 from specmc.proofs.run.check import Report, Row
@@ -29,14 +30,18 @@ def _html(report: Report) -> str:
     return render_html(report)
 
 
-def _detail(r: Row) -> str:
+def detail(r: Row) -> str:
+    """What a row found, in a few words: the trace length, the method and scope, the depth, the
+    reason; every format words it alike."""
     o = r.outcome
     if o.verdict == VIOLATED:
         return f"{o.depth} transitions ({o.engine})"
     if o.verdict == PROVED and not o.applicable:
         return f"{o.engine}: {o.method}"  # the reason; nothing was searched, so no scope
     if o.verdict == PROVED:
-        return f"{o.engine}: {o.method}" + _scope(r)
+        # why it decided nothing, where the scope does not say it already (cells-once; the cover)
+        why = f" (undecided: {r.undecided})" if r.undecided else ""
+        return f"{o.engine}: {o.method}" + _scope(r) + why
     if o.verdict == BOUNDED:
         reach = {True: "", False: " (no state within it meets the cover: nothing checked)",
                  None: " (cover not checked)"}[o.cover_reached]
@@ -60,7 +65,7 @@ def _scope(r: Row) -> str:
     elif o.cover_reached is False:
         parts.append(f"vacuous: no reachable state where {meaning}" if meaning else "vacuous")
     elif o.cover_reached is None:
-        parts.append("cover not checked")
+        parts.append("cover not checked" if r.has_cover else "no cover given")
     if o.bounds_hit:
         # counted in the model the engine searched: for a slice (model/slice.py), its states
         parts.append("bounds hit: " + ", ".join(f"{n} in {k:,} searched states" for n, k in o.bounds_hit))
@@ -79,7 +84,7 @@ def text(report: Report) -> str:
             mark = "ok  " if r.ok else "ERR " if r.error else "FAIL"
             exp = "" if r.expected is None or r.ok else f"  (expected {r.expected})"
             lines.append(f"  {mark} {r.outcome.label:8} {r.host:16} {r.property:28} "
-                         f"{r.outcome.seconds:7.1f} s  {_detail(r)}{exp}")
+                         f"{r.outcome.seconds:7.1f} s  {detail(r)}{exp}")
     for s in report.stale:
         lines.append(f"  FAIL stale expectation at {s.where}: {s.host} / {s.property} = {s.expected} "
                      f"({s.why})")
@@ -92,12 +97,19 @@ def text(report: Report) -> str:
     for r in report.rows:
         if r.outcome.certificate:
             lines.append(f"certificate {r.host} / {r.property}: {r.outcome.certificate}")
-    bad = sum(not r.ok for r in report.rows) + len(report.stale)
     lines.append("")
-    undecided = (f", {len(report.undecided)} undecided (UNKNOWN or BOUNDED short of the cover, nothing "
-                 "expected)") if report.undecided else ""
-    lines.append(f"{results(len(report.rows))}, {bad} not as expected{undecided}, {report.seconds:.1f} s")
+    lines.append(summary(report))
     return "\n".join(lines) + "\n"
+
+
+def summary(report: Report) -> str:
+    """The closing line every format for people carries (text, Markdown, HTML): how many rows,
+    how many not as expected, and how many passed without deciding anything (exit 4)."""
+    bad = sum(not r.ok for r in report.rows) + len(report.stale)
+    undecided = (f", {len(report.undecided)} undecided (UNKNOWN or BOUNDED short of the cover, a PROVED "
+                 "whose cover was not checked or whose runs were cut at cells-once: nothing decided)"
+                 ) if report.undecided else ""
+    return f"{results(len(report.rows))}, {bad} not as expected{undecided}, {report.seconds:.1f} s"
 
 
 def results(n: int) -> str:
@@ -134,7 +146,7 @@ def markdown(report: Report) -> str:
     for r in report.rows:
         verdict = f"**{r.outcome.label}**" if not r.ok else r.outcome.label
         lines.append(f"| {r.run} | {r.host} | `{r.property}` | {verdict} | {r.expected or ''} | "
-                     f"{r.outcome.engine} | {r.outcome.seconds:.1f} | {_detail(r).replace('|', '/')} |")
+                     f"{r.outcome.engine} | {r.outcome.seconds:.1f} | {detail(r).replace('|', '/')} |")
     for s in report.stale:
         lines.append(f"\nStale expectation at `{s.where}`: {s.host} / `{s.property}` ({s.why}).")
     for r in report.rows:
@@ -143,6 +155,7 @@ def markdown(report: Report) -> str:
                       f"{r.outcome.depth} transitions</summary>", "", "```"]
             lines += trace_lines(r.outcome.trace)
             lines += ["```", "</details>"]
+    lines += ["", summary(report)]
     return "\n".join(lines) + "\n"
 
 
@@ -153,7 +166,8 @@ def junit(report: Report) -> str:
         stale = [s for s in report.stale if s.run == run]
         suite = ET.SubElement(suites, "testsuite", name=run, tests=str(len(rows) + len(stale)),
                               failures=str(sum(not r.ok and not r.error for r in rows) + len(stale)),
-                              errors=str(sum(bool(r.error) for r in rows)))
+                              errors=str(sum(bool(r.error) for r in rows)),
+                              skipped=str(sum(_skipped(r) is not None for r in rows)))
         for r in rows:
             case = ET.SubElement(suite, "testcase", classname=f"{run}.{r.host}", name=r.property,
                                  time=f"{r.outcome.seconds:.3f}")
@@ -163,11 +177,23 @@ def junit(report: Report) -> str:
                 want = r.expected or "not VIOLATED"
                 fail = ET.SubElement(case, "failure", message=f"{r.outcome.label}, expected {want}")
                 fail.text = "\n".join(trace_lines(r.outcome.trace)) or r.outcome.reason
-            ET.SubElement(case, "system-out").text = _detail(r)
+            elif _skipped(r) is not None:  # passed without deciding anything: not a green test
+                ET.SubElement(case, "skipped", message=_skipped(r))
+            ET.SubElement(case, "system-out").text = detail(r)
         for s in stale:
             case = ET.SubElement(suite, "testcase", classname=f"{run}.{s.host}", name=s.property)
             ET.SubElement(case, "failure", message=f"stale expectation at {s.where}: {s.why}")
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _skipped(r: Row) -> str | None:
+    """Why JUnit should count a passing row as skipped (None: it is a real pass): the host does
+    not make the property's promise, or the row decided nothing (exit 4)."""
+    if not r.ok:
+        return None
+    if not r.outcome.applicable:
+        return f"not applicable: {r.outcome.method or r.outcome.reason}"
+    return f"undecided: {r.undecided}" if r.undecided else None
 
 
 def sarif(report: Report) -> str:
@@ -180,13 +206,17 @@ def sarif(report: Report) -> str:
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for r in report.rows:
-        if r.outcome.verdict != VIOLATED and r.ok and not r.outcome.vacuous:
+        if r.outcome.verdict != VIOLATED and r.ok and not r.outcome.vacuous and not r.undecided:
             continue
         msg = (f"{r.property} is {r.outcome.label} under {r.host} at {r.bounds}"
                + (f": {r.outcome.reason}" if r.outcome.verdict == UNKNOWN and r.outcome.reason else "")
-               + (f" (expected {r.expected})" if r.expected else ""))
+               + (f" (expected {r.expected})" if r.expected else "")
+               + (f"; undecided: {r.undecided}" if r.undecided else ""))
+        # a row that passed without deciding anything is a note: nothing found, nothing checked
+        level = "error" if not r.ok else "note" if r.undecided and r.outcome.verdict != VIOLATED \
+            else "warning"
         res: dict[str, Any] = {"ruleId": r.property, "ruleIndex": index.get(r.property, 0),
-                               "level": "error" if not r.ok else "warning", "message": {"text": msg}}
+                               "level": level, "message": {"text": msg}}
         loc = next((t for t in r.outcome.trace if t.get("file")), None)
         if loc:
             res["locations"] = [location(artifact_uri(loc["file"]), loc["line"])]
@@ -200,4 +230,9 @@ def sarif(report: Report) -> str:
         results.append({"ruleId": "stale-expectation", "ruleIndex": index["stale-expectation"],
                         "level": "error", "message": {"text": f"{s.host} / {s.property}: {s.why}"},
                         "locations": [location(artifact_uri(path), int(line or 1))]})
-    return document(rules, results, information_uri="https://github.com/specmc")
+    # the exit code, as `check` returns it: a log with no results may still have checked nothing
+    invocation = {"executionSuccessful": report.exit_code not in (exitcodes.INPUT_ERROR,
+                                                                  exitcodes.INTERNAL_ERROR),
+                  "exitCode": report.exit_code,
+                  "properties": {"undecided": len(report.undecided)}}
+    return document(rules, results, information_uri="https://github.com/specmc", invocations=[invocation])

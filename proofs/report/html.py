@@ -16,8 +16,9 @@ from html import escape
 from typing import Any
 
 from specmc.model.trace import SCHEMA, fold, trace_json
+from specmc.proofs import exitcodes
 from specmc.proofs.properties import CATALOGUE
-from specmc.proofs.report.check import results
+from specmc.proofs.report.check import detail, summary
 from specmc.proofs.run.check import Report, Row
 from specmc.proofs.verdict import VIOLATED
 
@@ -32,6 +33,7 @@ table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #e5
 vertical-align:top}th{background:#f3f4f6}.num{text-align:right;font-variant-numeric:tabular-nums}
 .v-VIOLATED{color:#b91c1c;font-weight:600}.v-PROVED{color:#15803d;font-weight:600}
 .v-BOUNDED{color:#a16207}.v-UNKNOWN{color:#6b7280}tr.fail td{background:#fef2f2}
+tr.undecided td{background:#fefce8}
 .mark{font-weight:600}.ok{color:#15803d}.bad{color:#b91c1c}.cert{font:12px monospace;color:#4b5563}
 .pair{display:grid;grid-template-columns:minmax(0,1.1fr) minmax(0,1fr);gap:1.5em;align-items:start}
 .trace td{font-size:13px}.trace tr.final td{background:#fee2e2;border-top:2px solid #b91c1c}
@@ -53,12 +55,11 @@ vertical-align:-2px}.meaning{color:#4b5563}
 
 def render_html(report: Report) -> str:
     """The whole page; `trace_files` gives the JSON documents it links to."""
-    bad = sum(not r.ok for r in report.rows) + len(report.stale)
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>specmc check: "
              f"{escape(report.plan or 'embedded plan')}</title><style>{CSS}</style></head><body>",
              f"<h1>specmc check: {escape(report.plan or 'embedded plan')}</h1>",
-             f"<p class={'ok' if report.ok else 'bad'}>{results(len(report.rows))}, {bad} not as expected, "
-             f"{report.seconds:.1f} s</p>", _table(report)]
+             f"<p class={'ok' if report.exit_code == exitcodes.OK else 'bad'}>{escape(summary(report))}</p>",
+             _table(report)]
     for s in report.stale:
         parts.append(f"<p class=bad>Stale expectation at <code>{escape(s.where)}</code>: {escape(s.host)} / "
                      f"<code>{escape(s.property)}</code> = {escape(s.expected)} ({escape(s.why)})</p>")
@@ -92,11 +93,12 @@ def _table(report: Report) -> str:
         prop = escape(r.property)
         if id(r) in links:
             prop = f"<a href='#v{links[id(r)]}'>{prop}</a>"
-        detail = o.method or o.reason or (f"depth {o.depth}" if o.depth is not None else "")
-        mark = "ok" if r.ok else "error" if r.error else "FAIL"
-        rows.append(f"<tr class={'ok' if r.ok else 'fail'}><td class=mark>{mark}</td>"
+        said = detail(r)  # as the text report words it: "nothing checked", "cover not checked"
+        mark = "undecided" if r.undecided else "ok" if r.ok else "error" if r.error else "FAIL"
+        cls = "undecided" if r.undecided else "ok" if r.ok else "fail"
+        rows.append(f"<tr class={cls}><td class=mark>{mark}</td>"
                     f"<td>{escape(r.run)}</td><td>{escape(r.host)}</td><td><code>{prop}</code></td>"
-                    f"<td class=v-{o.verdict} title='{escape(detail, quote=True)}'>{escape(o.label)}</td>"
+                    f"<td class=v-{o.verdict} title='{escape(said, quote=True)}'>{escape(o.label)}</td>"
                     f"<td>{escape(r.expected or '')}</td><td>{escape(o.engine)}</td>"
                     f"<td class=num>{o.seconds:.1f}</td>"
                     f"<td class=cert>{escape(o.certificate or '')}</td></tr>")

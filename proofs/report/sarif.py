@@ -43,12 +43,15 @@ def artifact_uri(path: str) -> str:
 
 
 def document(rules: list[dict[str, Any]], results: list[dict[str, Any]],
-             information_uri: str | None = None) -> str:
-    """The SARIF file: one run of specmc with its rules and results, as UTF-8 JSON text."""
+             information_uri: str | None = None, invocations: list[dict[str, Any]] | None = None) -> str:
+    """The SARIF file: one run of specmc with its rules and results, as UTF-8 JSON text, and how
+    the run ended (`invocations`: its exit code) when the command gives it."""
     driver: dict[str, Any] = {"name": "specmc"}
     if information_uri:
         driver["informationUri"] = information_uri
     driver["rules"] = rules
-    doc = {"$schema": SCHEMA, "version": VERSION,
-           "runs": [{"tool": {"driver": driver}, "results": results}]}
+    run: dict[str, Any] = {"tool": {"driver": driver}, "results": results}
+    if invocations is not None:
+        run["invocations"] = invocations
+    doc = {"$schema": SCHEMA, "version": VERSION, "runs": [run]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

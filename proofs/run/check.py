@@ -14,12 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from specmc.model.bounds import Bounds, parse_bounds
+from specmc.proofs import exitcodes
 from specmc.proofs.engines import portfolio
 from specmc.proofs.progress import prefixed
 from specmc.proofs.properties import CATALOGUE
 from specmc.proofs.run.job import Job, spec_paths
 from specmc.proofs.run.plan import Plan, Run
-from specmc.proofs.verdict import BOUNDED, NOT_APPLICABLE, UNKNOWN, VACUOUS, VIOLATED, Outcome
+from specmc.proofs.verdict import (
+    BOUNDED,
+    CELLS_ONCE,
+    NOT_APPLICABLE,
+    PROVED,
+    UNKNOWN,
+    VACUOUS,
+    VIOLATED,
+    Outcome,
+)
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
 
@@ -49,10 +59,18 @@ class Row:
         return INTERNAL if reason.startswith(INTERNAL) else ""
 
     @property
+    def has_cover(self) -> bool:
+        """The property names the situation it is about; one without a cover is never vacuous, so
+        no engine leaves anything about it open."""
+        return self.property not in CATALOGUE or CATALOGUE[self.property].cover is not None
+
+    @property
     def ok(self) -> bool:
         """A vacuous PROVED passes only where the plan expects `PROVED (vacuous)`: a proof about a
         situation no run reaches must be asked for, never taken for a real one. A row with no
-        verdict because its input was bad or an engine failed is never ok, whatever is expected."""
+        verdict because its input was bad or an engine failed is never ok, whatever is expected.
+        A PROVED whose cover was not checked (`Outcome.cover_open`) does not fail an expected
+        `PROVED (vacuous)`: nothing contradicts it; it is `undecided` instead (sixth review)."""
         o = self.outcome
         if self.error:
             return False
@@ -61,13 +79,42 @@ class Row:
         if self.expected is None:
             return o.verdict != VIOLATED and not o.vacuous
         if self.expected == VACUOUS:
-            return o.vacuous  # "PROVED (vacuous; frames hit)" is still the vacuous result expected
+            # "PROVED (vacuous; frames hit)" is still the vacuous result expected
+            return o.vacuous or (o.cover_open and self.has_cover)
         return o.verdict == self.expected and not o.vacuous
+
+    @property
+    def undecided(self) -> str:
+        """Why a row that passes decided nothing its expectation asks ("" when it did): an UNKNOWN
+        where the plan expects nothing; a BOUNDED at a depth where no state meets the property's
+        cover, or where the engine could not tell (also where the plan expects BOUNDED, which
+        names no depth); a PROVED whose cover was not checked, where the expectation depends on
+        it (none, PROVED, or `PROVED (vacuous)`: a symbolic engine's proof may be vacuous, sixth
+        review); a PROVED or BOUNDED cut at `cells-once`, a text the model cannot follow, which
+        no bound lifts. Such rows pass but checked nothing, so `check` exits 4 rather than 0
+        (`Report.undecided`). A plan whose every run timed out read "0 not as expected", exit 0
+        (third review), and so did bmc at depth 1 (fourth review)."""
+        o = self.outcome
+        if not self.ok or not o.applicable:
+            return ""
+        if o.verdict == UNKNOWN and self.expected is None:
+            return "UNKNOWN, nothing expected"
+        if o.cut_by_text:
+            return (f"some run was cut at {CELLS_ONCE}: the text appends one cell twice, which the "
+                    "model cannot follow, and no bound lifts that cut")
+        if o.verdict == BOUNDED and o.cover_reached is not True and self.expected in (None, BOUNDED.value):
+            return ("no state within its depth meets the cover: nothing checked" if o.cover_reached is False
+                    else "the engine did not check the cover within its depth")
+        if o.cover_open and self.has_cover and self.expected in (None, PROVED.value, VACUOUS):
+            return "cover not checked: the engine cannot tell whether this proof is vacuous"
+        return ""
 
     def to_json(self) -> dict[str, Any]:
         o = self.outcome
         return {"run": self.run, "spec": self.spec, "host": self.host, "property": self.property,
-                "bounds": self.bounds, "verdict": o.verdict, "label": o.label, "vacuous": o.vacuous,
+                # NOT APPLICABLE is no proof (nothing searched, no certificate): never "PROVED" here
+                "bounds": self.bounds, "verdict": o.verdict if o.applicable else NOT_APPLICABLE,
+                "label": o.label, "vacuous": o.vacuous,
                 "applicable": o.applicable,
                 "cover": CATALOGUE[self.property].cover_meaning if self.property in CATALOGUE else None,
                 "cover_reached": o.cover_reached, "trivial": o.trivial,
@@ -75,6 +122,7 @@ class Row:
                 "engine": o.engine, "depth": o.depth,
                 "seconds": o.seconds, "expected": self.expected, "certificate": o.certificate,
                 "method": o.method or None, "reason": o.reason or None, "ok": self.ok,
+                "undecided": self.undecided or None,
                 "notes": list(self.notes), "trace": list(o.trace)}
 
 
@@ -101,21 +149,30 @@ class Report:
 
     @property
     def undecided(self) -> tuple[Row, ...]:
-        """Rows no engine decided where the plan expects nothing: UNKNOWN, or BOUNDED at a depth
-        where no state meets the property's cover or where the engine could not tell (the row says
-        "nothing checked" / "cover not checked"; also where the plan expects BOUNDED, which names
-        no depth). They pass, but they checked nothing, so `check` says so in its exit code (4)
-        rather than 0. A plan whose every run timed out read "0 not as expected", exit 0 (third
-        review), and so did bmc at depth 1 (fourth review)."""
-        return tuple(r for r in self.rows if not r.error and r.outcome.applicable
-                     and ((r.expected is None and r.outcome.verdict == UNKNOWN)
-                          # a BOUNDED that met no state of its cover, or cannot tell, checked nothing
-                          # whether or not the plan expects BOUNDED (fifth review: expected, it passed)
-                          or (r.outcome.verdict == BOUNDED and r.outcome.cover_reached is not True
-                              and r.expected in (None, BOUNDED.value))))
+        """Rows that pass but decided nothing their expectation asks (`Row.undecided`): `check`
+        says so in its exit code (4) rather than 0, and every format counts them."""
+        return tuple(r for r in self.rows if r.undecided)
+
+    @property
+    def exit_code(self) -> int:
+        """`check`'s exit code from the report alone (README, "Exit codes"): 3 when an engine
+        failed, 2 when a model could not be built or a user's predicate failed, 1 when a verdict
+        is not as expected or an expectation is stale, 4 when every verdict is as expected but
+        some row decided nothing, else 0. The command returns exactly this, and the JSON report
+        carries it, so that a tool reading the file cannot take a run that checked nothing for
+        a pass (sixth review)."""
+        if any(r.error == INTERNAL for r in self.rows):
+            return exitcodes.INTERNAL_ERROR
+        if any(r.error == BAD_INPUT for r in self.rows):
+            return exitcodes.INPUT_ERROR
+        if not self.ok:
+            return exitcodes.FINDING
+        return exitcodes.NOT_CHECKED if self.undecided else exitcodes.OK
 
     def to_json(self) -> dict[str, Any]:
-        return {"plan": self.plan, "ok": self.ok, "undecided": len(self.undecided), "seconds": self.seconds,
+        # "ok": what exit 0 means (nothing failed and every row decided); "exit": the code itself
+        return {"plan": self.plan, "ok": self.exit_code == exitcodes.OK, "exit": self.exit_code,
+                "undecided": len(self.undecided), "seconds": self.seconds,
                 "results": [r.to_json() for r in self.rows],
                 "stale": [s.__dict__ for s in self.stale]}
 

@@ -1,10 +1,14 @@
-"""proofs/run/check.py: how --host and --property narrow a plan's runs."""
+"""proofs/run/check.py: how --host and --property narrow a plan's runs, and when a row passes,
+fails or decided nothing."""
 
 from __future__ import annotations
 
+import pytest
 from specmc.model.bounds import Bounds
-from specmc.proofs.run.check import Overrides
+from specmc.proofs import exitcodes
+from specmc.proofs.run.check import Overrides, Report, Row
 from specmc.proofs.run.plan import Run
+from specmc.proofs.verdict import PROVED, VACUOUS, VIOLATED, Outcome
 
 
 def run(name: str, *hosts: str, properties: tuple[str, ...] = ()) -> Run:
@@ -68,3 +72,46 @@ def test_host_and_property_narrow_together():
     got = [(r.name, r.hosts, r.properties)
            for r in Overrides(hosts=("v8",), properties=("held-value-once",)).select(PROPERTY_RUNS)]
     assert got == [("all", ("v8",), ("held-value-once",))]
+
+
+def row(expected: str | None, **outcome) -> Row:
+    return Row("default", "embedded", "ecma262", "held-value-once", "objects=1",
+               Outcome("held-value-once", PROVED, "bdd", **outcome), expected)
+
+
+@pytest.mark.parametrize("expected", [None, PROVED.value, VACUOUS])
+def test_a_proof_whose_cover_was_not_checked_neither_passes_nor_fails_what_depends_on_it(expected):
+    """Sixth review (F12, F12b): a symbolic engine's "PROVED [cover not checked]" failed an expected
+    `PROVED (vacuous)` (exit 1, though nothing contradicts it) and passed an expected PROVED (exit
+    0, though it may be vacuous). Either way it decided nothing: undecided, exit 4."""
+    open_cover = row(expected, cover_reached=None)
+    assert open_cover.ok and "cover not checked" in open_cover.undecided
+    assert Report("plan.toml", (open_cover,)).exit_code == exitcodes.NOT_CHECKED
+
+
+def test_a_proof_whose_cover_was_not_checked_still_fails_a_contradicting_expectation():
+    """The cover decides nothing about VIOLATED: a PROVED against it is a finding, exit 1."""
+    wrong = row(VIOLATED.value, cover_reached=None)
+    assert not wrong.ok and not wrong.undecided
+    assert Report("plan.toml", (wrong,)).exit_code == exitcodes.FINDING
+
+
+def test_a_decided_cover_decides_the_row():
+    """With the cover decided (the explicit engine), a real proof passes PROVED with exit 0 and a
+    vacuous one passes only `PROVED (vacuous)`."""
+    real, empty = row(PROVED.value, cover_reached=True), row(PROVED.value, cover_reached=False)
+    assert real.ok and not real.undecided and not empty.ok
+    assert row(VACUOUS, cover_reached=False).ok and not row(VACUOUS, cover_reached=True).ok
+    assert Report("plan.toml", (real,)).exit_code == exitcodes.OK
+
+
+@pytest.mark.parametrize("expected", [None, PROVED.value])
+def test_a_proof_cut_where_the_model_cannot_follow_the_text_is_undecided(expected):
+    """Sixth review (F6): a text that appends one cell twice cuts every registering run at
+    `cells-once`; "PROVED within bounds (cells-once hit)" passed with exit 0, though no bound
+    lifts that cut. A `frames` cut, which a bound lifts, still passes an expected PROVED."""
+    cut = row(expected, cover_reached=True, bounds_hit=(("cells-once", 98),))
+    assert cut.ok and "cells-once" in cut.undecided
+    assert Report("plan.toml", (cut,)).exit_code == exitcodes.NOT_CHECKED
+    frames = row(expected, cover_reached=True, bounds_hit=(("frames", 3),))
+    assert frames.ok and not frames.undecided
