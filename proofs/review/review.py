@@ -45,7 +45,7 @@ from specmc.proofs.review.sides import Side, built, open_side
 from specmc.proofs.run.cache import VerdictCache
 from specmc.proofs.run.check import Overrides, decide, distinct_names
 from specmc.proofs.run.plan import Plan
-from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, VIOLATED, Outcome
+from specmc.proofs.verdict import BOUNDED, CELLS_ONCE, PROVED, UNKNOWN, VIOLATED, Outcome
 from specmc.spec import ir
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.ir import Step
@@ -106,16 +106,21 @@ class VerdictPair:
     @property
     def not_checked(self) -> bool:
         """The review says nothing about this combination: a side's model could not be built (so
-        there is nothing to compare against), or neither side got a verdict."""
+        there is nothing to compare against), neither side got a verdict, or HEAD's runs were cut
+        where the model cannot follow the text (`Outcome.cut_by_text`: a cell appended twice), a
+        cut no bound lifts, so that its PROVED says nothing past the cut (`check` counts such a
+        row undecided alike; sixth review: "PROVED -> PROVED within bounds (cells-once hit)"
+        read as not worse, and a review of such a change passed)."""
         both_unknown = self.base.verdict == UNKNOWN and self.head.verdict == UNKNOWN
-        return both_unknown or unbuildable(self.base) or unbuildable(self.head)
+        return both_unknown or unbuildable(self.base) or unbuildable(self.head) or self.head.cut_by_text
 
     def unchecked_sides(self) -> tuple[tuple[str, str], ...]:
         """(side, reason) for each side that left this combination unchecked."""
         if not self.not_checked:
             return ()
         sides = (("base", self.base), ("head", self.head))
-        return tuple((side, o.reason or "no reason given") for side, o in sides if o.verdict == UNKNOWN)
+        unknown = tuple((side, o.reason or "no reason given") for side, o in sides if o.verdict == UNKNOWN)
+        return unknown + ((("head", CUT_BY_TEXT),) if self.head.cut_by_text else ())
 
     def to_json(self) -> dict[str, Any]:
         return {"run": self.run, "host": self.host, "property": self.property,
@@ -242,13 +247,21 @@ NOTHING_SEARCHED = ("the model changed, but no verdict on it was decided by a se
                     "engine that reach it")
 
 
+CUT_BY_TEXT = (f"some run of HEAD's model was cut at {CELLS_ONCE}: the text appends one cell twice, which "
+               "the model cannot follow, so its verdict says nothing past that step; no bound lifts the "
+               "cut (docs/soundness.md)")
+
+
 def decided(o: Outcome) -> bool:
     """The verdict came from a search that met the situation its property is about: VIOLATED; a
     PROVED the host promised that is not vacuous (a symbolic engine that could not tell the
-    cover is given the benefit, as `check` does); a BOUNDED whose depth reached the cover (then
+    cover is given the benefit here, where `check` counts its row undecided) and whose runs were
+    not cut where the model cannot follow the text; a BOUNDED whose depth reached the cover (then
     it is checked within that depth, and the report says the depth)."""
     if o.verdict == VIOLATED:
         return True
+    if o.cut_by_text:
+        return False
     if o.verdict == PROVED:
         return o.applicable and not o.vacuous
     return o.verdict == BOUNDED and o.cover_reached is True

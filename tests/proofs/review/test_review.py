@@ -337,6 +337,25 @@ def test_a_review_that_searched_nothing_on_a_changed_model_is_not_checked(pairs,
         assert "result: not checked" in render(r, "text")
 
 
+CUT = Outcome("held-value-once", PROVED, "explicit", cover_reached=True, bounds_hit=(("cells-once", 98),))
+FRAMES = Outcome("held-value-once", PROVED, "explicit", cover_reached=True, bounds_hit=(("frames", 3),))
+
+
+def test_a_head_cut_where_the_model_cannot_follow_the_text_is_not_checked() -> None:
+    """Sixth review (F6): a change that writes register's Append twice cuts every registering run
+    at `cells-once`; "PROVED -> PROVED within bounds (cells-once hit)" read as not worse and the
+    review passed, though no bound lifts that cut. It is not checked (exit 4), with the reason,
+    even beside a pair decided by a search; a `frames` cut, which a bound lifts, is checked."""
+    r = _review(_pair(PROVEN, CUT), _pair(PROVEN, PROVEN))
+    assert r.exit_code() == exitcodes.NOT_CHECKED and not r.failing
+    [why] = r.unchecked_reasons()
+    assert why.side == "head" and "cells-once" in why.reason and len(why.combinations) == 1
+    assert "result: not checked" in render(r, "text")
+    assert _review(_pair(PROVEN, FRAMES)).exit_code() == exitcodes.OK
+    # the other way round (a change that removes the second Append) checks HEAD as usual
+    assert _review(_pair(CUT, PROVEN)).exit_code() == exitcodes.OK
+
+
 def test_a_bounded_verdict_shows_its_depth_and_whether_it_met_the_cover() -> None:
     out = render(_review(_pair(SHORT, DEEP)), "text")
     assert "BOUNDED (depth 3, cover not reached) -> BOUNDED (depth 30)" in out
