@@ -191,8 +191,9 @@ def _skipped(r: Row) -> str | None:
     not make the property's promise, or the row decided nothing (exit 4)."""
     if not r.ok:
         return None
-    if not r.outcome.applicable:
-        return f"not applicable: {r.outcome.method or r.outcome.reason}"
+    if not r.outcome.applicable:  # the engines' reason starts "not applicable: host ..." already
+        why = r.outcome.method or r.outcome.reason
+        return why if why.startswith("not applicable") else f"not applicable: {why}"
     return f"undecided: {r.undecided}" if r.undecided else None
 
 

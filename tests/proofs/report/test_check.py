@@ -130,6 +130,10 @@ def test_not_applicable_is_never_a_proof_for_tools():
     assert (row["verdict"], row["label"], row["applicable"]) == ("NOT APPLICABLE", "NOT APPLICABLE", False)
     (skipped,) = ET.fromstring(render(report, "junit")).iter("skipped")
     assert skipped.get("message") == f"not applicable: {why}"
+    worded = _row(Outcome("eventually-delivered", PROVED, "explicit", method=f"not applicable: {why}",
+                          applicable=False), prop="eventually-delivered")
+    (skipped,) = ET.fromstring(render(Report("plan.toml", (worded,)), "junit")).iter("skipped")
+    assert skipped.get("message") == f"not applicable: {why}"  # said once
     assert report.exit_code == exitcodes.OK  # what the host does not promise is as expected
 
 
