@@ -153,3 +153,17 @@ def test_a_step_bound_below_the_diameter_is_unknown_never_proved(tmp_path):
               certificates=str(tmp_path))
     o = _run(job)["held-value-once"]
     assert o.verdict == "UNKNOWN" and "step bound" in o.reason
+
+
+def test_a_proof_says_whether_its_cover_is_reached_as_the_explorer_does(tmp_path):
+    """Sixth review (F12): the engine holds the whole reachable set, yet every PROVED said "cover
+    not checked", which `check` now counts as undecided. It decides the cover, and agrees with the
+    explicit engine on a property whose cover is reached and on one whose proof is vacuous."""
+    props = ("held-value-once", "kept-alive-until-clear")
+    job = Job(("embedded",), "ecma262", Bounds(objects=1), props, certificates=str(tmp_path))
+    got = _run(job)
+    want: dict = {}
+    explicit.run(load(job), lambda o: want.__setitem__(o.property, o))
+    assert {p: (got[p].verdict, got[p].cover_reached) for p in props} == \
+        {p: (want[p].verdict, want[p].cover_reached) for p in props} == \
+        {"held-value-once": ("PROVED", True), "kept-alive-until-clear": ("PROVED", False)}
