@@ -9,11 +9,12 @@ program's symbolic ones: a family of mutator calls reads its arguments from inpu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import z3
-from specmc.model.domain import WIDTH, Symbolic, View
+from specmc.model.domain import WIDTH, Symbolic, View, refuse_signed
 from specmc.model.layout import Layout
 from specmc.model.program import Command, Program
 
@@ -107,6 +108,39 @@ class _PredicateView(View[z3.BitVecRef, z3.BoolRef]):
         return super().get(name, index)
 
 
+# the bit-vector operators Z3 reads as signed (bvslt, bvsdiv, bvsmod, bvashr, ...): a predicate's
+# `S.get("x") < 200` is false at x = 250 for the solvers and true for a Python int
+_SIGNED = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__div__": "/",
+           "__truediv__": "/", "__rdiv__": "/", "__rtruediv__": "/", "__mod__": "%", "__rmod__": "%",
+           "__rshift__": ">>", "__rrshift__": ">>"}
+
+
+@contextmanager
+def predicate_reading() -> Iterator[None]:
+    """While a user's predicate builds its term: a Python condition on a symbolic value is an
+    error (SymbolicBranch), and so is a Python operator Z3 reads as signed arithmetic (the
+    SignedOperation that `Byte`, model/domain.py, raises in the concrete reading), so that the
+    term means what the concrete evaluation means. Nested use is harmless."""
+    saved = {name: vars(z3.BitVecRef)[name] for name in _SIGNED}
+    original = z3.ExprRef.__bool__
+    z3.ExprRef.__bool__ = _strict_bool  # type: ignore[method-assign]
+    for name, op in _SIGNED.items():
+        setattr(z3.BitVecRef, name, _refused(op))
+    try:
+        yield
+    finally:
+        z3.ExprRef.__bool__ = original  # type: ignore[method-assign]
+        for name, fn in saved.items():
+            setattr(z3.BitVecRef, name, fn)
+
+
+def _refused(op: str) -> Callable[..., z3.ExprRef]:
+    def refused(self: z3.BitVecRef, *_args: object) -> z3.ExprRef:
+        raise refuse_signed(op)
+
+    return refused
+
+
 def predicate_parts(program: Program, fn: Predicate, cur: Vars
                     ) -> tuple[z3.BoolRef | bool, tuple[z3.BoolRef, ...]]:
     """A state predicate `fn(program, view)` (a property, a cover) as a term over `cur`, and the
@@ -118,13 +152,9 @@ def predicate_parts(program: Program, fn: Predicate, cur: Vars
     explorer took the right one per state, and a term that never mentions `gone` let slices
     (model/slice.py) freeze it. Here such a condition is an error (SymbolicBranch), which
     reaches the user as E079 at the predicate's line."""
-    original = z3.ExprRef.__bool__
-    z3.ExprRef.__bool__ = _strict_bool  # type: ignore[method-assign]
     view = _PredicateView(program.layout, cur)
-    try:
+    with predicate_reading():
         return fn(program, view), tuple(view.in_range)
-    finally:
-        z3.ExprRef.__bool__ = original  # type: ignore[method-assign]
 
 
 def predicate_term(program: Program, fn: Predicate, cur: Vars) -> z3.BoolRef | bool:

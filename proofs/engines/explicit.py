@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 from specmc.model import cexplore
-from specmc.model.domain import View
-from specmc.model.explore import CONCRETE, Exploration, concrete, explore
+from specmc.model.domain import ByteView
+from specmc.model.explore import Exploration, concrete, explore
 from specmc.model.layout import CUT_NAMES
 from specmc.model.program import Command, Program
 from specmc.model.slice import LiftError, lift
@@ -363,7 +363,7 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...],
     for p in props:
         met = r.violations.get(COVER + p.id)
         if met is not None and p.cover is not None:  # where C found the cover, Python reads it too
-            p.cover(program, View(CONCRETE, program.layout, met[-1][1]))  # (past an array's end: E079)
+            p.cover(program, ByteView(program.layout, met[-1][1]))  # (past an array's end: E079)
         path = r.violations.get(p.id)
         if path is not None:
             try:

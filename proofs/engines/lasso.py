@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from specmc.model.domain import View
-from specmc.model.explore import CONCRETE, successors
+from specmc.model.domain import ByteView
+from specmc.model.explore import successors
 from specmc.model.program import Command, Program
 from specmc.model.trace import build_trace
 from specmc.proofs.engines.unrolling import ReplayError
@@ -141,7 +141,7 @@ def _loop(program: Program, temporal: Temporal, c: int, states: list[tuple[int, 
           ) -> tuple[int, int] | None:
     """(i, j): states[i] == states[j], c waits in every state from i to j, and some step between
     them is a turn start; the pair with the smallest j, then the largest i."""
-    waits = [bool(temporal.waiting(program, View(CONCRETE, program.layout, s), c)) for s in states]
+    waits = [bool(temporal.waiting(program, ByteView(program.layout, s), c)) for s in states]
     fair_after = [_fair_step(program, a, b) for a, b in zip(states, states[1:], strict=False)]
     for j in range(1, len(states)):
         if not waits[j]:
@@ -175,7 +175,7 @@ def replay_lasso(program: Program, states: list[tuple[int, ...]], start: int, te
             raise ReplayError(f"no transition of the interpreter leads to state {len(path)} of the lasso")
         path.append((next((s for s in steps if is_fair(s)), steps[0]), b))
     for k in range(start, len(states)):
-        if not temporal.waiting(program, View(CONCRETE, program.layout, states[k]), c):
+        if not temporal.waiting(program, ByteView(program.layout, states[k]), c):
             raise ReplayError(f"obligation {c} does not wait in state {k} of the lasso's loop")
     if not any(is_fair(cmd) for cmd, _ in path[start + 1:]):
         raise ReplayError("the lasso's loop starts no turn of the event loop: it is not fair")
@@ -197,4 +197,4 @@ def relabel(o: Outcome, p: Property, engine: str, turns: int) -> Outcome:
 
 def waiting_somewhere(program: Program, p: Property, state: Any) -> bool:
     assert p.temporal is not None
-    return bool(any_waits(program, View(CONCRETE, program.layout, state), p.temporal))
+    return bool(any_waits(program, ByteView(program.layout, state), p.temporal))

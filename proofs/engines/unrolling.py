@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import z3
-from specmc.model.domain import View
-from specmc.model.explore import CONCRETE, successors
+from specmc.model.domain import ByteView
+from specmc.model.explore import successors
 from specmc.model.program import Command, Program
 from specmc.model.slice import Path
 from specmc.model.symbolic import Relation, predicate_term, state_vars
@@ -90,7 +90,7 @@ def replay(program: Program, states: list[tuple[int, ...]],
         if step is None:
             raise ReplayError(f"no transition of the interpreter leads to state {len(path)}")
         path.append((step, b))
-    if holds is not None and holds(program, View(CONCRETE, program.layout, path[-1][1])):
+    if holds is not None and holds(program, ByteView(program.layout, path[-1][1])):
         raise ReplayError("the property holds in the last state of the path found violating it: its "
                           "concrete and symbolic readings disagree")
     return path

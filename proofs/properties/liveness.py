@@ -31,8 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from specmc.model.domain import ByteView
 from specmc.model.layout import Layout
 from specmc.model.program import Command, Program
+from specmc.model.symbolic import predicate_reading
 
 # the event loop's turn starts (model/env.py `_event_loop`); tests/proofs/test_liveness.py checks
 # that every model has both
@@ -88,6 +90,17 @@ def any_waits(prog: Program, S: Any, temporal: Temporal) -> Any:
     return S.d.or_(*[temporal.waiting(prog, S, c) for c in range(temporal.obligations(prog))])
 
 
+def waiting_each(program: Program, temporal: Temporal, S: Any, n: int) -> list[Any]:
+    """Whether each of the n obligations waits in S's state, with `waiting` reading the state as
+    every predicate does (model/domain.py ByteView; symbolically, model/symbolic.py
+    predicate_reading), so that its concrete and its symbolic reading agree."""
+    if S.d.symbolic:
+        with predicate_reading():
+            return [temporal.waiting(program, S, c) for c in range(n)]
+    P = ByteView(S.layout, S.values)
+    return [temporal.waiting(program, P, c) for c in range(n)]
+
+
 def monitored(program: Program, temporal: Temporal) -> Program:
     """The program with one counter per obligation appended to the state: each turn start adds one
     to the counter of every obligation that waits in the state it starts from (saturating at CAP).
@@ -101,7 +114,7 @@ def monitored(program: Program, temporal: Temporal) -> Program:
     def counted(cmd: Command) -> Command:
         def fire(S: Any, inner: Callable[[Any], None] = cmd.fire) -> None:
             D = S.d
-            waits = [temporal.waiting(program, S, c) for c in range(n)]  # the state it starts from
+            waits = waiting_each(program, temporal, S, n)  # in the state it starts from
             inner(S)
             for c in range(n):
                 k = S.get(COUNTER, c)

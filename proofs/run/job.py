@@ -235,8 +235,12 @@ def _reads(program: Program, fn: Callable[[Program, Any], Any]) -> tuple[int, ..
 
 def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
     """A state predicate `fn(program, view)` for the explorer, memoised on the variables it reads
-    (most properties read a handful of the ~100 variables, so most states hit the memo)."""
+    (most properties read a handful of the ~100 variables, so most states hit the memo). `fn`
+    reads the state through a ByteView (model/domain.py): its Python arithmetic on state values
+    wraps at 8 bits, as in its Z3 term, which the C search and the solvers check."""
     import operator
+
+    from specmc.model.domain import ByteView
 
     used = _reads(program, fn)
     if isinstance(used, bool):
@@ -248,7 +252,7 @@ def state_predicate(program: Program, fn: Callable[[Program, Any], Any]) -> Any:
         key = project(S.values)
         hit = memo.get(key)
         if hit is None:
-            hit = memo[key] = bool(fn(program, S))
+            hit = memo[key] = bool(fn(program, ByteView(S.layout, S.values)))
         return hit
 
     return holds

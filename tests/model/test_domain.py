@@ -9,14 +9,17 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
+import re
 import types
 import typing
 from collections.abc import Callable
 
+import pytest
 import z3
-from specmc.model.domain import B, Concrete, Domain, Symbolic, V
+from specmc.model.domain import BYTES, B, Byte, Bytes, Concrete, Domain, SignedOperation, Symbolic, V
 
 BINDINGS = {Concrete: {V: int, B: bool}, Symbolic: {V: z3.BitVecRef, B: z3.BoolRef}}
+SAMPLE = (0, 1, 2, 7, 127, 128, 129, 200, 254, 255)
 
 
 def _bound(tp: object, binding: dict[typing.TypeVar, type]) -> object:
@@ -97,3 +100,54 @@ def test_both_domains_compute_the_same_values():
     assert s.known(s.or_(s.eq(s.input("x"), 1), True)) is True
     assert s.known(s.eq(s.input("x"), 1)) is None
     assert c.num(256) == 0 and value(s.num(256)) == 0
+
+
+def _z3_value(t: object) -> object:
+    t = z3.simplify(t)
+    return t.as_long() if z3.is_bv_value(t) else z3.is_true(t)
+
+
+WRAPPING = {"+": operator.add, "-": operator.sub, "*": operator.mul, "&": operator.and_,
+            "|": operator.or_, "^": operator.xor, "<<": operator.lshift, "==": operator.eq,
+            "!=": operator.ne}
+
+
+@pytest.mark.parametrize("op", WRAPPING)
+def test_a_predicates_python_arithmetic_on_bytes_is_z3s(op):
+    """A predicate's `S.get("sp") + 256` (review 6, F1): the concrete reading (a Byte) gives what
+    Z3 gives for the same Python expression on a bit-vector, with the byte on either side and a
+    Python int past a byte (Z3 wraps it) on the other."""
+    f = WRAPPING[op]
+    others = (*SAMPLE, 256, 300, 1000, -1, -200)
+    for a in SAMPLE:
+        x = z3.BitVecVal(a, 8)
+        for b in others:
+            for got, want in ((f(Byte(a), b), f(x, b)), (f(b, Byte(a)), f(b, x))):
+                if op in ("==", "!=") and isinstance(want, bool):  # Python compared the objects
+                    continue
+                assert int(got) == int(_z3_value(want)), (a, op, b)
+                assert isinstance(got, Byte) or isinstance(got, bool), (a, op, b)
+        for b in SAMPLE:
+            assert int(f(Byte(a), Byte(b))) == int(_z3_value(f(x, z3.BitVecVal(b, 8)))), (a, op, b)
+        assert int(-Byte(a)) == _z3_value(-x) and int(~Byte(a)) == _z3_value(~x)
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">=", "/", "//", "%", ">>", "**"])
+def test_an_operator_z3_reads_as_signed_is_refused_on_a_byte(op):
+    """Z3 reads `x < 200` on a bit-vector as a signed comparison (true at x = 250); a Python int
+    does not. The concrete reading refuses these, as model/symbolic.py's predicate_reading does."""
+    f = eval(f"lambda a, b: a {op} b")
+    with pytest.raises(SignedOperation, match=re.escape(f"`{op}`")):
+        f(Byte(250), 200)
+    with pytest.raises(SignedOperation):
+        f(200, Byte(250))
+    assert f(250, 200) is not None  # plain ints (the model's own values) are untouched
+
+
+def test_the_predicate_domain_is_a_domain_whose_values_stay_bytes():
+    # Concrete's methods, num/add/sub/ite/as_num narrowed to Byte (an int: the protocol's V)
+    assert {p.split(":")[0] for p in problems(Bytes, BINDINGS[Concrete])} == {"num", "add", "sub", "as_num"}
+    assert isinstance(BYTES.num(3) + 0, Byte) and BYTES.num(3) + 256 == 3
+    assert BYTES.add(Byte(250), 10) + 0 == 4 and isinstance(BYTES.ite(True, 300, 2), Byte)
+    assert BYTES.ite(False, True, False) is False  # a boolean stays a boolean
+    assert BYTES.lt(Byte(250), 251) and BYTES.le(200, Byte(200)) and BYTES.bit(Byte(8), 3)
