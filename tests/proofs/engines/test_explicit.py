@@ -104,11 +104,11 @@ def test_a_c_search_too_big_to_copy_back_is_unknown_by_memory(job, monkeypatch):
 
 def test_a_violation_the_interpreter_does_not_see_is_an_internal_error(job, monkeypatch):
     """The C search judges a property by its Z3 term; the interpreter must see the violation on the
-    replayed path too. Here the concrete domain is made to read `num(256)` as 256 (as it did before
-    a review found it) while Z3 reads 0: the disagreement is an error, never a VIOLATED."""
+    replayed path too. Here the predicates' concrete domain is made to read `num(256)` as 256 (as it
+    did before a review found it) while Z3 reads 0: the disagreement is an error, never a VIOLATED."""
     from dataclasses import replace as _replace
 
-    from specmc.model.domain import Concrete
+    from specmc.model.domain import Bytes
     from specmc.proofs.engines.unrolling import ReplayError
     from specmc.proofs.properties import Property
 
@@ -117,7 +117,7 @@ def test_a_violation_the_interpreter_does_not_see_is_an_internal_error(job, monk
     except cexplore.Unavailable as e:
         pytest.skip(str(e))
     monkeypatch.setattr(explicit, "PYTHON_FIRST", 1)
-    monkeypatch.setattr(Concrete, "num", lambda self, n: n)
+    monkeypatch.setattr(Bytes, "num", lambda self, n: n)
     prop = Property("u-num256", "sp is never 256", "x", lambda prog, S: S.d.ne(S.get("sp"), S.d.num(256)))
     with pytest.raises(ReplayError, match="disagree"):
         explicit.run(_replace(job, properties=(prop,)), lambda o: None)
