@@ -996,3 +996,22 @@ def test_a_found_plan_or_folder_entry_that_is_no_regular_file_is_refused(tmp_pat
     os.mkfifo(folder / "b.html")
     r = specmc("parse", str(folder), timeout=60)
     assert r.returncode == exitcodes.INPUT_ERROR and "b.html" in r.stderr and "not a regular file" in r.stderr
+
+
+@pytest.mark.parametrize("expr, op", [('S.get("sp") < 7', "<"), ('S.get("sp") % 2 == 1', "%"),
+                                      ('S.get("sp") >> 1 == 0', ">>")])
+@pytest.mark.parametrize("command", [("explore",), ("check", "--engine", "bdd")])
+def test_an_operator_the_solvers_read_as_signed_is_refused_at_its_line(tmp_path, expr, op, command):
+    """Z3 reads Python's `<` (and `%`, `>>`, `/`) on a bit-vector as signed arithmetic: `sp < 200`
+    is false at sp = 250 for the solvers, true for a Python int. Both readings refuse it, so the
+    symbolic engines (which never evaluate the predicate concretely) do too."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               f"def holds(prog, S):\n    return {expr}\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    certs = ("--certificates", str(tmp_path / "c")) if command[0] == "check" else ()
+    r = specmc(*command, "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+               "--property", "mine", *certs)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    (line,) = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
+    assert line.startswith(f"{f}:5:12: error E079: property 'mine'") and f"`{op}`" in line, line
+    assert "signed" in line

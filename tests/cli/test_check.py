@@ -509,3 +509,31 @@ def test_two_host_profiles_of_one_name_in_a_run_are_refused(tmp_path):
     first = r.stderr.splitlines()[0]
     assert first.startswith(f"{plan}:1:1: error E071") and "two host profiles named 'quickjs-ng-0.6'" in first
     assert not r.stdout
+
+
+WRAPPING_PROPERTIES = '''from specmc.proofs.properties import Property, register
+
+register(Property("sp-wraps-below", "sp + 256 below 7", "sec-x",
+                  lambda prog, S: S.d.lt(S.get("sp") + 256, 7)))
+register(Property("sp-wraps-to-zero", "sp + 255 is not 0", "sec-x",
+                  lambda prog, S: S.d.ne(S.get("sp") + 255, 0)))
+'''
+
+
+@pytest.mark.parametrize("engine", ["explicit", pytest.param("kind", marks=pytest.mark.slow)])
+def test_python_arithmetic_in_a_properties_file_means_one_thing_to_every_command(tmp_path, engine):
+    """Review 6, F1: the explorer read `S.get("sp") + 256` as a Python int and the solvers as a
+    byte, so explore said VIOLATED where check said PROVED, and the reverse. Both wrap now."""
+    f = tmp_path / "props.py"
+    f.write_text(WRAPPING_PROPERTIES, encoding="utf-8")
+    common = ("--host", "ecma262", "--bounds", "objects=1", "--properties-file", str(f),
+              "--property", "sp-wraps-below", "--property", "sp-wraps-to-zero")
+    r = specmc("explore", *common)
+    labels = dict(re.findall(r"^(HOLDS|VIOLATED)\s+ecma262\s+(\S+)", r.stdout, re.M))
+    assert {v: k for k, v in labels.items()} == {"sp-wraps-below": "HOLDS", "sp-wraps-to-zero": "VIOLATED"}, r
+    r = specmc("check", *common, "--engine", engine, "--timeout", "300", "--format", "json",
+               "--certificates", str(tmp_path / "certs"))
+    rows = json.loads(r.stdout)["results"]
+    assert rows and all(row["verdict"] == ("PROVED" if row["property"] == "sp-wraps-below" else "VIOLATED")
+                        for row in rows), rows
+    assert all(row["depth"] == 0 for row in rows if row["verdict"] == "VIOLATED"), rows  # the initial state
