@@ -13,12 +13,14 @@ running a user's properties file, and reporting what goes wrong in it, is userfi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from specmc.model.compile import USER  # the frame code of user code, for properties files
+from specmc.model.domain import Concrete
 from specmc.model.program import Program
 from specmc.proofs.properties import predicates
 from specmc.proofs.properties.liveness import Temporal, delivery_applies, delivery_waits, registrations
@@ -54,6 +56,17 @@ class Property:
 
         from specmc.model.bounds import Bounds
 
+        if not isinstance(self.id, str) or not _ID.fullmatch(self.id):
+            # an empty id gave a row with an empty property column, a newline or `|` broke the
+            # reports' lines and tables, and "x\n; host: ..." wrote a second header line into the
+            # certificate (review 6, F9)
+            raise ValueError(f"property id {self.id!r} is not a name: give 1 to 64 letters, digits, '-', "
+                             "'_' or '.', starting with a letter or digit")
+        if self.temporal is not None:
+            if not isinstance(self.temporal, Temporal):
+                raise ValueError(f"property '{self.id}': temporal= takes a Temporal(...), not "
+                                 f"{type(self.temporal).__name__}")
+            _true_everywhere(self)
         names = [f.name for f in fields(Bounds)]
         if isinstance(self.needs, str) or not all(isinstance(b, str) for b in self.needs):
             raise ValueError(f"property '{self.id}': needs= takes a tuple of bound names, not {self.needs!r}")
@@ -68,6 +81,39 @@ class Property:
             return ""
         return ("it judges what exists only with " + " or ".join(f"{b} >= 1" for b in self.needs)
                 + ", from a spec text that defines those built-ins")
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class _NoState:
+    """A view with no state: `holds` of a temporal property may read none (`_true_everywhere`)."""
+
+    d = Concrete()
+
+    def get(self, name: str, index: Any = None) -> Any:
+        raise LookupError(f"it reads {name!r}")
+
+
+def _true_everywhere(p: Property) -> None:
+    """A temporal property's `holds` must be true in every state without reading one (as the
+    catalogue's `predicates.temporal_placeholder` is): only the lasso search checks a temporal
+    property, so a state condition there was never looked at, and a Property whose `holds` was
+    false in the initial state came out "ok PROVED" (review 6, F7). Raised from Property(...),
+    a properties file gets it as E078 at that call."""
+    why = ""
+    try:
+        value = p.holds(None, _NoState())  # type: ignore[arg-type]  # it may not read the program either
+    except Exception as e:
+        why = str(e) or type(e).__name__
+    else:
+        if value is not True:
+            why = f"it returns {value!r}"
+    if why:
+        raise ValueError(
+            f"property '{p.id}': a temporal property is checked by its Temporal alone, so its holds "
+            f"must be true in every state (S.d.true()), and this one is not ({why}); register the "
+            "state condition as a property of its own")
 
 
 _CATALOGUE: dict[str, Property] = {}

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from specmc.model.program import Program
 from specmc.proofs import properties
 from specmc.proofs.properties import _CATALOGUE, _LOADING, CATALOGUE, Property
 from specmc.spec import diagnostics as diag
@@ -135,35 +134,69 @@ def _user_error(code: str, user_file: str, e: BaseException, **fields: str) -> S
 
 
 def _guarded(prop: Property, path: str) -> Property:
-    """`prop` with each predicate (holds, and cover where the Property has one) turned into one
-    whose exceptions are E079 diagnostics at the user's line: without this, a predicate that
-    raises ended as a traceback (explore) or an internal error (check), blaming specmc."""
+    """`prop` with each of its functions (holds, cover, and a Temporal's waiting, obligations and
+    applies) turned into one whose exceptions and wrong results are E079 diagnostics at the
+    user's line: without this, a predicate that raised ended as a traceback (explore) or an
+    internal error (check), blaming specmc, and a temporal property's callbacks did so until
+    review 6 (F8, F13)."""
     from dataclasses import replace
 
-    def guard(fn: Callable[[Program, Any], Any]) -> Callable[[Program, Any], Any]:
-        def guarded(program: Program, S: Any) -> Any:
+    from specmc.spec.source import Loc
+
+    def guard(fn: Callable[..., Any], wrong: Callable[[Any], str]) -> Callable[..., Any]:
+        def guarded(*args: Any) -> Any:
             try:
-                value = fn(program, S)
+                value = fn(*args)
             except SpecError:
                 raise
             except Exception as e:
                 raise _user_error("E079", path, e, name=prop.id) from None
-            if not _is_condition(value):
-                # a number is a value, not a verdict: the explorer read 1 as true and the
-                # symbolic reading as false, and the property came out VIOLATED in its first state
+            why = wrong(value)
+            if why:
                 line = getattr(getattr(fn, "__code__", None), "co_firstlineno", 1)
-                from specmc.spec.source import Loc
-                raise SpecError([diag.make(
-                    "E079", Loc(path, line, 1), name=prop.id,
-                    reason=f"it returned {type(value).__name__} {value}, not a condition: compare "
-                           "values with the domain (S.d.eq, S.d.ne, ...) and return the result")])
+                raise SpecError([diag.make("E079", Loc(path, line, 1), name=prop.id, reason=why)])
             return value
 
         guarded.__wrapped__ = fn  # type: ignore[attr-defined]
         return guarded
 
-    changes = {name: guard(fn) for name in ("holds", "cover") if callable(fn := getattr(prop, name, None))}
+    changes: dict[str, Any] = {name: guard(fn, _not_a_condition) for name in ("holds", "cover")
+                               if callable(fn := getattr(prop, name, None))}
+    t = prop.temporal
+    if t is not None:
+        changes["temporal"] = replace(t, waiting=guard(t.waiting, _not_a_condition),
+                                      obligations=guard(t.obligations, _not_a_count),
+                                      applies=guard(t.applies, _not_a_reason))
     return replace(prop, **changes)
+
+
+def _not_a_condition(value: Any) -> str:
+    # a number is a value, not a verdict: the explorer read 1 as true and the symbolic reading as
+    # false, and the property came out VIOLATED in its first state
+    if _is_condition(value):
+        return ""
+    return (f"it returned {type(value).__name__} {value}, not a condition: compare values with the "
+            "domain (S.d.eq, S.d.ne, ...) and return the result")
+
+
+def _not_a_count(value: Any) -> str:
+    """An obligation count indexes the monitor's counters, which are state variables: a byte's
+    worth at most (300 aliased counters 256..299 onto 0..43 in the interpreter only), and an int
+    (-1 and "2" were tracebacks; review 6, F8)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_OBLIGATIONS:
+        return ""
+    return (f"it returned {type(value).__name__} {value!r}: the number of obligations is an int "
+            f"from 0 to {MAX_OBLIGATIONS}")
+
+
+def _not_a_reason(value: Any) -> str:
+    if value is None or isinstance(value, str):
+        return ""
+    return (f"it returned {type(value).__name__} {value!r}: applies(host) returns \"\" (or None) when "
+            "the host makes the property's promise, else a string saying why not")
+
+
+MAX_OBLIGATIONS = 255  # one counter per obligation, indexed by a state value
 
 
 def _is_condition(value: Any) -> bool:

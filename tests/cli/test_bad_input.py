@@ -1015,3 +1015,59 @@ def test_an_operator_the_solvers_read_as_signed_is_refused_at_its_line(tmp_path,
     (line,) = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
     assert line.startswith(f"{f}:5:12: error E079: property 'mine'") and f"`{op}`" in line, line
     assert "signed" in line
+
+
+@pytest.mark.parametrize("pid", ["", "a|b", "multi\nline", "inj\n; host: quickjs-ng-0.5", " lead", "x" * 65])
+def test_a_property_id_that_is_no_name_is_refused_at_the_property_call(tmp_path, pid):
+    """Review 6, F9: an empty id gave a row with no property, a newline or `|` broke the reports'
+    lines and tables, and a header-like id wrote a second header line into the certificate."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n"
+               f"register(Property({pid!r}, 'x', 'sec-x', lambda prog, S: S.d.true()))\n")
+    r = specmc("explore", "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f))
+    first = _bad(r, "E078", f"{f}:3:10")
+    assert "is not a name" in first
+
+
+TEMPORAL = '''from specmc.proofs.properties import Property, register
+from specmc.proofs.properties.liveness import Temporal
+
+register(Property("mine", "x", "sec-x", {holds},
+                  temporal=Temporal({waiting},
+                                    {obligations},
+                                    {applies}, "w")))
+'''
+TEMPORAL_OK = {"holds": "lambda prog, S: S.d.true()", "waiting": "lambda prog, S, c: S.d.false()",
+               "obligations": "lambda prog: 1", "applies": "lambda host: ''"}
+
+
+def test_a_temporal_property_whose_holds_reads_the_state_is_refused(tmp_path):
+    """Review 6, F7: only the lasso search checks a temporal property, so `holds` was never looked
+    at: `sp != 1`, false in the initial state, came out "ok PROVED"."""
+    holds = "lambda prog, S: S.d.ne(S.get('sp'), 1)"
+    f = _props(tmp_path, TEMPORAL.format(**{**TEMPORAL_OK, "holds": holds}))
+    r = specmc("check", "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+               "--property", "mine", "--engine", "explicit", "--certificates", str(tmp_path / "c"))
+    first = _bad(r, "E078", f"{f}:4:10")
+    assert "its holds must be true in every state" in first and "reads 'sp'" in first
+    assert not r.stdout
+
+
+@pytest.mark.parametrize("field, body, line, say", [
+    ("obligations", "lambda prog: -1", 6, "int -1: the number of obligations is an int from 0 to 255"),
+    ("obligations", "lambda prog: '2'", 6, "it returned str '2'"),
+    ("obligations", "lambda prog: 300", 6, "it returned int 300"),
+    ("obligations", "lambda prog: prog.nosuch", 6, "AttributeError"),
+    ("waiting", "lambda prog, S, c: S.get('nosuch')", 5, "KeyError: 'nosuch'"),
+    ("waiting", "lambda prog, S, c: 1", 5, "it returned int 1, not a condition"),
+    ("applies", "lambda host: host.nosuch", 7, "AttributeError"),
+    ("applies", "lambda host: 0", 7, "it returned int 0"),
+])
+def test_a_temporal_propertys_callback_that_fails_is_located_bad_input(tmp_path, field, body, line, say):
+    """Review 6, F8 and F13: these were tracebacks (exit 1 or 3) and a false internal error (300
+    counters aliased in the interpreter only); `holds`' same mistakes were already E079."""
+    f = _props(tmp_path, TEMPORAL.format(**{**TEMPORAL_OK, field: body}))
+    r = specmc("check", "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+               "--property", "mine", "--engine", "explicit", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    (err,) = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
+    assert err.startswith(f"{f}:{line}:") and "property 'mine'" in err and say in err, err
