@@ -301,6 +301,15 @@ def _refused(op: str) -> Callable[..., Any]:
     return refused
 
 
+def _wrapping(op: Callable[[int, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Byte's `op`: the int result wrapped at WIDTH bits (NotImplemented passed on)."""
+    def wrapped(self: Any, o: Any) -> Any:
+        r = op(self, o)
+        return r if r is NotImplemented else _BYTE[r & _MASK]
+
+    return wrapped
+
+
 class Byte(int):
     """A state value as a predicate reads it concretely: an int that wraps at WIDTH bits as the
     solvers' bit-vector does. Z3 reads `S.get("sp") + 256` as `sp + 0`; a Python int read it as
@@ -317,43 +326,13 @@ class Byte(int):
     def __new__(cls, n: int) -> Byte:
         return _BYTE[int(n) & _MASK]
 
-    def __add__(self, o: int) -> Byte:
-        r = int.__add__(self, o)
-        return r if r is NotImplemented else _BYTE[r & _MASK]
-
-    __radd__ = __add__
-
-    def __sub__(self, o: int) -> Byte:
-        r = int.__sub__(self, o)
-        return r if r is NotImplemented else _BYTE[r & _MASK]
-
-    def __rsub__(self, o: int) -> Byte:
-        r = int.__rsub__(self, o)
-        return r if r is NotImplemented else _BYTE[r & _MASK]
-
-    def __mul__(self, o: int) -> Byte:
-        r = int.__mul__(self, o)
-        return r if r is NotImplemented else _BYTE[r & _MASK]
-
-    __rmul__ = __mul__
-
-    def __and__(self, o: int) -> Byte:
-        r = int.__and__(self, o)
-        return r if r is NotImplemented else _BYTE[r & _MASK]
-
-    __rand__ = __and__
-
-    def __or__(self, o: int) -> Byte:
-        r = int.__or__(self, o)
-        return r if r is NotImplemented else _BYTE[r & _MASK]
-
-    __ror__ = __or__
-
-    def __xor__(self, o: int) -> Byte:
-        r = int.__xor__(self, o)
-        return r if r is NotImplemented else _BYTE[r & _MASK]
-
-    __rxor__ = __xor__
+    __add__ = __radd__ = _wrapping(int.__add__)
+    __sub__ = _wrapping(int.__sub__)
+    __rsub__ = _wrapping(int.__rsub__)
+    __mul__ = __rmul__ = _wrapping(int.__mul__)
+    __and__ = __rand__ = _wrapping(int.__and__)
+    __or__ = __ror__ = _wrapping(int.__or__)
+    __xor__ = __rxor__ = _wrapping(int.__xor__)
 
     def __lshift__(self, o: int) -> Byte:  # Z3 wraps the shift amount too; 8 or more gives 0
         return _BYTE[(int(self) << (int(o) & _MASK)) & _MASK] if isinstance(o, int) else NotImplemented
