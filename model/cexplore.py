@@ -26,6 +26,7 @@ module loads a compiled model and runs its search.
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import threading
 import time
@@ -122,8 +123,57 @@ def _taken(lib: ctypes.CDLL, pointer: ctypes.c_void_p, kind: Any, n: int) -> np.
     return np.frombuffer(block, dtype=np.dtype(kind), count=n)
 
 
+def compact_slots(share: float = 0.5) -> int:
+    """The size of a hash-compacted run's fingerprint table (`Native.search_compact`): the largest
+    power of two of 8-byte slots within `share` of the memory available now (MemAvailable in
+    /proc/meminfo, else the free pages), and at least 2**20. So a run is as large as the machine
+    it runs on allows, not a count fixed here (issue 19: the cap set by memory)."""
+    available = 0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if not available:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            available = 0
+    slots = 1 << 20
+    while slots * 2 * 8 <= available * share:
+        slots *= 2
+    return slots
+
+
 _PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_int)
 PROGRESS_SECONDS = 1.0  # the least time between two calls of a search's `progress`
+STOP_INTERRUPT, STOP_TIME = 1, 2  # what the callback answers to stop a C search, and why
+
+
+@dataclass(frozen=True)
+class CompactRun:
+    """A finished hash-compacted depth-first run (`Native.search_compact`). It kept fingerprints,
+    not states: a state whose fingerprint a visited one had was skipped unseen (for n states, with
+    probability about n*n/2**65 if fingerprints behave as random 64-bit numbers), and no
+    reachable set is left to certify, so even a complete run proves nothing. What it gives is
+    paths, each of which the reference interpreter replays before anyone is told of it."""
+
+    states: int  # fingerprints stored: states found new
+    transitions: int
+    complete: bool  # every successor of every state it found was looked at
+    full: bool  # the table reached three quarters (or the stack could not grow): memory cut it
+    timed_out: bool  # the deadline cut it
+    deepest: int  # the longest run it went down, in transitions
+    slots: int  # the table's size (8 bytes a slot)
+    paths: dict[str, list[tuple[Command | None, tuple[int, ...]]]]  # predicate -> the run that broke it
+    symmetry: Symmetry | None = None  # the reduction it ran under: the paths are of representatives
+
+    @property
+    def collision_bound(self) -> float:
+        """About the probability that some state was skipped for a fingerprint it shared."""
+        return min(1.0, self.states * self.states / 2.0 ** 65)
 
 
 class Native:
@@ -165,6 +215,9 @@ class Native:
         try:
             self.lib.search.restype = None
             self.lib.search_dfs.restype = None
+            self.lib.search_hc.restype = None
+            self.lib.hc_path.restype = None
+            self.lib.hc_release.restype = None
             self.lib.detach.restype = None
             self.lib.specmc_free.restype = None
         except AttributeError as e:
@@ -187,66 +240,20 @@ class Native:
 
         Ctrl-C stops the search within a fraction of a second, and always comes out of here as
         the SIGINT handler in place says (KeyboardInterrupt by default; an engine process's
-        SystemExit), never as a cut search. The C side cannot run Python's handler, and a handler
-        raising on entry to the ctypes callback would be printed and dropped by ctypes ("Exception
-        ignored on calling ctypes callback function"), its return value undefined. So while the C
-        search runs (called from the main thread), SIGINT only notes that it came; the callback
-        then tells C to stop, and once C has returned the signal is raised again under the
-        handler that was there before. An exception from `progress` also stops the search and
-        comes out of here."""
-        n = len(self.names)
-        asked = frozenset(self.names) if asked is None else asked
-        flags = (ctypes.c_int * max(n, 1))(*[int(k in asked) for k in self.names])
-        stops = (ctypes.c_int * max(n, 1))(*[int(k in stop_at) for k in self.names])
-        out = (ctypes.c_longlong * 5)()
-        viol = (ctypes.c_longlong * max(n, 1))()
+        SystemExit), never as a cut search (`_call`)."""
+        flags, stops, viol = self._predicates(asked, stop_at)
+        out = (ctypes.c_longlong * 6)()
         init = (ctypes.c_uint8 * len(self.init))(*self.init)
-        started = time.monotonic()
-        last = [started]
-        raised: list[BaseException] = []
-        signals: list[int] = []
-
-        def noted(signum: int, _frame: Any) -> None:
-            signals.append(signum)
-
-        def said(states: int, depth: int) -> int:
-            if signals or raised:
-                return 1
-            try:
-                now = time.monotonic()
-                if progress is not None and now - last[0] >= PROGRESS_SECONDS:
-                    last[0] = now
-                    progress(int(states), int(depth), now - started)
-            except BaseException as e:  # (KeyboardInterrupt too: the caller's, to be raised again)
-                raised.append(e)
-                return 1
-            return 0
-
-        callback = _PROGRESS(said)
-        previous: Any = None
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):  # (not when ignored, or left to the system: that stays as it is)
-                signal.signal(signal.SIGINT, noted)
-            else:
-                previous = None
+        reduced = symmetry and self.symmetry is not None
         try:
-            try:
-                reduced = symmetry and self.symmetry is not None
+            def call(callback: Any) -> None:
                 args = (init, max_depth, max_states, flags, stops, callback, int(reduced), out, viol)
                 if depth_first:
                     self.lib.search_dfs(*args, ctypes.c_uint64(seed))
                 else:
                     self.lib.search(*args)
-            finally:
-                if previous is not None:
-                    signal.signal(signal.SIGINT, previous)
-            if signals:
-                signal.raise_signal(signal.SIGINT)  # the handler in place now decides: normally it raises
-            if raised:
-                raise raised[0]
-            if signals or out[4]:  # stopped by the callback: only an interrupt does that
-                raise KeyboardInterrupt
+
+            self._call(call, out, progress, None)
             count = int(out[0])
             held = [ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()]
             self.lib.detach(*(ctypes.byref(h) for h in held))
@@ -259,3 +266,104 @@ class Native:
         return Search(states, parent, command, self.commands, int(out[1]), bool(out[2]),
                       bool(out[3]), {k: int(viol[i]) for i, k in enumerate(self.names) if viol[i] >= 0},
                       self.symmetry if reduced else None, depth_first)
+
+    def search_compact(self, max_depth: int, max_states: int, slots: int,
+                       asked: frozenset[str] | None = None, stop_at: frozenset[str] = frozenset(),
+                       progress: Callable[[int, int, float], None] | None = None, symmetry: bool = False,
+                       seed: int = 0, deadline: float | None = None) -> CompactRun:
+        """Depth first with hash compaction (`search_hc` in model/cprint.py's runtime): a table of
+        `slots` 64-bit fingerprints (rounded up to a power of two; the run stops when it is three
+        quarters full) instead of the states, so that a run's size is set by the memory given to
+        its table, 8 bytes a slot, and not by the 150 bytes a kept state costs. Nothing is kept
+        but the paths that broke predicates, so the run proves nothing (`CompactRun`).
+        `deadline` (time.monotonic): the run stops there, cut, and says so (`timed_out`).
+        Everything else as `search(depth_first=True)`."""
+        flags, stops, viol = self._predicates(asked, stop_at)
+        out = (ctypes.c_longlong * 6)()
+        init = (ctypes.c_uint8 * len(self.init))(*self.init)
+        reduced = symmetry and self.symmetry is not None
+        paths: dict[str, list[tuple[Command | None, tuple[int, ...]]]] = {}
+        try:
+            def call(callback: Any) -> None:
+                self.lib.search_hc(init, max_depth, max_states, flags, stops, callback, int(reduced), out,
+                                   viol, ctypes.c_uint64(seed), ctypes.c_uint64(slots))
+
+            self._call(call, out, progress, deadline)
+            for i, k in enumerate(self.names):
+                if viol[i] < 0:
+                    continue
+                n = int(viol[i]) + 1
+                rows = (ctypes.c_uint8 * (n * self.width))()
+                cmds = (ctypes.c_int32 * n)()
+                self.lib.hc_path(i, rows, cmds)
+                flat = bytes(rows)
+                paths[k] = [(self.commands[cmds[j]] if cmds[j] >= 0 else None,
+                             tuple(flat[j * self.width:(j + 1) * self.width])) for j in range(n)]
+        finally:
+            self.lib.hc_release()
+        size = 1024
+        while size < slots:
+            size *= 2
+        return CompactRun(int(out[0]), int(out[1]), bool(out[2]), bool(out[3]), out[4] == STOP_TIME,
+                          int(out[5]), size, paths, self.symmetry if reduced else None)
+
+    def _predicates(self, asked: frozenset[str] | None, stop_at: frozenset[str]) -> tuple[Any, Any, Any]:
+        n = len(self.names)
+        asked = frozenset(self.names) if asked is None else asked
+        flags = (ctypes.c_int * max(n, 1))(*[int(k in asked) for k in self.names])
+        stops = (ctypes.c_int * max(n, 1))(*[int(k in stop_at) for k in self.names])
+        return flags, stops, (ctypes.c_longlong * max(n, 1))()
+
+    def _call(self, call: Callable[[Any], None], out: Any,
+              progress: Callable[[int, int, float], None] | None, deadline: float | None) -> None:
+        """Runs `call(callback)`, a C search that calls `callback` now and then and stops when it
+        answers non-zero (out[4] keeps the answer). The C side cannot run Python's SIGINT handler,
+        and a handler raising on entry to the ctypes callback would be printed and dropped by
+        ctypes ("Exception ignored on calling ctypes callback function"), its return value
+        undefined. So while the C search runs (called from the main thread), SIGINT only notes
+        that it came; the callback then tells C to stop, and once C has returned the signal is
+        raised again under the handler that was there before. An exception from `progress` also
+        stops the search and comes out of here. A `deadline` passed stops it with STOP_TIME, which
+        is a cut search, not an interrupt."""
+        started = time.monotonic()
+        last = [started]
+        raised: list[BaseException] = []
+        signals: list[int] = []
+
+        def noted(signum: int, _frame: Any) -> None:
+            signals.append(signum)
+
+        def said(states: int, depth: int) -> int:
+            if signals or raised:
+                return STOP_INTERRUPT
+            try:
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    return STOP_TIME
+                if progress is not None and now - last[0] >= PROGRESS_SECONDS:
+                    last[0] = now
+                    progress(int(states), int(depth), now - started)
+            except BaseException as e:  # (KeyboardInterrupt too: the caller's, to be raised again)
+                raised.append(e)
+                return STOP_INTERRUPT
+            return 0
+
+        callback = _PROGRESS(said)
+        previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):  # (not when ignored, or left to the system: that stays as it is)
+                signal.signal(signal.SIGINT, noted)
+            else:
+                previous = None
+        try:
+            call(callback)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if signals:
+            signal.raise_signal(signal.SIGINT)  # the handler in place now decides: normally it raises
+        if raised:
+            raise raised[0]
+        if signals or out[4] == STOP_INTERRUPT:  # only an interrupt stops it so
+            raise KeyboardInterrupt

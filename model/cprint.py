@@ -16,7 +16,7 @@ from specmc.model.symbolic import Writes, command_term, command_terms, state_var
 from specmc.model.symmetry import NO_CANON, NotSymmetric, Symmetry
 from specmc.model.terms import Nodes
 
-ABI = 6  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
+ABI = 7  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
 
 
 class _CSyntax(Syntax):
@@ -178,7 +178,7 @@ void search(const u8 *init, int max_depth, i64 max_states, const int *asked, con
     for (i64 cur = lo; cur < hi; cur++) {
       if (!((pending || !nasked) && !stopped)) break;
       head = cur + 1;
-      if (progress && !(head & 0xFFFF) && progress(count, dep[cur])) { quit = 1; complete = 0; break; }
+      if (progress && !(head & 0xFFFF) && (quit = progress(count, dep[cur]))) { complete = 0; break; }
       if (dep[cur] >= max_depth) { complete = 0; continue; }
       for (int j = first[cur - lo]; j < first[cur - lo + 1]; j++) {
         transitions++;
@@ -250,7 +250,7 @@ void search_dfs(const u8 *init, int max_depth, i64 max_states, const int *asked,
       }
       levels = nl;
     }
-    if (progress && !(++ticks & 0xFFFF) && progress(count, sp)) { quit = 1; complete = 0; break; }
+    if (progress && !(++ticks & 0xFFFF) && (quit = progress(count, sp))) { complete = 0; break; }
     if (pos[sp] == n[sp]) { sp--; continue; }
     int j = pos[sp]++;
     u8 *s = buf + ((i64)sp * MAXSUCC + j) * W;
@@ -273,6 +273,123 @@ void search_dfs(const u8 *init, int max_depth, i64 max_states, const int *asked,
   }
   free(buf); free(which); free(n); free(pos); free(at);
   out[0] = count; out[1] = transitions; out[2] = complete && sp < 0; out[3] = nomem; out[4] = quit;
+}
+
+/* Depth first with hash compaction (Wolper and Leroy; SPIN's -DHC): the visited set keeps only a
+   64-bit fingerprint of each state, 8 bytes in a table the caller sizes from memory, instead of
+   the state, its parent and its command (about 150 bytes at 3 objects). The states of the run
+   being searched are the stack itself, so a violation's path is the stack, copied out for the
+   predicate it broke (hc_path). What is given up: two states with one fingerprint are one state
+   to the search, so a state whose fingerprint a visited state has is skipped unseen (for n states
+   that happens with probability about n*n/2**65 if fingerprints behave as random 64-bit
+   numbers), and no reachable set is kept, so a run proves nothing. It finds violations, each then
+   replayed by the reference interpreter like every other.
+   out: as search_dfs's; out[3] 1 if the table filled (to 3/4, or the stack could not grow),
+   out[5] the deepest level reached. viol[k]: the length of the path that broke predicate k. */
+static u64 *fp; static u64 fpmask; static i64 fpcount;
+static u8 *hpath[NPRED + 1]; static int32_t *hcmd[NPRED + 1]; static i64 hlen[NPRED + 1];
+
+static u64 fingerprint(const u8 *s) {
+  u64 z = hash(s);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull; z = (z ^ (z >> 27)) * 0x94D049BB133111EBull; z ^= z >> 31;
+  return z ? z : 1; /* (0 marks an empty slot) */
+}
+
+/* 1 if s was new (and is now in the table), 0 if its fingerprint was there, -1 if the table is full */
+static int hc_visit(const u8 *s) {
+  if ((u64)fpcount >= (fpmask + 1) / 4 * 3) return -1;
+  u64 f = fingerprint(s), h = (f >> 17) & fpmask;
+  while (fp[h]) { if (fp[h] == f) return 0; h = (h + 1) & fpmask; }
+  fp[h] = f; fpcount++;
+  return 1;
+}
+
+void hc_release(void) {
+  free(fp); fp = 0; fpmask = 0; fpcount = 0;
+  for (int k = 0; k <= NPRED; k++) { free(hpath[k]); free(hcmd[k]); hpath[k] = 0; hcmd[k] = 0; hlen[k] = 0; }
+}
+
+/* the path that broke predicate k: hlen[k] + 1 states and the command that reached each (-1 first) */
+void hc_path(int k, u8 *states, int32_t *cmds) {
+  memcpy(states, hpath[k], (size_t)(hlen[k] + 1) * W); memcpy(cmds, hcmd[k], (size_t)(hlen[k] + 1) * 4);
+}
+
+/* keeps the stack's path (levels 0..sp, then t reached by command c) as predicate k's */
+static int hc_keep(int k, const u8 *path, const int32_t *taken, int sp, const u8 *t, int32_t c) {
+  hpath[k] = malloc((size_t)(sp + 2) * W); hcmd[k] = malloc((size_t)(sp + 2) * 4);
+  if (!hpath[k] || !hcmd[k]) return 0;
+  memcpy(hpath[k], path, (size_t)(sp + 1) * W); memcpy(hpath[k] + (i64)(sp + 1) * W, t, W);
+  memcpy(hcmd[k], taken, (size_t)(sp + 1) * 4); hcmd[k][sp + 1] = c; hlen[k] = sp + 1;
+  return 1;
+}
+
+void search_hc(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
+               progress_fn progress, int sym, i64 *out, i64 *viol, u64 seed, u64 slots) {
+  int pending = 0, nasked = 0, stopped = 0, complete = 1, full = 0, quit = 0, levels = 0, sp = 0, deepest = 0;
+  i64 transitions = 0, ticks = 0; static const int32_t none = -1;
+  u8 *buf = 0, *path = 0; int32_t *which = 0, *taken = 0; int *n = 0, *pos = 0;
+  hc_release();
+  for (int i = 0; i < 6; i++) out[i] = 0;
+  u64 size = 1024; while (size < slots && size < ((u64)1 << 40)) size <<= 1;
+  fp = calloc(size, 8);
+  if (!fp) { out[3] = 1; return; }
+  fpmask = size - 1;
+  for (int k = 0; k < NPRED; k++) { viol[k] = -1; pending += asked[k]; }
+  nasked = pending;
+  hc_visit(init);
+  for (int k = 0; k < NPRED; k++)
+    if (asked[k] && !pred(k, init)) {
+      if (!hc_keep(k, init, &none, -1, init, -1)) { full = 1; break; }
+      viol[k] = 0; pending--; stopped |= stop_at[k];
+    }
+  if (max_depth > 65535) max_depth = 65535;
+  if (max_depth < 1) { complete = 0; sp = -1; }
+  while (!full && sp >= 0 && (pending || !nasked) && !stopped) {
+    if (sp == levels - 1 || !levels) {
+      int nl = levels ? levels * 2 : 64;
+      u8 *a = realloc(buf, (size_t)nl * MAXSUCC * W); if (a) buf = a;
+      int32_t *b = realloc(which, (size_t)nl * MAXSUCC * 4); if (b) which = b;
+      int *c = realloc(n, (size_t)nl * sizeof(int)); if (c) n = c;
+      int *d = realloc(pos, (size_t)nl * sizeof(int)); if (d) pos = d;
+      u8 *e = realloc(path, (size_t)nl * W); if (e) path = e;
+      int32_t *f = realloc(taken, (size_t)nl * 4); if (f) taken = f;
+      if (!a || !b || !c || !d || !e || !f) { full = 1; complete = 0; break; }
+      if (!levels) {
+        memcpy(path, init, W); taken[0] = -1;
+        n[0] = succ(path, buf, which); pos[0] = 0;
+        if (seed) shuffle(buf, which, n[0], hash(path) ^ seed);
+      }
+      levels = nl;
+    }
+    if (progress && !(++ticks & 0xFFFF) && (quit = progress(fpcount, sp))) { complete = 0; break; }
+    if (pos[sp] == n[sp]) { sp--; continue; }
+    int j = pos[sp]++;
+    u8 *s = buf + ((i64)sp * MAXSUCC + j) * W;
+    if (sym) canon(s);
+    transitions++;
+    int v = hc_visit(s);
+    if (v < 0) { full = 1; complete = 0; break; }
+    if (!v) continue;
+    int32_t c = which[(i64)sp * MAXSUCC + j];
+    if (sp + 1 > deepest) deepest = sp + 1;
+    for (int k = 0; k < NPRED; k++)
+      if (asked[k] && viol[k] < 0 && !pred(k, s)) {
+        if (!hc_keep(k, path, taken, sp, s, c)) { full = 1; complete = 0; break; }
+        viol[k] = hlen[k]; pending--; stopped |= stop_at[k];
+      }
+    if (full) break;
+    if (fpcount >= max_states) { complete = 0; break; }
+    if (sp + 1 >= max_depth) { complete = 0; continue; }
+    sp++;
+    memcpy(path + (i64)sp * W, s, W); taken[sp] = c; pos[sp] = 0;
+    n[sp] = succ(path + (i64)sp * W, buf + (i64)sp * MAXSUCC * W, which + (i64)sp * MAXSUCC);
+    if (seed)
+      shuffle(buf + (i64)sp * MAXSUCC * W, which + (i64)sp * MAXSUCC, n[sp], hash(path + (i64)sp * W) ^ seed);
+  }
+  free(buf); free(which); free(n); free(pos); free(path); free(taken);
+  free(fp); fp = 0; fpmask = 0;
+  out[0] = fpcount; out[1] = transitions; out[2] = complete && !full && sp < 0; out[3] = full;
+  out[4] = quit; out[5] = deepest;
 }
 """
 

@@ -259,9 +259,16 @@ def _swarm(native: cexplore.Native, program: Program, steps: int, paths: dict[st
            deadline: float | None) -> str:
     """The swarm after a cut depth-first search: more depth-first runs, each in the successor order
     its seed draws, for the predicates still open. Adds each run's violations to `paths` (and which
-    run found them to `found_by`) and says what ran. Each run is cut too, so none proves anything:
-    what they add is violations, each replayed like any other."""
-    ran, stopped = 0, ""
+    run found them to `found_by`) and says what ran. The runs keep fingerprints, not states (hash
+    compaction, `Native.search_compact`), in a table sized from the memory available, so that each
+    goes SWARM_STATES deep in states where a run keeping its states would stop far sooner. None
+    of them proves anything (they keep no reachable set, and a fingerprint two states share hides
+    one): what they add is violations, each replayed like any other."""
+    ran, stopped, most = 0, "", 0
+    # (the table no larger than the runs need: a fingerprint lands on any page of it, so a table
+    # far larger than its contents is touched all over and costs its whole size all the same)
+    slots = min(cexplore.compact_slots(), _table_for(SWARM_STATES))
+    cap = min(SWARM_STATES, slots // 4 * 3)
     for seed in range(1, SWARM_RUNS + 1):
         open_ = frozenset(k for k in native.names if k not in paths)
         if not any(not k.startswith(COVER) for k in open_):  # (a cover alone is no reason to go on)
@@ -269,20 +276,32 @@ def _swarm(native: cexplore.Native, program: Program, steps: int, paths: dict[st
         if deadline is not None and time.monotonic() >= deadline:
             stopped = ", stopped there by the time limit"
             break
-        t = native.search(steps, SWARM_STATES, asked=open_, progress=progress, symmetry=sym,
-                          depth_first=True, seed=seed)
-        ran += 1
-        for k, row in t.violations.items():
-            path = t.path_to(row)
+        t = native.search_compact(steps, cap, slots, asked=open_, progress=progress, symmetry=sym,
+                                  seed=seed, deadline=deadline)
+        ran, most = ran + 1, max(most, t.states)
+        for k, path in t.paths.items():
             paths[k] = concrete(program, path, t.symmetry) if t.symmetry is not None else path
             found_by[k] = f"run {seed + 1}, successors in seed {seed}'s order"
-        if t.out_of_memory:
-            stopped = ", stopped there by memory"
+        if t.timed_out:
+            stopped = ", the last stopped by the time limit"
+            break
+        if t.full:
+            stopped = ", the last stopped by memory (its table three quarters full)"
             break
     if not ran:
         return stopped
-    return (f"; then {ran} more run{'s' if ran > 1 else ''} of up to {SWARM_STATES:,} states each, "
-            f"successors in the orders seeds 1-{ran} draw{stopped}")
+    return (f"; then {ran} more run{'s' if ran > 1 else ''} with hash compaction (64-bit fingerprints of "
+            f"the states, not the states: {slots:,} slots, {slots * 8 / 2 ** 30:.1f} GB, within half the "
+            f"memory available), of up to {cap:,} states each, successors in the orders seeds 1-{ran} "
+            f"draw{stopped}; the largest kept {most:,} fingerprints")
+
+
+def _table_for(states: int) -> int:
+    """The least power of two of slots that holds `states` fingerprints below three quarters full."""
+    slots = 1 << 20
+    while slots // 4 * 3 < states:
+        slots *= 2
+    return slots
 
 
 def _searched_depth(last: int, cut: str) -> int:

@@ -317,3 +317,55 @@ def test_a_seeded_depth_first_search_is_the_same_set_in_an_order_of_its_own():
     assert np.array_equal(a.states, again.states) and np.array_equal(a.parent, again.parent)
     assert not np.array_equal(a.states, plain.states) and not np.array_equal(a.states, b.states)
     assert all(_is_a_step(program, a, r) for r in range(1, a.count, 997))
+
+
+# --- hash compaction (search_hc): fingerprints instead of states --------------------------------
+
+
+def test_a_compacted_run_goes_where_the_depth_first_search_goes_keeping_only_fingerprints():
+    """With a table large enough for no fingerprint to be shared (553 K states, 2**22 slots), a
+    compacted run is the depth-first search of the same seed: the same states counted, the same
+    transitions, complete. It keeps no states, so it hands none over."""
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=2, frames=3))
+    native = _dfs_native(program, [])
+    for seed in (0, 7):
+        dfs = native.search(10_000, 2_000_000, depth_first=True, seed=seed)
+        hc = native.search_compact(10_000, 2_000_000, 1 << 22, seed=seed)
+        assert (hc.states, hc.transitions, hc.complete) == (dfs.count, dfs.transitions, True)
+        assert not hc.full and not hc.timed_out and hc.slots == 1 << 22 and not hc.paths
+        assert 0 < hc.collision_bound < 1e-7
+        assert hc.deepest == int(_depths(dfs).max())
+
+
+def test_a_compacted_run_hands_over_the_path_that_broke_a_property():
+    """The path is the run's stack when the property broke: the same path the depth-first search
+    of that seed finds, each step one the reference interpreter takes, ending where it breaks."""
+    from specmc.model.domain import View
+    from specmc.model.explore import CONCRETE, successors
+
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds())  # the seed's bounds
+    props = select(["cleanup-not-on-free-stack"])
+    native = _dfs_native(program, props)
+    for seed in (0, 7):
+        dfs = native.search(10_000, 2_000_000, depth_first=True, seed=seed)
+        hc = native.search_compact(10_000, 2_000_000, 1 << 20, seed=seed)
+        path = hc.paths["cleanup-not-on-free-stack"]
+        assert path == dfs.path_to(dfs.violations["cleanup-not-on-free-stack"])
+        assert path[0] == (None, tuple(program.init))
+        for (_, before), (cmd, after) in zip(path, path[1:], strict=False):
+            assert (cmd, after) in successors(program, before)
+        assert not props[0].holds(program, View(CONCRETE, program.layout, path[-1][1]))
+        assert not hc.complete  # every asked property broken: it stopped there
+
+
+def test_a_compacted_run_stops_when_its_table_is_three_quarters_full_or_its_time_is_up():
+    import time
+
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=2, frames=3))
+    native = _dfs_native(program, [])
+    small = native.search_compact(10_000, 2_000_000, 1000)  # (rounded up to 1024 slots)
+    assert small.slots == 1024 and small.full and not small.complete and small.states == 768
+    late = native.search_compact(10_000, 2_000_000, 1 << 22, deadline=time.monotonic() - 1)
+    assert late.timed_out and not late.complete and not late.full and late.states < 552_628
+    capped = native.search_compact(10_000, 5_000, 1 << 22)
+    assert capped.states == 5_000 and not capped.complete and not capped.full and not capped.timed_out

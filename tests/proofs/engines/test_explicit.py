@@ -300,7 +300,8 @@ def test_the_swarm_goes_on_where_the_first_depth_first_run_was_cut(seed_job, mon
         return
     assert o.verdict == "VIOLATED" and o.trace, o
     seed = int(re.search(r"found by run (\d+), successors in seed (\d+)'s order", o.reason)[2])
-    assert 1 <= seed <= runs and f"then {seed} more runs of up to 400 states each" in o.reason, o.reason
+    assert 1 <= seed <= runs and f"then {seed} more runs with hash compaction" in o.reason, o.reason
+    assert "of up to 400 states each" in o.reason and "64-bit fingerprints" in o.reason
 
 
 def test_the_swarm_stops_at_the_time_limit_and_says_so(seed_job, monkeypatch):
