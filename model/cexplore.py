@@ -123,6 +123,15 @@ def _taken(lib: ctypes.CDLL, pointer: ctypes.c_void_p, kind: Any, n: int) -> np.
     return np.frombuffer(block, dtype=np.dtype(kind), count=n)
 
 
+def default_threads() -> int:
+    """How many threads a breadth-first C search makes successors with: the cores this process may
+    run on (at most 8; one more thread than cores only waits)."""
+    try:
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    except (AttributeError, OSError):
+        return max(1, min(8, os.cpu_count() or 1))
+
+
 def compact_slots(share: float = 0.5) -> int:
     """The size of a hash-compacted run's fingerprint table (`Native.search_compact`): the largest
     power of two of 8-byte slots within `share` of the memory available now (MemAvailable in
@@ -227,7 +236,7 @@ class Native:
     def search(self, max_depth: int, max_states: int, asked: frozenset[str] | None = None,
                stop_at: frozenset[str] = frozenset(),
                progress: Callable[[int, int, float], None] | None = None, symmetry: bool = False,
-               depth_first: bool = False, seed: int = 0) -> Search:
+               depth_first: bool = False, seed: int = 0, threads: int | None = None) -> Search:
         """Breadth first (with `depth_first`, depth first: `Search.depth_first`) from the initial
         state, checking the predicates named in `asked` (all by default) until each is broken or
         nothing is left, or one named in `stop_at` is broken. `seed` (depth first only): 0 takes
@@ -236,7 +245,8 @@ class Native:
         different paths first.
         `symmetry`: each successor replaced by its representative (model/symmetry.py), when the
         model allows it (`self.symmetry`; else the search is not reduced, and says so by its
-        result's `symmetry`, None).
+        result's `symmetry`, None). `threads` (breadth first): how many threads make successors
+        (`threads()` by default); the search's result is the same with any number.
 
         Ctrl-C stops the search within a fraction of a second, and always comes out of here as
         the SIGINT handler in place says (KeyboardInterrupt by default; an engine process's
@@ -251,7 +261,7 @@ class Native:
                 if depth_first:
                     self.lib.search_dfs(*args, ctypes.c_uint64(seed))
                 else:
-                    self.lib.search(*args)
+                    self.lib.search(*args, default_threads() if threads is None else threads)
 
             self._call(call, out, progress, None)
             count = int(out[0])

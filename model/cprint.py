@@ -16,7 +16,7 @@ from specmc.model.symbolic import Writes, command_term, command_terms, state_var
 from specmc.model.symmetry import NO_CANON, NotSymmetric, Symmetry
 from specmc.model.terms import Nodes
 
-ABI = 7  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
+ABI = 8  # bump when the generated interface or the runtime changes: cached libraries are keyed on it too
 
 
 class _CSyntax(Syntax):
@@ -138,55 +138,109 @@ void detach(u8 **s, uint32_t **p, int32_t **c) {
 }
 void specmc_free(void *p) { free(p); }
 
-/* out[0] states, out[1] transitions, out[2] complete, out[3] 1 if memory ran out, out[4] stopped
-   by the progress callback; viol[k]: index of the first state violating predicate k, or -1.
-   sym: each successor is replaced by its representative (canon, model/symmetry.py) */
-#define BATCH 64
+/* Breadth first, the successors of a batch of states are made by several threads (the
+   caller's and threads-1 more), each taking every threads-th state of the batch and writing into
+   that state's own region: the commands, the representative and the hash are pure functions of the
+   state, so who makes them changes nothing. Only the calling thread then looks them up and adds
+   them, in the batch's order, so the visited order, the parents, the violations and where the
+   search stops are those of one thread (model/cexplore.py compares them). */
+#define MAXT 64
+static struct {
+  i64 lo, hi; int max_depth, sym, threads; u8 *buf; int32_t *which; u64 *tags; int *cnt;
+  pthread_mutex_t mu; pthread_cond_t go, done; int gen, left, quitting;
+} B = { .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
+
+static void expand(int t) {
+  for (i64 cur = B.lo + t; cur < B.hi; cur += B.threads) {
+    i64 r = cur - B.lo;
+    if (dep[cur] >= B.max_depth) { B.cnt[r] = 0; continue; }
+    u8 *o = B.buf + r * MAXSUCC * W;
+    int n = succ(st + cur * W, o, B.which + r * MAXSUCC);
+    for (int j = 0; j < n; j++) {
+      if (B.sym) canon(o + (i64)j * W);
+      B.tags[r * MAXSUCC + j] = hash(o + (i64)j * W) >> 32;
+    }
+    B.cnt[r] = n;
+  }
+}
+
+static void *expander(void *arg) {
+  int t = (int)(intptr_t)arg, seen = 0;
+  pthread_mutex_lock(&B.mu);
+  for (;;) {
+    while (B.gen == seen && !B.quitting) pthread_cond_wait(&B.go, &B.mu);
+    if (B.quitting) break;
+    seen = B.gen;
+    pthread_mutex_unlock(&B.mu);
+    expand(t);
+    pthread_mutex_lock(&B.mu);
+    if (--B.left == 0) pthread_cond_signal(&B.done);
+  }
+  pthread_mutex_unlock(&B.mu);
+  return 0;
+}
+
+/* out[0] states, out[1] transitions, out[2] complete, out[3] 1 if memory ran out, out[4] what the
+   progress callback answered to stop it (0: it did not); viol[k]: index of the first state
+   violating predicate k, or -1. sym: each successor is replaced by its representative (canon,
+   model/symmetry.py). threads: how many make successors (above) */
 void search(const u8 *init, int max_depth, i64 max_states, const int *asked, const int *stop_at,
-            progress_fn progress, int sym, i64 *out, i64 *viol) {
-  /* the successors of up to BATCH states are made, hashed and their table slots fetched before
+            progress_fn progress, int sym, i64 *out, i64 *viol, int threads) {
+  /* the successors of a batch of states are made (above), then their table slots fetched before
      any of them is looked up: the lookups, in the same order as one state at a time, then find
      their slots in the cache instead of waiting on memory one after another */
-  static u8 buf[BATCH * MAXSUCC * W]; static int32_t which[BATCH * MAXSUCC]; static u64 tags[BATCH * MAXSUCC];
-  static int first[BATCH + 1];
-  int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0; i64 transitions = 0;
+  int pending = 0, nasked = 0, stopped = 0, complete = 1, nomem = 0, quit = 0, started = 0;
+  i64 transitions = 0; pthread_t thr[MAXT];
+  i64 batch = threads > 1 ? 512 : 64;
+  if (threads < 1) threads = 1;
+  if (threads > MAXT) threads = MAXT;
   release();
+  for (int i = 0; i < 5; i++) out[i] = 0;
+  B.buf = malloc((size_t)batch * MAXSUCC * W); B.which = malloc((size_t)batch * MAXSUCC * 4);
+  B.tags = malloc((size_t)batch * MAXSUCC * 8); B.cnt = malloc((size_t)batch * sizeof(int));
+  B.max_depth = max_depth; B.sym = sym; B.threads = 1; B.gen = 0; B.quitting = 0;
+  if (!B.buf || !B.which || !B.tags || !B.cnt) { nomem = 1; complete = 0; goto end; }
   for (int k = 0; k < NPRED; k++) { viol[k] = -1; pending += asked[k]; }
   nasked = pending;
   u64 tag0 = hash(init) >> 32;
   i64 r = visit(init, tag0);
-  if (r == -((i64)1 << 40)) { out[3] = 1; return; }
+  if (r == -((i64)1 << 40)) { nomem = 1; complete = 0; goto end; }
   par[0] = 0xFFFFFFFFu; cmdof[0] = -1; dep[0] = 0;
   for (int k = 0; k < NPRED; k++)
     if (asked[k] && !pred(k, init)) { viol[k] = 0; pending--; stopped |= stop_at[k]; }
+  while (started + 1 < threads
+         && !pthread_create(&thr[started], 0, expander, (void *)(intptr_t)(started + 1)))
+    started++;
+  B.threads = started + 1;
   i64 head = 0;
   while (head < count && (pending || !nasked) && !stopped) {
-    i64 lo = head, hi = count < head + BATCH ? count : head + BATCH;
-    int tot = 0;
-    for (i64 cur = lo; cur < hi; cur++) {
-      first[cur - lo] = tot;
-      if (dep[cur] >= max_depth) continue;
-      int n = succ(st + cur * W, buf + (i64)tot * W, which + tot);
-      for (int j = tot; j < tot + n; j++) {
-        if (sym) canon(buf + (i64)j * W);
-        tags[j] = hash(buf + (i64)j * W) >> 32;
-        PREFETCH(tab + (tags[j] & tabmask));
-      }
-      tot += n;
+    i64 lo = head, hi = count < head + batch ? count : head + batch;
+    B.lo = lo; B.hi = hi;
+    if (started) {
+      pthread_mutex_lock(&B.mu); B.left = started; B.gen++;
+      pthread_cond_broadcast(&B.go); pthread_mutex_unlock(&B.mu);
     }
-    first[hi - lo] = tot;
+    expand(0);
+    if (started) {
+      pthread_mutex_lock(&B.mu);
+      while (B.left) pthread_cond_wait(&B.done, &B.mu);
+      pthread_mutex_unlock(&B.mu);
+    }
+    for (i64 k = 0; k < hi - lo; k++)
+      for (int j = 0; j < B.cnt[k]; j++) PREFETCH(tab + (B.tags[k * MAXSUCC + j] & tabmask));
     for (i64 cur = lo; cur < hi; cur++) {
       if (!((pending || !nasked) && !stopped)) break;
       head = cur + 1;
       if (progress && !(head & 0xFFFF) && (quit = progress(count, dep[cur]))) { complete = 0; break; }
       if (dep[cur] >= max_depth) { complete = 0; continue; }
-      for (int j = first[cur - lo]; j < first[cur - lo + 1]; j++) {
+      i64 rr = cur - lo;
+      for (int j = 0; j < B.cnt[rr]; j++) {
         transitions++;
-        i64 v = visit(buf + (i64)j * W, tags[j]);
+        i64 v = visit(B.buf + (rr * MAXSUCC + j) * W, B.tags[rr * MAXSUCC + j]);
         if (v == -((i64)1 << 40)) { nomem = 1; complete = 0; head = count; break; }
         if (v >= 0) continue;
         i64 idx = -1 - v;
-        par[idx] = (uint32_t)cur; cmdof[idx] = which[j]; dep[idx] = (uint16_t)(dep[cur] + 1);
+        par[idx] = (uint32_t)cur; cmdof[idx] = B.which[rr * MAXSUCC + j]; dep[idx] = (uint16_t)(dep[cur] + 1);
         const u8 *s = st + idx * W;
         for (int k = 0; k < NPRED; k++)
           if (asked[k] && viol[k] < 0 && !pred(k, s)) { viol[k] = idx; pending--; stopped |= stop_at[k]; }
@@ -196,7 +250,14 @@ void search(const u8 *init, int max_depth, i64 max_states, const int *asked, con
     }
     if (nomem || quit) break;
   }
-  out[0] = count; out[1] = transitions; out[2] = complete && head >= count; out[3] = nomem; out[4] = quit;
+  out[2] = complete && head >= count;
+end:
+  if (started) {
+    pthread_mutex_lock(&B.mu); B.quitting = 1; pthread_cond_broadcast(&B.go); pthread_mutex_unlock(&B.mu);
+    for (int t = 0; t < started; t++) pthread_join(thr[t], 0);
+  }
+  free(B.buf); free(B.which); free(B.tags); free(B.cnt); B.buf = 0; B.which = 0; B.tags = 0; B.cnt = 0;
+  out[0] = count; out[1] = transitions; out[3] = nomem; out[4] = quit;
 }
 
 /* the same search, depth first: the first successor not yet visited is taken at once, the stack
@@ -457,6 +518,7 @@ def source(program: Program, predicates: list[z3.BoolRef | bool]) -> tuple[str, 
         f" | s[{ph0} + d];",
         "    switch (key) {", *cases, "    default: break;", "    }", "  }", *unsited, "  return n;", "}"])
     head = "\n".join(["#include <stdint.h>", "#include <stdlib.h>", "#include <string.h>",
+                      "#include <pthread.h>",
                       "typedef uint8_t u8;", f"#define W {width}", f"#define MAXSUCC {max(most, 1)}",
                       f"#define NPRED {len(predicates)}", f"/* specmc native explorer, ABI {ABI} */"])
     try:

@@ -369,3 +369,34 @@ def test_a_compacted_run_stops_when_its_table_is_three_quarters_full_or_its_time
     assert late.timed_out and not late.complete and not late.full and late.states < 552_628
     capped = native.search_compact(10_000, 5_000, 1 << 22)
     assert capped.states == 5_000 and not capped.complete and not capped.full and not capped.timed_out
+
+
+# --- breadth first on several threads -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cut", ["none", "states", "steps", "stop"])
+def test_threads_making_successors_change_nothing_the_search_finds(cut):
+    """Successors are made by several threads, each state's in a region of its own, and added by
+    one in the batch's order: states, parents, commands, violations, transitions and where the
+    search stops are those of one thread, under every bound that cuts it."""
+    program = build(load_spec(), load_host("quickjs-ng-0.5"), Bounds(objects=2, frames=4))
+    props = select(["cleanup-not-on-free-stack", "no-dangling-cell"])
+    native = _dfs_native(program, props)
+    steps, limit, stop = {"none": (10_000, 5_000_000, frozenset()), "states": (10_000, 100_003, frozenset()),
+                          "steps": (30, 5_000_000, frozenset()),
+                          "stop": (10_000, 5_000_000, frozenset({"cleanup-not-on-free-stack"}))}[cut]
+    one = native.search(steps, limit, stop_at=stop, symmetry=True, threads=1)
+    assert one.count > 1_000 and (one.complete == (cut == "none"))
+    for threads in (2, 3, 64, 1000):  # (more than the batch has states, and than the runtime allows)
+        many = native.search(steps, limit, stop_at=stop, symmetry=True, threads=threads)
+        assert np.array_equal(one.states, many.states) and np.array_equal(one.parent, many.parent)
+        assert np.array_equal(one.command, many.command)
+        assert (one.violations, one.transitions, one.complete) == (many.violations, many.transitions,
+                                                                    many.complete)
+
+
+def test_the_default_is_the_cores_this_process_may_use(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2})
+    assert cexplore.default_threads() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(40)))
+    assert cexplore.default_threads() == 8
