@@ -7,7 +7,10 @@ For each host and object count, the model's union of every catalogue property's 
 explicit engine searches, proofs/run/job.py `slices(together=True)`) is searched breadth first with
 every property checked in every state: in Python up to `--python-cap` states (its rate is what
 matters), then in C to the end. The C row gives the compile time apart (cached by digest after
-the first run: `SPECMC_NATIVE_CACHE`). SPIN runs the hand-written model of ../shared/anchors at the
+the first run: `SPECMC_NATIVE_CACHE`), then again with one thread making successors per core
+(the search is the same, state for state: only its wall time can change), then depth first with
+hash compaction (the dfs swarm's runs: 8-byte fingerprints instead of the states, to the same
+count) with the bytes each costs. SPIN runs the hand-written model of ../shared/anchors at the
 same object count (job-queue variant, property 1): a far coarser model, so compare rates, not
 state counts. spin and gcc are installed with apt-get when missing (`--no-spin` skips SPIN).
 """
@@ -78,10 +81,12 @@ def main() -> None:
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}")
     print("Rates per wall second and per CPU second (the search's own process time: on a shared "
           "machine the wall rate is the load's; SPIN's: pan alone)")
-    print("| host | objects | states | Python states/s | C states/s wall | C states/s CPU | C / Python "
-          "| C compile s | SPIN states | SPIN states/s wall | SPIN states/s CPU | C / SPIN wall "
-          "| C / SPIN CPU |")
-    print("| --- " * 13 + "|")
+    threads = cexplore.default_threads()
+    print(f"| host | objects | states | Python states/s | C states/s wall | C states/s CPU | C / Python "
+          f"| C compile s | C, {threads} threads, states/s wall | threads speed-up "
+          f"| C dfs hash-compacted states/s wall | its bytes a state (kept: state's) "
+          f"| SPIN states | SPIN states/s wall | SPIN states/s CPU | C / SPIN wall | C / SPIN CPU |")
+    print("| --- " * 17 + "|")
     spin: dict[int, tuple[int, float, float] | None] = {}
     for host in args.hosts.split(","):
         for n in (int(x) for x in args.objects.split(",")):
@@ -97,9 +102,20 @@ def main() -> None:
                                      "-O1" if n >= 3 else "-O0")
             compiled = time.perf_counter() - t
             t, cpu = time.perf_counter(), time.process_time()
-            s = native.search(job.job.bounds.steps, 60_000_000)
+            s = native.search(job.job.bounds.steps, 60_000_000, threads=1)
             c_rate = s.count / (time.perf_counter() - t)
             c_cpu = s.count / (time.process_time() - cpu)
+            kept = s.states.shape[1] + 4 + 4 + 2 + 16  # (the state, parent, command, depth, table)
+            del s
+            t = time.perf_counter()
+            s = native.search(job.job.bounds.steps, 60_000_000, threads=threads)
+            t_rate = s.count / (time.perf_counter() - t)
+            slots = 1 << 20
+            while slots // 4 * 3 < s.count:
+                slots *= 2
+            t = time.perf_counter()
+            h = native.search_compact(job.job.bounds.steps, s.count, slots)
+            h_rate = h.states / (time.perf_counter() - t)
             if n not in spin:
                 spin[n] = None if args.no_spin else _spin(n)
             sp = spin[n]
@@ -107,8 +123,9 @@ def main() -> None:
                 f"| {sp[0]:,} | {sp[0] / sp[1]:,.0f} | {sp[0] / sp[2]:,.0f} " \
                 f"| {c_rate / (sp[0] / sp[1]):.2f} | {c_cpu / (sp[0] / sp[2]):.2f}"
             print(f"| {host} | {n} | {s.count:,}{'' if s.complete else ' (cut)'} | {py_rate:,.0f} | "
-                  f"{c_rate:,.0f} | {c_cpu:,.0f} | {c_rate / py_rate:.1f} | {compiled:.1f} {spin_cols} |",
-                  flush=True)
+                  f"{c_rate:,.0f} | {c_cpu:,.0f} | {c_rate / py_rate:.1f} | {compiled:.1f} | {t_rate:,.0f} "
+                  f"| {t_rate / c_rate:.2f} | {h_rate:,.0f} | {slots * 8 / max(h.states, 1):.0f} ({kept}) "
+                  f"{spin_cols} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,22 @@ def _strict_bool(self: z3.ExprRef) -> bool:
         "a value that is only known per state")
 
 
+def _strict_hash(self: z3.AstRef) -> int:
+    """A constant hashes as its Python value, so `x in {2}` goes on to `==` and `_strict_bool`; a
+    value known only per state cannot be looked up in a set or dict at all. Z3's own hash (of
+    the term's identity) let `S.get("sp") in {2}` find nothing, without `==` or `bool` ever
+    being asked, so the solvers read False where the explorer read True (an independent
+    review's finding: kind and pdr PROVED a property the interpreter saw broken)."""
+    if z3.is_bv_value(self):
+        return hash(self.as_long())
+    if z3.is_true(self) or z3.is_false(self):
+        return hash(z3.is_true(self))
+    raise SymbolicBranch(
+        f"a set or dict lookup (`in`, `.get`, a key) of the symbolic value `{self}`: compare with the "
+        "domain (S.d.eq, S.d.or_, ...), since Python's hashing cannot see a value that is only known "
+        "per state")
+
+
 class _PredicateView(View[z3.BitVecRef, z3.BoolRef]):
     """A predicate's window: an array read at a state-dependent index also records that the
     index is in range. The concrete View refuses an index past the end (IndexError, E079 at the
@@ -118,18 +134,21 @@ _SIGNED = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=", "__div_
 @contextmanager
 def predicate_reading() -> Iterator[None]:
     """While a user's predicate builds its term: a Python condition on a symbolic value is an
-    error (SymbolicBranch), and so is a Python operator Z3 reads as signed arithmetic (the
+    error (SymbolicBranch), so is a set or dict lookup of one (`_strict_hash`), and so is a
+    Python operator Z3 reads as signed arithmetic (the
     SignedOperation that `Byte`, model/domain.py, raises in the concrete reading), so that the
     term means what the concrete evaluation means. Nested use is harmless."""
     saved = {name: vars(z3.BitVecRef)[name] for name in _SIGNED}
-    original = z3.ExprRef.__bool__
+    original, hashed = z3.ExprRef.__bool__, vars(z3.ExprRef)["__hash__"]
     z3.ExprRef.__bool__ = _strict_bool  # type: ignore[method-assign]
+    z3.ExprRef.__hash__ = _strict_hash  # type: ignore[method-assign]
     for name, op in _SIGNED.items():
         setattr(z3.BitVecRef, name, _refused(op))
     try:
         yield
     finally:
         z3.ExprRef.__bool__ = original  # type: ignore[method-assign]
+        z3.ExprRef.__hash__ = hashed  # type: ignore[method-assign]
         for name, fn in saved.items():
             setattr(z3.BitVecRef, name, fn)
 

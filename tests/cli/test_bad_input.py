@@ -1021,6 +1021,37 @@ def test_an_operator_the_solvers_read_as_signed_is_refused_at_its_line(tmp_path,
     assert "signed" in line
 
 
+@pytest.mark.parametrize("expr", ['S.d.not_(S.get("sp") in {2})',
+                                  'S.d.not_({2: True}.get(S.get("sp"), False))',
+                                  'S.d.not_(S.get("sp") in frozenset((2, 3)))'])
+@pytest.mark.parametrize("engine", ["explicit", "kind"])
+def test_a_set_or_dict_lookup_of_a_state_value_is_refused_at_its_line(tmp_path, expr, engine):
+    """Review 7, F1: Z3 hashes a term by its identity, so `S.get("sp") in {2}` was False for the
+    solvers without `==` or `bool` being asked: kind, pdr, dfs and the C search PROVED what the
+    Python explorer found VIOLATED at one transition, and explicit's verdict flipped once the model
+    was compiled. Every engine now refuses the lookup where the term is built."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               f"def holds(prog, S):\n    return S.d.and_(S.d.ne(S.get('sp'), 200), {expr})\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--engine", engine, "--host", "ecma262", "--bounds", "objects=1,frames=3",
+               "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    lines = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
+    assert lines and all(x.startswith(f"{f}:5:") and "set or dict lookup" in x for x in lines), lines
+    assert "PROVED" not in r.stdout
+
+
+def test_a_lookup_of_constants_in_a_predicate_still_works(tmp_path):
+    """Only a value known per state is refused: constants hash as their numbers."""
+    f = _props(tmp_path, "import z3\nfrom specmc.proofs.properties import Property, register\n\n\n"
+               "def holds(prog, S):\n    ok = z3.BitVecVal(2, 8) in {2} and z3.BoolVal(True) in {True}\n"
+               "    return S.d.ne(S.get('sp'), 200) if ok else S.d.false()\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--engine", "kind", "--host", "ecma262", "--bounds", "objects=1,frames=3",
+               "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == 0 and "PROVED" in r.stdout, (r.stdout, r.stderr)
+
+
 @pytest.mark.parametrize("pid", ["", "a|b", "multi\nline", "inj\n; host: quickjs-ng-0.5", " lead", "x" * 65])
 def test_a_property_id_that_is_no_name_is_refused_at_the_property_call(tmp_path, pid):
     """Review 6, F9: an empty id gave a row with no property, a newline or `|` broke the reports'
