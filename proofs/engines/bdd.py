@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 import z3
 from specmc.model.domain import WIDTH, View
 from specmc.model.explore import CONCRETE
+from specmc.model.layout import CUT_NAMES
 from specmc.model.program import Program
 from specmc.model.slice import LiftError, lift_states
 from specmc.model.symbolic import changes, command_terms, input_vars, state_vars
@@ -452,8 +453,24 @@ def _run_slice(job: Loaded, program: Program, props: tuple[Property, ...], deadl
                 assert temporal[1].temporal is not None
                 size = lasso.proved_method(size, _most_turns(m, reached), temporal[1].temporal)
             proof = _proof(job, inv, p, size, deadline)
-            say(replace(proof, cover_reached=_cover_met(m, program, p, reached))
-                if proof.verdict == PROVED else proof)
+            say(replace(proof, cover_reached=_cover_met(m, program, p, reached),
+                        bounds_hit=_bounds_hit(m, reached)) if proof.verdict == PROVED else proof)
+
+
+def _bounds_hit(m: Machine, reached: Function) -> tuple[tuple[str, int], ...] | None:
+    """Which bounds ended some run, and in how many reachable states (the explicit engine's
+    `bounds_hit`, counted on the diagram). The slices keep `cut` (proofs/run/job.py). Without it
+    a bdd PROVED of a text that appends one cell twice (the model's `cells-once` cut, which no
+    bound removes) read as a plain PROVED, exit 0, where explicit says undecided (review 7, F2)."""
+    at = m.program.layout.where("cut")[0]
+    if at not in m.kept:  # (a slice without it would be a slicing bug: not measured, never "none")
+        return None
+    out = []
+    for v, name in sorted(CUT_NAMES.items()):
+        n = int(m.bdd.count(reached & m.holds(at, v), nvars=len(m.kept) * WIDTH))
+        if n:
+            out.append((name, n))
+    return tuple(out)
 
 
 def _cover_met(m: Machine, program: Program, p: Property, reached: Function) -> bool | None:

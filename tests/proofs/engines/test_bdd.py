@@ -167,3 +167,26 @@ def test_a_proof_says_whether_its_cover_is_reached_as_the_explorer_does(tmp_path
     assert {p: (got[p].verdict, got[p].cover_reached) for p in props} == \
         {p: (want[p].verdict, want[p].cover_reached) for p in props} == \
         {"held-value-once": ("PROVED", True), "kept-alive-until-clear": ("PROVED", False)}
+
+
+def test_a_proof_says_which_bounds_cut_runs_as_the_explorer_does(tmp_path):
+    """Review 7, F2: a text that appends one cell twice is cut at `cells-once` (no bound lifts
+    it), which makes explicit's PROVED undecided; bdd holds the same reachable set, yet said
+    "bounds not measured" and its plain PROVED passed with exit 0. It now counts the cut states
+    on the diagram: the same bounds as explicit, and none on the unchanged text."""
+    from specmc.spec.load import EMBEDDED, load_text
+
+    step = "          1. Append _cell_ to _finalizationRegistry_.[[Cells]].\n"
+    text = EMBEDDED.read_text(encoding="utf-8")
+    twice = tmp_path / "twice.html"
+    twice.write_text(text.replace(step, step + step), encoding="utf-8")
+    assert load_text("twice.html", twice.read_text(encoding="utf-8")) is not None
+    for spec, cut in ((str(twice), True), ("embedded", False)):
+        job = Job((spec,), "ecma262", Bounds(objects=1, frames=3), ("spec-asserts",),
+                  certificates=str(tmp_path))
+        o = _run(job)["spec-asserts"]
+        want: list = []
+        explicit.run(load(job), want.append)
+        assert o.verdict == want[0].verdict == "PROVED"
+        assert {n for n, _ in o.bounds_hit} == {n for n, _ in want[0].bounds_hit}
+        assert o.cut_by_text == cut == ("cells-once" in o.label)
