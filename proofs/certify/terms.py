@@ -173,6 +173,11 @@ def parse_model(cert: Certificate) -> Model:
         commands.append((label[2], z3.And(*guard) if len(guard) != 1 else guard[0], writes))
         by_group.setdefault(label[1], []).append(c)
     values = _init_values(init, xs)
+    if values is None:
+        # (Init `false`, or one variable fixed twice to two values, made every obligation hold of
+        # nothing: a certificate with invariant `false` re-checked OK for any property; review 7)
+        raise CertificateError("Init does not fix every state variable to one constant, as every "
+                               "model's initial state does: `(and (= |v| #xNN) ...)`, each variable once")
     return Model(xs, ins, init, commands, sorted(by_group.values(), key=len, reverse=True),
                  cert.head["model"], values)
 
