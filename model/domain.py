@@ -189,11 +189,18 @@ class Symbolic:
         return self._false
 
     def _v(self, a: z3.BitVecRef | int) -> z3.BitVecRef:
-        if isinstance(a, int) and not 0 <= a < len(self._nums):
-            # (a predicate's literal: state values are bytes; an IndexError said nothing of that)
-            raise ValueError(f"the constant {a} is no state value (values are 0 to {len(self._nums) - 1}; "
-                             "S.d.num(n) wraps n as the model's arithmetic does)")
-        return self._nums[a] if isinstance(a, int) else a
+        if isinstance(a, int):
+            if not 0 <= a < len(self._nums):
+                # (a predicate's literal: state values are bytes; an IndexError said nothing of that)
+                raise ValueError(f"the constant {a} is no state value (values are 0 to "
+                                 f"{len(self._nums) - 1}; S.d.num(n) wraps n as the model's arithmetic does)")
+            return self._nums[a]
+        if isinstance(a, z3.ExprRef):
+            return a
+        # (a float reached Z3, which truncated and wrapped it: `S.d.lt(sp, 0.5)` was `sp < 0` to the
+        # solvers, so dfs and kind PROVED what the explorer, comparing with 0.5, found broken; review 7)
+        raise ValueError(f"the constant {a!r} is no state value (values are the ints 0 to "
+                         f"{len(self._nums) - 1}, not a {type(a).__name__})")
 
     def eq(self, a: z3.BitVecRef | int, b: z3.BitVecRef | int) -> z3.BoolRef:
         a, b = self._v(a), self._v(b)

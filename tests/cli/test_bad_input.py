@@ -1041,6 +1041,23 @@ def test_a_set_or_dict_lookup_of_a_state_value_is_refused_at_its_line(tmp_path, 
     assert "PROVED" not in r.stdout
 
 
+@pytest.mark.parametrize("expr", ["S.d.not_(S.d.lt(S.get('sp'), 0.5))", "S.d.ne(S.get('sp'), 1000.0)",
+                                  "S.d.lt(S.get('sp'), 200.0)", "S.d.eq(S.get('sp'), None)"])
+@pytest.mark.parametrize("engine", ["explicit", "kind"])
+def test_a_constant_that_is_no_int_is_refused_at_its_line(tmp_path, expr, engine):
+    """Review 7, F4: Z3 truncated and wrapped a float (2.5 -> 2, -1.0 -> 255, 1000.0 -> 232) where an
+    int past a byte is refused, and the concrete reading compared with the float itself: dfs and
+    kind PROVED what explicit found VIOLATED. Every reading now refuses it."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               f"def holds(prog, S):\n    return S.d.and_(S.d.ne(S.get('sp'), 200), {expr})\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--engine", engine, "--host", "ecma262", "--bounds", "objects=1,frames=3",
+               "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    lines = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
+    assert lines and all(x.startswith(f"{f}:5:") and "is no state value" in x for x in lines), lines
+
+
 def test_a_lookup_of_constants_in_a_predicate_still_works(tmp_path):
     """Only a value known per state is refused: constants hash as their numbers."""
     f = _props(tmp_path, "import z3\nfrom specmc.proofs.properties import Property, register\n\n\n"
