@@ -70,7 +70,10 @@ def run(job: Loaded, report: Callable[[Outcome], None],
     only a few properties read it, a group's smaller cone may still complete where the union did
     not (docs/soundness.md, "Slices")."""
     started = time.perf_counter()
-    deadline = time.monotonic() + job.job.timeout  # (only the depth-first swarm heeds it)
+    # (only the depth-first swarm heeds it; a tenth early, and 2 s, so that the swarm stops and says
+    # so before the process that started this engine, counting from before the model was loaded,
+    # stops it with a bare "time limit reached")
+    deadline = time.monotonic() + max(0.0, job.job.timeout * 0.9 - 2.0)
     job, temporal = lasso.split(job, engine, report, supported=True)
     for p in temporal:
         _run_temporal(job, p, report, started, _said(progress, p.id, 1), engine, deadline)
@@ -290,10 +293,13 @@ def _swarm(native: cexplore.Native, program: Program, steps: int, paths: dict[st
             break
     if not ran:
         return stopped
+    orders = "in the order seed 1 draws" if ran == 1 else f"in the orders seeds 1-{ran} draw"
+    if ran == 1:
+        stopped = stopped.replace(", the last stopped", ", stopped")
     return (f"; then {ran} more run{'s' if ran > 1 else ''} with hash compaction (64-bit fingerprints of "
             f"the states, not the states: {slots:,} slots, {slots * 8 / 2 ** 30:.1f} GB, within half the "
-            f"memory available), of up to {cap:,} states each, successors in the orders seeds 1-{ran} "
-            f"draw{stopped}; the largest kept {most:,} fingerprints")
+            f"memory available), of up to {cap:,} states each, successors {orders}{stopped}; the largest "
+            f"kept {most:,} fingerprints")
 
 
 def _table_for(states: int) -> int:

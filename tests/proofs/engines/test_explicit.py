@@ -325,3 +325,25 @@ def test_the_swarm_reaches_the_unregister_cascade(tmp_path):
     (o,) = got
     assert o.verdict == "VIOLATED" and "found by run" in o.reason, o
     assert any("unregister" in str(step) for step in o.trace[-40:])
+
+
+def test_a_swarm_run_is_cut_by_the_time_limit_inside_the_run(monkeypatch):
+    """Compacted runs can be long (their size is set by memory), so the time limit cuts one where it
+    is, not only between runs, and the reason says so; and the swarm's limit comes a tenth before
+    the job's, so that it is the swarm that says it, not the process that started the engine."""
+    import time
+
+    from specmc.model.build import build
+    from specmc.model.hosts import load_host
+    from specmc.spec.load import load_spec
+
+    program = build(load_spec(), load_host("quickjs-ng-0.6"), Bounds(objects=2, frames=3))
+    native = cexplore.Native(program, {"never": False, "fine": True})
+    monkeypatch.setattr(explicit, "SWARM_STATES", 10**9)
+    monkeypatch.setattr(cexplore, "compact_slots", lambda: 1 << 22)  # (32 MB: the memory is not the point)
+    paths: dict = {"never": []}  # (broken already: only "fine" keeps the swarm going)
+    started = time.monotonic()
+    said = explicit._swarm(native, program, 10_000, paths, {}, None, False, started + 0.3)
+    assert time.monotonic() - started < 5 and set(paths) == {"never"}
+    assert "then 1 more run with hash compaction" in said and "stopped by the time limit" in said, said
+    assert "in the order seed 1 draws" in said
