@@ -343,7 +343,7 @@ def test_a_swarm_run_is_cut_by_the_time_limit_inside_the_run(monkeypatch):
     monkeypatch.setattr(cexplore, "compact_slots", lambda: 1 << 22)  # (32 MB: the memory is not the point)
     paths: dict = {"never": []}  # (broken already: only "fine" keeps the swarm going)
     started = time.monotonic()
-    said = explicit._swarm(native, program, 10_000, paths, {}, None, False, started + 0.3)
+    said = explicit._swarm(native, program, 10_000, paths, {}, None, False, started + 0.05)
     assert time.monotonic() - started < 5 and set(paths) == {"never"}
     assert "then 1 more run with hash compaction" in said and "stopped by the time limit" in said, said
     assert "in the order seed 1 draws" in said
