@@ -125,6 +125,7 @@ CATALOGUE: MappingProxyType[str, Property] = MappingProxyType(_CATALOGUE)
 
 _LOADING: list[str] = []  # the properties file being run by load_properties_file, if any
 _ORIGIN: dict[str, str] = {}  # property id -> the properties file that registered it
+_THIS_LOAD: list[set[str]] = []  # the ids each file being loaded has registered so far, this time
 
 
 def register(p: Property) -> Property:
@@ -137,9 +138,15 @@ def register(p: Property) -> Property:
         where = _ORIGIN.get(p.id)
         raise ValueError(f"property id '{p.id}' is already " + (
             f"registered by {where}" if where else "a catalogue property") + ": choose another id")
+    if _THIS_LOAD and p.id in _THIS_LOAD[-1]:
+        # (a file may be loaded again, and re-registers its ids then; but one load registering an
+        # id twice replaced the first definition without a word: review 7, F8)
+        raise ValueError(f"property id '{p.id}' is registered twice in this file: choose another id")
     _CATALOGUE[p.id] = p
     if _LOADING:
         _ORIGIN[p.id] = _LOADING[-1]
+        if _THIS_LOAD:
+            _THIS_LOAD[-1].add(p.id)
     return p
 
 

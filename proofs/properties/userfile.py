@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from specmc.proofs import properties
-from specmc.proofs.properties import _CATALOGUE, _LOADING, CATALOGUE, Property
+from specmc.proofs.properties import _CATALOGUE, _LOADING, _THIS_LOAD, CATALOGUE, Property
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
 from specmc.spec.source import read_input
@@ -36,6 +36,7 @@ def load_properties_file(path: str) -> None:
     before = dict(CATALOGUE)
     stale = set(sys.modules)
     _LOADING.append(str(Path(path).resolve()))
+    _THIS_LOAD.append(set())
     try:
         runpy.run_path(path, run_name="specmc_properties")
         # `from proofs.properties import register` (the names before specmc was one package) found a
@@ -59,6 +60,7 @@ def load_properties_file(path: str) -> None:
         raise _user_error("E078", path, e, path=path) from None
     finally:
         _LOADING.pop()
+        _THIS_LOAD.pop()
     _untouched(before, path)
     for pid, prop in list(CATALOGUE.items()):
         if before.get(pid) is not prop:

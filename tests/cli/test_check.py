@@ -310,6 +310,19 @@ def test_two_properties_files_cannot_register_one_id(tmp_path):
     assert "'mine' is already registered by" in r.stderr and "a.py" in r.stderr
 
 
+def test_one_properties_file_cannot_register_one_id_twice(tmp_path):
+    """Review 7, F8: the second registration replaced the first without a word (an always-true
+    definition turned the first's VIOLATED into PROVED)."""
+    f = tmp_path / "twice.py"
+    f.write_text("from specmc.proofs.properties import Property, register\n\n"
+                 "register(Property('dup', 'x', 'x', lambda prog, S: S.d.eq(S.get('regs'), 0)))\n"
+                 "register(Property('dup', 'y', 'x', lambda prog, S: S.d.true()))\n")
+    r = specmc("check", "--host", "v8", "--property", "dup", "--properties-file", str(f),
+               "--bounds", "objects=1,frames=3", cwd=tmp_path)
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    assert f"{f}:4:1: error E078" in r.stderr and "'dup' is registered twice in this file" in r.stderr
+
+
 def test_witness_reports_a_predicate_that_cannot_be_read_as_input_error(tmp_path):
     """witness said 'no counterexample ...: UNKNOWN' and exit 1 where check gives the located E079."""
     f = tmp_path / "past.py"
