@@ -119,6 +119,37 @@ class Printer(Walker[str]):
         hi, lo = node.term.params()
         return f"({a[0]} >> {lo}) & {(1 << (hi - lo + 1)) - 1}"
 
+    # bytes' wrapping arithmetic, as Z3 reads it: modulo 256, a shift by 8 or more gives 0
+    def walk_mul(self, node: Node, a: list[str]) -> str:
+        return f"({' * '.join(self._bytes(node, a))}){self.syntax.mask}"
+
+    def walk_band(self, node: Node, a: list[str]) -> str:
+        return f"({' & '.join(self._bytes(node, a))})"
+
+    def walk_bor(self, node: Node, a: list[str]) -> str:
+        return f"({' | '.join(self._bytes(node, a))})"
+
+    def walk_bxor(self, node: Node, a: list[str]) -> str:
+        return f"({' ^ '.join(self._bytes(node, a))})"
+
+    def walk_bnot(self, node: Node, a: list[str]) -> str:
+        return f"(~{self._bytes(node, a)[0]}){self.syntax.mask}"
+
+    def walk_neg(self, node: Node, a: list[str]) -> str:
+        return f"(-{self._bytes(node, a)[0]}){self.syntax.mask}"
+
+    def walk_shl(self, node: Node, a: list[str]) -> str:
+        x, k = self._bytes(node, a)
+        shifted = f"({x} << {k}){self.syntax.mask}"
+        return "(" + self.syntax.ite.format(f"{k} >= 8", self.syntax.literal(0), shifted) + ")"
+
+    @staticmethod
+    def _bytes(node: Node, a: list[str]) -> list[str]:
+        """The operands, if the operation is on bytes (the only width the masks above are right for)."""
+        if node.term.size() != 8:
+            raise Untranslatable(f"operation {node.term.decl().name()} on {node.term.size()} bits")
+        return a
+
 
 def _source(fname: str, guard: z3.BoolRef, writes: dict[int, z3.BitVecRef | int], width: int,
             nodes: Nodes, state: dict[int, str], frozen: frozenset[int] = frozenset()) -> str:

@@ -60,6 +60,12 @@ _METHOD = {
     z3.Z3_OP_ULT: "walk_ult", z3.Z3_OP_ULEQ: "walk_ule", z3.Z3_OP_UGT: "walk_ugt", z3.Z3_OP_UGEQ: "walk_uge",
     z3.Z3_OP_BADD: "walk_add", z3.Z3_OP_BSUB: "walk_sub", z3.Z3_OP_EXTRACT: "walk_extract",
     z3.Z3_OP_CONCAT: "walk_concat",
+    # a predicate's wrapping arithmetic on bytes (`Byte`, model/domain.py: `*`, `&`, `|`, `^`, `~`,
+    # unary `-`, `<<`), which the C search could not print: one such predicate sent every property
+    # of its job to Python, or made dfs answer UNKNOWN (review 7, F9)
+    z3.Z3_OP_BMUL: "walk_mul", z3.Z3_OP_BAND: "walk_band", z3.Z3_OP_BOR: "walk_bor",
+    z3.Z3_OP_BXOR: "walk_bxor", z3.Z3_OP_BNOT: "walk_bnot", z3.Z3_OP_BNEG: "walk_neg",
+    z3.Z3_OP_BSHL: "walk_shl",
 }
 
 Walk = Callable[[Node, list[R]], R]  # a node and its children's translations -> its translation
