@@ -73,9 +73,10 @@ def run_explore(args: argparse.Namespace) -> int:
                      "cover_reached": reached, "vacuous": label == "HOLDS (vacuous)", "bounds_hit": hit,
                      "states": r.states,
                      "trace": [t.to_json() for t in build_trace(program, path)] if path else []}
-            if verdict == "UNKNOWN":
-                entry["reason"] = (f"exploration cut at depth {bounds.steps} or "
-                                   f"{args.max_states} states")
+            if verdict == "UNKNOWN":  # (review 7: it named both bounds, whichever had cut it)
+                entry["reason"] = (f"exploration cut by the state limit ({args.max_states:,} states)"
+                                   if r.states >= args.max_states else
+                                   f"exploration cut by the steps bound ({bounds.steps:,} steps)")
             results.append(entry)
         for p in temporal:
             results.append({"host": host.name, "property": p.id, "verdict": "UNKNOWN", "label": "UNKNOWN",
