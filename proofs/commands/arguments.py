@@ -24,7 +24,7 @@ def files(given: list[str]) -> tuple[str, ...]:
 
 def find_plan(given: str | None) -> str | None:
     """The plan file: the one given, else ./specmc.toml, else ./pyproject.toml when it has a
-    [tool.specmc] table; None (the embedded plan) when there is none."""
+    [tool.specmc] table or cannot be read as TOML; None (the embedded plan) when there is none."""
     import tomllib
 
     if given:
@@ -36,10 +36,13 @@ def find_plan(given: str | None) -> str | None:
     py = Path("pyproject.toml")
     if os.path.lexists(py):
         try:
-            if "specmc" in tomllib.loads(read_input(py).decode("utf-8")).get("tool", {}):
+            tool = tomllib.loads(read_input(py).decode("utf-8")).get("tool", {})
+            if isinstance(tool, dict) and "specmc" in tool:
                 return str(py)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return None
+            # it may hold a plan, and there is no telling: reading it gives the located E070 (or
+            # E001); running the embedded plan instead passed a check the user's plan fails
+            return str(py)
         except OSError as e:
             raise SpecError([diag.make("E001", path=str(py), reason=e.strerror or str(e))]) from None
     return None

@@ -40,6 +40,7 @@ EMBEDDED_PLAN = Path(__file__).parent.parent / "plans" / "default.toml"
 MIN_DEPTH = 1  # a BMC / k-induction depth of 0 would look at the initial state only
 DEPTH_WANT = "a whole number of transitions, at least 1"
 TIMEOUT_WANT = "a finite number of seconds above 0"
+PLAN_KEYS = {"run"}  # the top level of a plan (the [tool.specmc] table of a pyproject.toml)
 RUN_KEYS = {"name", "spec", "hosts", "properties", "properties_files", "bounds", "engine", "depth",
             "timeout", "expect"}
 
@@ -123,6 +124,28 @@ class _Locator:
                 return Loc(self.path, i + 1, self.lines[i].index("[") + 1)
         return None
 
+    def top(self, key: str, pyproject: bool) -> Loc:
+        """Where the top-level plan key `key` is written: a table header `[[key]]`, `[key]` or
+        `[key.x]` (under `tool.specmc.` in a pyproject.toml), or an assignment `key = ...` /
+        `key.x = ...` at the plan's top (before any header in specmc.toml, in `[tool.specmc]` of
+        a pyproject.toml). The first mention of the word would be a run's `name = ...`."""
+        prefix = r"tool\s*\.\s*specmc\s*\.\s*" if pyproject else ""
+        k = r'(?:"' + re.escape(key) + r'"|\'' + re.escape(key) + r"\'|" + re.escape(key) + ")"
+        header = re.compile(r"^\s*\[\[?\s*" + prefix + k + r"\s*[.\]]")
+        assign = re.compile(r"^\s*(" + k + r")\s*[.=]")
+        top = not pyproject  # the assignments of the plan's top table follow here
+        for i, text in enumerate(self.lines):
+            m = header.search(text)
+            if m:
+                return Loc(self.path, i + 1, text.index("[") + 1)
+            if re.match(r"^\s*\[", text):
+                top = pyproject and re.match(r"^\s*\[\s*tool\s*\.\s*specmc\s*\]", text) is not None
+            elif top:
+                m = assign.search(text)
+                if m:
+                    return Loc(self.path, i + 1, m.start(1) + 1)
+        return self.key(key)
+
     def line(self, loc: Loc) -> str:
         return self.lines[loc.line - 1] if 0 < loc.line <= len(self.lines) else ""
 
@@ -163,13 +186,28 @@ def parse_plan(path: str, text: str) -> Plan:
         loc = Loc(path, int(m.group(1)), int(m.group(2))) if m else Loc(path, 1, 1)
         reason = re.sub(r"\s*\(at .*\)$", "", str(e))
         raise _error("E070", loc, where, reason=reason) from None
-    if path.endswith("pyproject.toml"):
-        data = data.get("tool", {}).get("specmc")
+    pyproject = path.endswith("pyproject.toml")
+    if pyproject:
+        tool = data.get("tool", {})
+        data = tool.get("specmc") if isinstance(tool, dict) else None
         if data is None:
             raise _error("E071", Loc(path, 1, 1), where, what="no [tool.specmc] table")
+        if not isinstance(data, dict):  # `[tool]` `specmc = 5`
+            raise _error("E073", where.key("specmc"), where, key="tool.specmc", want="a table",
+                         got=type(data).__name__)
+    # an unknown key at the top is a typo as much as one inside a run: `[[runs]]` dropped a whole
+    # run, and `check` passed on the runs that were left (review 8 F7)
+    for key in data:
+        if key not in PLAN_KEYS:
+            raise _error("E072", where.top(key, pyproject), where, key=key,
+                         known=", ".join(sorted(PLAN_KEYS)))
     runs = data.get("run")
-    if not isinstance(runs, list) or not runs:
-        raise _error("E071", Loc(path, 1, 1), where, what="no [[run]] table")
+    if runs is not None and not isinstance(runs, list):  # `run = 5`: at the key, not at line 1
+        raise _error("E073", where.top("run", pyproject), where, key="run",
+                     want="an array of tables ([[run]])", got=type(runs).__name__)
+    if not runs:
+        at = where.top("run", pyproject) if runs is not None else Loc(path, 1, 1)
+        raise _error("E071", at, where, what="no [[run]] table")
     base = Path(path).parent
     out: list[Run] = []
     start = 0

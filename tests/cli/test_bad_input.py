@@ -700,6 +700,61 @@ def test_plan_slips_that_were_accepted_are_located_errors(tmp_path, text, code, 
     assert say in first, first
 
 
+TYPO_PYPROJECT = """[project]
+name="x"
+[tool.specmc]
+[[tool.specmc.run]]
+hosts=["ecma262"]
+bounds="objects=1,frames=3"
+[tool.specmc.run.expect.ecma262]
+held-value-once="VIOLATED"
+[oops
+"""
+
+
+def test_a_found_pyproject_that_is_no_toml_is_a_located_error(tmp_path):
+    """Review 8 F6: an unparseable ./pyproject.toml was skipped and the embedded plan ran, exit 0,
+    though the file may hold the user's [tool.specmc] plan (this one expects VIOLATED)."""
+    (tmp_path / "pyproject.toml").write_text(TYPO_PYPROJECT)
+    r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--bounds",
+               "objects=1,frames=3", cwd=tmp_path)
+    first = _bad(r, "E070")
+    assert first.startswith("pyproject.toml:9:"), first
+
+
+def test_a_found_pyproject_without_a_plan_is_still_skipped(tmp_path):
+    """The documented rule stays: a pyproject.toml that parses and has no [tool.specmc] table is
+    not a plan; the embedded plan runs (here cut down to one quick row)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.other]\nrun = 5\n')
+    r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--bounds",
+               "objects=1,frames=3", "--certificates", str(tmp_path / "c"), "--quiet", cwd=tmp_path)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("name, text, at, key", [
+    # `[[runs]]` dropped the whole v8 run: one result, exit 0
+    ("typo.toml", '[[run]]\nhosts=["ecma262"]\nbounds="objects=1,frames=3"\n[[runs]]\nhosts=["v8"]\n', "4:1",
+     "runs"),
+    ("top.toml", 'name="x"\n[[run]]\nhosts=["ecma262"]\nbounds="objects=1,frames=3"\n', "1:1", "name"),
+    ("pyproject.toml", '[project]\nname="x"\n[[tool.specmc.run]]\nhosts=["ecma262"]\n'
+     'bounds="objects=1,frames=3"\n[[tool.specmc.runs]]\nhosts=["v8"]\n', "6:1", "runs"),
+])
+def test_an_unknown_top_level_plan_key_is_a_located_error(tmp_path, name, text, at, key):
+    """Review 8 F7: unknown keys inside a run were E072, unknown ones at the top were ignored."""
+    plan = tmp_path / name
+    plan.write_text(text)
+    first = _bad(specmc("check", "--plan", str(plan), "--property", "held-value-once", "--quiet"), "E072",
+                 f"{plan}:{at}")
+    assert f"unknown plan key '{key}' (known: run)" in first, first
+
+
+def test_a_run_key_that_is_no_table_is_located_at_the_key(tmp_path):
+    """`run = 5` under [tool.specmc] was "no [[run]] table" at 1:1 (`[project]`)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname="x"\n[tool.specmc]\nrun = 5\n')
+    first = _bad(specmc("check", "--property", "held-value-once", cwd=tmp_path), "E073", "pyproject.toml:4:1")
+    assert "plan key 'run' must be an array of tables" in first, first
+
+
 @pytest.mark.parametrize(("variable", "args"), [
     ("SPECMC_CERTIFICATES", ["check", "--host", "ecma262", "--property", "held-value-once", "--bounds",
                              "objects=1,frames=2"]),

@@ -171,13 +171,35 @@ def _error(text: str, name: str = "specmc.toml"):
     ("[[run]]\ndepth = 'ten'\n", "E073", 2),
     ("[[run]]\ntimeout = -1\n", "E075", 2),
     ("[[run]]\nhosts = ['ecma262']\n[run.expect.ecma262]\nheld-value-once = 'FINE'\n", "E076", 4),
-    ("name = 'no runs'\n", "E071", 1),
+    ("name = 'no runs'\n", "E072", 1),  # a top-level key a plan does not have (review 8 F7)
+    ("run = []\n", "E071", 1),
+    ("# runs\n\nrun = 5\n", "E073", 3),  # at the key, not at line 1
+    ("[[run]]\nname = 'a'\nhosts = ['v8']\n[[runs]]\nname = 'b'\n", "E072", 4),
+    ("[[run]]\nhosts = ['v8']\n[runs.x]\n", "E072", 3),
 ])
 def test_bad_plans_are_located(text, code, line):
     d = _error(text)
     assert d.code == code
     assert d.loc is not None and d.loc.line == line and d.loc.file.endswith("specmc.toml")
     assert str(d.loc).count(":") == 2  # file:line:col
+
+
+@pytest.mark.parametrize("plan", sorted(EMBEDDED_PLAN.parent.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_plan_loads(plan):
+    """Every plan in proofs/plans/ loads: none uses a key the loader refuses (a top-level key other
+    than `run` is E072 since review 8)."""
+    assert load_plan(plan).runs
+
+
+def test_pyproject_unknown_keys_are_located():
+    d = _error("[project]\nname='x'\n[tool.specmc]\nname = 'y'\n[[tool.specmc.run]]\nhosts=['v8']\n",
+               "pyproject.toml")
+    assert (d.code, d.loc.line, d.loc.column) == ("E072", 4, 1) and "'name'" in d.message
+    d = _error("[project]\nname='x'\n[[tool.specmc.run]]\nhosts=['v8']\n[[tool.specmc.runs]]\n",
+               "pyproject.toml")
+    assert (d.code, d.loc.line, d.loc.column) == ("E072", 5, 1) and "'runs'" in d.message
+    d = _error("[project]\nname='x'\n[tool]\nspecmc = 5\n", "pyproject.toml")
+    assert (d.code, d.loc.line) == ("E073", 4)
 
 
 def test_pyproject_table():
