@@ -38,6 +38,7 @@ HOW = {
     "specmc check": "test_main_job_gives_the_readme_verdict_table",
     "specmc check --plan proofs/plans/objects3.toml": "test_objects3_plan",
     SEED: "test_seed_output_is_what_the_readme_shows",
+    "python -m bench": "test_the_bench_driver_runs_every_part_the_readme_lists",
 }
 
 
@@ -69,6 +70,21 @@ def sample(command: str) -> list[str]:
 
 def test_every_command_shown_is_covered():
     assert shown_commands() == set(HOW)
+
+
+def test_the_bench_driver_runs_every_part_the_readme_lists():
+    """`python -m bench` runs, one process each, the benches behind the README's speed table (it
+    takes hours: here only that it starts and what it would run)."""
+    r = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert r.returncode == 0 and "--quick" in r.stdout
+    from bench.__main__ import parts
+
+    for quick in (True, False):
+        modules = [argv[0] for _title, argv in parts(quick)]
+        assert modules == ["bench.native_bench", "bench.symmetry_bench", "bench.engines_bench",
+                           "bench.seed_bench", "bench.mainjob_bench"]
+        assert all((ROOT / (m.replace(".", "/") + ".py")).is_file() for m in modules)
 
 
 def test_version():
