@@ -62,6 +62,26 @@ class Property:
             # certificate (review 6, F9)
             raise ValueError(f"property id {self.id!r} is not a name: give 1 to 64 letters, digits, '-', "
                              "'_' or '.', starting with a letter or digit")
+        # (review 7: a holds of None or a cover given as a string loaded, and the check then ended in
+        # a traceback, exit 3; a newline in a temporal property's wording wrote header lines of its
+        # own into the certificate, `; host: v8` among them)
+        if not callable(self.holds) or not (self.cover is None or callable(self.cover)):
+            bad = "holds" if not callable(self.holds) else "cover"
+            raise ValueError(f"property '{self.id}': {bad}= takes a function (program, S) -> condition, "
+                             f"not {type(getattr(self, bad)).__name__}")
+        texts = {"meaning": self.meaning, "clause": self.clause, "cover_meaning": self.cover_meaning}
+        if isinstance(self.temporal, Temporal):
+            t = self.temporal
+            texts |= {"waiting_meaning": t.waiting_meaning, "obligation": t.obligation}
+            odd_fn = [n for n in ("waiting", "obligations", "applies") if not callable(getattr(t, n))]
+            if odd_fn:
+                raise ValueError(f"property '{self.id}': Temporal's {odd_fn[0]} takes a function, not "
+                                 f"{type(getattr(self.temporal, odd_fn[0])).__name__}")
+        for name, text in texts.items():
+            if not isinstance(text, str) or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+                raise ValueError(f"property '{self.id}': {name} must be one line of text"
+                                 + ("" if isinstance(text, str) else f", not {type(text).__name__}")
+                                 + " (reports and certificate headers are written line by line)")
         if self.temporal is not None:
             if not isinstance(self.temporal, Temporal):
                 raise ValueError(f"property '{self.id}': temporal= takes a Temporal(...), not "

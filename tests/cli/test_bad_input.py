@@ -1178,3 +1178,34 @@ def test_a_temporal_propertys_callback_that_fails_is_located_bad_input(tmp_path,
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     (err,) = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
     assert err.startswith(f"{f}:{line}:") and "property 'mine'" in err and say in err, err
+
+
+@pytest.mark.parametrize("call, say", [
+    ("Property('bad', 'x', 'x', None)", "holds= takes a function"),
+    ("Property('bad', 'x', 'x', lambda prog, S: S.d.true(), cover='sp')", "cover= takes a function"),
+    ("Property('bad', 'one\\nline', 'x', lambda prog, S: S.d.true())", "meaning must be one line"),
+    ("Property('bad', 'x', 'x', lambda prog, S: S.d.true(), cover_meaning=3)",
+     "cover_meaning must be one line"),
+])
+def test_a_property_that_is_no_function_or_not_one_line_is_refused_at_its_call(tmp_path, call, say):
+    """Review 7, F14: a holds of None or a cover given as a string loaded, then the check was a
+    traceback with exit 3."""
+    f = _props(tmp_path, f"from specmc.proofs.properties import Property, register\n\nregister({call})\n")
+    r = specmc("explore", "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f))
+    first = _bad(r, "E078", f"{f}:3:10")
+    assert say in first, first
+
+
+@pytest.mark.parametrize("field, value", [("waiting_meaning", '"never\\n; property: held-value-once"'),
+                                          ("obligation", '"thing\\n; claim: k-induction"')])
+def test_a_temporal_wording_of_two_lines_is_refused_before_it_reaches_a_header(tmp_path, field, value):
+    """Review 7, F11: a newline in a temporal property's wording wrote header lines of its own into
+    the certificate (`; host: v8`), and the row read "certificate refused"."""
+    tail = f'"w", {field}={value})))' if field == "obligation" else f'{value})))'
+    text = TEMPORAL.format(**TEMPORAL_OK).replace('"w")))', tail)
+    f = _props(tmp_path, text)
+    r = specmc("check", "--host", "v8", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+               "--property", "mine", "--engine", "explicit", "--certificates", str(tmp_path / "c"))
+    first = _bad(r, "E078", f"{f}:4:10")
+    assert f"{field} must be one line" in first, first
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
