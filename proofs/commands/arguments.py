@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 from pathlib import Path
 
 from specmc.spec import diagnostics as diag
@@ -159,7 +160,7 @@ def check_file(option: str, given: str, target: Path | None = None) -> None:
 def out_files(args: argparse.Namespace) -> tuple[Path, ...]:
     """The files `--out` will name: the file itself, or in a folder (check's html, a review in
     several formats) the files the command writes there. check's html writes one trace-N.json
-    per counterexample, a number known only at the end: any trace-*.json there counts."""
+    per counterexample, a number known only at the end: any trace-N.json there counts."""
     out = getattr(args, "out", None)
     if not out:
         return ()
@@ -168,10 +169,15 @@ def out_files(args: argparse.Namespace) -> tuple[Path, ...]:
     fmt = getattr(args, "format", None)
     folder = Path(out).absolute()
     if fmt == "html":
-        return (folder / "index.html", *sorted(folder.glob("trace-*.json")))
+        return (folder / "index.html", *trace_names(folder))
     if isinstance(fmt, tuple) and len(fmt) > 1:
         return tuple(folder / f"review.{REVIEW_FORMATS[f]}" for f in fmt)
     return (folder,)
+
+
+def trace_names(folder: Path) -> list[Path]:
+    """The files in `folder` named as check's html report names its traces, trace-N.json."""
+    return sorted(f for f in folder.glob("trace-*.json") if re.fullmatch(r"trace-\d+\.json", f.name))
 
 
 def _same(a: Path, b: Path) -> bool:

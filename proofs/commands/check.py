@@ -47,6 +47,7 @@ def run_check(args: argparse.Namespace) -> int:
     internal = [r for r in report.rows if r.error == INTERNAL]
     out = render(report, args.format)
     if args.format == "html":
+        from specmc.proofs.commands.arguments import trace_names
         from specmc.proofs.report.html import trace_files
 
         written = trace_files(report)
@@ -54,7 +55,8 @@ def run_check(args: argparse.Namespace) -> int:
             write_out(Path(args.out) / name, doc)
         # an earlier report's counterexamples (replaced with --force, which any trace-*.json there
         # needed) would be taken for this one's by whoever collects the folder (fourth review)
-        for old in Path(args.out).glob("trace-*.json"):
+        # (only names it writes, trace-N.json: a trace-mydata.json of the user's was removed too; review 7)
+        for old in trace_names(Path(args.out)):
             if old.name not in written and old.is_file() and not old.is_symlink():
                 old.unlink()
         write_out(Path(args.out) / "index.html", out)  # last: the page never links to a missing trace

@@ -938,9 +938,11 @@ def test_an_html_report_replaced_with_force_leaves_no_trace_of_the_old_one(tmp_p
     assert r.returncode in (0, 1), r.stderr
     assert sorted(p.name for p in site.glob("trace-*.json"))
     (site / "notes.txt").write_text("mine\n")
+    (site / "trace-mydata.json").write_text('{"my": "data"}\n')  # (review 7: removed as well)
     r = specmc(*args, "--host", "quickjs-ng-0.6", "--force")
     assert r.returncode in (0, 1), r.stderr
-    assert not list(site.glob("trace-*.json")) and (site / "notes.txt").read_text() == "mine\n"
+    assert [p.name for p in site.glob("trace-*.json")] == ["trace-mydata.json"]
+    assert (site / "notes.txt").read_text() == "mine\n" and (site / "trace-mydata.json").read_text()
     assert "trace-" not in (site / "index.html").read_text()
 
 
