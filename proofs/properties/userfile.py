@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from specmc.proofs import properties
+from specmc.proofs.exitcodes import INTERRUPTED
 from specmc.proofs.properties import _CATALOGUE, _LOADING, _THIS_LOAD, CATALOGUE, Property
 from specmc.spec import diagnostics as diag
 from specmc.spec.diagnostics import SpecError
@@ -152,6 +153,12 @@ def _guarded(prop: Property, path: str) -> Property:
             except SpecError:
                 raise
             except Exception as e:
+                raise _user_error("E079", path, e, name=prop.id) from None
+            except (SystemExit, GeneratorExit) as e:
+                # (a predicate's sys.exit() was an engine's internal error with a traceback, exit 3;
+                # review 7. SystemExit(130) is how an engine process is interrupted: that stays one)
+                if isinstance(e, SystemExit) and e.code == INTERRUPTED:
+                    raise
                 raise _user_error("E079", path, e, name=prop.id) from None
             why = wrong(value)
             if why:

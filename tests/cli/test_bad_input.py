@@ -1211,3 +1211,16 @@ def test_a_temporal_wording_of_two_lines_is_refused_before_it_reaches_a_header(t
     first = _bad(r, "E078", f"{f}:4:10")
     assert f"{field} must be one line" in first, first
     assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+
+
+@pytest.mark.parametrize("body", ["sys.exit(0)", "sys.exit('bye')"])
+def test_a_predicate_that_exits_is_located_bad_input_not_an_internal_error(tmp_path, body):
+    """Review 7, F12: SystemExit is no Exception, so it went past the guard and ended the engine as
+    an internal error with a traceback, exit 3."""
+    f = _props(tmp_path, "import sys\nfrom specmc.proofs.properties import Property, register\n\n\n"
+               f"def holds(prog, S):\n    {body}\n\n\nregister(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--engine", "explicit", "--host", "ecma262", "--bounds", "objects=1,frames=3",
+               "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    lines = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
+    assert lines and all(x.startswith(f"{f}:6:") and "SystemExit" in x for x in lines), lines
