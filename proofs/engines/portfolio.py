@@ -26,6 +26,7 @@ from specmc.proofs.verdict import BOUNDED, DEFINITE, PROVED, UNKNOWN, Outcome, b
 from specmc.spec.diagnostics import SpecError
 
 PORTFOLIO = ("explicit", "kind", "pdr", "bmc")  # in order of use as cores allow
+MEASURING = frozenset({"explicit", "dfs", "bdd"})  # engines whose PROVED says which bounds cut runs
 SEARCHES = frozenset({"explicit", "dfs"})  # the explicit searches: first for the cores, progress shown
 
 
@@ -248,6 +249,12 @@ class _Running:
                         msg.cover_reached is not None:
                     self.best[msg.property] = replace(first, cover_reached=msg.cover_reached,
                                                       bounds_hit=first.bounds_hit or msg.bounds_hit)
+                elif first.verdict == PROVED and first.bounds_hit is None and msg.bounds_hit is not None \
+                        and msg.verdict in (PROVED, BOUNDED):
+                    # the cuts a search met are states it reached, so they stand beside a proof from
+                    # an engine that does not measure them (kind, pdr): a cells-once cut then makes
+                    # the row undecided, whichever engine answered first (review 7, F2)
+                    self.best[msg.property] = replace(first, bounds_hit=msg.bounds_hit)
                 return
             self.best[msg.property] = better(self.best.get(msg.property), msg)
             if msg.verdict in DEFINITE:
@@ -269,8 +276,22 @@ class _Running:
             progress(Status(f"{self.task.label}{msg[1]}: {msg[2]}"))
 
     def finished(self) -> bool:
-        decided = all(self.best.get(p) and self.best[p].verdict in DEFINITE for p in self.task.properties)
+        decided = all((o := self.best.get(p)) and o.verdict in DEFINITE and not self._provisional(o)
+                      for p in self.task.properties)
         return decided or not self.running or bool(self.unbuildable) or time.monotonic() >= self.deadline
+
+    def _provisional(self, o: Outcome) -> bool:
+        """A PROVED that would pass though no engine measured which bounds cut runs (kind's, pdr's:
+        `bounds not measured`), while an engine that measures them still runs: it waits for that
+        engine, whose cuts may make it undecided (a text that appends a cell twice is PROVED by
+        kind and cut at `cells-once` by explicit; which answered first decided the exit code). A
+        PROVED whose cover is open is undecided already, and does not wait."""
+        from specmc.proofs.properties import CATALOGUE
+
+        has_cover = o.property not in CATALOGUE or CATALOGUE[o.property].cover is not None  # (as check's)
+        passes = not (o.cover_open and has_cover)
+        return o.verdict == PROVED and o.bounds_hit is None and passes and o.applicable and not o.trivial \
+            and bool(self.running & MEASURING)
 
     def stop(self) -> dict[str, Outcome]:
         for p in self.procs.values():
