@@ -43,6 +43,9 @@ from specmc.model.program import Command, Program
 from specmc.model.symmetry import NotSymmetric, Symmetry
 from specmc.model.terms import Untranslatable
 
+# the signals whose Python handler the C search defers until it has returned (`_call`)
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
 
 def _full_key(program: Program, terms: list[Any], key: str) -> str:
     try:
@@ -342,7 +345,8 @@ class Native:
         that it came; the callback then tells C to stop, and once C has returned the signal is
         raised again under the handler that was there before. An exception from `progress` also
         stops the search and comes out of here. A `deadline` passed stops it with STOP_TIME, which
-        is a cut search, not an interrupt."""
+        is a cut search, not an interrupt. SIGTERM and SIGHUP, when a Python handler takes them
+        (proofs/cli.py installs the one it uses for Ctrl-C), are deferred the same way."""
         started = time.monotonic()
         last = [started]
         raised: list[BaseException] = []
@@ -367,20 +371,19 @@ class Native:
             return 0
 
         callback = _PROGRESS(said)
-        previous: Any = None
+        previous: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):  # (not when ignored, or left to the system: that stays as it is)
-                signal.signal(signal.SIGINT, noted)
-            else:
-                previous = None
+            for signum in STOPPING:
+                handler = signal.getsignal(signum)
+                if callable(handler):  # (not when ignored, or left to the system: that stays as it is)
+                    previous[signum] = signal.signal(signum, noted)
         try:
             call(callback)
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         if signals:
-            signal.raise_signal(signal.SIGINT)  # the handler in place now decides: normally it raises
+            signal.raise_signal(signals[0])  # the handler in place now decides: normally it raises
         if raised:
             raise raised[0]
         if signals or out[4] == STOP_INTERRUPT:  # only an interrupt stops it so

@@ -248,13 +248,22 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "witness": witness.run_witness, "recheck": certify.run_recheck, "mutate": review.run_mutate}
 
 
-def _on_sigint(main_pid: int, came: list[int]) -> Callable[[int, FrameType | None], Any] | int | None:
+# The signals that stop a run as Ctrl-C does: SIGTERM (`kill`, a service manager, a CI job's time
+# limit) and SIGHUP (the terminal closed) used to end the main process at once and leave its
+# engine processes searching, orphaned, up to --timeout (independent review, F5).
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _on_sigint(main_pid: int, came: list[int]) -> dict[int, Any]:
     """Ctrl-C reaches every process of the terminal's group: the engines and their helpers too.
     The main process turns it into KeyboardInterrupt (unwinding stops the engines and removes
     half-written files); a forked helper leaves with SystemExit, which multiprocessing ends
     quietly, where a KeyboardInterrupt would print its traceback from every process. `came`
     records the signal: raised inside a ctypes call's argument conversion (Z3's C interface),
-    the KeyboardInterrupt reaches main() as ctypes.ArgumentError, and is still a Ctrl-C."""
+    the KeyboardInterrupt reaches main() as ctypes.ArgumentError, and is still a Ctrl-C.
+    SIGTERM and SIGHUP are handled the same way (only the exit code and the message differ),
+    unless they were ignored when specmc started (`nohup` ignores SIGHUP; that stays so).
+    Returns the handlers replaced, per signal, for main() to put back."""
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         came.append(signum)
@@ -268,19 +277,31 @@ def _on_sigint(main_pid: int, came: list[int]) -> Callable[[int, FrameType | Non
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        return None  # only the main thread may set handlers (main() called from a thread)
-    return signal.signal(signal.SIGINT, handler)
+        return {}  # only the main thread may set handlers (main() called from a thread)
+    previous: dict[int, Any] = {}
+    for signum in STOPPING:
+        if signum != signal.SIGINT and signal.getsignal(signum) == signal.SIG_IGN:
+            continue
+        previous[signum] = signal.signal(signum, handler)
+    return previous
 
 
-def _interrupted() -> int:
+def _interrupted(came: list[int]) -> int:
     import multiprocessing
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
+    for signum in STOPPING:  # a second signal must not interrupt the cleanup
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_IGN)
     for child in multiprocessing.active_children():  # normally none left: the engines stop on unwinding
         child.kill()
         child.join(timeout=5)
-    print("specmc: interrupted", file=sys.stderr)
-    return exitcodes.INTERRUPTED
+    signum = came[0] if came else signal.SIGINT
+    try:
+        print("specmc: interrupted" if signum == signal.SIGINT else
+              f"specmc: stopped by {signal.Signals(signum).name}", file=sys.stderr)
+    except OSError:  # (SIGHUP: the terminal may be gone)
+        pass
+    return 128 + signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -294,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments.check_outputs(args)
             return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
-        return _interrupted()
+        return _interrupted(came)
     except SpecError as e:
         for d in e.diagnostics:
             print(d.render(), file=sys.stderr)
@@ -306,11 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.INPUT_ERROR
     except BaseException:
         if came:  # Ctrl-C, whatever its KeyboardInterrupt became on the way up
-            return _interrupted()
+            return _interrupted(came)
         raise
     finally:
-        if previous is not None:  # main() called in-process (tests): leave the caller's handler
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():  # main() called in-process (tests): leave the caller's
+            signal.signal(signum, handler)
 
 
 def run() -> None:

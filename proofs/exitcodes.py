@@ -9,3 +9,5 @@ NOT_CHECKED = 4  # review: a side's model cannot be built or a verdict is UNKNOW
 # of the cover, a PROVED whose cover was not checked or cut at cells-once: Row.undecided), and
 # nothing else failed
 INTERRUPTED = 130  # Ctrl-C: stopped by the user (128 + SIGINT, as shells report it)
+TERMINATED = 143  # SIGTERM (kill, a service manager, a CI job's timeout): stopped as by Ctrl-C, 128 + 15
+HUNG_UP = 129  # SIGHUP (the terminal closed): stopped as by Ctrl-C, 128 + 1

@@ -52,29 +52,59 @@ def _engine(name: str) -> Callable:
 
 
 def _note_sigint() -> list[int]:
-    """Wraps the SIGINT handler in place so that the worker knows it was signalled, whatever
-    the handler's exception became on the way up: raised inside a ctypes call's argument
-    conversion (a Z3 C-API walk), proofs/cli.py's SystemExit comes out as ctypes.ArgumentError,
-    which is not an engine bug. The returned list is non-empty once SIGINT has arrived."""
-    import signal
+    """Wraps the handlers of SIGINT (and of SIGTERM and SIGHUP: proofs/cli.py handles them as
+    Ctrl-C) in place so that the worker knows it was signalled, whatever the handler's exception
+    became on the way up: raised inside a ctypes call's argument conversion (a Z3 C-API walk),
+    proofs/cli.py's SystemExit comes out as ctypes.ArgumentError, which is not an engine bug.
+    The returned list holds the signals that have arrived (non-empty once one has)."""
     import threading
 
     came: list[int] = []
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+    if threading.current_thread() is not threading.main_thread():
         return came
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        previous = signal.getsignal(signum)
+        if not callable(previous):
+            continue
 
-    def noted(signum: int, frame: Any) -> Any:
-        came.append(signum)
-        return previous(signum, frame)
+        def noted(signum: int, frame: Any, previous: Callable[..., Any] = previous) -> Any:
+            came.append(signum)
+            return previous(signum, frame)
 
-    signal.signal(signal.SIGINT, noted)
+        signal.signal(signum, noted)
     return came
 
 
-def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
+def _die_with_parent(parent: int) -> None:
+    """An engine process must not outlive the process that started it: killed by SIGKILL (which
+    runs no cleanup; an out-of-memory killer, `kill -9`), that one could not stop its engines,
+    which searched on, orphaned, up to --timeout (independent review, F5). On Linux the kernel
+    sends this process SIGKILL when its parent ends (PR_SET_PDEATHSIG); the parent may have
+    ended before that was set, so it is looked at once more. A C compilation this process
+    starts is stopped by its supervisor when this process is gone (model/ccompile.py); the
+    certificate check's workers watch their parent themselves (proofs/certify/obligations.py).
+    Elsewhere nothing is done (the other systems have no such call)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # (no prctl: a C library without it)
+        return
+    if os.getppid() != parent:
+        os._exit(128 + signal.SIGKILL)
+
+
+def _worker(name: str, job: Job, conn: Any, tag: int = 0, parent: int | None = None) -> None:
     """One engine on one job; every message goes up this process's own pipe, so that stopping it
-    (a kill, at any moment) can never leave a lock held that another engine's messages need."""
+    (a kill, at any moment) can never leave a lock held that another engine's messages need.
+    `parent`: the process that started it, which it does not outlive (`_die_with_parent`)."""
+    if parent is not None:
+        _die_with_parent(parent)
     from specmc.proofs.engines.unrolling import ReplayError
     from specmc.proofs.run.job import load, static_cover, static_holds
 
@@ -109,8 +139,9 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0) -> None:
         if not signalled and not (isinstance(e, SystemExit) and e.code == INTERRUPTED):
             put(("internal", name, traceback.format_exc(limit=8)))  # an engine bug, never a verdict
         else:  # SIGINT (proofs/cli.py's handler): stopped by someone, not a bug and not a verdict
+            how = signal.Signals(signalled[0]).name if signalled else "SIGINT"
             try:
-                put(("stopped", name, "was interrupted (SIGINT)"))
+                put(("stopped", name, f"was interrupted ({how})"))
             except OSError:  # the whole group was interrupted: nobody is listening any more
                 return
     put(("done", name, ""))
@@ -195,7 +226,7 @@ class _Running:
         self.deadline = self.started + task.job.timeout
         self.best: dict[str, Outcome] = {}
         self.errors: list[str] = []
-        self.stopped: list[str] = []  # engines stopped from outside (SIGINT to that process alone)
+        self.stopped: list[str] = []  # engines stopped from outside (a signal to that process alone)
         self.conflicts: dict[str, str] = {}  # property -> how two engines' definite verdicts differ
         self.unbuildable = ""
         self.procs: dict[str, Any] = {}
@@ -203,7 +234,8 @@ class _Running:
         self.best.update(_not_applicable(task))
         for name in task.engines:
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(name, _share(name, task.job, task.engines), send, tag))
+            proc = ctx.Process(target=_worker, args=(name, _share(name, task.job, task.engines), send, tag,
+                                                     os.getpid()))
             proc.start()
             send.close()  # the child holds the only sending end: its exit is the pipe's end
             self.procs[name] = proc
