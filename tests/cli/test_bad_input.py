@@ -598,6 +598,119 @@ def test_an_engine_interrupted_alone_is_unknown_not_an_internal_error(tmp_path):
     assert result["verdict"] == "UNKNOWN" and "explicit engine was interrupted (SIGINT)" in result["reason"]
 
 
+
+# --- SIGTERM, SIGHUP, and a parent killed outright (review F5) ------------------------------
+
+# a run that keeps engine processes busy for minutes, at bounds that need little memory: the
+# default plan (its tasks one after another, two at a time)
+_LONG = ("check",)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (an orphan's zombie waits for whoever adopts it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _start_long_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, list[int]]:
+    """`_LONG` started in a session of its own, once an engine process runs: the process, its
+    report's path (not written yet) and the engines' process ids. Generous waits: the machine
+    may be loaded, and building the model takes a while before the engines are forked."""
+    import os
+    import signal
+    import time
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the engine processes")
+    out = tmp_path / "out" / "report.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "specmc.proofs", *_LONG, "--format", "json", "--out",
+                          str(out), "--certificates", str(tmp_path / "certs")], cwd=tmp_path, env=env,
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    engines: list[int] = []
+    end = time.monotonic() + 120
+    while not engines and time.monotonic() < end and p.poll() is None:
+        time.sleep(0.2)
+        engines = [c for c in _children(p.pid) if _running(c)]
+    if not engines:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        pytest.fail(f"the engines did not start: {p.communicate(timeout=30)}")
+    return p, out, engines
+
+
+def _none_left(pids: list[int], within: float = 10.0) -> list[int]:
+    """The processes of `pids` still running after up to `within` seconds (polled: an engine runs
+    at a lower priority, and on a loaded machine it may take a moment to be scheduled and end)."""
+    import time
+
+    end = time.monotonic() + within
+    alive = [q for q in pids if _running(q)]
+    while alive and time.monotonic() < end:
+        time.sleep(0.1)
+        alive = [q for q in alive if _running(q)]
+    return alive
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_sigterm_stops_the_engines_as_ctrl_c_does(tmp_path, signame):
+    """`kill -TERM` (a service manager, a CI job's time limit) reaches the main process only. It
+    used to end that process at once (exit 143) and leave the engine processes searching,
+    orphaned, up to --timeout. Now as Ctrl-C: exit 128 + the signal, one line, no traceback, no
+    report, no stray temporary file, no engine left. SIGHUP (the terminal closed) the same."""
+    import os
+    import signal
+
+    signum = getattr(signal, signame)
+    p, out, engines = _start_long_run(tmp_path)
+    try:
+        everyone = [p.pid, *_descendants(p.pid)]  # (the compiler's supervisor too, if one runs now)
+        p.send_signal(signum)
+        stdout, stderr = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 128 + signum, stderr
+    if signum == signal.SIGTERM:
+        assert p.returncode == exitcodes.TERMINATED
+    assert "Traceback" not in stderr and stderr.splitlines()[-1] == f"specmc: stopped by {signame}", stderr
+    assert not out.exists() and not stdout
+    assert [f for f in tmp_path.rglob("*") if f.name.endswith(".tmp")] == []
+    assert _none_left(everyone + engines) == [], "an engine outlived the stopped command"
+
+
+def test_an_engine_does_not_outlive_a_main_process_killed_outright(tmp_path):
+    """SIGKILL cannot be caught: the main process (an out-of-memory killer, `kill -9`) stops no
+    engine. The engines used to search on, orphaned, up to --timeout; now the kernel kills them
+    with their parent (PR_SET_PDEATHSIG), and a compilation with them (its supervisor)."""
+    import os
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    p, _out, engines = _start_long_run(tmp_path)
+    everyone = engines + _descendants(p.pid)
+    try:
+        p.kill()
+        p.communicate(timeout=60)
+        assert _none_left(everyone) == [], "an engine outlived its killed parent"
+    finally:
+        for q in everyone:
+            if _running(q):  # (the test failed: leave no search running behind it)
+                os.kill(q, signal.SIGKILL)
+
+
 # --- numbers and keys that were accepted though wrong ---------------------------------------
 
 @pytest.mark.parametrize("args, code, needle", [

@@ -152,9 +152,9 @@ def big():
     return native, native.search(10_000, 100_000_000).count
 
 
-def _interrupt_during(native, monkeypatch):
-    """Sends SIGINT to this process from another thread while the C code runs (not while Python
-    runs the progress callback: that case was always fine)."""
+def _interrupt_during(native, monkeypatch, signum=None):
+    """Sends SIGINT (or `signum`) to this process from another thread while the C code runs (not
+    while Python runs the progress callback: that case was always fine)."""
     import signal
     import threading
     import time
@@ -164,7 +164,7 @@ def _interrupt_during(native, monkeypatch):
 
     def interrupt():
         time.sleep(0.02)  # (by then the main thread is back in C)
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT if signum is None else signum)
 
     def progress(states, depth, seconds):
         if not sent:
@@ -208,6 +208,31 @@ def test_an_engines_own_sigint_handler_decides(big, monkeypatch):
         assert signal.getsignal(signal.SIGINT) is handler
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.slow
+def test_sigterm_during_the_c_search_waits_for_c_then_its_handler_decides(big, monkeypatch):
+    """proofs/cli.py handles SIGTERM as Ctrl-C; raised on entry to the ctypes callback, its
+    KeyboardInterrupt would be "Exception ignored" and the search's end left to chance."""
+    import signal
+    import sys
+
+    came = []
+
+    def handler(signum, frame):
+        came.append(signum)
+        raise KeyboardInterrupt
+
+    ignored = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _interrupt_during(big[0], monkeypatch, signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) is handler and came == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not ignored
 
 
 @pytest.mark.slow

@@ -65,6 +65,41 @@ def test_sigint_in_a_ctypes_argument_conversion_is_a_stop_not_an_internal_error(
     assert not any(m[0] == "internal" for m in sent)
 
 
+def test_sigterm_to_an_engine_alone_is_a_stop_naming_the_signal(monkeypatch):
+    """proofs/cli.py handles SIGTERM (and SIGHUP) as Ctrl-C, in the engine processes too: an
+    engine sent SIGTERM alone is stopped from outside, not an engine bug, and says which signal."""
+
+    def handler(_signum, _frame):
+        raise SystemExit(INTERRUPTED)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        sent = _run_worker(monkeypatch, lambda *_a, **_k: signal.raise_signal(signal.SIGTERM))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert sent[0] == ("stopped", "explicit", "was interrupted (SIGTERM)"), sent
+
+
+def test_an_engine_whose_parent_is_already_gone_ends_at_once():
+    """`_die_with_parent` asks the kernel for SIGKILL when the parent ends, then looks whether the
+    parent ended before that: a process whose parent is not the one named ends with 137."""
+    import multiprocessing as mp
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux's")
+    proc = mp.get_context("fork").Process(target=portfolio._die_with_parent, args=(os.getpid(),))
+    proc.start()
+    proc.join(timeout=60)
+    assert proc.exitcode == 0  # its parent is there: it goes on (here: returns, and ends normally)
+    other = 1 if os.getpid() != 1 else 2
+    proc = mp.get_context("fork").Process(target=portfolio._die_with_parent, args=(other,))
+    proc.start()
+    proc.join(timeout=60)
+    assert proc.exitcode == 128 + signal.SIGKILL
+
+
 def test_an_exception_without_sigint_is_still_an_internal_error(monkeypatch, helper_handler):
     def engine(*_args, **_kwargs):
         raise ctypes.ArgumentError("argument 1: TypeError: wrong type")
