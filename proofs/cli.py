@@ -21,7 +21,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from specmc.model.bounds import Bounds
-from specmc.proofs import exitcodes
+from specmc.proofs import exitcodes, stopping
 from specmc.proofs.commands import arguments, certify, check, explore, review, spec, witness
 from specmc.proofs.output import guarded_stdout
 from specmc.proofs.report.formats import CHECK_FORMATS, REVIEW_FORMATS
@@ -278,6 +278,7 @@ def _on_sigint(main_pid: int, came: list[int]) -> dict[int, Any]:
 
     if threading.current_thread() is not threading.main_thread():
         return {}  # only the main thread may set handlers (main() called from a thread)
+    handler.specmc_stops = True  # type: ignore[attr-defined]  (`_default_in_child` knows it so)
     previous: dict[int, Any] = {}
     for signum in STOPPING:
         if signum != signal.SIGINT and signal.getsignal(signum) == signal.SIG_IGN:
@@ -286,12 +287,32 @@ def _on_sigint(main_pid: int, came: list[int]) -> dict[int, Any]:
     return previous
 
 
+def _default_in_child() -> None:
+    """In a forked process (an engine, a certificate check's or mutate's worker), SIGTERM and
+    SIGHUP end it at once, as before specmc handled them: a Python handler runs only between two
+    steps of the interpreter, so a process inside a long Z3 call would outlive a SIGTERM
+    (multiprocessing's terminate(), which then waits for it) by as long as that call takes.
+    Stopping the engines is the main process's task; a signal to the whole group reaches it too."""
+    for signum in STOPPING[1:]:
+        if getattr(signal.getsignal(signum), "specmc_stops", False):
+            try:
+                signal.signal(signum, signal.SIG_DFL)
+            except ValueError:  # (not the main thread: cannot be)
+                pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_default_in_child)
+
+
 def _interrupted(came: list[int]) -> int:
     import multiprocessing
 
     for signum in STOPPING:  # a second signal must not interrupt the cleanup
-        if signal.getsignal(signum) != signal.SIG_IGN:
+        try:
             signal.signal(signum, signal.SIG_IGN)
+        except ValueError:  # (main() called from a thread: no handler of ours is in place)
+            pass
     for child in multiprocessing.active_children():  # normally none left: the engines stop on unwinding
         child.kill()
         child.join(timeout=5)
@@ -305,7 +326,7 @@ def _interrupted(came: list[int]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    came: list[int] = []
+    came = stopping.reset()
     previous = _on_sigint(os.getpid(), came)
     try:
         with guarded_stdout():  # a report stdout cannot take is E098, a reader that left ends it
@@ -332,6 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():  # main() called in-process (tests): leave the caller's
             signal.signal(signum, handler)
+        stopping.reset()  # (and nothing that stops a later run in this process)
 
 
 def run() -> None:

@@ -171,6 +171,10 @@ def _consecution(inv: Any, model: Model, timeout_s: float | None) -> None:
                     failures.append(recv.recv())
                 except EOFError:
                     failures.append("unknown: a consecution worker died")
+        except BaseException:  # (Ctrl-C, SIGTERM to this process alone: the workers' answers are moot)
+            for proc in procs:
+                proc.kill()
+            raise
         finally:
             for proc in procs:
                 proc.join(timeout=5)

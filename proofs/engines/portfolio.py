@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from typing import Any
 
+from specmc.proofs import stopping
 from specmc.proofs.exitcodes import INTERRUPTED
 from specmc.proofs.progress import Status
 from specmc.proofs.run.job import Job
@@ -52,26 +53,22 @@ def _engine(name: str) -> Callable:
 
 
 def _note_sigint() -> list[int]:
-    """Wraps the handlers of SIGINT (and of SIGTERM and SIGHUP: proofs/cli.py handles them as
-    Ctrl-C) in place so that the worker knows it was signalled, whatever the handler's exception
-    became on the way up: raised inside a ctypes call's argument conversion (a Z3 C-API walk),
-    proofs/cli.py's SystemExit comes out as ctypes.ArgumentError, which is not an engine bug.
-    The returned list holds the signals that have arrived (non-empty once one has)."""
+    """Wraps the SIGINT handler in place so that the worker knows it was signalled, whatever
+    the handler's exception became on the way up: raised inside a ctypes call's argument
+    conversion (a Z3 C-API walk), proofs/cli.py's SystemExit comes out as ctypes.ArgumentError,
+    which is not an engine bug. The returned list is non-empty once SIGINT has arrived."""
     import threading
 
     came: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
         return came
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        previous = signal.getsignal(signum)
-        if not callable(previous):
-            continue
 
-        def noted(signum: int, frame: Any, previous: Callable[..., Any] = previous) -> Any:
-            came.append(signum)
-            return previous(signum, frame)
+    def noted(signum: int, frame: Any) -> Any:
+        came.append(signum)
+        return previous(signum, frame)
 
-        signal.signal(signum, noted)
+    signal.signal(signal.SIGINT, noted)
     return came
 
 
@@ -139,9 +136,8 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0, parent: int | None = N
         if not signalled and not (isinstance(e, SystemExit) and e.code == INTERRUPTED):
             put(("internal", name, traceback.format_exc(limit=8)))  # an engine bug, never a verdict
         else:  # SIGINT (proofs/cli.py's handler): stopped by someone, not a bug and not a verdict
-            how = signal.Signals(signalled[0]).name if signalled else "SIGINT"
             try:
-                put(("stopped", name, f"was interrupted ({how})"))
+                put(("stopped", name, "was interrupted (SIGINT)"))
             except OSError:  # the whole group was interrupted: nobody is listening any more
                 return
     put(("done", name, ""))
@@ -246,8 +242,9 @@ class _Running:
         """The engine's pipe closed: it finished, or died without saying so. Killed by SIGKILL
         (which specmc never sends a running engine: it stops them only after the task is over)
         is a resource limit, nearly always the kernel's out-of-memory killer at bounds too large
-        for this machine: UNKNOWN with that reason, not an internal error. Any other death is
-        ours to explain (exit 3), with the signal named."""
+        for this machine: UNKNOWN with that reason, not an internal error. Ended by SIGTERM or
+        SIGHUP, it was stopped from outside (UNKNOWN, saying so). Any other death is ours to
+        explain (exit 3), with the signal named."""
         name = self.pipes.pop(conn)
         conn.close()
         if name not in self.running:
@@ -261,6 +258,8 @@ class _Running:
                                 f"{time.monotonic() - self.started:.0f} s, most likely by the system's "
                                 "out-of-memory killer: these bounds need more memory than this machine "
                                 "has (try smaller bounds)")
+        elif code in (-signal.SIGTERM, -signal.SIGHUP):  # (stopped from outside, as by SIGINT alone)
+            self.stopped.append(f"the {name} engine was stopped by {signal.Signals(-code).name}")
         elif code is not None and code < 0:
             self.errors.append(f"{name}: the engine process was killed by {signal.Signals(-code).name}")
         else:
@@ -378,6 +377,7 @@ def run_many(tasks: list[Task], progress: Callable[[str], None] = lambda _m: Non
     waiting = list(range(len(tasks)))
     try:
         while waiting or active:
+            stopping.check()  # (a signal whose KeyboardInterrupt was dropped: while forking, say)
             while waiting and len(active) < limit:
                 i = waiting.pop(0)
                 t = tasks[i]

@@ -663,12 +663,14 @@ def _none_left(pids: list[int], within: float = 10.0) -> list[int]:
     return alive
 
 
-@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
-def test_sigterm_stops_the_engines_as_ctrl_c_does(tmp_path, signame):
+@pytest.mark.parametrize("signame, whole_group", [("SIGTERM", False), ("SIGHUP", False), ("SIGTERM", True)],
+                         ids=["SIGTERM", "SIGHUP", "SIGTERM-group"])
+def test_sigterm_stops_the_engines_as_ctrl_c_does(tmp_path, signame, whole_group):
     """`kill -TERM` (a service manager, a CI job's time limit) reaches the main process only. It
     used to end that process at once (exit 143) and leave the engine processes searching,
     orphaned, up to --timeout. Now as Ctrl-C: exit 128 + the signal, one line, no traceback, no
-    report, no stray temporary file, no engine left. SIGHUP (the terminal closed) the same."""
+    report, no stray temporary file, no engine left. SIGHUP (the terminal closed) the same. Sent
+    to the whole group (`kill -TERM -PGID`), it ends the engines at once (their default action)."""
     import os
     import signal
 
@@ -676,7 +678,10 @@ def test_sigterm_stops_the_engines_as_ctrl_c_does(tmp_path, signame):
     p, out, engines = _start_long_run(tmp_path)
     try:
         everyone = [p.pid, *_descendants(p.pid)]  # (the compiler's supervisor too, if one runs now)
-        p.send_signal(signum)
+        if whole_group:
+            os.killpg(p.pid, signum)
+        else:
+            p.send_signal(signum)
         stdout, stderr = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
@@ -688,6 +693,36 @@ def test_sigterm_stops_the_engines_as_ctrl_c_does(tmp_path, signame):
     assert not out.exists() and not stdout
     assert [f for f in tmp_path.rglob("*") if f.name.endswith(".tmp")] == []
     assert _none_left(everyone + engines) == [], "an engine outlived the stopped command"
+
+
+def test_a_forked_process_keeps_sigterms_default_action():
+    """The main process handles SIGTERM and SIGHUP as Ctrl-C; a forked one must not: its Python
+    handler would run only once a long Z3 call returned, and multiprocessing's terminate() waits
+    for it. SIGINT's handler stays (a forked helper leaves quietly with SystemExit)."""
+    import multiprocessing as mp
+    import os
+    import signal
+
+    from specmc.proofs import cli
+
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def report(conn):
+        conn.send([signal.getsignal(s) == signal.SIG_DFL for s in stopping])
+
+    ignored = [signal.getsignal(s) == signal.SIG_IGN for s in stopping]  # (nohup: SIGHUP stays ignored)
+    previous = cli._on_sigint(os.getpid(), [])
+    try:
+        assert callable(signal.getsignal(signal.SIGTERM))
+        recv, send = mp.get_context("fork").Pipe(duplex=False)
+        proc = mp.get_context("fork").Process(target=report, args=(send,))
+        proc.start()
+        got = recv.recv()
+        proc.join(timeout=60)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert got == [False, not ignored[1], not ignored[2]]
 
 
 def test_an_engine_does_not_outlive_a_main_process_killed_outright(tmp_path):
