@@ -164,3 +164,36 @@ def test_a_stop_whose_keyboard_interrupt_was_dropped_still_stops_the_portfolio(m
     job = jobmod.Job(("embedded",), "ecma262", Bounds(), ("p",), timeout=60.0)
     with pytest.raises(KeyboardInterrupt):
         portfolio.run(job, ("p",), ("explicit",))
+
+
+def test_a_proof_that_measured_no_cut_waits_for_the_search_that_does(monkeypatch):
+    """Review 7, F2: kind proved a text that appends a cell twice first, "bounds not measured", and
+    the row passed (exit 0); where explicit answered first it was undecided (exit 4). A PROVED that
+    would pass waits for a running explicit search, and carries the cuts that search met."""
+    import time
+
+    from specmc.model.bounds import Bounds
+    from specmc.proofs.run.job import Job
+    from specmc.proofs.verdict import PROVED, Outcome
+
+    def engine_for(name):
+        def engine(_loaded, report, **_kwargs):
+            if name == "kind":
+                report(Outcome("p", PROVED, "kind", method="k-induction, k=1"))
+            else:
+                time.sleep(1.0)
+                report(Outcome("p", PROVED, "explicit", method="reachable set", cover_reached=None,
+                               bounds_hit=(("cells-once", 3),)))
+        return engine
+
+    from specmc.proofs import properties
+
+    # (a property without a cover, as a properties file may give: its kind PROVED passes on its own)
+    bare = properties.Property("p", "x", "x", lambda prog, S: S.d.true())
+    monkeypatch.setitem(properties._CATALOGUE, "p", bare)
+    monkeypatch.setattr(jobmod, "load", lambda job: types.SimpleNamespace(program=None, properties=()))
+    monkeypatch.setattr(portfolio, "_engine", engine_for)
+    job = Job(("embedded",), "ecma262", Bounds(), ("p",), timeout=60.0)
+    o = portfolio.run(job, ("p",), ("explicit", "kind"))["p"]
+    assert o.engine == "kind" and o.verdict == PROVED and o.bounds_hit == (("cells-once", 3),)
+    assert o.cut_by_text
