@@ -257,7 +257,7 @@ class Native:
         `symmetry`: each successor replaced by its representative (model/symmetry.py), when the
         model allows it (`self.symmetry`; else the search is not reduced, and says so by its
         result's `symmetry`, None). `threads` (breadth first): how many threads make successors
-        (`threads()` by default); the search's result is the same with any number.
+        (`default_threads()` by default); the search's result is the same with any number.
 
         Ctrl-C stops the search within a fraction of a second, and always comes out of here as
         the SIGINT handler in place says (KeyboardInterrupt by default; an engine process's
@@ -304,10 +304,13 @@ class Native:
         init = (ctypes.c_uint8 * len(self.init))(*self.init)
         reduced = symmetry and self.symmetry is not None
         paths: dict[str, list[tuple[Command | None, tuple[int, ...]]]] = {}
+        size = 1024  # (the table C makes: the least power of two, at least 1024, of `slots` or more)
+        while size < slots:
+            size *= 2
         try:
             def call(callback: Any) -> None:
                 self.lib.search_hc(init, max_depth, max_states, flags, stops, callback, int(reduced), out,
-                                   viol, ctypes.c_uint64(seed), ctypes.c_uint64(slots))
+                                   viol, ctypes.c_uint64(seed), ctypes.c_uint64(size))
 
             self._call(call, out, progress, deadline)
             for i, k in enumerate(self.names):
@@ -322,9 +325,6 @@ class Native:
                              tuple(flat[j * self.width:(j + 1) * self.width])) for j in range(n)]
         finally:
             self.lib.hc_release()
-        size = 1024
-        while size < slots:
-            size *= 2
         return CompactRun(int(out[0]), int(out[1]), bool(out[2]), bool(out[3]), out[4] == STOP_TIME,
                           int(out[5]), size, paths, self.symmetry if reduced else None)
 
