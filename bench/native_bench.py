@@ -8,7 +8,8 @@ explicit engine searches, proofs/run/job.py `slices(together=True)`) is searched
 every property checked in every state: in Python up to `--python-cap` states (its rate is what
 matters), then in C to the end. The C row gives the compile time apart (cached by digest after
 the first run: `SPECMC_NATIVE_CACHE`), then again with one thread making successors per core
-(the search is the same, state for state: only its wall time can change), then depth first with
+(the search is the same, state for state: only its wall time can change; the default is one thread,
+since on this machine more never paid: docs/measurements.md), then depth first with
 hash compaction (the dfs swarm's runs: 8-byte fingerprints instead of the states, to the same
 count) with the bytes each costs. SPIN runs the hand-written model of ../shared/anchors at the
 same object count (job-queue variant, property 1): a far coarser model, so compare rates, not
@@ -81,7 +82,7 @@ def main() -> None:
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}")
     print("Rates per wall second and per CPU second (the search's own process time: on a shared "
           "machine the wall rate is the load's; SPIN's: pan alone)")
-    threads = cexplore.default_threads()
+    threads = max(2, len(os.sched_getaffinity(0)))  # every core (the default search takes one)
     print(f"| host | objects | states | Python states/s | C states/s wall | C states/s CPU | C / Python "
           f"| C compile s | C, {threads} threads, states/s wall | threads speed-up "
           f"| C dfs hash-compacted states/s wall | its bytes a state (kept: state's) "

@@ -127,20 +127,14 @@ def _taken(lib: ctypes.CDLL, pointer: ctypes.c_void_p, kind: Any, n: int) -> np.
 
 
 def default_threads() -> int:
-    """How many threads a breadth-first C search makes successors with: the cores this process may
-    run on that the last minute's load average leaves free, counting this process's own (at least
-    1, at most 8). A second thread without a core of its own only adds its hand-offs (about 15 %
-    on ecma262 at 3 objects, measured: docs/measurements.md), and `check` runs one job per core,
-    so a loaded machine gets one thread."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    try:
-        free = cores - round(os.getloadavg()[0]) + 1
-    except OSError:
-        free = 1
-    return max(1, min(8, cores, free))
+    """How many threads a breadth-first C search makes successors with when its caller does not
+    say: one. Measured on an idle 2-core machine (docs/measurements.md, "Threads and hash
+    compaction"), a second thread made the search 0.7-0.85 times as fast, not faster: the search
+    is bound by memory (the visited states' table and the predicates over new states, on the
+    calling thread), and the hand-offs cost more than the successors made beside it. An earlier
+    default (the cores the load leaves free) was therefore slower on exactly the idle machines it
+    meant to help. `threads=` still takes any number; the bench measures it."""
+    return 1
 
 
 def compact_slots(share: float = 0.5) -> int:

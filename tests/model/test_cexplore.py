@@ -420,19 +420,6 @@ def test_threads_making_successors_change_nothing_the_search_finds(cut):
                                                                     many.complete)
 
 
-def test_the_default_is_the_cores_this_process_may_use_that_the_load_leaves_free(monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2})
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.0, 0.0))  # (this process alone)
-    assert cexplore.default_threads() == 3
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.2, 0.0, 0.0))
-    assert cexplore.default_threads() == 2
-    monkeypatch.setattr(os, "getloadavg", lambda: (7.0, 0.0, 0.0))
-    assert cexplore.default_threads() == 1
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(40)))
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert cexplore.default_threads() == 8
-
-
 # --- a predicate's wrapping arithmetic, printed as C ----------------------------------------------
 
 
