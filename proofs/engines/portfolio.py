@@ -317,10 +317,9 @@ class _Running:
         engine, whose cuts may make it undecided (a text that appends a cell twice is PROVED by
         kind and cut at `cells-once` by explicit; which answered first decided the exit code). A
         PROVED whose cover is open is undecided already, and does not wait."""
-        from specmc.proofs.properties import CATALOGUE
+        from specmc.proofs.properties import has_cover
 
-        has_cover = o.property not in CATALOGUE or CATALOGUE[o.property].cover is not None  # (as check's)
-        passes = not (o.cover_open and has_cover)
+        passes = not (o.cover_open and has_cover(o.property))  # (as check's)
         return o.verdict == PROVED and o.bounds_hit is None and passes and o.applicable and not o.trivial \
             and bool(self.running & MEASURING)
 

@@ -170,6 +170,12 @@ def register(p: Property) -> Property:
     return p
 
 
+def has_cover(property_id: str) -> bool:
+    """The property names the situation it is about (a cover), so a proof of it can be vacuous.
+    An id the catalogue does not hold is taken to have one: nothing is known to rule it out."""
+    return property_id not in CATALOGUE or CATALOGUE[property_id].cover is not None
+
+
 def select(ids: list[str] | tuple[str, ...]) -> list[Property]:
     """The properties with these ids, in the order given (the whole catalogue for none); an
     unknown id is E061."""

@@ -36,7 +36,7 @@ from specmc.model.normal import ModelForm, model_form
 from specmc.proofs import exitcodes
 from specmc.proofs.certify.certificate import file_digest
 from specmc.proofs.engines.portfolio import UNBUILDABLE, bad_input
-from specmc.proofs.properties import select
+from specmc.proofs.properties import has_cover, select
 from specmc.proofs.properties.userfile import load_properties_file
 from specmc.proofs.review.changes import AlgorithmChange, UnknownStep, algorithm_changes, new_unknown
 from specmc.proofs.review.hand import HandChange, hand_changes
@@ -254,16 +254,18 @@ CUT_BY_TEXT = (f"some run of HEAD's model was cut at {CELLS_ONCE}: the text appe
 
 def decided(o: Outcome) -> bool:
     """The verdict came from a search that met the situation its property is about: VIOLATED; a
-    PROVED the host promised that is not vacuous (a symbolic engine that could not tell the
-    cover is given the benefit here, where `check` counts its row undecided) and whose runs were
-    not cut where the model cannot follow the text; a BOUNDED whose depth reached the cover (then
-    it is checked within that depth, and the report says the depth)."""
+    PROVED the host promised that is not vacuous, whose engine decided its cover (or whose
+    property has none), and whose runs were not cut where the model cannot follow the text; a
+    BOUNDED whose depth reached the cover (then it is checked within that depth, and the report
+    says the depth). A symbolic engine's PROVED with its cover not checked may be vacuous, so it
+    counts no more here than in `check`, which counts its row undecided: a review whose only
+    such pair was a kind PROVED about a situation the changed text no longer reaches had passed."""
     if o.verdict == VIOLATED:
         return True
     if o.cut_by_text:
         return False
     if o.verdict == PROVED:
-        return o.applicable and not o.vacuous
+        return o.applicable and not o.vacuous and not (o.cover_open and has_cover(o.property))
     return o.verdict == BOUNDED and o.cover_reached is True
 
 

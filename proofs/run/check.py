@@ -17,7 +17,7 @@ from specmc.model.bounds import Bounds, parse_bounds
 from specmc.proofs import exitcodes
 from specmc.proofs.engines import portfolio
 from specmc.proofs.progress import prefixed
-from specmc.proofs.properties import CATALOGUE
+from specmc.proofs.properties import CATALOGUE, has_cover
 from specmc.proofs.run.job import Job, spec_paths
 from specmc.proofs.run.plan import Plan, Run
 from specmc.proofs.verdict import (
@@ -62,7 +62,7 @@ class Row:
     def has_cover(self) -> bool:
         """The property names the situation it is about; one without a cover is never vacuous, so
         no engine leaves anything about it open."""
-        return self.property not in CATALOGUE or CATALOGUE[self.property].cover is not None
+        return has_cover(self.property)
 
     @property
     def ok(self) -> bool:

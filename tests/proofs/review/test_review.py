@@ -306,6 +306,7 @@ VACUOUS = Outcome("held-value-once", PROVED, "explicit", cover_reached=False)
 SHORT = Outcome("held-value-once", BOUNDED, "bmc", 3, cover_reached=False)
 DEEP = Outcome("held-value-once", BOUNDED, "bmc", 30, cover_reached=True)
 TIMED_OUT = Outcome("held-value-once", UNKNOWN, "kind", reason="time limit (1 s) reached")
+OPEN = Outcome("held-value-once", PROVED, "kind", method="k-induction")  # cover not checked
 
 
 @pytest.mark.parametrize("pairs,code", [
@@ -318,6 +319,11 @@ TIMED_OUT = Outcome("held-value-once", UNKNOWN, "kind", reason="time limit (1 s)
     ((_pair(NA, NA), _pair(PROVEN, PROVEN)), exitcodes.OK),
     ((_pair(DEEP, DEEP),), exitcodes.OK),
     ((_pair(SHORT, DEEP),), exitcodes.OK),
+    # a symbolic PROVED whose cover was not checked may be vacuous: no more a search here than in
+    # check, which counts its row undecided
+    ((_pair(PROVEN, OPEN),), exitcodes.NOT_CHECKED),
+    ((_pair(OPEN, OPEN), _pair(NA, NA)), exitcodes.NOT_CHECKED),
+    ((_pair(OPEN, OPEN), _pair(PROVEN, PROVEN)), exitcodes.OK),
     # what counts is HEAD's: a BASE that met the cover says nothing of a HEAD that no longer does
     ((_pair(DEEP, SHORT),), exitcodes.NOT_CHECKED),
     # the same model on both sides: the verdicts are BASE's by construction, nothing to compare
