@@ -239,18 +239,27 @@ def load(path: str | Path) -> Certificate:
     dup = first_duplicate(names)
     if dup is not None:
         raise Unreadable(f"section {dup} appears twice")
+    order = [SECTIONS.index(n) for n in names]
+    for a, b in zip(order, order[1:], strict=False):
+        if b < a:
+            raise Unreadable(f"section {SECTIONS[b]} comes after {SECTIONS[a]}: the sections are in the "
+                             f"order {', '.join(SECTIONS)}")
     ends = [m.start() for m in marks[1:]] + [len(body)]
     cert = Certificate(str(path), head, body,
                        {m.group(1): (m.end(), end) for m, end in zip(marks, ends, strict=True)})
-    if sha(_model_sections(body)) != head["model"]:
+    # the model digest covers every model section, to the first section mark after them: a
+    # `;; invariant` inside a comment, say, is no end (review 8: a digest that stopped there
+    # covered part of T, and a second file with the same digest and another T shared the
+    # first one's consecution check)
+    if sha(model_text(body)) != head["model"]:
         raise CertificateError("model digest mismatch: Init or T differs from the model the header names")
     return cert
 
 
-def _model_sections(body: str) -> str:
-    """The text the model digest covers: everything before the property or invariant section."""
-    cut = min((i for i in (body.find(";; property\n"), body.find(";; invariant\n")) if i >= 0),
-              default=len(body))
+def model_text(body: str) -> str:
+    """The text the model digest covers: the body up to the first section mark (a `;; NAME`
+    line) that is not a model section's."""
+    cut = next((m.start() for m in _SECTION.finditer(body) if m.group(1) not in MODEL_SECTIONS), len(body))
     return body[:cut]
 
 

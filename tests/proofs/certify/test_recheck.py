@@ -21,7 +21,7 @@ from specmc.model.bounds import Bounds
 from specmc.model.explore import explore
 from specmc.model.symbolic import state_vars
 from specmc.proofs.certify import certificate
-from specmc.proofs.certify.fileformat import _header, _model_sections, drop_declarations, seal, sha
+from specmc.proofs.certify.fileformat import _header, drop_declarations, model_text, seal, sha
 from specmc.proofs.certify.invariant import diagram, to_smtlib
 from specmc.proofs.cli import main
 from specmc.proofs.engines import explicit, kind
@@ -79,7 +79,7 @@ def reseal(text: str, model: bool = True) -> str:
     head = _header(text)
     body = _body(text)
     if model:
-        head["model"] = sha(_model_sections(body))
+        head["model"] = sha(model_text(body))
     return seal(head, body)
 
 
@@ -296,6 +296,41 @@ def test_a_command_removed_and_resealed_passes_alone_but_not_against(made, tmp_p
     path.write_bytes(gzip.compress(reseal(_drop_command(_text(made.certs["held-value-once"]))).encode()))
     assert _recheck(capsys, path)[0] == 0
     assert _recheck(capsys, path, "--against")[0] == 1
+
+
+def test_a_section_mark_inside_a_comment_does_not_end_the_model(made, tmp_path, capsys):
+    """Review 8 (F1): the model digest stopped at the first `;; invariant` anywhere, a comment at
+    the end of a command's line too, so it covered part of T; a second file with that digest and
+    a command more, one that breaks the property, shared the first file's consecution check and
+    was accepted beside it (alone it was refused). The digest now runs to the next section mark."""
+    text = _text(made.certs["held-value-once"])
+    at = text.index(";; property\n")
+    commented = text[:at].rstrip("\n") + " ;; invariant\n\n"
+    n = len(re.findall(r"\(define-fun \|command (\d+): ", text))
+    evil = (f"(define-fun |command {n}: evil@0: evil| () Bool "
+            "(and (= |sp| |sp|) (= |cell_delivered'| #x02)))\n\n")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = tmp_path / "a" / Path(made.certs["held-value-once"]).name
+    b = tmp_path / "b" / a.name
+    a.write_bytes(gzip.compress(reseal(commented + text[at:]).encode()))
+    b.write_bytes(gzip.compress(reseal(commented + evil + text[at:]).encode()))
+    code = main(["recheck", str(a), str(b)])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1 and ": OK (" in lines[0], lines
+    assert ": REJECTED: " in lines[1] and "consecution" in lines[1], lines
+
+
+def test_sections_out_of_order_are_refused(made, tmp_path, capsys):
+    """The model digest covers the model's sections, which come first: a transition section moved
+    after the property would fall outside it."""
+    text = _text(made.certs["held-value-once"])
+    t0, p0, i0 = (text.index(f";; {n}\n") for n in ("transition", "property", "invariant"))
+    moved = text[:t0] + text[p0:i0] + text[t0:p0] + text[i0:]
+    path = tmp_path / Path(made.certs["held-value-once"]).name
+    path.write_bytes(gzip.compress(reseal(moved).encode()))
+    code, out = _recheck(capsys, path)
+    assert code == 2 and "section transition comes after property" in out, out
 
 
 def test_a_certificate_for_a_violated_property(made, tmp_path, capsys):
