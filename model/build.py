@@ -275,6 +275,26 @@ def _walks(alg: ir.Algorithm, slot: str) -> bool:
                for step in alg.walk() for n in ir.iter_nodes(step.stmt))
 
 
+def _check_defaults(spec: ir.Spec, host: HostProfile, sel: Selection) -> None:
+    """A profile's "host default" algorithms are used only with texts that leave that algorithm
+    as prose, so with today's text nothing ran them and nothing looked at them: a misspelt name
+    (`...CleanupJb`) or steps the grammar cannot read were accepted, and with an older text the
+    default silently did not apply (review 8). Each must name an algorithm the text defines or
+    the model runs or calls (E086), and every step must be one the model can read (E040),
+    whatever text it is checked with."""
+    names = {*sel.algorithms, *ENTRY_POINTS, *HOST_CALLS, *(a.name for a in spec.algorithms),
+             *(_model_name(a) for a in spec.algorithms)}
+    for alg in host.defaults:
+        if alg.name not in names and _model_name(alg) not in names:
+            close = difflib.get_close_matches(alg.name, sorted(names), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise SpecError([diag.make("E086", alg.loc, name=alg.name, hint=hint)])
+        never = unreached(alg)
+        for step in alg.walk():
+            if id(step) not in never and isinstance(step.stmt, ir.Unknown):
+                raise SpecError([diag.make("E040", step.loc, text=step.text)])
+
+
 def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 0, weaksets: int = 0
             ) -> dict[str, tuple[ir.Algorithm, str]]:
     sel = select_algorithms(spec, host, weakmaps, weaksets)
@@ -313,6 +333,7 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 
         close = difflib.get_close_matches(alg.name, names, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise SpecError([diag.make("E086", alg.loc, name=alg.name, hint=hint)])
+    _check_defaults(spec, host, sel)
     if host.scheduling_at is not None and host.collector == "reference counting" \
             and not _calls_hook(sel.algorithms):
         # the option decides only how the hook queues the cleanup job: on a host whose algorithms

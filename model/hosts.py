@@ -125,6 +125,12 @@ OPTIONS: dict[str, _Option] = {
 }
 
 _DL = re.compile(r"<dl\b[^>]*>(.*?)</dl>", re.S)
+_HEADER_DL = re.compile(r"<dl\b[^>]*\bclass\s*=\s*[\"']?header\b[^>]*>", re.I)
+# the clause types a profile file may use: its own two, the two the shipped profiles give their
+# algorithms, and ecmarkup's algorithm types; any other (`host defualt`) was read as an override
+CLAUSE_TYPES = ("host profile", "host default", "host operation", "built-in function", "abstract operation",
+                "host-defined abstract operation", "implementation-defined abstract operation",
+                "concrete method", "internal method", "numeric method", "sdo")
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,21 @@ def _options(src: SourceText, profile: ir.Clause) -> tuple[dict[str, str], dict[
     return values, given, header_loc
 
 
+def _one_header(src: SourceText, header_loc: Loc) -> None:
+    """Refuse a second `<dl class="header">` anywhere in the file (E101): only the profile
+    clause's first is read, so an option written in another (after a host operation, or in a
+    nested clause) was dropped without a word, and `delivery: promised` there became `optional`
+    (review 8)."""
+    text = blank_comments(src.text)
+    found = [m.start() for m in _HEADER_DL.finditer(text)]
+    if len(found) < 2:
+        return
+    mine = src.line_starts[header_loc.line - 1] + header_loc.column - 1 if header_loc.line else found[0]
+    other = next(at for at in found if at != mine) if mine in found else found[1]
+    loc = src.loc(other)
+    raise SpecError([diag.make("E101", loc, src.line_text(loc.line), line=header_loc.line)])
+
+
 def load_host(name_or_path: str) -> HostProfile:
     """A shipped profile by name, or a profile file; the header is validated against OPTIONS."""
     p = Path(name_or_path)
@@ -254,7 +275,17 @@ def load_host(name_or_path: str) -> HostProfile:
         loc = profiles[1].loc
         raise SpecError([diag.make("E085", loc, src.line_text(loc.line), line=profiles[0].loc.line)])
     profile = profiles[0]
+    for c in spec.clauses:
+        if c.type and c.type not in CLAUSE_TYPES:
+            loc = c.loc
+            if 0 < loc.line <= len(src.line_starts):  # at the attribute, if it is where the tag says
+                start = src.line_starts[loc.line - 1] + loc.column - 1
+                at = src.text.find("type", start, src.text.find(">", start))
+                loc = src.loc(at, clause=c.id) if at >= 0 else loc
+            raise SpecError([diag.make("E102", loc, src.line_text(loc.line), type=c.type,
+                                       known=", ".join(CLAUSE_TYPES))])
     opts, given, header_loc = _options(src, profile)
+    _one_header(src, header_loc)
     collector = opts["collector"]
     free_path = opts["free path"]
     default_clauses = {c.id for c in spec.clauses if c.type == "host default"}

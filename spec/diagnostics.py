@@ -76,6 +76,9 @@ CODES: dict[str, tuple[str, str]] = {
                       "its free path does not remove a freed value's WeakSet elements (docs/model.md, "
                       "\"WeakSets\"); check it on a tracing host, on quickjs-ng-0.12 or -0.13, "
                       "or with weaksets=0"),
+    "E101": ("error", "a second <dl class=\"header\"> in a host profile (the profile's header is at line "
+                      "{line}): options are read from that one header only, so these would be ignored"),
+    "E102": ("error", "clause type '{type}' is not one a host profile file uses ({known})"),
     "E100": ("error", "the host profile's header has a comment that is never closed (<!-- without -->): "
                       "nothing after it is read"),
     "E098": ("error", "cannot write the report to the standard output: {reason}"),
