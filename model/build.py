@@ -69,8 +69,11 @@ HOST_CALLS = frozenset({HOOK, "HostEnqueueCallbackJob"})
 def _model_name(a: ir.Algorithm) -> str:
     """The name the model runs an algorithm under: the hook's job closure and Execution's
     implementation steps have the model's names for them, whoever defines them."""
-    if a.kind == "job-closure" and a.name == HOOK:
-        return CLEANUP_JOB
+    if a.kind == "job-closure":
+        # the hook's job is the cleanup job; any other job closure is a value its algorithm makes,
+        # never that algorithm: named as it, it stood in for a renamed hook's own declaration, and
+        # a review of the rename ended in an unlocated arity error (review 8)
+        return CLEANUP_JOB if a.name == HOOK else f"{a.name}: {a.closure or 'job closure'}"
     if a.kind == "implementation-steps" and a.clause == "sec-weakref-execution":
         return EXECUTION
     return a.name
@@ -320,7 +323,14 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 
         # located at the first step that calls it: a profile step calling an algorithm nothing
         # defines is the profile's error, and the user must find the line
         at = dict(sel.called_at)
-        raise SpecError([diag.make("E062", at.get(name), name=name) for name in sel.missing[:1]])
+        name = sel.missing[0]
+        hint = ""
+        if any(a.name == name and (a.kind.startswith("host") or a.kind == "job-closure")
+               for a in spec.algorithms):
+            # (a renamed hook: the environment implements the hooks by their names)
+            hint = (f" with steps of its own: it is host-defined, and the model implements only the "
+                    f"host operations {' and '.join(sorted(HOST_CALLS))}")
+        raise SpecError([diag.make("E062", at.get(name), name=name, hint=hint)])
     if sel.twice:
         first, second = sel.twice[0]
         raise SpecError([diag.make("E087", second.loc, name=second.name,

@@ -293,7 +293,7 @@ def load_host(name_or_path: str) -> HostProfile:
     defaults = tuple(a for a in spec.algorithms if a.clause in default_clauses)
     if collector == "reference counting" and not any(a.name == free_path for a in algs):
         loc = given["free path"].value_loc
-        raise SpecError([diag.make("E062", loc, src.line_text(loc.line), name=free_path)])
+        raise SpecError([diag.make("E062", loc, src.line_text(loc.line), name=free_path, hint="")])
     for a in algs:
         if a.name == free_path and len(a.params) != 1:
             # the collector hands over one object, as its first argument: a second parameter was

@@ -37,7 +37,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E053": ("error", "bound {key}={value} is not a whole number"),
     "E060": ("error", "unknown host profile '{name}' (known: {known})"),
     "E061": ("error", "unknown property '{name}' (known: {known})"),
-    "E062": ("error", "the model needs algorithm '{name}', which the text does not define"),
+    "E062": ("error", "the model needs algorithm '{name}', which the text does not define{hint}"),
     "E063": ("error", "{name} is called with {given} arguments but takes {takes}"),
     "E064": ("error", "the model cannot execute this step: {why}"),
     "E065": ("error", "{path} has no <emu-clause type=\"host profile\">"),

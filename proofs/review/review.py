@@ -352,7 +352,13 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                 order = props
                 if not same:
                     model = next(m for m in models if m.host == host.name)  # (name may be a file path)
-                    first = rerun_order(run, host, base, head, model.changed, props)
+                    try:
+                        first = rerun_order(run, host, base, head, model.changed, props)
+                    except SpecError:
+                        # a HEAD whose model cannot be compiled: the order is only a priority, and
+                        # HEAD's verdicts say why, located, as for any side that cannot be built
+                        # (review 8: this escaped, exit 2 with no report)
+                        first = {}
                     order = tuple(p for p in props if p in first) + tuple(p for p in props if p not in first)
                     progress(order_line(run.name, name, model.changed, order, first))
                 h_out = _verdicts(run, host, head, hf, order, certificates, progress, cache, disk) if redo \

@@ -549,3 +549,27 @@ def test_a_git_side_that_is_not_utf8_is_bad_input_not_a_finding(tmp_path, capsys
                "--property", "spec-asserts", "--no-cache"])
     err = capsys.readouterr().err
     assert rc == exitcodes.INPUT_ERROR and "E002" in err and "HEAD:spec.html" in err, err
+
+
+def test_a_renamed_hook_is_a_head_that_cannot_be_built_with_a_located_reason(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture) -> None:
+    """Review 8: renaming HostEnqueueFinalizationRegistryCleanupJob (as ecma262 once renamed the
+    hook) made the hook's job closure stand in for the renamed declaration; building HEAD's model
+    for the review's ordering then failed with an unlocated arity error, exit 2 and no report.
+    Now HEAD cannot be built, said at the step that calls the renamed hook, and the review
+    reports it as not checked."""
+    head = tmp_path / "head"
+    shutil.copytree(SHARED / "current", head)
+    for f in head.glob("*.html"):
+        f.write_text(f.read_text().replace("HostEnqueueFinalizationRegistryCleanupJob",
+                                           "HostEnqueueFinalizationRegistryJob"))
+    (tmp_path / "specmc.toml").write_text(ONE_HOST)
+    rc = main(["review", str(SHARED / "current"), str(head), "--plan", str(tmp_path / "specmc.toml"),
+               "--no-cache", "--certificates", str(tmp_path / "c"), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc in (exitcodes.NOT_CHECKED, exitcodes.FINDING) and doc["checked"] is False
+    [why] = [u["reason"] for u in doc["not_checked"] if u["side"] == "head"]
+    assert "E062" in why and "'HostEnqueueFinalizationRegistryJob'" in why and "host-defined" in why, why
+    call = next(i for i, line in enumerate((head / "finreg-excerpt.html").read_text().splitlines(), 1)
+                if "perform HostEnqueueFinalizationRegistryJob(" in line)
+    assert f"finreg-excerpt.html:{call}:" in why, why
