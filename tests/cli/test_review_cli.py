@@ -551,8 +551,8 @@ def test_a_git_side_that_is_not_utf8_is_bad_input_not_a_finding(tmp_path, capsys
     assert rc == exitcodes.INPUT_ERROR and "E002" in err and "HEAD:spec.html" in err, err
 
 
-def test_a_renamed_hook_is_a_head_that_cannot_be_built_with_a_located_reason(tmp_path: Path,
-                                                                            capsys: pytest.CaptureFixture) -> None:
+def test_a_renamed_hook_is_a_head_that_cannot_be_built_with_a_located_reason(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """Review 8: renaming HostEnqueueFinalizationRegistryCleanupJob (as ecma262 once renamed the
     hook) made the hook's job closure stand in for the renamed declaration; building HEAD's model
     for the review's ordering then failed with an unlocated arity error, exit 2 and no report.
