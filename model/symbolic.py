@@ -180,9 +180,13 @@ def predicate_term(program: Program, fn: Predicate, cur: Vars) -> z3.BoolRef | b
     """`predicate_parts` as one term: where the predicate's concrete evaluation is undefined, it
     is false (the engines then find that state, and its concrete re-check is the user's E079)."""
     term, defined = predicate_parts(program, fn, cur)
-    if not defined or isinstance(term, bool) and term is False:
-        return term
-    return z3.And(*defined, term if not isinstance(term, bool) else z3.BoolVal(term))
+    if defined and not (isinstance(term, bool) and term is False):
+        term = z3.And(*defined, term if not isinstance(term, bool) else z3.BoolVal(term))
+    if getattr(fn, "specmc_origin", None) is not None:  # a user's predicate: do its readings agree?
+        from specmc.model import readings
+
+        readings.check(program, fn, term, cur)
+    return term
 
 
 def command_term(program: Program, cmd: Command, cur: Vars) -> tuple[z3.BoolRef, Writes]:

@@ -167,6 +167,9 @@ def _guarded(prop: Property, path: str) -> Property:
             return value
 
         guarded.__wrapped__ = fn  # type: ignore[attr-defined]
+        # where it was written, for model/readings.py's check of its two readings
+        line = getattr(getattr(fn, "__code__", None), "co_firstlineno", 1)
+        guarded.specmc_origin = (path, line, prop.id)  # type: ignore[attr-defined]
         return guarded
 
     changes: dict[str, Any] = {name: guard(fn, _not_a_condition) for name in ("holds", "cover")

@@ -1317,9 +1317,11 @@ def test_a_constant_that_is_no_int_is_refused_at_its_line(tmp_path, expr, engine
 
 
 def test_a_lookup_of_constants_in_a_predicate_still_works(tmp_path):
-    """Only a value known per state is refused: constants hash as their numbers."""
-    f = _props(tmp_path, "import z3\nfrom specmc.proofs.properties import Property, register\n\n\n"
-               "def holds(prog, S):\n    ok = z3.BitVecVal(2, 8) in {2} and z3.BoolVal(True) in {True}\n"
+    """Only a value known per state is refused: constants hash as their numbers. (The domain's
+    constants: `z3.BitVecVal(2, 8) in {2}` built by the predicate itself is True on the solvers'
+    reading and False on the values', and model/readings.py refuses such a predicate, E079.)"""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n\n"
+               "def holds(prog, S):\n    ok = S.d.num(2) in {2} and S.d.true() in {True}\n"
                "    return S.d.ne(S.get('sp'), 200) if ok else S.d.false()\n\n\n"
                "register(Property('mine', 'x', 'sec-x', holds))\n")
     r = specmc("check", "--engine", "kind", "--host", "ecma262", "--bounds", "objects=1,frames=3",
@@ -1425,3 +1427,36 @@ def test_a_predicate_that_exits_is_located_bad_input_not_an_internal_error(tmp_p
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     lines = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
     assert lines and all(x.startswith(f"{f}:6:") and "SystemExit" in x for x in lines), lines
+
+
+@pytest.mark.parametrize("expr", ["S.d.eq(S.d.as_num(S.get('sp') is S.get('qlen')), 0)",
+                                  "S.d.eq(S.d.as_num(isinstance(S.get('sp'), int)), 0)",
+                                  "S.d.eq(S.d.as_num(len(str(S.get('sp'))) == 1), 1)"])
+@pytest.mark.parametrize("engine", ["explicit", "kind"])
+def test_a_predicate_that_reads_two_ways_is_refused_at_its_line(tmp_path, expr, engine):
+    """Review 8, F2: `S.get('sp') is S.get('qlen')` is true concretely when the two bytes are equal
+    and false on Z3 terms, which no hook can see: the term was a constant, valid, and every engine
+    PROVED what the interpreter saw fail. A user's predicate is now also read both ways on states
+    of short random runs (model/readings.py), and a difference is E079 at the predicate."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               f"def holds(prog, S):\n    return S.d.and_(S.d.ne(S.get('sp'), 200), {expr})\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--engine", engine, "--host", "ecma262", "--bounds", "objects=1,frames=3",
+               "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
+    lines = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
+    assert lines and all(x.startswith(f"{f}:4:") and "reads the value in one" in x for x in lines), lines
+    assert "PROVED" not in r.stdout
+
+
+def test_a_predicate_read_alike_both_ways_is_checked_as_before(tmp_path):
+    """The comparison refuses nothing a predicate written with the domain says: the same property
+    as the catalogue's held-value-once, from a file, is PROVED as the catalogue's is."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               "def holds(prog, S):\n    return S.d.and_(*[S.d.le(S.get('cell_delivered', c), 1)\n"
+               "                      for c in range(prog.layout.bounds.cells)])\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--host", "ecma262", "--bounds", "objects=1,frames=3", "--properties-file", str(f),
+               "--property", "mine", "--certificates", str(tmp_path / "c"))
+    assert r.returncode in (exitcodes.OK, exitcodes.NOT_CHECKED), r.stdout + r.stderr
+    assert "PROVED" in r.stdout and "E079" not in r.stderr
