@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--force", action="store_true",
                     help="let --out replace an existing file (never one the run reads)")
     ck.add_argument("--quiet", action="store_true", help="no progress on stderr (errors still go there)")
-    ck.add_argument("--certificates", default="", metavar="DIR",
+    ck.add_argument("--certificates", default=None, metavar="DIR",
                     help="where proof certificates are written (default: $SPECMC_CERTIFICATES, else "
                          "~/.cache/specmc/certificates)")
     ck.add_argument("--scheduler", metavar="ADDRESS",
@@ -174,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     wt.add_argument("--out", metavar="FILE", help="write the program here (atomically) instead of stdout")
     wt.add_argument("--force", action="store_true",
                     help="let --out replace an existing file (never one the run reads)")
-    wt.add_argument("--certificates", default="", metavar="DIR",
+    wt.add_argument("--certificates", default=None, metavar="DIR",
                     help="where proof certificates go if the property turns out to hold")
     wt.add_argument("--quiet", action="store_true", help="no progress on stderr (errors still go there)")
 
@@ -197,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--out", metavar="FILE|DIR", help="write the report here (atomically) instead of stdout")
     rv.add_argument("--force", action="store_true",
                     help="let --out replace an existing file (never one the run reads)")
-    rv.add_argument("--certificates", default="", metavar="DIR",
+    rv.add_argument("--certificates", default=None, metavar="DIR",
                     help="where proof certificates are written")
     rv.add_argument("--cache", default="", metavar="DIR",
                     help="verdicts kept between reviews, by model digest (default: $SPECMC_CACHE, else "

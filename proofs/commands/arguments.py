@@ -274,6 +274,13 @@ def check_outputs(args: argparse.Namespace) -> None:
     written after an hour of checking, or a certificate folder that makes every engine fail, is
     input the user can fix in a second."""
     out = getattr(args, "out", None)
+    for option, given in (("--out", out), ("--certificates", getattr(args, "certificates", None))):
+        if given is not None and not given.strip():
+            # (`--out "$REPORT"` with REPORT unset wrote the report to stdout, and an empty
+            # --certificates meant the default folder, without a word: review 8)
+            raise _unwritable(option, given, "an empty path (an unset shell variable?)")
+    if getattr(args, "certificates", "") is None:
+        args.certificates = ""  # (not given: the default folder)
     fmt = getattr(args, "format", None)
     several = isinstance(fmt, tuple) and len(fmt) > 1
     if several and not out:

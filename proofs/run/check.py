@@ -95,8 +95,13 @@ class Row:
         (`Report.undecided`). A plan whose every run timed out read "0 not as expected", exit 0
         (third review), and so did bmc at depth 1 (fourth review)."""
         o = self.outcome
-        if not self.ok or not o.applicable:
+        if not self.ok:
             return ""
+        if not o.applicable:
+            # nothing was searched: a pass only where the plan asks for exactly this (review 8:
+            # `check --property eventually-delivered` on the reference host exited 0 having
+            # checked nothing, where `review` counts the same pair as not searched)
+            return "" if self.expected == NOT_APPLICABLE else "NOT APPLICABLE, nothing expected: nothing searched"
         if o.verdict == UNKNOWN and self.expected is None:
             return "UNKNOWN, nothing expected"
         if o.cut_by_text:

@@ -1460,3 +1460,12 @@ def test_a_predicate_read_alike_both_ways_is_checked_as_before(tmp_path):
                "--property", "mine", "--certificates", str(tmp_path / "c"))
     assert r.returncode in (exitcodes.OK, exitcodes.NOT_CHECKED), r.stdout + r.stderr
     assert "PROVED" in r.stdout and "E079" not in r.stderr
+
+@pytest.mark.parametrize("option", ["--out", "--certificates"])
+def test_an_empty_output_path_is_refused_not_a_default(tmp_path, option):
+    """Review 8: `--out "$REPORT"` with REPORT unset wrote the report to stdout, exit 0, and an empty
+    --certificates meant the default folder: an empty path is E077, before any work."""
+    r = specmc("check", "--host", "ecma262", "--property", "held-value-once", "--bounds", "objects=1",
+               option, "", cwd=tmp_path)
+    first = _bad(r, "E077")
+    assert option in first and "empty path" in first

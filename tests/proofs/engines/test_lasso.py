@@ -122,6 +122,11 @@ def test_not_applicable_rows_pass_unless_something_else_is_expected():
 
     assert ok(None) and ok("NOT APPLICABLE")
     assert not ok("PROVED") and not ok("PROVED (vacuous)") and not ok("VIOLATED")
+    # review 8: with nothing expected the row passes but searched nothing, so `check` exits 4 (as
+    # `review` counts the pair not searched); only an expected NOT APPLICABLE is a plain pass
+    row = Row("r", "embedded", "ecma262", PROP, "objects=1", o, None)
+    assert "nothing searched" in row.undecided
+    assert not Row("r", "embedded", "ecma262", PROP, "objects=1", o, "NOT APPLICABLE").undecided
 
 
 def test_engines_without_a_lasso_search_say_unknown(tmp_path):
