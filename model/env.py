@@ -111,7 +111,7 @@ class Environment(Counting, Mutator):
         qlen = S.get("qlen")
         already = D.or_(*[D.and_(D.lt(q, qlen), D.eq(S.get("queue", q), fg))
                           for q in range(self.lay.bounds.jobs)])
-        add = when if self.host.scheduling == "fifo" else D.and_(when, D.not_(already))
+        add = D.and_(when, D.not_(already)) if self.host.scheduling == "one task per registry" else when
         add = self._room(S, add)
         S.set("queue", fg, qlen, when=add)
         S.set("queue_kind", JOB_CLEANUP, qlen, when=add)
@@ -222,24 +222,26 @@ class Environment(Counting, Mutator):
                 S.set("kept_turn", 0, i)
             mc.push(S, -1, "ClearKeptObjects", {})
 
-        def next_job(S: Any) -> None:
+        def next_job(S: Any, at: int = 0) -> None:
+            """Run the queued job at position `at` (0, the head, unless the host runs its queue in
+            any order), closing the gap it leaves."""
             D = S.d
             S.require(D.eq(S.get("sp"), 0))
             S.require(D.eq(S.get("cut"), CUT_NONE))
             S.require(D.eq(S.get("need_clear"), 0))
             qlen = S.get("qlen")
-            S.require(D.lt(0, qlen))
-            job = S.get("queue", 0)
-            kind = S.get("queue_kind", 0)
+            S.require(D.lt(at, qlen))
+            job = S.get("queue", at)
+            kind = S.get("queue_kind", at)
             nj = self.lay.bounds.jobs
-            for q in range(nj - 1):
+            for q in range(at, nj - 1):
                 S.set("queue", S.get("queue", q + 1), q)
                 S.set("queue_kind", S.get("queue_kind", q + 1), q)
             S.set("queue", EMPTY, nj - 1)
             S.set("queue_kind", 0, nj - 1)
-            callback = S.get("queue_cb", 0) if self.counted_callbacks else None
+            callback = S.get("queue_cb", at) if self.counted_callbacks else None
             if callback is not None:
-                for q in range(nj - 1):
+                for q in range(at, nj - 1):
                     S.set("queue_cb", S.get("queue_cb", q + 1), q)
                 S.set("queue_cb", EMPTY, nj - 1)
             S.set("qlen", D.sub(qlen, 1))
@@ -273,8 +275,11 @@ class Environment(Counting, Mutator):
             S.require(D.eq(S.get("qlen"), 0))
             mc.push(S, -1, "<user>", {})
 
+        later = range(1, self.lay.bounds.jobs) if self.host.scheduling == "any order" else range(0)
         return [Command("event loop: ClearKeptObjects", "event-loop", clear, None),
                 Command("event loop: run the next job", "event-loop", next_job, None),
+                *(Command(f"event loop: run queued job {at + 1} first (any order)", "event-loop",
+                          lambda S, at=at: next_job(S, at), None) for at in later),
                 Command("event loop: the script runs again (a later task)", "event-loop", next_turn, None)]
 
     def _collector(self, d: int) -> list[Command]:

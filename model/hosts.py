@@ -10,7 +10,13 @@ Options (dt -> dd), checked against the schema OPTIONS below:
     collector           tracing | reference counting (required)
     free path           name of the host algorithm run when a count reaches zero
                         (required for reference counting; refused for tracing)
-    cleanup scheduling  fifo (default) | one task per registry
+    cleanup scheduling  fifo (default) | one task per registry | any order: every call of the hook
+                        queues a job (fifo, any order) or a registry has at most one queued (one
+                        task per registry); the event loop runs the queue's first job (fifo, one
+                        task per registry) or any queued job (any order: sec-jobs orders only
+                        HostEnqueuePromiseJob's jobs, so the spec's own host may run scheduled
+                        cleanup jobs in any order; review 8). Refused with delivery: promised,
+                        whose fairness (every queued job runs) any order does not give
     unregister tokens   weak (the spec; default) | strong (a registration holds its token alive)
     delivery            optional (the spec; default) | promised: whether the host promises that
                         a registration whose target it collected is eventually passed to the
@@ -111,7 +117,7 @@ class _Option:
 OPTIONS: dict[str, _Option] = {
     "collector": _Option(("tracing", "reference counting"), None),
     "free path": _Option((), ""),  # required for reference counting, refused for tracing
-    "cleanup scheduling": _Option(("fifo", "one task per registry"), "fifo"),
+    "cleanup scheduling": _Option(("fifo", "one task per registry", "any order"), "fifo"),
     "unregister tokens": _Option(("weak", "strong"), "weak"),
     # the spec's reading is the default: sec-weakref-execution makes the cleanup job optional and
     # CleanupFinalizationRegistry's loop "may" stop, so a profile that says nothing promises nothing
@@ -237,6 +243,12 @@ def _options(src: SourceText, profile: ir.Clause) -> tuple[dict[str, str], dict[
         raise fail("E066", given["cycle collection"].value_loc, key="cycle collection",
                    value=values["cycle collection"],
                    allowed="none with a tracing collector (it frees unreachable cycles already)")
+    if values["cleanup scheduling"] == "any order" and values["delivery"] == "promised":
+        # (eventually-delivered assumes that every turn start runs the queue's head, so that every
+        # queued job runs: with any order, one job could be passed over forever)
+        raise fail("E066", given["cleanup scheduling"].value_loc, key="cleanup scheduling",
+                   value="any order", allowed="fifo | one task per registry with delivery: promised "
+                   "(its fairness, every queued job runs, needs a queue run in order)")
     if not counting and values["callback references"] != "none":
         raise fail("E066", given["callback references"].value_loc, key="callback references",
                    value=values["callback references"],
