@@ -342,6 +342,8 @@ def _needed(spec: ir.Spec, host: HostProfile, symbols: int = 0, weakmaps: int = 
         names = [*sel.algorithms, *ENTRY_POINTS, *sorted(HOST_CALLS)]
         close = difflib.get_close_matches(alg.name, names, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
+        if not alg.name:  # (a clause without its <h1>: nothing names the algorithm)
+            hint = " (it has no name: its clause has no <h1> heading)"
         raise SpecError([diag.make("E086", alg.loc, name=alg.name, hint=hint)])
     _check_defaults(spec, host, sel)
     if host.scheduling_at is not None and host.collector == "reference counting" \

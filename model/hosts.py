@@ -306,8 +306,21 @@ def load_host(name_or_path: str) -> HostProfile:
     if collector == "reference counting" and not any(a.name == free_path for a in algs):
         loc = given["free path"].value_loc
         raise SpecError([diag.make("E062", loc, src.line_text(loc.line), name=free_path, hint="")])
+    named: dict[str, ir.Algorithm] = {}
+    for a in (*algs, *defaults):
+        # one name defined twice in one profile (a second <emu-alg> in a clause, a second clause of
+        # the name): the later one used to be reported as never used, "did you mean" its own
+        # name, at the other's line (review 8). A hook's job closure is named as its hook: steps
+        # beside it in the clause are the hook defined twice
+        if not a.name:
+            continue
+        if a.name in named:
+            first = named[a.name]
+            where = f"{first.loc.file}:{first.loc.line}"
+            raise SpecError([diag.make("E087", a.loc, name=a.name, first=where)])
+        named[a.name] = a
     for a in algs:
-        if a.name == free_path and len(a.params) != 1:
+        if free_path and a.name == free_path and len(a.params) != 1:
             # the collector hands over one object, as its first argument: a second parameter was
             # accepted, and a first one named other than _obj_ silently received nothing
             raise SpecError([diag.make("E063", a.loc, name=f"{free_path} (the free path)", given=1,

@@ -1469,3 +1469,32 @@ def test_an_empty_output_path_is_refused_not_a_default(tmp_path, option):
                option, "", cwd=tmp_path)
     first = _bad(r, "E077")
     assert option in first and "empty path" in first
+
+def test_a_hook_defined_twice_in_a_profile_is_e087_at_the_second(tmp_path):
+    """Review 8: steps beside the hook's job closure in its clause (or a second clause of the hook)
+    were reported as E086, "never used ... did you mean" the same name, at the first definition."""
+    text = V8.read_text(encoding="utf-8")
+    end = "      1. Return ~unused~.\n    </emu-alg>\n"
+    assert text.count(end) == 1
+    f = tmp_path / "v8-twice.html"
+    f.write_text(text.replace(end, end + "    <emu-alg>\n      1. Return ~unused~.\n    </emu-alg>\n", 1),
+                 encoding="utf-8")
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1")
+    lines = f.read_text(encoding="utf-8").splitlines()
+    second = [i for i, s in enumerate(lines, 1) if "<emu-alg>" in s][-1]
+    first = _bad(r, "E087", f"{f}:{second}:5")
+    assert "'HostEnqueueFinalizationRegistryCleanupJob' is defined twice" in first
+
+
+def test_a_profile_algorithm_without_a_heading_says_so(tmp_path):
+    """Review 8: a clause without its <h1> gave an algorithm named "", which on a tracing profile
+    (free path "") was taken for the free path: "E063: (the free path) is called with 1 arguments"."""
+    text = V8.read_text(encoding="utf-8")
+    h1 = "    <h1>HostEnqueueFinalizationRegistryCleanupJob ( _finalizationRegistry_ )</h1>\n"
+    assert h1 in text
+    f = tmp_path / "v8-noh1.html"
+    f.write_text(text.replace(h1, "", 1), encoding="utf-8")
+    r = specmc("explore", "--host", str(f), "--bounds", "objects=1")
+    r.stderr = r.stderr.split("\n", 1)[1] if r.stderr.startswith("exploring ") else r.stderr
+    first = _bad(r, "E086")
+    assert "no <h1> heading" in first and "free path" not in first
