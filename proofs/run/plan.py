@@ -262,7 +262,19 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
         return tuple(v)
 
     name = typed("name", str, f"run {n + 1}")
-    specs = tuple(s if s == "embedded" else str((base / s).resolve()) for s in strings("spec", ["embedded"]))
+    spec_names = strings("spec", ["embedded"])
+    if not spec_names:  # (an empty list built a model of no text: "E062 ... 'FinalizationRegistry'")
+        raise _error("E073", where.key("spec", start=loc.line - 1), where, key="spec",
+                     want="a list of at least one spec text (leave the key out for the embedded text)",
+                     got="an empty list")
+    specs = tuple(s if s == "embedded" else str((base / s).resolve()) for s in spec_names)
+    pfile_names = strings("properties_files", [])
+    for given in (*[s for s in spec_names if s != "embedded"], *pfile_names):
+        # a file the plan names that is not there is the plan's mistake, said at its line (it was
+        # an unlocated E001 once the run had started: review 8)
+        if not (base / given).exists():
+            raise _error("E001", where.find(given, start=loc.line - 1), where, path=str(base / given),
+                         reason="no such file or folder (named by the plan)")
     hosts = tuple(h if h in shipped() else str((base / h).resolve()) if h.endswith(".html") else h
                   for h in strings("hosts", list(shipped())))
     if not hosts:  # a run that checks nothing would pass with "0 results"
@@ -277,7 +289,7 @@ def _run(raw: dict[str, Any], n: int, loc: Loc, base: Path, where: _Locator) -> 
         if h not in shipped() and not h.endswith(".html"):
             raise _error("E060", where.find(h, start=loc.line - 1), where, name=h, known=", ".join(shipped()))
     props = strings("properties", [])
-    pfiles = tuple(str((base / f).resolve()) for f in strings("properties_files", []))
+    pfiles = tuple(str((base / f).resolve()) for f in pfile_names)
     bounds_raw = raw.get("bounds", "")
     try:
         if isinstance(bounds_raw, dict):

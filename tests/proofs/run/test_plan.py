@@ -176,6 +176,11 @@ def _error(text: str, name: str = "specmc.toml"):
     ("# runs\n\nrun = 5\n", "E073", 3),  # at the key, not at line 1
     ("[[run]]\nname = 'a'\nhosts = ['v8']\n[[runs]]\nname = 'b'\n", "E072", 4),
     ("[[run]]\nhosts = ['v8']\n[runs.x]\n", "E072", 3),
+    # review 8: an empty spec list built a model of no text, and a missing file was an unlocated
+    # E001 once the run had started
+    ("[[run]]\nhosts = ['v8']\nspec = []\n", "E073", 3),
+    ("[[run]]\nhosts = ['v8']\nspec = ['nosuch.html']\n", "E001", 3),
+    ("[[run]]\nhosts = ['v8']\n\nproperties_files = ['nosuch.py']\n", "E001", 4),
 ])
 def test_bad_plans_are_located(text, code, line):
     d = _error(text)
