@@ -103,14 +103,22 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0, parent: int | None = N
     if parent is not None:
         _die_with_parent(parent)
     from specmc.proofs.engines.unrolling import ReplayError
-    from specmc.proofs.run.job import load, static_cover, static_holds
+    from specmc.proofs.run.job import absent, load, static_cover, static_holds
 
     statics: dict[str, bool | None] = {}
     trivial: set[str] = set()
+    missing: dict[str, tuple[str, ...]] = {}
 
     def put(msg: Any) -> None:
         if isinstance(msg, Outcome) and msg.verdict in (PROVED, BOUNDED) and msg.cover_reached is None:
             msg = replace(msg, cover_reached=statics.get(msg.property))
+        if isinstance(msg, Outcome) and msg.verdict in (PROVED, BOUNDED) and missing.get(msg.property) \
+                and (msg.cover_reached is False or msg.property in trivial) \
+                and "which the property names" not in msg.reason:
+            names = " and ".join(missing[msg.property])
+            why = f"the text defines no {names}, which the property names: renamed or removed, so the " \
+                  "property sees none of it"
+            msg = replace(msg, reason=f"{msg.reason}; {why}" if msg.reason else why)
         if isinstance(msg, Outcome) and msg.verdict == PROVED and msg.property in trivial:
             msg = replace(msg, trivial=True)
         conn.send((tag, msg))
@@ -121,6 +129,7 @@ def _worker(name: str, job: Job, conn: Any, tag: int = 0, parent: int | None = N
     try:
         loaded = load(job)
         statics.update({p.id: static_cover(loaded.program, p) for p in loaded.properties})
+        missing.update({p.id: absent(loaded.program, p) for p in loaded.properties})
         trivial.update(p.id for p in loaded.properties if static_holds(loaded.program, p))
         loaded = _prove_trivial(name, loaded, trivial, put)
         searched = loaded.properties or not trivial  # else every property was proved without a search

@@ -7,6 +7,8 @@ names them, with each property's meaning and clause, is in __init__.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from specmc.model.compile import USER
@@ -60,10 +62,29 @@ def _is_freed(prog: Program, S: Any, v: Any) -> Any:
                    for k in range(lay.bounds.symbols)])
 
 
+# the algorithm names predicates asked for that the model lacks, while `missing_names` collects
+_MISSING: list[set[str]] = []
+
+
+@contextmanager
+def missing_names() -> Iterator[set[str]]:
+    """Collect the names of algorithms the predicates run meanwhile asked for and the model does
+    not have (a text that renamed CleanupFinalizationRegistry: the properties about its frames
+    then see none, and their proofs are vacuous for that reason, which reports must say)."""
+    found: set[str] = set()
+    _MISSING.append(found)
+    try:
+        yield found
+    finally:
+        _MISSING.pop()
+
+
 def _code(prog: Program, name: str) -> int:
     try:
         return prog.code_of(name)
     except KeyError:
+        if _MISSING and name:  # ("": a tracing host's free path, which has no frame by design)
+            _MISSING[-1].add(name)
         return -1  # the algorithm is not in this model: no frame can have its code
 
 

@@ -64,6 +64,8 @@ def _scope(r: Row) -> str:
                      "is valid" + (f"; {idle}" if idle else "") + ")")
     elif o.cover_reached is False:
         parts.append(f"vacuous: no reachable state where {meaning}" if meaning else "vacuous")
+    if (o.trivial or o.cover_reached is False) and "which the property names" in o.reason:
+        parts.append(o.reason)  # (why it is vacuous: a renamed algorithm; proofs/run/job.py `absent`)
     elif o.cover_reached is None:
         parts.append("cover not checked" if r.has_cover else "no cover given")
     if o.bounds_hit:

@@ -60,7 +60,7 @@ def _reasons(r: Review) -> dict[str, int]:
         numbers.setdefault(u.reason, len(numbers) + 1)
     for v in r.verdicts:
         for o in (v.base, v.head):
-            if o.verdict == UNKNOWN:
+            if o.verdict == UNKNOWN or (o.vacuous and o.reason):  # (a vacuous proof's why, if known)
                 numbers.setdefault(o.reason or "no reason given", len(numbers) + 1)
     return numbers
 
@@ -72,7 +72,7 @@ def _cell(o: Outcome, numbers: dict[str, int]) -> str:
         reach = {True: "", False: ", cover not reached", None: ", cover not checked"}[o.cover_reached]
         return f"BOUNDED (depth {o.depth}{reach})"
     if o.verdict != UNKNOWN:
-        return o.label
+        return f"{o.label} [{numbers[o.reason]}]" if o.vacuous and o.reason in numbers else o.label
     return f"UNKNOWN [{numbers[o.reason or 'no reason given']}]"
 
 
@@ -172,7 +172,8 @@ def text(r: Review) -> str:
         shown = {numbers[u.reason] for u in r.unchecked_reasons()}
         rest = [(n, why) for why, n in numbers.items() if n not in shown]
         if rest:
-            lines.append("\nwhy UNKNOWN")
+            vacuous = any(o.vacuous and o.reason for v in r.verdicts for o in (v.base, v.head))
+            lines.append("\nwhy UNKNOWN" + (" or vacuous" if vacuous else ""))
             lines += [f"  [{n}] {why}" for n, why in rest]
         if r.notes():
             lines.append(f"\n{NOTES}")

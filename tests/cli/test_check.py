@@ -550,3 +550,23 @@ def test_python_arithmetic_in_a_properties_file_means_one_thing_to_every_command
     assert rows and all(row["verdict"] == ("PROVED" if row["property"] == "sp-wraps-below" else "VIOLATED")
                         for row in rows), rows
     assert all(row["depth"] == 0 for row in rows if row["verdict"] == "VIOLATED"), rows  # the initial state
+
+
+def test_a_vacuous_proof_names_the_algorithm_the_text_no_longer_defines(tmp_path):
+    """Review 8: a text that renames CleanupFinalizationRegistry leaves the properties about its
+    frames seeing none: PROVED (vacuous), and a review said "got worse" with no reason. The row now
+    says which algorithm the text does not define."""
+    import shutil
+
+    from tests.proofs.review.test_review import SHARED
+
+    head = tmp_path / "renamed"
+    shutil.copytree(SHARED / "current", head)
+    for f in head.glob("*.html"):
+        f.write_text(f.read_text().replace("CleanupFinalizationRegistry", "CleanupRegistry"))
+    r = subprocess.run([sys.executable, "-m", "specmc.proofs", "check", "--spec", str(head),
+                        "--host", "ecma262", "--property", "cleanup-only-from-job", "--engine", "explicit",
+                        "--bounds", "objects=1", "--certificates", str(tmp_path / "c")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert "PROVED (vacuous)" in r.stdout, r.stdout + r.stderr
+    assert "the text defines no CleanupFinalizationRegistry, which the property names" in r.stdout, r.stdout
