@@ -101,7 +101,8 @@ class Row:
             # nothing was searched: a pass only where the plan asks for exactly this (review 8:
             # `check --property eventually-delivered` on the reference host exited 0 having
             # checked nothing, where `review` counts the same pair as not searched)
-            return "" if self.expected == NOT_APPLICABLE else "NOT APPLICABLE, nothing expected: nothing searched"
+            return "" if self.expected == NOT_APPLICABLE else \
+                "NOT APPLICABLE, nothing expected: nothing searched"
         if o.verdict == UNKNOWN and self.expected is None:
             return "UNKNOWN, nothing expected"
         if o.cut_by_text:
