@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
 from specmc.model.bounds import Bounds
 from specmc.model.by_hand import BY_HAND
@@ -382,6 +383,26 @@ def _check_arity(step: ir.Step, call: ir.Call, callee: ir.Algorithm) -> None:
 def _cycles_run(host: HostProfile, bounds: Bounds) -> bool:
     """A host's cycle collector runs where its frees cascade (model/refcount.py): with slots."""
     return host.cycles and host.collector == "reference counting" and bounds.slots > 0
+
+
+NESTED_FREE = ("this run frees inside a running free path (the free path twice on the stack): quickjs.c "
+               "frees a Symbol there at once but only queues an object (gc_zero_ref_count_list) until "
+               "the running free returns, which the model follows only with slots >= 1; at slots=0 it "
+               "frees the object at once, so the engine may not have this run: check it at slots >= 1")
+
+
+def trace_notes(host: HostProfile, bounds: Bounds, trace: Any) -> tuple[str, ...]:
+    """What a counterexample's run does that the engine may not (one sentence each), for the row
+    that shows it. At slots=0 a reference-counting model frees an object whose count reaches 0
+    inside a running free path at once, where QuickJS-NG defers it: quickjs-ng-0.5's
+    no-freed-observed and no-dangling-cell runs of 51 transitions did exactly that, and both
+    properties are PROVED at slots=1 (review 8). Deferring at slots=0 too is the fix (left: it
+    changes every counting host's model at the default bounds)."""
+    if host.collector != "reference counting" or bounds.slots > 0 or not trace or not host.free_path:
+        return ()
+    nested = any(list(step.get("stack", ())).count(host.free_path) >= 2 for step in trace
+                 if isinstance(step, dict))
+    return (NESTED_FREE,) if nested else ()
 
 
 def host_notes(host: HostProfile, bounds: Bounds) -> tuple[str, ...]:

@@ -35,7 +35,10 @@ def detail(r: Row) -> str:
     reason; every format words it alike."""
     o = r.outcome
     if o.verdict == VIOLATED:
-        return f"{o.depth} transitions ({o.engine})"
+        # (what the run's bounds leave out, or what its run does that the engine may not:
+        # model.build.host_notes and trace_notes)
+        notes = "".join(f" [{r.host}: {n}]" for n in r.notes)
+        return f"{o.depth} transitions ({o.engine}){notes}"
     if o.verdict == PROVED and not o.applicable:
         return f"{o.engine}: {o.method}"  # the reason; nothing was searched, so no scope
     if o.verdict == PROVED:

@@ -247,7 +247,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     """Every run of the plan on every host, against its expectations. The (run, host) tasks run
     side by side in this process, or with `scheduler` on a Dask cluster (proofs/run/distribute.py):
     the same outcomes, gathered in the same order."""
-    from specmc.model.build import host_notes
+    from specmc.model.build import host_notes, trace_notes
     from specmc.model.hosts import load_host
     from specmc.proofs.properties import select
     from specmc.proofs.properties.userfile import load_properties_file
@@ -256,7 +256,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
     rows: list[Row] = []
     stale: list[Stale] = []
     tasks: list[portfolio.Task] = []
-    planned: list[tuple[Run, str, tuple[str, ...], str, dict, tuple[str, ...]]] = []
+    planned: list[tuple[Run, Any, tuple[str, ...], str, dict, tuple[str, ...]]] = []
     for run in overrides.select(plan.runs):
         for f in run.properties_files:
             load_properties_file(f)
@@ -277,7 +277,7 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
             notes = host_notes(host, run.bounds)
             for n in notes:
                 progress(f"  [{run.name}] note: {host.name}: {n}")
-            planned.append((run, host.name, props, spec_label, expected, notes))
+            planned.append((run, host, props, spec_label, expected, notes))
     # every (run, host) job, side by side as the cores allow; a job that two runs ask for alike
     # (command-line overrides can make them so) runs once
     unique = list({(t.job, t.engines): t for t in tasks}.values())
@@ -289,11 +289,12 @@ def check(plan: Plan, overrides: Overrides = Overrides(), certificates: str = ""
         done = portfolio.run_many(unique, progress=lambda m: progress(prefixed("  ", m)))
     by_job = {(t.job, t.engines): r for t, r in zip(unique, done, strict=True)}
     results = [by_job[(t.job, t.engines)] for t in tasks]
-    for (run, host_name, props, spec_label, expected, notes), outcomes in zip(planned, results, strict=True):
+    for (run, host, props, spec_label, expected, notes), outcomes in zip(planned, results, strict=True):
         for pid in props:
-            e = expected.get((host_name, pid))
-            rows.append(Row(run.name, spec_label, host_name, pid, run.bounds.describe(), outcomes[pid],
-                            e.verdict if e else None, notes))
+            e = expected.get((host.name, pid))
+            o = outcomes[pid]
+            rows.append(Row(run.name, spec_label, host.name, pid, run.bounds.describe(), o,
+                            e.verdict if e else None, notes + trace_notes(host, run.bounds, o.trace)))
     return Report(plan.path, tuple(rows), tuple(stale), round(time.monotonic() - started, 3))
 
 

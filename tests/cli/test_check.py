@@ -570,3 +570,18 @@ def test_a_vacuous_proof_names_the_algorithm_the_text_no_longer_defines(tmp_path
                        capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert "PROVED (vacuous)" in r.stdout, r.stdout + r.stderr
     assert "the text defines no CleanupFinalizationRegistry, which the property names" in r.stdout, r.stdout
+
+
+def test_a_run_that_frees_inside_a_free_path_at_slots_0_says_the_engine_may_not(tmp_path):
+    """Review 8: quickjs-ng-0.5's 51-transition no-freed-observed run frees the registry inside the
+    free path that called the callback; quickjs.c defers that free, the model at slots=0 does not.
+    The row says so; the seed's run, with one free path on the stack, carries no such note."""
+    r = specmc("check", "--host", "quickjs-ng-0.5", "--property", "no-freed-observed", "--property",
+               "cleanup-not-on-free-stack", "--engine", "explicit", "--format", "json", "--quiet",
+               "--certificates", str(tmp_path / "c"))
+    rows = {x["property"]: x for x in json.loads(r.stdout)["results"]}
+    assert rows["no-freed-observed"]["verdict"] == "VIOLATED"
+    [note] = rows["no-freed-observed"]["notes"]
+    assert "frees inside a running free path" in note and "slots >= 1" in note
+    assert rows["cleanup-not-on-free-stack"]["verdict"] == "VIOLATED"
+    assert rows["cleanup-not-on-free-stack"]["notes"] == []
