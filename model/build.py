@@ -295,7 +295,7 @@ def _check_defaults(spec: ir.Spec, host: HostProfile, sel: Selection) -> None:
             raise SpecError([diag.make("E086", alg.loc, name=alg.name, hint=hint)])
         never = unreached(alg)
         for step in alg.walk():
-            if id(step) not in never and isinstance(step.stmt, ir.Unknown):
+            if id(step) not in never and not fully_parsed(step):  # (as _check_steps: read in part too)
                 raise SpecError([diag.make("E040", step.loc, text=step.text)])
 
 

@@ -183,6 +183,10 @@ def test_a_misspelt_clause_type_is_an_error_not_an_override(tmp_path):
     ("<h1>HostEnqueueFinalizationRegistryCleanupJob (", "<h1>HostEnqueueFinalizationRegistryCleanupJb (",
      "E086", "<emu-alg>"),
     ("      1. Return ~unused~.", "      1. Frobnicate the registry thoroughly.", "E040", "Frobnicate"),
+    # review 8 (F10): a step read only in part (its operand Opaque) passed, where the same text in a
+    # host operation is E040
+    ("      1. Return ~unused~.", "      1. Return ~unused~ right now please.", "E040",
+     "Return ~unused~ right"),
 ])
 def test_a_host_default_is_checked_even_where_the_text_has_its_own_steps(tmp_path, old, new, code, needle):
     """Review 8: a default is used only with texts that leave its algorithm as prose, so with
