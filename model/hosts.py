@@ -75,6 +75,7 @@ from specmc.spec.load import load_specs, read_source
 from specmc.spec.source import Loc, SourceText
 
 HOSTS_DIR = Path(spec_package.__file__).resolve().parent / "hosts"
+REFERENCE_HOST = "ecma262"  # the spec's own host: what it does is the text's, hazards included
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from specmc.model.hosts import REFERENCE_HOST
 from specmc.proofs.report.sarif import code_flows, document, location
 from specmc.proofs.review.changes import AlgorithmChange, StepRef
 from specmc.proofs.review.hand import HAND_CHANGED, HandChange
@@ -23,7 +24,7 @@ from specmc.proofs.verdict import BOUNDED, UNKNOWN, Outcome
 
 # the heading of the host notes (model.build.host_notes), as check's rows give them
 NOTES = "what the bounds leave out of the host's profile (no verdict above covers it)"
-REFERENCE_HOST = "ecma262"  # a new violation under the spec's own host is a hazard in the text
+# (a new violation under the spec's own host is a hazard in the text)
 MARKDOWN_LIMIT = 60_000  # a GitHub pull-request comment holds 65,536 characters; leave room
 
 

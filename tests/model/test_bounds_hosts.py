@@ -214,3 +214,18 @@ def test_a_promising_host_performs_the_optional_delivery_steps(tmp_path):
         except Disabled:
             fired = False
         assert fired is enabled
+
+
+def test_an_engine_profile_at_two_cells_says_it_runs_the_texts_one_cell_step():
+    """Review 8 (F8): v8 runs the text's Execution 1.b, which empties one matching cell per
+    registry, and was VIOLATED at cells=2 by a run V8's collector (every dead WeakCell nullified)
+    does not have. Its rows (and jsc's) now say so at cells >= 2; the spec's own host, whose
+    hazard it is, and counting hosts do not."""
+    from specmc.model.build import host_notes
+
+    for name in ("v8", "jsc"):
+        (note,) = [n for n in host_notes(load_host(name), Bounds(cells=2)) if "Execution 1.b" in n]
+        assert "the text's hazard, not the engine's" in note
+        assert not any("Execution 1.b" in n for n in host_notes(load_host(name), Bounds(cells=1)))
+    assert host_notes(load_host("ecma262"), Bounds(cells=2)) == ()
+    assert not any("Execution 1.b" in n for n in host_notes(load_host("quickjs-ng-0.6"), Bounds(cells=2)))
