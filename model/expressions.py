@@ -71,7 +71,8 @@ class Ctx(Generic[V, B]):
     abrupt: list[B | bool] = field(default_factory=list)  # conditions under which `?` propagates
     prop: B | bool | None = None  # after resuming: the condition under which the frame returned abruptly
     # (cell, held value) of a [[HeldValue]] passed to user code in this step (heap.mark_delivery)
-    delivered: tuple[V | B | int, V | int] | None = None
+    # (cell, held value, the registry delivering it or None): model/heap.py mark_delivery
+    delivered: tuple[V | B | int, V | int, V | int | None] | None = None
 
     @property
     def D(self) -> Domain[V, B]:

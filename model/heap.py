@@ -453,20 +453,29 @@ def mark_delivery(c: Ctx[V, B], e: ir.Call) -> None:
             if isinstance(n, ir.Field) and n.name == "HeldValue":
                 D = c.D
                 cell = c.alg.ev(n.base, c, D.true(), None)  # type: ignore[arg-type]
-                c.delivered = (cell, cell_get(c, "cell_held", cell, UNDEF))  # type: ignore[arg-type]
+                # the registry whose cleanup delivers it: CleanupFinalizationRegistry's argument (the
+                # cell has left its [[Cells]] by now, so its owner no longer says); None where a
+                # profile's own algorithm delivers (a free path), matched by value alone then
+                alg = c.alg.alg
+                registry = c.alg.get_local(c, alg.params[0].name) \
+                    if alg.name == "CleanupFinalizationRegistry" and alg.params else None
+                c.delivered = (cell, cell_get(c, "cell_held", cell, UNDEF), registry)  # type: ignore[arg-type]
 
 
 def deliver(c: Ctx[V, B], when: B | bool | None = None) -> None:
     """A held value goes to the cleanup callback: count it per cell (held-value-once) and hold it
     against the registrations as user code made them (observers, model/env.py): some registration
-    not yet delivered or unregistered must have that held value and a target the collector took
-    (`bad_delivery` otherwise); the first such registration is then delivered. Matched by what
-    was registered, not by cell index, so that an engine that skips a registration (QuickJS-NG
-    ignores a registry registering itself) does not shift the comparison."""
+    not yet delivered or unregistered must have that held value, a target the collector took and,
+    where CleanupFinalizationRegistry delivers it, that registry (`bad_delivery` otherwise); the
+    first such registration is then delivered. Matched by what was registered, not by cell index,
+    so that an engine that skips a registration (QuickJS-NG ignores a registry registering itself)
+    does not shift the comparison. Without the registry, a delivery by one registry used up
+    another's registration of the same held value and target, and the other's own delivery then
+    found none: a false VIOLATED under ecma262 (review 8)."""
     marked, c.delivered = c.delivered, None
     if marked is None:
         return
-    cell, value = marked
+    cell, value, registry = marked
     D = c.D
     when = D.true() if when is None else when
     lay = c.alg.mc.layout
@@ -481,7 +490,8 @@ def deliver(c: Ctx[V, B], when: B | bool | None = None) -> None:
                             for i in range(lay.bounds.objects)],
                           *[D.and_(D.eq(target, lay.sym(k)), D.eq(c.S.get("sym_gone", k), 1))
                             for k in range(lay.bounds.symbols)])
-        fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected)
+        fits = D.and_(D.eq(c.S.get("reg_live", j), 1), D.eq(c.S.get("reg_held", j), value), collected,
+                      D.true() if registry is None else D.eq(c.S.get("reg_owner", j), registry))
         done = D.and_(when, fits, D.not_(taken))
         # forgotten once delivered, as Environment._forget_registration does
         for name in REG_FIELDS:

@@ -123,3 +123,18 @@ def test_an_execution_mutant_is_killed_by_no_freed_observed(name, tmp_path):
     prop = CATALOGUE["no-freed-observed"]
     r = explore(program, {prop.id: predicate(program, prop)}, b.steps)
     assert prop.id in r.violations, f"{name}: no-freed-observed did not notice"
+
+
+@pytest.mark.slow
+def test_a_delivery_is_matched_to_its_own_registry():
+    """Review 8 (F11): two registries registering one target with the same held value; one
+    registry's cleanup delivered, and the observer used up the *other* registry's registration, so
+    that registry's own delivery (delivered-as-registered) or unregister (unregister-result) then
+    disagreed with it: a false VIOLATED under the spec's own host at objects=2, cells=2. The
+    observer now matches the registry that delivers. The unchanged text keeps both properties."""
+    from tests.model.searching import search
+
+    program = build(load_spec(), load_host("ecma262"), Bounds(objects=2, cells=2))
+    props = [CATALOGUE["unregister-result"], CATALOGUE["delivered-as-registered"]]
+    r = search(program, props)
+    assert r.complete and not r.violations, r
