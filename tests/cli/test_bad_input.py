@@ -1453,6 +1453,22 @@ def test_a_predicate_that_reads_two_ways_is_refused_at_its_line(tmp_path, expr, 
     assert "PROVED" not in r.stdout
 
 
+@pytest.mark.parametrize("engine", ["explicit", "dfs", "portfolio"])
+def test_a_predicate_that_reads_two_ways_only_deep_down_is_refused(tmp_path, engine):
+    """Review 8 (F3): readings that differ only 53 transitions deep (where `cut` is 1) escaped the
+    short random runs: explicit said VIOLATED, dfs and the portfolio PROVED. The explicit engine
+    also compares the readings on the states its search reached, and the portfolio runs it."""
+    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
+               "def holds(prog, S):\n    return S.d.and_(S.d.le(S.get('sp'), 3),\n"
+               "                    S.d.or_(S.d.ne(S.get('cut'), 1),\n"
+               "        S.d.eq(S.d.as_num(S.get('cut') is S.get('frame_phase', 2)), 0)))\n\n\n"
+               "register(Property('mine', 'x', 'sec-x', holds))\n")
+    r = specmc("check", "--engine", engine, "--host", "ecma262", "--bounds", "objects=1,frames=3",
+               "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
+    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, (r.stdout, r.stderr)
+    assert "E079" in r.stderr and "reads the value in one" in r.stderr and "PROVED" not in r.stdout
+
+
 def test_a_predicate_read_alike_both_ways_is_checked_as_before(tmp_path):
     """The comparison refuses nothing a predicate written with the domain says: the same property
     as the catalogue's held-value-once, from a file, is PROVED as the catalogue's is."""
