@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -149,7 +150,7 @@ class Review:
     hand_changed: tuple[HandChange, ...] = ()
     strict: bool = False  # --strict: a changed hand-modelled clause fails the review
     # changes only a wider bound would run (`_beyond_the_bounds`): the review did not check them
-    unrun: tuple[UnrunChange, ...] = ()
+    unrun: tuple[UnrunChange | UnreachedChange, ...] = ()
 
     @property
     def model_identical(self) -> bool:
@@ -318,10 +319,11 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         # spec algorithms some host's model runs (by id) -> the name the model knows them by
         names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
         runs_with, beyond = _beyond_the_bounds(hosts, widest, models, names, forms_for, base, head)
-        unrun = list(beyond)
+        unrun: list[UnrunChange | UnreachedChange] = list(beyond)
         changed = algorithm_changes(base.spec, head.spec, names, {n for m in models for n in m.changed},
                                     runs_with)
         unrun += _in_dead_loops(changed, base, head, hosts, widest, forms, forms_for)
+        unrun += _unreached_callers(changed, base, head, {hosts[n].name: f for n, f in forms.items()})
         unknown = new_unknown(base.spec, head.spec, names)
         touched = {(c.clause, ref.number) for c in changed for s in c.steps
                    for ref in (s.head, s.after) if ref is not None}
@@ -493,6 +495,58 @@ class UnrunChange:
     def to_json(self) -> dict[str, Any]:
         return {"host": self.host, "bound": self.bound, "algorithms": list(self.algorithms),
                 "in_steps": self.in_steps, "reason": self.reason()}
+
+
+@dataclass(frozen=True)
+class UnreachedChange:
+    """An algorithm the model does not run, added or changed so that it now calls one the model
+    does run: the model's user code calls only its fixed built-ins, so no run reaches the new
+    call, and the model (and its verdicts) stay as they were. Review 8: a new
+    `FinalizationRegistry.prototype.cleanupSome()` running CleanupFinalizationRegistry from user
+    code, and `Perform ClearKeptObjects()` added to Array.prototype.push, both passed as "model
+    identical"."""
+
+    host: str
+    algorithm: str
+    calls: tuple[str, ...]
+    bound: str = ""  # (UnrunChange's interface: no bound brings it in)
+
+    def reason(self) -> str:
+        return (f"{self.algorithm} now calls {', '.join(self.calls)}, which the model runs under "
+                f"{self.host}, but the model's user code never calls {self.algorithm} (it calls only "
+                "the built-ins the model knows): nothing checked what the new call does")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "algorithm": self.algorithm, "calls": list(self.calls),
+                "reason": self.reason()}
+
+
+def _unreached_callers(changed: list[AlgorithmChange], base: Side, head: Side,
+                       forms: dict[str, tuple[ModelForm, ModelForm]]) -> list[UnreachedChange]:
+    """Per host, the algorithms the change made call, anew, one its model runs, where the model
+    runs neither them nor (at any bound) will: `UnreachedChange`. Only new calls count: an
+    algorithm that always called one (PerformPromiseThen calls HostMakeJobCallback) changing
+    elsewhere is not flagged."""
+    def calls(spec: ir.Spec, name: str, clause: str, runs: set[str]) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for a in spec.algorithms:
+            if a.name == name and a.clause == clause:
+                for s in a.walk():
+                    for n in ir.iter_nodes(s.stmt):
+                        if isinstance(n, ir.Call) and isinstance(n.callee, ir.Name) and n.callee.name in runs:
+                            out[n.callee.name] += 1
+        return out
+
+    found: list[UnreachedChange] = []
+    for host, (_bf, hf) in forms.items():
+        runs = {n for n, _alg in hf.from_text}
+        for c in changed:
+            if c.in_model or c.runs_with or c.status == "removed" or c.name in runs:
+                continue
+            new = calls(head.spec, c.name, c.clause, runs) - calls(base.spec, c.name, c.clause, runs)
+            if new:
+                found.append(UnreachedChange(host, c.name, tuple(sorted(new))))
+    return found
 
 
 def _pair(run: str, host: str, base: Outcome, head: Outcome, carried: bool,

@@ -573,3 +573,36 @@ def test_a_renamed_hook_is_a_head_that_cannot_be_built_with_a_located_reason(
     call = next(i for i, line in enumerate((head / "finreg-excerpt.html").read_text().splitlines(), 1)
                 if "perform HostEnqueueFinalizationRegistryJob(" in line)
     assert f"finreg-excerpt.html:{call}:" in why, why
+
+
+def test_a_new_call_from_an_algorithm_the_model_never_runs_is_not_checked(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Review 8: a new `FinalizationRegistry.prototype.cleanupSome()` that runs
+    CleanupFinalizationRegistry from user code left the model identical (its user code calls only
+    the built-ins it knows), and the review passed with cleanup-only-from-job "PROVED -> PROVED".
+    A change that makes an algorithm the model does not run call one it does is not checked."""
+    head = tmp_path / "head"
+    shutil.copytree(SHARED / "current", head)
+    f = head / "finreg-excerpt.html"
+    text = f.read_text()
+    anchor = '<emu-clause oldids="sec-finalization-registry.prototype-@@tostringtag"'
+    assert anchor in text
+    f.write_text(text.replace(anchor, '''<emu-clause id="sec-finalization-registry.prototype.cleanupSome">
+        <h1>FinalizationRegistry.prototype.cleanupSome ( )</h1>
+        <p>This method performs the following steps when called:</p>
+        <emu-alg>
+          1. Let _finalizationRegistry_ be the *this* value.
+          1. Perform ? RequireInternalSlot(_finalizationRegistry_, [[Cells]]).
+          1. Perform ? CleanupFinalizationRegistry(_finalizationRegistry_).
+          1. Return *undefined*.
+        </emu-alg>
+      </emu-clause>
+      ''' + anchor, 1))
+    (tmp_path / "specmc.toml").write_text(ONE_HOST)
+    rc = main(["review", str(SHARED / "current"), str(head), "--plan", str(tmp_path / "specmc.toml"),
+               "--no-cache", "--certificates", str(tmp_path / "c"), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == exitcodes.NOT_CHECKED and doc["checked"] is False and doc["model_identical"] is True
+    [u] = [u for u in doc["not_run_at_these_bounds"] if u.get("algorithm")]
+    assert u["algorithm"] == "FinalizationRegistry.prototype.cleanupSome"
+    assert u["calls"] == ["CleanupFinalizationRegistry"] and "nothing checked" in u["reason"]
