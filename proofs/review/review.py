@@ -150,7 +150,7 @@ class Review:
     hand_changed: tuple[HandChange, ...] = ()
     strict: bool = False  # --strict: a changed hand-modelled clause fails the review
     # changes only a wider bound would run (`_beyond_the_bounds`): the review did not check them
-    unrun: tuple[UnrunChange | UnreachedChange, ...] = ()
+    unrun: tuple[UnrunChange | UnreachedChange | UnaffectedChange, ...] = ()
 
     @property
     def model_identical(self) -> bool:
@@ -319,7 +319,7 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
         # spec algorithms some host's model runs (by id) -> the name the model knows them by
         names = {id(alg): name for pair in forms.values() for f in pair for name, alg in f.from_text}
         runs_with, beyond = _beyond_the_bounds(hosts, widest, models, names, forms_for, base, head)
-        unrun: list[UnrunChange | UnreachedChange] = list(beyond)
+        unrun: list[UnrunChange | UnreachedChange | UnaffectedChange] = list(beyond)
         changed = algorithm_changes(base.spec, head.spec, names, {n for m in models for n in m.changed},
                                     runs_with)
         unrun += _in_dead_loops(changed, base, head, hosts, widest, forms, forms_for)
@@ -356,6 +356,8 @@ def review(base_arg: str, head_arg: str, plan: Plan, overrides: Overrides | None
                     model = next(m for m in models if m.host == host.name)  # (name may be a file path)
                     try:
                         first = rerun_order(run, host, base, head, model.changed, props)
+                        if not first and model.changed:
+                            unrun.append(UnaffectedChange(host.name, run.name, model.changed, props))
                     except SpecError:
                         # a HEAD whose model cannot be compiled: the order is only a priority, and
                         # HEAD's verdicts say why, located, as for any side that cannot be built
@@ -519,6 +521,29 @@ class UnreachedChange:
     def to_json(self) -> dict[str, Any]:
         return {"host": self.host, "algorithm": self.algorithm, "calls": list(self.calls),
                 "reason": self.reason()}
+
+
+@dataclass(frozen=True)
+class UnaffectedChange:
+    """HEAD's model changed, but no property a run reviews reads what the changed algorithms write
+    or run (proofs/review/order.py `rerun_order`, which errs towards "reads": callers, the clause,
+    the frames a property tests): their verdicts could not show the change. Review 8: with
+    `--property held-value-once`, a change that made unregister always answer false passed."""
+
+    host: str
+    run: str
+    algorithms: tuple[str, ...]
+    properties: tuple[str, ...]
+    bound: str = ""
+
+    def reason(self) -> str:
+        return (f"the model changed in {', '.join(self.algorithms)}, but no property run {self.run} "
+                f"reviews under {self.host} ({', '.join(self.properties)}) reads what those algorithms "
+                "write or run: nothing checked the change (review more properties)")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "run": self.run, "algorithms": list(self.algorithms),
+                "properties": list(self.properties), "reason": self.reason()}
 
 
 def _unreached_callers(changed: list[AlgorithmChange], base: Side, head: Side,

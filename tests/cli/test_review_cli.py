@@ -606,3 +606,27 @@ def test_a_new_call_from_an_algorithm_the_model_never_runs_is_not_checked(
     [u] = [u for u in doc["not_run_at_these_bounds"] if u.get("algorithm")]
     assert u["algorithm"] == "FinalizationRegistry.prototype.cleanupSome"
     assert u["calls"] == ["CleanupFinalizationRegistry"] and "nothing checked" in u["reason"]
+
+
+def test_a_change_no_reviewed_property_reads_is_not_checked(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    """Review 8 (F7): reviewed for held-value-once alone, a change that makes unregister always
+    answer false passed ("PROVED -> PROVED"), though nothing held-value-once reads is written by
+    unregister; only stderr said so. The review is not checked, and says why; the same change
+    reviewed for unregister-result is a finding."""
+    head = tmp_path / "head"
+    shutil.copytree(SHARED / "current", head)
+    f = head / "finreg-excerpt.html"
+    step = "              1. Set _removed_ to *true*.\n"
+    text = f.read_text()
+    assert text.count(step) == 1
+    f.write_text(text.replace(step, "              <!-- 1. Set _removed_ to *true*. -->\n"))
+    common = ["review", str(SHARED / "current"), str(head), "--host", "ecma262", "--bounds", "objects=1",
+              "--engine", "explicit", "--no-cache", "--certificates", str(tmp_path / "c"), "--format", "json"]
+    rc = main([*common, "--property", "held-value-once"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == exitcodes.NOT_CHECKED and doc["checked"] is False, doc
+    [u] = [u for u in doc["not_run_at_these_bounds"] if u.get("properties")]
+    assert u["algorithms"] == ["FinalizationRegistry.prototype.unregister"]
+    assert "nothing checked" in u["reason"]
+    assert main([*common, "--property", "unregister-result"]) == exitcodes.FINDING
