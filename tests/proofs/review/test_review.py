@@ -14,7 +14,14 @@ from specmc.proofs import exitcodes
 from specmc.proofs.engines.portfolio import UNBUILDABLE
 from specmc.proofs.report.review import render
 from specmc.proofs.review.changes import algorithm_changes
-from specmc.proofs.review.review import NOTHING_SEARCHED, Review, VerdictPair, _build_error, review
+from specmc.proofs.review.review import (
+    NOTHING_SEARCHED,
+    Review,
+    UnrunChange,
+    VerdictPair,
+    _build_error,
+    review,
+)
 from specmc.proofs.review.sides import Side, open_side
 from specmc.proofs.run.plan import load_plan
 from specmc.proofs.verdict import BOUNDED, PROVED, UNKNOWN, Outcome
@@ -424,7 +431,7 @@ def test_a_change_the_model_runs_only_at_wider_bounds_is_not_checked(tmp_path: P
     assert c.tag() == "not run at these bounds: weakmaps >= 1 runs it"
     assert r.model_identical and not r.failing and not r.checked
     assert r.exit_code() == exitcodes.NOT_CHECKED
-    [u] = r.unrun
+    [u] = [u for u in r.unrun if isinstance(u, UnrunChange)]
     assert (u.host, u.bound) == ("ecma262", "weakmaps") and "WeakMap.prototype.get" in u.algorithms
     assert any("give --bounds weakmaps=1" in w.reason for w in r.unchecked_reasons())
     assert "not run at these bounds: weakmaps >= 1 runs it" in render(r, "text")
@@ -443,7 +450,7 @@ def test_a_change_the_model_runs_only_at_wider_bounds_is_not_checked(tmp_path: P
     no_1d.write_text(text.replace(step, ""), encoding="utf-8")
     r = review(str(base), str(no_1d), plan, certificates=str(tmp_path / "certs"), cache=cache)
     assert not r.model_identical and not r.failing and r.exit_code() == exitcodes.NOT_CHECKED
-    [u] = r.unrun
+    [u] = [u for u in r.unrun if isinstance(u, UnrunChange)]
     assert (u.host, u.bound, u.algorithms, u.in_steps) == ("ecma262", "weaksets", ("Execution",), True)
     assert "Execution changed in steps the model runs only with weaksets >= 1" in u.reason()
     # a harmless live change beside it does not hide it (fifth review: 1.b.i and 1.b.ii swapped, which
@@ -455,7 +462,8 @@ def test_a_change_the_model_runs_only_at_wider_bounds_is_not_checked(tmp_path: P
     swapped = swap.split("\n")[1] + "\n" + swap.split("\n")[0] + "\n"
     both.write_text(text.replace(step, "").replace(swap, swapped), encoding="utf-8")
     r = review(str(base), str(both), plan, certificates=str(tmp_path / "certs"), cache=cache)
-    assert [(u.host, u.bound) for u in r.unrun] == [("ecma262", "weaksets")], r.unrun
+    unrun = [(u.host, u.bound) for u in r.unrun if isinstance(u, UnrunChange)]
+    assert unrun == [("ecma262", "weaksets")], r.unrun
     renamed = tmp_path / "renamed-1d.html"
     renamed.write_text(text.replace(step, step.replace("_set_", "_ws_")), encoding="utf-8")
     r = review(str(base), str(renamed), plan, certificates=str(tmp_path / "certs"), cache=cache)
@@ -467,5 +475,5 @@ def test_a_change_the_model_runs_only_at_wider_bounds_is_not_checked(tmp_path: P
     plan_file.write_text(plan_file.read_text().replace('hosts = ["ecma262"]', f'hosts = ["{mine}"]'))
     r = review(str(base), str(no_1d), load_plan(str(plan_file)), certificates=str(tmp_path / "certs"),
                cache=cache)
-    assert [(u.host, u.bound) for u in r.unrun] == [("mine", "weaksets")]
+    assert [(u.host, u.bound) for u in r.unrun if isinstance(u, UnrunChange)] == [("mine", "weaksets")]
     assert r.exit_code() == exitcodes.NOT_CHECKED
