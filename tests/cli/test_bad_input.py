@@ -1296,9 +1296,9 @@ def test_a_set_or_dict_lookup_of_a_state_value_is_refused_at_its_line(tmp_path, 
     assert "PROVED" not in r.stdout
 
 
-def _refused_at_line_5(tmp_path, expr: str, engine: str, why: str):
+def _refused_at_line_5(tmp_path, expr: str, engine: str, why: str, line: int = 5):
     """A predicate `S.d.and_(S.d.ne(S.get('sp'), 200), expr)` on line 5 of a properties file,
-    checked by `engine`: E079 at line 5, saying `why`, exit 2, no traceback."""
+    checked by `engine`: E079 at `line` (5, the expression's), saying `why`, exit 2, no traceback."""
     f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
                f"def holds(prog, S):\n    return S.d.and_(S.d.ne(S.get('sp'), 200), {expr})\n\n\n"
                "register(Property('mine', 'x', 'sec-x', holds))\n")
@@ -1306,7 +1306,7 @@ def _refused_at_line_5(tmp_path, expr: str, engine: str, why: str):
                "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
     assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
     lines = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
-    assert lines and all(x.startswith(f"{f}:5:") and why in x for x in lines), lines
+    assert lines and all(x.startswith(f"{f}:{line}:") and why in x for x in lines), lines
     return r
 
 
@@ -1442,14 +1442,7 @@ def test_a_predicate_that_reads_two_ways_is_refused_at_its_line(tmp_path, expr, 
     and false on Z3 terms, which no hook can see: the term was a constant, valid, and every engine
     PROVED what the interpreter saw fail. A user's predicate is now also read both ways on states
     of short random runs (model/readings.py), and a difference is E079 at the predicate."""
-    f = _props(tmp_path, "from specmc.proofs.properties import Property, register\n\n\n"
-               f"def holds(prog, S):\n    return S.d.and_(S.d.ne(S.get('sp'), 200), {expr})\n\n\n"
-               "register(Property('mine', 'x', 'sec-x', holds))\n")
-    r = specmc("check", "--engine", engine, "--host", "ecma262", "--bounds", "objects=1,frames=3",
-               "--properties-file", str(f), "--property", "mine", "--certificates", str(tmp_path / "c"))
-    assert r.returncode == exitcodes.INPUT_ERROR and "Traceback" not in r.stderr, r.stderr
-    lines = {s.removeprefix("specmc: ") for s in r.stderr.splitlines() if "E079" in s}
-    assert lines and all(x.startswith(f"{f}:4:") and "reads the value in one" in x for x in lines), lines
+    r = _refused_at_line_5(tmp_path, expr, engine, "reads the value in one", line=4)  # (the `def` line)
     assert "PROVED" not in r.stdout
 
 
